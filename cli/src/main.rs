@@ -1,0 +1,19 @@
+//! `chat`: serve a terminal chat room, or join one.
+
+use clap::{Parser, Subcommand};
+
+/// A terminal chat room: `chat serve` runs one, `chat join HOST PORT` joins one.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {}
+}

@@ -1,0 +1,77 @@
+//! Every limit of the chat room, in one place.
+
+use std::time::Duration;
+
+use crate::ConfigError;
+
+/// The limits and policies of a chat room. [`Config::default`] suits people chatting.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// Most clients in the room at once; one more gets a notice and is closed. Default 10,000.
+    pub max_clients: usize,
+    /// Longest accepted line in bytes, not counting the line ending. A longer line is dropped
+    /// and its sender told so; the connection stays. Default 4,096.
+    pub max_line: usize,
+    /// Lines per second a client may send on average (the token bucket's refill rate).
+    /// `0.0` turns flood control off. Default 3.
+    pub flood_rate: f64,
+    /// Lines a client may send at once before the rate applies (the bucket's size). Big enough
+    /// that pasting a block of 20 lines goes through. Default 30.
+    pub flood_burst: u32,
+    /// Lines refused in a row (while over the rate) after which the client is disconnected for
+    /// flooding. Default 30.
+    pub flood_kick: u32,
+    /// Most bytes queued for one client that its connection has not yet taken. A client that
+    /// falls this far behind is disconnected as too slow, so it cannot slow anyone else.
+    /// Default 1 MiB.
+    pub max_queue: usize,
+    /// Longest nickname, in characters. Default 24.
+    pub max_nick: usize,
+    /// Room size above which join and offline notices are coalesced into one summary line per
+    /// [`presence_interval`](Self::presence_interval). Default 100.
+    pub presence_batch_above: usize,
+    /// How often coalesced join and offline notices go out in a big room. Default 2 s.
+    pub presence_interval: Duration,
+    /// How long a closing client (after `/quit`, a refusal or shutdown) may take to receive
+    /// what is queued for it before its connection is closed anyway. Default 2 s.
+    pub close_linger: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            max_clients: 10_000,
+            max_line: 4096,
+            flood_rate: 3.0,
+            flood_burst: 30,
+            flood_kick: 30,
+            max_queue: 1 << 20,
+            max_nick: 24,
+            presence_batch_above: 100,
+            presence_interval: Duration::from_secs(2),
+            close_linger: Duration::from_secs(2),
+        }
+    }
+}
+
+impl Config {
+    /// Checks that the limits make sense together.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_line < 16 {
+            return Err(ConfigError::MaxLineTooSmall(self.max_line));
+        }
+        if !(self.flood_rate.is_finite() && self.flood_rate >= 0.0) {
+            return Err(ConfigError::FloodRate(self.flood_rate));
+        }
+        if self.flood_rate > 0.0 && self.flood_burst == 0 {
+            return Err(ConfigError::FloodBurstZero);
+        }
+        if self.max_queue < self.max_line * 4 {
+            return Err(ConfigError::MaxQueueTooSmall { max_queue: self.max_queue, min: self.max_line * 4 });
+        }
+        if self.max_nick == 0 {
+            return Err(ConfigError::MaxNickZero);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,37 @@
+//! The errors of the core's API.
+
+use crate::ClientId;
+
+/// A [`Config`](crate::Config) whose limits do not make sense.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ConfigError {
+    /// `max_line` is too small to hold a command.
+    #[error("the maximum line length must be at least 16 bytes, not {0}")]
+    MaxLineTooSmall(usize),
+    /// `flood_rate` is negative or not a number.
+    #[error("the flood rate must be 0 (off) or a positive number of lines per second, not {0}")]
+    FloodRate(f64),
+    /// Flood control is on but lets no line through.
+    #[error("the flood burst must be at least 1 when flood control is on")]
+    FloodBurstZero,
+    /// `max_queue` cannot hold a few of the longest lines.
+    #[error("the per-client queue cap of {max_queue} bytes is below {min} (4 maximum-length lines)")]
+    MaxQueueTooSmall {
+        /// The configured cap.
+        max_queue: usize,
+        /// The smallest accepted cap.
+        min: usize,
+    },
+    /// `max_nick` is zero.
+    #[error("the maximum nickname length must be at least 1")]
+    MaxNickZero,
+}
+
+/// An input that breaks the API's contract: a bug in the runtime, not bad client behaviour
+/// (which the core handles itself).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum InputError {
+    /// [`Input::Connected`](crate::Input::Connected) named an id that is still in use.
+    #[error("client id {0} is already connected")]
+    DuplicateId(ClientId),
+}

@@ -1,0 +1,58 @@
+//! `chat-core`: the whole behaviour of the `chat` room as a sans-IO state machine.
+//!
+//! The core owns no sockets, threads, timers or clock. A runtime feeds it events through one
+//! door, [`Server::handle_input`], passing the current time along, and carries out the actions
+//! it takes from the other door, [`Server::poll_output`]:
+//!
+//! ```
+//! use std::time::Instant;
+//! use chat_core::{ClientId, Config, Input, Output, Server};
+//!
+//! let now = Instant::now();
+//! let mut server = Server::new(Config::default(), now).unwrap();
+//! server.handle_input(now, Input::Connected { id: ClientId(1), peer: "127.0.0.1:4000".parse().unwrap() }).unwrap();
+//! server.handle_input(now, Input::Connected { id: ClientId(2), peer: "127.0.0.1:4001".parse().unwrap() }).unwrap();
+//! server.handle_input(now, Input::Received { id: ClientId(1), bytes: b"hello\n" }).unwrap();
+//! while let Some(output) = server.poll_output() {
+//!     match output {
+//!         Output::Transmit { to, frame } => { /* write `frame` to `to`, report Input::Flushed */ }
+//!         Output::Close { to } => { /* close `to` */ }
+//!     }
+//! }
+//! // Sleep until server.poll_timeout(), then feed Input::Timeout.
+//! ```
+//!
+//! **Invariant:** after every call to `handle_input`, drain `poll_output` until it returns
+//! `None`, then ask `poll_timeout` for the next wake-up. Outputs are in the order the runtime
+//! must carry them out per client.
+//!
+//! All policy lives here: line framing ([`LineDecoder`]), safe text ([`sanitize`]), nicknames
+//! ([`Nick`]), commands ([`Command`]), notices (the wire format, see `docs/PROTOCOL.md`), flood
+//! control, slow-client handling, presence coalescing in big rooms, and shutdown.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod command;
+mod config;
+mod decoder;
+mod error;
+mod flood;
+mod id;
+mod io;
+mod nick;
+mod presence;
+mod room;
+mod sanitize;
+mod server;
+mod wire;
+
+pub use command::{Command, CommandError};
+pub use config::Config;
+pub use decoder::{Line, LineDecoder};
+pub use error::{ConfigError, InputError};
+pub use id::ClientId;
+pub use io::{Input, Output, PeerGone};
+pub use nick::{Nick, NickError};
+pub use sanitize::sanitize;
+pub use server::Server;

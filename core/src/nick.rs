@@ -1,0 +1,128 @@
+//! Nicknames: what is valid, and when two count as the same.
+
+use std::fmt;
+
+use unicode_security::skeleton;
+
+/// A valid nickname, with the key that decides uniqueness.
+#[derive(Clone, Debug)]
+pub struct Nick {
+    name: String,
+    key: String,
+}
+
+/// Why a requested nickname was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum NickError {
+    /// No name was given.
+    #[error("a nickname cannot be empty")]
+    Empty,
+    /// The name is longer than the limit.
+    #[error("a nickname can have at most {0} characters")]
+    TooLong(usize),
+    /// The name has a character that is not allowed.
+    #[error(
+        "a nickname cannot contain {0:?}: use letters, digits and punctuation other than : , * ! < > [ ] /"
+    )]
+    BadChar(char),
+    /// The name starts with a character that is not allowed there.
+    #[error("a nickname cannot start with {0:?}")]
+    BadStart(char),
+}
+
+impl Nick {
+    /// Validates a nickname that a user asked for.
+    ///
+    /// Allowed: up to `max_chars` characters, no white space, controls or invisible formatting,
+    /// none of `: , * ! < > [ ] /` (so a chosen name can never look like a notice, a prefix or
+    /// a default `ip:port` name), and not starting with `-` or `#`.
+    pub fn parse(name: &str, max_chars: usize) -> Result<Self, NickError> {
+        let first = name.chars().next().ok_or(NickError::Empty)?;
+        if name.chars().count() > max_chars {
+            return Err(NickError::TooLong(max_chars));
+        }
+        if let Some(bad) = name.chars().find(|&c| !allowed(c)) {
+            return Err(NickError::BadChar(bad));
+        }
+        if matches!(first, '-' | '#') {
+            return Err(NickError::BadStart(first));
+        }
+        Ok(Self::new_unchecked(name.to_owned()))
+    }
+
+    /// The default name of a client: its peer address as `ip:port` (as in the lab handout).
+    pub fn from_peer(peer: std::net::SocketAddr) -> Self {
+        Self::new_unchecked(peer.to_string())
+    }
+
+    /// A default name for a second connection from the same address: `ip:port~n`.
+    pub(crate) fn from_peer_with_suffix(peer: std::net::SocketAddr, n: usize) -> Self {
+        Self::new_unchecked(format!("{peer}~{n}"))
+    }
+
+    fn new_unchecked(name: String) -> Self {
+        let key = key_of(&name);
+        Self { name, key }
+    }
+
+    /// The name as the user wrote it.
+    pub fn as_str(&self) -> &str {
+        &self.name
+    }
+
+    /// The uniqueness key: two names with the same key cannot both be in use. It folds case
+    /// and maps look-alike characters to one prototype (the UTS #39 confusable skeleton), so
+    /// `alice`, `ALICE`, `a1ice` and `аlice` (Cyrillic а) share one key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl fmt::Display for Nick {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// The uniqueness key of any name: see [`Nick::key`].
+pub(crate) fn key_of(name: &str) -> String {
+    let folded: String = skeleton(&name.to_lowercase()).collect();
+    let folded: String = skeleton(&folded.to_lowercase()).collect();
+    folded.to_lowercase()
+}
+
+fn allowed(c: char) -> bool {
+    !(c.is_whitespace()
+        || c.is_control()
+        || crate::sanitize::needs_replacing(c)
+        || matches!(
+            c,
+            ':' | ',' | '*' | '!' | '<' | '>' | '[' | ']' | '/' | '\u{200B}'
+                ..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{AD}'
+        ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn look_alikes_share_a_key() {
+        let alice = key_of("alice");
+        assert_eq!(key_of("ALICE"), alice);
+        assert_eq!(key_of("a1ice"), alice);
+        assert_eq!(key_of("\u{430}lice"), alice);
+        assert_ne!(key_of("alicia"), alice);
+    }
+
+    #[test]
+    fn bad_names_are_refused() {
+        assert_eq!(Nick::parse("", 24).unwrap_err(), NickError::Empty);
+        assert_eq!(Nick::parse("a b", 24).unwrap_err(), NickError::BadChar(' '));
+        assert_eq!(Nick::parse("1.2.3.4:5", 24).unwrap_err(), NickError::BadChar(':'));
+        assert_eq!(Nick::parse("x\u{202e}", 24).unwrap_err(), NickError::BadChar('\u{202e}'));
+        assert_eq!(Nick::parse("abcdef", 5).unwrap_err(), NickError::TooLong(5));
+        assert_eq!(Nick::parse("-x", 5).unwrap_err(), NickError::BadStart('-'));
+        assert_eq!(Nick::parse("zoë_99", 24).unwrap().as_str(), "zoë_99");
+    }
+}

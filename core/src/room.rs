@@ -1,0 +1,149 @@
+//! Who is connected: clients by id, and names by their uniqueness key.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use crate::ClientId;
+use crate::decoder::LineDecoder;
+use crate::flood::FloodGate;
+use crate::nick::Nick;
+
+/// Where a connection is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// In the room: reads lines, receives broadcasts.
+    Active,
+    /// Still in the room but fell too far behind: receives nothing more and is disconnected
+    /// once the current input has been handled.
+    Lagging,
+    /// On its way out: receives nothing new; closed once its queue drains or its deadline
+    /// passes.
+    Closing,
+}
+
+/// One connection's state.
+#[derive(Debug)]
+pub(crate) struct Client {
+    pub(crate) id: ClientId,
+    pub(crate) nick: Nick,
+    pub(crate) decoder: LineDecoder,
+    pub(crate) flood: FloodGate,
+    /// Bytes handed to the runtime and not yet reported flushed.
+    pub(crate) queued: usize,
+    pub(crate) phase: Phase,
+    /// The runtime reported the connection gone: it needs no close action.
+    pub(crate) peer_gone: bool,
+}
+
+impl Client {
+    pub(crate) fn new(id: ClientId, nick: Nick, max_line: usize, burst: u32, now: Instant) -> Self {
+        Self {
+            id,
+            nick,
+            decoder: LineDecoder::new(max_line),
+            flood: FloodGate::new(burst, now),
+            queued: 0,
+            phase: Phase::Active,
+            peer_gone: false,
+        }
+    }
+
+    /// Reads lines and receives what is said in the room.
+    pub(crate) fn is_active(&self) -> bool {
+        self.phase == Phase::Active
+    }
+
+    /// Holds a name and counts as present, even if it lags.
+    pub(crate) fn in_room(&self) -> bool {
+        self.phase != Phase::Closing
+    }
+}
+
+/// All connections, kept dense so that a broadcast walks one array.
+#[derive(Debug, Default)]
+pub(crate) struct Room {
+    clients: Vec<Client>,
+    index: HashMap<ClientId, usize>,
+    names: HashMap<String, ClientId>,
+    active: usize,
+}
+
+impl Room {
+    /// Clients in the room (not counting those on their way out).
+    pub(crate) fn active(&self) -> usize {
+        self.active
+    }
+
+    pub(crate) fn contains(&self, id: ClientId) -> bool {
+        self.index.contains_key(&id)
+    }
+
+    pub(crate) fn get(&self, id: ClientId) -> Option<&Client> {
+        self.index.get(&id).map(|&i| &self.clients[i])
+    }
+
+    pub(crate) fn get_mut(&mut self, id: ClientId) -> Option<&mut Client> {
+        self.index.get(&id).map(|&i| &mut self.clients[i])
+    }
+
+    pub(crate) fn clients(&self) -> &[Client] {
+        &self.clients
+    }
+
+    pub(crate) fn clients_mut(&mut self) -> &mut [Client] {
+        &mut self.clients
+    }
+
+    /// Adds an active client, its name registered. The caller checked the name is free.
+    pub(crate) fn insert(&mut self, client: Client) {
+        self.names.insert(client.nick.key().to_owned(), client.id);
+        self.active += 1;
+        self.insert_raw(client);
+    }
+
+    /// Adds a client that is closing from the start (refused): no name, not in the room.
+    pub(crate) fn insert_closing(&mut self, mut client: Client) {
+        client.phase = Phase::Closing;
+        self.insert_raw(client);
+    }
+
+    fn insert_raw(&mut self, client: Client) {
+        self.index.insert(client.id, self.clients.len());
+        self.clients.push(client);
+    }
+
+    /// Who holds the name with uniqueness key `key`.
+    pub(crate) fn holder(&self, key: &str) -> Option<ClientId> {
+        self.names.get(key).copied()
+    }
+
+    /// Gives client `id` (active) the name `nick`, freeing its old one.
+    pub(crate) fn rename(&mut self, id: ClientId, nick: Nick) -> Option<Nick> {
+        let &i = self.index.get(&id)?;
+        let client = &mut self.clients[i];
+        self.names.remove(client.nick.key());
+        self.names.insert(nick.key().to_owned(), id);
+        Some(std::mem::replace(&mut client.nick, nick))
+    }
+
+    /// Takes an active client out of the room (frees its name) but keeps its connection.
+    pub(crate) fn leave(&mut self, id: ClientId) {
+        if let Some(client) = self.get_mut(id).filter(|c| c.in_room()) {
+            client.phase = Phase::Closing;
+            let key = client.nick.key().to_owned();
+            self.names.remove(&key);
+            self.active -= 1;
+        }
+    }
+
+    /// Forgets a connection entirely.
+    pub(crate) fn remove(&mut self, id: ClientId) -> Option<Client> {
+        self.leave(id);
+        let i = self.index.remove(&id)?;
+        let client = self.clients.swap_remove(i);
+        if let Some(moved) = self.clients.get(i) {
+            self.index.insert(moved.id, i);
+        }
+        Some(client)
+    }
+}

@@ -1,0 +1,411 @@
+//! The chat room state machine: [`Server`].
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use crate::command::Command;
+use crate::decoder::Line;
+use crate::flood::Verdict;
+use crate::nick::{Nick, key_of};
+use crate::presence::Presence;
+use crate::room::{Client, Phase, Room};
+use crate::sanitize::sanitize;
+use crate::wire::{self, Reason};
+use crate::{ClientId, Config, ConfigError, Input, InputError, Output, PeerGone};
+
+/// Longest `/quit` reason kept, in characters.
+const MAX_QUIT_REASON: usize = 200;
+
+/// The chat room. See the [crate docs](crate) for how to drive it.
+#[derive(Debug)]
+pub struct Server {
+    config: Config,
+    now: Instant,
+    room: Room,
+    outputs: VecDeque<Output>,
+    presence: Presence,
+    /// Close deadlines of closing clients; entries for clients already gone are skipped.
+    closing: BinaryHeap<Reverse<(Instant, ClientId)>>,
+    /// Clients that fell too far behind, to be disconnected once the current input is done.
+    too_slow: Vec<ClientId>,
+    shutting_down: bool,
+    lines: Vec<Line>,
+}
+
+impl Server {
+    /// A room with no one in it yet, starting at `now`.
+    pub fn new(config: Config, now: Instant) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Self {
+            config,
+            now,
+            room: Room::default(),
+            outputs: VecDeque::new(),
+            presence: Presence::default(),
+            closing: BinaryHeap::new(),
+            too_slow: Vec::new(),
+            shutting_down: false,
+            lines: Vec::new(),
+        })
+    }
+
+    /// The limits this room runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Feeds one event that happened at `now`. Afterwards, drain [`poll_output`](Self::poll_output).
+    ///
+    /// Input naming a client the core has already closed or forgotten is ignored: the runtime
+    /// may have read it before it carried out the close. The only error is a runtime bug.
+    pub fn handle_input(&mut self, now: Instant, input: Input<'_>) -> Result<(), InputError> {
+        self.now = self.now.max(now);
+        match input {
+            Input::Connected { id, peer } => self.connect(id, peer)?,
+            Input::Received { id, bytes } => self.receive(id, bytes),
+            Input::Flushed { id, bytes } => self.flushed(id, bytes),
+            Input::Disconnected { id, cause } => self.disconnected(id, cause),
+            Input::Timeout => {}
+            Input::Shutdown => self.shutdown(),
+        }
+        self.reap_too_slow();
+        self.run_timers();
+        Ok(())
+    }
+
+    /// The next action for the runtime, or `None` when there is nothing left to do.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// When to feed [`Input::Timeout`] next, if the core is waiting for time to pass.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let closing = self.closing.peek().map(|Reverse((at, _))| *at);
+        [closing, self.presence.deadline()].into_iter().flatten().min()
+    }
+
+    /// Clients in the room now (not counting those being closed).
+    pub fn client_count(&self) -> usize {
+        self.room.active()
+    }
+
+    /// Bytes handed out for `id` and not yet reported flushed, if the client is known.
+    pub fn queued(&self, id: ClientId) -> Option<usize> {
+        self.room.get(id).map(|c| c.queued)
+    }
+
+    /// True once [`Input::Shutdown`] was fed and every connection has been closed: the runtime
+    /// can exit.
+    pub fn is_finished(&self) -> bool {
+        self.shutting_down && self.room.clients().is_empty()
+    }
+
+    fn connect(&mut self, id: ClientId, peer: SocketAddr) -> Result<(), InputError> {
+        if self.room.contains(id) {
+            return Err(InputError::DuplicateId(id));
+        }
+        let nick = self.default_nick(peer);
+        let client = Client::new(id, nick, self.config.max_line, self.config.flood_burst, self.now);
+        let refusal = if self.shutting_down {
+            Some(wire::shutting_down())
+        } else if self.room.active() >= self.config.max_clients {
+            Some(wire::error(format_args!(
+                "The server is full ({} people); try again later.",
+                self.config.max_clients
+            )))
+        } else {
+            None
+        };
+        if let Some(notice) = refusal {
+            tracing::info!(%id, %peer, "refused");
+            self.room.insert_closing(client);
+            self.send(id, notice);
+            self.close_when_flushed(id);
+            return Ok(());
+        }
+        tracing::info!(%id, %peer, name = %client.nick, "joined");
+        let others = self.room.active();
+        let welcome = wire::welcome(client.nick.as_str(), others);
+        let name = client.nick.as_str().to_owned();
+        self.room.insert(client);
+        self.send(id, welcome);
+        if self.batching_presence() {
+            self.presence.joined(&name, self.now, self.config.presence_interval);
+        } else {
+            self.broadcast(Some(id), wire::joined(&name));
+        }
+        Ok(())
+    }
+
+    /// `ip:port`, or with a suffix in the odd case that another connection already has it.
+    fn default_nick(&self, peer: SocketAddr) -> Nick {
+        let nick = Nick::from_peer(peer);
+        if self.room.holder(nick.key()).is_none() {
+            return nick;
+        }
+        (2..)
+            .map(|n| Nick::from_peer_with_suffix(peer, n))
+            .find(|nick| self.room.holder(nick.key()).is_none())
+            .expect("some suffix is free")
+    }
+
+    fn receive(&mut self, id: ClientId, bytes: &[u8]) {
+        let Some(client) = self.room.get_mut(id).filter(|c| c.is_active()) else {
+            return;
+        };
+        let mut lines = std::mem::take(&mut self.lines);
+        client.decoder.feed(bytes, |line| lines.push(line));
+        for line in lines.drain(..) {
+            if !self.room.get(id).is_some_and(Client::is_active) {
+                break;
+            }
+            self.line(id, line);
+        }
+        self.lines = lines;
+    }
+
+    fn flushed(&mut self, id: ClientId, bytes: usize) {
+        let Some(client) = self.room.get_mut(id) else {
+            return;
+        };
+        client.queued = client.queued.saturating_sub(bytes);
+        if !client.is_active() && client.queued == 0 {
+            self.close(id);
+        }
+    }
+
+    fn disconnected(&mut self, id: ClientId, cause: PeerGone) {
+        let Some(client) = self.room.get_mut(id) else {
+            return;
+        };
+        client.peer_gone = true;
+        if client.is_active() {
+            if cause == PeerGone::Closed
+                && let Some(line) = client.decoder.finish()
+            {
+                self.line(id, line);
+            }
+            let reason = match cause {
+                PeerGone::Closed => Reason::Left,
+                PeerGone::Lost => Reason::Lost,
+            };
+            self.depart(id, reason);
+        }
+        self.room.remove(id);
+    }
+
+    fn shutdown(&mut self) {
+        if self.shutting_down {
+            return;
+        }
+        tracing::info!(clients = self.room.active(), "shutting down");
+        self.shutting_down = true;
+        self.presence.clear();
+        let notice = wire::shutting_down();
+        let ids: Vec<ClientId> = self.room.clients().iter().filter(|c| c.is_active()).map(|c| c.id).collect();
+        for id in ids {
+            self.send(id, notice.clone());
+            self.room.leave(id);
+            self.close_when_flushed(id);
+        }
+    }
+
+    /// Handles one framed line from an active client.
+    fn line(&mut self, id: ClientId, line: Line) {
+        let text = match line {
+            Line::Text(text) if text.trim().is_empty() => return,
+            Line::Text(text) => Some(text),
+            Line::TooLong => None,
+        };
+        let Config { flood_rate, flood_burst, flood_kick, .. } = self.config;
+        let Some(client) = self.room.get_mut(id) else { return };
+        match client.flood.check(self.now, flood_rate, flood_burst, flood_kick) {
+            Verdict::Pass => {}
+            Verdict::Refuse { first } => {
+                if first {
+                    self.send(id, wire::error(format_args!(
+                        "You are sending too fast: lines are being dropped. Slow down or you will be disconnected."
+                    )));
+                }
+                return;
+            }
+            Verdict::Kick => {
+                self.send(id, wire::error("Disconnected for flooding."));
+                self.depart(id, Reason::Flooding);
+                self.close_when_flushed(id);
+                return;
+            }
+        }
+        match text {
+            Some(text) => self.command(id, &text),
+            None => self.send(
+                id,
+                wire::error(format_args!(
+                    "Line too long (more than {} bytes): it was dropped.",
+                    self.config.max_line
+                )),
+            ),
+        }
+    }
+
+    fn command(&mut self, id: ClientId, line: &str) {
+        let command = match Command::parse(line) {
+            Ok(command) => command,
+            Err(error) => return self.send(id, wire::error(sanitize(&error.to_string()))),
+        };
+        let name = match self.room.get(id) {
+            Some(client) => client.nick.as_str().to_owned(),
+            None => return,
+        };
+        match command {
+            Command::Say(text) => self.broadcast(Some(id), wire::message(&name, &sanitize(text))),
+            Command::Me(text) => self.broadcast(Some(id), wire::action(&name, &sanitize(text))),
+            Command::Nick(new) => self.rename(id, new),
+            Command::Msg { to, text } => self.private(id, &name, to, &sanitize(text)),
+            Command::Who => self.who(id),
+            Command::Quit(reason) => {
+                let reason = reason.map(|r| sanitize(r).chars().take(MAX_QUIT_REASON).collect());
+                self.depart(id, Reason::Quit(reason));
+                self.close_when_flushed(id);
+            }
+            Command::Help => self.send(id, wire::help()),
+        }
+    }
+
+    fn rename(&mut self, id: ClientId, requested: &str) {
+        let nick = match Nick::parse(requested, self.config.max_nick) {
+            Ok(nick) => nick,
+            Err(error) => return self.send(id, wire::error(sanitize(&error.to_string()))),
+        };
+        if let Some(holder) = self.room.holder(nick.key()).filter(|&h| h != id) {
+            let taken = self.room.get(holder).map_or("", |c| c.nick.as_str()).to_owned();
+            let similar =
+                if taken == nick.as_str() { String::new() } else { format!(" (too close to {taken})") };
+            return self
+                .send(id, wire::error(format_args!("The name {nick} is taken{similar}; pick another.")));
+        }
+        let Some(old) = self.room.rename(id, nick.clone()) else { return };
+        if old.as_str() == nick.as_str() {
+            return self.send(id, wire::error(format_args!("You are already called {nick}.")));
+        }
+        tracing::info!(%id, from = %old, to = %nick, "renamed");
+        self.send(id, wire::you_renamed(nick.as_str()));
+        self.broadcast(Some(id), wire::renamed(old.as_str(), nick.as_str()));
+    }
+
+    fn private(&mut self, id: ClientId, from: &str, to: &str, text: &str) {
+        match self.room.holder(&key_of(to)) {
+            Some(target) => {
+                let to = self.room.get(target).map_or("", |c| c.nick.as_str()).to_owned();
+                self.send(target, wire::private_in(from, text));
+                self.send(id, wire::private_out(&to, text));
+            }
+            None => self.send(id, wire::error(format_args!("No one here is called {}.", sanitize(to)))),
+        }
+    }
+
+    fn who(&mut self, id: ClientId) {
+        let mut names: Vec<&str> =
+            self.room.clients().iter().filter(|c| c.is_active()).map(|c| c.nick.as_str()).collect();
+        names.sort_unstable_by_key(|name| name.to_lowercase());
+        let line = wire::who(names.len(), names.into_iter());
+        self.send(id, line);
+    }
+
+    /// Takes an active client out of the room and tells the others why.
+    fn depart(&mut self, id: ClientId, reason: Reason) {
+        let Some(client) = self.room.get(id).filter(|c| c.in_room()) else { return };
+        let name = client.nick.as_str().to_owned();
+        tracing::info!(%id, %name, %reason, "left");
+        self.room.leave(id);
+        if self.batching_presence() {
+            self.presence.left(&name, &reason, self.now, self.config.presence_interval);
+        } else {
+            self.broadcast(None, wire::offline(&name, &reason));
+        }
+    }
+
+    fn batching_presence(&self) -> bool {
+        self.room.active() > self.config.presence_batch_above
+    }
+
+    /// Queues `frame` for every active client but `except`.
+    fn broadcast(&mut self, except: Option<ClientId>, frame: Bytes) {
+        let max_queue = self.config.max_queue;
+        let len = frame.len();
+        for client in self.room.clients_mut() {
+            if !client.is_active() || Some(client.id) == except {
+                continue;
+            }
+            if client.queued + len > max_queue {
+                client.phase = Phase::Lagging;
+                self.too_slow.push(client.id);
+                continue;
+            }
+            client.queued += len;
+            self.outputs.push_back(Output::Transmit { to: client.id, frame: frame.clone() });
+        }
+    }
+
+    /// Queues `frame` for one client, unless that would put it over the cap.
+    fn send(&mut self, id: ClientId, frame: Bytes) {
+        let max_queue = self.config.max_queue;
+        let Some(client) = self.room.get_mut(id) else { return };
+        if client.queued + frame.len() > max_queue {
+            if client.is_active() {
+                client.phase = Phase::Lagging;
+                self.too_slow.push(id);
+            }
+            return;
+        }
+        client.queued += frame.len();
+        self.outputs.push_back(Output::Transmit { to: id, frame });
+    }
+
+    /// Disconnects the clients found too slow, and announces it (which may find more).
+    fn reap_too_slow(&mut self) {
+        while let Some(id) = self.too_slow.pop() {
+            self.depart(id, Reason::TooSlow);
+            self.close(id);
+        }
+    }
+
+    /// Moves a client that has left the room to closing: closed once its queue drains, or at
+    /// its deadline.
+    fn close_when_flushed(&mut self, id: ClientId) {
+        match self.room.get(id) {
+            Some(client) if client.queued == 0 => self.close(id),
+            Some(_) => self.closing.push(Reverse((self.now + self.config.close_linger, id))),
+            None => {}
+        }
+    }
+
+    fn close(&mut self, id: ClientId) {
+        if let Some(client) = self.room.remove(id)
+            && !client.peer_gone
+        {
+            self.outputs.push_back(Output::Close { to: id });
+        }
+    }
+
+    fn run_timers(&mut self) {
+        while let Some(&Reverse((at, id))) = self.closing.peek() {
+            if at > self.now {
+                break;
+            }
+            self.closing.pop();
+            if self.room.get(id).is_some_and(|c| !c.in_room()) {
+                self.close(id);
+            }
+        }
+        let lines: Vec<Bytes> = self.presence.take_due(self.now).collect();
+        for line in lines {
+            self.broadcast(None, line);
+        }
+        self.reap_too_slow();
+    }
+}

@@ -1,0 +1,1 @@
+//! Drives `chat-core` (work in progress).
