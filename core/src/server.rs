@@ -354,7 +354,7 @@ impl Server {
     /// Queues `frame` for one client, unless that would put it over the cap.
     fn send(&mut self, id: ClientId, frame: Bytes) {
         let max_queue = self.config.max_queue;
-        let Some(client) = self.room.get_mut(id) else { return };
+        let Some(client) = self.room.get_mut(id).filter(|c| !c.peer_gone) else { return };
         if client.queued + frame.len() > max_queue {
             if client.is_active() {
                 client.phase = Phase::Lagging;
