@@ -1,0 +1,89 @@
+//! A connection's reader thread, which owns the connection: it starts the writer thread,
+//! announces the connection to the core thread, reads until the connection ends, then tears
+//! it down and joins the writer.
+
+use std::io::{self, Read};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::sync::mpsc::SyncSender;
+use std::thread::{self, JoinHandle};
+
+use chat_core::{ClientId, PeerGone};
+
+use crate::conn::Conn;
+use crate::event::Event;
+use crate::outbox::Outbox;
+use crate::writer;
+
+/// Stack size of each connection thread. Both threads only run short, shallow loops; small
+/// stacks keep the address space (and the memory really touched) small with thousands of them.
+pub(crate) const STACK_SIZE: usize = 64 * 1024;
+
+/// Bytes asked for per `read`. A chat line is short; a paste or a flood fills it.
+const READ_BUFFER: usize = 8 * 1024;
+
+/// Starts the threads of the connection `id` and returns the reader thread, which ends (after
+/// joining the writer thread) once the connection is over.
+pub(crate) fn start(
+    id: ClientId,
+    peer: SocketAddr,
+    stream: TcpStream,
+    events: SyncSender<Event>,
+) -> io::Result<JoinHandle<()>> {
+    thread::Builder::new()
+        .name(format!("chat-read-{}", id.0))
+        .stack_size(STACK_SIZE)
+        .spawn(move || run(id, peer, Arc::new(stream), events))
+}
+
+fn run(id: ClientId, peer: SocketAddr, stream: Arc<TcpStream>, events: SyncSender<Event>) {
+    let outbox = Arc::new(Outbox::default());
+    let writer = {
+        let (stream, outbox, events) = (Arc::clone(&stream), Arc::clone(&outbox), events.clone());
+        thread::Builder::new()
+            .name(format!("chat-write-{}", id.0))
+            .stack_size(STACK_SIZE)
+            .spawn(move || writer::run(id, &stream, &outbox, &events))
+    };
+    let writer = match writer {
+        Ok(writer) => writer,
+        Err(error) => {
+            tracing::warn!(%id, %peer, %error, "could not start a writer thread; dropping the connection");
+            let _ = stream.shutdown(Shutdown::Both);
+            return;
+        }
+    };
+    let conn = Conn::new(Arc::clone(&stream), Arc::clone(&outbox));
+    if events.send(Event::Connected { id, peer, conn }).is_ok() {
+        let cause = read_until_gone(id, &stream, &events);
+        let cause = if outbox.failed() { PeerGone::Lost } else { cause };
+        tracing::debug!(%id, ?cause, "connection ended");
+        let _ = events.send(Event::Disconnected { id, cause });
+    }
+    // The core thread may not have closed the connection yet: make sure the writer ends.
+    outbox.close();
+    let _ = stream.shutdown(Shutdown::Both);
+    if writer.join().is_err() {
+        tracing::error!(%id, "the writer thread panicked");
+    }
+}
+
+/// Feeds everything read to the core thread until end of file or an error.
+fn read_until_gone(id: ClientId, mut stream: &TcpStream, events: &SyncSender<Event>) -> PeerGone {
+    let mut buffer = vec![0; READ_BUFFER];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => return PeerGone::Closed,
+            Ok(n) => {
+                if events.send(Event::Received { id, bytes: buffer[..n].to_vec() }).is_err() {
+                    return PeerGone::Closed;
+                }
+            }
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => {
+                tracing::debug!(%id, %error, "read failed");
+                return PeerGone::Lost;
+            }
+        }
+    }
+}

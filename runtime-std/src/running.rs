@@ -1,0 +1,72 @@
+//! Starting the server, and waiting for it to end.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::thread::{self, JoinHandle};
+use std::time::Instant;
+
+use chat_core::{Config, Server};
+
+use crate::acceptor::Listener;
+use crate::pump::{self, Start};
+use crate::stop::StopRequest;
+use crate::{Error, Stopper};
+
+/// Events that may wait for the core thread before senders block. Each holds at most one read
+/// buffer, so this bounds the memory of a backlog to a few MiB and makes fast senders wait for
+/// the core (TCP flow control then slows them down) instead of piling up input.
+const EVENT_QUEUE: usize = 1024;
+
+/// Starts serving the chat room on `listeners` (already bound by the caller, any mix of IPv4
+/// and IPv6) on background threads, and returns at once.
+///
+/// Fails if the configuration is invalid, if there is no listener, if a listener cannot be
+/// made blocking, or if a thread cannot be started; nothing keeps running after an error.
+pub fn spawn(listeners: Vec<TcpListener>, config: Config) -> Result<Running, Error> {
+    let server = Server::new(config, Instant::now())?;
+    if listeners.is_empty() {
+        return Err(Error::NoListeners);
+    }
+    let listeners = listeners.into_iter().map(Listener::prepare).collect::<Result<Vec<_>, _>>()?;
+    let (sender, events) = mpsc::sync_channel(EVENT_QUEUE);
+    let stop = Arc::new(StopRequest::new(sender.clone()));
+    let (started, startup) = mpsc::sync_channel(1);
+    let start = Start { server, listeners, events, sender, stop: Arc::clone(&stop), started };
+    let core = thread::Builder::new()
+        .name("chat-core".to_owned())
+        .spawn(move || pump::run(start))
+        .map_err(|source| Error::Spawn { role: "core", source })?;
+    match startup.recv() {
+        Ok(Ok(())) => Ok(Running { core, stopper: Stopper(stop) }),
+        Ok(Err(error)) => {
+            let _ = core.join();
+            Err(error)
+        }
+        Err(mpsc::RecvError) => Err(match core.join() {
+            Ok(Err(error)) => error,
+            Ok(Ok(())) | Err(_) => Error::Panicked { role: "core" },
+        }),
+    }
+}
+
+/// A running server. Dropping it does not stop the server: use [`Running::stopper`] and
+/// [`Running::wait`].
+#[derive(Debug)]
+pub struct Running {
+    core: JoinHandle<Result<(), Error>>,
+    stopper: Stopper,
+}
+
+impl Running {
+    /// A handle that starts graceful shutdown from anywhere (a signal handler thread, a test).
+    pub fn stopper(&self) -> Stopper {
+        self.stopper.clone()
+    }
+
+    /// Blocks until the server has shut down (after a [`Stopper::stop`]) and every thread it
+    /// started has ended.
+    pub fn wait(self) -> Result<(), Error> {
+        self.core.join().unwrap_or(Err(Error::Panicked { role: "core" }))
+    }
+}
