@@ -2,6 +2,8 @@
 
 use clap::{Parser, Subcommand};
 
+mod join;
+
 /// A terminal chat room: `chat serve` runs one, `chat join HOST PORT` joins one.
 #[derive(Parser)]
 #[command(version, about)]
@@ -11,9 +13,14 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Join a chat room: `chat join HOST PORT [--nick NAME]`.
+    Join(join::Args),
+}
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Join(args) => join::run(args),
+    }
 }

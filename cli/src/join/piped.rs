@@ -1,0 +1,89 @@
+//! Line mode, for pipes and scripts: stdin lines go out, received lines come out on stdout.
+
+use std::io::{self, BufRead, Write};
+use std::net::TcpStream;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Instant;
+
+use anyhow::Context as _;
+
+use super::connection::Sender;
+use super::receiver::{self, Ended};
+use super::{DRAIN_LIMIT, Outcome};
+
+enum Event {
+    /// stdin reached its end and the connection was half-closed (or sending failed).
+    InputDone(io::Result<()>),
+    /// The receiver stopped.
+    ServerEnded(Ended),
+}
+
+/// Sends every stdin line, prints every received line as plain text, and at the end of stdin
+/// half-closes the connection and prints what the server still sends (for at most
+/// [`DRAIN_LIMIT`]) before returning.
+pub fn run(stream: TcpStream, sender: Sender) -> anyhow::Result<Outcome> {
+    let (events, next_event) = mpsc::channel();
+    let ended = events.clone();
+    receiver::spawn(stream, print_line, move |end| drop(ended.send(Event::ServerEnded(end))))
+        .context("could not start the receiving thread")?;
+    thread::Builder::new()
+        .name("chat-stdin".into())
+        .spawn(move || drop(events.send(Event::InputDone(pump_stdin(sender)))))
+        .context("could not start the stdin thread")?;
+
+    let Ok(first) = next_event.recv() else { return Ok(Outcome::ServerGone) };
+    match first {
+        Event::ServerEnded(Ended::Output(err)) => {
+            tracing::debug!(%err, "stdout closed; leaving");
+            Ok(Outcome::Left)
+        }
+        Event::ServerEnded(Ended::Lost(err)) => {
+            tracing::debug!(%err, "connection lost");
+            Ok(Outcome::ServerGone)
+        }
+        Event::ServerEnded(Ended::Closed) => Ok(Outcome::ServerGone),
+        Event::InputDone(sent) => {
+            let deadline = Instant::now() + DRAIN_LIMIT;
+            while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+                match next_event.recv_timeout(left) {
+                    Ok(Event::ServerEnded(_)) | Err(_) => break,
+                    Ok(Event::InputDone(_)) => {}
+                }
+            }
+            Ok(match sent {
+                Ok(()) => Outcome::Left,
+                Err(err) => {
+                    tracing::debug!(%err, "sending failed");
+                    Outcome::ServerGone
+                }
+            })
+        }
+    }
+}
+
+fn print_line(line: String) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    writeln!(stdout, "{line}")?;
+    stdout.flush()
+}
+
+/// Copies stdin to the server line by line, bytes as they are (the server replaces invalid
+/// UTF-8), an unterminated last line included; then half-closes.
+fn pump_stdin(mut sender: Sender) -> io::Result<()> {
+    let mut stdin = io::stdin().lock();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match stdin.read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => sender.send_line(&line)?,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => {
+                tracing::warn!(%err, "reading stdin failed; treating it as the end of input");
+                break;
+            }
+        }
+    }
+    sender.finish()
+}

@@ -1,0 +1,138 @@
+//! The receiving half: a thread that reads the server and hands over each line.
+
+use std::io::{self, Read};
+use std::net::TcpStream;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use super::lines::LineSplitter;
+
+/// How long an unterminated line may wait for the rest before it is shown as it is (the
+/// handout's server relays text without a line ending).
+pub const IDLE_FLUSH: Duration = Duration::from_millis(250);
+
+/// Why the receiver stopped.
+#[derive(Debug)]
+pub enum Ended {
+    /// The server closed the connection.
+    Closed,
+    /// The connection broke (reset, or another network error).
+    Lost(io::Error),
+    /// A line could not be shown (stdout was closed), so reading stopped.
+    Output(io::Error),
+}
+
+/// Starts the thread that reads `stream` until the server closes it. Each received line,
+/// sanitized, goes to `on_line`; when reading stops, `on_end` says why. The thread ends then.
+pub fn spawn(
+    stream: TcpStream,
+    mut on_line: impl FnMut(String) -> io::Result<()> + Send + 'static,
+    on_end: impl FnOnce(Ended) + Send + 'static,
+) -> io::Result<JoinHandle<()>> {
+    thread::Builder::new().name("chat-receiver".into()).spawn(move || {
+        let ended = receive(stream, &mut on_line);
+        tracing::debug!(?ended, "receiver stopped");
+        on_end(ended);
+    })
+}
+
+fn receive(mut stream: TcpStream, on_line: &mut impl FnMut(String) -> io::Result<()>) -> Ended {
+    let mut splitter = LineSplitter::new();
+    let mut buf = vec![0; 16 * 1024];
+    let mut lines = Vec::new();
+    let mut waiting_for_rest = false;
+    loop {
+        if splitter.has_partial() != waiting_for_rest {
+            waiting_for_rest = !waiting_for_rest;
+            if let Err(err) = stream.set_read_timeout(waiting_for_rest.then_some(IDLE_FLUSH)) {
+                return Ended::Lost(err);
+            }
+        }
+        let ended = match stream.read(&mut buf) {
+            Ok(0) => {
+                splitter.flush(|line| lines.push(line));
+                Some(Ended::Closed)
+            }
+            Ok(n) => {
+                splitter.feed(&buf[..n], |line| lines.push(line));
+                None
+            }
+            Err(err) if waiting_for_rest && is_timeout(&err) => {
+                splitter.flush(|line| lines.push(line));
+                None
+            }
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => None,
+            Err(err) => {
+                splitter.flush(|line| lines.push(line));
+                Some(Ended::Lost(err))
+            }
+        };
+        for line in lines.drain(..) {
+            if let Err(err) = on_line(line) {
+                return Ended::Output(err);
+            }
+        }
+        if let Some(ended) = ended {
+            return ended;
+        }
+    }
+}
+
+fn is_timeout(err: &io::Error) -> bool {
+    matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::net::{Shutdown, TcpListener};
+    use std::sync::mpsc;
+
+    fn pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        (client, listener.accept().unwrap().0)
+    }
+
+    #[test]
+    fn lines_arrive_in_order_then_the_close_is_reported() {
+        let (client, mut server) = pair();
+        let (tx, rx) = mpsc::channel();
+        let end_tx = tx.clone();
+        let handle = spawn(
+            client,
+            move |line| {
+                tx.send(Some(line)).unwrap();
+                Ok(())
+            },
+            move |ended| end_tx.send(matches!(ended, Ended::Closed).then(|| "closed".to_owned())).unwrap(),
+        )
+        .unwrap();
+        server.write_all(b"<a> one\n<b> tw").unwrap();
+        assert_eq!(rx.recv().unwrap().as_deref(), Some("<a> one"));
+        server.write_all(b"o\n\r<c> three").unwrap();
+        assert_eq!(rx.recv().unwrap().as_deref(), Some("<b> two"));
+        // The handout's server leaves a line unterminated: it still shows up, after IDLE_FLUSH.
+        assert_eq!(rx.recv().unwrap().as_deref(), Some("<c> three"));
+        server.shutdown(Shutdown::Write).unwrap();
+        assert_eq!(rx.recv().unwrap().as_deref(), Some("closed"));
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn a_failing_output_stops_the_receiver() {
+        let (client, mut server) = pair();
+        let (tx, rx) = mpsc::channel();
+        spawn(
+            client,
+            |_| Err(io::Error::from(io::ErrorKind::BrokenPipe)),
+            move |ended| {
+                tx.send(matches!(ended, Ended::Output(_))).unwrap();
+            },
+        )
+        .unwrap();
+        server.write_all(b"hello\n").unwrap();
+        assert!(rx.recv().unwrap());
+    }
+}
