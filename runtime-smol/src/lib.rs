@@ -1,1 +1,91 @@
-//! Drives `chat-core` (work in progress).
+//! `chat-runtime-smol`: runs the [`chat_core`] room on [smol](https://docs.rs/smol): one thread,
+//! one executor, non-blocking sockets.
+//!
+//! ```no_run
+//! let listener = std::net::TcpListener::bind("127.0.0.1:5000")?;
+//! let running = chat_runtime_smol::spawn(vec![listener], chat_core::Config::default())?;
+//! let stopper = running.stopper(); // stopper.stop() from a signal handler, for example
+//! # stopper.stop();
+//! running.wait()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Design
+//!
+//! The runtime owns sockets and nothing else: every decision is the core's. It is built to
+//! hold tens of thousands of mostly idle connections on one small machine.
+//!
+//! - **One thread.** [`spawn`] starts one thread running a [`smol::LocalExecutor`] inside
+//!   [`smol::block_on`], which also drives the I/O reactor, so readiness events are handled on
+//!   the same thread without a hop. The core lives in one `Rc<RefCell<Server>>`, next to a map
+//!   from client id to connection: no locks, no channels.
+//! - **One door to the core.** Every event goes through the pump's `drive`: feed one input,
+//!   drain `poll_output` (a `Transmit` pushes the shared frame onto that connection's outbound
+//!   queue and wakes its writer if the queue was empty; a `Close` closes it), then re-arm the
+//!   one timer task from `poll_timeout`. A broadcast to N clients is N queue pushes, no copy.
+//! - **Per connection, a reader and a writer task.** The reader waits for readiness
+//!   (`poll_readable`) and only then borrows the one shared 64 KiB scratch buffer for a single
+//!   non-blocking read, which it feeds to the core straight from the buffer. An idle connection
+//!   therefore holds no read buffer: about 1 KiB in all, counting the core's state. The writer
+//!   sleeps while its queue is empty; when woken it sends everything queued in one vectored
+//!   write (up to 256 frames per call), advances past what the kernel took (partial writes
+//!   included) and reports exactly that many bytes with `Input::Flushed`. Frames queued while
+//!   it waits for its turn or for writability go out together, so a busy room costs about one
+//!   system call per client per burst, not per line.
+//! - **Slow clients.** A client that stops reading only stalls its own writer, parked on
+//!   writability. Its queue grows until the core's cap (`Config::max_queue`), at which point
+//!   the core disconnects it: memory per client stays bounded and nobody else waits.
+//! - **Closing.** On `Output::Close` the connection's tasks are cancelled, what is still queued
+//!   is dropped, and `shutdown(Write)` sends FIN after the bytes the kernel already holds. A
+//!   short task then reads and discards whatever the client still sends until it closes its side
+//!   or the core's `close_linger` passes: closing a socket with unread input would make the
+//!   kernel send a reset, which can destroy the goodbye before the client reads it.
+//!   End of file from a client is `PeerGone::Closed`; a reset or any other error is
+//!   `PeerGone::Lost`.
+//! - **Accepting.** Each listener has an accept task. Accepted sockets get `TCP_NODELAY` (chat
+//!   lines are small and latency matters). An accept error such as EMFILE never ends the loop
+//!   nor spins it: it is logged and accepting pauses for 100 ms.
+//! - **Shutdown.** [`Stopper::stop`] closes a channel the main task waits on; it then drops the
+//!   accept tasks (closing the listeners), feeds `Input::Shutdown`, and waits until the core
+//!   reports `is_finished` (it bounds the grace period) and the closed sockets are done
+//!   lingering, at most `close_linger` after the stop. [`Running::wait`] joins the thread.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod accept;
+mod connection;
+mod error;
+mod event_loop;
+mod handle;
+mod link;
+mod pump;
+mod timer;
+mod wake_slot;
+
+use std::net::TcpListener;
+use std::time::Instant;
+
+use chat_core::{Config, Server};
+
+pub use error::Error;
+pub use handle::{Running, Stopper};
+
+/// Starts serving the chat room on `listeners` (already bound by the caller, any mix of IPv4
+/// and IPv6) on a background thread, and returns at once.
+pub fn spawn(listeners: Vec<TcpListener>, config: Config) -> Result<Running, Error> {
+    if listeners.is_empty() {
+        return Err(Error::NoListeners);
+    }
+    let server = Server::new(config, Instant::now())?;
+    let listeners = listeners
+        .into_iter()
+        .map(|listener| smol::net::TcpListener::try_from(listener).map_err(Error::Listener))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (signal, stop) = smol::channel::bounded(1);
+    let thread = std::thread::Builder::new()
+        .name("chat-smol".into())
+        .spawn(move || event_loop::run(server, listeners, stop))
+        .map_err(Error::Thread)?;
+    Ok(Running { stopper: Stopper { signal }, thread: Some(thread) })
+}

@@ -1,0 +1,41 @@
+//! The event loop thread: one executor, the pump, and the shutdown sequence.
+
+use std::convert::Infallible;
+use std::rc::Rc;
+use std::time::Instant;
+
+use chat_core::{Input, Server};
+use smol::channel::Receiver;
+use smol::net::TcpListener;
+use smol::{LocalExecutor, Task};
+
+use crate::pump::Pump;
+use crate::{accept, timer};
+
+/// The body of the server thread: serves until `stop` is closed, then shuts down gracefully.
+pub(crate) fn run(server: Server, listeners: Vec<TcpListener>, stop: Receiver<Infallible>) {
+    let executor = Rc::new(LocalExecutor::new());
+    smol::block_on(executor.run(serve(&executor, server, listeners, stop)));
+    // Dropping the executor drops every task left (the timer, sockets still lingering past
+    // the grace period) and with them the last references to the pump.
+    drop(executor);
+    tracing::debug!("event loop ended");
+}
+
+async fn serve(
+    executor: &Rc<LocalExecutor<'static>>,
+    server: Server,
+    listeners: Vec<TcpListener>,
+    stop: Receiver<Infallible>,
+) {
+    let pump = Rc::new(Pump::new(Rc::downgrade(executor), server));
+    let _timer = executor.spawn(timer::run(pump.clone()));
+    let acceptors: Vec<Task<()>> =
+        listeners.into_iter().map(|listener| executor.spawn(accept::run(pump.clone(), listener))).collect();
+    // Resolves when every sender is gone or closed: `Stopper::stop`, or the handles dropped.
+    let _ = stop.recv().await;
+    let since = Instant::now();
+    drop(acceptors);
+    pump.drive(Input::Shutdown);
+    pump.wound_down(since, pump.close_linger()).await;
+}
