@@ -1,1 +1,27 @@
-//! Helpers for the end-to-end tests (work in progress).
+//! End-to-end tests of `chat` over loopback, run against both runtimes.
+//!
+//! The harness starts a real server ([`TestServer`]) with a chosen [`Runtime`] and
+//! [`Config`](chat_core::Config) on an ephemeral loopback port, and talks to it through real
+//! sockets with [`Client`]. Every wait has a deadline ([`WAIT`] unless a test says otherwise)
+//! and fails with a message that says what was expected and what arrived; nothing sleeps to
+//! wait for something to happen.
+//!
+//! [`both_runtimes!`] turns one scenario function into a test per runtime, and for sequential
+//! scenarios checks that every client saw the same [`Transcript`] on both runtimes.
+
+mod both;
+mod client;
+mod deadline;
+mod runtime;
+mod server;
+pub mod traffic;
+pub mod transcript;
+
+pub use client::{Client, ClientOptions, End, Writer};
+pub use deadline::{Deadline, WAIT};
+pub use runtime::Runtime;
+pub use server::TestServer;
+pub use transcript::Transcript;
+
+/// The line every client receives when the server shuts down.
+pub const SHUTDOWN_NOTICE: &str = "*** Server is shutting down. Goodbye!";

@@ -1,0 +1,347 @@
+//! [`Client`]: a test client that speaks the chat protocol over a real socket.
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+
+use socket2::{Domain, SockRef, Socket, Type};
+
+use crate::{Deadline, WAIT};
+
+/// How many recent lines a failure message shows.
+const RECENT: usize = 8;
+
+/// How a client's socket is set up.
+#[derive(Clone, Debug, Default)]
+pub struct ClientOptions {
+    /// `SO_RCVBUF` set before connecting, to keep the kernel from buffering much for a client
+    /// that stops reading (so the server's queue cap is reached sooner).
+    pub recv_buffer: Option<usize>,
+}
+
+/// How a connection ended, as seen by a reader.
+#[derive(Debug)]
+pub enum End {
+    /// The server closed the connection cleanly; `partial` holds bytes after the last `\n`.
+    Closed {
+        /// Bytes after the last complete line (empty if the stream ended on a line boundary).
+        partial: Vec<u8>,
+    },
+    /// The connection failed, e.g. it was reset.
+    Failed(io::Error),
+}
+
+/// One connection to the server, with a line reader, every wait bounded by a [`Deadline`].
+///
+/// Lines read and sent are kept as a transcript (see [`Transcript`](crate::Transcript)) unless
+/// recording is turned off for bulk traffic.
+pub struct Client {
+    label: String,
+    stream: TcpStream,
+    local: SocketAddr,
+    buf: Vec<u8>,
+    start: usize,
+    end: Option<End>,
+    recording: bool,
+    log: Vec<String>,
+    recent: VecDeque<String>,
+}
+
+impl Client {
+    /// Connects to `addr`; `label` names the client in failure messages and transcripts.
+    pub fn connect(addr: SocketAddr, label: &str, options: ClientOptions) -> Self {
+        Self::try_connect(addr, label, options)
+            .unwrap_or_else(|e| panic!("client {label}: cannot connect to {addr}: {e}"))
+    }
+
+    /// Connects to `addr`, or says why it could not.
+    pub fn try_connect(addr: SocketAddr, label: &str, options: ClientOptions) -> io::Result<Self> {
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+        if let Some(size) = options.recv_buffer {
+            socket.set_recv_buffer_size(size)?;
+        }
+        socket.connect_timeout(&addr.into(), WAIT)?;
+        let stream = TcpStream::from(socket);
+        stream.set_nodelay(true)?;
+        let local = stream.local_addr()?;
+        Ok(Self {
+            label: label.to_owned(),
+            stream,
+            local,
+            buf: Vec::with_capacity(64 * 1024),
+            start: 0,
+            end: None,
+            recording: true,
+            log: Vec::new(),
+            recent: VecDeque::with_capacity(RECENT),
+        })
+    }
+
+    /// The label given at connect.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The client's own address, which is its default name in the room.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// The name the server gives this client until it uses `/nick`: its address.
+    pub fn default_name(&self) -> String {
+        self.local.to_string()
+    }
+
+    /// Turns the transcript on or off (off for bulk traffic that is checked another way).
+    pub fn set_recording(&mut self, on: bool) {
+        self.recording = on;
+    }
+
+    /// The transcript so far: `-> sent` and `<- received` lines, in order.
+    pub fn log(&self) -> &[String] {
+        &self.log
+    }
+
+    /// Sends `line` followed by `\n`.
+    pub fn send_line(&mut self, line: &str) {
+        self.note(format!("-> {line}"));
+        self.write(format!("{line}\n").as_bytes());
+    }
+
+    /// Sends `bytes` exactly as given (no line ending added).
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.note(format!("-> raw {}", bytes.escape_ascii()));
+        self.write(bytes);
+    }
+
+    /// A second handle on the socket for sending from another thread; it records nothing.
+    pub fn writer(&self) -> Writer {
+        let stream =
+            self.stream.try_clone().unwrap_or_else(|e| panic!("client {}: cannot clone: {e}", self.label));
+        Writer { label: self.label.clone(), stream }
+    }
+
+    /// Closes the sending side (the server reads end of file), keeping the reading side open.
+    pub fn shutdown_write(&mut self) {
+        self.note("-> end of file".to_owned());
+        self.stream
+            .shutdown(Shutdown::Write)
+            .unwrap_or_else(|e| panic!("client {}: shutdown: {e}", self.label));
+    }
+
+    /// Closes the connection cleanly. Read everything first: closing with unread data makes
+    /// the kernel send a reset instead.
+    pub fn close(self) {
+        drop(self);
+    }
+
+    /// Aborts the connection: `SO_LINGER` 0, so closing sends a reset (RST) instead of FIN.
+    pub fn reset(self) {
+        SockRef::from(&self.stream)
+            .set_linger(Some(std::time::Duration::ZERO))
+            .unwrap_or_else(|e| panic!("client {}: cannot set SO_LINGER 0: {e}", self.label));
+        drop(self);
+    }
+
+    /// Reads the welcome line, which names this client by its address.
+    pub fn expect_welcome(&mut self) -> String {
+        let prefix = format!("*** Welcome to the chat room, {}: ", self.default_name());
+        let line = self.next_line();
+        assert!(
+            line.starts_with(&prefix) && line.ends_with(". Type /help for commands."),
+            "client {}: expected the welcome line `{prefix}...`, got `{line}`{}",
+            self.label,
+            self.context()
+        );
+        line
+    }
+
+    /// Reads the next line and checks it is exactly `expected`.
+    pub fn expect_line(&mut self, expected: &str) {
+        let line = self.next_line();
+        assert_eq!(line, expected, "client {}: unexpected line{}", self.label, self.context());
+    }
+
+    /// Reads the next line within [`WAIT`].
+    pub fn next_line(&mut self) -> String {
+        self.next_line_by(Deadline::standard())
+    }
+
+    /// Reads the next line before `deadline`; panics if the connection ends first.
+    pub fn next_line_by(&mut self, deadline: Deadline) -> String {
+        match self.try_next_line(deadline) {
+            Ok(line) => line,
+            Err(end) => panic!(
+                "client {}: expected a line, but the connection ended: {end:?}{}",
+                self.label,
+                self.context()
+            ),
+        }
+    }
+
+    /// Reads lines until one satisfies `done` (`what` describes it for failure messages);
+    /// returns every line read, the matching one last.
+    pub fn read_until(
+        &mut self,
+        what: &str,
+        deadline: Deadline,
+        mut done: impl FnMut(&str) -> bool,
+    ) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            let line = match self.try_next_line_or(deadline, what) {
+                Ok(line) => line,
+                Err(end) => panic!(
+                    "client {}: waiting for {what}, the connection ended: {end:?}{}",
+                    self.label,
+                    self.context()
+                ),
+            };
+            let found = done(&line);
+            lines.push(line);
+            if found {
+                return lines;
+            }
+        }
+    }
+
+    /// Reads every line until the server closes the connection cleanly; panics on a reset, an
+    /// unterminated last line, or if the connection is still open at `deadline`.
+    pub fn recv_all_until_closed(&mut self, deadline: Deadline) -> Vec<String> {
+        let (lines, end) = self.recv_until_end(deadline);
+        match end {
+            End::Closed { partial } if partial.is_empty() => lines,
+            end => panic!(
+                "client {}: expected a clean close after whole lines, got {end:?}{}",
+                self.label,
+                self.context()
+            ),
+        }
+    }
+
+    /// Reads every line until the connection ends, however it ends.
+    pub fn recv_until_end(&mut self, deadline: Deadline) -> (Vec<String>, End) {
+        let mut lines = Vec::new();
+        loop {
+            match self.try_next_line_or(deadline, "the connection to close") {
+                Ok(line) => lines.push(line),
+                Err(end) => return (lines, end),
+            }
+        }
+    }
+
+    /// Checks that the server closes the connection with nothing more to say.
+    pub fn expect_closed(&mut self) {
+        let lines = self.recv_all_until_closed(Deadline::standard());
+        assert!(lines.is_empty(), "client {}: expected the connection to close, got {lines:?}", self.label);
+    }
+
+    /// Reads the next line before `deadline`, or says how the connection ended.
+    pub fn try_next_line(&mut self, deadline: Deadline) -> Result<String, End> {
+        self.try_next_line_or(deadline, "a line")
+    }
+
+    fn try_next_line_or(&mut self, deadline: Deadline, what: &str) -> Result<String, End> {
+        let mut scanned = 0;
+        loop {
+            let pending = &self.buf[self.start..];
+            if let Some(at) = pending[scanned..].iter().position(|&b| b == b'\n') {
+                let end = self.start + scanned + at;
+                let line = String::from_utf8(self.buf[self.start..end].to_vec()).unwrap_or_else(|e| {
+                    panic!("client {}: the server sent invalid UTF-8: {e}{}", self.label, self.context())
+                });
+                self.start = end + 1;
+                self.note(format!("<- {line}"));
+                return Ok(line);
+            }
+            scanned = pending.len();
+            if let Some(end) = self.end.take() {
+                return Err(match end {
+                    End::Closed { .. } => End::Closed { partial: self.buf.split_off(self.start) },
+                    failed => failed,
+                });
+            }
+            self.fill(deadline, what);
+        }
+    }
+
+    /// Reads more bytes into the buffer, or records how the connection ended.
+    fn fill(&mut self, deadline: Deadline, what: &str) {
+        if self.start > 0 && self.start * 2 >= self.buf.len() {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        let Some(left) = deadline.remaining() else { self.timed_out(deadline, what) };
+        self.stream.set_read_timeout(Some(left)).expect("a non-zero read timeout is valid");
+        let len = self.buf.len();
+        self.buf.resize(len + 64 * 1024, 0);
+        let read = self.stream.read(&mut self.buf[len..]);
+        self.buf.truncate(len + *read.as_ref().unwrap_or(&0));
+        match read {
+            Ok(0) => self.end = Some(End::Closed { partial: Vec::new() }),
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                self.timed_out(deadline, what)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => self.end = Some(End::Failed(e)),
+        }
+    }
+
+    fn timed_out(&self, deadline: Deadline, what: &str) -> ! {
+        let partial = String::from_utf8_lossy(&self.buf[self.start..]);
+        panic!(
+            "client {}: waited {:?} for {what}, nothing more arrived (unterminated bytes: {:?}){}",
+            self.label,
+            deadline.budget(),
+            partial.chars().take(200).collect::<String>(),
+            self.context()
+        )
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.stream
+            .write_all(bytes)
+            .unwrap_or_else(|e| panic!("client {}: send failed: {e}{}", self.label, self.context()));
+    }
+
+    fn note(&mut self, entry: String) {
+        if self.recent.len() == RECENT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(entry.chars().take(200).collect());
+        if self.recording {
+            self.log.push(entry);
+        }
+    }
+
+    /// The last lines sent and received, for failure messages.
+    fn context(&self) -> String {
+        let mut text =
+            format!("\n  last {} lines of client {} ({}):", self.recent.len(), self.label, self.local);
+        for entry in &self.recent {
+            text.push_str("\n    ");
+            text.push_str(entry);
+        }
+        text
+    }
+}
+
+/// A sending handle on a [`Client`]'s socket, for another thread.
+pub struct Writer {
+    label: String,
+    stream: TcpStream,
+}
+
+impl Writer {
+    /// Sends `bytes` exactly as given.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap_or_else(|e| panic!("client {}: send failed: {e}", self.label));
+    }
+
+    /// Sends `bytes`, and returns the error instead of panicking (for clients the server may
+    /// disconnect on purpose).
+    pub fn try_send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.stream.write_all(bytes)
+    }
+}

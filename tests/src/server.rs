@@ -1,0 +1,119 @@
+//! [`TestServer`]: a server on loopback that is stopped and waited for when dropped.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
+use std::sync::mpsc;
+use std::thread;
+
+use chat_core::Config;
+
+use crate::runtime::Handle;
+use crate::{Client, ClientOptions, Deadline, Runtime};
+
+/// A chat server running in this process on an ephemeral loopback port.
+///
+/// Dropping it stops the server and waits (with a deadline) until every thread or task of the
+/// runtime has ended, so no test leaks a server.
+pub struct TestServer {
+    runtime: Runtime,
+    addrs: Vec<SocketAddr>,
+    stop: Box<dyn Fn() + Send + Sync>,
+    wait: Option<Box<dyn FnOnce() -> Result<(), String> + Send>>,
+}
+
+impl TestServer {
+    /// Starts `runtime` with `config` on `127.0.0.1`, port 0.
+    pub fn start(runtime: Runtime, config: Config) -> Self {
+        Self::start_on(runtime, config, &[IpAddr::V4(Ipv4Addr::LOCALHOST)])
+    }
+
+    /// Starts `runtime` with `config`, listening on port 0 of each of `ips`.
+    pub fn start_on(runtime: Runtime, config: Config, ips: &[IpAddr]) -> Self {
+        let listeners: Vec<TcpListener> = ips
+            .iter()
+            .map(|&ip| {
+                TcpListener::bind((ip, 0))
+                    .unwrap_or_else(|e| panic!("cannot bind a listener on {ip} port 0: {e}"))
+            })
+            .collect();
+        let addrs =
+            listeners.iter().map(|l| l.local_addr().expect("a bound listener has an address")).collect();
+        let Handle { stop, wait } = runtime
+            .spawn(listeners, config)
+            .unwrap_or_else(|e| panic!("the {runtime} runtime did not start: {e}"));
+        Self { runtime, addrs, stop, wait: Some(wait) }
+    }
+
+    /// The runtime serving.
+    pub fn runtime(&self) -> Runtime {
+        self.runtime
+    }
+
+    /// The first address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addrs[0]
+    }
+
+    /// Every address the server listens on, in the order of the `ips` it was started with.
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// Connects a client called `label` (in failure messages and transcripts) to the first
+    /// address, without reading anything yet.
+    pub fn connect(&self, label: &str) -> Client {
+        Client::connect(self.addr(), label, ClientOptions::default())
+    }
+
+    /// Connects a client called `label` and reads its welcome line.
+    pub fn join(&self, label: &str) -> Client {
+        let mut client = self.connect(label);
+        client.expect_welcome();
+        client
+    }
+
+    /// Starts graceful shutdown, without waiting for it.
+    pub fn stop(&self) {
+        (self.stop)();
+    }
+
+    /// Stops the server and waits until it has shut down; panics if that takes longer than
+    /// `deadline` or the runtime reports an error.
+    pub fn stop_and_wait(mut self, deadline: Deadline) {
+        self.stop();
+        if let Some(wait) = self.wait.take() {
+            finish(self.runtime, wait, deadline);
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let Some(wait) = self.wait.take() else { return };
+        self.stop();
+        if thread::panicking() {
+            // The test already failed: report a hang here but do not panic again.
+            let (done, finished) = mpsc::channel();
+            thread::spawn(move || done.send(wait()));
+            if finished.recv_timeout(Deadline::standard().budget()).is_err() {
+                eprintln!("the {} server did not shut down after the failed test", self.runtime);
+            }
+        } else {
+            finish(self.runtime, wait, Deadline::standard());
+        }
+    }
+}
+
+/// Runs `wait` on a helper thread so a hang becomes a failure at `deadline`.
+fn finish(runtime: Runtime, wait: Box<dyn FnOnce() -> Result<(), String> + Send>, deadline: Deadline) {
+    let (done, finished) = mpsc::channel();
+    thread::spawn(move || done.send(wait()));
+    let remaining = deadline.remaining().unwrap_or_default();
+    match finished.recv_timeout(remaining) {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => panic!("the {runtime} server failed while shutting down: {error}"),
+        Err(_) => panic!(
+            "the {runtime} server did not finish within {:?} of stop(): Running::wait() is still blocked",
+            deadline.budget()
+        ),
+    }
+}

@@ -1,0 +1,136 @@
+//! Bulk traffic whose delivery can be checked line by line: each line says who sent it and its
+//! index, and is padded with bytes that depend on both, so a lost, repeated, reordered, split or
+//! merged line never passes for the expected one.
+
+use std::collections::HashMap;
+
+/// The text of line `index` from sender number `sender`, exactly `len` bytes long (or just the
+/// header if `len` is shorter than that).
+pub fn line_text(sender: usize, index: usize, len: usize) -> String {
+    let mut text = format!("s{sender}#{index:07}:");
+    let fill = char::from(b'a' + ((sender * 7 + index) % 26) as u8);
+    while text.len() < len {
+        text.push(fill);
+    }
+    text
+}
+
+/// How long line `index` of a sender's traffic is.
+pub type Length = fn(usize) -> usize;
+
+/// Lines `indices` of `sender`, each ending in `\n`, as one buffer to send at once.
+pub fn lines(sender: usize, indices: std::ops::Range<usize>, len: Length) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for index in indices {
+        bytes.extend_from_slice(line_text(sender, index, len(index)).as_bytes());
+        bytes.push(b'\n');
+    }
+    bytes
+}
+
+/// Checks, for one recipient, that the traffic of each expected sender arrives exactly once,
+/// in order, line for line.
+#[derive(Debug, Default)]
+pub struct Delivery {
+    senders: HashMap<String, Expected>,
+}
+
+#[derive(Debug)]
+struct Expected {
+    sender: usize,
+    next: usize,
+    total: usize,
+    len: Length,
+}
+
+impl Delivery {
+    /// Nothing expected yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Expects `total` lines (line `i` being `len(i)` bytes long) from sender number `sender`,
+    /// whose name in the room is `name`.
+    pub fn expect_from(&mut self, name: &str, sender: usize, total: usize, len: Length) {
+        self.senders.insert(name.to_owned(), Expected { sender, next: 0, total, len });
+    }
+
+    /// Takes one received line. Returns `Ok(true)` if it was the next expected traffic line,
+    /// `Ok(false)` if it is not from an expected sender (a notice, say), and an error saying what
+    /// was wrong if it is from an expected sender but not the next line of its traffic.
+    pub fn accept(&mut self, line: &str) -> Result<bool, String> {
+        let Some((name, text)) = line.strip_prefix('<').and_then(|rest| rest.split_once("> ")) else {
+            return Ok(false);
+        };
+        let Some(expected) = self.senders.get_mut(name) else { return Ok(false) };
+        if expected.next == expected.total {
+            return Err(format!(
+                "from {name}: all {} lines already arrived, then got {}",
+                expected.total,
+                clip(text)
+            ));
+        }
+        let want = line_text(expected.sender, expected.next, (expected.len)(expected.next));
+        if text != want {
+            return Err(format!(
+                "from {name}: expected line #{} {}, got {}",
+                expected.next,
+                clip(&want),
+                clip(text)
+            ));
+        }
+        expected.next += 1;
+        Ok(true)
+    }
+
+    /// Whether every expected line has arrived.
+    pub fn is_complete(&self) -> bool {
+        self.senders.values().all(|e| e.next == e.total)
+    }
+
+    /// Lines received so far from `name`.
+    pub fn received_from(&self, name: &str) -> usize {
+        self.senders.get(name).map_or(0, |e| e.next)
+    }
+
+    /// How far each sender's traffic has got, for failure messages.
+    pub fn progress(&self) -> String {
+        let mut parts: Vec<String> =
+            self.senders.iter().map(|(name, e)| format!("{name}: {}/{}", e.next, e.total)).collect();
+        parts.sort();
+        parts.join(", ")
+    }
+}
+
+/// At most 80 characters of `text`, for messages.
+fn clip(text: &str) -> String {
+    if text.len() <= 80 {
+        format!("`{text}`")
+    } else {
+        format!("`{}...` ({} bytes)", text.chars().take(80).collect::<String>(), text.len())
+    }
+}
+
+impl crate::Client {
+    /// Reads until `delivery` is complete, checking every traffic line on the way; returns the
+    /// other lines (notices and such) in the order they came.
+    pub fn receive_traffic(&mut self, delivery: &mut Delivery, deadline: crate::Deadline) -> Vec<String> {
+        let mut others = Vec::new();
+        while !delivery.is_complete() {
+            let line = match self.try_next_line(deadline) {
+                Ok(line) => line,
+                Err(end) => panic!(
+                    "client {}: the connection ended before all traffic arrived ({}): {end:?}",
+                    self.label(),
+                    delivery.progress()
+                ),
+            };
+            match delivery.accept(&line) {
+                Ok(true) => {}
+                Ok(false) => others.push(line),
+                Err(error) => panic!("client {}: {error} (so far {})", self.label(), delivery.progress()),
+            }
+        }
+        others
+    }
+}

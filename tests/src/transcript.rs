@@ -1,0 +1,97 @@
+//! Per-client transcripts, normalised so that two runs (on two runtimes) can be compared.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::{Mutex, PoisonError};
+
+use crate::{Client, Runtime};
+
+/// What each client of a sequential scenario sent and received. Compared with every client
+/// address replaced by the client's label (ports differ between runs, nothing else may).
+#[derive(Clone, Debug)]
+pub struct Transcript {
+    /// Label, default name (address) and log of each client.
+    clients: Vec<(String, String, Vec<String>)>,
+}
+
+impl Transcript {
+    /// The transcripts of `clients` so far.
+    pub fn of(clients: &[&Client]) -> Self {
+        Self {
+            clients: clients
+                .iter()
+                .map(|c| (c.label().to_owned(), c.default_name(), c.log().to_vec()))
+                .collect(),
+        }
+    }
+
+    /// Joins transcripts taken at different times (e.g. of clients that closed early).
+    pub fn and(mut self, other: Transcript) -> Self {
+        self.clients.extend(other.clients);
+        self
+    }
+
+    /// Each client's label and log, with every client's address replaced by `{label}`.
+    fn normalised(&self) -> Vec<(String, Vec<String>)> {
+        let mut names: Vec<(&str, String)> =
+            self.clients.iter().map(|(label, addr, _)| (addr.as_str(), format!("{{{label}}}"))).collect();
+        // Longest first, so `127.0.0.1:5000` never eats the start of `127.0.0.1:50001`.
+        names.sort_by_key(|(addr, _)| std::cmp::Reverse(addr.len()));
+        let normalise =
+            |line: &String| names.iter().fold(line.clone(), |line, (addr, label)| line.replace(addr, label));
+        self.clients
+            .iter()
+            .map(|(label, _, log)| (label.clone(), log.iter().map(normalise).collect()))
+            .collect()
+    }
+
+    /// A readable description of where `self` and `other` first differ, if they do.
+    fn difference(&self, other: &Transcript) -> Option<String> {
+        let (ours, others) = (self.normalised(), other.normalised());
+        if ours == others {
+            return None;
+        }
+        let mut text = String::new();
+        for (i, ((label, mine), (_, theirs))) in ours.iter().zip(&others).enumerate() {
+            if mine == theirs {
+                continue;
+            }
+            let at = mine.iter().zip(theirs).take_while(|(a, b)| a == b).count();
+            let _ = write!(
+                text,
+                "\n  client #{i} {label}, entry {at}:\n    {:?}\n    {:?}",
+                mine.get(at).map_or("(end of transcript)", String::as_str),
+                theirs.get(at).map_or("(end of transcript)", String::as_str),
+            );
+        }
+        if self.clients.len() != other.clients.len() {
+            let _ = write!(text, "\n  {} clients against {}", self.clients.len(), other.clients.len());
+        }
+        Some(text)
+    }
+}
+
+/// Transcripts of scenarios already run in this test binary, by scenario and runtime.
+static SEEN: Mutex<BTreeMap<&'static str, (Runtime, Transcript)>> = Mutex::new(BTreeMap::new());
+
+/// Records `transcript` of `scenario` on `runtime`; if the other runtime's run of the same
+/// scenario has already finished in this test binary, checks the two are identical.
+///
+/// Tests of one binary run in parallel threads of one process, so whichever of the pair
+/// finishes second does the comparison. Running a single runtime's test alone compares
+/// nothing.
+pub fn check_same_on_both(scenario: &'static str, runtime: Runtime, transcript: Transcript) {
+    let mut seen = SEEN.lock().unwrap_or_else(PoisonError::into_inner);
+    match seen.get(scenario) {
+        Some((other, theirs)) if *other != runtime => {
+            if let Some(difference) = transcript.difference(theirs) {
+                panic!(
+                    "{scenario}: the transcripts differ between runtimes, at (first {runtime}, then {other}):{difference}"
+                );
+            }
+        }
+        _ => {
+            seen.insert(scenario, (runtime, transcript));
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! A client that stops reading while two others exchange 50 MB: the server disconnects it as
+//! too slow (with the notice to the others), and the others keep going and lose nothing.
+//!
+//! The heaviest scenario of the suite: 50 MB through the server in a debug build takes a few
+//! seconds per runtime; it is sized as the issue asks because smaller volumes could hide in
+//! kernel socket buffers without ever reaching the queue cap.
+
+use std::thread;
+use std::time::Duration;
+
+use chat_core::Config;
+use chat_tests::traffic::{self, Delivery};
+use chat_tests::{Client, ClientOptions, Deadline, End, Runtime, TestServer, both_runtimes};
+
+both_runtimes!(silent_client_is_dropped_while_others_exchange_50_mb);
+
+/// Bytes per line (before the `<NAME> ` prefix the server adds).
+const LINE: usize = 1_000;
+/// Lines each of the two talkers sends: 2 × 25,000 × 1,000 bytes = 50 MB.
+const LINES: usize = 25_000;
+/// Lines per `write_all`.
+const CHUNK: usize = 250;
+/// The whole exchange must be over by then.
+const BUDGET: Duration = Duration::from_secs(90);
+
+fn length(_: usize) -> usize {
+    LINE
+}
+
+fn silent_client_is_dropped_while_others_exchange_50_mb(runtime: Runtime) {
+    // Flood control off; the queue cap (`max_queue`) stays at its default of 1 MiB.
+    let server = TestServer::start(runtime, Config { flood_rate: 0.0, ..Config::default() });
+    let mut a = server.join("a");
+    let mut b = server.join("b");
+    a.expect_line(&format!("*** {} entered the room", b.default_name()));
+    // A small receive buffer, so the kernel does not soak up megabytes for the silent client.
+    let mut silent = Client::connect(server.addr(), "silent", ClientOptions { recv_buffer: Some(4096) });
+    let silent_name = silent.default_name();
+    for talker in [&mut a, &mut b] {
+        talker.expect_line(&format!("*** {silent_name} entered the room"));
+        talker.set_recording(false);
+    }
+    let names = [a.default_name(), b.default_name()];
+    let deadline = Deadline::after(BUDGET);
+
+    thread::scope(|scope| {
+        for (me, talker) in [&mut a, &mut b].into_iter().enumerate() {
+            let mut writer = talker.writer();
+            scope.spawn(move || {
+                for start in (0..LINES).step_by(CHUNK) {
+                    writer.send_raw(&traffic::lines(me, start..start + CHUNK, length));
+                }
+            });
+            let other = 1 - me;
+            let names = &names;
+            let silent_name = &silent_name;
+            scope.spawn(move || {
+                let mut delivery = Delivery::new();
+                delivery.expect_from(&names[other], other, LINES, length);
+                let others = talker.receive_traffic(&mut delivery, deadline);
+                assert_eq!(
+                    others,
+                    [format!("*** {silent_name} is offline (too slow)")],
+                    "client {}: besides the traffic, exactly the too-slow notice",
+                    talker.label()
+                );
+            });
+        }
+    });
+
+    // The silent client now reads what reached it before it was cut off: the welcome, then a
+    // prefix of each talker's traffic in order, then a clean close. The close may cut the
+    // last line short (what was still queued in the server is dropped), never anything else.
+    silent.expect_welcome();
+    silent.set_recording(false);
+    let mut delivery = Delivery::new();
+    for (sender, name) in names.iter().enumerate() {
+        delivery.expect_from(name, sender, LINES, length);
+    }
+    let (lines, end) = silent.recv_until_end(Deadline::after(BUDGET));
+    for line in &lines {
+        match delivery.accept(line) {
+            Ok(true) => {}
+            Ok(false) => panic!("the silent client got an unexpected line {line:?}"),
+            Err(error) => panic!("the silent client: {error}"),
+        }
+    }
+    assert!(!delivery.is_complete(), "the silent client was never cut off: {}", delivery.progress());
+    match end {
+        End::Closed { partial } => {
+            let partial = String::from_utf8_lossy(&partial);
+            let cut_short_line = names.iter().enumerate().any(|(sender, name)| {
+                let next = delivery.received_from(name);
+                format!("<{name}> {}", traffic::line_text(sender, next, LINE)).starts_with(&*partial)
+            });
+            assert!(cut_short_line, "the silent client's last bytes are no prefix of a line: {partial:?}");
+        }
+        End::Failed(error) => panic!("the silent client's connection was not closed cleanly: {error}"),
+    }
+}

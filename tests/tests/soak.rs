@@ -1,0 +1,207 @@
+//! A short soak: well-behaved chatters talk in rounds while, beside them, clients reset their
+//! connections, stop reading, flood, send over-long lines and invalid UTF-8, and quit. The
+//! chatters must lose, duplicate and reorder nothing, and hear no error.
+//!
+//! Bounded by work, not time: the misbehaving clients run a fixed schedule of actions, and the
+//! chatters talk one round per action (so they cannot finish before the trouble does). It takes
+//! a few seconds per runtime in a debug build.
+
+use std::sync::{Condvar, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use chat_core::Config;
+use chat_tests::traffic::{self, Delivery};
+use chat_tests::{Client, ClientOptions, Deadline, Runtime, TestServer, both_runtimes};
+
+both_runtimes!(chatters_unharmed_by_misbehaving_clients);
+
+/// Well-behaved chatters.
+const CHATTERS: usize = 4;
+/// Misbehaving actions, and so rounds of chat.
+const ACTIONS: usize = 60;
+/// Lines per chatter per round. A chatter sends 1 + ACTIONS × ROUND = 601 lines in all, under
+/// the flood burst of the config below, so flood control never touches it however the
+/// machine schedules things.
+const ROUND: usize = 10;
+/// The whole soak must be over by then.
+const BUDGET: Duration = Duration::from_secs(90);
+/// Stopped readers kept alive at once (older ones are dropped).
+const STOPPED_READERS: usize = 4;
+
+fn length(index: usize) -> usize {
+    12 + (index * 37) % 700
+}
+
+fn config() -> Config {
+    Config { flood_rate: 50.0, flood_burst: 1_000, flood_kick: 30, ..Config::default() }
+}
+
+/// How many misbehaving actions have been started, for the chatters to pace themselves on.
+#[derive(Default)]
+struct Progress {
+    actions: Mutex<usize>,
+    changed: Condvar,
+}
+
+impl Progress {
+    fn advance(&self) {
+        *self.actions.lock().expect("no panic while holding the lock") += 1;
+        self.changed.notify_all();
+    }
+
+    /// Waits until more than `seen` actions have started.
+    fn wait_past(&self, seen: usize, deadline: Deadline) {
+        let actions = self.actions.lock().expect("no panic while holding the lock");
+        let (actions, timeout) = self
+            .changed
+            .wait_timeout_while(actions, deadline.remaining().unwrap_or_default(), |actions| *actions <= seen)
+            .expect("no panic while holding the lock");
+        drop(actions);
+        assert!(!timeout.timed_out(), "the misbehaving clients stalled before action {}", seen + 1);
+    }
+}
+
+fn chatters_unharmed_by_misbehaving_clients(runtime: Runtime) {
+    let server = TestServer::start(runtime, config());
+    let deadline = Deadline::after(BUDGET);
+    let mut chatters: Vec<Client> = (0..CHATTERS).map(|i| server.join(&format!("good{i}"))).collect();
+    for (i, chatter) in chatters.iter_mut().enumerate() {
+        chatter.set_recording(false);
+        chatter.send_line(&format!("/nick good{i}"));
+        let confirmation = format!("*** You are now known as good{i}");
+        chatter.read_until(&confirmation, deadline, |line| line == confirmation);
+    }
+    let progress = Progress::default();
+
+    thread::scope(|scope| {
+        for (me, chatter) in chatters.iter_mut().enumerate() {
+            let progress = &progress;
+            scope.spawn(move || chat(me, chatter, progress, deadline));
+        }
+        misbehave(&server, &progress, deadline);
+    });
+
+    // Everyone well-behaved is still in the room.
+    let chatter = &mut chatters[0];
+    chatter.send_line("/who");
+    let answer = chatter.read_until("the /who answer", deadline, |line| line.contains(" here: "));
+    let names = answer.last().expect("read_until returns the match");
+    for i in 0..CHATTERS {
+        assert!(names.contains(&format!("good{i}")), "good{i} is missing from {names:?}");
+    }
+}
+
+/// One chatter: a round of lines per misbehaving action, then every other chatter's round read
+/// back and checked.
+fn chat(me: usize, chatter: &mut Client, progress: &Progress, deadline: Deadline) {
+    let mut delivery = Delivery::new();
+    for other in (0..CHATTERS).filter(|&other| other != me) {
+        delivery.expect_from(&format!("good{other}"), other, ACTIONS * ROUND, length);
+    }
+    let mut writer = chatter.writer();
+    for round in 0..ACTIONS {
+        progress.wait_past(round, deadline);
+        writer.send_raw(&traffic::lines(me, round * ROUND..(round + 1) * ROUND, length));
+        let wanted = (round + 1) * ROUND;
+        while (0..CHATTERS).filter(|&o| o != me).any(|o| delivery.received_from(&format!("good{o}")) < wanted)
+        {
+            let line = chatter.next_line_by(deadline);
+            match delivery.accept(&line) {
+                Ok(true) => {}
+                Ok(false) => check_aside(me, &line),
+                Err(error) => panic!("good{me}, round {round}: {error} (so far {})", delivery.progress()),
+            }
+        }
+    }
+}
+
+/// A line that is not a chatter's traffic: anything from the troublemakers is fine, but no
+/// error for this chatter, no echo of its own lines and no chatter going offline.
+fn check_aside(me: usize, line: &str) {
+    assert!(!line.starts_with("! "), "good{me} got an error: {line:?}");
+    assert!(!line.starts_with(&format!("<good{me}> ")), "good{me} got its own line back: {line:?}");
+    assert!(
+        !(line.starts_with("*** good") && line.contains(" is offline")),
+        "good{me} saw a chatter leave: {line:?}"
+    );
+}
+
+/// Runs the misbehaving clients' schedule, telling the chatters as each action starts.
+fn misbehave(server: &TestServer, progress: &Progress, deadline: Deadline) {
+    let mut stopped: Vec<Client> = Vec::new();
+    let mut rng = fastrand::Rng::with_seed(3);
+    for action in 0..ACTIONS {
+        let label = format!("trouble{action}");
+        progress.advance();
+        match action % 6 {
+            0 => {
+                // Reset in the middle of a line.
+                let mut client = server.join(&label);
+                client.send_raw(b"half a li");
+                client.reset();
+            }
+            1 => {
+                // Stop reading, with a small receive buffer so the queue cap is reached.
+                let client =
+                    Client::connect(server.addr(), &label, ClientOptions { recv_buffer: Some(4096) });
+                stopped.push(client);
+                if stopped.len() > STOPPED_READERS {
+                    stopped.remove(0);
+                }
+            }
+            2 => flood(server, &label, &mut rng, deadline),
+            3 => {
+                // Over-long lines, then a normal one: errors for this client only.
+                let mut client = server.join(&label);
+                for _ in 0..3 {
+                    client.send_raw(&vec![b'L'; 5_000 + rng.usize(..10_000)]);
+                    client.send_raw(b"\n");
+                }
+                client.send_line("back to normal");
+                for _ in 0..3 {
+                    client.read_until("the line-too-long error", deadline, |line| {
+                        line.starts_with("! Line too long")
+                    });
+                }
+                client.shutdown_write();
+                client.recv_until_end(deadline);
+            }
+            4 => {
+                // Invalid UTF-8 and control bytes, ending without a newline.
+                let mut client = server.join(&label);
+                let garbage: Vec<u8> = (0..2_000).map(|_| rng.u8(..)).collect();
+                client.send_raw(&garbage);
+                client.shutdown_write();
+                client.recv_until_end(deadline);
+            }
+            _ => {
+                let mut client = server.join(&label);
+                client.send_line("/quit had enough");
+                client.recv_until_end(deadline);
+            }
+        }
+    }
+}
+
+/// Sends far more than the flood limit allows in one go; the server drops the excess, warns,
+/// and disconnects the flooder.
+fn flood(server: &TestServer, label: &str, rng: &mut fastrand::Rng, deadline: Deadline) {
+    let mut client = server.join(label);
+    let mut writer = client.writer();
+    let lines = 3_000 + rng.usize(..2_000);
+    let bytes = traffic::lines(99, 0..lines, |_| 100);
+    // The server may close the connection before it has read everything: a failed send is
+    // part of the scenario.
+    let sending = thread::spawn(move || writer.try_send_raw(&bytes));
+    let (lines, _end) = client.recv_until_end(deadline);
+    let _ = sending.join().expect("the flood sender does not panic");
+    if let Some(last) = lines.last() {
+        assert!(
+            lines
+                .iter()
+                .all(|line| line.starts_with("*** ") || line.starts_with("! ") || line.starts_with('<')),
+            "the flooder {label} got an odd line, last {last:?}"
+        );
+    }
+}
