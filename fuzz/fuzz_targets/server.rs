@@ -1,0 +1,281 @@
+//! A `Server` driven by an arbitrary sequence of events, its invariants checked after every step.
+//!
+//! The harness plays a well-behaved runtime: ids come from a counter and are never reused, it
+//! drains `poll_output` after every input and reports at most what it was handed as flushed.
+//! Clients, though, do anything: connect from colliding addresses, send arbitrary bytes or
+//! commands, read slowly or never, vanish, and input keeps arriving for clients already gone.
+//!
+//! After every step:
+//! - no output names a client that was closed or reported disconnected;
+//! - `Server::queued` is what the runtime was handed and has not flushed, and within `max_queue`;
+//! - a client's own chat line (`<NAME> ...` or `* NAME ...`) never comes back to it;
+//! - every frame is UTF-8, whole non-empty lines, no control character but `\n` and tab;
+//! - `poll_timeout` is never in the past (a runtime would spin).
+//!
+//! At the end the server is shut down; once the grace period has passed, every connection
+//! must be closed and the server finished.
+
+#![no_main]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use arbitrary::Arbitrary;
+use chat_core::{ClientId, Config, Input, Output, PeerGone, Server};
+use chat_fuzz::{Lines, check_frame};
+use libfuzzer_sys::fuzz_target;
+
+#[derive(Debug, Arbitrary)]
+enum Event {
+    /// A new connection; few distinct addresses so default names collide.
+    Connect { v6: bool, port: u8 },
+    /// Raw bytes from a client (an index into every id ever used, gone ones included).
+    Bytes { client: u8, bytes: Vec<u8> },
+    /// A well-formed line from a client, so that the fuzzer reaches every command quickly.
+    Line { client: u8, line: Template },
+    /// The runtime wrote up to `bytes` of what is queued for a client.
+    Flush { client: u8, bytes: u16 },
+    /// The runtime wrote everything queued for a client.
+    FlushAll { client: u8 },
+    /// The client's connection ended.
+    Disconnect { client: u8, lost: bool },
+    /// Time passes, in milliseconds.
+    Wait { millis: u16 },
+    /// The server is asked to stop.
+    Shutdown,
+}
+
+/// Lines that exercise the commands, with arguments from small sets that collide.
+#[derive(Debug, Arbitrary)]
+enum Template {
+    Say(Word),
+    Me(Word),
+    Nick(Name),
+    Msg(Name, Word),
+    MsgPeer(u8, Word),
+    Who,
+    Quit(Option<Word>),
+    Help,
+    Slash(Word),
+    TooLong(u8),
+    Burst(u8),
+}
+
+#[derive(Debug, Arbitrary)]
+enum Name {
+    Alice,
+    AliceUpper,
+    AliceDigit,
+    AliceCyrillic,
+    Bob,
+    Long,
+    Bad,
+}
+
+#[derive(Debug, Arbitrary)]
+enum Word {
+    Hi,
+    Escape,
+    Bidi,
+    Tab,
+    Any(String),
+}
+
+impl Name {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Name::Alice => "alice",
+            Name::AliceUpper => "ALICE",
+            Name::AliceDigit => "a1ice",
+            Name::AliceCyrillic => "\u{430}lice",
+            Name::Bob => "bob",
+            Name::Long => "abcdefghijklmnopqrstuvwxyz",
+            Name::Bad => "x\u{202e}y",
+        }
+    }
+}
+
+impl Word {
+    fn as_str(&self) -> &str {
+        match self {
+            Word::Hi => "hi there",
+            Word::Escape => "\x1b[2J\x1b]0;pwned\x07",
+            Word::Bidi => "abc\u{202e}def\u{2066}",
+            Word::Tab => "a\tb\rc\u{7f}\u{85}",
+            Word::Any(text) => text,
+        }
+    }
+}
+
+impl Template {
+    fn render(&self) -> Vec<u8> {
+        let text = match self {
+            Template::Say(word) => word.as_str().to_owned(),
+            Template::Me(word) => format!("/me {}", word.as_str()),
+            Template::Nick(name) => format!("/nick {}", name.as_str()),
+            Template::Msg(name, word) => format!("/msg {} {}", name.as_str(), word.as_str()),
+            Template::MsgPeer(port, word) => format!("/msg {} {}", peer(false, *port), word.as_str()),
+            Template::Who => "/who".to_owned(),
+            Template::Quit(None) => "/quit".to_owned(),
+            Template::Quit(Some(word)) => format!("/quit {}", word.as_str()),
+            Template::Help => "/help".to_owned(),
+            Template::Slash(word) => format!("/{}", word.as_str()),
+            Template::TooLong(extra) => "x".repeat(MAX_LINE + 1 + usize::from(*extra)),
+            Template::Burst(lines) => "spam\n".repeat(usize::from(*lines % 64)),
+        };
+        let mut bytes = text.into_bytes();
+        bytes.push(b'\n');
+        bytes
+    }
+}
+
+const MAX_LINE: usize = 64;
+const MAX_QUEUE: usize = 1024;
+
+fn config() -> Config {
+    Config {
+        max_clients: 4,
+        max_line: MAX_LINE,
+        flood_rate: 3.0,
+        flood_burst: 5,
+        flood_kick: 5,
+        max_queue: MAX_QUEUE,
+        max_nick: 12,
+        presence_batch_above: 2,
+        presence_interval: Duration::from_secs(2),
+        close_linger: Duration::from_secs(2),
+    }
+}
+
+fn peer(v6: bool, port: u8) -> SocketAddr {
+    let ip = match v6 {
+        false => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        true => IpAddr::V6(Ipv6Addr::LOCALHOST),
+    };
+    SocketAddr::new(ip, 4000 + u16::from(port % 4))
+}
+
+/// The runtime's view of the server.
+struct Harness {
+    server: Server,
+    now: Instant,
+    next_id: u64,
+    /// Every id ever handed out, in order.
+    ids: Vec<ClientId>,
+    /// Connections the runtime still has open.
+    live: BTreeSet<ClientId>,
+    /// Bytes handed to the runtime for a live connection and not yet flushed.
+    pending: BTreeMap<ClientId, usize>,
+}
+
+impl Harness {
+    fn new() -> Self {
+        let now = Instant::now();
+        let server = Server::new(config(), now).expect("the config is valid");
+        Self { server, now, next_id: 1, ids: Vec::new(), live: BTreeSet::new(), pending: BTreeMap::new() }
+    }
+
+    fn pick(&self, index: u8) -> Option<ClientId> {
+        let n = self.ids.len();
+        (n > 0).then(|| self.ids[usize::from(index) % n])
+    }
+
+    fn event(&mut self, event: &Event) {
+        match event {
+            Event::Connect { v6, port } => {
+                let id = ClientId(self.next_id);
+                self.next_id += 1;
+                self.ids.push(id);
+                self.live.insert(id);
+                self.pending.insert(id, 0);
+                self.step(Input::Connected { id, peer: peer(*v6, *port) }, None);
+            }
+            Event::Bytes { client, bytes } => {
+                if let Some(id) = self.pick(*client) {
+                    self.step(Input::Received { id, bytes }, Some(id));
+                }
+            }
+            Event::Line { client, line } => {
+                if let Some(id) = self.pick(*client) {
+                    self.step(Input::Received { id, bytes: &line.render() }, Some(id));
+                }
+            }
+            Event::Flush { client, bytes } => self.flush(*client, usize::from(*bytes)),
+            Event::FlushAll { client } => self.flush(*client, usize::MAX),
+            Event::Disconnect { client, lost } => {
+                if let Some(id) = self.pick(*client) {
+                    self.live.remove(&id);
+                    self.pending.remove(&id);
+                    let cause = if *lost { PeerGone::Lost } else { PeerGone::Closed };
+                    self.step(Input::Disconnected { id, cause }, Some(id));
+                }
+            }
+            Event::Wait { millis } => {
+                self.now += Duration::from_millis(u64::from(*millis));
+                self.step(Input::Timeout, None);
+            }
+            Event::Shutdown => self.step(Input::Shutdown, None),
+        }
+    }
+
+    fn flush(&mut self, client: u8, most: usize) {
+        let Some(id) = self.pick(client) else { return };
+        let bytes = match self.pending.get_mut(&id) {
+            Some(pending) => {
+                let bytes = most.min(*pending);
+                *pending -= bytes;
+                bytes
+            }
+            // The runtime may still report a write it made before it saw the close.
+            None => most.min(4096),
+        };
+        self.step(Input::Flushed { id, bytes }, None);
+    }
+
+    /// Feeds one input, carries out the outputs and checks the invariants. `speaker` is the
+    /// client whose lines this input may carry.
+    fn step(&mut self, input: Input<'_>, speaker: Option<ClientId>) {
+        let described = format!("{input:?}");
+        self.server.handle_input(self.now, input).expect("the harness never reuses an id");
+        while let Some(output) = self.server.poll_output() {
+            match output {
+                Output::Transmit { to, frame } => {
+                    assert!(self.live.contains(&to), "{described}: frame {frame:?} for {to}, which is gone");
+                    if let Err(problem) = check_frame(&frame, Lines::OneOrMore) {
+                        panic!("{described}: {problem}: {frame:?} for {to}");
+                    }
+                    let chat = frame.starts_with(b"<") || frame.starts_with(b"* ");
+                    assert!(!(chat && speaker == Some(to)), "{described}: {to} got its own line {frame:?}");
+                    *self.pending.get_mut(&to).expect("live ids have a queue") += frame.len();
+                }
+                Output::Close { to } => {
+                    assert!(self.live.remove(&to), "{described}: close for {to}, which is gone");
+                    self.pending.remove(&to);
+                }
+            }
+        }
+        for &id in &self.ids {
+            if let Some(queued) = self.server.queued(id) {
+                assert!(queued <= MAX_QUEUE, "{described}: {queued} bytes queued for {id}");
+                let pending = self.pending.get(&id).copied();
+                assert_eq!(Some(queued), pending, "{described}: queued for {id} vs the runtime's count");
+            }
+        }
+        if let Some(at) = self.server.poll_timeout() {
+            assert!(at > self.now, "{described}: a timeout {:?} in the past", self.now - at);
+        }
+    }
+}
+
+fuzz_target!(|events: Vec<Event>| {
+    let mut harness = Harness::new();
+    for event in &events {
+        harness.event(event);
+    }
+    harness.step(Input::Shutdown, None);
+    harness.now += config().close_linger;
+    harness.step(Input::Timeout, None);
+    assert!(harness.live.is_empty(), "still open after the grace period: {:?}", harness.live);
+    assert!(harness.server.is_finished(), "not finished after shutdown and the grace period");
+});
