@@ -1,0 +1,75 @@
+//! `chat join` with stdin and stdout redirected: the mode scripts and bots use.
+
+mod join_support;
+
+use join_support::client::RawClient;
+use join_support::piped::PipedChat;
+use join_support::server::TestServer;
+
+#[test]
+fn piped_lines_reach_the_room_and_the_client_leaves_cleanly_at_end_of_input() {
+    let server = TestServer::start();
+    let port = server.port().to_string();
+    let mut bob = RawClient::join_as(server.port(), "bob");
+
+    let mut chat = PipedChat::spawn(&["127.0.0.1", &port, "--nick", "alice"]);
+    chat.expect_stderr(|line| line.starts_with(&format!("Connected to 127.0.0.1:{port}")));
+    bob.expect_line(|line| line == "*** alice entered the room" || line.ends_with("is now known as alice"));
+    chat.send("hello from a pipe\n");
+    bob.expect_line(|line| line == "<alice> hello from a pipe");
+
+    bob.send("hi alice\n");
+    chat.expect_stdout(|line| line == "<bob> hi alice");
+
+    // The last line has no line ending: it is still sent, then the client half-closes.
+    chat.send("bye");
+    chat.close_stdin();
+    bob.expect_line(|line| line == "<alice> bye");
+    bob.expect_line(|line| line == "*** alice is offline (left)");
+    let status = chat.wait_exit();
+    assert!(status.success(), "{status:?}; stderr {:#?}", chat.stderr);
+    assert!(chat.stdout.iter().any(|line| line.starts_with("*** Welcome to the chat room")), "{:#?}", chat.stdout);
+    assert!(!chat.stderr.iter().any(|line| line.contains("Disconnected")), "{:#?}", chat.stderr);
+}
+
+#[test]
+fn printf_into_chat_join_says_the_line_and_prints_the_servers_answers() {
+    let server = TestServer::start();
+    let port = server.port().to_string();
+    let mut bob = RawClient::join_as(server.port(), "bob");
+
+    let mut chat = PipedChat::spawn(&["127.0.0.1", &port]);
+    chat.send("hi\n/who\n");
+    chat.close_stdin();
+    bob.expect_ending("> hi");
+    // The answer to /who came back before the server closed: it was drained, not cut off.
+    chat.expect_stdout(|line| line.starts_with("*** 2 here: "));
+    assert!(chat.wait_exit().success(), "stderr {:#?}", chat.stderr);
+}
+
+#[test]
+fn received_text_is_printed_plain_with_control_characters_made_visible() {
+    let server = TestServer::start();
+    let port = server.port().to_string();
+    let mut bob = RawClient::join_as(server.port(), "bob");
+    let mut chat = PipedChat::spawn(&["127.0.0.1", &port]);
+    chat.expect_stdout(|line| line.starts_with("*** Welcome"));
+    bob.expect_ending("entered the room");
+    bob.send("\x1b[2Jclear\x07 screen\n");
+    let line = chat.expect_stdout(|line| line.starts_with("<bob> "));
+    assert_eq!(line, "<bob> ^[[2Jclear^G screen");
+    assert!(chat.stdout.iter().all(|line| !line.contains('\x1b')), "{:#?}", chat.stdout);
+}
+
+#[test]
+fn when_the_server_goes_the_client_says_so_and_fails() {
+    let mut server = TestServer::start();
+    let port = server.port().to_string();
+    let mut chat = PipedChat::spawn(&["127.0.0.1", &port]);
+    chat.expect_stdout(|line| line.starts_with("*** Welcome"));
+    server.stop();
+    chat.expect_stdout(|line| line == "*** Server is shutting down. Goodbye!");
+    chat.expect_stderr(|line| line == "Disconnected from chat server");
+    let status = chat.wait_exit();
+    assert_eq!(status.code(), Some(1), "stderr {:#?}", chat.stderr);
+}
