@@ -12,14 +12,13 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::SyncSender;
 use std::thread::{self, JoinHandle, Thread};
 use std::time::Duration;
 
 use chat_core::ClientId;
 
 use crate::Error;
-use crate::event::Event;
+use crate::event::Senders;
 use crate::reader;
 use crate::threads::Threads;
 
@@ -77,13 +76,14 @@ impl Acceptors {
         Self { stopping: Arc::default(), next_id: Arc::new(AtomicU64::new(1)), running: Vec::new() }
     }
 
-    /// Starts accepting on `listener`, announcing each connection on `events`.
-    pub(crate) fn start(&mut self, listener: Listener, events: &SyncSender<Event>) -> Result<(), Error> {
+    /// Starts accepting on `listener`, announcing each connection to the core thread.
+    pub(crate) fn start(&mut self, listener: Listener, senders: &Senders) -> Result<(), Error> {
         let Listener { listener, wake_addr } = listener;
-        let (stopping, next_id, events) = (Arc::clone(&self.stopping), Arc::clone(&self.next_id), events.clone());
+        let (stopping, next_id, senders) =
+            (Arc::clone(&self.stopping), Arc::clone(&self.next_id), senders.clone());
         let thread = thread::Builder::new()
             .name(format!("chat-accept-{wake_addr}"))
-            .spawn(move || accept_loop(&listener, &stopping, &next_id, &events))
+            .spawn(move || accept_loop(&listener, &stopping, &next_id, &senders))
             .map_err(|source| Error::Spawn { role: "acceptor", source })?;
         tracing::debug!(addr = %wake_addr, "accepting");
         self.running.push(Acceptor { thread, wake_addr });
@@ -130,7 +130,7 @@ fn accept_loop(
     listener: &TcpListener,
     stopping: &AtomicBool,
     next_id: &AtomicU64,
-    events: &SyncSender<Event>,
+    senders: &Senders,
 ) -> Threads {
     let mut connections = Threads::default();
     let mut backoff = Backoff::default();
@@ -146,7 +146,7 @@ fn accept_loop(
                 }
                 let id = ClientId(next_id.fetch_add(1, Ordering::Relaxed));
                 tracing::debug!(%id, %peer, "accepted");
-                match reader::start(id, peer, stream, events.clone()) {
+                match reader::start(id, peer, stream, senders.clone()) {
                     Ok(thread) => {
                         connections.push(thread);
                         backoff.reset();

@@ -1,12 +1,26 @@
-//! What the other threads tell the core thread.
+//! What the other threads tell the core thread, on two channels.
+//!
+//! Reader threads send [`Event`]s; writer threads and stoppers send [`Progress`]. The core
+//! thread always takes all progress first: how much each writer really wrote is what tells the
+//! core who is too slow, so those reports must never wait behind a backlog of input (a burst
+//! of input would otherwise make every reader look slow).
 
 use std::net::SocketAddr;
 
 use chat_core::{ClientId, PeerGone};
+use crossbeam_channel::{Receiver, Sender};
 
 use crate::conn::Conn;
 
-/// One message to the core thread, which turns it into a [`chat_core::Input`].
+/// Events about connections' input that may queue before reader threads block: each holds at
+/// most one read buffer, so this bounds a backlog to about 2 MiB, and makes fast senders wait
+/// for the core (TCP flow control then slows them down) instead of piling up input.
+const EVENT_QUEUE: usize = 256;
+
+/// Progress reports that may queue before writer threads block (the core drains them first).
+const PROGRESS_QUEUE: usize = 4096;
+
+/// One message from a connection's reader thread, in the order things happened on it.
 #[derive(Debug)]
 pub(crate) enum Event {
     /// A connection's threads are running; the core thread keeps `conn` until it closes.
@@ -25,13 +39,6 @@ pub(crate) enum Event {
         /// What `read` returned.
         bytes: Vec<u8>,
     },
-    /// The writer thread handed `bytes` bytes to the kernel.
-    Flushed {
-        /// The connection written to.
-        id: ClientId,
-        /// How many bytes one `write` took.
-        bytes: usize,
-    },
     /// The connection ended (end of file, a read or write error, or our own shutdown).
     Disconnected {
         /// The connection that ended.
@@ -39,6 +46,44 @@ pub(crate) enum Event {
         /// How it ended.
         cause: PeerGone,
     },
+}
+
+/// One message from a writer thread or a stopper.
+#[derive(Debug)]
+pub(crate) enum Progress {
+    /// The writer thread handed `bytes` bytes to the kernel.
+    Flushed {
+        /// The connection written to.
+        id: ClientId,
+        /// How many bytes one `write` took.
+        bytes: usize,
+    },
     /// A [`Stopper`](crate::Stopper) asked for shutdown; nothing else to do but look.
     Wake,
+}
+
+/// The sending ends, cloned into every thread that reports to the core thread.
+#[derive(Clone, Debug)]
+pub(crate) struct Senders {
+    /// For reader threads.
+    pub(crate) events: Sender<Event>,
+    /// For writer threads and stoppers.
+    pub(crate) progress: Sender<Progress>,
+}
+
+/// The core thread's receiving ends. Dropping them drops every queued event (closing the
+/// connections they announce) and fails every blocked send, so no thread waits on them.
+#[derive(Debug)]
+pub(crate) struct Receivers {
+    /// From reader threads.
+    pub(crate) events: Receiver<Event>,
+    /// From writer threads and stoppers.
+    pub(crate) progress: Receiver<Progress>,
+}
+
+/// New, bounded channels.
+pub(crate) fn channels() -> (Senders, Receivers) {
+    let (events, events_rx) = crossbeam_channel::bounded(EVENT_QUEUE);
+    let (progress, progress_rx) = crossbeam_channel::bounded(PROGRESS_QUEUE);
+    (Senders { events, progress }, Receivers { events: events_rx, progress: progress_rx })
 }

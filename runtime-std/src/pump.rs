@@ -3,15 +3,15 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::time::Instant;
 
 use chat_core::{ClientId, Input, Output, Server};
+use crossbeam_channel::{RecvError, Select};
 
 use crate::Error;
 use crate::acceptor::{Acceptors, Listener};
 use crate::conn::Conn;
-use crate::event::Event;
+use crate::event::{Event, Progress, Receivers, Senders};
 use crate::stop::StopRequest;
 
 /// Everything the core thread starts with.
@@ -20,28 +20,29 @@ pub(crate) struct Start {
     pub(crate) server: Server,
     /// Where to accept connections.
     pub(crate) listeners: Vec<Listener>,
-    /// The events of every other thread.
-    pub(crate) events: Receiver<Event>,
-    /// A sender for the acceptors to hand to connection threads.
-    pub(crate) sender: SyncSender<Event>,
+    /// What the other threads report.
+    pub(crate) receivers: Receivers,
+    /// For the acceptors to hand to connection threads.
+    pub(crate) senders: Senders,
     /// Shutdown requests.
     pub(crate) stop: Arc<StopRequest>,
     /// Told once whether the acceptors started.
-    pub(crate) started: SyncSender<Result<(), Error>>,
+    pub(crate) started: crossbeam_channel::Sender<Result<(), Error>>,
 }
 
 /// The body of the core thread: starts the acceptors, serves until the core has finished
 /// shutting down, then ends every thread the server started.
 pub(crate) fn run(start: Start) -> Result<(), Error> {
-    let Start { server, listeners, events, sender, stop, started } = start;
+    let Start { server, listeners, receivers, senders, stop, started } = start;
     let mut acceptors = Acceptors::new();
-    let startup = listeners.into_iter().try_for_each(|listener| acceptors.start(listener, &sender));
-    drop(sender);
+    let startup = listeners.into_iter().try_for_each(|listener| acceptors.start(listener, &senders));
+    // Held until the end, so neither channel disconnects while the core thread waits on it.
+    let _senders = senders;
     let mut pump = Pump { server, conns: HashMap::new(), stop, shutting_down: false };
     let served = match startup {
         Ok(()) => {
             let _ = started.send(Ok(()));
-            pump.serve(&events, &acceptors)
+            pump.serve(&receivers, &acceptors)
         }
         Err(error) => {
             let _ = started.send(Err(error));
@@ -52,9 +53,8 @@ pub(crate) fn run(start: Start) -> Result<(), Error> {
     // Closes the connections still open (only after an error), then every connection whose
     // announcement is still queued, and fails the sends of threads blocked on a full queue.
     drop(pump);
-    drop(events);
-    let connections = connections?;
-    connections.join_all();
+    drop(receivers);
+    connections?.join_all();
     tracing::debug!("every thread has ended");
     served
 }
@@ -67,9 +67,16 @@ struct Pump {
     shutting_down: bool,
 }
 
+/// What the core thread woke up for.
+enum Wakeup {
+    Event(Event),
+    Progress(Progress),
+    Timeout,
+}
+
 impl Pump {
     /// Feeds events and timeouts to the core until it has finished shutting down.
-    fn serve(&mut self, events: &Receiver<Event>, acceptors: &Acceptors) -> Result<(), Error> {
+    fn serve(&mut self, receivers: &Receivers, acceptors: &Acceptors) -> Result<(), Error> {
         loop {
             if self.stop.is_requested() && !self.shutting_down {
                 self.shutting_down = true;
@@ -79,16 +86,47 @@ impl Pump {
             if self.server.is_finished() {
                 return Ok(());
             }
-            let event = match self.server.poll_timeout() {
-                Some(at) => events.recv_timeout(at.saturating_duration_since(Instant::now())),
-                None => events.recv().map_err(|_| RecvTimeoutError::Disconnected),
-            };
-            match event {
-                Ok(event) => self.on_event(event)?,
-                Err(RecvTimeoutError::Timeout) => self.feed(Input::Timeout)?,
-                // Unreachable while the stop request holds a sender; stopping is the safe answer.
-                Err(RecvTimeoutError::Disconnected) => self.stop.request(),
+            // Writers' progress first, so input never makes a client look slower than it is.
+            if let Ok(progress) = receivers.progress.try_recv() {
+                self.on_progress(progress)?;
+                continue;
             }
+            match self.next(receivers) {
+                Wakeup::Event(event) => self.on_event(event)?,
+                Wakeup::Progress(progress) => self.on_progress(progress)?,
+                Wakeup::Timeout => self.feed(Input::Timeout)?,
+            }
+        }
+    }
+
+    /// Waits for the next event, progress report or timeout of the core.
+    fn next(&self, receivers: &Receivers) -> Wakeup {
+        let mut select = Select::new_biased();
+        let progress = select.recv(&receivers.progress);
+        select.recv(&receivers.events);
+        let ready = match self.server.poll_timeout() {
+            Some(deadline) => match select.select_deadline(deadline) {
+                Ok(ready) => ready,
+                Err(_) => return Wakeup::Timeout,
+            },
+            None => select.select(),
+        };
+        let received = if ready.index() == progress {
+            ready.recv(&receivers.progress).map(Wakeup::Progress)
+        } else {
+            ready.recv(&receivers.events).map(Wakeup::Event)
+        };
+        // Unreachable: `run` holds a sender of each channel while it serves.
+        received.unwrap_or_else(|RecvError| Wakeup::Progress(Progress::Wake))
+    }
+
+    fn on_progress(&mut self, progress: Progress) -> Result<(), Error> {
+        match progress {
+            Progress::Flushed { id, bytes } if self.conns.contains_key(&id) => {
+                self.feed(Input::Flushed { id, bytes })
+            }
+            // About a connection already closed: the core must not hear of it again.
+            Progress::Flushed { .. } | Progress::Wake => Ok(()),
         }
     }
 
@@ -101,15 +139,11 @@ impl Pump {
             Event::Received { id, bytes } if self.conns.contains_key(&id) => {
                 self.feed(Input::Received { id, bytes: &bytes })
             }
-            Event::Flushed { id, bytes } if self.conns.contains_key(&id) => {
-                self.feed(Input::Flushed { id, bytes })
-            }
             Event::Disconnected { id, cause } if self.conns.remove(&id).is_some() => {
                 self.feed(Input::Disconnected { id, cause })
             }
             // About a connection already closed: the core must not hear of it again.
-            Event::Received { .. } | Event::Flushed { .. } | Event::Disconnected { .. } => Ok(()),
-            Event::Wake => Ok(()),
+            Event::Received { .. } | Event::Disconnected { .. } => Ok(()),
         }
     }
 

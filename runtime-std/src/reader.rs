@@ -5,13 +5,13 @@
 use std::io::{self, Read};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::Arc;
-use std::sync::mpsc::SyncSender;
 use std::thread::{self, JoinHandle};
 
 use chat_core::{ClientId, PeerGone};
+use crossbeam_channel::Sender;
 
 use crate::conn::Conn;
-use crate::event::Event;
+use crate::event::{Event, Senders};
 use crate::outbox::Outbox;
 use crate::writer;
 
@@ -28,22 +28,23 @@ pub(crate) fn start(
     id: ClientId,
     peer: SocketAddr,
     stream: TcpStream,
-    events: SyncSender<Event>,
+    senders: Senders,
 ) -> io::Result<JoinHandle<()>> {
     thread::Builder::new()
         .name(format!("chat-read-{}", id.0))
         .stack_size(STACK_SIZE)
-        .spawn(move || run(id, peer, Arc::new(stream), events))
+        .spawn(move || run(id, peer, Arc::new(stream), senders))
 }
 
-fn run(id: ClientId, peer: SocketAddr, stream: Arc<TcpStream>, events: SyncSender<Event>) {
+fn run(id: ClientId, peer: SocketAddr, stream: Arc<TcpStream>, senders: Senders) {
+    let Senders { events, progress } = senders;
     let outbox = Arc::new(Outbox::default());
     let writer = {
-        let (stream, outbox, events) = (Arc::clone(&stream), Arc::clone(&outbox), events.clone());
+        let (stream, outbox) = (Arc::clone(&stream), Arc::clone(&outbox));
         thread::Builder::new()
             .name(format!("chat-write-{}", id.0))
             .stack_size(STACK_SIZE)
-            .spawn(move || writer::run(id, &stream, &outbox, &events))
+            .spawn(move || writer::run(id, &stream, &outbox, &progress))
     };
     let writer = match writer {
         Ok(writer) => writer,
@@ -69,7 +70,7 @@ fn run(id: ClientId, peer: SocketAddr, stream: Arc<TcpStream>, events: SyncSende
 }
 
 /// Feeds everything read to the core thread until end of file or an error.
-fn read_until_gone(id: ClientId, mut stream: &TcpStream, events: &SyncSender<Event>) -> PeerGone {
+fn read_until_gone(id: ClientId, mut stream: &TcpStream, events: &Sender<Event>) -> PeerGone {
     let mut buffer = vec![0; READ_BUFFER];
     loop {
         match stream.read(&mut buffer) {

@@ -2,21 +2,16 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
 use chat_core::{Config, Server};
 
 use crate::acceptor::Listener;
+use crate::event;
 use crate::pump::{self, Start};
 use crate::stop::StopRequest;
 use crate::{Error, Stopper};
-
-/// Events that may wait for the core thread before senders block. Each holds at most one read
-/// buffer, so this bounds the memory of a backlog to a few MiB and makes fast senders wait for
-/// the core (TCP flow control then slows them down) instead of piling up input.
-const EVENT_QUEUE: usize = 1024;
 
 /// Starts serving the chat room on `listeners` (already bound by the caller, any mix of IPv4
 /// and IPv6) on background threads, and returns at once.
@@ -29,10 +24,10 @@ pub fn spawn(listeners: Vec<TcpListener>, config: Config) -> Result<Running, Err
         return Err(Error::NoListeners);
     }
     let listeners = listeners.into_iter().map(Listener::prepare).collect::<Result<Vec<_>, _>>()?;
-    let (sender, events) = mpsc::sync_channel(EVENT_QUEUE);
-    let stop = Arc::new(StopRequest::new(sender.clone()));
-    let (started, startup) = mpsc::sync_channel(1);
-    let start = Start { server, listeners, events, sender, stop: Arc::clone(&stop), started };
+    let (senders, receivers) = event::channels();
+    let stop = Arc::new(StopRequest::new(senders.progress.clone()));
+    let (started, startup) = crossbeam_channel::bounded(1);
+    let start = Start { server, listeners, receivers, senders, stop: Arc::clone(&stop), started };
     let core = thread::Builder::new()
         .name("chat-core".to_owned())
         .spawn(move || pump::run(start))
@@ -43,7 +38,7 @@ pub fn spawn(listeners: Vec<TcpListener>, config: Config) -> Result<Running, Err
             let _ = core.join();
             Err(error)
         }
-        Err(mpsc::RecvError) => Err(match core.join() {
+        Err(crossbeam_channel::RecvError) => Err(match core.join() {
             Ok(Err(error)) => error,
             Ok(Ok(())) | Err(_) => Error::Panicked { role: "core" },
         }),

@@ -1,10 +1,10 @@
 //! Asking the server to stop, from any thread.
 
+use crossbeam_channel::Sender;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::SyncSender;
 
-use crate::event::Event;
+use crate::event::Progress;
 
 /// Starts graceful shutdown: every client gets the shutdown notice, queued output gets the core's
 /// grace period, then every connection closes and [`Running::wait`](crate::Running::wait)
@@ -24,21 +24,21 @@ impl Stopper {
 #[derive(Debug)]
 pub(crate) struct StopRequest {
     requested: AtomicBool,
-    wake: SyncSender<Event>,
+    wake: Sender<Progress>,
 }
 
 impl StopRequest {
     /// A request not made yet; `wake` reaches the core thread.
-    pub(crate) fn new(wake: SyncSender<Event>) -> Self {
+    pub(crate) fn new(wake: Sender<Progress>) -> Self {
         Self { requested: AtomicBool::new(false), wake }
     }
 
-    /// Sets the flag and wakes the core thread. If the event queue is full, the core thread is
+    /// Sets the flag and wakes the core thread. If the progress queue is full, the core thread is
     /// busy and sees the flag before it next waits, so the wake-up is never lost and the
     /// caller never blocks.
     pub(crate) fn request(&self) {
         if !self.requested.swap(true, Ordering::AcqRel) {
-            let _ = self.wake.try_send(Event::Wake);
+            let _ = self.wake.try_send(Progress::Wake);
         }
     }
 

@@ -3,25 +3,25 @@
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Write};
 use std::net::{Shutdown, TcpStream};
-use std::sync::mpsc::SyncSender;
 
 use bytes::{Buf, Bytes};
 use chat_core::ClientId;
+use crossbeam_channel::Sender;
 
-use crate::event::Event;
+use crate::event::Progress;
 use crate::outbox::Outbox;
 
 /// Most frames handed to one `write_vectored` call (well under every platform's `IOV_MAX`).
 const MAX_SLICES: usize = 64;
 
 /// Writes whatever is queued in `outbox`, all of it per system call where the socket allows,
-/// reporting each successful write as [`Event::Flushed`]. Ends when the outbox is closed, when a
+/// reporting each successful write as [`Progress::Flushed`]. Ends when the outbox is closed, when a
 /// write fails (the outbox is then marked failed and the socket shut down, so the reader thread
 /// reports the connection lost) or when the core thread is gone.
-pub(crate) fn run(id: ClientId, stream: &TcpStream, outbox: &Outbox, events: &SyncSender<Event>) {
+pub(crate) fn run(id: ClientId, stream: &TcpStream, outbox: &Outbox, progress: &Sender<Progress>) {
     let mut batch = VecDeque::new();
     while outbox.take(&mut batch) {
-        match write_batch(id, stream, &mut batch, events) {
+        match write_batch(id, stream, &mut batch, progress) {
             Ok(true) => {}
             Ok(false) => return,
             Err(error) => {
@@ -41,7 +41,7 @@ fn write_batch(
     id: ClientId,
     mut stream: &TcpStream,
     batch: &mut VecDeque<Bytes>,
-    events: &SyncSender<Event>,
+    progress: &Sender<Progress>,
 ) -> io::Result<bool> {
     while !batch.is_empty() {
         let written = {
@@ -58,7 +58,7 @@ fn write_batch(
             }
         };
         consume(batch, written);
-        if events.send(Event::Flushed { id, bytes: written }).is_err() {
+        if progress.send(Progress::Flushed { id, bytes: written }).is_err() {
             return Ok(false);
         }
     }

@@ -1,0 +1,75 @@
+//! Clients chatting through the std runtime.
+
+mod support;
+
+use chat_core::Config;
+use support::{Client, TestServer};
+
+#[test]
+fn two_clients_exchange_a_line_and_see_each_other_come_and_go() {
+    let server = TestServer::start(Config::default());
+    let mut alice = server.join();
+    let mut bob = server.join();
+    assert_eq!(alice.line(), format!("*** {} entered the room", bob.name));
+
+    bob.send("hello alice\n");
+    assert_eq!(alice.line(), format!("<{}> hello alice", bob.name));
+    alice.send("/nick alice\n");
+    assert_eq!(alice.line(), "*** You are now known as alice");
+    assert_eq!(bob.line(), format!("*** {} is now known as alice", alice.name));
+    alice.send("hi bob\n");
+    assert_eq!(bob.line(), "<alice> hi bob");
+
+    bob.finish();
+    assert_eq!(alice.line(), format!("*** {} is offline (left)", bob.name));
+    server.stop();
+}
+
+#[test]
+fn an_unterminated_last_line_is_delivered_when_the_sender_closes() {
+    let server = TestServer::start(Config::default());
+    let mut alice = server.join();
+    let mut bob = server.join();
+    assert_eq!(alice.line(), format!("*** {} entered the room", bob.name));
+
+    bob.send("bye");
+    bob.finish();
+    assert_eq!(alice.line(), format!("<{}> bye", bob.name));
+    assert_eq!(alice.line(), format!("*** {} is offline (left)", bob.name));
+    bob.expect_closed();
+    server.stop();
+}
+
+#[test]
+fn quit_closes_the_connection_after_the_queue_is_sent() {
+    let server = TestServer::start(Config::default());
+    let mut alice = server.join();
+    let mut bob = server.join();
+    alice.line();
+
+    bob.send("/who\n/quit gone fishing\n");
+    assert!(bob.line().starts_with("*** 2 here: "));
+    bob.expect_closed();
+    assert_eq!(alice.line(), format!("*** {} is offline (quit: gone fishing)", bob.name));
+    server.stop();
+}
+
+#[test]
+fn a_full_room_refuses_the_next_client_with_a_notice() {
+    let server = TestServer::start(Config { max_clients: 1, ..Config::default() });
+    let _alice = server.join();
+    let mut bob = Client::connect(server.addr);
+    assert_eq!(bob.line(), "! The server is full (1 people); try again later.");
+    bob.expect_closed();
+    server.stop();
+}
+
+#[test]
+fn invalid_settings_are_refused_before_anything_starts() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let config = Config { max_line: 1, ..Config::default() };
+    let error = chat_runtime_std::spawn(vec![listener], config).unwrap_err();
+    assert!(matches!(error, chat_runtime_std::Error::Config(_)), "{error}");
+    let error = chat_runtime_std::spawn(Vec::new(), Config::default()).unwrap_err();
+    assert!(matches!(error, chat_runtime_std::Error::NoListeners), "{error}");
+}
