@@ -216,6 +216,10 @@ fn graceful_shutdown(runtime: Runtime) -> Transcript {
             "a client connecting after stop() got {lines:?}"
         );
     }
+    // Clients close their side on seeing the close, as `chat join` and `nc` do; the server
+    // then finishes at once rather than at the end of its grace period.
+    let transcript = Transcript::of(&clients.iter().collect::<Vec<_>>());
+    drop(clients);
     server.stop_and_wait(Deadline::standard());
-    Transcript::of(&clients.iter().collect::<Vec<_>>())
+    transcript
 }
