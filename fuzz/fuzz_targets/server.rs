@@ -10,6 +10,7 @@
 //! - `Server::queued` is what the runtime was handed and has not flushed, and within `max_queue`;
 //! - a client's own chat line (`<NAME> ...` or `* NAME ...`) never comes back to it;
 //! - every frame is UTF-8, whole non-empty lines, no control character but `\n` and tab;
+//! - the room holds at most `max_clients`;
 //! - `poll_timeout` is never in the past (a runtime would spin).
 //!
 //! At the end the server is shut down; once the grace period has passed, every connection
@@ -262,6 +263,8 @@ impl Harness {
                 assert_eq!(Some(queued), pending, "{described}: queued for {id} vs the runtime's count");
             }
         }
+        let count = self.server.client_count();
+        assert!(count <= config().max_clients, "{described}: {count} clients in the room");
         if let Some(at) = self.server.poll_timeout() {
             assert!(at > self.now, "{described}: a timeout {:?} in the past", self.now - at);
         }
