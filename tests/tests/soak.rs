@@ -3,9 +3,10 @@
 //! chatters must lose, duplicate and reorder nothing, and hear no error.
 //!
 //! Bounded by work, not time: the misbehaving clients run a fixed schedule of actions, and the
-//! chatters talk one round per action (so they cannot finish before the trouble does). It takes
-//! a few seconds per runtime in a debug build.
+//! chatters send one round of lines per action (so they cannot finish before the trouble does),
+//! reading all the while. It takes a few seconds per runtime in a debug build.
 
+use std::collections::BTreeSet;
 use std::sync::{Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -74,13 +75,27 @@ fn chatters_unharmed_by_misbehaving_clients(runtime: Runtime) {
     }
     let progress = Progress::default();
 
-    thread::scope(|scope| {
-        for (me, chatter) in chatters.iter_mut().enumerate() {
-            let progress = &progress;
-            scope.spawn(move || chat(me, chatter, progress, deadline));
-        }
+    let reasons = thread::scope(|scope| {
+        let chatting: Vec<_> = chatters
+            .iter_mut()
+            .enumerate()
+            .map(|(me, chatter)| {
+                let progress = &progress;
+                scope.spawn(move || chat(me, chatter, progress, deadline))
+            })
+            .collect();
         misbehave(&server, &progress, deadline);
+        chatting.into_iter().map(|chat| chat.join().expect("a chatter failed")).collect::<Vec<_>>()
     });
+    // The trouble really happened: each kind of departure was seen by every chatter.
+    for (me, reasons) in reasons.iter().enumerate() {
+        for reason in ["connection lost", "too slow", "flooding", "left", "quit: had enough"] {
+            assert!(
+                reasons.contains(reason),
+                "good{me} never saw anyone go offline ({reason}); saw {reasons:?}"
+            );
+        }
+    }
 
     // Everyone well-behaved is still in the room.
     let chatter = &mut chatters[0];
@@ -92,28 +107,40 @@ fn chatters_unharmed_by_misbehaving_clients(runtime: Runtime) {
     }
 }
 
-/// One chatter: a round of lines per misbehaving action, then every other chatter's round read
-/// back and checked.
-fn chat(me: usize, chatter: &mut Client, progress: &Progress, deadline: Deadline) {
+/// One chatter: sends a round of lines per misbehaving action, while it reads and checks
+/// every other chatter's lines (reading all along, so it never falls behind). Returns the
+/// reasons of the offline notices it saw.
+fn chat(me: usize, chatter: &mut Client, progress: &Progress, deadline: Deadline) -> BTreeSet<String> {
     let mut delivery = Delivery::new();
     for other in (0..CHATTERS).filter(|&other| other != me) {
         delivery.expect_from(&format!("good{other}"), other, ACTIONS * ROUND, length);
     }
     let mut writer = chatter.writer();
-    for round in 0..ACTIONS {
-        progress.wait_past(round, deadline);
-        writer.send_raw(&traffic::lines(me, round * ROUND..(round + 1) * ROUND, length));
-        let wanted = (round + 1) * ROUND;
-        while (0..CHATTERS).filter(|&o| o != me).any(|o| delivery.received_from(&format!("good{o}")) < wanted)
-        {
+    let mut reasons = BTreeSet::new();
+    thread::scope(|scope| {
+        scope.spawn(move || {
+            for round in 0..ACTIONS {
+                progress.wait_past(round, deadline);
+                writer.send_raw(&traffic::lines(me, round * ROUND..(round + 1) * ROUND, length));
+            }
+        });
+        while !delivery.is_complete() {
             let line = chatter.next_line_by(deadline);
             match delivery.accept(&line) {
                 Ok(true) => {}
-                Ok(false) => check_aside(me, &line),
-                Err(error) => panic!("good{me}, round {round}: {error} (so far {})", delivery.progress()),
+                Ok(false) => {
+                    check_aside(me, &line);
+                    if let Some(reason) =
+                        line.split_once(" is offline (").and_then(|(_, r)| r.strip_suffix(')'))
+                    {
+                        reasons.insert(reason.to_owned());
+                    }
+                }
+                Err(error) => panic!("good{me}: {error} (so far {})", delivery.progress()),
             }
         }
-    }
+    });
+    reasons
 }
 
 /// A line that is not a chatter's traffic: anything from the troublemakers is fine, but no
@@ -190,7 +217,9 @@ fn flood(server: &TestServer, label: &str, rng: &mut fastrand::Rng, deadline: De
     let mut client = server.join(label);
     let mut writer = client.writer();
     let lines = 3_000 + rng.usize(..2_000);
-    let bytes = traffic::lines(99, 0..lines, |_| 100);
+    // About 1 MB gets through before the flood limit bites: enough to push the stopped readers
+    // over their queue cap.
+    let bytes = traffic::lines(99, 0..lines, |_| 1_000);
     // The server may close the connection before it has read everything: a failed send is
     // part of the scenario.
     let sending = thread::spawn(move || writer.try_send_raw(&bytes));
