@@ -10,6 +10,8 @@
 //! - `Server::queued` is what the runtime was handed and has not flushed, and within `max_queue`;
 //! - a client's own chat line (`<NAME> ...` or `* NAME ...`) never comes back to it;
 //! - every frame is UTF-8, whole non-empty lines, no control character but `\n` and tab;
+//! - a client's first frame is its welcome or its refusal, and nothing follows a farewell
+//!   (the shutdown notice, the flood disconnection, the full-room refusal);
 //! - the room holds at most `max_clients`;
 //! - `poll_timeout` is never in the past (a runtime would spin).
 //!
@@ -131,6 +133,11 @@ impl Template {
     }
 }
 
+const WELCOME: &[u8] = b"*** Welcome to the chat room, ";
+const FULL: &[u8] = b"! The server is full";
+const SHUTTING_DOWN: &[u8] = b"*** Server is shutting down. Goodbye!\n";
+const FLOODING: &[u8] = b"! Disconnected for flooding.\n";
+
 const MAX_LINE: usize = 64;
 const MAX_QUEUE: usize = 1024;
 
@@ -168,13 +175,26 @@ struct Harness {
     live: BTreeSet<ClientId>,
     /// Bytes handed to the runtime for a live connection and not yet flushed.
     pending: BTreeMap<ClientId, usize>,
+    /// Live connections that have received at least one frame.
+    greeted: BTreeSet<ClientId>,
+    /// Live connections that have received their last line.
+    farewelled: BTreeSet<ClientId>,
 }
 
 impl Harness {
     fn new() -> Self {
         let now = Instant::now();
         let server = Server::new(config(), now).expect("the config is valid");
-        Self { server, now, next_id: 1, ids: Vec::new(), live: BTreeSet::new(), pending: BTreeMap::new() }
+        Self {
+            server,
+            now,
+            next_id: 1,
+            ids: Vec::new(),
+            live: BTreeSet::new(),
+            pending: BTreeMap::new(),
+            greeted: BTreeSet::new(),
+            farewelled: BTreeSet::new(),
+        }
     }
 
     fn pick(&self, index: u8) -> Option<ClientId> {
@@ -208,6 +228,8 @@ impl Harness {
                 if let Some(id) = self.pick(*client) {
                     self.live.remove(&id);
                     self.pending.remove(&id);
+                    self.greeted.remove(&id);
+                    self.farewelled.remove(&id);
                     let cause = if *lost { PeerGone::Lost } else { PeerGone::Closed };
                     self.step(Input::Disconnected { id, cause }, Some(id));
                 }
@@ -237,7 +259,7 @@ impl Harness {
     /// Feeds one input, carries out the outputs and checks the invariants. `speaker` is the
     /// client whose lines this input may carry.
     fn step(&mut self, input: Input<'_>, speaker: Option<ClientId>) {
-        let described = format!("{input:?}");
+        let described = Described::of(&input);
         self.server.handle_input(self.now, input).expect("the harness never reuses an id");
         while let Some(output) = self.server.poll_output() {
             match output {
@@ -249,10 +271,26 @@ impl Harness {
                     let chat = frame.starts_with(b"<") || frame.starts_with(b"* ");
                     assert!(!(chat && speaker == Some(to)), "{described}: {to} got its own line {frame:?}");
                     *self.pending.get_mut(&to).expect("live ids have a queue") += frame.len();
+                    assert!(
+                        !self.farewelled.contains(&to),
+                        "{described}: {frame:?} for {to} after its farewell"
+                    );
+                    let welcome = frame.starts_with(WELCOME);
+                    if self.greeted.insert(to) {
+                        let refusal = frame.starts_with(FULL) || frame[..] == *SHUTTING_DOWN;
+                        assert!(welcome || refusal, "{described}: {to}'s first frame is {frame:?}");
+                    } else {
+                        assert!(!welcome, "{described}: a second welcome for {to}: {frame:?}");
+                    }
+                    if [FULL, SHUTTING_DOWN, FLOODING].iter().any(|farewell| frame.starts_with(farewell)) {
+                        self.farewelled.insert(to);
+                    }
                 }
                 Output::Close { to } => {
                     assert!(self.live.remove(&to), "{described}: close for {to}, which is gone");
                     self.pending.remove(&to);
+                    self.greeted.remove(&to);
+                    self.farewelled.remove(&to);
                 }
             }
         }
@@ -267,6 +305,36 @@ impl Harness {
         assert!(count <= config().max_clients, "{described}: {count} clients in the room");
         if let Some(at) = self.server.poll_timeout() {
             assert!(at > self.now, "{described}: a timeout {:?} in the past", self.now - at);
+        }
+    }
+}
+
+/// What an input was, for failure messages (without copying its bytes on every step).
+#[derive(Clone, Copy)]
+struct Described {
+    kind: &'static str,
+    id: Option<ClientId>,
+}
+
+impl Described {
+    fn of(input: &Input<'_>) -> Self {
+        let (kind, id) = match *input {
+            Input::Connected { id, .. } => ("Connected", Some(id)),
+            Input::Received { id, .. } => ("Received", Some(id)),
+            Input::Flushed { id, .. } => ("Flushed", Some(id)),
+            Input::Disconnected { id, .. } => ("Disconnected", Some(id)),
+            Input::Timeout => ("Timeout", None),
+            Input::Shutdown => ("Shutdown", None),
+        };
+        Self { kind, id }
+    }
+}
+
+impl std::fmt::Display for Described {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.id {
+            Some(id) => write!(f, "after {} of {id}", self.kind),
+            None => write!(f, "after {}", self.kind),
         }
     }
 }
