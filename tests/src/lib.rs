@@ -12,6 +12,7 @@
 mod both;
 mod client;
 mod deadline;
+mod progress;
 mod runtime;
 mod server;
 pub mod traffic;
@@ -19,6 +20,7 @@ pub mod transcript;
 
 pub use client::{Client, ClientOptions, End, Writer};
 pub use deadline::{Deadline, WAIT};
+pub use progress::Progress;
 pub use runtime::Runtime;
 pub use server::TestServer;
 pub use transcript::Transcript;

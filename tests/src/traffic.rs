@@ -115,7 +115,19 @@ impl crate::Client {
     /// Reads until `delivery` is complete, checking every traffic line on the way; returns the
     /// other lines (notices and such) in the order they came.
     pub fn receive_traffic(&mut self, delivery: &mut Delivery, deadline: crate::Deadline) -> Vec<String> {
+        self.receive_traffic_reporting(delivery, deadline, None)
+    }
+
+    /// Like [`receive_traffic`](Self::receive_traffic), and raises `read` to the number of
+    /// traffic lines read so far (every few lines), for a sender to pace itself on.
+    pub fn receive_traffic_reporting(
+        &mut self,
+        delivery: &mut Delivery,
+        deadline: crate::Deadline,
+        read: Option<&crate::Progress>,
+    ) -> Vec<String> {
         let mut others = Vec::new();
+        let mut lines = 0;
         while !delivery.is_complete() {
             let line = match self.try_next_line(deadline) {
                 Ok(line) => line,
@@ -126,9 +138,12 @@ impl crate::Client {
                 ),
             };
             match delivery.accept(&line) {
-                Ok(true) => {}
+                Ok(true) => lines += 1,
                 Ok(false) => others.push(line),
                 Err(error) => panic!("client {}: {error} (so far {})", self.label(), delivery.progress()),
+            }
+            if let Some(read) = read.filter(|_| lines % 64 == 0 || delivery.is_complete()) {
+                read.reach(lines);
             }
         }
         others
