@@ -1,9 +1,12 @@
 //! `chat`: serve a terminal chat room, or join one.
 
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 
 mod bench;
 mod join;
+mod serve;
 
 /// A terminal chat room: `chat serve` runs one, `chat join HOST PORT` joins one.
 #[derive(Parser)]
@@ -15,16 +18,27 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a chat room: `chat serve [--port 5000]`.
+    Serve(serve::Args),
     /// Join a chat room: `chat join HOST PORT [--nick NAME]`.
     Join(join::Args),
     /// Load-test a chat server: `chat bench --clients 1000 --senders 10 --rate 200`.
     Bench(bench::Args),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args),
         Command::Join(args) => join::run(args),
         Command::Bench(args) => bench::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // One line: what went wrong, then what to do (the error chain joined with ": ").
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
     }
 }

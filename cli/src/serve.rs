@@ -1,0 +1,43 @@
+//! `chat serve`: run a chat room until Ctrl+C or SIGTERM.
+
+mod args;
+mod bind;
+mod fd_limit;
+mod logging;
+mod runtime;
+mod signals;
+
+use std::io::Write;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+
+pub use args::Args;
+
+/// Runs `chat serve`: binds, starts the chosen runtime, prints where it listens, and shuts
+/// down gracefully on the first Ctrl+C / SIGTERM.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    logging::init(args.verbose);
+    let config = args.limits.config()?;
+    fd_limit::raise_for(config.max_clients);
+    let listeners = bind::listeners(args.host.as_deref(), args.port)?;
+    let addrs: Vec<SocketAddr> = listeners.iter().filter_map(|listener| listener.local_addr().ok()).collect();
+    let running = runtime::spawn(args.runtime, listeners, config)?;
+    signals::stop_on_signal(running.stop_handle())?;
+    announce(&addrs, args.runtime).context("cannot write to standard output")?;
+    running.wait()?;
+    println!("Server stopped.");
+    Ok(())
+}
+
+/// Prints, like the lab handout, that the server started and where it listens. The first line
+/// is stable for scripts and tests: `Chat server started on port PORT`.
+fn announce(addrs: &[SocketAddr], runtime: runtime::Runtime) -> std::io::Result<()> {
+    let port = addrs.first().map_or(0, SocketAddr::port);
+    let list: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "Chat server started on port {port}")?;
+    writeln!(out, "Listening on {} ({runtime} runtime)", list.join(" and "))?;
+    writeln!(out, "Join with `chat join HOST {port}` or `nc HOST {port}`; press Ctrl+C to stop.")?;
+    out.flush()
+}
