@@ -8,7 +8,7 @@
 /// which must be the same on both runtimes (see
 /// [`check_same_on_both`](crate::transcript::check_same_on_both)).
 ///
-/// ```ignore
+/// ```text
 /// both_runtimes!(same join_notices, burst_delivery);
 /// ```
 #[macro_export]

@@ -111,3 +111,45 @@ fn silent_client_is_dropped_while_others_exchange_50_mb(runtime: Runtime) {
         End::Failed(error) => panic!("the silent client's connection was not closed cleanly: {error}"),
     }
 }
+
+both_runtimes!(shutdown_is_not_held_up_by_a_client_that_stopped_reading);
+
+/// A client that stopped reading holds megabytes queued in the server when it shuts down: the
+/// others still get the notice and a clean close, and the server finishes after its grace
+/// period instead of waiting for the stuck client forever.
+fn shutdown_is_not_held_up_by_a_client_that_stopped_reading(runtime: Runtime) {
+    /// 8 MB: more than the kernel buffers for the stuck client (up to 4 MB of send buffer), so
+    /// the rest waits in the server.
+    const LINES: usize = 8_000;
+    let config = Config {
+        flood_rate: 0.0,
+        max_queue: 64 << 20,
+        close_linger: Duration::from_millis(300),
+        ..Config::default()
+    };
+    let server = TestServer::start(runtime, config);
+    let mut talker = server.join("talker");
+    let mut listener = server.join("listener");
+    talker.expect_line(&format!("*** {} entered the room", listener.default_name()));
+    let stuck = Client::connect(server.addr(), "stuck", ClientOptions { recv_buffer: Some(4096) });
+    talker.expect_line(&format!("*** {} entered the room", stuck.default_name()));
+    listener.expect_line(&format!("*** {} entered the room", stuck.default_name()));
+
+    listener.set_recording(false);
+    let mut writer = talker.writer();
+    let sending = thread::spawn(move || writer.send_raw(&traffic::lines(0, 0..LINES, length)));
+    let mut delivery = Delivery::new();
+    delivery.expect_from(&talker.default_name(), 0, LINES, length);
+    let others = listener.receive_traffic(&mut delivery, Deadline::after(BUDGET));
+    assert!(others.is_empty(), "the listener got {others:?} besides the traffic");
+    sending.join().expect("the talker's sender does not panic");
+
+    server.stop();
+    for client in [&mut talker, &mut listener] {
+        client.expect_line(chat_tests::SHUTDOWN_NOTICE);
+        client.expect_closed();
+    }
+    drop((talker, listener));
+    server.stop_and_wait(Deadline::standard());
+    drop(stuck);
+}
