@@ -1,0 +1,290 @@
+//! Tests of the `chat serve` binary itself: start-up output, errors, shutdown on a signal.
+//!
+//! Every wait has a deadline; every child process is killed when its guard drops.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use chat_core::Config;
+
+/// Longest wait for any one event; generous, since a loaded CI machine may be slow.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+const GOODBYE: &str = "*** Server is shutting down. Goodbye!";
+
+/// A `chat serve` process, killed (if still running) when dropped.
+struct Serve {
+    child: Child,
+    stdout: Receiver<String>,
+    stderr: Receiver<String>,
+}
+
+impl Serve {
+    /// Starts `chat serve ARGS` with piped output.
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_chat"))
+            .arg("serve")
+            .args(args)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start chat serve");
+        let stdout = lines_of(child.stdout.take().expect("piped stdout"));
+        let stderr = lines_of(child.stderr.take().expect("piped stderr"));
+        Self { child, stdout, stderr }
+    }
+
+    /// Starts a server on a free port of 127.0.0.1 and returns it with the port it printed.
+    fn on_free_port(extra: &[&str]) -> (Self, u16) {
+        let mut args = vec!["--host", "127.0.0.1", "--port", "0"];
+        args.extend_from_slice(extra);
+        let mut serve = Self::start(&args);
+        let port = serve.port();
+        (serve, port)
+    }
+
+    /// Waits for the start-up line and returns the port it names.
+    fn port(&mut self) -> u16 {
+        let line = next_line(&self.stdout, "the start-up line");
+        let port = line
+            .strip_prefix("Chat server started on port ")
+            .unwrap_or_else(|| panic!("start-up line: {line:?}"));
+        port.parse().unwrap_or_else(|_| panic!("port in {line:?}"))
+    }
+
+    /// Everything the process writes to stderr until it closes it (it exits).
+    fn stderr_to_end(&self) -> Vec<String> {
+        to_end(&self.stderr, "stderr")
+    }
+
+    /// Waits for the process to end (its stdout closes first) and returns its exit status.
+    fn exit_status(&mut self) -> ExitStatus {
+        to_end(&self.stdout, "stdout");
+        self.child.wait().expect("wait for chat serve")
+    }
+
+    /// Sends SIGTERM, as `kill PID` or a service manager does.
+    fn terminate(&self) {
+        let pid = rustix::process::Pid::from_child(&self.child);
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("send SIGTERM");
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The lines of a child's output, as they come, on a channel that disconnects at end of file.
+fn lines_of(output: impl std::io::Read + Send + 'static) -> Receiver<String> {
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(output).lines() {
+            let Ok(line) = line else { break };
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+fn next_line(lines: &Receiver<String>, what: &str) -> String {
+    match lines.recv_timeout(PATIENCE) {
+        Ok(line) => line,
+        Err(RecvTimeoutError::Timeout) => panic!("no {what} within {PATIENCE:?}"),
+        Err(RecvTimeoutError::Disconnected) => panic!("the output ended before {what}"),
+    }
+}
+
+fn to_end(lines: &Receiver<String>, what: &str) -> Vec<String> {
+    let deadline = Instant::now() + PATIENCE;
+    let mut all = Vec::new();
+    loop {
+        match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) => all.push(line),
+            Err(RecvTimeoutError::Disconnected) => return all,
+            Err(RecvTimeoutError::Timeout) => panic!("{what} still open after {PATIENCE:?}; so far: {all:?}"),
+        }
+    }
+}
+
+/// A raw TCP client, as `nc` would be.
+struct Raw {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Raw {
+    fn connect(addr: SocketAddr) -> Self {
+        let stream = TcpStream::connect_timeout(&addr, PATIENCE).expect("connect");
+        stream.set_read_timeout(Some(PATIENCE)).expect("read timeout");
+        Self { writer: stream.try_clone().expect("clone"), reader: BufReader::new(stream) }
+    }
+
+    /// The next line, without its `\n`; `None` at end of file.
+    fn line(&mut self) -> Option<String> {
+        let mut line = String::new();
+        match self.reader.read_line(&mut line).expect("read a line (or time out)") {
+            0 => None,
+            _ => Some(line.trim_end_matches('\n').to_owned()),
+        }
+    }
+
+    fn expect_line(&mut self) -> String {
+        self.line().expect("a line, not end of file")
+    }
+
+    fn send(&mut self, line: &str) {
+        self.writer.write_all(format!("{line}\n").as_bytes()).expect("send");
+    }
+
+    /// This client's name in the room: its address, as the welcome says.
+    fn name(&self) -> String {
+        self.writer.local_addr().expect("local address").to_string()
+    }
+}
+
+fn localhost(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+#[test]
+fn port_zero_prints_the_port_and_where_it_listens() {
+    let mut serve = Serve::start(&["--host", "localhost", "--port", "0"]);
+    let port = serve.port();
+    assert_ne!(port, 0);
+    let listening = next_line(&serve.stdout, "the listening line");
+    assert!(listening.starts_with("Listening on "), "{listening:?}");
+    // It listens on every address localhost resolves to, all on the port it printed.
+    for addr in ("localhost", port).to_socket_addrs().expect("resolve localhost") {
+        assert!(listening.contains(&addr.to_string()), "{addr} missing from {listening:?}");
+        let mut client = Raw::connect(addr);
+        assert!(client.expect_line().starts_with("*** Welcome to the chat room, "));
+    }
+}
+
+#[test]
+fn raw_clients_see_join_notices_and_messages() {
+    let (_serve, port) = Serve::on_free_port(&[]);
+    let mut alice = Raw::connect(localhost(port));
+    assert_eq!(
+        alice.expect_line(),
+        format!(
+            "*** Welcome to the chat room, {}: nobody else is here yet. Type /help for commands.",
+            alice.name()
+        )
+    );
+    let mut bob = Raw::connect(localhost(port));
+    assert_eq!(
+        bob.expect_line(),
+        format!(
+            "*** Welcome to the chat room, {}: 1 other person is here. Type /help for commands.",
+            bob.name()
+        )
+    );
+    assert_eq!(alice.expect_line(), format!("*** {} entered the room", bob.name()));
+    bob.send("hello, alice");
+    assert_eq!(alice.expect_line(), format!("<{}> hello, alice", bob.name()));
+}
+
+#[test]
+fn sigterm_says_goodbye_to_every_client_and_exits_0() {
+    for runtime in ["smol", "std"] {
+        // A small room, so that the std runtime has no thread-count warning to give.
+        let (mut serve, port) = Serve::on_free_port(&["--runtime", runtime, "--max-clients", "100"]);
+        let mut clients: Vec<Raw> = (0..3).map(|_| Raw::connect(localhost(port))).collect();
+        for client in &mut clients {
+            assert!(client.expect_line().starts_with("*** Welcome"), "{runtime}");
+        }
+        // The first client has seen the others join, so all three are in the room.
+        for _ in 1..clients.len() {
+            assert!(clients[0].expect_line().ends_with("entered the room"), "{runtime}");
+        }
+        serve.terminate();
+        for client in &mut clients {
+            // Join notices of later clients may come first; then the goodbye, then end of file.
+            let line = std::iter::from_fn(|| client.line()).find(|line| !line.ends_with("entered the room"));
+            assert_eq!(line.as_deref(), Some(GOODBYE), "{runtime}");
+            assert_eq!(client.line(), None, "{runtime}: the connection closes after the goodbye");
+        }
+        let status = serve.exit_status();
+        assert!(status.success(), "{runtime}: exit status {status}");
+        let stderr = serve.stderr_to_end();
+        assert!(stderr.is_empty(), "{runtime}: nothing on stderr, not {stderr:?}");
+    }
+}
+
+#[test]
+fn a_port_in_use_is_one_clear_line_and_a_failure() {
+    let taken = TcpListener::bind(localhost(0)).expect("bind a port");
+    let port = taken.local_addr().expect("address").port();
+    let mut serve = Serve::start(&["--host", "127.0.0.1", "--port", &port.to_string()]);
+    let stderr = serve.stderr_to_end();
+    assert_eq!(
+        stderr,
+        [format!(
+            "error: port {port} is already in use on 127.0.0.1: stop the other server or pick another port with --port"
+        )]
+    );
+    assert!(!serve.exit_status().success());
+}
+
+#[test]
+fn an_unknown_host_is_one_clear_line_and_a_failure() {
+    let mut serve = Serve::start(&["--host", "no-such-host.invalid", "--port", "0"]);
+    let stderr = serve.stderr_to_end();
+    assert_eq!(stderr.len(), 1, "{stderr:?}");
+    assert!(stderr[0].starts_with("error: cannot resolve the host \"no-such-host.invalid\""), "{stderr:?}");
+    assert!(stderr[0].contains("--host"), "{stderr:?}");
+    assert!(!serve.exit_status().success());
+}
+
+#[test]
+fn limits_that_do_not_fit_name_the_option_to_change() {
+    let mut serve = Serve::start(&["--host", "127.0.0.1", "--port", "0", "--max-line", "8"]);
+    let stderr = serve.stderr_to_end();
+    assert_eq!(stderr.len(), 1, "{stderr:?}");
+    assert!(stderr[0].starts_with("error: ") && stderr[0].ends_with("raise --max-line"), "{stderr:?}");
+    assert!(!serve.exit_status().success());
+}
+
+#[test]
+fn limits_come_from_the_command_line() {
+    let (_serve, port) = Serve::on_free_port(&["--max-clients", "1"]);
+    let mut first = Raw::connect(localhost(port));
+    assert!(first.expect_line().starts_with("*** Welcome"));
+    let mut second = Raw::connect(localhost(port));
+    assert_eq!(second.line().as_deref(), Some("! The server is full (1 people); try again later."));
+    assert_eq!(second.line(), None);
+}
+
+#[test]
+fn help_gives_every_limit_with_the_core_default() {
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_chat")).args(["serve", "--help"]).output().expect("run --help");
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).expect("UTF-8 help");
+    let defaults = Config::default();
+    for (option, default) in [
+        ("--max-clients", defaults.max_clients.to_string()),
+        ("--max-line", defaults.max_line.to_string()),
+        ("--flood-rate", defaults.flood_rate.to_string()),
+        ("--flood-burst", defaults.flood_burst.to_string()),
+        ("--max-queue", defaults.max_queue.to_string()),
+        ("--port", "5000".to_owned()),
+        ("--runtime", "smol".to_owned()),
+    ] {
+        let at = help.find(option).unwrap_or_else(|| panic!("{option} missing from the help"));
+        let next = help[at..].find("[default: ").map(|i| at + i).expect("a default");
+        assert!(help[next..].starts_with(&format!("[default: {default}]")), "{option}: {}", &help[at..]);
+    }
+}
