@@ -8,6 +8,7 @@
 
 mod connect;
 mod connection;
+mod goodbye;
 mod identity;
 mod interactive;
 mod lines;

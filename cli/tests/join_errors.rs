@@ -42,5 +42,9 @@ fn a_bad_nickname_is_refused_before_connecting() {
     let mut chat = PipedChat::spawn(&["127.0.0.1", &port, "--nick", "two words"]);
     let status = chat.wait_exit();
     assert_eq!(status.code(), Some(2), "a usage error; stderr {:#?}", chat.stderr);
-    assert!(chat.stderr.iter().any(|line| line.contains("a nickname cannot contain ' '")), "{:#?}", chat.stderr);
+    assert!(
+        chat.stderr.iter().any(|line| line.contains("a nickname cannot contain ' '")),
+        "{:#?}",
+        chat.stderr
+    );
 }

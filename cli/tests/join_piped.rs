@@ -25,10 +25,14 @@ fn piped_lines_reach_the_room_and_the_client_leaves_cleanly_at_end_of_input() {
     chat.send("bye");
     chat.close_stdin();
     bob.expect_line(|line| line == "<alice> bye");
-    bob.expect_line(|line| line == "*** alice is offline (left)");
+    bob.expect_line(|line| line == "*** alice is offline (quit)");
     let status = chat.wait_exit();
     assert!(status.success(), "{status:?}; stderr {:#?}", chat.stderr);
-    assert!(chat.stdout.iter().any(|line| line.starts_with("*** Welcome to the chat room")), "{:#?}", chat.stdout);
+    assert!(
+        chat.stdout.iter().any(|line| line.starts_with("*** Welcome to the chat room")),
+        "{:#?}",
+        chat.stdout
+    );
     assert!(!chat.stderr.iter().any(|line| line.contains("Disconnected")), "{:#?}", chat.stderr);
 }
 

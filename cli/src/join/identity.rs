@@ -1,13 +1,20 @@
 //! What the server's lines tell us about ourselves: our name, and whether it is our server.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
-/// Learned from received lines; shared between the receiver thread and the line editor.
+/// Learned from received lines; shared between the receiver thread and the input side.
 #[derive(Debug, Default)]
 pub struct Identity {
-    name: Mutex<Option<String>>,
-    speaks_chat: AtomicBool,
+    state: Mutex<State>,
+    heard: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    name: Option<String>,
+    heard_anything: bool,
+    speaks_chat: bool,
 }
 
 impl Identity {
@@ -19,27 +26,44 @@ impl Identity {
     /// Learns from one received line: the welcome gives our name and shows the server speaks
     /// this project's protocol; `*** You are now known as NEW` gives our new name.
     pub fn observe(&self, line: &str) {
+        let mut state = self.lock();
+        if !state.heard_anything {
+            state.heard_anything = true;
+            self.heard.notify_all();
+        }
         let Some(notice) = line.strip_prefix("*** ") else { return };
         let name = if let Some(rest) = notice.strip_prefix("Welcome to the chat room, ") {
-            self.speaks_chat.store(true, Ordering::Relaxed);
+            state.speaks_chat = true;
             rest.split_once(": ").map(|(name, _)| name)
         } else {
             notice.strip_prefix("You are now known as ")
         };
         if let Some(name) = name.filter(|name| !name.is_empty() && !name.contains(' ')) {
-            *self.name.lock().unwrap_or_else(|poison| poison.into_inner()) = Some(name.to_owned());
+            state.name = Some(name.to_owned());
         }
     }
 
     /// Our name in the room, once the server has told us.
     pub fn name(&self) -> Option<String> {
-        self.name.lock().unwrap_or_else(|poison| poison.into_inner()).clone()
+        self.lock().name.clone()
     }
 
     /// Whether the server greeted us as this project's server does, so it understands `/quit`
-    /// (the handout's server would relay it to everyone as a message).
-    pub fn speaks_chat(&self) -> bool {
-        self.speaks_chat.load(Ordering::Relaxed)
+    /// (the handout's server greets no one, and would relay `/quit` to everyone as a message).
+    ///
+    /// Our server greets every client at once, so this waits up to `patience` for the server's
+    /// first line before answering; the handout's server may say nothing at all.
+    pub fn speaks_chat(&self, patience: Duration) -> bool {
+        let state = self.lock();
+        let (state, _) = self
+            .heard
+            .wait_timeout_while(state, patience, |state| !state.heard_anything)
+            .unwrap_or_else(PoisonError::into_inner);
+        state.speaks_chat
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -51,10 +75,9 @@ mod tests {
     fn the_welcome_and_renames_give_our_name() {
         let me = Identity::new();
         assert_eq!(me.name(), None);
-        assert!(!me.speaks_chat());
         me.observe("*** Welcome to the chat room, 127.0.0.1:40000: nobody else is here yet. Type /help for commands.");
         assert_eq!(me.name().as_deref(), Some("127.0.0.1:40000"));
-        assert!(me.speaks_chat());
+        assert!(me.speaks_chat(Duration::ZERO));
         me.observe("*** You are now known as alice");
         assert_eq!(me.name().as_deref(), Some("alice"));
         me.observe("<bob> *** You are now known as mallory");
@@ -65,8 +88,18 @@ mod tests {
     #[test]
     fn the_handout_server_is_not_taken_for_ours() {
         let me = Identity::new();
+        assert!(!me.speaks_chat(Duration::ZERO));
         me.observe("[127.0.0.1:5555] entered room");
         me.observe("<('127.0.0.1', 5555)> *** Welcome to the chat room, x: y");
-        assert!(!me.speaks_chat());
+        assert!(!me.speaks_chat(Duration::ZERO));
+    }
+
+    #[test]
+    fn asking_early_waits_for_the_greeting() {
+        let me = std::sync::Arc::new(Identity::new());
+        let greeter = std::sync::Arc::clone(&me);
+        let thread = std::thread::spawn(move || greeter.observe("*** Welcome to the chat room, a: b"));
+        assert!(me.speaks_chat(Duration::from_secs(60)));
+        thread.join().unwrap();
     }
 }

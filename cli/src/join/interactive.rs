@@ -4,12 +4,13 @@ use std::io::{self, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::sync::mpsc::{self, SyncSender};
 
 use anyhow::Context as _;
 use reedline::{ExternalPrinter, Reedline, Signal};
 
 use super::connection::{Sender, is_quit};
+use super::goodbye::say_goodbye;
 use super::identity::Identity;
 use super::prompt::ChatPrompt;
 use super::receiver::{self, Ended};
@@ -17,55 +18,79 @@ use super::style::Styler;
 use super::{DRAIN_LIMIT, Outcome};
 
 /// How many received lines may wait for the editor to print them before the receiver waits
-/// (and so the server's socket buffers, then the server's per-client queue, take the rest).
-const PRINTER_CAPACITY: usize = 1024;
+/// (and the socket's buffers, then the server's per-client queue, hold the rest).
+const PRINTER_CAPACITY: usize = 256;
 
 /// Runs the chat session on the terminal until the user leaves or the server goes.
 pub fn run(stream: TcpStream, sender: Sender, colour: bool) -> anyhow::Result<Outcome> {
     let identity = Arc::new(Identity::new());
     let printer = ExternalPrinter::<String>::new(PRINTER_CAPACITY);
     let server_ended = Arc::new(AtomicBool::new(false));
-    let (ended_tx, ended_rx) = crossbeam_channel::bounded(1);
-    let styler = Styler::new(colour);
+    let (ended_tx, ended) = mpsc::sync_channel(1);
     {
-        let (printer, identity, server_ended) = (printer.clone(), identity.clone(), server_ended.clone());
+        let to_editor = printer.sender();
+        let (identity, server_ended) = (identity.clone(), server_ended.clone());
+        let styler = Styler::new(colour);
         let on_line = move |line: String| {
             identity.observe(&line);
-            printer.print(styler.render(&line)).map_err(|_| io::Error::other("the line editor is gone"))
+            show(&to_editor, styler.render(&line))
         };
-        let on_end = move |ended: Ended| {
-            drop(ended_tx.send(ended));
+        let to_editor = printer.sender();
+        let on_end = move |end: Ended| {
+            wait_until_printed(&to_editor);
             server_ended.store(true, Ordering::Relaxed);
+            drop(ended_tx.send(end));
         };
         receiver::spawn(stream, on_line, on_end).context("could not start the receiving thread")?;
     }
-    let mut session = Session {
-        editor: Reedline::create()
-            .with_external_printer(printer.clone())
-            .with_break_signal(server_ended)
-            .with_ansi_colors(colour),
-        prompt: ChatPrompt::new(identity.clone()),
-        sender,
-        identity,
-        printer,
-        ended: ended_rx,
-    };
-    session.run()
+    let editor = Reedline::create()
+        .with_external_printer(printer)
+        .with_break_signal(server_ended)
+        .with_ansi_colors(colour);
+    let prompt = ChatPrompt::new(identity.clone());
+    Session { editor: Some(editor), prompt, sender, identity, ended }.run()
+}
+
+/// Hands a line to the editor to print above the prompt; once the editor is gone (the session
+/// is ending), prints it directly.
+fn show(to_editor: &SyncSender<String>, line: String) -> io::Result<()> {
+    match to_editor.send(line) {
+        Ok(()) => Ok(()),
+        Err(mpsc::SendError(line)) => {
+            let mut stdout = io::stdout().lock();
+            writeln!(stdout, "{line}")?;
+            stdout.flush()
+        }
+    }
+}
+
+/// Returns once the editor has taken every line handed to it so far (or is gone).
+///
+/// A message with no lines prints nothing, and the printer's queue holds at most
+/// [`PRINTER_CAPACITY`] messages, so the last of `PRINTER_CAPACITY + 1` empty messages is
+/// queued only after everything before it was taken, and the editor prints what it takes
+/// before it looks at the break signal again.
+fn wait_until_printed(to_editor: &SyncSender<String>) {
+    for _ in 0..=PRINTER_CAPACITY {
+        if to_editor.send(String::new()).is_err() {
+            return;
+        }
+    }
 }
 
 struct Session {
-    editor: Reedline,
+    /// The line editor, dropped when the session ends so late lines print directly.
+    editor: Option<Reedline>,
     prompt: ChatPrompt,
     sender: Sender,
     identity: Arc<Identity>,
-    printer: ExternalPrinter<String>,
-    ended: crossbeam_channel::Receiver<Ended>,
+    ended: mpsc::Receiver<Ended>,
 }
 
 impl Session {
-    fn run(&mut self) -> anyhow::Result<Outcome> {
-        loop {
-            let signal = self.editor.read_line(&self.prompt).context("the terminal stopped working")?;
+    fn run(mut self) -> anyhow::Result<Outcome> {
+        while let Some(editor) = self.editor.as_mut() {
+            let signal = editor.read_line(&self.prompt).context("the terminal stopped working")?;
             match signal {
                 Signal::Success(text) => {
                     for line in text.lines().filter(|line| !line.trim().is_empty()) {
@@ -80,57 +105,38 @@ impl Session {
                 }
                 Signal::CtrlC | Signal::CtrlD => return self.leave("/quit"),
                 Signal::ExternalBreak(_) => {
-                    // The prompt line is left as it was; what follows goes below it.
+                    // What was being typed stays on screen, unsent; what follows goes below.
                     println!();
                     return self.server_gone();
                 }
                 other => tracing::debug!(?other, "ignored line editor signal"),
             }
         }
+        Ok(Outcome::Left)
     }
 
-    /// Leaves politely: `/quit` (if the server understands it), a half-close, then whatever the
-    /// server still sends, for at most [`DRAIN_LIMIT`].
-    fn leave(&mut self, quit_line: &str) -> anyhow::Result<Outcome> {
-        if self.identity.speaks_chat()
-            && let Err(err) = self.sender.send_line(quit_line.as_bytes())
-        {
-            tracing::debug!(%err, "sending /quit failed");
+    /// Leaves politely (see [`say_goodbye`]), then prints whatever the server still sends until
+    /// it closes, for at most [`DRAIN_LIMIT`].
+    fn leave(mut self, quit_line: &str) -> anyhow::Result<Outcome> {
+        self.editor = None;
+        if let Err(err) = say_goodbye(&mut self.sender, &self.identity, quit_line) {
+            tracing::debug!(%err, "saying goodbye failed");
         }
-        if let Err(err) = self.sender.finish() {
-            tracing::debug!(%err, "half-close failed");
-        }
-        self.print_until_ended()?;
+        self.wait_for_receiver();
         println!("You left the chat room.");
         Ok(Outcome::Left)
     }
 
-    fn server_gone(&mut self) -> anyhow::Result<Outcome> {
-        self.print_until_ended()?;
+    fn server_gone(mut self) -> anyhow::Result<Outcome> {
+        self.editor = None;
+        self.wait_for_receiver();
         Ok(Outcome::ServerGone)
     }
 
-    /// Prints received lines (the editor is no longer drawing) until the receiver stops, for at
-    /// most [`DRAIN_LIMIT`].
-    fn print_until_ended(&mut self) -> anyhow::Result<()> {
-        let deadline = Instant::now() + DRAIN_LIMIT;
-        let lines = self.printer.receiver();
-        let mut stdout = io::stdout().lock();
-        loop {
-            crossbeam_channel::select! {
-                recv(lines) -> line => {
-                    if let Ok(line) = line {
-                        writeln!(stdout, "{line}")?;
-                    }
-                }
-                recv(self.ended) -> _ => break,
-                default(deadline.saturating_duration_since(Instant::now())) => break,
-            }
+    /// Waits (at most [`DRAIN_LIMIT`]) for the receiver to stop; it prints what still arrives.
+    fn wait_for_receiver(&self) {
+        if let Ok(end) = self.ended.recv_timeout(DRAIN_LIMIT) {
+            tracing::debug!(?end, "receiver stopped");
         }
-        for line in lines.try_iter() {
-            writeln!(stdout, "{line}")?;
-        }
-        stdout.flush()?;
-        Ok(())
     }
 }

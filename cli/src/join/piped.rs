@@ -8,28 +8,44 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-use super::connection::Sender;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::connection::{Sender, is_quit};
+use super::goodbye::say_goodbye;
+use super::identity::Identity;
 use super::receiver::{self, Ended};
 use super::{DRAIN_LIMIT, Outcome};
 
 enum Event {
-    /// stdin reached its end and the connection was half-closed (or sending failed).
+    /// stdin reached its end (or a `/quit` line) and we said goodbye (or sending failed).
     InputDone(io::Result<()>),
     /// The receiver stopped.
     ServerEnded(Ended),
 }
 
-/// Sends every stdin line, prints every received line as plain text, and at the end of stdin
-/// half-closes the connection and prints what the server still sends (for at most
-/// [`DRAIN_LIMIT`]) before returning.
+/// Sends every stdin line and prints every received line as plain text. At the end of stdin
+/// (or at a `/quit` line) it leaves politely and prints what the server still sends until it
+/// closes (for at most [`DRAIN_LIMIT`]) before returning.
 pub fn run(stream: TcpStream, sender: Sender) -> anyhow::Result<Outcome> {
+    let identity = Arc::new(Identity::new());
+    // Set before the goodbye is sent: the server may close before the stdin thread reports.
+    let leaving = Arc::new(AtomicBool::new(false));
     let (events, next_event) = mpsc::channel();
     let ended = events.clone();
-    receiver::spawn(stream, print_line, move |end| drop(ended.send(Event::ServerEnded(end))))
+    let observer = Arc::clone(&identity);
+    let on_line = move |line: String| {
+        observer.observe(&line);
+        print_line(&line)
+    };
+    receiver::spawn(stream, on_line, move |end| drop(ended.send(Event::ServerEnded(end))))
         .context("could not start the receiving thread")?;
     thread::Builder::new()
         .name("chat-stdin".into())
-        .spawn(move || drop(events.send(Event::InputDone(pump_stdin(sender)))))
+        .spawn({
+            let leaving = Arc::clone(&leaving);
+            move || drop(events.send(Event::InputDone(pump_stdin(sender, &identity, &leaving))))
+        })
         .context("could not start the stdin thread")?;
 
     let Ok(first) = next_event.recv() else { return Ok(Outcome::ServerGone) };
@@ -38,6 +54,7 @@ pub fn run(stream: TcpStream, sender: Sender) -> anyhow::Result<Outcome> {
             tracing::debug!(%err, "stdout closed; leaving");
             Ok(Outcome::Left)
         }
+        Event::ServerEnded(_) if leaving.load(Ordering::SeqCst) => Ok(Outcome::Left),
         Event::ServerEnded(Ended::Lost(err)) => {
             tracing::debug!(%err, "connection lost");
             Ok(Outcome::ServerGone)
@@ -62,22 +79,28 @@ pub fn run(stream: TcpStream, sender: Sender) -> anyhow::Result<Outcome> {
     }
 }
 
-fn print_line(line: String) -> io::Result<()> {
+fn print_line(line: &str) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
     writeln!(stdout, "{line}")?;
     stdout.flush()
 }
 
 /// Copies stdin to the server line by line, bytes as they are (the server replaces invalid
-/// UTF-8), an unterminated last line included; then half-closes.
-fn pump_stdin(mut sender: Sender) -> io::Result<()> {
+/// UTF-8), an unterminated last line included; then says goodbye.
+fn pump_stdin(mut sender: Sender, identity: &Identity, leaving: &AtomicBool) -> io::Result<()> {
     let mut stdin = io::stdin().lock();
     let mut line = Vec::new();
     loop {
         line.clear();
         match stdin.read_until(b'\n', &mut line) {
             Ok(0) => break,
-            Ok(_) => sender.send_line(&line)?,
+            Ok(_) => match std::str::from_utf8(&line) {
+                Ok(text) if is_quit(text) => {
+                    leaving.store(true, Ordering::SeqCst);
+                    return say_goodbye(&mut sender, identity, text.trim_end());
+                }
+                _ => sender.send_line(&line)?,
+            },
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
             Err(err) => {
                 tracing::warn!(%err, "reading stdin failed; treating it as the end of input");
@@ -85,5 +108,6 @@ fn pump_stdin(mut sender: Sender) -> io::Result<()> {
             }
         }
     }
-    sender.finish()
+    leaving.store(true, Ordering::SeqCst);
+    say_goodbye(&mut sender, identity, "/quit")
 }

@@ -3,8 +3,8 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use nu_ansi_term::Color as AnsiColor;
-use reedline::{Color, Prompt, PromptEditMode, PromptHistorySearch, PromptHistorySearchStatus};
+use nu_ansi_term::Color;
+use reedline::{Prompt, PromptEditMode, PromptHistorySearch, PromptHistorySearchStatus};
 
 use super::identity::Identity;
 use super::style::name_colour;
@@ -48,36 +48,11 @@ impl Prompt for ChatPrompt {
     }
 
     fn get_prompt_color(&self) -> Color {
-        self.identity.name().map_or(Color::Reset, |name| crossterm_colour(name_colour(&name)))
+        self.identity.name().map_or(Color::Default, |name| name_colour(&name))
     }
 
     fn get_indicator_color(&self) -> Color {
-        Color::Reset
-    }
-}
-
-/// The terminal colour the line editor needs for one of our name colours.
-fn crossterm_colour(colour: AnsiColor) -> Color {
-    match colour {
-        AnsiColor::Black => Color::Black,
-        AnsiColor::Red => Color::DarkRed,
-        AnsiColor::Green => Color::DarkGreen,
-        AnsiColor::Yellow => Color::DarkYellow,
-        AnsiColor::Blue => Color::DarkBlue,
-        AnsiColor::Purple | AnsiColor::Magenta => Color::DarkMagenta,
-        AnsiColor::Cyan => Color::DarkCyan,
-        AnsiColor::White => Color::Grey,
-        AnsiColor::DarkGray => Color::DarkGrey,
-        AnsiColor::LightRed => Color::Red,
-        AnsiColor::LightGreen => Color::Green,
-        AnsiColor::LightYellow => Color::Yellow,
-        AnsiColor::LightBlue => Color::Blue,
-        AnsiColor::LightPurple | AnsiColor::LightMagenta => Color::Magenta,
-        AnsiColor::LightCyan => Color::Cyan,
-        AnsiColor::LightGray => Color::White,
-        AnsiColor::Fixed(n) => Color::AnsiValue(n),
-        AnsiColor::Rgb(r, g, b) => Color::Rgb { r, g, b },
-        AnsiColor::Default => Color::Reset,
+        Color::Default
     }
 }
 
@@ -92,6 +67,6 @@ mod tests {
         assert_eq!(prompt.render_prompt_left(), "");
         identity.observe("*** You are now known as alice");
         assert_eq!(prompt.render_prompt_left(), "alice");
-        assert_eq!(prompt.get_prompt_color(), crossterm_colour(name_colour("alice")));
+        assert_eq!(prompt.get_prompt_color(), name_colour("alice"));
     }
 }

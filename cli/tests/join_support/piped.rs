@@ -43,7 +43,9 @@ impl PipedChat {
         let stdout = child.stdout.take().expect("stdout is piped");
         let stderr = child.stderr.take().expect("stderr is piped");
         let out_tx = tx.clone();
-        thread::spawn(move || forward(stdout, |line| out_tx.send(line.map_or(Output::Closed, Output::Stdout))));
+        thread::spawn(move || {
+            forward(stdout, |line| out_tx.send(line.map_or(Output::Closed, Output::Stdout)))
+        });
         thread::spawn(move || forward(stderr, |line| tx.send(line.map_or(Output::Closed, Output::Stderr))));
         let stdin = child.stdin.take();
         Self { child, stdin, output, open_streams: 2, stdout: Vec::new(), stderr: Vec::new() }
@@ -68,7 +70,12 @@ impl PipedChat {
             if let Some(line) = self.stdout.iter().find(|line| wanted(line)) {
                 return line.clone();
             }
-            assert!(self.next(deadline), "no expected stdout line; stdout {:#?}, stderr {:#?}", self.stdout, self.stderr);
+            assert!(
+                self.next(deadline),
+                "no expected stdout line; stdout {:#?}, stderr {:#?}",
+                self.stdout,
+                self.stderr
+            );
         }
     }
 
@@ -79,7 +86,12 @@ impl PipedChat {
             if let Some(line) = self.stderr.iter().find(|line| wanted(line)) {
                 return line.clone();
             }
-            assert!(self.next(deadline), "no expected stderr line; stdout {:#?}, stderr {:#?}", self.stdout, self.stderr);
+            assert!(
+                self.next(deadline),
+                "no expected stderr line; stdout {:#?}, stderr {:#?}",
+                self.stdout,
+                self.stderr
+            );
         }
     }
 
@@ -87,7 +99,12 @@ impl PipedChat {
     pub fn wait_exit(&mut self) -> ExitStatus {
         let deadline = deadline();
         while self.open_streams > 0 {
-            assert!(self.next(deadline), "chat join did not exit; stdout {:#?}, stderr {:#?}", self.stdout, self.stderr);
+            assert!(
+                self.next(deadline),
+                "chat join did not exit; stdout {:#?}, stderr {:#?}",
+                self.stdout,
+                self.stderr
+            );
         }
         self.child.wait().expect("wait for chat join")
     }

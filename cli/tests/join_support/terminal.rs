@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::io::{Read, Write};
 use std::process::Command;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Instant;
 
@@ -15,10 +15,11 @@ use ptyprocess::WaitStatus;
 
 use super::{chat_bin, deadline};
 
-/// Screen size of the emulated terminal.
+/// Screen height of the emulated terminal: the pty's size from the start (resizing it after
+/// the program started would test resize handling, which is the line editor's business).
 pub const ROWS: u16 = 24;
 /// Screen width of the emulated terminal.
-pub const COLS: u16 = 100;
+pub const COLS: u16 = 80;
 
 /// The cursor-position query a line editor sends; a real terminal answers it.
 const CURSOR_QUERY: &[u8] = b"\x1b[6n";
@@ -27,6 +28,8 @@ struct Screen {
     parser: vt100::Parser,
     /// The child closed the terminal (it exited).
     closed: bool,
+    /// Everything the program wrote, for failure messages.
+    raw: Vec<u8>,
 }
 
 /// A running `chat join` on a terminal; the process is killed on drop.
@@ -48,13 +51,17 @@ impl Terminal {
                 None => command.env_remove(key),
             };
         }
-        let mut session = OsSession::spawn(command).expect("spawn chat join in a pty");
-        session.get_process_mut().set_window_size(COLS, ROWS).expect("set the window size");
+        let session = OsSession::spawn(command).expect("spawn chat join in a pty");
+        assert_eq!(session.get_process().get_window_size().expect("window size"), (COLS, ROWS));
         let keyboard = session.get_process().get_raw_handle().expect("pty handle for typing");
         let mut display = session.get_process().get_raw_handle().expect("pty handle for reading");
         let mut answers = session.get_process().get_raw_handle().expect("pty handle for answers");
         let screen = Arc::new((
-            Mutex::new(Screen { parser: vt100::Parser::new(non_zero(ROWS), non_zero(COLS), 0), closed: false }),
+            Mutex::new(Screen {
+                parser: vt100::Parser::new(non_zero(ROWS), non_zero(COLS), 0),
+                closed: false,
+                raw: Vec::new(),
+            }),
             Condvar::new(),
         ));
         let shared = Arc::clone(&screen);
@@ -64,13 +71,14 @@ impl Terminal {
             loop {
                 let n = display.read(&mut buf).unwrap_or(0);
                 let (lock, changed) = &*shared;
-                let mut screen = lock.lock().unwrap();
+                let mut screen = lock.lock().unwrap_or_else(PoisonError::into_inner);
                 if n == 0 {
                     screen.closed = true;
                     changed.notify_all();
                     return;
                 }
                 screen.parser.process(&buf[..n]);
+                screen.raw.extend_from_slice(&buf[..n]);
                 // Answer cursor-position queries as a terminal would, with the position after
                 // everything printed before the query (a query can straddle two reads).
                 tail.extend_from_slice(&buf[..n]);
@@ -111,7 +119,11 @@ impl Terminal {
     /// Waits for a row containing `needle`; returns that row's index and text.
     pub fn wait_for_text(&self, needle: &str) -> (u16, String) {
         self.wait_for(&format!("a row containing {needle:?}"), |screen| {
-            rows(screen).into_iter().enumerate().find(|(_, row)| row.contains(needle)).map(|(i, row)| (i as u16, row))
+            rows(screen)
+                .into_iter()
+                .enumerate()
+                .find(|(_, row)| row.contains(needle))
+                .map(|(i, row)| (i as u16, row))
         })
     }
 
@@ -134,12 +146,12 @@ impl Terminal {
             }
             let left = deadline.saturating_duration_since(Instant::now());
             assert!(!left.is_zero() && !screen.closed, "{}", failure(what, &screen));
-            screen = changed.wait_timeout(screen, left).unwrap().0;
+            screen = changed.wait_timeout(screen, left).unwrap_or_else(PoisonError::into_inner).0;
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, Screen> {
-        self.screen.0.lock().unwrap()
+        self.screen.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -154,8 +166,9 @@ fn non_zero(n: u16) -> NonZeroU16 {
 
 fn failure(what: &str, screen: &Screen) -> String {
     format!(
-        "waited in vain for {what}{}; the screen:\n{}",
+        "waited in vain for {what}{}; the screen:\n{}\nwhat the program wrote:\n{}",
         if screen.closed { " (the program exited)" } else { "" },
-        screen.parser.screen().contents()
+        screen.parser.screen().contents(),
+        String::from_utf8_lossy(&screen.raw).escape_debug()
     )
 }

@@ -1,0 +1,148 @@
+//! `chat join` on a terminal: a pseudo-terminal runs it and a terminal emulator keeps its
+//! screen, so these tests see what a person would.
+
+mod join_support;
+
+use join_support::client::RawClient;
+use join_support::server::TestServer;
+use join_support::terminal::{Terminal, rows};
+
+/// Starts `chat join` as alice on a terminal, with bob (a raw client) already in the room, and
+/// waits until alice has her name and her prompt.
+fn alice_and_bob(server: &TestServer, env: &[(&str, Option<&str>)]) -> (Terminal, RawClient) {
+    let mut bob = RawClient::join_as(server.port(), "bob");
+    let port = server.port().to_string();
+    let alice = Terminal::spawn(&["127.0.0.1", &port, "--nick", "alice"], env);
+    alice.wait_for_text("Connected to 127.0.0.1:");
+    alice.wait_for_text("*** You are now known as alice");
+    alice.wait_for_text("alice>");
+    bob.expect_ending(" is now known as alice");
+    (alice, bob)
+}
+
+#[test]
+fn a_typed_line_reaches_the_room() {
+    let server = TestServer::start();
+    let (mut alice, mut bob) = alice_and_bob(&server, &[]);
+    alice.type_keys("hello, bob\r");
+    bob.expect_line(|line| line == "<alice> hello, bob");
+    bob.send("hello, alice\n");
+    alice.wait_for_text("<bob> hello, alice");
+}
+
+#[test]
+fn a_message_arriving_mid_line_prints_above_it_and_leaves_the_typed_text_intact() {
+    let server = TestServer::start();
+    let (mut alice, mut bob) = alice_and_bob(&server, &[]);
+    alice.type_keys("half a li");
+    alice.wait_for_text("alice> half a li");
+
+    bob.send("interrupting you!\n");
+    let (message_row, message) = alice.wait_for_text("<bob> interrupting you!");
+    assert_eq!(message, "<bob> interrupting you!", "the message has a row of its own");
+    // The line being typed is redrawn below the message, whole, with the cursor at its end.
+    let (prompt_row, prompt) = alice.wait_for("the prompt redrawn below the message", |screen| {
+        let rows = rows(screen);
+        let row = rows.iter().rposition(|row| row.starts_with("alice> "))?;
+        (row as u16 > message_row).then(|| (row as u16, rows[row].clone()))
+    });
+    assert_eq!(prompt, "alice> half a li");
+    alice.wait_for("the cursor at the end of the typed text", |screen| {
+        (screen.cursor_position() == (prompt_row, "alice> half a li".len() as u16)).then_some(())
+    });
+    assert!(!alice.text().contains("half a li<bob>"), "{}", alice.text());
+
+    alice.type_keys("ne\r");
+    let sent = bob.expect_line(|line| line.starts_with("<alice> "));
+    assert_eq!(sent, "<alice> half a line");
+}
+
+#[test]
+fn ctrl_d_leaves_politely_and_the_room_sees_a_clean_quit() {
+    let server = TestServer::start();
+    let (mut alice, mut bob) = alice_and_bob(&server, &[]);
+    alice.type_keys("\x04");
+    alice.wait_for_text("You left the chat room.");
+    bob.expect_line(|line| line == "*** alice is offline (quit)");
+    assert_eq!(alice.wait_exit(), 0);
+}
+
+#[test]
+fn ctrl_c_and_quit_with_a_reason_leave_politely_too() {
+    let server = TestServer::start();
+    let (mut alice, mut bob) = alice_and_bob(&server, &[]);
+    alice.type_keys("/quit see you tomorrow\r");
+    alice.wait_for_text("You left the chat room.");
+    bob.expect_line(|line| line == "*** alice is offline (quit: see you tomorrow)");
+    assert_eq!(alice.wait_exit(), 0);
+
+    let port = server.port().to_string();
+    let mut carol = Terminal::spawn(&["127.0.0.1", &port, "--nick", "carol"], &[]);
+    carol.wait_for_text("carol>");
+    bob.expect_ending("is now known as carol");
+    carol.type_keys("typed but not sent\x03");
+    carol.wait_for_text("You left the chat room.");
+    bob.expect_line(|line| line == "*** carol is offline (quit)");
+    assert_eq!(carol.wait_exit(), 0);
+}
+
+#[test]
+fn the_up_arrow_brings_back_what_was_typed() {
+    let server = TestServer::start();
+    let (mut alice, mut bob) = alice_and_bob(&server, &[]);
+    alice.type_keys("first line\r");
+    bob.expect_line(|line| line == "<alice> first line");
+    alice.type_keys("second line\r");
+    bob.expect_line(|line| line == "<alice> second line");
+    alice.type_keys("\x1b[A\x1b[A");
+    alice.wait_for("the first line back in the editor", |screen| {
+        let rows = rows(screen);
+        (rows.iter().rev().find(|row| !row.is_empty())? == "alice> first line").then_some(())
+    });
+    alice.type_keys(" again\r");
+    bob.expect_line(|line| line == "<alice> first line again");
+}
+
+#[test]
+fn names_are_coloured_and_notices_dimmed() {
+    let server = TestServer::start();
+    let (alice, mut bob) = alice_and_bob(&server, &[]);
+    bob.send("colourful\n");
+    let (row, text) = alice.wait_for_text("<bob> colourful");
+    let col = text.find("bob").unwrap() as u16;
+    let (notice_row, _) = alice.wait_for_text("*** You are now known as alice");
+    alice.wait_for("bob's name in colour and the notice dimmed", |screen| {
+        let name = screen.cell(row, col)?;
+        let said = screen.cell(row, col + 5)?;
+        let notice = screen.cell(notice_row, 0)?;
+        (name.fgcolor() != vt100::Color::Default && said.fgcolor() == vt100::Color::Default && notice.dim())
+            .then_some(())
+    });
+}
+
+#[test]
+fn no_color_turns_colour_off() {
+    let server = TestServer::start();
+    let (alice, mut bob) = alice_and_bob(&server, &[("NO_COLOR", Some("1"))]);
+    bob.send("plain\n");
+    let (row, text) = alice.wait_for_text("<bob> plain");
+    let col = text.find("bob").unwrap() as u16;
+    let (notice_row, _) = alice.wait_for_text("*** You are now known as alice");
+    alice.wait_for("no colour anywhere", |screen| {
+        let name = screen.cell(row, col)?;
+        let notice = screen.cell(notice_row, 0)?;
+        (name.fgcolor() == vt100::Color::Default && !name.bold() && !notice.dim()).then_some(())
+    });
+}
+
+#[test]
+fn when_the_server_goes_the_terminal_client_says_so_and_fails() {
+    let mut server = TestServer::start();
+    let (mut alice, _bob) = alice_and_bob(&server, &[]);
+    alice.type_keys("unsent words");
+    alice.wait_for_text("alice> unsent words");
+    server.stop();
+    alice.wait_for_text("*** Server is shutting down. Goodbye!");
+    alice.wait_for_text("Disconnected from chat server");
+    assert_eq!(alice.wait_exit(), 1);
+}
