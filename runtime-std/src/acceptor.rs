@@ -1,4 +1,11 @@
-//! Acceptor threads: one per listener, blocking in `accept`.
+//! Acceptor threads, one per listener, blocking in `accept`; and the spawner thread that
+//! starts each accepted connection's threads.
+//!
+//! Accepting is split from starting threads so that the kernel's accept queue (which holds
+//! only as many connections as the listener's backlog, 128 for a listener from std) is emptied
+//! at the speed of `accept`, not of thread creation: a burst of connections then waits in the
+//! spawner's queue instead of overflowing the backlog, which would make the kernel drop SYNs
+//! and the clients retry a second later.
 //!
 //! **Stopping a blocked `accept`.** std has no way to interrupt a thread blocked in `accept`, so
 //! [`Acceptors::stop`] sets a flag and then connects to each listener once from the core thread
@@ -6,26 +13,28 @@
 //! acceptor wakes up with that connection, sees the flag and ends, closing the listener; the
 //! connection is dropped unannounced. This is portable, costs no polling while running, and
 //! cannot lose the wake-up: if the acceptor is not yet blocked, the connection waits for it in
-//! the backlog. An acceptor backing off after an error is unparked and sees the flag at once.
+//! the backlog. A thread backing off after an error is unparked and sees the flag at once.
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle, Thread};
 use std::time::Duration;
 
 use chat_core::ClientId;
+use crossbeam_channel::{Receiver, Sender};
 
 use crate::Error;
+use crate::backoff::Backoff;
+use crate::capacity::Capacity;
 use crate::event::Senders;
 use crate::reader;
 use crate::threads::Threads;
 
-/// First pause after an accept error (such as EMFILE, too many open files).
-const FIRST_BACKOFF: Duration = Duration::from_millis(10);
-/// Longest pause between accept attempts while errors go on.
-const MAX_BACKOFF: Duration = Duration::from_millis(250);
+/// Accepted connections that may wait for the spawner before acceptors block (and the
+/// kernel's backlog takes over).
+const ACCEPTED_QUEUE: usize = 4096;
 /// How long the wake-up connection may take (it is to the machine itself).
 const WAKE_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -56,34 +65,47 @@ fn wake_addr(addr: SocketAddr) -> SocketAddr {
     SocketAddr::new(ip, addr.port())
 }
 
-/// The running acceptor threads of one server.
+/// A connection accepted and not yet given its threads.
+type Accepted = (TcpStream, SocketAddr);
+
+/// The acceptor threads of one server, and their spawner thread.
 #[derive(Debug)]
 pub(crate) struct Acceptors {
     stopping: Arc<AtomicBool>,
-    next_id: Arc<AtomicU64>,
+    accepted: Sender<Accepted>,
+    spawner: JoinHandle<Threads>,
     running: Vec<Acceptor>,
 }
 
 #[derive(Debug)]
 struct Acceptor {
-    thread: JoinHandle<Threads>,
+    thread: JoinHandle<()>,
     wake_addr: SocketAddr,
 }
 
 impl Acceptors {
-    /// No acceptors yet.
-    pub(crate) fn new() -> Self {
-        Self { stopping: Arc::default(), next_id: Arc::new(AtomicU64::new(1)), running: Vec::new() }
+    /// Starts the spawner thread, which hands each connection to the core thread via `senders`
+    /// while there is `capacity` for it.
+    pub(crate) fn new(senders: Senders, capacity: Capacity) -> Result<Self, Error> {
+        let stopping = Arc::new(AtomicBool::new(false));
+        let (accepted, queue) = crossbeam_channel::bounded(ACCEPTED_QUEUE);
+        let spawner = {
+            let stopping = Arc::clone(&stopping);
+            thread::Builder::new()
+                .name("chat-spawner".to_owned())
+                .spawn(move || spawn_loop(&queue, &stopping, &senders, &capacity))
+                .map_err(|source| Error::Spawn { role: "spawner", source })?
+        };
+        Ok(Self { stopping, accepted, spawner, running: Vec::new() })
     }
 
-    /// Starts accepting on `listener`, announcing each connection to the core thread.
-    pub(crate) fn start(&mut self, listener: Listener, senders: &Senders) -> Result<(), Error> {
+    /// Starts accepting on `listener`.
+    pub(crate) fn start(&mut self, listener: Listener) -> Result<(), Error> {
         let Listener { listener, wake_addr } = listener;
-        let (stopping, next_id, senders) =
-            (Arc::clone(&self.stopping), Arc::clone(&self.next_id), senders.clone());
+        let (stopping, accepted) = (Arc::clone(&self.stopping), self.accepted.clone());
         let thread = thread::Builder::new()
             .name(format!("chat-accept-{wake_addr}"))
-            .spawn(move || accept_loop(&listener, &stopping, &next_id, &senders))
+            .spawn(move || accept_loop(&listener, &stopping, &accepted))
             .map_err(|source| Error::Spawn { role: "acceptor", source })?;
         tracing::debug!(addr = %wake_addr, "accepting");
         self.running.push(Acceptor { thread, wake_addr });
@@ -95,23 +117,30 @@ impl Acceptors {
         if self.stopping.swap(true, Ordering::AcqRel) {
             return;
         }
+        self.spawner.thread().unpark();
         for acceptor in &self.running {
             wake(acceptor.thread.thread(), acceptor.wake_addr);
         }
     }
 
-    /// Stops the acceptors, waits for them to end, and returns the connection threads they
-    /// started that are still running.
+    /// Stops the acceptors, waits for them and the spawner to end, and returns the connection
+    /// threads still running.
     pub(crate) fn join(self) -> Result<Threads, Error> {
         self.stop();
-        let mut connections = Threads::default();
         let mut result = Ok(());
         for acceptor in self.running {
-            match acceptor.thread.join() {
-                Ok(threads) => connections.extend(threads),
-                Err(_) => result = Err(Error::Panicked { role: "acceptor" }),
+            if !acceptor.thread.is_finished() {
+                // The first wake-up may have failed (out of file descriptors, say); now that
+                // every connection is closed, try again.
+                wake(acceptor.thread.thread(), acceptor.wake_addr);
+            }
+            if acceptor.thread.join().is_err() {
+                result = Err(Error::Panicked { role: "acceptor" });
             }
         }
+        // With every acceptor gone, this was the last sender: the spawner ends.
+        drop(self.accepted);
+        let connections = self.spawner.join().map_err(|_| Error::Panicked { role: "spawner" })?;
         result.map(|()| connections)
     }
 }
@@ -125,42 +154,25 @@ fn wake(thread: &Thread, addr: SocketAddr) {
     }
 }
 
-/// Accepts connections and starts their threads until `stopping` is set.
-fn accept_loop(
-    listener: &TcpListener,
-    stopping: &AtomicBool,
-    next_id: &AtomicU64,
-    senders: &Senders,
-) -> Threads {
-    let mut connections = Threads::default();
+/// Accepts connections and queues them for the spawner until `stopping` is set.
+fn accept_loop(listener: &TcpListener, stopping: &AtomicBool, accepted: &Sender<Accepted>) {
     let mut backoff = Backoff::default();
     while !stopping.load(Ordering::Acquire) {
-        let accepted = listener.accept();
+        let result = listener.accept();
         if stopping.load(Ordering::Acquire) {
-            break;
+            return;
         }
-        let failure = match accepted {
-            Ok((stream, peer)) => {
-                if let Err(error) = stream.set_nodelay(true) {
-                    tracing::debug!(%peer, %error, "could not set TCP_NODELAY");
-                }
-                let id = ClientId(next_id.fetch_add(1, Ordering::Relaxed));
-                tracing::debug!(%id, %peer, "accepted");
-                match reader::start(id, peer, stream, senders.clone()) {
-                    Ok(thread) => {
-                        connections.push(thread);
-                        backoff.reset();
-                        continue;
-                    }
-                    Err(error) => format!("could not start a thread for {peer}, dropped it: {error}"),
+        match result {
+            Ok(connection) => {
+                backoff.reset();
+                if accepted.send(connection).is_err() {
+                    return;
                 }
             }
-            Err(error) if is_transient(&error) => continue,
-            Err(error) => format!("accept failed: {error}"),
-        };
-        backoff.pause(&failure);
+            Err(error) if is_transient(&error) => {}
+            Err(error) => backoff.pause(&format!("accept failed: {error}")),
+        }
     }
-    connections
 }
 
 /// Errors about one connection that died before it was accepted: just go on.
@@ -171,35 +183,50 @@ fn is_transient(error: &io::Error) -> bool {
     )
 }
 
-/// Pauses that grow while accepting keeps failing (for example with EMFILE, when the process
-/// is out of file descriptors), so the acceptor neither spins nor gives up.
-#[derive(Debug, Default)]
-struct Backoff {
-    /// Failures in a row.
-    failures: u32,
-}
-
-impl Backoff {
-    /// Logs `failure` (a warning for the first of a streak) and pauses.
-    fn pause(&mut self, failure: &str) {
-        let delay = FIRST_BACKOFF.saturating_mul(1 << self.failures.min(8)).min(MAX_BACKOFF);
-        if self.failures == 0 {
-            tracing::warn!("{failure}; retrying every {} ms or less", MAX_BACKOFF.as_millis());
-        } else {
-            tracing::debug!("{failure}; retrying in {} ms", delay.as_millis());
+/// Gives each accepted connection an id and its threads, until every acceptor has ended.
+/// Returns the connection threads still running.
+fn spawn_loop(
+    queue: &Receiver<Accepted>,
+    stopping: &AtomicBool,
+    senders: &Senders,
+    capacity: &Capacity,
+) -> Threads {
+    let mut connections = Threads::default();
+    let mut backoff = Backoff::default();
+    let mut refusing = false;
+    let mut next_id = 1;
+    for (stream, peer) in queue {
+        if stopping.load(Ordering::Acquire) {
+            // Accepted just before shutdown: close it unannounced, as if never accepted.
+            continue;
         }
-        self.failures = self.failures.saturating_add(1);
-        // Unparked at once by `Acceptors::stop`; a spurious wake-up only retries early.
-        thread::park_timeout(delay);
-    }
-
-    /// Accepting works again.
-    fn reset(&mut self) {
-        if self.failures > 0 {
-            tracing::info!(failures = self.failures, "accepting connections again");
-            self.failures = 0;
+        let Some(slot) = capacity.take() else {
+            if !refusing {
+                tracing::warn!(
+                    limit = capacity.limit(),
+                    "this process cannot start threads for more connections (vm.max_map_count); \
+                     closing new ones until some leave"
+                );
+                refusing = true;
+            }
+            continue;
+        };
+        refusing = false;
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, %error, "could not set TCP_NODELAY");
+        }
+        let id = ClientId(next_id);
+        next_id += 1;
+        tracing::debug!(%id, %peer, "accepted");
+        match reader::start(id, peer, stream, senders.clone(), slot) {
+            Ok(thread) => {
+                connections.push(thread);
+                backoff.reset();
+            }
+            Err(error) => backoff.pause(&format!("could not start a thread for {peer}, dropped it: {error}")),
         }
     }
+    connections
 }
 
 #[cfg(test)]

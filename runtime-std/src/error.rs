@@ -25,7 +25,7 @@ pub enum Error {
     /// The operating system refused to start one of the server's own threads.
     #[error("could not start the {role} thread (too many threads or too little memory?): {source}")]
     Spawn {
-        /// Which thread: `core` or `acceptor`.
+        /// Which thread: `core`, `acceptor` or `spawner`.
         role: &'static str,
         /// What the operating system said.
         source: io::Error,
@@ -36,7 +36,7 @@ pub enum Error {
     /// One of the server's own threads panicked (a bug).
     #[error("the {role} thread panicked (a bug)")]
     Panicked {
-        /// Which thread: `core` or `acceptor`.
+        /// Which thread: `core`, `acceptor` or `spawner`.
         role: &'static str,
     },
 }

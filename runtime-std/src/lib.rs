@@ -7,6 +7,8 @@
 #![warn(missing_docs)]
 
 mod acceptor;
+mod backoff;
+mod capacity;
 mod conn;
 mod error;
 mod event;

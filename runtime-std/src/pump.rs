@@ -10,6 +10,7 @@ use crossbeam_channel::{RecvError, Select};
 
 use crate::Error;
 use crate::acceptor::{Acceptors, Listener};
+use crate::capacity::Capacity;
 use crate::conn::Conn;
 use crate::event::{Event, Progress, Receivers, Senders};
 use crate::stop::StopRequest;
@@ -34,8 +35,23 @@ pub(crate) struct Start {
 /// shutting down, then ends every thread the server started.
 pub(crate) fn run(start: Start) -> Result<(), Error> {
     let Start { server, listeners, receivers, senders, stop, started } = start;
-    let mut acceptors = Acceptors::new();
-    let startup = listeners.into_iter().try_for_each(|listener| acceptors.start(listener, &senders));
+    let capacity = Capacity::of_this_process();
+    if server.config().max_clients > capacity.limit() {
+        tracing::warn!(
+            max_clients = server.config().max_clients,
+            "with two threads per connection, this process can only hold {} connections \
+             (vm.max_map_count); use the smol runtime for more",
+            capacity.limit()
+        );
+    }
+    let mut acceptors = match Acceptors::new(senders.clone(), capacity) {
+        Ok(acceptors) => acceptors,
+        Err(error) => {
+            let _ = started.send(Err(error));
+            return Ok(());
+        }
+    };
+    let startup = listeners.into_iter().try_for_each(|listener| acceptors.start(listener));
     // Held until the end, so neither channel disconnects while the core thread waits on it.
     let _senders = senders;
     let mut pump = Pump { server, conns: HashMap::new(), stop, shutting_down: false };

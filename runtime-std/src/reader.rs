@@ -10,6 +10,7 @@ use std::thread::{self, JoinHandle};
 use chat_core::{ClientId, PeerGone};
 use crossbeam_channel::Sender;
 
+use crate::capacity::Slot;
 use crate::conn::Conn;
 use crate::event::{Event, Senders};
 use crate::outbox::Outbox;
@@ -23,17 +24,18 @@ pub(crate) const STACK_SIZE: usize = 64 * 1024;
 const READ_BUFFER: usize = 8 * 1024;
 
 /// Starts the threads of the connection `id` and returns the reader thread, which ends (after
-/// joining the writer thread) once the connection is over.
+/// joining the writer thread) once the connection is over, giving back its `slot`.
 pub(crate) fn start(
     id: ClientId,
     peer: SocketAddr,
     stream: TcpStream,
     senders: Senders,
+    slot: Slot,
 ) -> io::Result<JoinHandle<()>> {
-    thread::Builder::new()
-        .name(format!("chat-read-{}", id.0))
-        .stack_size(STACK_SIZE)
-        .spawn(move || run(id, peer, Arc::new(stream), senders))
+    thread::Builder::new().name(format!("chat-read-{}", id.0)).stack_size(STACK_SIZE).spawn(move || {
+        run(id, peer, Arc::new(stream), senders);
+        drop(slot);
+    })
 }
 
 fn run(id: ClientId, peer: SocketAddr, stream: Arc<TcpStream>, senders: Senders) {

@@ -32,11 +32,6 @@ impl Threads {
         }
     }
 
-    /// Takes over the threads in `other`.
-    pub(crate) fn extend(&mut self, other: Threads) {
-        self.handles.extend(other.handles);
-    }
-
     /// Waits for every thread to end. Their sockets must have been shut down.
     pub(crate) fn join_all(self) {
         self.handles.into_iter().for_each(join);
