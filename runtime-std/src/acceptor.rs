@@ -86,14 +86,14 @@ struct Acceptor {
 impl Acceptors {
     /// Starts the spawner thread, which hands each connection to the core thread via `senders`
     /// while there is `capacity` for it.
-    pub(crate) fn new(senders: Senders, capacity: Capacity) -> Result<Self, Error> {
+    pub(crate) fn new(senders: Senders, capacity: &'static Capacity) -> Result<Self, Error> {
         let stopping = Arc::new(AtomicBool::new(false));
         let (accepted, queue) = crossbeam_channel::bounded(ACCEPTED_QUEUE);
         let spawner = {
             let stopping = Arc::clone(&stopping);
             thread::Builder::new()
                 .name("chat-spawner".to_owned())
-                .spawn(move || spawn_loop(&queue, &stopping, &senders, &capacity))
+                .spawn(move || spawn_loop(&queue, &stopping, &senders, capacity))
                 .map_err(|source| Error::Spawn { role: "spawner", source })?
         };
         Ok(Self { stopping, accepted, spawner, running: Vec::new() })
@@ -189,7 +189,7 @@ fn spawn_loop(
     queue: &Receiver<Accepted>,
     stopping: &AtomicBool,
     senders: &Senders,
-    capacity: &Capacity,
+    capacity: &'static Capacity,
 ) -> Threads {
     let mut connections = Threads::default();
     let mut backoff = Backoff::default();

@@ -3,53 +3,58 @@
 //! Each connection has two threads, and each thread costs four memory mappings (its stack and
 //! guard page, and the signal stack std gives every thread and its guard page). Linux limits a
 //! process to `vm.max_map_count` mappings (65,530 by default), and when std cannot map a new
-//! thread's signal stack it aborts the whole process. So the spawner refuses connections beyond
-//! the limit computed here, instead of letting one more connection kill the server.
+//! thread's signal stack it aborts the whole process. So the spawners refuse connections beyond
+//! the limit computed here (one for the whole process, which all its servers share), instead of letting one more connection kill the server.
 
 use std::fs;
-use std::sync::Arc;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Memory mappings per connection: two threads of four each.
 const MAPS_PER_CONNECTION: usize = 8;
-/// Mappings kept for everything else: libraries, heap arenas, the server's own threads.
+/// Mappings kept for everything else: libraries, heap arenas, the servers' own threads, and
+/// other threads of the program.
 const MAPS_RESERVED: usize = 1024;
 
-/// Counts live connections against the most this process can hold.
+/// The live connections of every server in this process, which share its mappings.
+static PROCESS: Capacity = Capacity::new();
+
+/// Counts live connections against the most a process can hold.
 #[derive(Debug)]
 pub(crate) struct Capacity {
-    limit: usize,
-    live: Arc<AtomicUsize>,
+    limit: OnceLock<usize>,
+    live: AtomicUsize,
 }
 
 impl Capacity {
-    /// The capacity of this process, as far as the operating system tells (unlimited where it
-    /// does not).
-    pub(crate) fn of_this_process() -> Self {
-        let limit = map_limit().unwrap_or(usize::MAX);
-        if limit != usize::MAX {
-            tracing::debug!(connections = limit, "this process can hold this many connections");
-        }
-        Self { limit, live: Arc::default() }
+    const fn new() -> Self {
+        Self { limit: OnceLock::new(), live: AtomicUsize::new(0) }
     }
 
-    /// The most connections at once.
+    /// The capacity of this process, shared by every server in it.
+    pub(crate) fn of_this_process() -> &'static Self {
+        &PROCESS
+    }
+
+    /// The most connections at once, as far as the operating system tells (unlimited where it
+    /// does not); worked out on first use from the mappings left then.
     pub(crate) fn limit(&self) -> usize {
-        self.limit
+        *self.limit.get_or_init(|| map_limit().unwrap_or(usize::MAX))
     }
 
     /// A slot for one more connection, or `None` if the process is full.
-    pub(crate) fn take(&self) -> Option<Slot> {
-        let taken = self.live.fetch_update(Ordering::AcqRel, Ordering::Acquire, |live| {
-            (live < self.limit).then_some(live + 1)
-        });
-        taken.ok().map(|_| Slot(Arc::clone(&self.live)))
+    pub(crate) fn take(&'static self) -> Option<Slot> {
+        let limit = self.limit();
+        let taken = self
+            .live
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |live| (live < limit).then_some(live + 1));
+        taken.ok().map(|_| Slot(&self.live))
     }
 }
 
 /// One connection's place in the [`Capacity`], given back when dropped (when its threads end).
 #[derive(Debug)]
-pub(crate) struct Slot(Arc<AtomicUsize>);
+pub(crate) struct Slot(&'static AtomicUsize);
 
 impl Drop for Slot {
     fn drop(&mut self) {
@@ -70,7 +75,8 @@ mod tests {
 
     #[test]
     fn slots_are_refused_at_the_limit_and_given_back_when_dropped() {
-        let capacity = Capacity { limit: 2, live: Arc::default() };
+        let capacity: &'static Capacity = Box::leak(Box::new(Capacity::new()));
+        capacity.limit.set(2).unwrap();
         let first = capacity.take().expect("room for one");
         let _second = capacity.take().expect("room for two");
         assert!(capacity.take().is_none());
