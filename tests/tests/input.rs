@@ -5,7 +5,7 @@
 use chat_core::Config;
 use chat_tests::{Client, Runtime, TestServer, Transcript, both_runtimes};
 
-both_runtimes!(same over_long_line, same invalid_utf8, same escape_injection);
+both_runtimes!(same over_long_line, same invalid_utf8, same escape_injection, same one_byte_at_a_time);
 
 /// A room of two, `a` and `b`, with the join notice read.
 fn pair(server: &TestServer) -> (Client, Client) {
@@ -87,5 +87,20 @@ fn escape_injection(runtime: Runtime) -> Transcript {
     b.send_line("/msg ok \x1b[8mhidden");
     a.expect_line(&format!("*{}* ^[[8mhidden", b.default_name()));
     b.expect_line("-> *ok* ^[[8mhidden");
+    Transcript::of(&[&a, &b])
+}
+
+/// Lines sent one byte per write (each its own TCP segment, as `TCP_NODELAY` is on) are put
+/// back together whole: plain, CRLF-terminated, a command and multi-byte characters.
+fn one_byte_at_a_time(runtime: Runtime) -> Transcript {
+    let server = TestServer::start(runtime, Config::default());
+    let (mut a, mut b) = pair(&server);
+    let a_name = a.default_name();
+    for byte in "slowly typed\r\n/me types ünïcödé 💬\nlast\n".bytes() {
+        a.send_raw(&[byte]);
+    }
+    b.expect_line(&format!("<{a_name}> slowly typed"));
+    b.expect_line(&format!("* {a_name} types ünïcödé 💬"));
+    b.expect_line(&format!("<{a_name}> last"));
     Transcript::of(&[&a, &b])
 }
