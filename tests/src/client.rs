@@ -121,6 +121,14 @@ impl Client {
         Writer { label: self.label.clone(), stream }
     }
 
+    /// Changes `SO_RCVBUF` on the open connection, e.g. to let a client that stopped reading
+    /// catch up quickly once it reads again.
+    pub fn set_recv_buffer(&self, size: usize) {
+        SockRef::from(&self.stream)
+            .set_recv_buffer_size(size)
+            .unwrap_or_else(|e| panic!("client {}: cannot set SO_RCVBUF: {e}", self.label));
+    }
+
     /// Closes the sending side (the server reads end of file), keeping the reading side open.
     pub fn shutdown_write(&mut self) {
         self.note("-> end of file".to_owned());
