@@ -8,24 +8,41 @@ use bytes::Bytes;
 use crate::outbox::Outbox;
 
 /// What the core thread holds for one live connection: where to queue its frames, and the
-/// socket to shut down. Dropping it closes the connection, so a connection can never be
-/// forgotten while its threads still run: removing it from the core thread's table, or losing
-/// it in an event that was never delivered, both end it.
+/// socket to shut down. Dropping it closes the connection at once, so a connection can never
+/// be forgotten while its threads still run: losing it in an event that was never delivered,
+/// or any path that does not call [`Conn::close`], ends it.
 #[derive(Debug)]
 pub(crate) struct Conn {
     stream: Arc<TcpStream>,
     outbox: Arc<Outbox>,
+    /// Set by [`Conn::close`], which has already done what `drop` would.
+    closed: bool,
 }
 
 impl Conn {
     /// The handle on a connection whose threads share `stream` and `outbox`.
     pub(crate) fn new(stream: Arc<TcpStream>, outbox: Arc<Outbox>) -> Self {
-        Self { stream, outbox }
+        Self { stream, outbox, closed: false }
     }
 
     /// Queues `frame` for the connection's writer thread.
     pub(crate) fn send(&self, frame: Bytes) {
         self.outbox.push(frame);
+    }
+
+    /// Closes the connection gracefully, as the core asks with `Output::Close`: drops the
+    /// queued frames, ends the writer, and shuts the socket down for writing, so the peer gets
+    /// a FIN after whatever the kernel already holds. The reader thread goes on reading (and
+    /// discarding) until the peer closes its side: closing a socket with unread input would
+    /// make the kernel send a reset, which can destroy the last lines before the peer reads
+    /// them. Returns the socket, for [`Lingering`](crate::linger::Lingering) to shut down for
+    /// reading if the peer takes too long.
+    pub(crate) fn close(mut self) -> Arc<TcpStream> {
+        self.closed = true;
+        self.outbox.close();
+        // Fails with ENOTCONN when the peer already reset the connection, which is fine.
+        let _ = self.stream.shutdown(Shutdown::Write);
+        Arc::clone(&self.stream)
     }
 }
 
@@ -34,8 +51,9 @@ impl Drop for Conn {
     /// after whatever the kernel already holds, a writer blocked on a full socket fails at once,
     /// and the reader's blocking `read` returns, so both threads end.
     fn drop(&mut self) {
-        self.outbox.close();
-        // Fails with ENOTCONN when the peer already reset the connection, which is fine.
-        let _ = self.stream.shutdown(Shutdown::Both);
+        if !self.closed {
+            self.outbox.close();
+            let _ = self.stream.shutdown(Shutdown::Both);
+        }
     }
 }

@@ -12,6 +12,7 @@ mod capacity;
 mod conn;
 mod error;
 mod event;
+mod linger;
 mod outbox;
 mod pump;
 mod reader;

@@ -13,6 +13,7 @@ use crate::acceptor::{Acceptors, Listener};
 use crate::capacity::Capacity;
 use crate::conn::Conn;
 use crate::event::{Event, Progress, Receivers, Senders};
+use crate::linger::Lingering;
 use crate::stop::StopRequest;
 
 /// Everything the core thread starts with.
@@ -54,7 +55,8 @@ pub(crate) fn run(start: Start) -> Result<(), Error> {
     let startup = listeners.into_iter().try_for_each(|listener| acceptors.start(listener));
     // Held until the end, so neither channel disconnects while the core thread waits on it.
     let _senders = senders;
-    let mut pump = Pump { server, conns: HashMap::new(), stop, shutting_down: false };
+    let lingering = Lingering::new(server.config().close_linger);
+    let mut pump = Pump { server, conns: HashMap::new(), lingering, stop, shutting_down: false };
     let served = match startup {
         Ok(()) => {
             let _ = started.send(Ok(()));
@@ -65,6 +67,7 @@ pub(crate) fn run(start: Start) -> Result<(), Error> {
             Ok(())
         }
     };
+    pump.lingering.cut_all();
     let connections = acceptors.join();
     // Closes the connections still open (only after an error), then every connection whose
     // announcement is still queued, and fails the sends of threads blocked on a full queue.
@@ -79,6 +82,8 @@ struct Pump {
     server: Server,
     /// Live connections: those announced and neither disconnected nor closed.
     conns: HashMap<ClientId, Conn>,
+    /// Connections closed by the core whose peers have not closed yet.
+    lingering: Lingering,
     stop: Arc<StopRequest>,
     shutting_down: bool,
 }
@@ -91,7 +96,8 @@ enum Wakeup {
 }
 
 impl Pump {
-    /// Feeds events and timeouts to the core until it has finished shutting down.
+    /// Feeds events and timeouts to the core until it has finished shutting down and every
+    /// closed connection has ended.
     fn serve(&mut self, receivers: &Receivers, acceptors: &Acceptors) -> Result<(), Error> {
         loop {
             if self.stop.is_requested() && !self.shutting_down {
@@ -99,7 +105,8 @@ impl Pump {
                 acceptors.stop();
                 self.feed(Input::Shutdown)?;
             }
-            if self.server.is_finished() {
+            self.lingering.expire(Instant::now());
+            if self.server.is_finished() && self.lingering.is_empty() {
                 return Ok(());
             }
             // Writers' progress first, so input never makes a client look slower than it is.
@@ -116,11 +123,12 @@ impl Pump {
     }
 
     /// Waits for the next event, progress report or timeout of the core.
-    fn next(&self, receivers: &Receivers) -> Wakeup {
+    fn next(&mut self, receivers: &Receivers) -> Wakeup {
         let mut select = Select::new_biased();
         let progress = select.recv(&receivers.progress);
         select.recv(&receivers.events);
-        let ready = match self.server.poll_timeout() {
+        let deadline = [self.server.poll_timeout(), self.lingering.deadline()].into_iter().flatten().min();
+        let ready = match deadline {
             Some(deadline) => match select.select_deadline(deadline) {
                 Ok(ready) => ready,
                 Err(_) => return Wakeup::Timeout,
@@ -158,14 +166,20 @@ impl Pump {
             Event::Disconnected { id, cause } if self.conns.remove(&id).is_some() => {
                 self.feed(Input::Disconnected { id, cause })
             }
-            // About a connection already closed: the core must not hear of it again.
-            Event::Received { .. } | Event::Disconnected { .. } => Ok(()),
+            // A connection the core closed has ended: the core must not hear of it again.
+            Event::Disconnected { id, .. } => {
+                self.lingering.ended(id);
+                Ok(())
+            }
+            // About a connection already closed.
+            Event::Received { .. } => Ok(()),
         }
     }
 
     /// Feeds one input, then carries out every output (the core's invariant).
     fn feed(&mut self, input: Input<'_>) -> Result<(), Error> {
-        self.server.handle_input(Instant::now(), input)?;
+        let now = Instant::now();
+        self.server.handle_input(now, input)?;
         while let Some(output) = self.server.poll_output() {
             match output {
                 Output::Transmit { to, frame } => {
@@ -174,8 +188,9 @@ impl Pump {
                     }
                 }
                 Output::Close { to } => {
-                    // Dropping the handle closes the connection.
-                    self.conns.remove(&to);
+                    if let Some(conn) = self.conns.remove(&to) {
+                        self.lingering.add(to, conn.close(), now);
+                    }
                 }
             }
         }

@@ -58,7 +58,7 @@ fn run(id: ClientId, peer: SocketAddr, stream: Arc<TcpStream>, senders: Senders)
     };
     let conn = Conn::new(Arc::clone(&stream), Arc::clone(&outbox));
     if events.send(Event::Connected { id, peer, conn }).is_ok() {
-        let cause = read_until_gone(id, &stream, &events);
+        let cause = read_until_gone(id, &stream, &outbox, &events);
         let cause = if outbox.failed() { PeerGone::Lost } else { cause };
         tracing::debug!(%id, ?cause, "connection ended");
         let _ = events.send(Event::Disconnected { id, cause });
@@ -71,12 +71,20 @@ fn run(id: ClientId, peer: SocketAddr, stream: Arc<TcpStream>, senders: Senders)
     }
 }
 
-/// Feeds everything read to the core thread until end of file or an error.
-fn read_until_gone(id: ClientId, mut stream: &TcpStream, events: &Sender<Event>) -> PeerGone {
+/// Feeds everything read to the core thread until end of file or an error. Once the core has
+/// closed the connection (`outbox` closed), what is read is discarded: the reader only waits
+/// for the peer to close its side, so that closing the socket sends no reset.
+fn read_until_gone(
+    id: ClientId,
+    mut stream: &TcpStream,
+    outbox: &Outbox,
+    events: &Sender<Event>,
+) -> PeerGone {
     let mut buffer = vec![0; READ_BUFFER];
     loop {
         match stream.read(&mut buffer) {
             Ok(0) => return PeerGone::Closed,
+            Ok(_) if outbox.is_closed() => {}
             Ok(n) => {
                 if events.send(Event::Received { id, bytes: buffer[..n].to_vec() }).is_err() {
                     return PeerGone::Closed;

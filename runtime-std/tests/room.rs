@@ -22,6 +22,7 @@ fn two_clients_exchange_a_line_and_see_each_other_come_and_go() {
 
     bob.finish();
     assert_eq!(alice.line(), format!("*** {} is offline (left)", bob.name));
+    drop((alice, bob));
     server.stop();
 }
 
@@ -37,6 +38,7 @@ fn an_unterminated_last_line_is_delivered_when_the_sender_closes() {
     assert_eq!(alice.line(), format!("<{}> bye", bob.name));
     assert_eq!(alice.line(), format!("*** {} is offline (left)", bob.name));
     bob.expect_closed();
+    drop((alice, bob));
     server.stop();
 }
 
@@ -51,16 +53,18 @@ fn quit_closes_the_connection_after_the_queue_is_sent() {
     assert!(bob.line().starts_with("*** 2 here: "));
     bob.expect_closed();
     assert_eq!(alice.line(), format!("*** {} is offline (quit: gone fishing)", bob.name));
+    drop((alice, bob));
     server.stop();
 }
 
 #[test]
 fn a_full_room_refuses_the_next_client_with_a_notice() {
     let server = TestServer::start(Config { max_clients: 1, ..Config::default() });
-    let _alice = server.join();
+    let alice = server.join();
     let mut bob = Client::connect(server.addr);
     assert_eq!(bob.line(), "! The server is full (1 people); try again later.");
     bob.expect_closed();
+    drop((alice, bob));
     server.stop();
 }
 

@@ -3,6 +3,7 @@
 mod support;
 
 use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
 
 use chat_core::Config;
 use support::TestServer;
@@ -21,11 +22,12 @@ fn stop_sends_every_client_the_notice_and_wait_returns() {
         }
     }
     let addr = server.addr;
-    server.stop();
-    for client in &mut clients {
+    server.stopper.stop();
+    for mut client in clients {
         assert_eq!(client.line(), GOODBYE);
         client.expect_closed();
     }
+    server.wait();
     assert!(TcpStream::connect(addr).is_err(), "the listener is closed after wait()");
 }
 
@@ -57,9 +59,22 @@ fn stop_serves_every_listener_and_ends_all_of_them() {
         assert_eq!(a.line(), format!("*** {} entered the room", b.name));
     }
     running.stopper().stop();
-    running.wait().unwrap();
-    for client in std::iter::once(&mut a).chain(b.as_mut()) {
+    for mut client in std::iter::once(a).chain(b) {
         assert_eq!(client.line(), GOODBYE);
         client.expect_closed();
     }
+    running.wait().unwrap();
+}
+
+#[test]
+fn a_client_that_does_not_hang_up_delays_the_end_by_the_grace_period_at_most() {
+    let config = Config { close_linger: Duration::from_millis(300), ..Config::default() };
+    let server = TestServer::start(config);
+    let mut stubborn = server.join();
+    server.stopper.stop();
+    assert_eq!(stubborn.line(), GOODBYE);
+    stubborn.expect_closed();
+    // It has not closed its side: the server cuts it off after the linger instead of waiting.
+    server.wait();
+    drop(stubborn);
 }

@@ -81,5 +81,6 @@ fn a_client_that_stops_reading_is_disconnected_while_another_keeps_receiving() {
 
     // The slow client gets what had reached its socket, then the end of the connection.
     while slow.next_line().is_some() {}
+    drop((reader, sender, slow));
     server.stop();
 }

@@ -38,9 +38,15 @@ impl TestServer {
         client
     }
 
-    /// Stops the server and waits for it; must be fast (the core's grace period bounds it).
-    pub fn stop(mut self) {
+    /// Stops the server and waits for it. Close the clients first, as real ones close after
+    /// the goodbye: the server waits (up to the core's `close_linger`) for them to.
+    pub fn stop(self) {
         self.stopper.stop();
+        self.wait();
+    }
+
+    /// Waits for the server to end, after a stop.
+    pub fn wait(mut self) {
         self.running.take().unwrap().wait().expect("the server shuts down cleanly");
     }
 }
