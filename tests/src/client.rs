@@ -353,3 +353,67 @@ impl Writer {
         self.stream.write_all(bytes)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A client connected to a bare socket the test writes to: `(client, server side)`.
+    fn connected() -> (Client, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = Client::connect(listener.local_addr().unwrap(), "t", ClientOptions::default());
+        let (server, _) = listener.accept().unwrap();
+        (client, server)
+    }
+
+    #[test]
+    fn lines_are_reassembled_from_any_chunking() {
+        let (mut client, mut server) = connected();
+        server.write_all(b"one\ntw").unwrap();
+        client.expect_line("one");
+        server.write_all(b"o\nthree\nfour\n").unwrap();
+        client.expect_line("two");
+        let lines = client.read_until("four", Deadline::standard(), |line| line == "four");
+        assert_eq!(lines, ["three", "four"]);
+        client.send_line("hi");
+        assert_eq!(client.log(), ["<- one", "<- two", "<- three", "<- four", "-> hi"]);
+    }
+
+    #[test]
+    fn the_end_of_the_stream_is_reported_with_any_unterminated_bytes() {
+        let (mut client, mut server) = connected();
+        server.write_all(b"whole\nhalf").unwrap();
+        drop(server);
+        let (lines, end) = client.recv_until_end(Deadline::standard());
+        assert_eq!(lines, ["whole"]);
+        assert!(matches!(end, End::Closed { partial } if partial == b"half"));
+    }
+
+    #[test]
+    #[should_panic(expected = "expected a clean close after whole lines")]
+    fn an_unterminated_last_line_is_not_a_clean_close() {
+        let (mut client, mut server) = connected();
+        server.write_all(b"half").unwrap();
+        drop(server);
+        client.recv_all_until_closed(Deadline::standard());
+    }
+
+    #[test]
+    #[should_panic(expected = "waited 50ms for a line, nothing more arrived (unterminated bytes: \"par\")")]
+    fn a_silent_server_fails_at_the_deadline() {
+        let (mut client, mut server) = connected();
+        server.write_all(b"par").unwrap();
+        client.next_line_by(Deadline::after(Duration::from_millis(50)));
+    }
+
+    #[test]
+    #[should_panic(expected = "the server sent invalid UTF-8")]
+    fn invalid_utf8_from_the_server_fails() {
+        let (mut client, mut server) = connected();
+        server.write_all(b"\xff\n").unwrap();
+        client.next_line();
+    }
+}

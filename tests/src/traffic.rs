@@ -149,3 +149,62 @@ impl crate::Client {
         others
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn short(_: usize) -> usize {
+        30
+    }
+
+    fn delivery() -> Delivery {
+        let mut delivery = Delivery::new();
+        delivery.expect_from("x", 0, 3, short);
+        delivery
+    }
+
+    fn said(index: usize) -> String {
+        format!("<x> {}", line_text(0, index, short(index)))
+    }
+
+    #[test]
+    fn accepts_each_line_once_in_order() {
+        let mut delivery = delivery();
+        assert_eq!(delivery.accept("*** y entered the room"), Ok(false));
+        assert_eq!(delivery.accept("<y> not traffic"), Ok(false));
+        for index in 0..3 {
+            assert!(!delivery.is_complete());
+            assert_eq!(delivery.accept(&said(index)), Ok(true));
+        }
+        assert!(delivery.is_complete());
+        assert!(delivery.accept(&said(2)).is_err(), "one too many");
+    }
+
+    #[test]
+    fn refuses_lost_repeated_split_and_merged_lines() {
+        let mut lost = delivery();
+        assert!(lost.accept(&said(1)).is_err());
+
+        let mut repeated = delivery();
+        repeated.accept(&said(0)).unwrap();
+        assert!(repeated.accept(&said(0)).is_err());
+
+        let whole = said(0);
+        let (head, _) = whole.split_at(20);
+        assert!(delivery().accept(head).is_err(), "a split line");
+        assert!(delivery().accept(&format!("{whole}{}", line_text(0, 1, short(1)))).is_err(), "merged lines");
+    }
+
+    #[test]
+    fn lines_are_as_long_as_asked_and_all_different() {
+        let bytes = lines(3, 0..100, |i| 20 + i);
+        let texts: Vec<&[u8]> = bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+        assert_eq!(texts.len(), 100);
+        for (index, text) in texts.iter().enumerate() {
+            assert_eq!(text.len(), 20 + index);
+        }
+        let distinct: std::collections::HashSet<_> = texts.iter().collect();
+        assert_eq!(distinct.len(), 100);
+    }
+}

@@ -95,3 +95,50 @@ pub fn check_same_on_both(scenario: &'static str, runtime: Runtime, transcript: 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transcript(clients: &[(&str, &str, &[&str])]) -> Transcript {
+        Transcript {
+            clients: clients
+                .iter()
+                .map(|(label, addr, log)| {
+                    (label.to_string(), addr.to_string(), log.iter().map(|l| l.to_string()).collect())
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn addresses_are_normalised_longest_first() {
+        let run = transcript(&[
+            ("a", "127.0.0.1:5000", &["<- *** 127.0.0.1:50001 entered the room"]),
+            ("b", "127.0.0.1:50001", &["<- <127.0.0.1:5000> hi"]),
+        ]);
+        let normalised = run.normalised();
+        assert_eq!(normalised[0].1, ["<- *** {b} entered the room"]);
+        assert_eq!(normalised[1].1, ["<- <{a}> hi"]);
+    }
+
+    #[test]
+    fn runs_differing_only_in_ports_are_the_same() {
+        let first = transcript(&[("a", "127.0.0.1:1111", &["<- *** 127.0.0.1:2222 entered the room"])])
+            .and(transcript(&[("b", "127.0.0.1:2222", &[])]));
+        let second = transcript(&[("a", "127.0.0.1:3333", &["<- *** 127.0.0.1:4444 entered the room"])])
+            .and(transcript(&[("b", "127.0.0.1:4444", &[])]));
+        assert_eq!(first.difference(&second), None);
+    }
+
+    #[test]
+    fn a_different_line_is_reported_with_its_place() {
+        let first = transcript(&[("a", "127.0.0.1:1111", &["<- one", "<- two"])]);
+        let second = transcript(&[("a", "127.0.0.1:3333", &["<- one", "<- three"])]);
+        let difference = first.difference(&second).expect("the runs differ");
+        assert!(difference.contains("client #0 a, entry 1"), "{difference}");
+        assert!(difference.contains("two") && difference.contains("three"), "{difference}");
+        let shorter = transcript(&[("a", "127.0.0.1:3333", &["<- one"])]);
+        assert!(first.difference(&shorter).expect("the runs differ").contains("(end of transcript)"));
+    }
+}
