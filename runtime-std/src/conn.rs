@@ -25,9 +25,10 @@ impl Conn {
         Self { stream, outbox, closed: false }
     }
 
-    /// Queues `frame` for the connection's writer thread.
-    pub(crate) fn send(&self, frame: Bytes) {
-        self.outbox.push(frame);
+    /// Queues `frame` for the connection's writer thread. Returns the outbox if its writer must
+    /// be woken (see [`Outbox::push`]).
+    pub(crate) fn send(&self, frame: Bytes) -> Option<Arc<Outbox>> {
+        self.outbox.push(frame).then(|| Arc::clone(&self.outbox))
     }
 
     /// Closes the connection gracefully, as the core asks with `Output::Close`: drops the

@@ -29,17 +29,23 @@ struct State {
 
 impl Outbox {
     /// Queues `frame` after everything queued before; dropped if the outbox is closed.
-    pub(crate) fn push(&self, frame: Bytes) {
+    ///
+    /// Returns true if the writer is asleep and must be woken with [`wake`](Self::wake) (once,
+    /// however many frames are pushed before that). The core thread wakes writers only when it
+    /// has no more input at hand, so frames pushed meanwhile go out in one write.
+    #[must_use]
+    pub(crate) fn push(&self, frame: Bytes) -> bool {
         let mut state = self.lock();
         if state.closed {
-            return;
+            return false;
         }
         state.queue.push_back(frame);
-        if state.waiting {
-            state.waiting = false;
-            drop(state);
-            self.ready.notify_one();
-        }
+        std::mem::take(&mut state.waiting)
+    }
+
+    /// Wakes the writer after [`push`](Self::push) asked for it.
+    pub(crate) fn wake(&self) {
+        self.ready.notify_one();
     }
 
     /// Waits until there is something to write, then swaps it into the empty `batch`.

@@ -14,7 +14,13 @@ use crate::capacity::Capacity;
 use crate::conn::Conn;
 use crate::event::{Event, Progress, Receivers, Senders};
 use crate::linger::Lingering;
+use crate::outbox::Outbox;
 use crate::stop::StopRequest;
+
+/// Most events handled before the writers that got frames meanwhile are woken: waking them
+/// once per batch rather than once per frame lets each write more at a time and saves the core
+/// thread system calls, and the bound keeps them from waiting long while input pours in.
+const WAKE_BATCH: usize = 64;
 
 /// Everything the core thread starts with.
 pub(crate) struct Start {
@@ -56,7 +62,15 @@ pub(crate) fn run(start: Start) -> Result<(), Error> {
     // Held until the end, so neither channel disconnects while the core thread waits on it.
     let _senders = senders;
     let lingering = Lingering::new(server.config().close_linger);
-    let mut pump = Pump { server, conns: HashMap::new(), lingering, stop, shutting_down: false };
+    let mut pump = Pump {
+        server,
+        conns: HashMap::new(),
+        lingering,
+        stop,
+        shutting_down: false,
+        wakes: Vec::new(),
+        unwoken: 0,
+    };
     let served = match startup {
         Ok(()) => {
             let _ = started.send(Ok(()));
@@ -86,6 +100,10 @@ struct Pump {
     lingering: Lingering,
     stop: Arc<StopRequest>,
     shutting_down: bool,
+    /// Writers to wake once the input at hand is handled.
+    wakes: Vec<Arc<Outbox>>,
+    /// Events handled since writers were last woken.
+    unwoken: usize,
 }
 
 /// What the core thread woke up for.
@@ -110,16 +128,36 @@ impl Pump {
                 return Ok(());
             }
             // Writers' progress first, so input never makes a client look slower than it is.
-            if let Ok(progress) = receivers.progress.try_recv() {
-                self.on_progress(progress)?;
-                continue;
-            }
-            match self.next(receivers) {
+            let ready = match receivers.progress.try_recv() {
+                Ok(progress) => Some(Wakeup::Progress(progress)),
+                Err(_) => receivers.events.try_recv().ok().map(Wakeup::Event),
+            };
+            let wakeup = match ready {
+                Some(wakeup) if self.unwoken < WAKE_BATCH => wakeup,
+                Some(wakeup) => {
+                    self.wake_writers();
+                    wakeup
+                }
+                None => {
+                    self.wake_writers();
+                    self.next(receivers)
+                }
+            };
+            self.unwoken += 1;
+            match wakeup {
                 Wakeup::Event(event) => self.on_event(event)?,
                 Wakeup::Progress(progress) => self.on_progress(progress)?,
                 Wakeup::Timeout => self.feed(Input::Timeout)?,
             }
         }
+    }
+
+    /// Wakes the writers that got frames while they slept.
+    fn wake_writers(&mut self) {
+        for outbox in self.wakes.drain(..) {
+            outbox.wake();
+        }
+        self.unwoken = 0;
     }
 
     /// Waits for the next event, progress report or timeout of the core.
@@ -183,8 +221,8 @@ impl Pump {
         while let Some(output) = self.server.poll_output() {
             match output {
                 Output::Transmit { to, frame } => {
-                    if let Some(conn) = self.conns.get(&to) {
-                        conn.send(frame);
+                    if let Some(outbox) = self.conns.get(&to).and_then(|conn| conn.send(frame)) {
+                        self.wakes.push(outbox);
                     }
                 }
                 Output::Close { to } => {
