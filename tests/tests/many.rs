@@ -7,7 +7,7 @@
 use chat_core::Config;
 use chat_tests::{Client, Deadline, Runtime, TestServer, both_runtimes};
 
-both_runtimes!(two_thousand_clients_hear_one_broadcast);
+both_runtimes!(two_thousand_clients_hear_one_broadcast, crowd_at_a_full_door);
 
 const CLIENTS: usize = 2_000;
 /// Clients connected before their welcomes are read, so the accept backlog never overflows.
@@ -45,4 +45,30 @@ fn two_thousand_clients_hear_one_broadcast(runtime: Runtime) {
     let answer = speaker.read_until("the /who answer", Deadline::standard(), |line| line.contains(" here: "));
     let count = answer.last().expect("read_until returns the match");
     assert!(count.starts_with(&format!("*** {CLIENTS} here: ")), "the /who answer: {count}");
+}
+
+/// 60 clients connect at once to a room for 10: exactly 10 are welcomed, the other 50 get the
+/// "full" error and a clean close, whatever order the runtime accepts them in.
+fn crowd_at_a_full_door(runtime: Runtime) {
+    const ROOM: usize = 10;
+    const CROWD: usize = 60;
+    let server = TestServer::start(runtime, Config { max_clients: ROOM, ..Config::default() });
+    let mut crowd: Vec<Client> = (0..CROWD).map(|i| server.connect(&format!("c{i}"))).collect();
+    let full = format!("! The server is full ({ROOM} people); try again later.");
+    let mut welcomed = 0;
+    for client in &mut crowd {
+        let first = client.next_line();
+        if first == full {
+            client.expect_closed();
+        } else {
+            let welcome = format!("*** Welcome to the chat room, {}: ", client.default_name());
+            assert!(
+                first.starts_with(&welcome),
+                "client {}: neither welcome nor refusal: {first:?}",
+                client.label()
+            );
+            welcomed += 1;
+        }
+    }
+    assert_eq!(welcomed, ROOM, "clients let into a room for {ROOM}");
 }

@@ -2,6 +2,7 @@
 //! be the same on both runtimes.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
 
 use chat_core::Config;
 use chat_tests::{Client, Deadline, Runtime, SHUTDOWN_NOTICE, TestServer, Transcript, both_runtimes};
@@ -14,6 +15,7 @@ both_runtimes!(
     same ipv6_and_ipv4_share_the_room,
     same commands_round_trip,
     same max_clients_refusal,
+    same presence_summaries_come_on_the_timer,
     same graceful_shutdown,
 );
 
@@ -224,4 +226,29 @@ fn graceful_shutdown(runtime: Runtime) -> Transcript {
     drop(clients);
     server.stop_and_wait(Deadline::standard());
     transcript
+}
+
+/// In a big room (here: above one person) join and offline notices are coalesced and sent when
+/// the core's timer fires, so this checks each runtime honours `poll_timeout`. The summary goes
+/// to everyone in the room, the newcomer included.
+fn presence_summaries_come_on_the_timer(runtime: Runtime) -> Transcript {
+    let config =
+        Config { presence_batch_above: 1, presence_interval: Duration::from_millis(50), ..Config::default() };
+    let server = TestServer::start(runtime, config);
+    let mut a = server.join("a");
+    let mut b = server.join("b");
+    let b_joined = format!("*** 1 entered the room: {}", b.default_name());
+    a.expect_line(&b_joined);
+    b.expect_line(&b_joined);
+    let mut c = server.join("c");
+    let c_joined = format!("*** 1 entered the room: {}", c.default_name());
+    for client in [&mut a, &mut b, &mut c] {
+        client.expect_line(&c_joined);
+    }
+    let b_left = format!("*** 1 are offline: {} (left)", b.default_name());
+    let transcript = Transcript::of(&[&b]);
+    b.close();
+    a.expect_line(&b_left);
+    c.expect_line(&b_left);
+    Transcript::of(&[&a, &c]).and(transcript)
 }
