@@ -33,6 +33,10 @@ pub enum End {
 
 /// One connection to the server, with a line reader, every wait bounded by a [`Deadline`].
 ///
+/// A client reads only when asked to, so a client that is simply not read from has stopped
+/// reading; give it a small [`ClientOptions::recv_buffer`] so that the kernel holds little for
+/// it and the server's queue cap is what fills up.
+///
 /// Lines read and sent are kept as a transcript (see [`Transcript`](crate::Transcript)) unless
 /// recording is turned off for bulk traffic.
 pub struct Client {

@@ -16,6 +16,7 @@ both_runtimes!(
     same commands_round_trip,
     same max_clients_refusal,
     same presence_summaries_come_on_the_timer,
+    same flooder_is_warned_then_disconnected,
     same graceful_shutdown,
 );
 
@@ -251,4 +252,47 @@ fn presence_summaries_come_on_the_timer(runtime: Runtime) -> Transcript {
     a.expect_line(&b_left);
     c.expect_line(&b_left);
     Transcript::of(&[&a, &c]).and(transcript)
+}
+
+/// A flooder gets its burst through, then one warning, then is disconnected with a last error
+/// line that arrives before the close even though it is still sending; the others see only
+/// the burst and the notice.
+fn flooder_is_warned_then_disconnected(runtime: Runtime) -> Transcript {
+    // A rate so low no line is refilled during the test, so the verdicts are the same however
+    // fast the machine is.
+    let config = Config { flood_rate: 0.001, flood_burst: 5, flood_kick: 3, ..Config::default() };
+    let server = TestServer::start(runtime, config);
+    let mut a = server.join("a");
+    let mut flooder = server.join("flooder");
+    a.expect_line(&format!("*** {} entered the room", flooder.default_name()));
+    let name = flooder.default_name();
+
+    // 20 lines at once, then far more: the server stops reading it while it is still sending.
+    let lines: String = (0..20).map(|i| format!("line {i}\n")).collect();
+    flooder.send_raw(lines.as_bytes());
+    let mut writer = flooder.writer();
+    let more = std::thread::spawn(move || {
+        let line = format!("{}\n", "more ".repeat(100));
+        for _ in 0..1_000 {
+            if writer.try_send_raw(line.as_bytes()).is_err() {
+                return;
+            }
+        }
+    });
+    for i in 0..5 {
+        a.expect_line(&format!("<{name}> line {i}"));
+    }
+    a.expect_line(&format!("*** {name} is offline (flooding)"));
+    flooder.expect_line(
+        "! You are sending too fast: lines are being dropped. Slow down or you will be disconnected.",
+    );
+    flooder.expect_line("! Disconnected for flooding.");
+    let (rest, end) = flooder.recv_until_end(Deadline::standard());
+    assert!(rest.is_empty(), "after the last error, the flooder got {rest:?}");
+    assert!(
+        matches!(end, chat_tests::End::Closed { ref partial } if partial.is_empty()),
+        "the flooder's connection did not end with a clean close: {end:?}"
+    );
+    more.join().expect("the flooder's sender does not panic");
+    Transcript::of(&[&a, &flooder])
 }
