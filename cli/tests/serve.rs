@@ -16,9 +16,19 @@ const PATIENCE: Duration = Duration::from_secs(20);
 
 const GOODBYE: &str = "*** Server is shutting down. Goodbye!";
 
-/// A `chat serve` process, killed (if still running) when dropped.
+/// A child process, killed (if still running) when dropped.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A `chat serve` process and its output, line by line.
 struct Serve {
-    child: Child,
+    child: Guard,
     stdout: Receiver<String>,
     stderr: Receiver<String>,
 }
@@ -26,9 +36,14 @@ struct Serve {
 impl Serve {
     /// Starts `chat serve ARGS` with piped output.
     fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_chat"))
-            .arg("serve")
-            .args(args)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_chat"));
+        command.arg("serve").args(args);
+        Self::spawn(&mut command)
+    }
+
+    /// Starts `command` (which runs `chat serve`) with piped output.
+    fn spawn(command: &mut Command) -> Self {
+        let mut child = command
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -37,7 +52,7 @@ impl Serve {
             .expect("start chat serve");
         let stdout = lines_of(child.stdout.take().expect("piped stdout"));
         let stderr = lines_of(child.stderr.take().expect("piped stderr"));
-        Self { child, stdout, stderr }
+        Self { child: Guard(child), stdout, stderr }
     }
 
     /// Starts a server on a free port of 127.0.0.1 and returns it with the port it printed.
@@ -66,20 +81,13 @@ impl Serve {
     /// Waits for the process to end (its stdout closes first) and returns its exit status.
     fn exit_status(&mut self) -> ExitStatus {
         to_end(&self.stdout, "stdout");
-        self.child.wait().expect("wait for chat serve")
+        self.child.0.wait().expect("wait for chat serve")
     }
 
     /// Sends SIGTERM, as `kill PID` or a service manager does.
     fn terminate(&self) {
-        let pid = rustix::process::Pid::from_child(&self.child);
+        let pid = rustix::process::Pid::from_child(&self.child.0);
         rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("send SIGTERM");
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -287,5 +295,85 @@ fn help_gives_every_limit_with_the_core_default() {
         let at = help.find(option).unwrap_or_else(|| panic!("{option} missing from the help"));
         let next = help[at..].find("[default: ").map(|i| at + i).expect("a default");
         assert!(help[next..].starts_with(&format!("[default: {default}]")), "{option}: {}", &help[at..]);
+    }
+}
+
+#[test]
+fn running_out_of_file_descriptors_pauses_accepting_but_never_stops_it() {
+    // A shell lowers the open-files limit (soft and hard, so the server cannot raise it).
+    let mut serve = Serve::spawn(
+        Command::new("sh")
+            .args(["-c", "ulimit -n 48 && exec \"$0\" serve --host 127.0.0.1 --port 0 --max-clients 1000"])
+            .arg(env!("CARGO_BIN_EXE_chat")),
+    );
+    let port = serve.port();
+    let (events, receive) = mpsc::channel();
+    let stderr_events = events.clone();
+    let stderr = serve.stderr;
+    thread::spawn(move || stderr.iter().try_for_each(|line| stderr_events.send(Event::Stderr(line))));
+
+    // Connect one client at a time until one is not welcomed because accepting failed.
+    let mut clients = Vec::new();
+    let waiting = loop {
+        assert!(clients.len() < 48, "48 clients were accepted with an open-files limit of 48");
+        let index = clients.len();
+        let client = Raw::connect(localhost(port));
+        let reader = client.reader.get_ref().try_clone().expect("clone");
+        forward(reader, events.clone(), move |line| Event::Client(index, line));
+        clients.push(client);
+        match next_event(&receive, |event| {
+            matches!(event, Event::Client(i, _) if *i == index) || is_accept_warning(event)
+        }) {
+            Event::Client(_, line) => assert!(line.starts_with("*** Welcome"), "{line:?}"),
+            Event::Stderr(_) => break index,
+        }
+    };
+    // One client leaves, which frees a descriptor: the waiting client gets in. (Shut down, not
+    // just dropped: the forwarding thread holds a clone of the socket.)
+    clients[0].writer.shutdown(std::net::Shutdown::Both).expect("hang up");
+    match next_event(
+        &receive,
+        |event| matches!(event, Event::Client(i, line) if *i == waiting && line.starts_with("*** Welcome")),
+    ) {
+        Event::Client(..) => {}
+        Event::Stderr(line) => panic!("unexpected {line:?}"),
+    }
+}
+
+/// What the out-of-descriptors test waits for.
+enum Event {
+    Stderr(String),
+    Client(usize, String),
+}
+
+fn is_accept_warning(event: &Event) -> bool {
+    matches!(event, Event::Stderr(line) if line.contains("cannot accept connections"))
+}
+
+/// Forwards the lines of `output` as events.
+fn forward(
+    output: impl std::io::Read + Send + 'static,
+    events: mpsc::Sender<Event>,
+    event: impl Fn(String) -> Event + Send + 'static,
+) {
+    thread::spawn(move || {
+        for line in BufReader::new(output).lines() {
+            let Ok(line) = line else { break };
+            if events.send(event(line)).is_err() {
+                break;
+            }
+        }
+    });
+}
+
+/// The first event that `wanted` accepts, skipping others.
+fn next_event(events: &Receiver<Event>, wanted: impl Fn(&Event) -> bool) -> Event {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        match events.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(event) if wanted(&event) => return event,
+            Ok(_) => {}
+            Err(error) => panic!("no expected event within {PATIENCE:?}: {error}"),
+        }
     }
 }

@@ -19,9 +19,14 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// skipped, any other (EMFILE, ENFILE, ENOBUFS...) is logged and followed by a short pause.
 pub(crate) async fn run(pump: Rc<Pump>, listener: TcpListener) {
     let local = listener.local_addr().ok();
+    // While accepting keeps failing, only the first error is a warning.
+    let mut failing = false;
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
+                if std::mem::take(&mut failing) {
+                    tracing::info!(?local, "accepting connections again");
+                }
                 pump.connect(stream, peer);
                 // Let the new connection's tasks and everyone else run between accepts.
                 future::yield_now().await;
@@ -30,7 +35,16 @@ pub(crate) async fn run(pump: Rc<Pump>, listener: TcpListener) {
                 tracing::debug!(?local, %error, "accept: connection gone before it was accepted");
             }
             Err(error) => {
-                tracing::warn!(?local, %error, "cannot accept connections; retrying in {ACCEPT_BACKOFF:?}");
+                if failing {
+                    tracing::debug!(?local, %error, "cannot accept connections");
+                } else {
+                    tracing::warn!(
+                        ?local,
+                        %error,
+                        "cannot accept connections; retrying every {ACCEPT_BACKOFF:?} (more such errors are logged at debug level)"
+                    );
+                    failing = true;
+                }
                 Timer::after(ACCEPT_BACKOFF).await;
             }
         }

@@ -88,16 +88,21 @@ impl Link {
     /// fails with [`io::ErrorKind::WouldBlock`]).
     pub(crate) fn flush(&self) -> io::Result<usize> {
         let mut outbound = self.outbound.borrow_mut();
-        let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-        let mut count = 0;
-        for (slice, frame) in slices.iter_mut().zip(outbound.iter()) {
-            *slice = IoSlice::new(frame);
-            count += 1;
-        }
-        if count == 0 {
-            return Ok(0);
-        }
-        let written = self.stream.get_ref().write_vectored(&slices[..count])?;
+        let mut stream = self.stream.get_ref();
+        let written = match outbound.len() {
+            0 => return Ok(0),
+            // The common case in a quiet room: no slice array to fill.
+            1 => stream.write(&outbound[0])?,
+            _ => {
+                let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+                let mut count = 0;
+                for (slice, frame) in slices.iter_mut().zip(outbound.iter()) {
+                    *slice = IoSlice::new(frame);
+                    count += 1;
+                }
+                stream.write_vectored(&slices[..count])?
+            }
+        };
         if written == 0 {
             return Err(io::ErrorKind::WriteZero.into());
         }

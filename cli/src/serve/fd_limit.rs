@@ -1,8 +1,8 @@
 //! The open-files limit: every client is one file descriptor.
 
-/// Descriptors kept for everything that is not a client: listeners, the reactor, stdio, and
-/// connections refused while the room is full.
-const SPARE_DESCRIPTORS: u64 = 64;
+/// Descriptors for everything that is not a client: stdio, listeners, the reactor, the signal
+/// handler, and the connections being refused while the room is full.
+const SPARE_DESCRIPTORS: u64 = 16;
 
 /// Raises the soft open-files limit to the hard one (as many servers do at start), and warns
 /// when even that cannot hold `max_clients` clients.
