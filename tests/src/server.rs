@@ -28,6 +28,13 @@ impl TestServer {
 
     /// Starts `runtime` with `config`, listening on port 0 of each of `ips`.
     pub fn start_on(runtime: Runtime, config: Config, ips: &[IpAddr]) -> Self {
+        Self::try_start_on(runtime, config, ips)
+            .unwrap_or_else(|e| panic!("the {runtime} runtime did not start: {e}"))
+    }
+
+    /// Like [`start_on`](Self::start_on), returning the runtime's error (as text) instead of
+    /// panicking if it refuses to start.
+    pub fn try_start_on(runtime: Runtime, config: Config, ips: &[IpAddr]) -> Result<Self, String> {
         let listeners: Vec<TcpListener> = ips
             .iter()
             .map(|&ip| {
@@ -37,10 +44,8 @@ impl TestServer {
             .collect();
         let addrs =
             listeners.iter().map(|l| l.local_addr().expect("a bound listener has an address")).collect();
-        let Handle { stop, wait } = runtime
-            .spawn(listeners, config)
-            .unwrap_or_else(|e| panic!("the {runtime} runtime did not start: {e}"));
-        Self { runtime, addrs, stop, wait: Some(wait) }
+        let Handle { stop, wait } = runtime.spawn(listeners, config)?;
+        Ok(Self { runtime, addrs, stop, wait: Some(wait) })
     }
 
     /// The runtime serving.

@@ -17,6 +17,7 @@ both_runtimes!(
     same max_clients_refusal,
     same presence_summaries_come_on_the_timer,
     same flooder_is_warned_then_disconnected,
+    invalid_config_is_refused,
     same graceful_shutdown,
 );
 
@@ -295,4 +296,16 @@ fn flooder_is_warned_then_disconnected(runtime: Runtime) -> Transcript {
     );
     more.join().expect("the flooder's sender does not panic");
     Transcript::of(&[&a, &flooder])
+}
+
+/// A config that makes no sense is an error from `spawn` that says what is wrong with it.
+fn invalid_config_is_refused(runtime: Runtime) {
+    let expected = chat_core::ConfigError::MaxLineTooSmall(1).to_string();
+    let config = Config { max_line: 1, ..Config::default() };
+    match TestServer::try_start_on(runtime, config, &[IpAddr::V4(Ipv4Addr::LOCALHOST)]) {
+        Ok(_) => panic!("the {runtime} runtime started with max_line 1"),
+        Err(error) => {
+            assert!(error.contains(&expected), "the {runtime} runtime's error {error:?} hides {expected:?}")
+        }
+    }
 }
