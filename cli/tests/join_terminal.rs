@@ -15,7 +15,7 @@ fn alice_and_bob(server: &TestServer, env: &[(&str, Option<&str>)]) -> (Terminal
     let alice = Terminal::spawn(&["127.0.0.1", &port, "--nick", "alice"], env);
     alice.wait_for_text("Connected to 127.0.0.1:");
     alice.wait_for_text("*** You are now known as alice");
-    alice.wait_for_text("alice>");
+    alice.wait_for_input_line("alice>");
     bob.expect_ending(" is now known as alice");
     (alice, bob)
 }
@@ -78,7 +78,7 @@ fn ctrl_c_and_quit_with_a_reason_leave_politely_too() {
 
     let port = server.port().to_string();
     let mut carol = Terminal::spawn(&["127.0.0.1", &port, "--nick", "carol"], &[]);
-    carol.wait_for_text("carol>");
+    carol.wait_for_input_line("carol>");
     bob.expect_ending("is now known as carol");
     carol.type_keys("typed but not sent\x03");
     carol.wait_for_text("You left the chat room.");
@@ -90,15 +90,15 @@ fn ctrl_c_and_quit_with_a_reason_leave_politely_too() {
 fn the_up_arrow_brings_back_what_was_typed() {
     let server = TestServer::start();
     let (mut alice, mut bob) = alice_and_bob(&server, &[]);
+    // Like a person, wait for the fresh prompt before typing the next line.
     alice.type_keys("first line\r");
     bob.expect_line(|line| line == "<alice> first line");
+    alice.wait_for_input_line("alice>");
     alice.type_keys("second line\r");
     bob.expect_line(|line| line == "<alice> second line");
+    alice.wait_for_input_line("alice>");
     alice.type_keys("\x1b[A\x1b[A");
-    alice.wait_for("the first line back in the editor", |screen| {
-        let rows = rows(screen);
-        (rows.iter().rev().find(|row| !row.is_empty())? == "alice> first line").then_some(())
-    });
+    alice.wait_for_input_line("alice> first line");
     alice.type_keys(" again\r");
     bob.expect_line(|line| line == "<alice> first line again");
 }

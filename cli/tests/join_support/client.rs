@@ -30,6 +30,16 @@ impl RawClient {
         client
     }
 
+    /// The local port of this connection (part of its default name on a server).
+    pub fn local_port(&self) -> u16 {
+        self.writer.local_addr().expect("local address").port()
+    }
+
+    /// Every line read so far.
+    pub fn seen(&self) -> &[String] {
+        &self.seen
+    }
+
     /// Sends raw bytes, as they are.
     pub fn send(&mut self, text: &str) {
         self.writer.write_all(text.as_bytes()).expect("send from the raw client");

@@ -1,23 +1,70 @@
-//! A real chat server on an ephemeral loopback port, for the client to talk to.
+//! Chat servers to join: `chat serve` (ours) and the lab handout's `ChatServer.py`, each a
+//! child process on a loopback port, killed on drop.
 
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::thread;
+use std::time::Instant;
 
-use chat_core::Config;
-use chat_runtime_std::{Running, spawn};
+use super::{PATIENCE, chat_bin, deadline, free_port};
 
-/// This project's server (the blocking std runtime driving the real core), stopped on drop.
+/// A running chat server.
 pub struct TestServer {
+    child: Child,
     port: u16,
-    running: Option<Running>,
+    /// Ends (disconnects) when the server's stdout closes, that is when it exits.
+    stdout_open: Receiver<String>,
 }
 
 impl TestServer {
-    /// Starts a server with the default configuration on 127.0.0.1, port chosen by the OS.
+    /// Starts `chat serve` on 127.0.0.1, on a port the OS picks.
     pub fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the test server");
-        let port = listener.local_addr().expect("local address").port();
-        let running = spawn(vec![listener], Config::default()).expect("start the test server");
-        Self { port, running: Some(running) }
+        let mut command = Command::new(chat_bin());
+        command.args(["serve", "--host", "127.0.0.1", "--port", "0"]);
+        Self::spawn(command, "chat serve")
+    }
+
+    /// Starts the handout's Python server on a free port, or says why it cannot (no `python3`,
+    /// or no copy of the handout's reference programs beside the repository).
+    pub fn python() -> Result<Self, String> {
+        let script = python_server_script().ok_or("the handout's ChatServer.py was not found")?;
+        let python =
+            Command::new("python3").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status();
+        if !python.is_ok_and(|status| status.success()) {
+            return Err("python3 is not installed".to_owned());
+        }
+        let mut command = Command::new("python3");
+        command.arg("-u").arg(script).args(["--port", &free_port().to_string()]);
+        Ok(Self::spawn(command, "ChatServer.py"))
+    }
+
+    fn spawn(mut command: Command, what: &str) -> Self {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {what}: {err}"));
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (lines, stdout_open) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                if lines.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        // Both servers announce themselves with `Chat server started on port PORT`, once
+        // listening.
+        let announced = stdout_open.recv_timeout(PATIENCE).unwrap_or_else(|_| panic!("{what} did not start"));
+        let port = announced
+            .strip_prefix("Chat server started on port ")
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| panic!("{what} said {announced:?}"));
+        Self { child, port, stdout_open }
     }
 
     /// The port it listens on.
@@ -25,20 +72,34 @@ impl TestServer {
         self.port
     }
 
-    /// Shuts the server down (every client gets the goodbye notice, then is closed) and waits.
+    /// Stops the server with SIGTERM (ours then says goodbye to everyone and closes every
+    /// connection) and waits for it to exit.
     pub fn stop(&mut self) {
-        if let Some(running) = self.running.take() {
-            running.stopper().stop();
-            running.wait().expect("the test server stops cleanly");
+        let pid = rustix::process::Pid::from_child(&self.child);
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("send SIGTERM");
+        let deadline = deadline();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stdout_open.recv_timeout(left) {
+                Ok(_) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => panic!("the server did not stop"),
+            }
         }
+        self.child.wait().expect("wait for the server");
     }
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        if let Some(running) = self.running.take() {
-            running.stopper().stop();
-            let _ = running.wait();
-        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
+}
+
+/// `ChatServer.py` from the `shared/reference` folder next to the repository.
+fn python_server_script() -> Option<PathBuf> {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let script = repo.join("../shared/reference/ChatServer.py");
+    script.is_file().then_some(script)
 }

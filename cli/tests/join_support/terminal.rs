@@ -127,6 +127,15 @@ impl Terminal {
         })
     }
 
+    /// Waits until the last non-blank row is exactly `line` (trailing blanks aside): the
+    /// prompt with what is typed, ready for more keys.
+    pub fn wait_for_input_line(&self, line: &str) {
+        let line = line.trim_end();
+        self.wait_for(&format!("the input line {line:?}"), |screen| {
+            (rows(screen).iter().rev().find(|row| !row.is_empty())? == line).then_some(())
+        });
+    }
+
     /// Waits for the program to exit and returns its exit code.
     pub fn wait_exit(&mut self) -> i32 {
         self.wait_until("the program to exit", |screen| screen.closed.then_some(()));
