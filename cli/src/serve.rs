@@ -7,10 +7,9 @@ mod logging;
 mod runtime;
 mod signals;
 
+use std::fmt::Display;
 use std::io::Write;
 use std::net::SocketAddr;
-
-use anyhow::Context;
 
 pub use args::Args;
 
@@ -24,20 +23,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let addrs: Vec<SocketAddr> = listeners.iter().filter_map(|listener| listener.local_addr().ok()).collect();
     let running = runtime::spawn(args.runtime, listeners, config)?;
     signals::stop_on_signal(running.stop_handle())?;
-    announce(&addrs, args.runtime).context("cannot write to standard output")?;
+    announce(&addrs, args.runtime);
     running.wait()?;
-    println!("Server stopped.");
+    say("Server stopped.");
     Ok(())
 }
 
 /// Prints, like the lab handout, that the server started and where it listens. The first line
 /// is stable for scripts and tests: `Chat server started on port PORT`.
-fn announce(addrs: &[SocketAddr], runtime: runtime::Runtime) -> std::io::Result<()> {
+fn announce(addrs: &[SocketAddr], runtime: runtime::Runtime) {
     let port = addrs.first().map_or(0, SocketAddr::port);
     let list: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
+    say(format_args!("Chat server started on port {port}"));
+    say(format_args!("Listening on {} ({runtime} runtime)", list.join(" and ")));
+    say(format_args!("Join with `chat join HOST {port}` or `nc HOST {port}`; press Ctrl+C to stop."));
+}
+
+/// Prints one status line on stdout. The server keeps serving if stdout is gone (say, piped
+/// into `head -1`): a status line is not worth stopping a chat room for.
+fn say(line: impl Display) {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "Chat server started on port {port}")?;
-    writeln!(out, "Listening on {} ({runtime} runtime)", list.join(" and "))?;
-    writeln!(out, "Join with `chat join HOST {port}` or `nc HOST {port}`; press Ctrl+C to stop.")?;
-    out.flush()
+    if let Err(error) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+        tracing::debug!(%error, "cannot write to standard output");
+    }
 }

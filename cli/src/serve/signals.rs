@@ -1,5 +1,7 @@
 //! Ctrl+C and SIGTERM: the first starts graceful shutdown, the second quits at once.
 
+use std::io::Write;
+
 use anyhow::Context;
 
 /// Calls `stop` on the first SIGINT or SIGTERM; exits the process on the next one.
@@ -17,11 +19,11 @@ pub fn stop_on_signal(stop: impl Fn() + Send + 'static) -> anyhow::Result<()> {
             let mut signals = signals.forever();
             if let Some(signal) = signals.next() {
                 tracing::info!(signal, "stopping");
-                println!("Shutting down: telling everyone, then closing (Ctrl+C again to quit at once).");
+                super::say("Shutting down: telling everyone, then closing (Ctrl+C again to quit at once).");
                 stop();
             }
             if let Some(signal) = signals.next() {
-                eprintln!("Quitting without waiting.");
+                let _ = writeln!(std::io::stderr(), "Quitting without waiting.");
                 // 128 + the signal number, as shells report a process killed by it.
                 std::process::exit(128 + signal);
             }
