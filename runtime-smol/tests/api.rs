@@ -1,0 +1,71 @@
+//! The runtime's own API: start-up errors, stopping, and that stopping releases the port.
+//! (The chat behaviour is tested end to end, against both runtimes, in `tests/`.)
+
+use std::io::{BufRead, BufReader, ErrorKind};
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+
+use chat_core::Config;
+use chat_runtime_smol::{Error, spawn};
+
+fn listener() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port")
+}
+
+#[test]
+fn refuses_to_start_without_a_listener() {
+    assert!(matches!(spawn(Vec::new(), Config::default()), Err(Error::NoListeners)));
+}
+
+#[test]
+fn refuses_a_config_the_core_refuses() {
+    let config = Config { max_line: 1, ..Config::default() };
+    let error = spawn(vec![listener()], config).err().expect("an invalid config");
+    assert!(matches!(error, Error::Config(_)), "{error:?}");
+    assert!(error.to_string().starts_with("invalid configuration: "), "{error}");
+}
+
+#[test]
+fn stop_is_idempotent_and_wait_releases_the_listeners() {
+    let (first, second) = (listener(), listener());
+    let addrs = [first.local_addr().unwrap(), second.local_addr().unwrap()];
+    let running = spawn(vec![first, second], Config::default()).expect("start");
+    let stopper = running.stopper();
+    // Serving on both listeners.
+    for addr in addrs {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut welcome = String::new();
+        BufReader::new(stream).read_line(&mut welcome).expect("welcome");
+        assert!(welcome.starts_with("*** Welcome"), "{welcome:?}");
+    }
+    stopper.stop();
+    stopper.clone().stop();
+    running.stopper().stop();
+    running.wait().expect("a clean end");
+    stopper.stop();
+    for addr in addrs {
+        let error = TcpStream::connect(addr).expect_err("the listener is closed once wait returns");
+        assert_eq!(error.kind(), ErrorKind::ConnectionRefused);
+    }
+}
+
+#[test]
+fn a_client_connected_at_stop_gets_the_goodbye_then_end_of_file() {
+    let listener = listener();
+    let addr = listener.local_addr().unwrap();
+    let running = spawn(vec![listener], Config::default()).expect("start");
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("welcome");
+    running.stopper().stop();
+    line.clear();
+    reader.read_line(&mut line).expect("goodbye");
+    assert_eq!(line, "*** Server is shutting down. Goodbye!\n");
+    line.clear();
+    assert_eq!(reader.read_line(&mut line).expect("end of file, not a reset"), 0);
+    drop(reader);
+    running.wait().expect("a clean end");
+}
