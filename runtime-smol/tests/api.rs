@@ -20,7 +20,7 @@ fn refuses_to_start_without_a_listener() {
 #[test]
 fn refuses_a_config_the_core_refuses() {
     let config = Config { max_line: 1, ..Config::default() };
-    let error = spawn(vec![listener()], config).err().expect("an invalid config");
+    let error = spawn(vec![listener()], config).expect_err("an invalid config");
     assert!(matches!(error, Error::Config(_)), "{error:?}");
     assert!(error.to_string().starts_with("invalid configuration: "), "{error}");
 }
