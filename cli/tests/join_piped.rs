@@ -66,6 +66,7 @@ fn received_text_is_printed_plain_with_control_characters_made_visible() {
 }
 
 #[test]
+#[cfg(unix)]
 fn when_the_server_goes_the_client_says_so_and_fails() {
     let mut server = TestServer::start();
     let port = server.port().to_string();
@@ -76,4 +77,35 @@ fn when_the_server_goes_the_client_says_so_and_fails() {
     chat.expect_stderr(|line| line == "Disconnected from chat server");
     let status = chat.wait_exit();
     assert_eq!(status.code(), Some(1), "stderr {:#?}", chat.stderr);
+}
+
+#[test]
+fn localhost_is_joined_over_whichever_address_the_server_listens_on() {
+    // The server listens on 127.0.0.1 only; where `localhost` resolves to ::1 first, that
+    // refuses, and this passes only because the next address is tried (the unit tests of
+    // `connect` check that on every machine).
+    let server = TestServer::start();
+    let port = server.port().to_string();
+    let mut chat = PipedChat::spawn(&["localhost", &port]);
+    chat.expect_stderr(|line| line == format!("Connected to localhost:{port} (127.0.0.1:{port})."));
+    chat.expect_stdout(|line| line.starts_with("*** Welcome"));
+    chat.close_stdin();
+    assert!(chat.wait_exit().success(), "stderr {:#?}", chat.stderr);
+}
+
+#[test]
+fn an_ipv6_address_is_joined_with_or_without_brackets() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("skipping: this machine has no IPv6 loopback");
+        return;
+    }
+    let server = TestServer::start_on("::1");
+    let port = server.port().to_string();
+    for host in ["::1", "[::1]"] {
+        let mut chat = PipedChat::spawn(&[host, &port]);
+        chat.expect_stderr(|line| line == format!("Connected to [::1]:{port} ([::1]:{port})."));
+        chat.expect_stdout(|line| line.starts_with("*** Welcome to the chat room, [::1]:"));
+        chat.close_stdin();
+        assert!(chat.wait_exit().success(), "stderr {:#?}", chat.stderr);
+    }
 }

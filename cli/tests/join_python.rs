@@ -7,6 +7,7 @@ mod join_support;
 use join_support::client::RawClient;
 use join_support::piped::PipedChat;
 use join_support::server::TestServer;
+#[cfg(unix)]
 use join_support::terminal::Terminal;
 
 fn python_server() -> Option<TestServer> {
@@ -63,6 +64,7 @@ fn piped_mode_reads_the_handout_servers_raw_text_as_clean_lines() {
 }
 
 #[test]
+#[cfg(unix)]
 fn the_line_editor_works_with_the_handout_server() {
     let Some(server) = python_server() else { return };
     let port = server.port().to_string();

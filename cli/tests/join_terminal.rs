@@ -1,6 +1,8 @@
 //! `chat join` on a terminal: a pseudo-terminal runs it and a terminal emulator keeps its
 //! screen, so these tests see what a person would.
 
+#![cfg(unix)]
+
 mod join_support;
 
 use join_support::client::RawClient;

@@ -46,6 +46,11 @@ impl std::error::Error for ConnectError {}
 pub fn connect(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, ConnectError> {
     let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
     let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs().map_err(ConnectError::Resolve)?.collect();
+    connect_any(addrs, timeout)
+}
+
+/// Tries `addrs` in order, each for at most `timeout`; the first that accepts wins.
+fn connect_any(addrs: Vec<SocketAddr>, timeout: Duration) -> Result<TcpStream, ConnectError> {
     if addrs.is_empty() {
         return Err(ConnectError::NoAddress);
     }
@@ -85,6 +90,16 @@ mod tests {
             let stream = connect(host, port, Duration::from_secs(5)).unwrap();
             assert_eq!(stream.peer_addr().unwrap().port(), port);
         }
+    }
+
+    #[test]
+    fn the_next_address_is_tried_when_one_refuses() {
+        let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let open = listener.local_addr().unwrap();
+        let stream = connect_any(vec![closed, open], Duration::from_secs(5)).unwrap();
+        assert_eq!(stream.peer_addr().unwrap(), open);
+        assert!(matches!(connect_any(Vec::new(), Duration::from_secs(5)), Err(ConnectError::NoAddress)));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod client;
 pub mod piped;
 pub mod server;
+#[cfg(unix)]
 pub mod terminal;
 
 use std::time::{Duration, Instant};

@@ -21,8 +21,14 @@ pub struct TestServer {
 impl TestServer {
     /// Starts `chat serve` on 127.0.0.1, on a port the OS picks.
     pub fn start() -> Self {
+        Self::start_on("127.0.0.1")
+    }
+
+    /// Starts `chat serve` on the loopback address `host` (`127.0.0.1` or `::1`), on a port the
+    /// OS picks.
+    pub fn start_on(host: &str) -> Self {
         let mut command = Command::new(chat_bin());
-        command.args(["serve", "--host", "127.0.0.1", "--port", "0"]);
+        command.args(["serve", "--host", host, "--port", "0"]);
         Self::spawn(command, "chat serve")
     }
 
@@ -72,6 +78,7 @@ impl TestServer {
         self.port
     }
 
+    #[cfg(unix)]
     /// Stops the server with SIGTERM (ours then says goodbye to everyone and closes every
     /// connection) and waits for it to exit.
     pub fn stop(&mut self) {
