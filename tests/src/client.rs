@@ -257,7 +257,7 @@ impl Client {
         let mut scanned = 0;
         loop {
             let pending = &self.buf[self.start..];
-            if let Some(at) = pending[scanned..].iter().position(|&b| b == b'\n') {
+            if let Some(at) = memchr::memchr(b'\n', &pending[scanned..]) {
                 let end = self.start + scanned + at;
                 let line = String::from_utf8(self.buf[self.start..end].to_vec()).unwrap_or_else(|e| {
                     panic!("client {}: the server sent invalid UTF-8: {e}{}", self.label, self.context())

@@ -9,9 +9,7 @@ use std::collections::HashMap;
 pub fn line_text(sender: usize, index: usize, len: usize) -> String {
     let mut text = format!("s{sender}#{index:07}:");
     let fill = char::from(b'a' + ((sender * 7 + index) % 26) as u8);
-    while text.len() < len {
-        text.push(fill);
-    }
+    text.push_str(&fill.to_string().repeat(len.saturating_sub(text.len())));
     text
 }
 
