@@ -61,9 +61,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let target = display_target(&args.host, args.port);
     let stream = match connect::connect(&args.host, args.port, Duration::from_secs(args.connect_timeout)) {
         Ok(stream) => stream,
-        Err(err) => {
-            fail(&format!("Unable to connect to {target}: {err}"));
-        }
+        Err(err) => fail(&format!("Unable to connect to {target}: {err}")),
     };
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let peer = stream.peer_addr().map_or_else(|_| target.clone(), |addr| addr.to_string());
