@@ -38,17 +38,19 @@ fn piped_lines_reach_the_room_and_the_client_leaves_cleanly_at_end_of_input() {
 
 #[test]
 fn printf_into_chat_join_says_the_line_and_prints_the_servers_answers() {
-    let server = TestServer::start();
-    let port = server.port().to_string();
-    let mut bob = RawClient::join_as(server.port(), "bob");
+    // Both runtimes: the answer to /who must not be lost when input ends right after it.
+    for runtime in ["smol", "std"] {
+        let server = TestServer::start_with("127.0.0.1", runtime);
+        let port = server.port().to_string();
+        let mut bob = RawClient::join_as(server.port(), "bob");
 
-    let mut chat = PipedChat::spawn(&["127.0.0.1", &port]);
-    chat.send("hi\n/who\n");
-    chat.close_stdin();
-    bob.expect_ending("> hi");
-    // The answer to /who came back before the server closed: it was drained, not cut off.
-    chat.expect_stdout(|line| line.starts_with("*** 2 here: "));
-    assert!(chat.wait_exit().success(), "stderr {:#?}", chat.stderr);
+        let mut chat = PipedChat::spawn(&["127.0.0.1", &port]);
+        chat.send("hi\n/who\n");
+        chat.close_stdin();
+        bob.expect_ending("> hi");
+        chat.expect_stdout(|line| line.starts_with("*** 2 here: "));
+        assert!(chat.wait_exit().success(), "{runtime}: stderr {:#?}", chat.stderr);
+    }
 }
 
 #[test]
@@ -107,5 +109,24 @@ fn an_ipv6_address_is_joined_with_or_without_brackets() {
         chat.expect_stdout(|line| line.starts_with("*** Welcome to the chat room, [::1]:"));
         chat.close_stdin();
         assert!(chat.wait_exit().success(), "stderr {:#?}", chat.stderr);
+    }
+}
+
+#[test]
+fn both_server_runtimes_serve_the_piped_client() {
+    for runtime in ["smol", "std"] {
+        let server = TestServer::start_with("127.0.0.1", runtime);
+        let port = server.port().to_string();
+        let mut bob = RawClient::join_as(server.port(), "bob");
+        let mut chat = PipedChat::spawn(&["127.0.0.1", &port, "--nick", "alice"]);
+        chat.expect_stdout(|line| line == "*** You are now known as alice");
+        bob.expect_ending(" is now known as alice");
+        chat.send("hi\n");
+        bob.expect_line(|line| line == "<alice> hi");
+        bob.send("hello\n");
+        chat.expect_stdout(|line| line == "<bob> hello");
+        chat.close_stdin();
+        bob.expect_line(|line| line == "*** alice is offline (quit)");
+        assert!(chat.wait_exit().success(), "{runtime}: stderr {:#?}", chat.stderr);
     }
 }

@@ -27,8 +27,14 @@ impl TestServer {
     /// Starts `chat serve` on the loopback address `host` (`127.0.0.1` or `::1`), on a port the
     /// OS picks.
     pub fn start_on(host: &str) -> Self {
+        Self::start_with(host, "smol")
+    }
+
+    /// Starts `chat serve --runtime RUNTIME` on the loopback address `host`, on a port the OS
+    /// picks.
+    pub fn start_with(host: &str, runtime: &str) -> Self {
         let mut command = Command::new(chat_bin());
-        command.args(["serve", "--host", host, "--port", "0"]);
+        command.args(["serve", "--host", host, "--port", "0", "--runtime", runtime]);
         Self::spawn(command, "chat serve")
     }
 
