@@ -15,6 +15,9 @@ use crate::outbox::Outbox;
 pub(crate) struct Conn {
     stream: Arc<TcpStream>,
     outbox: Arc<Outbox>,
+    /// Frames from the core not yet handed to the writer, which [`Conn::flush`] does once per
+    /// batch of input: one lock and at most one wake-up for all of them.
+    pending: Vec<Bytes>,
     /// Set by [`Conn::close`], which has already done what `drop` would.
     closed: bool,
 }
@@ -22,13 +25,27 @@ pub(crate) struct Conn {
 impl Conn {
     /// The handle on a connection whose threads share `stream` and `outbox`.
     pub(crate) fn new(stream: Arc<TcpStream>, outbox: Arc<Outbox>) -> Self {
-        Self { stream, outbox, closed: false }
+        Self { stream, outbox, pending: Vec::new(), closed: false }
     }
 
-    /// Queues `frame` for the connection's writer thread. Returns the outbox if its writer must
-    /// be woken (see [`Outbox::push`]).
-    pub(crate) fn send(&self, frame: Bytes) -> Option<Arc<Outbox>> {
-        self.outbox.push(frame).then(|| Arc::clone(&self.outbox))
+    /// Queues `frame` for the connection's writer thread, to be handed over at the next
+    /// [`flush`](Self::flush). Returns true if the connection had nothing pending before (the
+    /// caller then remembers to flush it).
+    pub(crate) fn send(&mut self, frame: Bytes) -> bool {
+        self.pending.push(frame);
+        self.pending.len() == 1
+    }
+
+    /// Bytes the writer wrote since the last call.
+    pub(crate) fn take_flushed(&self) -> usize {
+        self.outbox.take_flushed()
+    }
+
+    /// Hands the pending frames to the writer thread, waking it if it sleeps.
+    pub(crate) fn flush(&mut self) {
+        if !self.pending.is_empty() {
+            self.outbox.push(&mut self.pending);
+        }
     }
 
     /// Closes the connection gracefully, as the core asks with `Output::Close`: drops the

@@ -51,12 +51,11 @@ pub(crate) enum Event {
 /// One message from a writer thread or a stopper.
 #[derive(Debug)]
 pub(crate) enum Progress {
-    /// The writer thread handed `bytes` bytes to the kernel.
+    /// The writer thread handed bytes to the kernel; how many, the core thread takes from the
+    /// connection's outbox (see [`Outbox::add_flushed`](crate::outbox::Outbox::add_flushed)).
     Flushed {
         /// The connection written to.
         id: ClientId,
-        /// How many bytes one `write` took.
-        bytes: usize,
     },
     /// A [`Stopper`](crate::Stopper) asked for shutdown; nothing else to do but look.
     Wake,

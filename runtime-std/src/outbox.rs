@@ -1,6 +1,7 @@
 //! The queue between the core thread and one connection's writer thread.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
@@ -14,6 +15,8 @@ use bytes::Bytes;
 pub(crate) struct Outbox {
     state: Mutex<State>,
     ready: Condvar,
+    /// Bytes written and not yet reported to the core.
+    flushed: AtomicUsize,
 }
 
 #[derive(Debug, Default)]
@@ -28,24 +31,19 @@ struct State {
 }
 
 impl Outbox {
-    /// Queues `frame` after everything queued before; dropped if the outbox is closed.
-    ///
-    /// Returns true if the writer is asleep and must be woken with [`wake`](Self::wake) (once,
-    /// however many frames are pushed before that). The core thread wakes writers only when it
-    /// has no more input at hand, so frames pushed meanwhile go out in one write.
-    #[must_use]
-    pub(crate) fn push(&self, frame: Bytes) -> bool {
+    /// Moves `frames` (leaving it empty) after everything queued before, and wakes the writer
+    /// if it sleeps. The frames are dropped if the outbox is closed.
+    pub(crate) fn push(&self, frames: &mut Vec<Bytes>) {
         let mut state = self.lock();
         if state.closed {
-            return false;
+            frames.clear();
+            return;
         }
-        state.queue.push_back(frame);
-        std::mem::take(&mut state.waiting)
-    }
-
-    /// Wakes the writer after [`push`](Self::push) asked for it.
-    pub(crate) fn wake(&self) {
-        self.ready.notify_one();
+        state.queue.extend(frames.drain(..));
+        if std::mem::take(&mut state.waiting) {
+            drop(state);
+            self.ready.notify_one();
+        }
     }
 
     /// Waits until there is something to write, then swaps it into the empty `batch`.
@@ -73,6 +71,19 @@ impl Outbox {
         state.queue = VecDeque::new();
         drop(state);
         self.ready.notify_one();
+    }
+
+    /// Adds `bytes` written to the count not yet reported. Returns true if the count was zero:
+    /// the caller must then tell the core thread, which [`take_flushed`](Self::take_flushed)s
+    /// everything written until it gets to it. So a writer that writes many times while the
+    /// core is busy costs the core one report, not one per write.
+    pub(crate) fn add_flushed(&self, bytes: usize) -> bool {
+        self.flushed.fetch_add(bytes, Ordering::AcqRel) == 0
+    }
+
+    /// The bytes written since the last call, for `Input::Flushed`.
+    pub(crate) fn take_flushed(&self) -> usize {
+        self.flushed.swap(0, Ordering::AcqRel)
     }
 
     /// Records that writing failed: the peer is gone.

@@ -14,12 +14,12 @@ use crate::capacity::Capacity;
 use crate::conn::Conn;
 use crate::event::{Event, Progress, Receivers, Senders};
 use crate::linger::Lingering;
-use crate::outbox::Outbox;
 use crate::stop::StopRequest;
 
-/// Most events handled before the writers that got frames meanwhile are woken: waking them
-/// once per batch rather than once per frame lets each write more at a time and saves the core
-/// thread system calls, and the bound keeps them from waiting long while input pours in.
+/// Most events handled before the frames they produced are handed to the writer threads:
+/// handing them over once per batch rather than once per frame takes each writer's lock and
+/// wakes it once, lets it write more at a time, and saves the core thread system calls; the
+/// bound keeps writers from waiting long while input pours in.
 const WAKE_BATCH: usize = 64;
 
 /// Everything the core thread starts with.
@@ -68,7 +68,7 @@ pub(crate) fn run(start: Start) -> Result<(), Error> {
         lingering,
         stop,
         shutting_down: false,
-        wakes: Vec::new(),
+        unflushed: Vec::new(),
         unwoken: 0,
     };
     let served = match startup {
@@ -100,8 +100,8 @@ struct Pump {
     lingering: Lingering,
     stop: Arc<StopRequest>,
     shutting_down: bool,
-    /// Writers to wake once the input at hand is handled.
-    wakes: Vec<Arc<Outbox>>,
+    /// Connections with frames to hand to their writers once the input at hand is handled.
+    unflushed: Vec<ClientId>,
     /// Events handled since writers were last woken.
     unwoken: usize,
 }
@@ -152,10 +152,13 @@ impl Pump {
         }
     }
 
-    /// Wakes the writers that got frames while they slept.
+    /// Hands the frames of the last batch of input to their writers, waking those that sleep.
     fn wake_writers(&mut self) {
-        for outbox in self.wakes.drain(..) {
-            outbox.wake();
+        for id in self.unflushed.drain(..) {
+            // A connection closed meanwhile has dropped its frames with it.
+            if let Some(conn) = self.conns.get_mut(&id) {
+                conn.flush();
+            }
         }
         self.unwoken = 0;
     }
@@ -184,11 +187,13 @@ impl Pump {
 
     fn on_progress(&mut self, progress: Progress) -> Result<(), Error> {
         match progress {
-            Progress::Flushed { id, bytes } if self.conns.contains_key(&id) => {
-                self.feed(Input::Flushed { id, bytes })
-            }
-            // About a connection already closed: the core must not hear of it again.
-            Progress::Flushed { .. } | Progress::Wake => Ok(()),
+            Progress::Flushed { id } => match self.conns.get(&id).map(Conn::take_flushed) {
+                Some(bytes) if bytes > 0 => self.feed(Input::Flushed { id, bytes }),
+                // Taken with an earlier report, or about a connection already closed (the
+                // core must not hear of it again).
+                _ => Ok(()),
+            },
+            Progress::Wake => Ok(()),
         }
     }
 
@@ -221,8 +226,10 @@ impl Pump {
         while let Some(output) = self.server.poll_output() {
             match output {
                 Output::Transmit { to, frame } => {
-                    if let Some(outbox) = self.conns.get(&to).and_then(|conn| conn.send(frame)) {
-                        self.wakes.push(outbox);
+                    if let Some(conn) = self.conns.get_mut(&to)
+                        && conn.send(frame)
+                    {
+                        self.unflushed.push(to);
                     }
                 }
                 Output::Close { to } => {

@@ -15,13 +15,13 @@ use crate::outbox::Outbox;
 const MAX_SLICES: usize = 64;
 
 /// Writes whatever is queued in `outbox`, all of it per system call where the socket allows,
-/// reporting each successful write as [`Progress::Flushed`]. Ends when the outbox is closed, when a
+/// reporting what it wrote with [`Progress::Flushed`]. Ends when the outbox is closed, when a
 /// write fails (the outbox is then marked failed and the socket shut down, so the reader thread
 /// reports the connection lost) or when the core thread is gone.
 pub(crate) fn run(id: ClientId, stream: &TcpStream, outbox: &Outbox, progress: &Sender<Progress>) {
     let mut batch = VecDeque::new();
     while outbox.take(&mut batch) {
-        match write_batch(id, stream, &mut batch, progress) {
+        match write_batch(id, stream, outbox, &mut batch, progress) {
             Ok(true) => {}
             Ok(false) => return,
             Err(error) => {
@@ -40,6 +40,7 @@ pub(crate) fn run(id: ClientId, stream: &TcpStream, outbox: &Outbox, progress: &
 fn write_batch(
     id: ClientId,
     mut stream: &TcpStream,
+    outbox: &Outbox,
     batch: &mut VecDeque<Bytes>,
     progress: &Sender<Progress>,
 ) -> io::Result<bool> {
@@ -58,7 +59,7 @@ fn write_batch(
             }
         };
         consume(batch, written);
-        if progress.send(Progress::Flushed { id, bytes: written }).is_err() {
+        if outbox.add_flushed(written) && progress.send(Progress::Flushed { id }).is_err() {
             return Ok(false);
         }
     }
