@@ -148,3 +148,17 @@ fn when_the_server_goes_the_terminal_client_says_so_and_fails() {
     alice.wait_for_text("Disconnected from chat server");
     assert_eq!(alice.wait_exit(), 1);
 }
+
+#[test]
+fn lines_typed_as_fast_as_they_are_sent_all_arrive_intact() {
+    let server = TestServer::start();
+    let (mut alice, mut bob) = alice_and_bob(&server, &[]);
+    // 25 lines: within the server's burst allowance, so flood control drops none.
+    for i in 0..25 {
+        alice.type_keys(&format!("line {i}\r"));
+        bob.expect_line(|line| line.starts_with("<alice> "));
+    }
+    let said: Vec<&String> = bob.seen().iter().filter(|line| line.starts_with("<alice> ")).collect();
+    let expected: Vec<String> = (0..25).map(|i| format!("<alice> line {i}")).collect();
+    assert_eq!(said, expected.iter().collect::<Vec<_>>());
+}

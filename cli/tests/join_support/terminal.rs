@@ -85,7 +85,8 @@ impl Terminal {
                 let queries = tail.windows(CURSOR_QUERY.len()).filter(|w| *w == CURSOR_QUERY).count();
                 for _ in 0..queries {
                     let (row, col) = screen.parser.screen().cursor_position();
-                    let _ = write!(answers, "\x1b[{};{}R", row + 1, col + 1);
+                    // One write, so typed keys can never land inside the answer.
+                    let _ = answers.write_all(format!("\x1b[{};{}R", row + 1, col + 1).as_bytes());
                 }
                 let keep = tail.len().saturating_sub(CURSOR_QUERY.len() - 1);
                 if queries > 0 {
