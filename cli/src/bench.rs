@@ -74,6 +74,10 @@ pub struct Args {
     /// Lines per second per sender; without it, as fast as the server takes them.
     #[arg(long)]
     rate: Option<f64>,
+    /// Open at most this many connections per second (a server with a short accept queue,
+    /// like the handout's, drops connections that come faster and the kernel retries a second later).
+    #[arg(long, value_name = "PER_SEC")]
+    connect_rate: Option<f64>,
     /// Open N idle connections, send one broadcast, and check that every one gets it.
     #[arg(long, value_name = "N", conflicts_with = "soak")]
     connections: Option<usize>,
@@ -116,8 +120,11 @@ impl Args {
         if rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
             bail!("--rate must be a positive number of lines per second");
         }
-        let threads = self.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let threads =
+            self.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
         Ok(Plan {
             addr: self.addr()?,
             clients,
@@ -125,6 +132,7 @@ impl Args {
             messages,
             size: self.size,
             rate,
+            connect_rate: self.connect_rate.filter(|r| r.is_finite() && *r > 0.0),
             threads: threads.max(1),
             run: (nanos ^ std::process::id()) as u16,
             sync_interval: Duration::from_millis(500),
@@ -182,8 +190,9 @@ fn raise_open_files(connections: usize) -> Result<()> {
 
 /// Runs a plan to the end with the usual phases, for the modes that need nothing in between.
 fn run_plan(plan: Plan, quiet: bool, drain: Duration) -> Result<engine::Measured> {
-    let engine = engine::Engine::start(plan, quiet)?;
-    let result = engine.wait_connected().and_then(|_| engine.sync(sync_timeout(engine.shared().plan.clients)));
+    let timeout = sync_timeout(plan.clients);
+    let mut engine = engine::Engine::start(plan, quiet)?;
+    let result = engine.wait_connected().and_then(|()| engine.sync(timeout));
     if let Err(e) = result {
         engine.abort();
         return Err(e);

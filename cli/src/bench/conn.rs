@@ -121,9 +121,10 @@ impl Conn {
 
     fn received(&mut self, data: &[u8], now_ns: u64, shared: &Shared, totals: &mut Totals) {
         if shared.plan.check_control {
-            totals.control_bytes +=
-                data.iter().filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n')) || b == 0x7f).count()
-                    as u64;
+            totals.control_bytes += data
+                .iter()
+                .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n')) || b == 0x7f)
+                .count() as u64;
         }
         let mut start = 0;
         for end in memchr::memchr_iter(b'\n', data) {
@@ -212,7 +213,8 @@ impl Conn {
             Phase::Sync => {
                 let due = *sender.next_sync.get_or_insert(now);
                 if due <= now && sender.out.len() == sender.written {
-                    let stamp = Stamp { kind: Kind::Sync, sender: sender.index, seq: sender.sync_rounds, sent_ns: 0 };
+                    let stamp =
+                        Stamp { kind: Kind::Sync, sender: sender.index, seq: sender.sync_rounds, sent_ns: 0 };
                     payload::write(&mut sender.out, plan.run, stamp, plan.size);
                     sender.sync_rounds += 1;
                     sender.next_sync = Some(now + plan.sync_interval);
@@ -237,8 +239,12 @@ impl Conn {
                     let sent_ns = shared.now_ns();
                     let (before, first_seq) = (sender.out.len(), sender.next_seq);
                     while sender.next_seq < due_seq && sender.out.len() - before < limit {
-                        let stamp =
-                            Stamp { kind: Kind::Message, sender: sender.index, seq: sender.next_seq, sent_ns };
+                        let stamp = Stamp {
+                            kind: Kind::Message,
+                            sender: sender.index,
+                            seq: sender.next_seq,
+                            sent_ns,
+                        };
                         payload::write(&mut sender.out, plan.run, stamp, plan.size);
                         sender.next_seq += 1;
                     }

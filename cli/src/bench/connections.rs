@@ -15,8 +15,8 @@ use super::{Args, sync_timeout};
 pub fn run(args: &Args, n: usize) -> Result<Report> {
     let plan = args.plan(n, 1, 1, None)?;
     let before = args.server_pid.map(rss_kib).transpose()?;
-    let engine = Engine::start(plan.clone(), args.json)?;
-    let ready = engine.wait_connected().and_then(|_| engine.sync(sync_timeout(n)));
+    let mut engine = Engine::start(plan.clone(), args.json)?;
+    let ready = engine.wait_connected().and_then(|()| engine.sync(sync_timeout(n)));
     if let Err(e) = ready {
         engine.abort();
         return Err(e);

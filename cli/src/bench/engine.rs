@@ -21,6 +21,8 @@ pub struct Engine {
     shared: Arc<Shared>,
     workers: Vec<JoinHandle<Outcome>>,
     quiet: bool,
+    connect_time: Duration,
+    sync_time: Duration,
 }
 
 /// What a finished run measured.
@@ -44,6 +46,10 @@ pub struct Measured {
     pub server_errors: (u64, Option<String>),
     /// Control bytes received (when the plan checks them).
     pub control_bytes: u64,
+    /// How long opening the connections took.
+    pub connect_time: Duration,
+    /// How long the warm-up took (until the server had everyone in the room).
+    pub sync_time: Duration,
 }
 
 impl Measured {
@@ -68,16 +74,11 @@ impl Engine {
                 .context("could not start a bench worker thread")?;
             workers.push(handle);
         }
-        Ok(Self { shared, workers, quiet })
-    }
-
-    /// The state the workers share, to watch from outside.
-    pub fn shared(&self) -> &Shared {
-        &self.shared
+        Ok(Self { shared, workers, quiet, connect_time: Duration::ZERO, sync_time: Duration::ZERO })
     }
 
     /// Waits until every connection is open.
-    pub fn wait_connected(&self) -> Result<Duration> {
+    pub fn wait_connected(&mut self) -> Result<()> {
         let begun = Instant::now();
         let total = self.shared.plan.clients as u64;
         let bar = self.bar(total, "connecting");
@@ -87,15 +88,16 @@ impl Engine {
             bar.set_position(connected);
             if connected == total {
                 bar.finish_and_clear();
-                return Ok(begun.elapsed());
+                self.connect_time = begun.elapsed();
+                return Ok(());
             }
             thread::sleep(POLL);
         }
     }
 
     /// Repeats warm-up lines until every receiver has one from every sender, which shows the
-    /// server has every connection in the room.
-    pub fn sync(&self, timeout: Duration) -> Result<Duration> {
+    /// server has every connection in the room. Then waits until every connection is open.
+    pub fn sync(&mut self, timeout: Duration) -> Result<()> {
         let begun = Instant::now();
         let total = self.shared.plan.expected_sync();
         let bar = self.bar(total, "warming up");
@@ -106,7 +108,8 @@ impl Engine {
             bar.set_position(synced);
             if synced >= total {
                 bar.finish_and_clear();
-                return Ok(begun.elapsed());
+                self.sync_time = begun.elapsed();
+                return Ok(());
             }
             if begun.elapsed() > timeout {
                 bar.finish_and_clear();
@@ -152,6 +155,7 @@ impl Engine {
         bar.finish_and_clear();
         self.shared.stop();
         let shared = Arc::clone(&self.shared);
+        let (connect_time, sync_time) = (self.connect_time, self.sync_time);
         let outcomes = self.join()?;
         result?;
         let mut counts = Counts::default();
@@ -177,6 +181,8 @@ impl Engine {
             gone: shared.gone.load(Ordering::Relaxed),
             server_errors: (shared.server_errors.load(Ordering::Relaxed), first_error),
             control_bytes,
+            connect_time,
+            sync_time,
         })
     }
 
@@ -213,7 +219,8 @@ impl Engine {
             return ProgressBar::hidden();
         }
         let bar = ProgressBar::new(total);
-        let template = format!("{{elapsed:>4}} [{{wide_bar}}] {{human_pos}}/{{human_len}} {what} ({{per_sec}})");
+        let template =
+            format!("{{elapsed:>4}} [{{wide_bar}}] {{human_pos}}/{{human_len}} {what} ({{per_sec}})");
         bar.set_style(ProgressStyle::with_template(&template).expect("valid template").progress_chars("=> "));
         bar
     }

@@ -54,6 +54,10 @@ pub struct Report {
     pub disconnected: usize,
     /// `! ` lines from the server.
     pub server_errors: u64,
+    /// Seconds it took to open the connections.
+    pub connect_seconds: f64,
+    /// Seconds until the server had everyone in the room (warm-up lines delivered).
+    pub warmup_seconds: f64,
     /// Seconds from the first line sent to the last delivered.
     pub seconds: f64,
     /// Deliveries per second.
@@ -98,10 +102,17 @@ impl Report {
             corrupted: m.counts.corrupted,
             disconnected: m.gone,
             server_errors: m.server_errors.0,
+            connect_seconds: m.connect_time.as_secs_f64(),
+            warmup_seconds: m.sync_time.as_secs_f64(),
             seconds,
             deliveries_per_sec: m.rate(),
             lines_per_sec: m.sent as f64 / seconds.max(1e-9),
-            latency_ms: Latency { p50: ms(0.5), p99: ms(0.99), p999: ms(0.999), max: m.latency_us.max() as f64 / 1000.0 },
+            latency_ms: Latency {
+                p50: ms(0.5),
+                p99: ms(0.99),
+                p999: ms(0.999),
+                max: m.latency_us.max() as f64 / 1000.0,
+            },
             rss_per_connection: None,
             rss_kib: None,
             control_bytes: None,
@@ -150,6 +161,7 @@ impl Report {
             ("server", self.server.clone()),
             ("mode", self.mode.to_owned()),
             ("clients / senders", format!("{} / {}", self.clients, self.senders)),
+            ("connect / warm-up", format!("{:.2} s / {:.2} s", self.connect_seconds, self.warmup_seconds)),
             (
                 "lines",
                 format!(
@@ -179,7 +191,10 @@ impl Report {
             ("disconnected by server", self.disconnected.to_string()),
         ];
         if let Some(per) = self.rss_per_connection {
-            rows.push(("server memory per connection", format!("{:.0} bytes ({:.2} KiB)", per, per / 1024.0)));
+            rows.push((
+                "server memory per connection",
+                format!("{:.0} bytes ({:.2} KiB)", per, per / 1024.0),
+            ));
         }
         if let Some((before, peak)) = self.rss_kib {
             rows.push(("server resident memory", format!("{before} KiB before, {peak} KiB at peak")));

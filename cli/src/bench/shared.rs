@@ -20,6 +20,8 @@ pub struct Plan {
     pub size: usize,
     /// Lines per second per sender; `None` for as fast as the socket takes them.
     pub rate: Option<f64>,
+    /// Connections opened per second, all workers together; `None` for as fast as possible.
+    pub connect_rate: Option<f64>,
     /// Worker threads.
     pub threads: usize,
     /// Tells this run's lines from any other's.

@@ -29,8 +29,8 @@ pub fn run(args: &Args, seconds: u64) -> Result<Report> {
     let messages = (rate * seconds as f64).ceil().max(1.0) as u32;
     let mut plan = args.plan(args.clients, args.senders.min(args.clients), messages, Some(rate))?;
     plan.check_control = true;
-    let engine = Engine::start(plan.clone(), args.json)?;
-    let ready = engine.wait_connected().and_then(|_| engine.sync(sync_timeout(plan.clients)));
+    let mut engine = Engine::start(plan.clone(), args.json)?;
+    let ready = engine.wait_connected().and_then(|()| engine.sync(sync_timeout(plan.clients)));
     if let Err(e) = ready {
         engine.abort();
         return Err(e);

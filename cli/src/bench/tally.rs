@@ -45,9 +45,10 @@ pub struct Tally {
 /// What [`Tally::record`] made of one line.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Seen {
-    /// The next line from this sender, as it should be.
+    /// A first copy after every line seen so far from this sender (lines skipped over are
+    /// lost unless they turn up later).
     InOrder,
-    /// A first copy that skipped ahead of or came after others.
+    /// A first copy that arrived after a later line from the same sender.
     OutOfOrder,
     /// A copy of a line already seen.
     Duplicate,
@@ -84,9 +85,9 @@ impl Tally {
         }
         seen[word] |= bit;
         track.distinct += 1;
-        let in_order = seq == track.next;
+        let late = seq < track.next;
         track.next = track.next.max(seq + 1);
-        Some(if in_order { Seen::InOrder } else { Seen::OutOfOrder })
+        Some(if late { Seen::OutOfOrder } else { Seen::InOrder })
     }
 
     /// How many senders are tracked.
@@ -121,7 +122,7 @@ mod tests {
         for seq in 0..70 {
             tally.record(0, seq);
         }
-        assert_eq!(tally.record(0, 72), Some(Seen::OutOfOrder));
+        assert_eq!(tally.record(0, 72), Some(Seen::InOrder));
         assert_eq!(tally.record(0, 70), Some(Seen::OutOfOrder));
         assert_eq!(tally.record(0, 72), Some(Seen::Duplicate));
         assert_eq!(tally.record(0, 3), Some(Seen::Duplicate));

@@ -69,8 +69,16 @@ pub fn run(shared: &Shared, clients: Vec<usize>) -> Outcome {
 
 impl Worker<'_> {
     fn connect_all(&mut self, clients: &[usize]) {
+        let begun = Instant::now();
         for batch in clients.chunks(CONNECT_BATCH) {
             for &index in batch {
+                if let Some(rate) = self.shared.plan.connect_rate {
+                    // Keep reading while waiting for this connection's turn.
+                    let due = begun + Duration::from_secs_f64(index as f64 / rate);
+                    while Instant::now() < due && self.shared.phase() != Phase::Stop {
+                        self.turn(Some(due.saturating_duration_since(Instant::now()).min(TICK)));
+                    }
+                }
                 if self.shared.phase() == Phase::Stop {
                     return;
                 }
