@@ -6,8 +6,10 @@
 //!
 //! Works with this project's server and with the lab handout's Python server.
 
+mod complete;
 mod connect;
 mod connection;
+mod editor;
 mod goodbye;
 mod identity;
 mod interactive;
@@ -15,6 +17,7 @@ mod lines;
 mod piped;
 mod prompt;
 mod receiver;
+mod roster;
 mod style;
 
 use std::io::IsTerminal;

@@ -162,3 +162,21 @@ fn lines_typed_as_fast_as_they_are_sent_all_arrive_intact() {
     let expected: Vec<String> = (0..25).map(|i| format!("<alice> line {i}")).collect();
     assert_eq!(said, expected.iter().collect::<Vec<_>>());
 }
+
+#[test]
+fn arriving_shows_who_is_here_and_tab_completes_their_names_and_the_commands() {
+    let server = TestServer::start();
+    let (mut alice, mut bob) = alice_and_bob(&server, &[]);
+    alice.wait_for_text("*** 2 here: alice, bob");
+
+    alice.type_keys("thanks b\t");
+    alice.wait_for_input_line("alice> thanks bob");
+    alice.type_keys("for the help\r");
+    bob.expect_line(|line| line == "<alice> thanks bob for the help");
+
+    alice.wait_for_input_line("alice>");
+    alice.type_keys("/ms\t");
+    alice.wait_for_input_line("alice> /msg");
+    alice.type_keys("b\tpsst\r");
+    bob.expect_line(|line| line == "*alice* psst");
+}

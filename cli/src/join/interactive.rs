@@ -2,12 +2,16 @@
 
 use std::io::{self, Write};
 use std::net::TcpStream;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, SyncSender};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use anyhow::Context as _;
 use reedline::{ExternalPrinter, Reedline, Signal};
+
+use super::complete::ChatCompleter;
+use super::editor;
+use super::roster::Roster;
 
 use super::connection::{Sender, is_quit};
 use super::goodbye::say_goodbye;
@@ -23,17 +27,27 @@ const PRINTER_CAPACITY: usize = 256;
 
 /// Runs the chat session on the terminal until the user leaves or the server goes.
 pub fn run(stream: TcpStream, sender: Sender, colour: bool) -> anyhow::Result<Outcome> {
+    let sender = Arc::new(Mutex::new(sender));
     let identity = Arc::new(Identity::new());
+    let roster = Arc::new(Roster::new());
     let printer = ExternalPrinter::<String>::new(PRINTER_CAPACITY);
     let server_ended = Arc::new(AtomicBool::new(false));
     let (ended_tx, ended) = mpsc::sync_channel(1);
     {
         let to_editor = printer.sender();
-        let (identity, server_ended) = (identity.clone(), server_ended.clone());
+        let (identity, roster, server_ended) = (identity.clone(), roster.clone(), server_ended.clone());
+        let sender = Arc::clone(&sender);
         let styler = Styler::new(colour);
         let on_line = move |line: String| {
             identity.observe(&line);
-            show(&to_editor, styler.render(&line))
+            roster.learn(&line);
+            let welcome = line.starts_with("*** Welcome to the chat room");
+            show(&to_editor, styler.render(&line))?;
+            if welcome {
+                // Who is here: worth seeing on arrival, and it gives Tab the names to complete.
+                lock(&sender).send_line(b"/who")?;
+            }
+            Ok(())
         };
         let to_editor = printer.sender();
         let on_end = move |end: Ended| {
@@ -43,12 +57,14 @@ pub fn run(stream: TcpStream, sender: Sender, colour: bool) -> anyhow::Result<Ou
         };
         receiver::spawn(stream, on_line, on_end).context("could not start the receiving thread")?;
     }
-    let editor = Reedline::create()
-        .with_external_printer(printer)
-        .with_break_signal(server_ended)
-        .with_ansi_colors(colour);
+    let completer = ChatCompleter::new(roster, identity.clone());
+    let editor = editor::build(printer, server_ended, completer, colour);
     let prompt = ChatPrompt::new(identity.clone());
     Session { editor: Some(editor), prompt, sender, identity, ended }.run()
+}
+
+fn lock(sender: &Mutex<Sender>) -> MutexGuard<'_, Sender> {
+    sender.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Hands a line to the editor to print above the prompt; once the editor is gone (the session
@@ -82,7 +98,7 @@ struct Session {
     /// The line editor, dropped when the session ends so late lines print directly.
     editor: Option<Reedline>,
     prompt: ChatPrompt,
-    sender: Sender,
+    sender: Arc<Mutex<Sender>>,
     identity: Arc<Identity>,
     ended: mpsc::Receiver<Ended>,
 }
@@ -97,7 +113,8 @@ impl Session {
                         if is_quit(line) {
                             return self.leave(line);
                         }
-                        if let Err(err) = self.sender.send_line(line.as_bytes()) {
+                        let sent = lock(&self.sender).send_line(line.as_bytes());
+                        if let Err(err) = sent {
                             tracing::debug!(%err, "sending failed");
                             return self.server_gone();
                         }
@@ -119,7 +136,7 @@ impl Session {
     /// it closes, for at most [`DRAIN_LIMIT`].
     fn leave(mut self, quit_line: &str) -> anyhow::Result<Outcome> {
         self.editor = None;
-        if let Err(err) = say_goodbye(&mut self.sender, &self.identity, quit_line) {
+        if let Err(err) = say_goodbye(&mut lock(&self.sender), &self.identity, quit_line) {
             tracing::debug!(%err, "saying goodbye failed");
         }
         self.wait_for_receiver();

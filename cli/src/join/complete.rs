@@ -1,0 +1,99 @@
+//! Tab completion: command names at the start of a line, people's names anywhere.
+
+use std::sync::Arc;
+
+use reedline::{Completer, CompletionResult, Span, Suggestion};
+
+use super::identity::Identity;
+use super::roster::Roster;
+
+/// The commands of `docs/PROTOCOL.md`, each with what it does.
+const COMMANDS: [(&str, &str); 6] = [
+    ("/help", "list the commands"),
+    ("/me", "ACTION: act it out"),
+    ("/msg", "NAME TEXT: to NAME only"),
+    ("/nick", "NAME: change your name"),
+    ("/quit", "[REASON]: leave"),
+    ("/who", "list who is here"),
+];
+
+/// Completes the word before the cursor from the commands and the roster.
+pub struct ChatCompleter {
+    roster: Arc<Roster>,
+    identity: Arc<Identity>,
+}
+
+impl ChatCompleter {
+    /// A completer over `roster`, leaving out our own name.
+    pub fn new(roster: Arc<Roster>, identity: Arc<Identity>) -> Self {
+        Self { roster, identity }
+    }
+
+    fn suggestions(&self, line: &str, pos: usize) -> Vec<Suggestion> {
+        let before = &line[..pos];
+        let start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+        let word = &before[start..];
+        let span = Span::new(start, pos);
+        if start == 0 && word.starts_with('/') {
+            return COMMANDS
+                .iter()
+                .filter(|(name, _)| name.starts_with(&word.to_lowercase()))
+                .map(|(name, about)| Suggestion {
+                    value: (*name).to_owned(),
+                    description: Some((*about).to_owned()),
+                    span,
+                    append_whitespace: true,
+                    ..Suggestion::default()
+                })
+                .collect();
+        }
+        if word.is_empty() {
+            return Vec::new();
+        }
+        let me = self.identity.name().map(|name| name.to_lowercase());
+        self.roster
+            .starting_with(word)
+            .into_iter()
+            .filter(|name| Some(name.to_lowercase()) != me)
+            .map(|name| Suggestion { value: name, span, append_whitespace: true, ..Suggestion::default() })
+            .collect()
+    }
+}
+
+impl Completer for ChatCompleter {
+    fn complete(&mut self, line: &str, pos: usize) -> CompletionResult {
+        CompletionResult::fresh(self.suggestions(line, pos))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(completer: &ChatCompleter, line: &str) -> Vec<String> {
+        completer.suggestions(line, line.len()).into_iter().map(|s| s.value).collect()
+    }
+
+    #[test]
+    fn commands_then_names_are_completed_and_our_own_name_is_not() {
+        let roster = Arc::new(Roster::new());
+        roster.learn("*** 3 here: alice, albert, bob");
+        let identity = Arc::new(Identity::new());
+        identity.observe("*** You are now known as albert");
+        let completer = ChatCompleter::new(roster, identity);
+        assert_eq!(values(&completer, "/m"), ["/me", "/msg"]);
+        assert_eq!(values(&completer, "/msg al"), ["alice"]);
+        assert_eq!(values(&completer, "hi B"), ["bob"]);
+        assert!(values(&completer, "hi ").is_empty());
+        assert!(values(&completer, "see /m").is_empty());
+    }
+
+    #[test]
+    fn the_replaced_span_is_the_word_before_the_cursor() {
+        let roster = Arc::new(Roster::new());
+        roster.learn("<bob> hi");
+        let completer = ChatCompleter::new(roster, Arc::new(Identity::new()));
+        let suggestions = completer.suggestions("hey bo there", 6);
+        assert_eq!(suggestions[0].span, Span::new(4, 6));
+    }
+}

@@ -1,0 +1,45 @@
+//! The line editor, configured for chatting: history on the arrow keys, Tab completion of
+//! commands and names, received lines printed above the prompt, and a way out when the server
+//! goes.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use reedline::{
+    ColumnarMenu, Emacs, ExternalPrinter, KeyCode, KeyModifiers, MenuBuilder, Reedline, ReedlineEvent,
+    ReedlineMenu, default_emacs_keybindings,
+};
+
+use super::complete::ChatCompleter;
+
+const COMPLETION_MENU: &str = "completion_menu";
+
+/// A line editor that prints what `printer` receives above the line being typed, returns
+/// `Signal::ExternalBreak` once `stop` is set, completes with `completer` on Tab, and colours
+/// only when `colour` is set.
+pub fn build(
+    printer: ExternalPrinter<String>,
+    stop: Arc<AtomicBool>,
+    completer: ChatCompleter,
+    colour: bool,
+) -> Reedline {
+    let mut keybindings = default_emacs_keybindings();
+    keybindings.add_binding(
+        KeyModifiers::NONE,
+        KeyCode::Tab,
+        ReedlineEvent::UntilFound(vec![
+            ReedlineEvent::Menu(COMPLETION_MENU.to_owned()),
+            ReedlineEvent::MenuNext,
+        ]),
+    );
+    let menu = ColumnarMenu::default().with_name(COMPLETION_MENU);
+    Reedline::create()
+        .with_edit_mode(Box::new(Emacs::new(keybindings)))
+        .with_completer(Box::new(completer))
+        .with_menu(ReedlineMenu::EngineCompleter(Box::new(menu)))
+        .with_quick_completions(true)
+        .with_partial_completions(true)
+        .with_external_printer(printer)
+        .with_break_signal(stop)
+        .with_ansi_colors(colour)
+}
