@@ -140,7 +140,9 @@ fn no_color_turns_colour_off() {
 #[test]
 fn when_the_server_goes_the_terminal_client_says_so_and_fails() {
     let mut server = TestServer::start();
-    let (mut alice, _bob) = alice_and_bob(&server, &[]);
+    let (mut alice, bob) = alice_and_bob(&server, &[]);
+    // The server waits (up to its linger time) for every client to hang up; bob would not.
+    drop(bob);
     alice.type_keys("unsent words");
     alice.wait_for_text("alice> unsent words");
     server.stop();
