@@ -68,7 +68,8 @@ pub struct Report {
     pub latency_ms: Latency,
     /// Server memory: resident bytes per connection (connections mode).
     pub rss_per_connection: Option<f64>,
-    /// Server memory: resident KiB before the run and at its peak.
+    /// Server memory in KiB: before and after connecting (connections mode), or at the start
+    /// and at the peak (soak).
     pub rss_kib: Option<(u64, u64)>,
     /// Control bytes that reached well-behaved clients (soak mode).
     pub control_bytes: Option<u64>,
@@ -196,8 +197,12 @@ impl Report {
                 format!("{:.0} bytes ({:.2} KiB)", per, per / 1024.0),
             ));
         }
-        if let Some((before, peak)) = self.rss_kib {
-            rows.push(("server resident memory", format!("{before} KiB before, {peak} KiB at peak")));
+        if let Some((first, second)) = self.rss_kib {
+            let text = match self.mode {
+                "connections" => format!("{first} KiB before connecting, {second} KiB with everyone connected"),
+                _ => format!("{first} KiB at the start, {second} KiB at the peak"),
+            };
+            rows.push(("server resident memory", text));
         }
         if let Some(n) = self.misbehaved {
             rows.push(("misbehaving connections", n.to_string()));
