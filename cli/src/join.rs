@@ -18,6 +18,7 @@ mod piped;
 mod prompt;
 mod receiver;
 mod roster;
+mod signals;
 mod style;
 
 use std::io::IsTerminal;

@@ -182,3 +182,15 @@ fn arriving_shows_who_is_here_and_tab_completes_their_names_and_the_commands() {
     alice.type_keys("b\tpsst\r");
     bob.expect_line(|line| line == "*alice* psst");
 }
+
+#[test]
+fn sigterm_leaves_politely_like_ctrl_d() {
+    let server = TestServer::start();
+    let (mut alice, mut bob) = alice_and_bob(&server, &[]);
+    alice.type_keys("half typed");
+    alice.wait_for_input_line("alice> half typed");
+    alice.terminate();
+    alice.wait_for_text("You left the chat room.");
+    bob.expect_line(|line| line == "*** alice is offline (quit)");
+    assert_eq!(alice.wait_exit(), 0);
+}

@@ -12,6 +12,7 @@ use reedline::{ExternalPrinter, Reedline, Signal};
 use super::complete::ChatCompleter;
 use super::editor;
 use super::roster::Roster;
+use super::signals::leave_on_termination;
 
 use super::connection::{Sender, is_quit};
 use super::goodbye::say_goodbye;
@@ -31,7 +32,10 @@ pub fn run(stream: TcpStream, sender: Sender, colour: bool) -> anyhow::Result<Ou
     let identity = Arc::new(Identity::new());
     let roster = Arc::new(Roster::new());
     let printer = ExternalPrinter::<String>::new(PRINTER_CAPACITY);
+    // The editor's break signal: set when the server has gone, or on SIGTERM / SIGHUP.
     let server_ended = Arc::new(AtomicBool::new(false));
+    let asked_to_leave = Arc::new(AtomicBool::new(false));
+    leave_on_termination(&asked_to_leave, &server_ended).context("could not handle SIGTERM")?;
     let (ended_tx, ended) = mpsc::sync_channel(1);
     {
         let to_editor = printer.sender();
@@ -43,9 +47,10 @@ pub fn run(stream: TcpStream, sender: Sender, colour: bool) -> anyhow::Result<Ou
             roster.learn(&line);
             let welcome = line.starts_with("*** Welcome to the chat room");
             show(&to_editor, styler.render(&line))?;
-            if welcome {
-                // Who is here: worth seeing on arrival, and it gives Tab the names to complete.
-                lock(&sender).send_line(b"/who")?;
+            // Who is here: worth seeing on arrival, and it gives Tab the names to complete. If
+            // asking fails, the server is going, and the receiver will see that.
+            if welcome && let Err(err) = lock(&sender).send_line(b"/who") {
+                tracing::debug!(%err, "asking /who failed");
             }
             Ok(())
         };
@@ -60,7 +65,13 @@ pub fn run(stream: TcpStream, sender: Sender, colour: bool) -> anyhow::Result<Ou
     let completer = ChatCompleter::new(roster, identity.clone());
     let editor = editor::build(printer, server_ended, completer, colour);
     let prompt = ChatPrompt::new(identity.clone());
-    Session { editor: Some(editor), prompt, sender, identity, ended }.run()
+    Session { editor: Some(editor), prompt, sender, identity, ended, asked_to_leave }.run()
+}
+
+/// Prints a line of our own; the terminal may be gone (SIGHUP), which is no reason to panic.
+fn say(line: &str) {
+    let mut stdout = io::stdout().lock();
+    let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
 }
 
 fn lock(sender: &Mutex<Sender>) -> MutexGuard<'_, Sender> {
@@ -101,6 +112,8 @@ struct Session {
     sender: Arc<Mutex<Sender>>,
     identity: Arc<Identity>,
     ended: mpsc::Receiver<Ended>,
+    /// Set by SIGTERM or SIGHUP.
+    asked_to_leave: Arc<AtomicBool>,
 }
 
 impl Session {
@@ -123,7 +136,10 @@ impl Session {
                 Signal::CtrlC | Signal::CtrlD => return self.leave("/quit"),
                 Signal::ExternalBreak(_) => {
                     // What was being typed stays on screen, unsent; what follows goes below.
-                    println!();
+                    say("");
+                    if self.asked_to_leave.load(Ordering::SeqCst) {
+                        return self.leave("/quit");
+                    }
                     return self.server_gone();
                 }
                 other => tracing::debug!(?other, "ignored line editor signal"),
@@ -140,7 +156,7 @@ impl Session {
             tracing::debug!(%err, "saying goodbye failed");
         }
         self.wait_for_receiver();
-        println!("You left the chat room.");
+        say("You left the chat room.");
         Ok(Outcome::Left)
     }
 

@@ -137,6 +137,11 @@ impl Terminal {
         });
     }
 
+    /// Sends the program SIGTERM, as `kill` does.
+    pub fn terminate(&mut self) {
+        self.session.get_process_mut().signal(ptyprocess::Signal::SIGTERM).expect("send SIGTERM");
+    }
+
     /// Waits for the program to exit and returns its exit code.
     pub fn wait_exit(&mut self) -> i32 {
         self.wait_until("the program to exit", |screen| screen.closed.then_some(()));
