@@ -13,7 +13,7 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::conn::Conn;
 
 /// Events about connections' input that may queue before reader threads block: each holds at
-/// most one read buffer, so this bounds a backlog to about 2 MiB, and makes fast senders wait
+/// most one read (16 KiB), so this bounds a backlog to 4 MiB, and makes fast senders wait
 /// for the core (TCP flow control then slows them down) instead of piling up input.
 const EVENT_QUEUE: usize = 256;
 

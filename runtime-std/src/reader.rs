@@ -20,8 +20,12 @@ use crate::writer;
 /// stacks keep the address space (and the memory really touched) small with thousands of them.
 pub(crate) const STACK_SIZE: usize = 64 * 1024;
 
-/// Bytes asked for per `read`. A chat line is short; a paste or a flood fills it.
-const READ_BUFFER: usize = 8 * 1024;
+/// Bytes first asked for per `read`: a chat line is short, and most connections are idle, each
+/// holding its buffer while it blocks.
+const MIN_READ: usize = 1024;
+/// Most bytes asked for per `read`: the buffer doubles up to this whenever a read fills it (a
+/// paste, a flood, a benchmark), so bulk input costs few system calls.
+const MAX_READ: usize = 16 * 1024;
 
 /// Starts the threads of the connection `id` and returns the reader thread, which ends (after
 /// joining the writer thread) once the connection is over, giving back its `slot`.
@@ -80,7 +84,7 @@ fn read_until_gone(
     outbox: &Outbox,
     events: &Sender<Event>,
 ) -> PeerGone {
-    let mut buffer = vec![0; READ_BUFFER];
+    let mut buffer = vec![0; MIN_READ];
     loop {
         match stream.read(&mut buffer) {
             Ok(0) => return PeerGone::Closed,
@@ -88,6 +92,9 @@ fn read_until_gone(
             Ok(n) => {
                 if events.send(Event::Received { id, bytes: buffer[..n].to_vec() }).is_err() {
                     return PeerGone::Closed;
+                }
+                if n == buffer.len() && n < MAX_READ {
+                    buffer.resize(n * 2, 0);
                 }
             }
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
