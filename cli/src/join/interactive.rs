@@ -10,15 +10,14 @@ use anyhow::Context as _;
 use reedline::{ExternalPrinter, Reedline, Signal};
 
 use super::complete::ChatCompleter;
-use super::editor;
-use super::roster::Roster;
-use super::signals::leave_on_termination;
-
 use super::connection::{Sender, is_quit};
+use super::editor;
 use super::goodbye::say_goodbye;
 use super::identity::Identity;
 use super::prompt::ChatPrompt;
 use super::receiver::{self, Ended};
+use super::roster::Roster;
+use super::signals::leave_on_termination;
 use super::style::Styler;
 use super::{DRAIN_LIMIT, Outcome};
 
@@ -33,13 +32,13 @@ pub fn run(stream: TcpStream, sender: Sender, colour: bool) -> anyhow::Result<Ou
     let roster = Arc::new(Roster::new());
     let printer = ExternalPrinter::<String>::new(PRINTER_CAPACITY);
     // The editor's break signal: set when the server has gone, or on SIGTERM / SIGHUP.
-    let server_ended = Arc::new(AtomicBool::new(false));
+    let wake_editor = Arc::new(AtomicBool::new(false));
     let asked_to_leave = Arc::new(AtomicBool::new(false));
-    leave_on_termination(&asked_to_leave, &server_ended).context("could not handle SIGTERM")?;
+    leave_on_termination(&asked_to_leave, &wake_editor).context("could not handle SIGTERM")?;
     let (ended_tx, ended) = mpsc::sync_channel(1);
     {
         let to_editor = printer.sender();
-        let (identity, roster, server_ended) = (identity.clone(), roster.clone(), server_ended.clone());
+        let (identity, roster, wake_editor) = (identity.clone(), roster.clone(), wake_editor.clone());
         let sender = Arc::clone(&sender);
         let styler = Styler::new(colour);
         let on_line = move |line: String| {
@@ -57,13 +56,13 @@ pub fn run(stream: TcpStream, sender: Sender, colour: bool) -> anyhow::Result<Ou
         let to_editor = printer.sender();
         let on_end = move |end: Ended| {
             wait_until_printed(&to_editor);
-            server_ended.store(true, Ordering::Relaxed);
+            wake_editor.store(true, Ordering::Relaxed);
             drop(ended_tx.send(end));
         };
         receiver::spawn(stream, on_line, on_end).context("could not start the receiving thread")?;
     }
     let completer = ChatCompleter::new(roster, identity.clone());
-    let editor = editor::build(printer, server_ended, completer, colour);
+    let editor = editor::build(printer, wake_editor, completer, colour);
     let prompt = ChatPrompt::new(identity.clone());
     Session { editor: Some(editor), prompt, sender, identity, ended, asked_to_leave }.run()
 }
