@@ -1,7 +1,8 @@
 //! Any line through `Command::parse` and through a `Server`.
 //!
 //! The parser must never panic and must only hand back pieces of the line it was given, with
-//! the shapes its variants promise. The same bytes, sent as a line by one of two clients in a
+//! the shapes its variants promise. A name `/nick` accepts must not look like an address, a
+//! notice or nothing at all. The same bytes, sent as a line by one of two clients in a
 //! room, must only ever produce frames that are valid single-line wire text: UTF-8, one line
 //! ending in exactly one `\n`, and no control character but tab.
 
@@ -11,9 +12,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use chat_core::{ClientId, Command, CommandError, Config, Input, Output, PeerGone, Server};
+use chat_core::{ClientId, Command, CommandError, Config, Input, Nick, Output, PeerGone, Server};
 use chat_fuzz::{Lines, check_frame};
 use libfuzzer_sys::fuzz_target;
+use unicode_security::skeleton;
 
 fuzz_target!(|bytes: &[u8]| {
     check_parse(&String::from_utf8_lossy(bytes));
@@ -42,7 +44,10 @@ fn check_parse(line: &str) {
             assert!(!text.starts_with('/') || line.starts_with("//"), "{line:?} says {text:?}");
         }
         Command::Me(text) => assert!(within(line, text) && !text.trim().is_empty(), "{line:?}: /me {text:?}"),
-        Command::Nick(name) => assert!(within(line, name) && no_space(name), "{line:?}: /nick {name:?}"),
+        Command::Nick(name) => {
+            assert!(within(line, name) && no_space(name), "{line:?}: /nick {name:?}");
+            check_nick(name);
+        }
         Command::Msg { to, text } => {
             assert!(within(line, to) && no_space(to), "{line:?}: /msg to {to:?}");
             assert!(within(line, text) && !text.trim().is_empty(), "{line:?}: /msg text {text:?}");
@@ -51,6 +56,26 @@ fn check_parse(line: &str) {
             assert!(reason.is_none_or(|r| within(line, r) && !r.trim().is_empty()), "{line:?}: {reason:?}");
         }
         Command::Who | Command::Help => assert!(line.starts_with('/'), "{line:?}"),
+    }
+}
+
+/// A name `/nick` accepts must be visible and must not pass for an address, a notice or a
+/// message prefix, not even through look-alike characters: every character beyond ASCII must
+/// look like something (its confusable skeleton is not empty), and like none of the characters
+/// names refuse (white space, controls, `: , * ! < > [ ] /`, and `-` or `#` at the start).
+fn check_nick(name: &str) {
+    if Nick::parse(name, 24).is_err() {
+        return;
+    }
+    let refused = |c: char| c.is_whitespace() || c.is_control() || ":,*!<>[]/".contains(c);
+    for (i, c) in name.char_indices().filter(|(_, c)| !c.is_ascii()) {
+        let looks: String = skeleton(&c.to_string()).collect();
+        assert!(!looks.is_empty(), "/nick {name:?} is accepted but {c:?} looks like nothing");
+        let bad_start = i == 0 && looks.starts_with(['-', '#']);
+        assert!(
+            !looks.contains(refused) && !bad_start,
+            "/nick {name:?} is accepted but {c:?} looks like {looks:?}"
+        );
     }
 }
 
