@@ -95,7 +95,8 @@ start_server() {
   pids+=("$server_pid")
   local i
   for i in $(seq 100); do
-    server_port=$(sed -n 's/.*started on port \([0-9]*\).*/\1/p' "$log" | head -1)
+    # (The log may not exist yet: the server's shell has not opened it.)
+    server_port=$(sed -n 's/.*started on port \([0-9]*\).*/\1/p' "$log" 2>/dev/null | head -1 || true)
     [[ -n "$server_port" ]] && return 0
     kill -0 "$server_pid" 2>/dev/null || break
     sleep 0.1

@@ -97,9 +97,11 @@ def environment(priority):
             return "?"
 
     model = sh("lscpu | sed -n 's/^Model name: *//p'") or platform.processor()
+    load = " ".join(open("/proc/loadavg").read().split()[:3]) if os.path.exists("/proc/loadavg") else "?"
+    commit = sh("git rev-parse --short HEAD")
     return [
-        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} at commit `{sh('git rev-parse --short HEAD')}`, "
-        f"{os.cpu_count()} cores ({model}), load average {sh('cut -d\" \" -f1-3 /proc/loadavg')} at the end, "
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} at commit `{commit}`, "
+        f"{os.cpu_count()} cores ({model}), load average {load} at the end, "
         f"scheduling `--priority {priority}`.",
     ]
 
