@@ -31,8 +31,15 @@ pub enum Input<'a> {
         /// How many bytes were written.
         bytes: usize,
     },
-    /// The connection ended on the client's side (or failed). The core forgets the client and
-    /// tells the others; the runtime need not wait for a [`Output::Close`].
+    /// The client's side of the connection ended: it will send nothing more. The core takes
+    /// the client out of the room and tells the others.
+    ///
+    /// - After [`PeerGone::Closed`] (end of file: the client may have only half-closed, as
+    ///   `nc -N` and `printf ... | nc` do), the client may still read: keep writing what the
+    ///   core sends it (the answer to its last line, what was queued) until an
+    ///   [`Output::Close`] for it, which follows once its queue drains or the grace period ends.
+    /// - After [`PeerGone::Lost`] (reset or error), nothing can be written: the core forgets the
+    ///   client at once and sends no `Close` for it.
     Disconnected {
         /// The connection that ended.
         id: ClientId,
@@ -50,10 +57,11 @@ pub enum Input<'a> {
 /// How a connection ended on the client's side.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PeerGone {
-    /// The client closed its side cleanly (end of file). Any unterminated last line is still
-    /// delivered, so `printf 'hi' | nc HOST PORT` works.
+    /// The client closed its sending side cleanly (end of file). Any unterminated last line is
+    /// still handled, so `printf 'hi' | nc HOST PORT` works, and the client still receives
+    /// what is queued for it until the core closes the connection.
     Closed,
-    /// The connection was reset or failed with an error.
+    /// The connection was reset or failed with an error: nothing more can be sent on it.
     Lost,
 }
 

@@ -31,8 +31,9 @@ pub(crate) struct Client {
     /// Bytes handed to the runtime and not yet reported flushed.
     pub(crate) queued: usize,
     pub(crate) phase: Phase,
-    /// The runtime reported the connection gone: it needs no close action.
-    pub(crate) peer_gone: bool,
+    /// The runtime reported the connection lost: nothing more can be written to it, and it
+    /// needs no close action.
+    pub(crate) lost: bool,
 }
 
 impl Client {
@@ -44,7 +45,7 @@ impl Client {
             flood: FloodGate::new(burst, now),
             queued: 0,
             phase: Phase::Active,
-            peer_gone: false,
+            lost: false,
         }
     }
 

@@ -182,20 +182,22 @@ impl Server {
         let Some(client) = self.room.get_mut(id) else {
             return;
         };
-        client.peer_gone = true;
-        if client.is_active() {
-            if cause == PeerGone::Closed
-                && let Some(line) = client.decoder.finish()
-            {
-                self.line(id, line);
+        match cause {
+            PeerGone::Lost => {
+                client.lost = true;
+                self.depart(id, Reason::Lost);
+                self.room.remove(id);
             }
-            let reason = match cause {
-                PeerGone::Closed => Reason::Left,
-                PeerGone::Lost => Reason::Lost,
-            };
-            self.depart(id, reason);
+            PeerGone::Closed => {
+                if client.is_active()
+                    && let Some(line) = client.decoder.finish()
+                {
+                    self.line(id, line);
+                }
+                self.depart(id, Reason::Left);
+                self.close_when_flushed(id);
+            }
         }
-        self.room.remove(id);
     }
 
     fn shutdown(&mut self) {
@@ -354,7 +356,7 @@ impl Server {
     /// Queues `frame` for one client, unless that would put it over the cap.
     fn send(&mut self, id: ClientId, frame: Bytes) {
         let max_queue = self.config.max_queue;
-        let Some(client) = self.room.get_mut(id).filter(|c| !c.peer_gone) else { return };
+        let Some(client) = self.room.get_mut(id).filter(|c| !c.lost) else { return };
         if client.queued + frame.len() > max_queue {
             if client.is_active() {
                 client.phase = Phase::Lagging;
@@ -386,7 +388,7 @@ impl Server {
 
     fn close(&mut self, id: ClientId) {
         if let Some(client) = self.room.remove(id)
-            && !client.peer_gone
+            && !client.lost
         {
             self.outputs.push_back(Output::Close { to: id });
         }

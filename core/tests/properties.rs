@@ -112,7 +112,7 @@ fn run(config: Config, ops: Vec<Op>) -> Result<(), TestCaseError> {
                     let id = model.ids[c];
                     let from = model.written[c];
                     let to = (from + n).min(model.outgoing[c].len());
-                    if !sim.clients[&id].is_open() || from == to {
+                    if !sim.clients[&id].can_send() || from == to {
                         continue;
                     }
                     // Who is in the room as each line completes (before the server acts on it).
@@ -130,7 +130,7 @@ fn run(config: Config, ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::Disconnect(c, lost) => {
                 if let Some(c) = pick(c) {
                     let id = model.ids[c];
-                    if !lost && sim.clients[&id].is_open() {
+                    if !lost && sim.clients[&id].can_send() {
                         // At a clean end of input, an unterminated last line is still delivered.
                         let written = model.written[c];
                         if let Some(&(seq, _)) = model.pending_lines[c].iter().find(|&&(_, nl)| nl == written)
@@ -155,11 +155,11 @@ fn run(config: Config, ops: Vec<Op>) -> Result<(), TestCaseError> {
     check_deliveries(&sim, &model)
 }
 
-/// The clients other than `sender` whose connections are open and known to the server.
+/// The clients other than `sender` in the room: known to the server and not half-closed.
 fn present(sim: &Sim, model: &Model, sender: usize) -> BTreeSet<usize> {
     (0..model.ids.len())
         .filter(|&i| i != sender && sim.server.queued(model.ids[i]).is_some())
-        .filter(|&i| sim.clients[&model.ids[i]].is_open())
+        .filter(|&i| sim.clients[&model.ids[i]].can_send())
         .collect()
 }
 
@@ -189,7 +189,7 @@ fn check_deliveries(sim: &Sim, model: &Model) -> Result<(), TestCaseError> {
             last_seq.insert(sender, seq);
             got.insert((sender, seq));
         }
-        if client.is_open() {
+        if client.can_send() {
             for (&(sender, seq), audience) in &model.audience {
                 if audience.contains(&r) {
                     prop_assert!(

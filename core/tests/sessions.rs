@@ -200,3 +200,18 @@ fn unterminated_last_line_is_delivered_at_end_of_input() {
     sim.disconnect(alice, PeerGone::Closed);
     assert_snapshot!(sim.transcripts());
 }
+
+#[test]
+fn a_half_closed_client_still_gets_its_answers() {
+    let mut sim = Sim::new(Config::default());
+    let alice = sim.connect("alice");
+    let piped = sim.connect("piped (printf '/who' | nc -N)");
+    sim.set_reading(piped, false);
+    sim.send(piped, "hello from a pipe\n/who");
+    sim.disconnect(piped, PeerGone::Closed);
+    assert!(sim.clients[&piped].is_open(), "closed only once its answers are read");
+    sim.set_reading(piped, true);
+    assert!(!sim.clients[&piped].is_open());
+    sim.say(alice, "bye");
+    assert_snapshot!(sim.transcripts());
+}

@@ -24,6 +24,8 @@ pub struct SimClient {
     pub unread: usize,
     /// Whether it reads what it is sent (a stalled client does not).
     pub reading: bool,
+    /// It closed its sending side (end of file) and now only reads until the server closes.
+    pub half_closed: bool,
     /// How it ended, if it did.
     pub ended: Option<Ending>,
 }
@@ -33,8 +35,8 @@ pub struct SimClient {
 pub enum Ending {
     /// The server closed it.
     ClosedByServer,
-    /// The client went away.
-    Left(PeerGone),
+    /// The connection was lost (reset).
+    Lost,
 }
 
 impl SimClient {
@@ -43,9 +45,14 @@ impl SimClient {
         String::from_utf8_lossy(&self.received).lines().map(str::to_owned).collect()
     }
 
-    /// True while the connection is open.
+    /// True while the connection is open, even if only for reading.
     pub fn is_open(&self) -> bool {
         self.ended.is_none()
+    }
+
+    /// True while the client can still send.
+    pub fn can_send(&self) -> bool {
+        self.is_open() && !self.half_closed
     }
 }
 
@@ -91,7 +98,7 @@ impl Sim {
 
     /// The client sends `bytes` (one chunk).
     pub fn send(&mut self, id: ClientId, bytes: impl AsRef<[u8]>) {
-        if self.clients[&id].is_open() {
+        if self.clients[&id].can_send() {
             self.input(Input::Received { id, bytes: bytes.as_ref() });
         }
     }
@@ -101,11 +108,15 @@ impl Sim {
         self.send(id, format!("{line}\n"));
     }
 
-    /// The client goes away.
+    /// The client half-closes (`PeerGone::Closed`: it still reads until the server closes) or
+    /// its connection is lost (`PeerGone::Lost`).
     pub fn disconnect(&mut self, id: ClientId, cause: PeerGone) {
         let client = self.clients.get_mut(&id).expect("known client");
-        if client.is_open() {
-            client.ended = Some(Ending::Left(cause));
+        if client.can_send() {
+            match cause {
+                PeerGone::Closed => client.half_closed = true,
+                PeerGone::Lost => client.ended = Some(Ending::Lost),
+            }
             self.input(Input::Disconnected { id, cause });
         }
     }
@@ -206,11 +217,12 @@ impl Sim {
             for line in client.lines() {
                 let _ = writeln!(out, "{line}");
             }
+            if client.half_closed {
+                out.push_str("[half-closed]\n");
+            }
             match client.ended {
                 Some(Ending::ClosedByServer) => out.push_str("[closed by the server]\n"),
-                Some(Ending::Left(cause)) => {
-                    let _ = writeln!(out, "[left: {cause:?}]");
-                }
+                Some(Ending::Lost) => out.push_str("[connection lost]\n"),
                 None => {}
             }
             out.push('\n');
