@@ -58,6 +58,25 @@ fn quit_closes_the_connection_after_the_queue_is_sent() {
 }
 
 #[test]
+fn a_client_that_quits_while_still_sending_gets_its_answers_and_a_clean_close() {
+    let server = TestServer::start(Config { flood_rate: 0.0, ..Config::default() });
+    let mut alice = server.join();
+    let mut bob = server.join();
+    alice.line();
+
+    // Bob keeps talking after /quit: the core ignores that input, and the server ends the
+    // connection with end of file after what it sent before.
+    let after = "and one more thing\n".repeat(10_000);
+    bob.send(&format!("/who\n/quit\n{after}"));
+    let lines = bob.lines_until_clean_close();
+    assert!(lines[0].starts_with("*** 2 here: "), "{lines:?}");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(alice.line(), format!("*** {} is offline (quit)", bob.name));
+    drop((alice, bob));
+    server.stop();
+}
+
+#[test]
 fn a_full_room_refuses_the_next_client_with_a_notice() {
     let server = TestServer::start(Config { max_clients: 1, ..Config::default() });
     let alice = server.join();

@@ -125,6 +125,24 @@ impl Client {
         }
     }
 
+    /// Reads lines until the server closes the connection cleanly (end of file, not a reset),
+    /// and returns them.
+    pub fn lines_until_clean_close(&mut self) -> Vec<String> {
+        let deadline = Instant::now() + PATIENCE;
+        let mut text = Vec::new();
+        loop {
+            match self.reader.read_until(b'\n', &mut text) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                    assert!(Instant::now() < deadline, "no end of file within {PATIENCE:?}");
+                }
+                Err(e) => panic!("the connection did not end cleanly: {e}"),
+            }
+        }
+        String::from_utf8(text).unwrap().lines().map(str::to_owned).collect()
+    }
+
     /// Asserts the server closes the connection next, with no more lines.
     pub fn expect_closed(&mut self) {
         if let Some(line) = self.next_line() {
