@@ -20,12 +20,14 @@ pub(crate) struct Conn {
     pending: Vec<Bytes>,
     /// Set by [`Conn::close`], which has already done what `drop` would.
     closed: bool,
+    /// The client's input has ended (it half-closed): there is nothing left to read.
+    input_ended: bool,
 }
 
 impl Conn {
     /// The handle on a connection whose threads share `stream` and `outbox`.
     pub(crate) fn new(stream: Arc<TcpStream>, outbox: Arc<Outbox>) -> Self {
-        Self { stream, outbox, pending: Vec::new(), closed: false }
+        Self { stream, outbox, pending: Vec::new(), closed: false, input_ended: false }
     }
 
     /// Queues `frame` for the connection's writer thread, to be handed over at the next
@@ -48,19 +50,29 @@ impl Conn {
         }
     }
 
+    /// Records that the client's input ended (end of file): the core may still send to it.
+    pub(crate) fn end_input(&mut self) {
+        self.input_ended = true;
+    }
+
     /// Closes the connection gracefully, as the core asks with `Output::Close`: drops the
     /// queued frames, ends the writer, and shuts the socket down for writing, so the peer gets
-    /// a FIN after whatever the kernel already holds. The reader thread goes on reading (and
-    /// discarding) until the peer closes its side: closing a socket with unread input would
-    /// make the kernel send a reset, which can destroy the last lines before the peer reads
-    /// them. Returns the socket, for [`Lingering`](crate::linger::Lingering) to shut down for
-    /// reading if the peer takes too long.
-    pub(crate) fn close(mut self) -> Arc<TcpStream> {
+    /// a FIN after whatever the kernel already holds. Unless the client's input has ended, the
+    /// reader thread goes on reading (and discarding) until the peer closes its side: closing
+    /// a socket with unread input would make the kernel send a reset, which can destroy the
+    /// last lines before the peer reads them. Returns the socket in that case, for
+    /// [`Lingering`](crate::linger::Lingering) to shut down for reading if the peer takes too
+    /// long.
+    pub(crate) fn close(mut self) -> Option<Arc<TcpStream>> {
+        if self.input_ended {
+            // Nothing more can arrive: close at once (see `drop`).
+            return None;
+        }
         self.closed = true;
         self.outbox.close();
         // Fails with ENOTCONN when the peer already reset the connection, which is fine.
         let _ = self.stream.shutdown(Shutdown::Write);
-        Arc::clone(&self.stream)
+        Some(Arc::clone(&self.stream))
     }
 }
 

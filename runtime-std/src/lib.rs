@@ -32,8 +32,10 @@
 //! - **Per connection, a reader thread and a writer thread** with 64 KiB stacks, sharing one
 //!   `Arc<TcpStream>` (one file descriptor). The reader owns the connection: it starts the
 //!   writer, announces the connection, then blocks in `read` with a buffer that starts at
-//!   1 KiB and doubles to 16 KiB while reads fill it. End of file is `PeerGone::Closed`; a reset
-//!   or other error (or a failed write) is `PeerGone::Lost`. The writer sleeps on its queue
+//!   1 KiB and doubles to 16 KiB while reads fill it. End of file is `PeerGone::Closed`: the
+//!   client may only have half-closed, so the writer goes on until the core closes the
+//!   connection. A reset or other error (or a failed write) is `PeerGone::Lost`, after which
+//!   the connection is torn down at once. The writer sleeps on its queue
 //!   (a mutex and condition variable, held only to swap the queue out, never during a system
 //!   call); when woken it sends everything queued in vectored writes of up to 64 frames,
 //!   handling partial writes. `TCP_NODELAY` is on.
@@ -50,7 +52,8 @@
 //!   `shutdown(Write)` sends FIN after what the kernel already holds. The reader goes on
 //!   reading and discarding until the client closes its side, for at most `close_linger`,
 //!   then the socket is shut down for reading too: closing a socket with unread input makes the
-//!   kernel send a reset, which can destroy the goodbye before the client reads it.
+//!   kernel send a reset, which can destroy the goodbye before the client reads it. (A client
+//!   that has half-closed has nothing left to send: its connection is shut down at once.)
 //!   Input from a closed connection never reaches the core.
 //! - **Accepting.** Each listener has an acceptor thread blocking in `accept`, which only hands
 //!   the socket to one spawner thread that gives it an id and starts its threads. Accept errors

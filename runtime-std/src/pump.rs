@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use chat_core::{ClientId, Input, Output, Server};
+use chat_core::{ClientId, Input, Output, PeerGone, Server};
 use crossbeam_channel::{RecvError, Select};
 
 use crate::Error;
@@ -206,13 +206,20 @@ impl Pump {
             Event::Received { id, bytes } if self.conns.contains_key(&id) => {
                 self.feed(Input::Received { id, bytes: &bytes })
             }
-            Event::Disconnected { id, cause } if self.conns.remove(&id).is_some() => {
-                self.feed(Input::Disconnected { id, cause })
-            }
-            // A connection the core closed has ended: the core must not hear of it again.
-            Event::Disconnected { id, .. } => {
-                self.lingering.ended(id);
-                Ok(())
+            Event::Disconnected { id, cause } => {
+                let known = match cause {
+                    // End of file: the client may still read, until the core closes it.
+                    PeerGone::Closed => self.conns.get_mut(&id).map(Conn::end_input).is_some(),
+                    // Reset or error: nothing more can be sent, and the core forgets the client.
+                    PeerGone::Lost => self.conns.remove(&id).is_some(),
+                };
+                if known {
+                    self.feed(Input::Disconnected { id, cause })
+                } else {
+                    // A connection the core closed has ended: the core must not hear of it again.
+                    self.lingering.ended(id);
+                    Ok(())
+                }
             }
             // About a connection already closed.
             Event::Received { .. } => Ok(()),
@@ -233,8 +240,8 @@ impl Pump {
                     }
                 }
                 Output::Close { to } => {
-                    if let Some(conn) = self.conns.remove(&to) {
-                        self.lingering.add(to, conn.close(), now);
+                    if let Some(stream) = self.conns.remove(&to).and_then(Conn::close) {
+                        self.lingering.add(to, stream, now);
                     }
                 }
             }

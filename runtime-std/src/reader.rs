@@ -1,6 +1,7 @@
 //! A connection's reader thread, which owns the connection: it starts the writer thread,
-//! announces the connection to the core thread, reads until the connection ends, then tears
-//! it down and joins the writer.
+//! announces the connection to the core thread, reads until the client's input ends, waits
+//! for the writer (which keeps writing to a half-closed client until the core closes it),
+//! then tears the connection down.
 
 use std::io::{self, Read};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -64,12 +65,26 @@ fn run(id: ClientId, peer: SocketAddr, stream: Arc<TcpStream>, senders: Senders)
     if events.send(Event::Connected { id, peer, conn }).is_ok() {
         let cause = read_until_gone(id, &stream, &outbox, &events);
         let cause = if outbox.failed() { PeerGone::Lost } else { cause };
-        tracing::debug!(%id, ?cause, "connection ended");
-        let _ = events.send(Event::Disconnected { id, cause });
+        tracing::debug!(%id, ?cause, "input ended");
+        if events.send(Event::Disconnected { id, cause }).is_ok() && cause == PeerGone::Closed {
+            // Half-closed: the client may still read. The writer goes on until the core closes
+            // the connection (or a write fails, which the core must hear of: nothing more can
+            // be sent, so it need not wait for the queue to drain).
+            join(id, writer);
+            if outbox.failed() {
+                let _ = events.send(Event::Disconnected { id, cause: PeerGone::Lost });
+            }
+            let _ = stream.shutdown(Shutdown::Both);
+            return;
+        }
     }
     // The core thread may not have closed the connection yet: make sure the writer ends.
     outbox.close();
     let _ = stream.shutdown(Shutdown::Both);
+    join(id, writer);
+}
+
+fn join(id: ClientId, writer: JoinHandle<()>) {
     if writer.join().is_err() {
         tracing::error!(%id, "the writer thread panicked");
     }

@@ -43,6 +43,25 @@ fn an_unterminated_last_line_is_delivered_when_the_sender_closes() {
 }
 
 #[test]
+fn a_half_closed_client_still_gets_its_answers_before_the_close() {
+    let server = TestServer::start(Config::default());
+    let mut alice = server.join();
+    let mut bob = server.join();
+    alice.line();
+
+    // As `printf '/who\n' | nc -N HOST PORT` does.
+    bob.send("/who\nhi");
+    bob.finish();
+    let lines = bob.lines_until_clean_close();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("*** 2 here: "), "{lines:?}");
+    assert_eq!(alice.line(), format!("<{}> hi", bob.name));
+    assert_eq!(alice.line(), format!("*** {} is offline (left)", bob.name));
+    drop((alice, bob));
+    server.stop();
+}
+
+#[test]
 fn quit_closes_the_connection_after_the_queue_is_sent() {
     let server = TestServer::start(Config::default());
     let mut alice = server.join();
