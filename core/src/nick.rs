@@ -33,9 +33,10 @@ pub enum NickError {
 impl Nick {
     /// Validates a nickname that a user asked for.
     ///
-    /// Allowed: up to `max_chars` characters, no white space, controls or invisible formatting,
-    /// none of `: , * ! < > [ ] /` (so a chosen name can never look like a notice, a prefix or
-    /// a default `ip:port` name), and not starting with `-` or `#`.
+    /// Allowed: up to `max_chars` characters, no white space, controls or invisible formatting
+    /// (nor anything that looks like white space or like nothing), none of `: , * ! < > [ ] /`
+    /// (so a chosen name can never look like a notice, a prefix or a default `ip:port` name),
+    /// and not starting with `-` or `#`.
     pub fn parse(name: &str, max_chars: usize) -> Result<Self, NickError> {
         let first = name.chars().next().ok_or(NickError::Empty)?;
         if name.chars().count() > max_chars {
@@ -99,7 +100,21 @@ fn allowed(c: char) -> bool {
             c,
             ':' | ',' | '*' | '!' | '<' | '>' | '[' | ']' | '/' | '\u{200B}'
                 ..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{AD}'
-        ))
+        )
+        || looks_blank(c))
+}
+
+/// Whether `c` would show as white space or as nothing at all: its confusable skeleton holds
+/// white space (U+2800 BRAILLE PATTERN BLANK) or is empty (the Hangul fillers, U+FFF0 to
+/// U+FFF8, tag characters ...). Variation selectors are kept: they only pick how the character
+/// before them is drawn, as in ❤️ (U+2764 U+FE0F).
+fn looks_blank(c: char) -> bool {
+    if c.is_ascii() || matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}') {
+        return false;
+    }
+    let mut utf8 = [0; 4];
+    let mut looks = skeleton(c.encode_utf8(&mut utf8)).peekable();
+    looks.peek().is_none() || looks.any(char::is_whitespace)
 }
 
 #[cfg(test)]
