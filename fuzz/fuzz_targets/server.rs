@@ -6,7 +6,9 @@
 //! commands, read slowly or never, vanish, and input keeps arriving for clients already gone.
 //!
 //! After every step:
-//! - no output names a client that was closed or reported disconnected;
+//! - no output names a client that was closed or reported lost;
+//! - a client that reported end of input (`PeerGone::Closed`, possibly a half-close) gets
+//!   nothing new after that step but its `Close`, which must come by the grace period;
 //! - `Server::queued` is what the runtime was handed and has not flushed, and within `max_queue`;
 //! - a client's own chat line (`<NAME> ...` or `* NAME ...`) never comes back to it;
 //! - every frame is UTF-8, whole non-empty lines, no control character but `\n` and tab;
@@ -41,7 +43,7 @@ enum Event {
     Flush { client: u8, bytes: u16 },
     /// The runtime wrote everything queued for a client.
     FlushAll { client: u8 },
-    /// The client's connection ended.
+    /// The client's side ended: end of input (a half-close, perhaps), or the connection was lost.
     Disconnect { client: u8, lost: bool },
     /// Time passes, in milliseconds.
     Wait { millis: u16 },
@@ -179,6 +181,9 @@ struct Harness {
     greeted: BTreeSet<ClientId>,
     /// Live connections that have received their last line.
     farewelled: BTreeSet<ClientId>,
+    /// Live connections whose client reported end of input in an earlier step: they may only
+    /// be closed now.
+    half_closed: BTreeSet<ClientId>,
 }
 
 impl Harness {
@@ -194,6 +199,7 @@ impl Harness {
             pending: BTreeMap::new(),
             greeted: BTreeSet::new(),
             farewelled: BTreeSet::new(),
+            half_closed: BTreeSet::new(),
         }
     }
 
@@ -226,12 +232,14 @@ impl Harness {
             Event::FlushAll { client } => self.flush(*client, usize::MAX),
             Event::Disconnect { client, lost } => {
                 if let Some(id) = self.pick(*client) {
-                    self.live.remove(&id);
-                    self.pending.remove(&id);
-                    self.greeted.remove(&id);
-                    self.farewelled.remove(&id);
                     let cause = if *lost { PeerGone::Lost } else { PeerGone::Closed };
+                    if *lost {
+                        self.forget(id);
+                    }
                     self.step(Input::Disconnected { id, cause }, Some(id));
+                    if !*lost && self.live.contains(&id) {
+                        self.half_closed.insert(id);
+                    }
                 }
             }
             Event::Wait { millis } => {
@@ -256,6 +264,15 @@ impl Harness {
         self.step(Input::Flushed { id, bytes }, None);
     }
 
+    /// The connection is gone for the runtime: closed by the core, or lost.
+    fn forget(&mut self, id: ClientId) {
+        self.live.remove(&id);
+        self.pending.remove(&id);
+        self.greeted.remove(&id);
+        self.farewelled.remove(&id);
+        self.half_closed.remove(&id);
+    }
+
     /// Feeds one input, carries out the outputs and checks the invariants. `speaker` is the
     /// client whose lines this input may carry.
     fn step(&mut self, input: Input<'_>, speaker: Option<ClientId>) {
@@ -265,6 +282,10 @@ impl Harness {
             match output {
                 Output::Transmit { to, frame } => {
                     assert!(self.live.contains(&to), "{described}: frame {frame:?} for {to}, which is gone");
+                    assert!(
+                        !self.half_closed.contains(&to),
+                        "{described}: frame {frame:?} for {to}, which ended its input before"
+                    );
                     if let Err(problem) = check_frame(&frame, Lines::OneOrMore) {
                         panic!("{described}: {problem}: {frame:?} for {to}");
                     }
@@ -287,10 +308,8 @@ impl Harness {
                     }
                 }
                 Output::Close { to } => {
-                    assert!(self.live.remove(&to), "{described}: close for {to}, which is gone");
-                    self.pending.remove(&to);
-                    self.greeted.remove(&to);
-                    self.farewelled.remove(&to);
+                    assert!(self.live.contains(&to), "{described}: close for {to}, which is gone");
+                    self.forget(to);
                 }
             }
         }
