@@ -7,6 +7,9 @@ use bytes::Bytes;
 
 use crate::outbox::Outbox;
 
+/// Frames' room kept in a connection's pending list after a hand-over.
+const KEEP_PENDING: usize = 16;
+
 /// What the core thread holds for one live connection: where to queue its frames, and the
 /// socket to shut down. Dropping it closes the connection at once, so a connection can never
 /// be forgotten while its threads still run: losing it in an event that was never delivered,
@@ -47,6 +50,8 @@ impl Conn {
     pub(crate) fn flush(&mut self) {
         if !self.pending.is_empty() {
             self.outbox.push(&mut self.pending);
+            // Do not keep the room a burst needed for the life of the connection.
+            self.pending.shrink_to(KEEP_PENDING);
         }
     }
 

@@ -22,6 +22,11 @@ use crate::stop::StopRequest;
 /// bound keeps writers from waiting long while input pours in.
 const WAKE_BATCH: usize = 64;
 
+/// Most frames held back before they are handed over, whatever the number of events: a burst
+/// of input broadcast to a big room would otherwise hold millions of frame handles (32 bytes
+/// each) between hand-overs. At this many, each writer already gets plenty per wake-up.
+const FRAME_BATCH: usize = 16 * 1024;
+
 /// Everything the core thread starts with.
 pub(crate) struct Start {
     /// The room.
@@ -70,6 +75,7 @@ pub(crate) fn run(start: Start) -> Result<(), Error> {
         shutting_down: false,
         unflushed: Vec::new(),
         unwoken: 0,
+        held: 0,
     };
     let served = match startup {
         Ok(()) => {
@@ -104,6 +110,8 @@ struct Pump {
     unflushed: Vec<ClientId>,
     /// Events handled since writers were last woken.
     unwoken: usize,
+    /// Frames held back since writers were last woken.
+    held: usize,
 }
 
 /// What the core thread woke up for.
@@ -133,7 +141,7 @@ impl Pump {
                 Err(_) => receivers.events.try_recv().ok().map(Wakeup::Event),
             };
             let wakeup = match ready {
-                Some(wakeup) if self.unwoken < WAKE_BATCH => wakeup,
+                Some(wakeup) if self.unwoken < WAKE_BATCH && self.held < FRAME_BATCH => wakeup,
                 Some(wakeup) => {
                     self.wake_writers();
                     wakeup
@@ -161,6 +169,7 @@ impl Pump {
             }
         }
         self.unwoken = 0;
+        self.held = 0;
     }
 
     /// Waits for the next event, progress report or timeout of the core.
@@ -233,10 +242,11 @@ impl Pump {
         while let Some(output) = self.server.poll_output() {
             match output {
                 Output::Transmit { to, frame } => {
-                    if let Some(conn) = self.conns.get_mut(&to)
-                        && conn.send(frame)
-                    {
-                        self.unflushed.push(to);
+                    if let Some(conn) = self.conns.get_mut(&to) {
+                        self.held += 1;
+                        if conn.send(frame) {
+                            self.unflushed.push(to);
+                        }
                     }
                 }
                 Output::Close { to } => {

@@ -13,6 +13,8 @@ use crate::outbox::Outbox;
 
 /// Most frames handed to one `write_vectored` call (well under every platform's `IOV_MAX`).
 const MAX_SLICES: usize = 64;
+/// Frames' room kept in a writer's queue after a burst.
+const KEEP_FRAMES: usize = 64;
 
 /// Writes whatever is queued in `outbox`, all of it per system call where the socket allows,
 /// reporting what it wrote with [`Progress::Flushed`]. Ends when the outbox is closed, when a
@@ -21,8 +23,12 @@ const MAX_SLICES: usize = 64;
 pub(crate) fn run(id: ClientId, stream: &TcpStream, outbox: &Outbox, progress: &Sender<Progress>) {
     let mut batch = VecDeque::new();
     while outbox.take(&mut batch) {
+        // The emptied batch becomes the outbox's queue next time: do not keep the room a burst
+        // needed for the life of the connection.
+        let keep = batch.capacity() <= KEEP_FRAMES;
         match write_batch(id, stream, outbox, &mut batch, progress) {
-            Ok(true) => {}
+            Ok(true) if keep => {}
+            Ok(true) => batch.shrink_to(KEEP_FRAMES),
             Ok(false) => return,
             Err(error) => {
                 if !outbox.is_closed() {
