@@ -26,7 +26,7 @@
 //! - **Per connection, a reader and a writer task.** The reader waits for readiness
 //!   (`poll_readable`) and only then borrows the one shared 64 KiB scratch buffer for a single
 //!   non-blocking read, which it feeds to the core straight from the buffer. An idle connection
-//!   therefore holds no read buffer: about 1 KiB in all, counting the core's state. The writer
+//!   therefore holds no read buffer: about 1.3 KiB in all, counting the core's state. The writer
 //!   sleeps while its queue is empty; when woken it sends everything queued in one vectored
 //!   write (up to 256 frames per call), advances past what the kernel took (partial writes
 //!   included) and reports exactly that many bytes with `Input::Flushed`. Frames queued while
