@@ -2,41 +2,40 @@
 //! core has closed it.
 
 use std::future::poll_fn;
-use std::io::{self, ErrorKind};
+use std::io::ErrorKind;
 use std::rc::Rc;
 
-use chat_core::{Input, PeerGone};
+use chat_core::Input;
 use smol::future;
 
 use crate::link::Link;
 use crate::pump::Pump;
 
-/// Feeds what the client sends to the core until the connection ends.
+/// Feeds what the client sends to the core until its input ends.
 ///
 /// Waits for readiness first and only then borrows the shared scratch buffer for one
 /// non-blocking read, so a waiting reader holds no buffer. After a read that filled the buffer
 /// it yields before reading on, so one fast sender cannot starve the others.
+///
+/// End of file may be a half-close (`nc -N`, `printf ... | nc`): the client still reads, so
+/// only this task ends; the writer goes on until the core closes the connection.
 pub(crate) async fn read(pump: Rc<Pump>, link: Rc<Link>) {
-    let cause = loop {
+    loop {
         if let Err(error) = poll_fn(|cx| link.poll_readable(cx)).await {
-            break lost(&link, &error);
+            return pump.lost(&link, &error);
         }
-        let cause = loop {
+        loop {
             match pump.receive(&link) {
-                Ok(0) => break Some(PeerGone::Closed),
+                Ok(0) => return pump.end_of_input(&link),
                 Ok(_) if link.is_closed() => return,
                 Ok(read) if read == crate::pump::SCRATCH_SIZE => future::yield_now().await,
-                Ok(_) => break None,
-                Err(error) if error.kind() == ErrorKind::WouldBlock => break None,
+                Ok(_) => break,
+                Err(error) if error.kind() == ErrorKind::WouldBlock => break,
                 Err(error) if error.kind() == ErrorKind::Interrupted => {}
-                Err(error) => break Some(lost(&link, &error)),
+                Err(error) => return pump.lost(&link, &error),
             }
-        };
-        if let Some(cause) = cause {
-            break cause;
         }
-    };
-    pump.gone(link.id, cause);
+    }
 }
 
 /// Writes what the core queues for the client, coalescing everything queued into one vectored
@@ -54,11 +53,11 @@ pub(crate) async fn write(pump: Rc<Pump>, link: Rc<Link>) {
             }
             Err(error) if error.kind() == ErrorKind::WouldBlock => {
                 if let Err(error) = poll_fn(|cx| link.poll_writable(cx)).await {
-                    return pump.gone(link.id, lost(&link, &error));
+                    return pump.lost(&link, &error);
                 }
             }
             Err(error) if error.kind() == ErrorKind::Interrupted => {}
-            Err(error) => return pump.gone(link.id, lost(&link, &error)),
+            Err(error) => return pump.lost(&link, &error),
         }
     }
 }
@@ -89,10 +88,4 @@ pub(crate) async fn linger(pump: Rc<Pump>, link: Rc<Link>) {
     })
     .await;
     pump.lingered();
-}
-
-/// Logs why a connection failed; it counts as lost.
-fn lost(link: &Link, error: &io::Error) -> PeerGone {
-    tracing::debug!(id = %link.id, %error, "connection lost");
-    PeerGone::Lost
 }

@@ -40,8 +40,9 @@
 //!   short task then reads and discards whatever the client still sends until it closes its side
 //!   or the core's `close_linger` passes: closing a socket with unread input would make the
 //!   kernel send a reset, which can destroy the goodbye before the client reads it.
-//!   End of file from a client is `PeerGone::Closed`; a reset or any other error is
-//!   `PeerGone::Lost`.
+//!   End of file from a client is `PeerGone::Closed`, and may be a half-close: only the
+//!   reader stops, and the writer goes on until the core's `Close`. A reset or any other error
+//!   is `PeerGone::Lost`: the connection is dropped at once.
 //! - **Accepting.** Each listener has an accept task. Accepted sockets get `TCP_NODELAY` (chat
 //!   lines are small and latency matters). An accept error such as EMFILE never ends the loop
 //!   nor spins it: it is logged and accepting pauses for 100 ms.

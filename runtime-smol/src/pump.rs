@@ -130,13 +130,21 @@ impl Pump {
         link.read(&mut self.scratch.borrow_mut())
     }
 
-    /// The client's side of the connection ended: forget it and tell the core.
-    pub(crate) fn gone(self: &Rc<Self>, id: ClientId, cause: PeerGone) {
-        let Some(connection) = self.connections.borrow_mut().remove(&id) else { return };
+    /// The client sent end of file. It may still read (a half-close), so the connection stays
+    /// open, writing what the core sends, until the core closes it.
+    pub(crate) fn end_of_input(self: &Rc<Self>, link: &Link) {
+        tracing::debug!(id = %link.id, "end of input");
+        self.drive(Input::Disconnected { id: link.id, cause: PeerGone::Closed });
+    }
+
+    /// The connection failed (reset or another error): nothing more can be written, so forget
+    /// it and tell the core (which sends no `Close` for it).
+    pub(crate) fn lost(self: &Rc<Self>, link: &Link, error: &io::Error) {
+        let Some(connection) = self.connections.borrow_mut().remove(&link.id) else { return };
         connection.link.mark_closed();
-        tracing::debug!(%id, ?cause, "peer gone");
+        tracing::debug!(id = %link.id, %error, "connection lost");
         drop(connection);
-        self.drive(Input::Disconnected { id, cause });
+        self.drive(Input::Disconnected { id: link.id, cause: PeerGone::Lost });
     }
 
     /// Carries out [`Output::Close`]: stops the connection's tasks, sends FIN after what the

@@ -69,3 +69,21 @@ fn a_client_connected_at_stop_gets_the_goodbye_then_end_of_file() {
     drop(reader);
     running.wait().expect("a clean end");
 }
+
+#[test]
+fn a_half_closed_client_still_gets_its_answers() {
+    let listener = listener();
+    let addr = listener.local_addr().unwrap();
+    let running = spawn(vec![listener], Config::default()).expect("start");
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    // As `printf '/who' | nc -N HOST PORT` does: one unterminated line, then end of input.
+    std::io::Write::write_all(&mut stream, b"/who").expect("send");
+    stream.shutdown(std::net::Shutdown::Write).expect("half-close");
+    let mut lines = BufReader::new(stream).lines().map(|line| line.expect("a line, not a reset"));
+    assert!(lines.next().expect("welcome").starts_with("*** Welcome"));
+    assert!(lines.next().expect("the answer to /who").starts_with("*** 1 here: "));
+    assert!(lines.next().is_none(), "the server closes once it has answered");
+    running.stopper().stop();
+    running.wait().expect("a clean end");
+}
