@@ -22,10 +22,11 @@ use crate::stop::StopRequest;
 /// bound keeps writers from waiting long while input pours in.
 const WAKE_BATCH: usize = 64;
 
-/// Most frames held back before they are handed over, whatever the number of events: a burst
-/// of input broadcast to a big room would otherwise hold millions of frame handles (32 bytes
-/// each) between hand-overs. At this many, each writer already gets plenty per wake-up.
-const FRAME_BATCH: usize = 16 * 1024;
+/// Most frames held back per connection (counting at least 512 connections) before they are
+/// handed over, whatever the number of events: a burst of input broadcast to a big room would
+/// otherwise hold millions of frame handles (32 bytes each) between hand-overs. At this many,
+/// each writer already gets plenty per wake-up.
+const FRAMES_PER_CONN: usize = 32;
 
 /// Everything the core thread starts with.
 pub(crate) struct Start {
@@ -141,7 +142,7 @@ impl Pump {
                 Err(_) => receivers.events.try_recv().ok().map(Wakeup::Event),
             };
             let wakeup = match ready {
-                Some(wakeup) if self.unwoken < WAKE_BATCH && self.held < FRAME_BATCH => wakeup,
+                Some(wakeup) if self.unwoken < WAKE_BATCH && self.held < self.frame_batch() => wakeup,
                 Some(wakeup) => {
                     self.wake_writers();
                     wakeup
@@ -158,6 +159,11 @@ impl Pump {
                 Wakeup::Timeout => self.feed(Input::Timeout)?,
             }
         }
+    }
+
+    /// How many frames may be held back before they are handed over.
+    fn frame_batch(&self) -> usize {
+        FRAMES_PER_CONN * self.conns.len().max(512)
     }
 
     /// Hands the frames of the last batch of input to their writers, waking those that sleep.
