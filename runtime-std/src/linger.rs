@@ -75,3 +75,35 @@ impl Lingering {
         self.deadlines.clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+
+    use super::*;
+
+    fn stream() -> Arc<TcpStream> {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        Arc::new(stream)
+    }
+
+    #[test]
+    fn connections_linger_until_they_end_or_their_time_is_up() {
+        let start = Instant::now();
+        let mut lingering = Lingering::new(Duration::from_secs(2));
+        lingering.add(ClientId(1), stream(), start);
+        lingering.add(ClientId(2), stream(), start + Duration::from_secs(1));
+        assert_eq!(lingering.deadline(), Some(start + Duration::from_secs(2)));
+
+        assert!(lingering.ended(ClientId(1)));
+        assert!(!lingering.ended(ClientId(1)), "forgotten once ended");
+        assert_eq!(lingering.deadline(), Some(start + Duration::from_secs(3)));
+
+        lingering.expire(start + Duration::from_millis(2999));
+        assert!(!lingering.is_empty());
+        lingering.expire(start + Duration::from_secs(3));
+        assert!(lingering.is_empty());
+        assert_eq!(lingering.deadline(), None);
+    }
+}

@@ -105,3 +105,41 @@ impl Outbox {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(texts: &[&'static str]) -> Vec<Bytes> {
+        texts.iter().map(|t| Bytes::from_static(t.as_bytes())).collect()
+    }
+
+    #[test]
+    fn the_writer_takes_everything_pushed_in_order_until_closed() {
+        let outbox = Outbox::default();
+        let mut pending = frames(&["a\n", "b\n"]);
+        outbox.push(&mut pending);
+        assert!(pending.is_empty());
+        outbox.push(&mut frames(&["c\n"]));
+        let mut batch = VecDeque::new();
+        assert!(outbox.take(&mut batch));
+        assert_eq!(batch, frames(&["a\n", "b\n", "c\n"]));
+
+        outbox.push(&mut frames(&["dropped\n"]));
+        outbox.close();
+        outbox.push(&mut frames(&["dropped too\n"]));
+        let mut batch = VecDeque::new();
+        assert!(!outbox.take(&mut batch), "a closed outbox ends the writer");
+        assert!(batch.is_empty());
+    }
+
+    #[test]
+    fn flushed_bytes_are_reported_once_per_visit_of_the_core() {
+        let outbox = Outbox::default();
+        assert!(outbox.add_flushed(10), "the first write since the last visit is reported");
+        assert!(!outbox.add_flushed(5), "later ones ride on that report");
+        assert_eq!(outbox.take_flushed(), 15);
+        assert_eq!(outbox.take_flushed(), 0);
+        assert!(outbox.add_flushed(1));
+    }
+}
