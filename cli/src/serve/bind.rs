@@ -48,7 +48,9 @@ pub fn listeners(host: Option<&str>, port: u16) -> anyhow::Result<Vec<TcpListene
 
 /// Every distinct address `host` resolves to, in the resolver's order.
 fn resolve(host: &str, port: u16) -> anyhow::Result<Vec<SocketAddr>> {
-    let resolved = (host, port).to_socket_addrs().map_err(|error| {
+    // `[::1]` as written in URLs means `::1`.
+    let bare = host.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')).unwrap_or(host);
+    let resolved = (bare, port).to_socket_addrs().map_err(|error| {
         anyhow!(
             "cannot resolve the host {host:?} ({error}): check the name, give an address such as \
              127.0.0.1, or leave out --host to listen on every address"

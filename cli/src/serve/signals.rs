@@ -1,16 +1,17 @@
-//! Ctrl+C and SIGTERM: the first starts graceful shutdown, the second quits at once.
+//! Ctrl+C and SIGTERM: the first starts graceful shutdown; another Ctrl+C quits at once.
 
 use std::io::Write;
 
 use anyhow::Context;
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
-/// Calls `stop` on the first SIGINT or SIGTERM; exits the process on the next one.
+/// Calls `stop` on the first SIGINT or SIGTERM; exits the process on a later SIGINT (a second
+/// Ctrl+C). A later SIGTERM changes nothing: tools such as `timeout` send it twice (to the
+/// process and to its group), and a graceful shutdown is what SIGTERM asks for.
 ///
 /// SIGHUP keeps its default action, so `nohup chat serve` behaves as usual.
 pub fn stop_on_signal(stop: impl Fn() + Send + 'static) -> anyhow::Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    use signal_hook::iterator::Signals;
-
     let mut signals =
         Signals::new([SIGINT, SIGTERM]).context("cannot install the Ctrl+C / SIGTERM handler")?;
     std::thread::Builder::new()
@@ -22,10 +23,10 @@ pub fn stop_on_signal(stop: impl Fn() + Send + 'static) -> anyhow::Result<()> {
                 super::say("Shutting down: telling everyone, then closing (Ctrl+C again to quit at once).");
                 stop();
             }
-            if let Some(signal) = signals.next() {
+            if signals.any(|signal| signal == SIGINT) {
                 let _ = writeln!(std::io::stderr(), "Quitting without waiting.");
-                // 128 + the signal number, as shells report a process killed by it.
-                std::process::exit(128 + signal);
+                // 128 + SIGINT, as shells report a process interrupted by Ctrl+C.
+                std::process::exit(128 + SIGINT);
             }
         })
         .context("cannot start the signal-handling thread")?;
