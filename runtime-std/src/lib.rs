@@ -111,8 +111,8 @@
 //! - **CPU:** a broadcast wakes one writer thread per recipient; with thousands of recipients
 //!   the context switches dominate and the rate falls further behind smol's (table above).
 //!   Starting threads takes tens of microseconds, so a burst of thousands of connections
-//!   waits in the spawner's queue for a moment; bind listeners with a long backlog (e.g. 1,024
-//!   with socket2) if they come faster than the acceptor drains them.
+//!   waits in the spawner's queue for a moment; bind listeners with a long backlog (as
+//!   `chat serve` does, 4,096) in case they come faster than the acceptor drains them.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
