@@ -48,7 +48,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# run_prio CMD...: runs CMD at the chosen priority, replacing the calling (sub)shell, so that a
+# run_prio CMD...: runs CMD at the chosen priority (`--priority` applies to the fan-out loads,
+# where latency is measured; the others run at normal priority: see `fresh`), replacing the calling (sub)shell, so that a
 # server started as `(run_prio ...) &` has the process id `$!` (for --server-pid).
 run_prio() {
   case "$priority" in
@@ -78,6 +79,7 @@ free_port() {
 # (a connect-then-close kills the handout server).
 start_server() {
   local name="$1" log="$out/server-$1.log"
+  : >"$log" # so that the port read below is this server's, not a previous one's
   case "$name" in
     smol | std)
       (run_prio "$chat" serve --runtime "$name" --host 127.0.0.1 --port 0 --flood-rate 0 \
@@ -150,30 +152,52 @@ cargo bench -q -p chat-core --bench fanout -- --warm-up-time 2 --measurement-tim
 
 servers=(smol std)
 $have_python && servers+=(python)
-for server in "${servers[@]}"; do
-  start_server "$server"
-  connect=()
+# A fresh server for every load: the handout server dies when a client resets its connection
+# (Errno 107 in getpeername), which the end of a bench run does; ours are restarted too, alike.
+# fresh KIND SERVER LOAD ARGS...: KIND is the server to start (smol, std, smol-default, ...,
+# python); an argument SERVER_PID stands for its process id.
+fresh() {
+  local kind="$1" server="$2" load="$3" arg saved="$priority"
+  shift 3
+  # Latency is measured only in the fan-out loads; the others need no real-time priority, and
+  # must not hold it (a soak's misbehaving clients may spin against a server that died).
+  [[ "$load" == paced* || "$load" == unpaced* ]] || priority=none
+  start_server "$kind"
+  local args=()
+  for arg in "$@"; do
+    [[ "$arg" == SERVER_PID ]] && arg="$server_pid"
+    args+=("$arg")
+  done
   # The handout server accepts about 70 connections a second once 1,000 are in (each accept
   # broadcasts to everyone); faster, its 10-deep accept queue overflows and connects stall.
-  [[ "$server" == python ]] && connect=(--connect-rate 60)
-  bench "$server" "paced 2,000 lines/s" --clients 1000 --senders 10 --size 64 --rate 200 --messages 1000 "${connect[@]}"
-  bench "$server" "paced 10,000 lines/s" --clients 1000 --senders 10 --size 64 --rate 1000 --messages 3000 "${connect[@]}"
+  [[ "$server" != python ]] || args+=(--connect-rate 60)
+  bench "$server" "$load" "${args[@]}"
+  stop_server
+  priority="$saved"
+}
+fanout() {
+  fresh "$1" "$@"
+}
+for server in "${servers[@]}"; do
+  fanout "$server" "paced 2,000 lines/s" --clients 1000 --senders 10 --size 64 --rate 200 --messages 1000
+  fanout "$server" "paced 10,000 lines/s" --clients 1000 --senders 10 --size 64 --rate 1000 --messages 3000
   # 1,000 lines from each of 10 senders is about 830 KB per receiver: within our server's 1 MiB
   # queue per client, so a burst is absorbed, not cut off as a slow client.
-  bench "$server" "unpaced burst" --clients 1000 --senders 10 --size 64 --messages 1000 "${connect[@]}"
-  stop_server
+  fanout "$server" "unpaced burst" --clients 1000 --senders 10 --size 64 --messages 1000
 done
 
+for server in "${servers[@]}"; do
+  fanout "$server" "1,000 idle connections" --connections 1000 --server-pid SERVER_PID
+done
 for server in smol std; do
-  start_server "$server"
-  bench "$server" "19,000 idle connections" --connections 19000 --server-pid "$server_pid"
-  stop_server
+  fanout "$server" "19,000 idle connections" --connections 19000 --server-pid SERVER_PID
 done
 
-for server in smol std; do
-  start_server "$server-default"
-  bench "$server" "soak 60 s" --soak 60 --clients 200 --senders 50 --rate 2 --server-pid "$server_pid"
-  stop_server
+# The soak runs our servers with their default limits (flood control on).
+for server in "${servers[@]}"; do
+  kind="$server-default"
+  [[ "$server" != python ]] || kind=python
+  fresh "$kind" "$server" "soak 60 s" --soak 60 --clients 200 --senders 50 --rate 2 --server-pid SERVER_PID
 done
 
 echo "== writing BENCHMARKS.md"

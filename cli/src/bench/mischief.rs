@@ -43,6 +43,9 @@ const ACTS: [Act; 8] = [
     Act::Dribble,
 ];
 
+/// Pause after an act failed (the server refused or dropped the connection).
+const BACKOFF: Duration = Duration::from_millis(100);
+
 /// How long a client that stopped reading holds its connection.
 const HOLD: Duration = Duration::from_secs(10);
 
@@ -69,8 +72,11 @@ impl Mischief {
                             break;
                         }
                         made.fetch_add(1, Ordering::Relaxed);
-                        // A refused or reset connection is part of the game, not a bench failure.
-                        let _ = perform(addr, *act, &stop);
+                        // A refused or reset connection is part of the game, not a bench failure;
+                        // but a server that is gone must not turn this loop into a busy spin.
+                        if perform(addr, *act, &stop).is_err() {
+                            thread::sleep(BACKOFF);
+                        }
                     }
                 })
                 .context("could not start a misbehaving client thread")?;
