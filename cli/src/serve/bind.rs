@@ -11,6 +11,10 @@ use socket2::{Domain, Protocol, Socket, Type};
 /// (capped by `net.core.somaxconn`). Large, so a crowd joining at once is not turned away.
 const BACKLOG: i32 = 4096;
 
+/// How many times `--port 0` picks a new port when the one picked for the first address is
+/// taken on another.
+const PICK_ATTEMPTS: usize = 8;
+
 /// Opens the listeners `chat serve` serves on.
 ///
 /// Without `host`: `0.0.0.0` and `[::]` (IPv6-only, so the two do not clash) on `port`; an
@@ -24,24 +28,44 @@ pub fn listeners(host: Option<&str>, port: u16) -> anyhow::Result<Vec<TcpListene
         ],
         Some(host) => resolve(host, port)?,
     };
+    let mut attempts = 1;
+    loop {
+        match bind_all(&addrs, port) {
+            // The port picked for the first address was taken on another: pick again.
+            Err((error, addr))
+                if port == 0 && error.kind() == ErrorKind::AddrInUse && attempts < PICK_ATTEMPTS =>
+            {
+                tracing::debug!(%addr, "the picked port is taken here; picking another");
+                attempts += 1;
+            }
+            Err((error, addr)) => return Err(explain(&error, addr)),
+            Ok(listeners) if listeners.is_empty() => {
+                bail!(
+                    "no address to listen on is available: give one of this machine's addresses with --host"
+                )
+            }
+            Ok(listeners) => return Ok(listeners),
+        }
+    }
+}
+
+/// Binds every address in `addrs` on `port` (on the port the first one picked, if 0), skipping
+/// the addresses this machine lacks. The error names the address that failed.
+fn bind_all(addrs: &[SocketAddr], mut port: u16) -> Result<Vec<TcpListener>, (io::Error, SocketAddr)> {
     let both_families = addrs.iter().any(SocketAddr::is_ipv4) && addrs.iter().any(SocketAddr::is_ipv6);
     let mut listeners = Vec::with_capacity(addrs.len());
-    let mut port = port;
-    for mut addr in addrs {
-        addr.set_port(port);
-        match bind(addr, both_families) {
-            Ok(listener) => {
-                port = listener.local_addr()?.port();
+    for &addr in addrs {
+        let addr = SocketAddr::new(addr.ip(), port);
+        match bind(addr, both_families).and_then(|listener| Ok((listener.local_addr()?.port(), listener))) {
+            Ok((picked, listener)) => {
+                port = picked;
                 listeners.push(listener);
             }
             Err(error) if family_unavailable(&error) => {
                 tracing::warn!(%addr, %error, "this address is not available here; not listening on it");
             }
-            Err(error) => return Err(explain(&error, addr)),
+            Err(error) => return Err((error, addr)),
         }
-    }
-    if listeners.is_empty() {
-        bail!("no address to listen on is available: give one of this machine's addresses with --host");
     }
     Ok(listeners)
 }
@@ -97,7 +121,12 @@ fn family_unavailable(error: &io::Error) -> bool {
 
 /// One line saying what went wrong and what to do.
 fn explain(error: &io::Error, addr: SocketAddr) -> anyhow::Error {
-    let (ip, port) = (addr.ip(), addr.port());
+    let port = addr.port();
+    // `[::]`, not `::`, so the colon after it still reads as punctuation.
+    let ip = match addr {
+        SocketAddr::V4(v4) => v4.ip().to_string(),
+        SocketAddr::V6(v6) => format!("[{}]", v6.ip()),
+    };
     match error.kind() {
         ErrorKind::AddrInUse => anyhow!(
             "port {port} is already in use on {ip}: stop the other server or pick another port with --port"
