@@ -8,7 +8,7 @@ use bytes::Bytes;
 use crate::outbox::Outbox;
 
 /// Frames' room kept in a connection's pending list after a hand-over.
-const KEEP_PENDING: usize = 16;
+const KEEP_PENDING: usize = 64;
 
 /// What the core thread holds for one live connection: where to queue its frames, and the
 /// socket to shut down. Dropping it closes the connection at once, so a connection can never

@@ -26,7 +26,7 @@ const WAKE_BATCH: usize = 64;
 /// handed over, whatever the number of events: a burst of input broadcast to a big room would
 /// otherwise hold millions of frame handles (32 bytes each) between hand-overs. At this many,
 /// each writer already gets plenty per wake-up.
-const FRAMES_PER_CONN: usize = 32;
+const FRAMES_PER_CONN: usize = 256;
 
 /// Everything the core thread starts with.
 pub(crate) struct Start {
