@@ -47,7 +47,7 @@
 //!   0.22 M deliveries/s for 100 clients and 10 senders, against 3.5 M batched). Queues give
 //!   back the room a burst needed, so memory returns to its idle level after a flood: in
 //!   `chat bench --soak` (flood control off, misbehaving clients churning) the server peaks at
-//!   15-19 MiB with 100 clients, against 51 MiB before that trimming.
+//!   19-25 MiB with 100 clients, against 51 MiB before that trimming.
 //! - **Slow clients** block only their own writer thread, in `write`. The core counts what is
 //!   queued and not yet flushed, and disconnects the client at its cap (`Config::max_queue`),
 //!   so memory per client stays bounded and nobody else waits.
@@ -80,17 +80,20 @@
 //!
 //! Two threads per connection is simple and, for chat, fast; but threads are not free, and
 //! this runtime stops scaling long before the smol one. Measured on the project's machine
-//! (2 cores, 24 GiB, Linux, shared with other work, so rates vary by ±30%), with `chat bench`:
+//! (2 cores, 24 GiB, Linux) with `chat bench` on the same machine, flood control off. The
+//! machine was shared with other work, so rates varied by up to a factor of two between runs:
+//! each cell gives the range over runs interleaved with the other runtime's.
 //!
 //! | | std | smol |
 //! | --- | --- | --- |
 //! | resident memory per idle connection | 21.7 KiB | 1.3 KiB |
 //! | kernel memory per connection (two kernel stacks, not in RSS) | 32 KiB | 0 |
 //! | most connections (here) | 8,050 | 19,000+ (open-files limit) |
-//! | 8,000 idle connections, one broadcast reaches all | 0.37 s | - |
-//! | 100 clients, 10 senders, deliveries/s | 3.7 M | 4.2 M |
-//! | 1,000 clients, 10 senders, deliveries/s | 3.4 M | 4.6 M |
-//! | 5,000 clients, 5 senders, deliveries/s | 2.1 M | 3.9 M |
+//! | 8,000 idle connections, one broadcast reaches all | 0.36 s | - |
+//! | 100 clients, 10 senders, deliveries/s | 3.5-5.5 M | 2.7-3.9 M |
+//! | 1,000 clients, 10 senders, deliveries/s | 2.2-2.3 M | 2.1-2.6 M |
+//! | 5,000 clients, 5 senders, deliveries/s | 0.8-1.7 M | 2.7-2.8 M |
+//! | idle, 50 clients, 5 s | 0 CPU ticks, 1 context switch | - |
 //!
 //! - **Memory:** each thread's stack costs two resident pages (8 KiB: the stack and its
 //!   thread-local data), plus the read buffer and queues: about 22 KiB of RSS per connection,
