@@ -103,9 +103,9 @@
 //!   `vm.max_map_count` = 65,530 of them. When std cannot map a new thread's signal stack it
 //!   aborts the whole process, so the spawner counts live connections against the mappings
 //!   left (about **8,050** here, shared by every server in the process) and closes any
-//!   connection beyond that at once, with a warning; `spawn` warns when `max_clients` is
-//!   higher. Those clients get no "server is full" notice (sending it would need the threads
-//!   the process cannot have).
+//!   connection beyond that at once, with a warning. [`spawn`] lowers `max_clients` to that
+//!   capacity less 64, so that in all but a connection storm the core itself refuses the
+//!   extra clients with its "server is full" notice, while threads remain to deliver it.
 //! - **Threads:** the machine's `kernel.pid_max` of 32,768 caps threads system-wide, about
 //!   16,000 connections for a server alone on the machine, if the mapping limit were raised.
 //! - **File descriptors:** one per connection; with the open-files limit of 20,000 that would be

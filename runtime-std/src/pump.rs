@@ -49,14 +49,6 @@ pub(crate) struct Start {
 pub(crate) fn run(start: Start) -> Result<(), Error> {
     let Start { server, listeners, receivers, senders, stop, started } = start;
     let capacity = Capacity::of_this_process();
-    if server.config().max_clients > capacity.limit() {
-        tracing::warn!(
-            max_clients = server.config().max_clients,
-            "with two threads per connection, this process can only hold {} connections \
-             (vm.max_map_count); use the smol runtime for more",
-            capacity.limit()
-        );
-    }
     let mut acceptors = match Acceptors::new(senders.clone(), capacity) {
         Ok(acceptors) => acceptors,
         Err(error) => {

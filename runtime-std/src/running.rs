@@ -8,17 +8,32 @@ use std::time::Instant;
 use chat_core::{Config, Server};
 
 use crate::acceptor::Listener;
+use crate::capacity::Capacity;
 use crate::event;
 use crate::pump::{self, Start};
 use crate::stop::StopRequest;
 use crate::{Error, Stopper};
+
+/// Connections kept free beyond `max_clients` so that refusals can be delivered.
+const REFUSAL_HEADROOM: usize = 64;
 
 /// Starts serving the chat room on `listeners` (already bound by the caller, any mix of IPv4
 /// and IPv6) on background threads, and returns at once.
 ///
 /// Fails if the configuration is invalid, if there is no listener, if a listener cannot be
 /// made blocking, or if a thread cannot be started; nothing keeps running after an error.
-pub fn spawn(listeners: Vec<TcpListener>, config: Config) -> Result<Running, Error> {
+pub fn spawn(listeners: Vec<TcpListener>, mut config: Config) -> Result<Running, Error> {
+    // Leave threads for the connections the core refuses, so they get the "server is full"
+    // notice instead of being cut off by the process's thread capacity.
+    let room = Capacity::of_this_process().limit().saturating_sub(REFUSAL_HEADROOM);
+    if config.max_clients > room {
+        tracing::info!(
+            requested = config.max_clients,
+            "with two threads per connection, this process holds at most {room} clients \
+             (vm.max_map_count); use the smol runtime for more"
+        );
+        config.max_clients = room;
+    }
     let server = Server::new(config, Instant::now())?;
     if listeners.is_empty() {
         return Err(Error::NoListeners);
@@ -33,7 +48,7 @@ pub fn spawn(listeners: Vec<TcpListener>, config: Config) -> Result<Running, Err
         .spawn(move || pump::run(start))
         .map_err(|source| Error::Spawn { role: "core", source })?;
     match startup.recv() {
-        Ok(Ok(())) => Ok(Running { core, stopper: Stopper(stop) }),
+        Ok(Ok(())) => Ok(Running { core: Some(core), stopper: Stopper(stop) }),
         Ok(Err(error)) => {
             let _ = core.join();
             Err(error)
@@ -45,11 +60,11 @@ pub fn spawn(listeners: Vec<TcpListener>, config: Config) -> Result<Running, Err
     }
 }
 
-/// A running server. Dropping it does not stop the server: use [`Running::stopper`] and
-/// [`Running::wait`].
+/// A running server. Dropping it without [`wait`](Self::wait) starts a graceful shutdown and
+/// lets it finish in the background (as in `chat-runtime-smol`).
 #[derive(Debug)]
 pub struct Running {
-    core: JoinHandle<Result<(), Error>>,
+    core: Option<JoinHandle<Result<(), Error>>>,
     stopper: Stopper,
 }
 
@@ -61,7 +76,19 @@ impl Running {
 
     /// Blocks until the server has shut down (after a [`Stopper::stop`]) and every thread it
     /// started has ended.
-    pub fn wait(self) -> Result<(), Error> {
-        self.core.join().unwrap_or(Err(Error::Panicked { role: "core" }))
+    pub fn wait(mut self) -> Result<(), Error> {
+        match self.core.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(Error::Panicked { role: "core" }),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.core.is_some() {
+            self.stopper.stop();
+        }
     }
 }
