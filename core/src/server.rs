@@ -78,6 +78,10 @@ impl Server {
     }
 
     /// The next action for the runtime, or `None` when there is nothing left to do.
+    // Inlined into the runtime's drain loop (another crate): it runs once per delivery, and the
+    // call and the 48-byte return through memory cost more than the pop itself (fan-out bench:
+    // about 30 -> 16 ns per recipient at 1,000 clients).
+    #[inline]
     pub fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()
     }
