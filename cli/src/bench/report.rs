@@ -199,7 +199,9 @@ impl Report {
         }
         if let Some((first, second)) = self.rss_kib {
             let text = match self.mode {
-                "connections" => format!("{first} KiB before connecting, {second} KiB with everyone connected"),
+                "connections" => {
+                    format!("{first} KiB before connecting, {second} KiB with everyone connected")
+                }
                 _ => format!("{first} KiB at the start, {second} KiB at the peak"),
             };
             rows.push(("server resident memory", text));
