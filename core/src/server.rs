@@ -314,11 +314,18 @@ impl Server {
         }
     }
 
+    /// Answers `/who`: the count and the first few names in alphabetical order. Linear in the
+    /// room's size with no allocation per name, since anyone may ask at any time.
     fn who(&mut self, id: ClientId) {
         let mut names: Vec<&str> =
             self.room.clients().iter().filter(|c| c.is_active()).map(|c| c.nick.as_str()).collect();
-        names.sort_unstable_by_key(|name| name.to_lowercase());
-        let line = wire::who(names.len(), names.into_iter());
+        let count = names.len();
+        if count > wire::NAMES_SHOWN {
+            names.select_nth_unstable_by(wire::NAMES_SHOWN, |a, b| caseless_cmp(a, b));
+            names.truncate(wire::NAMES_SHOWN);
+        }
+        names.sort_unstable_by(|a, b| caseless_cmp(a, b));
+        let line = wire::who(count, names.into_iter());
         self.send(id, line);
     }
 
@@ -414,4 +421,9 @@ impl Server {
         }
         self.reap_too_slow();
     }
+}
+
+/// Orders names ignoring case, without allocating.
+fn caseless_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    a.chars().flat_map(char::to_lowercase).cmp(b.chars().flat_map(char::to_lowercase)).then_with(|| a.cmp(b))
 }

@@ -215,3 +215,23 @@ fn a_half_closed_client_still_gets_its_answers() {
     sim.say(alice, "bye");
     assert_snapshot!(sim.transcripts());
 }
+
+#[test]
+fn who_in_a_big_room_names_the_first_ten_alphabetically() {
+    let mut sim = Sim::new(Config { flood_rate: 0.0, presence_batch_above: 5, ..Config::default() });
+    let asker = sim.connect("asker");
+    sim.say(asker, "/nick zed");
+    for name in [
+        "mike", "Alpha", "kilo", "echo", "Bravo", "juliet", "delta", "hotel", "golf", "india", "lima",
+        "foxtrot", "charlie",
+    ] {
+        let id = sim.connect(name);
+        sim.say(id, &format!("/nick {name}"));
+    }
+    sim.say(asker, "/who");
+    let answer = sim.lines(asker).into_iter().find(|l| l.contains(" here: ")).expect("a /who answer");
+    assert_eq!(
+        answer,
+        "*** 14 here: Alpha, Bravo, charlie, delta, echo, foxtrot, golf, hotel, india, juliet and 4 more"
+    );
+}
