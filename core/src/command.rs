@@ -24,6 +24,17 @@ pub enum Command<'a> {
     Help,
 }
 
+/// One command as `/help` lists it: its name, its arguments and what it does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommandInfo {
+    /// The name as typed, with its `/`: `/msg`.
+    pub name: &'static str,
+    /// The arguments, as in a usage line: `NAME TEXT` (empty for none).
+    pub args: &'static str,
+    /// What it does, in a few words.
+    pub about: &'static str,
+}
+
 /// A line that starts with `/` but is not a valid command. Never broadcast.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CommandError {
@@ -33,6 +44,19 @@ pub enum CommandError {
     /// The command exists but its arguments are missing.
     #[error("usage: {0}")]
     Usage(&'static str),
+}
+
+impl Command<'_> {
+    /// Every command, in the order `/help` lists them. The one list of command names: the
+    /// `/help` line is built from it, and clients complete from it.
+    pub const LIST: &'static [CommandInfo] = &[
+        CommandInfo { name: "/nick", args: "NAME", about: "change your name" },
+        CommandInfo { name: "/me", args: "ACTION", about: "act it out" },
+        CommandInfo { name: "/msg", args: "NAME TEXT", about: "say TEXT to NAME only" },
+        CommandInfo { name: "/who", args: "", about: "list who is here" },
+        CommandInfo { name: "/quit", args: "[REASON]", about: "leave" },
+        CommandInfo { name: "/help", args: "", about: "list the commands" },
+    ];
 }
 
 impl<'a> Command<'a> {
@@ -86,6 +110,19 @@ mod tests {
         assert_eq!(Command::parse("/quit"), Ok(Command::Quit(None)));
         assert_eq!(Command::parse("/quit gone fishing"), Ok(Command::Quit(Some("gone fishing"))));
         assert_eq!(Command::parse("/help"), Ok(Command::Help));
+    }
+
+    #[test]
+    fn every_listed_command_parses_and_its_usage_matches() {
+        for info in Command::LIST {
+            let shouted = info.name.to_uppercase();
+            let (bare, upper) = (Command::parse(info.name), Command::parse(&shouted));
+            assert!(!matches!(bare, Err(CommandError::Unknown(_))), "{}: {bare:?}", info.name);
+            assert_eq!(bare, upper, "{}", info.name);
+            if let Err(CommandError::Usage(usage)) = bare {
+                assert_eq!(usage, format!("{} {}", info.name, info.args));
+            }
+        }
     }
 
     #[test]

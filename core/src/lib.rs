@@ -48,7 +48,7 @@ mod sanitize;
 mod server;
 mod wire;
 
-pub use command::{Command, CommandError};
+pub use command::{Command, CommandError, CommandInfo};
 pub use config::Config;
 pub use decoder::{Line, LineDecoder};
 pub use error::{ConfigError, InputError};
@@ -58,3 +58,4 @@ pub use nick::{Nick, NickError};
 pub use outbox::Outbox;
 pub use sanitize::sanitize;
 pub use server::Server;
+pub use wire::{Departures, Names, ServerLine};

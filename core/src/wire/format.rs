@@ -1,0 +1,157 @@
+//! Writing the lines the server sends; [`super::parse`] reads them back.
+//!
+//! Each function returns one whole line ending in `\n`. User text passed in must already be
+//! sanitised; names are valid by construction.
+
+use std::fmt::{self, Display, Write};
+
+use bytes::Bytes;
+
+use crate::Command;
+
+/// Why a client left the room, as shown in the offline notice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Reason {
+    /// `/quit`, with the user's reason if any.
+    Quit(Option<String>),
+    /// The client closed its connection.
+    Left,
+    /// The connection was reset or failed.
+    Lost,
+    /// The client fell more than the queue cap behind.
+    TooSlow,
+    /// The client kept sending over the flood limit.
+    Flooding,
+}
+
+impl Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Quit(None) => f.write_str("quit"),
+            Reason::Quit(Some(reason)) => write!(f, "quit: {reason}"),
+            Reason::Left => f.write_str("left"),
+            Reason::Lost => f.write_str("connection lost"),
+            Reason::TooSlow => f.write_str("too slow"),
+            Reason::Flooding => f.write_str("flooding"),
+        }
+    }
+}
+
+/// How many names a summary line (`/who`, coalesced presence) spells out before counting.
+pub(crate) const NAMES_SHOWN: usize = 10;
+
+fn line(args: fmt::Arguments<'_>) -> Bytes {
+    let mut text = String::with_capacity(64);
+    let _ = text.write_fmt(args);
+    text.push('\n');
+    Bytes::from(text)
+}
+
+/// `<NAME> TEXT`: a chat message.
+pub(crate) fn message(name: &str, text: &str) -> Bytes {
+    line(format_args!("<{name}> {text}"))
+}
+
+/// `* NAME ACTION`: a `/me` action.
+pub(crate) fn action(name: &str, text: &str) -> Bytes {
+    line(format_args!("* {name} {text}"))
+}
+
+/// `*NAME* TEXT`: a private message, as its recipient sees it.
+pub(crate) fn private_in(from: &str, text: &str) -> Bytes {
+    line(format_args!("*{from}* {text}"))
+}
+
+/// `-> *NAME* TEXT`: a private message, as its sender sees it.
+pub(crate) fn private_out(to: &str, text: &str) -> Bytes {
+    line(format_args!("-> *{to}* {text}"))
+}
+
+/// `*** NAME entered the room`.
+pub(crate) fn joined(name: &str) -> Bytes {
+    line(format_args!("*** {name} entered the room"))
+}
+
+/// `*** NAME is offline (REASON)`.
+pub(crate) fn offline(name: &str, reason: &Reason) -> Bytes {
+    line(format_args!("*** {name} is offline ({reason})"))
+}
+
+/// `*** OLD is now known as NEW`.
+pub(crate) fn renamed(old: &str, new: &str) -> Bytes {
+    line(format_args!("*** {old} is now known as {new}"))
+}
+
+/// `*** You are now known as NEW`.
+pub(crate) fn you_renamed(new: &str) -> Bytes {
+    line(format_args!("*** You are now known as {new}"))
+}
+
+/// The first line a client receives.
+pub(crate) fn welcome(name: &str, others: usize) -> Bytes {
+    let others = match others {
+        0 => "nobody else is here yet".to_owned(),
+        1 => "1 other person is here".to_owned(),
+        n => format!("{n} other people are here"),
+    };
+    line(format_args!("*** Welcome to the chat room, {name}: {others}. Type /help for commands."))
+}
+
+/// `*** N here: a, b, c and K more`.
+pub(crate) fn who<'a>(count: usize, names: impl Iterator<Item = &'a str>) -> Bytes {
+    line(format_args!("*** {count} here: {}", name_list(count, names)))
+}
+
+/// `*** N entered the room: a, b and K more` (coalesced joins in a big room).
+pub(crate) fn joined_many<'a>(count: usize, names: impl Iterator<Item = &'a str>) -> Bytes {
+    line(format_args!("*** {count} entered the room: {}", name_list(count, names)))
+}
+
+/// `*** N are offline: a (left), b (quit) and K more` (coalesced departures in a big room).
+pub(crate) fn offline_many<'a>(count: usize, names: impl Iterator<Item = &'a str>) -> Bytes {
+    line(format_args!("*** {count} are offline: {}", name_list(count, names)))
+}
+
+/// The start of the `/help` line, before the list of commands.
+pub(super) const HELP_PREFIX: &str = "*** Commands: ";
+
+/// The `/help` line: `*** Commands: /nick NAME, /me ACTION, ... /help.` and how to say `/`.
+pub(crate) fn help() -> Bytes {
+    let mut commands = String::new();
+    for (i, command) in Command::LIST.iter().enumerate() {
+        let comma = if i > 0 { ", " } else { "" };
+        let space = if command.args.is_empty() { "" } else { " " };
+        let _ = write!(commands, "{comma}{}{space}{}", command.name, command.args);
+    }
+    line(format_args!("{HELP_PREFIX}{commands}. Start a line with // to send a line that starts with /."))
+}
+
+/// The line sent to everyone when the server stops.
+pub(super) const SHUTTING_DOWN: &str = "*** Server is shutting down. Goodbye!";
+
+/// `*** Server is shutting down. Goodbye!`.
+pub(crate) fn shutting_down() -> Bytes {
+    line(format_args!("{SHUTTING_DOWN}"))
+}
+
+/// `! TEXT`: an error or warning for one client only.
+pub(crate) fn error(text: impl Display) -> Bytes {
+    line(format_args!("! {text}"))
+}
+
+/// Up to [`NAMES_SHOWN`] names from a list of `count`, then `and K more`.
+fn name_list<'a>(count: usize, names: impl Iterator<Item = &'a str>) -> String {
+    let mut list = String::new();
+    let mut shown = 0;
+    for name in names.take(NAMES_SHOWN) {
+        if shown > 0 {
+            list.push_str(", ");
+        }
+        list.push_str(name);
+        shown += 1;
+    }
+    if count > shown {
+        let _ = write!(list, " and {} more", count - shown);
+    }
+    list
+}
