@@ -2,20 +2,11 @@
 
 use std::sync::Arc;
 
+use chat_core::{Command, CommandInfo};
 use reedline::{Completer, CompletionResult, Span, Suggestion};
 
 use super::identity::Identity;
 use super::roster::Roster;
-
-/// The commands of `docs/PROTOCOL.md`, each with what it does.
-const COMMANDS: [(&str, &str); 6] = [
-    ("/help", "list the commands"),
-    ("/me", "ACTION: act it out"),
-    ("/msg", "NAME TEXT: to NAME only"),
-    ("/nick", "NAME: change your name"),
-    ("/quit", "[REASON]: leave"),
-    ("/who", "list who is here"),
-];
 
 /// Completes the word before the cursor from the commands and the roster.
 pub struct ChatCompleter {
@@ -35,12 +26,13 @@ impl ChatCompleter {
         let word = &before[start..];
         let span = Span::new(start, pos);
         if start == 0 && word.starts_with('/') {
-            return COMMANDS
+            let word = word.to_lowercase();
+            return Command::LIST
                 .iter()
-                .filter(|(name, _)| name.starts_with(&word.to_lowercase()))
-                .map(|(name, about)| Suggestion {
-                    value: (*name).to_owned(),
-                    description: Some((*about).to_owned()),
+                .filter(|command| command.name.starts_with(&word))
+                .map(|command| Suggestion {
+                    value: command.name.to_owned(),
+                    description: Some(describe(command)),
                     span,
                     append_whitespace: true,
                     ..Suggestion::default()
@@ -57,6 +49,15 @@ impl ChatCompleter {
             .filter(|name| Some(name.to_lowercase()) != me)
             .map(|name| Suggestion { value: name, span, append_whitespace: true, ..Suggestion::default() })
             .collect()
+    }
+}
+
+/// What the completion menu shows next to a command: `NAME TEXT: say TEXT to NAME only`.
+fn describe(command: &CommandInfo) -> String {
+    if command.args.is_empty() {
+        command.about.to_owned()
+    } else {
+        format!("{}: {}", command.args, command.about)
     }
 }
 
@@ -82,6 +83,7 @@ mod tests {
         identity.observe("*** You are now known as albert");
         let completer = ChatCompleter::new(roster, identity);
         assert_eq!(values(&completer, "/m"), ["/me", "/msg"]);
+        assert_eq!(values(&completer, "/"), Command::LIST.iter().map(|c| c.name).collect::<Vec<_>>());
         assert_eq!(values(&completer, "/msg al"), ["alice"]);
         assert_eq!(values(&completer, "hi B"), ["bob"]);
         assert!(values(&completer, "hi ").is_empty());

@@ -4,6 +4,8 @@ use std::io::{self, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
+use chat_core::Command;
+
 /// How long one send may block before the server is taken to be gone.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -40,11 +42,11 @@ impl Sender {
     }
 }
 
-/// Whether `line` is a `/quit` command (any case, with or without a reason).
+/// Whether the server will read `line` as a `/quit` command (any case, with or without a
+/// reason); its line ending, if any, is ignored.
 pub fn is_quit(line: &str) -> bool {
-    let line = line.trim_start();
-    let command = line.split_whitespace().next().unwrap_or("");
-    command.eq_ignore_ascii_case("/quit")
+    let line = line.trim_end_matches(['\r', '\n']);
+    matches!(Command::parse(line), Ok(Command::Quit(_)))
 }
 
 #[cfg(test)]
@@ -75,5 +77,7 @@ mod tests {
         assert!(!is_quit("/quitter"));
         assert!(!is_quit("//quit"));
         assert!(!is_quit("quit"));
+        assert!(is_quit("/quit\r\n"));
+        assert!(!is_quit(" /quit"), "the server says this to the room");
     }
 }

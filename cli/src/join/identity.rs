@@ -3,6 +3,8 @@
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use chat_core::ServerLine;
+
 /// Learned from received lines; shared between the receiver thread and the input side.
 #[derive(Debug, Default)]
 pub struct Identity {
@@ -31,15 +33,13 @@ impl Identity {
             state.heard_anything = true;
             self.heard.notify_all();
         }
-        let Some(notice) = line.strip_prefix("*** ") else { return };
-        let name = if let Some(rest) = notice.strip_prefix("Welcome to the chat room, ") {
-            state.speaks_chat = true;
-            rest.split_once(": ").map(|(name, _)| name)
-        } else {
-            notice.strip_prefix("You are now known as ")
-        };
-        if let Some(name) = name.filter(|name| !name.is_empty() && !name.contains(' ')) {
-            state.name = Some(name.to_owned());
+        match ServerLine::parse(line) {
+            ServerLine::Welcome { name, .. } => {
+                state.speaks_chat = true;
+                state.name = Some(name.to_owned());
+            }
+            ServerLine::YouRenamed { name } => state.name = Some(name.to_owned()),
+            _ => {}
         }
     }
 
@@ -91,6 +91,7 @@ mod tests {
         assert!(!me.speaks_chat(Duration::ZERO));
         me.observe("[127.0.0.1:5555] entered room");
         me.observe("<('127.0.0.1', 5555)> *** Welcome to the chat room, x: y");
+        me.observe("*** Welcome to the chat room, x: y");
         assert!(!me.speaks_chat(Duration::ZERO));
     }
 
@@ -98,7 +99,8 @@ mod tests {
     fn asking_early_waits_for_the_greeting() {
         let me = std::sync::Arc::new(Identity::new());
         let greeter = std::sync::Arc::clone(&me);
-        let thread = std::thread::spawn(move || greeter.observe("*** Welcome to the chat room, a: b"));
+        let welcome = "*** Welcome to the chat room, a: 1 other person is here. Type /help for commands.";
+        let thread = std::thread::spawn(move || greeter.observe(welcome));
         assert!(me.speaks_chat(Duration::from_secs(60)));
         thread.join().unwrap();
     }

@@ -7,6 +7,7 @@ use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use anyhow::Context as _;
+use chat_core::ServerLine;
 use reedline::{ExternalPrinter, Reedline, Signal};
 
 use super::complete::ChatCompleter;
@@ -44,7 +45,7 @@ pub fn run(stream: TcpStream, sender: Sender, colour: bool) -> anyhow::Result<Ou
         let on_line = move |line: String| {
             identity.observe(&line);
             roster.learn(&line);
-            let welcome = line.starts_with("*** Welcome to the chat room");
+            let welcome = matches!(ServerLine::parse(&line), ServerLine::Welcome { .. });
             show(&to_editor, styler.render(&line))?;
             // Who is here: worth seeing on arrival, and it gives Tab the names to complete. If
             // asking fails, the server is going, and the receiver will see that.

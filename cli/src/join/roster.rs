@@ -1,9 +1,12 @@
 //! Who is in the room, as far as the server's lines tell: the names Tab completes.
+//!
+//! Names come from `chat_core::ServerLine`, so they never hold white space: each is one word
+//! Tab can insert. The handout server's names (`('IP', PORT)`) are not learned.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
-use super::style::Kind;
+use chat_core::ServerLine;
 
 /// The names seen in the room, learned from messages and presence notices.
 #[derive(Debug, Default)]
@@ -22,34 +25,36 @@ impl Roster {
     pub fn learn(&self, line: &str) {
         let mut names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
         let mut add = |name: &str| {
-            if is_completable(name) {
-                names.insert(name.to_lowercase(), name.to_owned());
-            }
+            names.insert(name.to_lowercase(), name.to_owned());
         };
-        match Kind::of(line) {
-            Kind::Said { name, .. } | Kind::Action { name, .. } | Kind::Private { name, .. } => add(name),
-            Kind::PrivateSent { name, .. } => add(name),
-            Kind::Notice | Kind::Other => {}
-        }
-        let Some(notice) = line.strip_prefix("*** ") else { return };
-        if let Some(name) = notice.strip_suffix(" entered the room") {
-            add(name);
-        } else if let Some((old, new)) = notice.split_once(" is now known as ") {
-            names.remove(&old.to_lowercase());
-            if is_completable(new) {
+        match ServerLine::parse(line) {
+            ServerLine::Message { from: name, .. }
+            | ServerLine::Action { from: name, .. }
+            | ServerLine::PrivateIn { from: name, .. }
+            | ServerLine::PrivateOut { to: name, .. }
+            | ServerLine::Joined { name } => add(name),
+            ServerLine::Who { names: list, .. } | ServerLine::JoinedMany { names: list, .. } => {
+                list.iter().for_each(add);
+            }
+            ServerLine::Renamed { old, new } => {
+                names.remove(&old.to_lowercase());
                 names.insert(new.to_lowercase(), new.to_owned());
             }
-        } else if let Some((name, _)) = notice.split_once(" is offline (") {
-            names.remove(&name.to_lowercase());
-        } else if let Some(list) =
-            summary(notice, " here: ").or_else(|| summary(notice, " entered the room: "))
-        {
-            list.into_iter().for_each(add);
-        } else if let Some(list) = summary(notice, " are offline: ") {
-            for entry in list {
-                let name = entry.split_once(" (").map_or(entry, |(name, _)| name);
+            ServerLine::Offline { name, .. } => {
                 names.remove(&name.to_lowercase());
             }
+            ServerLine::OfflineMany { departures, .. } => {
+                for (name, _) in departures.iter() {
+                    names.remove(&name.to_lowercase());
+                }
+            }
+            ServerLine::YouRenamed { .. }
+            | ServerLine::Welcome { .. }
+            | ServerLine::Help
+            | ServerLine::ShuttingDown
+            | ServerLine::Notice(_)
+            | ServerLine::Error(_)
+            | ServerLine::Other(_) => {}
         }
     }
 
@@ -63,27 +68,6 @@ impl Roster {
             .map(|(_, name)| name.clone())
             .collect()
     }
-}
-
-/// The names of a summary notice such as `3 here: a, b and 1 more` (after `N` and `marker`),
-/// without the `and K more` tail.
-fn summary<'a>(notice: &'a str, marker: &str) -> Option<Vec<&'a str>> {
-    let (count, list) = notice.split_once(marker)?;
-    if !count.chars().all(|c| c.is_ascii_digit()) || count.is_empty() {
-        return None;
-    }
-    let mut names: Vec<&str> = list.split(", ").collect();
-    if let Some(last) = names.pop() {
-        let mut parts = last.split(" and ");
-        names.extend(parts.next());
-        names.extend(parts.next().filter(|tail| !tail.ends_with(" more")));
-    }
-    Some(names)
-}
-
-/// A name Tab can insert as one word (the handout's server names people `('IP', PORT)`).
-fn is_completable(name: &str) -> bool {
-    !name.is_empty() && !name.contains(char::is_whitespace)
 }
 
 #[cfg(test)]
@@ -122,7 +106,12 @@ mod tests {
 
     #[test]
     fn names_with_spaces_and_text_in_messages_are_not_taken() {
-        let room = roster(&["<('127.0.0.1', 5555)> hi", "<zed> *** mallory entered the room"]);
-        assert_eq!(room.starting_with(""), ["zed"]);
+        let room = roster(&[
+            "<('127.0.0.1', 5555)> hi",
+            "<zed> *** mallory entered the room",
+            "* zed *** 1 here: eve",
+            "<[::1]:5000> hi",
+        ]);
+        assert_eq!(room.starting_with(""), ["[::1]:5000", "zed"]);
     }
 }

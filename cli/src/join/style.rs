@@ -2,6 +2,7 @@
 
 use std::io::IsTerminal;
 
+use chat_core::ServerLine;
 use nu_ansi_term::{Color, Style};
 
 /// Colours that read well on dark and light backgrounds alike; a name always gets the same one.
@@ -36,61 +37,22 @@ pub fn name_colour(name: &str) -> Color {
     NAME_COLOURS[(hash % NAME_COLOURS.len() as u64) as usize]
 }
 
-/// What a line from the server is, by the prefixes of `docs/PROTOCOL.md` (and the two notices
-/// of the lab handout's server).
-#[derive(Debug, PartialEq, Eq)]
-pub enum Kind<'a> {
-    /// `<NAME> TEXT`
-    Said { name: &'a str, text: &'a str },
-    /// `* NAME ACTION`
-    Action { name: &'a str, action: &'a str },
-    /// `*NAME* TEXT`, a private message to us.
-    Private { name: &'a str, text: &'a str },
-    /// `-> *NAME* TEXT`, our private message was delivered.
-    PrivateSent { name: &'a str, text: &'a str },
-    /// `*** ...`, `! ...`, or the handout server's `[ADDR] entered room` and
-    /// `Client ADDR is offline`.
-    Notice,
-    /// Anything else.
-    Other,
-}
-
-impl<'a> Kind<'a> {
-    /// Recognises `line`.
-    pub fn of(line: &'a str) -> Self {
-        if line.starts_with("*** ") || line.starts_with("! ") || is_handout_notice(line) {
-            return Self::Notice;
-        }
-        if let Some(rest) = line.strip_prefix('<')
-            && let Some((name, text)) = rest.split_once("> ")
-            && !name.is_empty()
-        {
-            return Self::Said { name, text };
-        }
-        if let Some(rest) = line.strip_prefix("* ")
-            && let Some((name, action)) = rest.split_once(' ')
-            && !name.is_empty()
-        {
-            return Self::Action { name, action };
-        }
-        if let Some((name, text)) = private(line) {
-            return Self::Private { name, text };
-        }
-        if let Some((name, text)) = line.strip_prefix("-> ").and_then(private) {
-            return Self::PrivateSent { name, text };
-        }
-        Self::Other
+/// The lines of the lab handout's Python server, which are not ours (`chat_core::ServerLine`
+/// reads them as `Other`): its messages `<('IP', PORT)> TEXT`, and its two notices
+/// `[IP:PORT] entered room` and `Client ('IP', PORT) is offline`.
+mod handout {
+    /// `<('IP', PORT)> TEXT` as `(name, text)`.
+    pub fn message(line: &str) -> Option<(&str, &str)> {
+        let rest = line.strip_prefix("<(")?;
+        let end = rest.find(")> ")?;
+        Some((&line[1..end + 3], &rest[end + 3..]))
     }
-}
 
-fn private(line: &str) -> Option<(&str, &str)> {
-    let (name, text) = line.strip_prefix('*')?.split_once("* ")?;
-    (!name.is_empty() && !name.contains(' ')).then_some((name, text))
-}
-
-fn is_handout_notice(line: &str) -> bool {
-    (line.starts_with('[') && line.ends_with("] entered room"))
-        || (line.starts_with("Client ") && line.ends_with(" is offline"))
+    /// `[IP:PORT] entered room` or `Client ('IP', PORT) is offline`.
+    pub fn is_notice(line: &str) -> bool {
+        (line.starts_with('[') && line.ends_with("] entered room"))
+            || (line.starts_with("Client ") && line.ends_with(" is offline"))
+    }
 }
 
 /// Renders received lines for the terminal, in colour or not.
@@ -112,21 +74,36 @@ impl Styler {
             return line.to_owned();
         }
         let name = |name: &str| name_colour(name).bold().paint(name.to_owned()).to_string();
-        match Kind::of(line) {
-            Kind::Said { name: who, text } => format!("<{}> {text}", name(who)),
-            Kind::Action { name: who, action } => {
+        let dim = Style::new().dimmed();
+        match ServerLine::parse(line) {
+            ServerLine::Message { from, text } => format!("<{}> {text}", name(from)),
+            ServerLine::Action { from, text } => {
                 let italic = Style::new().italic();
-                format!("{} {} {}", italic.paint("*"), name(who), italic.paint(action))
+                format!("{} {} {}", italic.paint("*"), name(from), italic.paint(text))
             }
-            Kind::Private { name: who, text } => {
-                format!("*{}* {}", name(who), Style::new().bold().paint(text))
+            ServerLine::PrivateIn { from, text } => {
+                format!("*{}* {}", name(from), Style::new().bold().paint(text))
             }
-            Kind::PrivateSent { name: who, text } => {
-                let dim = Style::new().dimmed();
-                format!("{} *{}* {}", dim.paint("->"), name(who), dim.paint(text))
+            ServerLine::PrivateOut { to, text } => {
+                format!("{} *{}* {}", dim.paint("->"), name(to), dim.paint(text))
             }
-            Kind::Notice => Style::new().dimmed().paint(line).to_string(),
-            Kind::Other => line.to_owned(),
+            ServerLine::Other(_) => match handout::message(line) {
+                Some((from, text)) => format!("<{}> {text}", name(from)),
+                None if handout::is_notice(line) => dim.paint(line).to_string(),
+                None => line.to_owned(),
+            },
+            ServerLine::Joined { .. }
+            | ServerLine::Offline { .. }
+            | ServerLine::Renamed { .. }
+            | ServerLine::YouRenamed { .. }
+            | ServerLine::Welcome { .. }
+            | ServerLine::Who { .. }
+            | ServerLine::JoinedMany { .. }
+            | ServerLine::OfflineMany { .. }
+            | ServerLine::Help
+            | ServerLine::ShuttingDown
+            | ServerLine::Notice(_)
+            | ServerLine::Error(_) => dim.paint(line).to_string(),
         }
     }
 }
@@ -136,21 +113,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_kind_of_line_is_recognised() {
-        assert_eq!(Kind::of("<alice> hi there"), Kind::Said { name: "alice", text: "hi there" });
-        assert_eq!(Kind::of("<127.0.0.1:5000> hi"), Kind::Said { name: "127.0.0.1:5000", text: "hi" });
-        assert_eq!(
-            Kind::of("<('127.0.0.1', 5555)> hi"),
-            Kind::Said { name: "('127.0.0.1', 5555)", text: "hi" }
-        );
-        assert_eq!(Kind::of("* bob waves"), Kind::Action { name: "bob", action: "waves" });
-        assert_eq!(Kind::of("*bob* psst"), Kind::Private { name: "bob", text: "psst" });
-        assert_eq!(Kind::of("-> *bob* psst"), Kind::PrivateSent { name: "bob", text: "psst" });
-        assert_eq!(Kind::of("*** bob entered the room"), Kind::Notice);
-        assert_eq!(Kind::of("! No one here is called carol."), Kind::Notice);
-        assert_eq!(Kind::of("[127.0.0.1:5555] entered room"), Kind::Notice);
-        assert_eq!(Kind::of("Client ('127.0.0.1', 5555) is offline"), Kind::Notice);
-        assert_eq!(Kind::of("just text"), Kind::Other);
+    fn the_handout_servers_lines_are_recognised() {
+        assert_eq!(handout::message("<('127.0.0.1', 5555)> hi"), Some(("('127.0.0.1', 5555)", "hi")));
+        assert_eq!(handout::message("<alice> hi"), None);
+        assert!(handout::is_notice("[127.0.0.1:5555] entered room"));
+        assert!(handout::is_notice("Client ('127.0.0.1', 5555) is offline"));
+        assert!(!handout::is_notice("<a> Client x is offline"));
     }
 
     #[test]
@@ -172,6 +140,17 @@ mod tests {
         let rendered = Styler::new(true).render("<alice> hi");
         assert!(rendered.starts_with('<') && rendered.ends_with("> hi"), "{rendered:?}");
         assert!(rendered.contains(&name_colour("alice").bold().paint("alice").to_string()));
-        assert_eq!(Styler::new(true).render("*** note"), Style::new().dimmed().paint("*** note").to_string());
+        let dimmed = |line: &str| Style::new().dimmed().paint(line.to_owned()).to_string();
+        for notice in ["*** note", "*** bob entered the room", "! No one here is called carol."] {
+            assert_eq!(Styler::new(true).render(notice), dimmed(notice));
+        }
+        assert_eq!(Styler::new(true).render("just text"), "just text");
+        let python = Styler::new(true).render("<('127.0.0.1', 5555)> hi");
+        assert!(
+            python.contains(
+                &name_colour("('127.0.0.1', 5555)").bold().paint("('127.0.0.1', 5555)").to_string()
+            )
+        );
+        assert_eq!(Styler::new(true).render("[1.2.3.4:5] entered room"), dimmed("[1.2.3.4:5] entered room"));
     }
 }
