@@ -458,6 +458,26 @@ mod tests {
 
     proptest! {
         #[test]
+        fn every_name_the_server_gives_is_read_back(
+            chosen in r"\PC{1,24}",
+            peer in any::<std::net::SocketAddr>(),
+            text in r"\PC*",
+        ) {
+            let peer = crate::Nick::from_peer(peer);
+            let chosen = crate::Nick::parse(&chosen, 24).ok();
+            for name in chosen.iter().chain([&peer]).map(crate::Nick::as_str) {
+                let from = name;
+                assert_eq!(parse(&format::message(name, &text)), ServerLine::Message { from, text: &text });
+                assert_eq!(parse(&format::private_in(name, &text)), ServerLine::PrivateIn { from, text: &text });
+                assert_eq!(parse(&format::joined(name)), ServerLine::Joined { name });
+                assert_eq!(parse(&format::renamed(name, name)), ServerLine::Renamed { old: name, new: name });
+                let reason = Reason::Quit(Some(text.clone()));
+                let shown = reason.to_string();
+                assert_eq!(parse(&format::offline(name, &reason)), ServerLine::Offline { name, reason: &shown });
+            }
+        }
+
+        #[test]
         fn parse_never_panics(line in any::<String>()) {
             let _ = ServerLine::parse(&line);
         }
