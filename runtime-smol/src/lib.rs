@@ -27,9 +27,10 @@
 //!   (`poll_readable`) and only then borrows the one shared 64 KiB scratch buffer for a single
 //!   non-blocking read, which it feeds to the core straight from the buffer. An idle connection
 //!   therefore holds no read buffer: about 1.3 KiB in all, counting the core's state. The writer
-//!   sleeps while its queue is empty; when woken it sends everything queued in one vectored
-//!   write (up to 256 frames per call), advances past what the kernel took (partial writes
-//!   included) and reports exactly that many bytes with `Input::Flushed`. Frames queued while
+//!   sleeps while its queue (a [`chat_core::Outbox`]) is empty; when woken it sends everything
+//!   queued in one vectored write (up to [`chat_core::Outbox::MAX_SLICES`] frames per call),
+//!   advances the queue past what the kernel took (partial writes included) and reports exactly
+//!   that many bytes with `Input::Flushed`. Frames queued while
 //!   it waits for its turn or for writability go out together, so a busy room costs about one
 //!   system call per client per burst, not per line.
 //! - **Slow clients.** A client that stops reading only stalls its own writer, parked on

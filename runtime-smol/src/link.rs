@@ -2,26 +2,16 @@
 //! waiting to be written to it.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::{Buf, Bytes};
-use chat_core::ClientId;
+use bytes::Bytes;
+use chat_core::{ClientId, Outbox};
 use smol::Async;
 
 use crate::wake_slot::WakeSlot;
-
-/// Most frames handed to one vectored write. Linux takes up to 1,024 (`IOV_MAX`); 256 small
-/// chat lines already fill a typical socket send buffer, and the array lives on the stack only
-/// for the duration of the call.
-const MAX_SLICES: usize = 256;
-
-/// An outbound queue above this many entries is given back to the allocator once it drains,
-/// so a burst does not leave every idle connection holding a large ring buffer.
-const KEEP_QUEUE_CAPACITY: usize = 64;
 
 /// One connection: its socket and the frames the core queued for it that the kernel has not
 /// taken yet. Shared (by `Rc`) between the connection's reader and writer tasks and the pump.
@@ -33,9 +23,8 @@ pub(crate) struct Link {
     /// The core's name for this connection.
     pub(crate) id: ClientId,
     stream: Arc<Async<TcpStream>>,
-    /// Frames to write, oldest first; the front one may be partly written already (it is
-    /// advanced in place, which is cheap for [`Bytes`]).
-    outbound: RefCell<VecDeque<Bytes>>,
+    /// Frames to write, oldest first; the front one may be partly written already.
+    outbound: RefCell<Outbox>,
     /// The writer task, parked while `outbound` is empty.
     writer: WakeSlot,
     /// Set once the connection is closing or gone: its tasks must not feed the core any more.
@@ -67,8 +56,9 @@ impl Link {
     /// Queues `frame` after everything queued before, waking the writer if it was idle.
     pub(crate) fn push(&self, frame: Bytes) {
         let mut outbound = self.outbound.borrow_mut();
-        outbound.push_back(frame);
-        if outbound.len() == 1 {
+        let was_idle = outbound.is_empty();
+        outbound.push(frame);
+        if was_idle && !outbound.is_empty() {
             self.writer.wake();
         }
     }
@@ -88,36 +78,18 @@ impl Link {
     /// fails with [`io::ErrorKind::WouldBlock`]).
     pub(crate) fn flush(&self) -> io::Result<usize> {
         let mut outbound = self.outbound.borrow_mut();
-        let mut stream = self.stream.get_ref();
-        let written = match outbound.len() {
-            0 => return Ok(0),
-            // The common case in a quiet room: no slice array to fill.
-            1 => stream.write(&outbound[0])?,
-            _ => {
-                let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-                let mut count = 0;
-                for (slice, frame) in slices.iter_mut().zip(outbound.iter()) {
-                    *slice = IoSlice::new(frame);
-                    count += 1;
-                }
-                stream.write_vectored(&slices[..count])?
-            }
+        if outbound.is_empty() {
+            return Ok(0);
+        }
+        let written = {
+            let mut slices = [IoSlice::new(&[]); Outbox::MAX_SLICES];
+            let count = outbound.io_slices(&mut slices);
+            self.stream.get_ref().write_vectored(&slices[..count])?
         };
         if written == 0 {
             return Err(io::ErrorKind::WriteZero.into());
         }
-        let mut left = written;
-        while let Some(front) = outbound.front_mut() {
-            if front.len() > left {
-                front.advance(left);
-                break;
-            }
-            left -= front.len();
-            outbound.pop_front();
-        }
-        if outbound.is_empty() && outbound.capacity() > KEEP_QUEUE_CAPACITY {
-            *outbound = VecDeque::new();
-        }
+        outbound.advance(written);
         Ok(written)
     }
 
@@ -140,7 +112,7 @@ impl Link {
     /// already holds. The socket itself is closed when the last task holding the link ends.
     pub(crate) fn shut_down(&self) {
         self.mark_closed();
-        *self.outbound.borrow_mut() = VecDeque::new();
+        self.outbound.borrow_mut().clear();
         if let Err(error) = self.stream.get_ref().shutdown(Shutdown::Write) {
             tracing::debug!(id = %self.id, %error, "shutdown(write) failed");
         }

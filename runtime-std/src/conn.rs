@@ -4,11 +4,9 @@ use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 
 use bytes::Bytes;
+use chat_core::Outbox;
 
-use crate::outbox::Outbox;
-
-/// Frames' room kept in a connection's pending list after a hand-over.
-const KEEP_PENDING: usize = 64;
+use crate::handoff::Handoff;
 
 /// What the core thread holds for one live connection: where to queue its frames, and the
 /// socket to shut down. Dropping it closes the connection at once, so a connection can never
@@ -17,10 +15,10 @@ const KEEP_PENDING: usize = 64;
 #[derive(Debug)]
 pub(crate) struct Conn {
     stream: Arc<TcpStream>,
-    outbox: Arc<Outbox>,
+    handoff: Arc<Handoff>,
     /// Frames from the core not yet handed to the writer, which [`Conn::flush`] does once per
     /// batch of input: one lock and at most one wake-up for all of them.
-    pending: Vec<Bytes>,
+    pending: Outbox,
     /// Set by [`Conn::close`], which has already done what `drop` would.
     closed: bool,
     /// The client's input has ended (it half-closed): there is nothing left to read.
@@ -28,30 +26,30 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    /// The handle on a connection whose threads share `stream` and `outbox`.
-    pub(crate) fn new(stream: Arc<TcpStream>, outbox: Arc<Outbox>) -> Self {
-        Self { stream, outbox, pending: Vec::new(), closed: false, input_ended: false }
+    /// The handle on a connection whose threads share `stream` and `handoff`.
+    pub(crate) fn new(stream: Arc<TcpStream>, handoff: Arc<Handoff>) -> Self {
+        Self { stream, handoff, pending: Outbox::new(), closed: false, input_ended: false }
     }
 
     /// Queues `frame` for the connection's writer thread, to be handed over at the next
     /// [`flush`](Self::flush). Returns true if the connection had nothing pending before (the
     /// caller then remembers to flush it).
     pub(crate) fn send(&mut self, frame: Bytes) -> bool {
+        let was_empty = self.pending.is_empty();
         self.pending.push(frame);
-        self.pending.len() == 1
+        was_empty
     }
 
     /// Bytes the writer wrote since the last call.
     pub(crate) fn take_flushed(&self) -> usize {
-        self.outbox.take_flushed()
+        self.handoff.take_flushed()
     }
 
     /// Hands the pending frames to the writer thread, waking it if it sleeps.
     pub(crate) fn flush(&mut self) {
         if !self.pending.is_empty() {
-            self.outbox.push(&mut self.pending);
-            // Do not keep the room a burst needed for the life of the connection.
-            self.pending.shrink_to(KEEP_PENDING);
+            // Leaves `pending` empty, and without the room a burst needed.
+            self.handoff.push(&mut self.pending);
         }
     }
 
@@ -74,7 +72,7 @@ impl Conn {
             return None;
         }
         self.closed = true;
-        self.outbox.close();
+        self.handoff.close();
         // Fails with ENOTCONN when the peer already reset the connection, which is fine.
         let _ = self.stream.shutdown(Shutdown::Write);
         Some(Arc::clone(&self.stream))
@@ -87,7 +85,7 @@ impl Drop for Conn {
     /// and the reader's blocking `read` returns, so both threads end.
     fn drop(&mut self) {
         if !self.closed {
-            self.outbox.close();
+            self.handoff.close();
             let _ = self.stream.shutdown(Shutdown::Both);
         }
     }

@@ -52,7 +52,7 @@ pub(crate) enum Event {
 #[derive(Debug)]
 pub(crate) enum Progress {
     /// The writer thread handed bytes to the kernel; how many, the core thread takes from the
-    /// connection's outbox (see [`Outbox::add_flushed`](crate::outbox::Outbox::add_flushed)).
+    /// connection's handoff (see [`Handoff::add_flushed`](crate::handoff::Handoff::add_flushed)).
     Flushed {
         /// The connection written to.
         id: ClientId,

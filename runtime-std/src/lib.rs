@@ -37,8 +37,9 @@
 //!   connection. A reset or other error (or a failed write) is `PeerGone::Lost`, after which
 //!   the connection is torn down at once. The writer sleeps on its queue
 //!   (a mutex and condition variable, held only to swap the queue out, never during a system
-//!   call); when woken it sends everything queued in vectored writes of up to 64 frames,
-//!   handling partial writes. `TCP_NODELAY` is on.
+//!   call); when woken it sends everything queued in vectored writes of up to
+//!   [`chat_core::Outbox::MAX_SLICES`] frames, handling partial writes (the queues are
+//!   [`chat_core::Outbox`]es, as in the smol runtime). `TCP_NODELAY` is on.
 //! - **Batched hand-over.** `Output::Transmit` frames go to a per-connection pending list that
 //!   only the core thread touches; they are handed to the writers, one lock and at most one
 //!   wake-up per writer, when the core has no more input at hand, every 64 events, or once 256
@@ -126,8 +127,8 @@ mod capacity;
 mod conn;
 mod error;
 mod event;
+mod handoff;
 mod linger;
-mod outbox;
 mod pump;
 mod reader;
 mod running;

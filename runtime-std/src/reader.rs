@@ -14,7 +14,7 @@ use crossbeam_channel::Sender;
 use crate::capacity::Slot;
 use crate::conn::Conn;
 use crate::event::{Event, Senders};
-use crate::outbox::Outbox;
+use crate::handoff::Handoff;
 use crate::writer;
 
 /// Stack size of each connection thread. Both threads only run short, shallow loops; small
@@ -45,13 +45,13 @@ pub(crate) fn start(
 
 fn run(id: ClientId, peer: SocketAddr, stream: Arc<TcpStream>, senders: Senders) {
     let Senders { events, progress } = senders;
-    let outbox = Arc::new(Outbox::default());
+    let handoff = Arc::new(Handoff::default());
     let writer = {
-        let (stream, outbox) = (Arc::clone(&stream), Arc::clone(&outbox));
+        let (stream, handoff) = (Arc::clone(&stream), Arc::clone(&handoff));
         thread::Builder::new()
             .name(format!("chat-write-{}", id.0))
             .stack_size(STACK_SIZE)
-            .spawn(move || writer::run(id, &stream, &outbox, &progress))
+            .spawn(move || writer::run(id, &stream, &handoff, &progress))
     };
     let writer = match writer {
         Ok(writer) => writer,
@@ -61,17 +61,17 @@ fn run(id: ClientId, peer: SocketAddr, stream: Arc<TcpStream>, senders: Senders)
             return;
         }
     };
-    let conn = Conn::new(Arc::clone(&stream), Arc::clone(&outbox));
+    let conn = Conn::new(Arc::clone(&stream), Arc::clone(&handoff));
     if events.send(Event::Connected { id, peer, conn }).is_ok() {
-        let cause = read_until_gone(id, &stream, &outbox, &events);
-        let cause = if outbox.failed() { PeerGone::Lost } else { cause };
+        let cause = read_until_gone(id, &stream, &handoff, &events);
+        let cause = if handoff.failed() { PeerGone::Lost } else { cause };
         tracing::debug!(%id, ?cause, "input ended");
         if events.send(Event::Disconnected { id, cause }).is_ok() && cause == PeerGone::Closed {
             // Half-closed: the client may still read. The writer goes on until the core closes
             // the connection (or a write fails, which the core must hear of: nothing more can
             // be sent, so it need not wait for the queue to drain).
             join(id, writer);
-            if outbox.failed() {
+            if handoff.failed() {
                 let _ = events.send(Event::Disconnected { id, cause: PeerGone::Lost });
             }
             let _ = stream.shutdown(Shutdown::Both);
@@ -79,7 +79,7 @@ fn run(id: ClientId, peer: SocketAddr, stream: Arc<TcpStream>, senders: Senders)
         }
     }
     // The core thread may not have closed the connection yet: make sure the writer ends.
-    outbox.close();
+    handoff.close();
     let _ = stream.shutdown(Shutdown::Both);
     join(id, writer);
 }
@@ -91,19 +91,19 @@ fn join(id: ClientId, writer: JoinHandle<()>) {
 }
 
 /// Feeds everything read to the core thread until end of file or an error. Once the core has
-/// closed the connection (`outbox` closed), what is read is discarded: the reader only waits
+/// closed the connection (`handoff` closed), what is read is discarded: the reader only waits
 /// for the peer to close its side, so that closing the socket sends no reset.
 fn read_until_gone(
     id: ClientId,
     mut stream: &TcpStream,
-    outbox: &Outbox,
+    handoff: &Handoff,
     events: &Sender<Event>,
 ) -> PeerGone {
     let mut buffer = vec![0; MIN_READ];
     loop {
         match stream.read(&mut buffer) {
             Ok(0) => return PeerGone::Closed,
-            Ok(_) if outbox.is_closed() => {}
+            Ok(_) if handoff.is_closed() => {}
             Ok(n) => {
                 if events.send(Event::Received { id, bytes: buffer[..n].to_vec() }).is_err() {
                     return PeerGone::Closed;

@@ -1,10 +1,9 @@
 //! The queue between the core thread and one connection's writer thread.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-use bytes::Bytes;
+use chat_core::Outbox;
 
 /// Frames waiting for one connection's writer thread.
 ///
@@ -12,7 +11,7 @@ use bytes::Bytes;
 /// move frames in or out, never during a system call, so a client whose socket is full blocks
 /// its own writer thread and nothing else.
 #[derive(Debug, Default)]
-pub(crate) struct Outbox {
+pub(crate) struct Handoff {
     state: Mutex<State>,
     ready: Condvar,
     /// Bytes written and not yet reported to the core.
@@ -21,7 +20,7 @@ pub(crate) struct Outbox {
 
 #[derive(Debug, Default)]
 struct State {
-    queue: VecDeque<Bytes>,
+    queue: Outbox,
     /// No more frames will be written: the connection is being torn down.
     closed: bool,
     /// A write failed, so the connection was lost rather than closed by the peer.
@@ -30,16 +29,16 @@ struct State {
     waiting: bool,
 }
 
-impl Outbox {
+impl Handoff {
     /// Moves `frames` (leaving it empty) after everything queued before, and wakes the writer
-    /// if it sleeps. The frames are dropped if the outbox is closed.
-    pub(crate) fn push(&self, frames: &mut Vec<Bytes>) {
+    /// if it sleeps. The frames are dropped if the hand-over is closed.
+    pub(crate) fn push(&self, frames: &mut Outbox) {
         let mut state = self.lock();
         if state.closed {
             frames.clear();
             return;
         }
-        state.queue.extend(frames.drain(..));
+        state.queue.append(frames);
         if std::mem::take(&mut state.waiting) {
             drop(state);
             self.ready.notify_one();
@@ -47,8 +46,8 @@ impl Outbox {
     }
 
     /// Waits until there is something to write, then swaps it into the empty `batch`.
-    /// Returns `false` once the outbox is closed (whatever was queued is dropped).
-    pub(crate) fn take(&self, batch: &mut VecDeque<Bytes>) -> bool {
+    /// Returns `false` once the hand-over is closed (whatever was queued is dropped).
+    pub(crate) fn take(&self, batch: &mut Outbox) -> bool {
         debug_assert!(batch.is_empty());
         let mut state = self.lock();
         loop {
@@ -68,7 +67,7 @@ impl Outbox {
     pub(crate) fn close(&self) {
         let mut state = self.lock();
         state.closed = true;
-        state.queue = VecDeque::new();
+        state.queue.clear();
         drop(state);
         self.ready.notify_one();
     }
@@ -108,38 +107,50 @@ impl Outbox {
 
 #[cfg(test)]
 mod tests {
+    use std::io::IoSlice;
+
+    use bytes::Bytes;
+
     use super::*;
 
-    fn frames(texts: &[&'static str]) -> Vec<Bytes> {
-        texts.iter().map(|t| Bytes::from_static(t.as_bytes())).collect()
+    fn frames(texts: &[&'static str]) -> Outbox {
+        let mut frames = Outbox::new();
+        texts.iter().for_each(|t| frames.push(Bytes::from_static(t.as_bytes())));
+        frames
+    }
+
+    fn contents(frames: &Outbox) -> Vec<u8> {
+        let mut slices = vec![IoSlice::new(&[]); frames.len()];
+        let count = frames.io_slices(&mut slices);
+        slices[..count].iter().flat_map(|slice| slice.iter().copied()).collect()
     }
 
     #[test]
     fn the_writer_takes_everything_pushed_in_order_until_closed() {
-        let outbox = Outbox::default();
+        let handoff = Handoff::default();
         let mut pending = frames(&["a\n", "b\n"]);
-        outbox.push(&mut pending);
+        handoff.push(&mut pending);
         assert!(pending.is_empty());
-        outbox.push(&mut frames(&["c\n"]));
-        let mut batch = VecDeque::new();
-        assert!(outbox.take(&mut batch));
-        assert_eq!(batch, frames(&["a\n", "b\n", "c\n"]));
+        handoff.push(&mut frames(&["c\n"]));
+        let mut batch = Outbox::new();
+        assert!(handoff.take(&mut batch));
+        assert_eq!(contents(&batch), b"a\nb\nc\n");
 
-        outbox.push(&mut frames(&["dropped\n"]));
-        outbox.close();
-        outbox.push(&mut frames(&["dropped too\n"]));
-        let mut batch = VecDeque::new();
-        assert!(!outbox.take(&mut batch), "a closed outbox ends the writer");
+        handoff.push(&mut frames(&["dropped\n"]));
+        handoff.close();
+        handoff.push(&mut frames(&["dropped too\n"]));
+        let mut batch = Outbox::new();
+        assert!(!handoff.take(&mut batch), "a closed hand-over ends the writer");
         assert!(batch.is_empty());
     }
 
     #[test]
     fn flushed_bytes_are_reported_once_per_visit_of_the_core() {
-        let outbox = Outbox::default();
-        assert!(outbox.add_flushed(10), "the first write since the last visit is reported");
-        assert!(!outbox.add_flushed(5), "later ones ride on that report");
-        assert_eq!(outbox.take_flushed(), 15);
-        assert_eq!(outbox.take_flushed(), 0);
-        assert!(outbox.add_flushed(1));
+        let handoff = Handoff::default();
+        assert!(handoff.add_flushed(10), "the first write since the last visit is reported");
+        assert!(!handoff.add_flushed(5), "later ones ride on that report");
+        assert_eq!(handoff.take_flushed(), 15);
+        assert_eq!(handoff.take_flushed(), 0);
+        assert!(handoff.add_flushed(1));
     }
 }
