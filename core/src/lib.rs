@@ -34,6 +34,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod accept_backoff;
 mod command;
 mod config;
 mod decoder;
@@ -49,6 +50,7 @@ mod sanitize;
 mod server;
 mod wire;
 
+pub use accept_backoff::AcceptBackoff;
 pub use command::{Command, CommandError, CommandInfo};
 pub use config::Config;
 pub use decoder::{Line, LineDecoder};
