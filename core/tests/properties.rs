@@ -143,10 +143,10 @@ fn run(config: Config, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 }
             }
             Op::SetReading(c, reading) => {
-                if let Some(c) = pick(c) {
-                    if sim.clients[&model.ids[c]].is_open() {
-                        sim.set_reading(model.ids[c], reading);
-                    }
+                if let Some(c) = pick(c)
+                    && sim.clients[&model.ids[c]].is_open()
+                {
+                    sim.set_reading(model.ids[c], reading);
                 }
             }
             Op::Advance(ms) => sim.advance(Duration::from_millis(ms)),
