@@ -33,7 +33,7 @@ fn realistic() -> Vec<u8> {
             out.push(b' ');
             w = w.wrapping_mul(31).wrapping_add(7);
         }
-        if seed % 4 == 0 {
+        if seed.is_multiple_of(4) {
             out.push(b'\r');
         }
         out.push(b'\n');

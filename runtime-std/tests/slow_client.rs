@@ -70,7 +70,7 @@ fn a_client_that_stops_reading_is_disconnected_while_another_keeps_receiving() {
         let number: u64 = text.split(' ').next().unwrap().parse().unwrap();
         assert_eq!(number, read, "every line arrives once, in order");
         read += 1;
-        if read % ACK_EVERY == 0 {
+        if read.is_multiple_of(ACK_EVERY) {
             let _ = acks.send(read);
         }
     }
