@@ -45,8 +45,10 @@
 //!   reader stops, and the writer goes on until the core's `Close`. A reset or any other error
 //!   is `PeerGone::Lost`: the connection is dropped at once.
 //! - **Accepting.** Each listener has an accept task. Accepted sockets get `TCP_NODELAY` (chat
-//!   lines are small and latency matters). An accept error such as EMFILE never ends the loop
-//!   nor spins it: it is logged and accepting pauses for 100 ms.
+//!   lines are small and latency matters). An accept error never ends the loop nor spins it:
+//!   [`chat_core::AcceptBackoff`], the policy both runtimes share, skips errors about one
+//!   connection and pauses accepting after others such as EMFILE (10 ms, doubling up to 250 ms
+//!   while they go on).
 //! - **Shutdown.** [`Stopper::stop`] closes a channel the main task waits on; it then drops the
 //!   accept tasks (closing the listeners), feeds `Input::Shutdown`, and waits until the core
 //!   reports `is_finished` (it bounds the grace period) and the closed sockets are done

@@ -15,18 +15,16 @@
 //! cannot lose the wake-up: if the acceptor is not yet blocked, the connection waits for it in
 //! the backlog. A thread backing off after an error is unparked and sees the flag at once.
 
-use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle, Thread};
 use std::time::Duration;
 
-use chat_core::ClientId;
+use chat_core::{AcceptBackoff, ClientId};
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::Error;
-use crate::backoff::Backoff;
 use crate::capacity::Capacity;
 use crate::event::Senders;
 use crate::reader;
@@ -154,9 +152,11 @@ fn wake(thread: &Thread, addr: SocketAddr) {
     }
 }
 
-/// Accepts connections and queues them for the spawner until `stopping` is set.
+/// Accepts connections and queues them for the spawner until `stopping` is set. Errors follow
+/// [`AcceptBackoff`], the policy both runtimes share: skipped, or followed by a pause.
 fn accept_loop(listener: &TcpListener, stopping: &AtomicBool, accepted: &Sender<Accepted>) {
-    let mut backoff = Backoff::default();
+    let _span = tracing::info_span!("accept", local = ?listener.local_addr().ok()).entered();
+    let mut backoff = AcceptBackoff::new();
     while !stopping.load(Ordering::Acquire) {
         let result = listener.accept();
         if stopping.load(Ordering::Acquire) {
@@ -164,23 +164,25 @@ fn accept_loop(listener: &TcpListener, stopping: &AtomicBool, accepted: &Sender<
         }
         match result {
             Ok(connection) => {
-                backoff.reset();
+                backoff.on_success();
                 if accepted.send(connection).is_err() {
                     return;
                 }
             }
-            Err(error) if is_transient(&error) => {}
-            Err(error) => backoff.pause(&format!("accept failed: {error}")),
+            Err(error) => {
+                if let Some(pause) = backoff.on_error(&error) {
+                    pause_for(pause);
+                }
+            }
         }
     }
 }
 
-/// Errors about one connection that died before it was accepted: just go on.
-fn is_transient(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset | io::ErrorKind::Interrupted
-    )
+/// Sleeps for `pause` after a failure, unless the thread is unparked first: that is how
+/// [`Acceptors::stop`] reaches a thread that is backing off. (A spurious wake-up only retries
+/// early.)
+fn pause_for(pause: Duration) {
+    thread::park_timeout(pause);
 }
 
 /// Gives each accepted connection an id and its threads, until every acceptor has ended.
@@ -192,7 +194,9 @@ fn spawn_loop(
     capacity: &'static Capacity,
 ) -> Threads {
     let mut connections = Threads::default();
-    let mut backoff = Backoff::default();
+    let _span = tracing::info_span!("spawn").entered();
+    // Failing to start a connection's threads is failing to take it: the same policy as accept.
+    let mut backoff = AcceptBackoff::new();
     let mut refusing = false;
     let mut next_id = 1;
     for (stream, peer) in queue {
@@ -221,9 +225,14 @@ fn spawn_loop(
         match reader::start(id, peer, stream, senders.clone(), slot) {
             Ok(thread) => {
                 connections.push(thread);
-                backoff.reset();
+                backoff.on_success();
             }
-            Err(error) => backoff.pause(&format!("could not start a thread for {peer}, dropped it: {error}")),
+            Err(error) => {
+                tracing::debug!(%id, %peer, %error, "could not start the connection's reader thread; dropped it");
+                if let Some(pause) = backoff.on_error(&error) {
+                    pause_for(pause);
+                }
+            }
         }
     }
     connections

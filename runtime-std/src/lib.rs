@@ -61,8 +61,10 @@
 //!   Input from a closed connection never reaches the core.
 //! - **Accepting.** Each listener has an acceptor thread blocking in `accept`, which only hands
 //!   the socket to one spawner thread that gives it an id and starts its threads. Accept errors
-//!   (EMFILE, out of file descriptors) and thread-start errors are logged and retried after a
-//!   pause that doubles from 10 ms to 250 ms: no spinning, no giving up. Splitting accepting
+//!   and thread-start errors follow [`chat_core::AcceptBackoff`], the policy both runtimes
+//!   share: errors about one connection are skipped, others (EMFILE, out of file descriptors)
+//!   are logged and retried after a pause that doubles from 10 ms to 250 ms: no spinning, no
+//!   giving up. Splitting accepting
 //!   from spawning empties the kernel's accept queue at the speed of `accept`: with std's
 //!   backlog of 128, a burst of connections otherwise overflows it while threads are being
 //!   created, and the kernel drops SYNs that clients retry only a second later.
@@ -122,7 +124,6 @@
 #![warn(missing_docs)]
 
 mod acceptor;
-mod backoff;
 mod capacity;
 mod conn;
 mod error;
