@@ -3,7 +3,7 @@
 use std::io;
 use std::net::SocketAddr;
 
-use chat_core::{ConfigError, InputError};
+use chat_core::ConfigError;
 
 /// Why the server could not start, or why it stopped abnormally.
 #[derive(Debug, thiserror::Error)]
@@ -30,9 +30,6 @@ pub enum Error {
         /// What the operating system said.
         source: io::Error,
     },
-    /// The core rejected an input: a bug in this runtime, not anything a client did.
-    #[error("the runtime fed the core an invalid input (a bug): {0}")]
-    Core(#[from] InputError),
     /// One of the server's own threads panicked (a bug).
     #[error("the {role} thread panicked (a bug)")]
     Panicked {

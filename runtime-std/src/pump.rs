@@ -70,25 +70,24 @@ pub(crate) fn run(start: Start) -> Result<(), Error> {
         unwoken: 0,
         held: 0,
     };
-    let served = match startup {
+    match startup {
         Ok(()) => {
             let _ = started.send(Ok(()));
-            pump.serve(&receivers, &acceptors)
+            pump.serve(&receivers, &acceptors);
         }
         Err(error) => {
             let _ = started.send(Err(error));
-            Ok(())
         }
-    };
+    }
     pump.lingering.cut_all();
     let connections = acceptors.join();
-    // Closes the connections still open (only after an error), then every connection whose
+    // Closes the connections still open (only after a start-up error), then every connection whose
     // announcement is still queued, and fails the sends of threads blocked on a full queue.
     drop(pump);
     drop(receivers);
     connections?.join_all();
     tracing::debug!("every thread has ended");
-    served
+    Ok(())
 }
 
 struct Pump {
@@ -117,16 +116,16 @@ enum Wakeup {
 impl Pump {
     /// Feeds events and timeouts to the core until it has finished shutting down and every
     /// closed connection has ended.
-    fn serve(&mut self, receivers: &Receivers, acceptors: &Acceptors) -> Result<(), Error> {
+    fn serve(&mut self, receivers: &Receivers, acceptors: &Acceptors) {
         loop {
             if self.stop.is_requested() && !self.shutting_down {
                 self.shutting_down = true;
                 acceptors.stop();
-                self.feed(Input::Shutdown)?;
+                self.feed(Input::Shutdown);
             }
             self.lingering.expire(Instant::now());
             if self.server.is_finished() && self.lingering.is_empty() {
-                return Ok(());
+                return;
             }
             // Writers' progress first, so input never makes a client look slower than it is.
             let ready = match receivers.progress.try_recv() {
@@ -146,9 +145,9 @@ impl Pump {
             };
             self.unwoken += 1;
             match wakeup {
-                Wakeup::Event(event) => self.on_event(event)?,
-                Wakeup::Progress(progress) => self.on_progress(progress)?,
-                Wakeup::Timeout => self.feed(Input::Timeout)?,
+                Wakeup::Event(event) => self.on_event(event),
+                Wakeup::Progress(progress) => self.on_progress(progress),
+                Wakeup::Timeout => self.feed(Input::Timeout),
             }
         }
     }
@@ -192,19 +191,19 @@ impl Pump {
         received.unwrap_or_else(|RecvError| Wakeup::Progress(Progress::Wake))
     }
 
-    fn on_progress(&mut self, progress: Progress) -> Result<(), Error> {
+    fn on_progress(&mut self, progress: Progress) {
         match progress {
             Progress::Flushed { id } => match self.conns.get(&id).map(Conn::take_flushed) {
                 Some(bytes) if bytes > 0 => self.feed(Input::Flushed { id, bytes }),
                 // Taken with an earlier report, or about a connection already closed (the
                 // core must not hear of it again).
-                _ => Ok(()),
+                _ => {}
             },
-            Progress::Wake => Ok(()),
+            Progress::Wake => {}
         }
     }
 
-    fn on_event(&mut self, event: Event) -> Result<(), Error> {
+    fn on_event(&mut self, event: Event) {
         match event {
             Event::Connected { id, peer, conn } => {
                 self.conns.insert(id, conn);
@@ -225,18 +224,21 @@ impl Pump {
                 } else {
                     // A connection the core closed has ended: the core must not hear of it again.
                     self.lingering.ended(id);
-                    Ok(())
                 }
             }
             // About a connection already closed.
-            Event::Received { .. } => Ok(()),
+            Event::Received { .. } => {}
         }
     }
 
-    /// Feeds one input, then carries out every output (the core's invariant).
-    fn feed(&mut self, input: Input<'_>) -> Result<(), Error> {
+    /// Feeds one input, then carries out every output (the core's invariant). An input the
+    /// core refuses is a bug in this runtime, not anything a client did: it is logged, and the
+    /// server carries on (as the smol runtime does).
+    fn feed(&mut self, input: Input<'_>) {
         let now = Instant::now();
-        self.server.handle_input(now, input)?;
+        if let Err(error) = self.server.handle_input(now, input) {
+            tracing::error!(%error, "the core refused an input (a runtime bug)");
+        }
         while let Some(output) = self.server.poll_output() {
             match output {
                 Output::Transmit { to, frame } => {
@@ -254,6 +256,5 @@ impl Pump {
                 }
             }
         }
-        Ok(())
     }
 }
