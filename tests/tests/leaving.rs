@@ -1,14 +1,67 @@
-//! Leaving with a backlog: after `/quit`, everything already queued for the client is sent
-//! before the connection closes.
+//! Leaving: what a client that goes gets before its connection closes. A half-closed client
+//! still gets its answers; one that quits while still sending gets the answers to what it sent
+//! before `/quit` and a clean close; one that quits with a backlog gets all of it first.
 
 use std::thread;
 use std::time::Duration;
 
 use chat_core::Config;
 use chat_tests::traffic::{self, Delivery};
-use chat_tests::{Client, ClientOptions, Deadline, Runtime, TestServer, both_runtimes};
+use chat_tests::{Client, ClientOptions, Deadline, Runtime, TestServer, Transcript, both_runtimes};
 
-both_runtimes!(quit_delivers_the_backlog_first);
+both_runtimes!(
+    same half_closed_client_gets_its_answers_then_is_closed,
+    same quit_while_still_sending,
+    quit_delivers_the_backlog_first,
+);
+
+/// A client that sends its input and then end of file, as `printf '/who\nhi\n/who' | nc -N`
+/// does, has only half-closed: it still reads. It gets the answers to everything it sent, the
+/// unterminated last line included, then a clean close; the others hear its line and that it
+/// left.
+fn half_closed_client_gets_its_answers_then_is_closed(runtime: Runtime) -> Transcript {
+    let server = TestServer::start(runtime, Config::default());
+    let mut a = server.join("a");
+    let mut b = server.join("b");
+    a.expect_line(&format!("*** {} entered the room", b.default_name()));
+    let b_name = b.default_name();
+
+    b.send_raw(b"/who\nhi\n/who");
+    b.shutdown_write();
+    a.expect_line(&format!("<{b_name}> hi"));
+    a.expect_line(&format!("*** {b_name} is offline (left)"));
+    let answers = b.recv_all_until_closed(Deadline::standard());
+    assert_eq!(answers.len(), 2, "b's answers: {answers:?}");
+    for answer in &answers {
+        assert!(answer.starts_with("*** 2 here: "), "an answer to /who: {answer:?}");
+    }
+    Transcript::of(&[&a, &b])
+}
+
+/// A client that goes on sending after `/quit` (in the same write, and after): the server
+/// ignores everything after the `/quit`, answers what came before it, and closes the
+/// connection cleanly (end of file, not a reset, though unread input was arriving).
+fn quit_while_still_sending(runtime: Runtime) -> Transcript {
+    let server = TestServer::start(runtime, Config { flood_rate: 0.0, ..Config::default() });
+    let mut a = server.join("a");
+    let mut b = server.join("b");
+    a.expect_line(&format!("*** {} entered the room", b.default_name()));
+    let b_name = b.default_name();
+
+    let mut writer = b.writer();
+    let sending = thread::spawn(move || {
+        let after = "and one more thing\n".repeat(10_000);
+        // The server may close before it has read all of this: an error is expected then.
+        let _ = writer.try_send_raw(format!("/who\n/quit\n{after}").as_bytes());
+        let _ = writer.try_send_raw(after.as_bytes());
+    });
+    let lines = b.recv_all_until_closed(Deadline::standard());
+    assert_eq!(lines.len(), 1, "b got {lines:?}");
+    assert!(lines[0].starts_with("*** 2 here: "), "the answer to /who: {lines:?}");
+    a.expect_line(&format!("*** {b_name} is offline (quit)"));
+    sending.join().expect("b's sender does not panic");
+    Transcript::of(&[&a, &b])
+}
 
 /// 8 MB: more than the kernel buffers for a client that is not reading (up to 4 MB of send
 /// buffer), so the rest is still queued in the server when the client quits.
