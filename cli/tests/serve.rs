@@ -347,7 +347,7 @@ enum Event {
 }
 
 fn is_accept_warning(event: &Event) -> bool {
-    matches!(event, Event::Stderr(line) if line.contains("cannot accept connections"))
+    matches!(event, Event::Stderr(line) if line.contains("cannot take new connections"))
 }
 
 /// Forwards the lines of `output` as events.
