@@ -3,7 +3,7 @@
 # runtime, our std runtime, the lab handout's Python server) on loopback, runs the same loads
 # against each with `chat bench`, and writes the results between the markers in BENCHMARKS.md.
 #
-#   scripts/bench.sh              full run (about 15 minutes), rewrites the table in BENCHMARKS.md
+#   scripts/bench.sh              full run (about 10 minutes), rewrites the tables in BENCHMARKS.md
 #   scripts/bench.sh --smoke      CI smoke test: small loads, checks zero loss only, never timing
 #   scripts/bench.sh --priority rt|nice|none
 #                                 how to schedule the servers and the load tool (default: nice).
