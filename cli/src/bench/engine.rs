@@ -220,7 +220,7 @@ impl Engine {
         }
         let bar = ProgressBar::new(total);
         let template =
-            format!("{{elapsed:>4}} [{{wide_bar}}] {{human_pos}}/{{human_len}} {what} ({{per_sec}})");
+            format!("{{elapsed:>4}} [{{wide_bar}}] {{human_pos}}/{{human_len}} {what} ({{per_sec:0}})");
         bar.set_style(ProgressStyle::with_template(&template).expect("valid template").progress_chars("=> "));
         bar
     }
