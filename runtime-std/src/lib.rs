@@ -30,8 +30,9 @@
 //!   channel holds 256 reads (4 MiB at most): a flood of input then blocks its reader thread and
 //!   TCP flow control slows the sender down, instead of piling up memory.
 //! - **Per connection, a reader thread and a writer thread** with 64 KiB stacks, sharing one
-//!   `Arc<TcpStream>` (one file descriptor). The reader owns the connection: it starts the
-//!   writer, announces the connection, then blocks in `read` with a buffer that starts at
+//!   `Arc<TcpStream>` (one file descriptor). The spawner announces the connection to the
+//!   core thread (so the core hears of connections in accept order, as with smol), then the
+//!   reader owns it: it starts the writer, then blocks in `read` with a buffer that starts at
 //!   1 KiB and doubles to 16 KiB while reads fill it. End of file is `PeerGone::Closed`: the
 //!   client may only have half-closed, so the writer goes on until the core closes the
 //!   connection. A reset or other error (or a failed write) is `PeerGone::Lost`, after which

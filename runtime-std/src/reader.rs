@@ -1,5 +1,5 @@
-//! A connection's reader thread, which owns the connection: it starts the writer thread,
-//! announces the connection to the core thread, reads until the client's input ends, waits
+//! A connection's reader thread, which owns the connection once the spawner has announced it
+//! to the core thread: it starts the writer thread, reads until the client's input ends, waits
 //! for the writer (which keeps writing to a half-closed client until the core closes it),
 //! then tears the connection down.
 
@@ -28,8 +28,13 @@ const MIN_READ: usize = 1024;
 /// paste, a flood, a benchmark), so bulk input costs few system calls.
 const MAX_READ: usize = 16 * 1024;
 
-/// Starts the threads of the connection `id` and returns the reader thread, which ends (after
-/// joining the writer thread) once the connection is over, giving back its `slot`.
+/// Announces the connection `id` to the core thread, then starts its threads and returns the
+/// reader thread, which ends (after joining the writer thread) once the connection is over,
+/// giving back its `slot`.
+///
+/// The announcement is made here, on the one spawner thread, so that the core hears of
+/// connections in the order they were accepted (as with the smol runtime); the reader's own
+/// events can only follow it.
 pub(crate) fn start(
     id: ClientId,
     peer: SocketAddr,
@@ -37,15 +42,27 @@ pub(crate) fn start(
     senders: Senders,
     slot: Slot,
 ) -> io::Result<JoinHandle<()>> {
-    thread::Builder::new().name(format!("chat-read-{}", id.0)).stack_size(STACK_SIZE).spawn(move || {
-        run(id, peer, Arc::new(stream), senders);
-        drop(slot);
-    })
+    let stream = Arc::new(stream);
+    let handoff = Arc::new(Handoff::default());
+    let conn = Conn::new(Arc::clone(&stream), Arc::clone(&handoff));
+    if senders.events.send(Event::Connected { id, peer, conn }).is_err() {
+        return Err(io::Error::other("the server is shutting down"));
+    }
+    let events = senders.events.clone();
+    thread::Builder::new()
+        .name(format!("chat-read-{}", id.0))
+        .stack_size(STACK_SIZE)
+        .spawn(move || {
+            run(id, peer, stream, handoff, senders);
+            drop(slot);
+        })
+        .inspect_err(|_| {
+            let _ = events.send(Event::Disconnected { id, cause: PeerGone::Lost });
+        })
 }
 
-fn run(id: ClientId, peer: SocketAddr, stream: Arc<TcpStream>, senders: Senders) {
+fn run(id: ClientId, peer: SocketAddr, stream: Arc<TcpStream>, handoff: Arc<Handoff>, senders: Senders) {
     let Senders { events, progress } = senders;
-    let handoff = Arc::new(Handoff::default());
     let writer = {
         let (stream, handoff) = (Arc::clone(&stream), Arc::clone(&handoff));
         thread::Builder::new()
@@ -57,26 +74,24 @@ fn run(id: ClientId, peer: SocketAddr, stream: Arc<TcpStream>, senders: Senders)
         Ok(writer) => writer,
         Err(error) => {
             tracing::warn!(%id, %peer, %error, "could not start a writer thread; dropping the connection");
+            let _ = events.send(Event::Disconnected { id, cause: PeerGone::Lost });
             let _ = stream.shutdown(Shutdown::Both);
             return;
         }
     };
-    let conn = Conn::new(Arc::clone(&stream), Arc::clone(&handoff));
-    if events.send(Event::Connected { id, peer, conn }).is_ok() {
-        let cause = read_until_gone(id, &stream, &handoff, &events);
-        let cause = if handoff.failed() { PeerGone::Lost } else { cause };
-        tracing::debug!(%id, ?cause, "input ended");
-        if events.send(Event::Disconnected { id, cause }).is_ok() && cause == PeerGone::Closed {
-            // Half-closed: the client may still read. The writer goes on until the core closes
-            // the connection (or a write fails, which the core must hear of: nothing more can
-            // be sent, so it need not wait for the queue to drain).
-            join(id, writer);
-            if handoff.failed() {
-                let _ = events.send(Event::Disconnected { id, cause: PeerGone::Lost });
-            }
-            let _ = stream.shutdown(Shutdown::Both);
-            return;
+    let cause = read_until_gone(id, &stream, &handoff, &events);
+    let cause = if handoff.failed() { PeerGone::Lost } else { cause };
+    tracing::debug!(%id, ?cause, "input ended");
+    if events.send(Event::Disconnected { id, cause }).is_ok() && cause == PeerGone::Closed {
+        // Half-closed: the client may still read. The writer goes on until the core closes
+        // the connection (or a write fails, which the core must hear of: nothing more can be
+        // sent, so it need not wait for the queue to drain).
+        join(id, writer);
+        if handoff.failed() {
+            let _ = events.send(Event::Disconnected { id, cause: PeerGone::Lost });
         }
+        let _ = stream.shutdown(Shutdown::Both);
+        return;
     }
     // The core thread may not have closed the connection yet: make sure the writer ends.
     handoff.close();
