@@ -41,14 +41,16 @@ pub fn spawn(runtime: Runtime, listeners: Vec<TcpListener>, config: Config) -> a
 
 impl Running {
     /// A function that starts graceful shutdown, callable from any thread, any number of times.
-    pub fn stop_handle(&self) -> impl Fn() + Send + Sync + 'static {
-        let (smol, std) = match self {
-            Running::Smol(running) => (Some(running.stopper()), None),
-            Running::Std(running) => (None, Some(running.stopper())),
-        };
-        move || {
-            smol.iter().for_each(chat_runtime_smol::Stopper::stop);
-            std.iter().for_each(chat_runtime_std::Stopper::stop);
+    pub fn stop_handle(&self) -> Box<dyn Fn() + Send + Sync + 'static> {
+        match self {
+            Running::Smol(running) => {
+                let stopper = running.stopper();
+                Box::new(move || stopper.stop())
+            }
+            Running::Std(running) => {
+                let stopper = running.stopper();
+                Box::new(move || stopper.stop())
+            }
         }
     }
 
