@@ -35,8 +35,12 @@
 #![warn(missing_docs)]
 
 mod accept_backoff;
+#[allow(dead_code)] // Wired in by the rooms restructuring.
+mod clock;
 mod command;
 mod config;
+#[allow(dead_code)]
+mod deadlines;
 mod decoder;
 mod error;
 mod flood;
@@ -45,9 +49,15 @@ mod io;
 mod nick;
 mod outbox;
 mod presence;
+#[allow(dead_code)]
+pub mod protocol;
 mod room;
+#[allow(dead_code)]
+mod rooms;
 mod sanitize;
 mod server;
+#[allow(dead_code)]
+mod social;
 mod wire;
 
 pub use accept_backoff::AcceptBackoff;

@@ -61,6 +61,11 @@ impl Nick {
         Self::new_unchecked(format!("{peer}~{n}"))
     }
 
+    /// A `guest-NNNN` name made by [`GuestNames`](crate::protocol::guest::GuestNames).
+    pub(crate) fn guest(name: String) -> Self {
+        Self::new_unchecked(name)
+    }
+
     fn new_unchecked(name: String) -> Self {
         let key = key_of(&name);
         Self { name, key }

@@ -6,6 +6,11 @@
 
 mod format;
 mod parse;
+mod parse_rooms;
+#[allow(dead_code)] // Wired in by the rooms restructuring.
+mod rooms;
 
 pub(crate) use format::*;
 pub use parse::{Departures, Names, ServerLine};
+#[allow(unused_imports)]
+pub(crate) use rooms::*;

@@ -40,7 +40,7 @@ impl Display for Reason {
 /// How many names a summary line (`/who`, coalesced presence) spells out before counting.
 pub(crate) const NAMES_SHOWN: usize = 10;
 
-fn line(args: fmt::Arguments<'_>) -> Bytes {
+pub(super) fn line(args: fmt::Arguments<'_>) -> Bytes {
     let mut text = String::with_capacity(64);
     let _ = text.write_fmt(args);
     text.push('\n');
@@ -89,11 +89,7 @@ pub(crate) fn you_renamed(new: &str) -> Bytes {
 
 /// The first line a client receives.
 pub(crate) fn welcome(name: &str, others: usize) -> Bytes {
-    let others = match others {
-        0 => "nobody else is here yet".to_owned(),
-        1 => "1 other person is here".to_owned(),
-        n => format!("{n} other people are here"),
-    };
+    let others = super::rooms::others_here(others);
     line(format_args!("*** Welcome to the chat room, {name}: {others}. Type /help for commands."))
 }
 
@@ -140,7 +136,7 @@ pub(crate) fn error(text: impl Display) -> Bytes {
 }
 
 /// Up to [`NAMES_SHOWN`] names from a list of `count`, then `and K more`.
-fn name_list<'a>(count: usize, names: impl Iterator<Item = &'a str>) -> String {
+pub(super) fn name_list<'a>(count: usize, names: impl Iterator<Item = &'a str>) -> String {
     let mut list = String::new();
     let mut shown = 0;
     for name in names.take(NAMES_SHOWN) {

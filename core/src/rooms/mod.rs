@@ -1,0 +1,179 @@
+//! The rooms of the server: each connection is in exactly one, `#lobby` to begin with.
+//!
+//! A room is created when someone joins it and removed when its last member leaves (its history
+//! with it), except `#lobby`, which always exists.
+
+mod history;
+mod room;
+
+use std::collections::HashMap;
+
+#[allow(unused_imports)] // Wired in by the rooms restructuring.
+pub(crate) use history::Said;
+#[allow(unused_imports)]
+pub(crate) use room::{MAX_TOPIC, Room};
+
+use crate::ClientId;
+use crate::protocol::RoomName;
+
+/// How many rooms `/list` spells out.
+pub(crate) const ROOMS_LISTED: usize = 20;
+
+/// Names a room for as long as it exists. Never reused while the server runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct RoomId(u64);
+
+/// Every room, by id and by name.
+#[derive(Debug)]
+pub(crate) struct Rooms {
+    rooms: HashMap<RoomId, Room>,
+    by_key: HashMap<String, RoomId>,
+    lobby: RoomId,
+    next_id: u64,
+    /// Lines each room remembers.
+    history: usize,
+}
+
+impl Rooms {
+    /// Just `#lobby`, every room keeping `history` lines.
+    pub(crate) fn new(history: usize) -> Self {
+        let mut rooms =
+            Self { rooms: HashMap::new(), by_key: HashMap::new(), lobby: RoomId(0), next_id: 0, history };
+        rooms.lobby = rooms.create(RoomName::lobby());
+        rooms
+    }
+
+    fn create(&mut self, name: RoomName) -> RoomId {
+        let id = RoomId(self.next_id);
+        self.next_id += 1;
+        self.by_key.insert(name.key().to_owned(), id);
+        self.rooms.insert(id, Room::new(name, self.history));
+        id
+    }
+
+    /// `#lobby`.
+    pub(crate) fn lobby(&self) -> RoomId {
+        self.lobby
+    }
+
+    /// How many rooms exist.
+    pub(crate) fn len(&self) -> usize {
+        self.rooms.len()
+    }
+
+    /// The room `id`, if it still exists.
+    pub(crate) fn get(&self, id: RoomId) -> Option<&Room> {
+        self.rooms.get(&id)
+    }
+
+    /// The room `id`, if it still exists.
+    pub(crate) fn get_mut(&mut self, id: RoomId) -> Option<&mut Room> {
+        self.rooms.get_mut(&id)
+    }
+
+    /// The room called `name` (or a look-alike), if it exists.
+    pub(crate) fn find(&self, name: &RoomName) -> Option<RoomId> {
+        self.by_key.get(name.key()).copied()
+    }
+
+    /// Adds `member` to the room called `name`, creating it if need be. Returns the room and
+    /// whether it was created.
+    pub(crate) fn join(&mut self, name: RoomName, member: ClientId) -> (RoomId, bool) {
+        let (id, created) = match self.find(&name) {
+            Some(id) => (id, false),
+            None => (self.create(name), true),
+        };
+        if let Some(room) = self.rooms.get_mut(&id) {
+            room.add(member);
+        }
+        (id, created)
+    }
+
+    /// Adds `member` to `#lobby`.
+    pub(crate) fn join_lobby(&mut self, member: ClientId) -> RoomId {
+        let lobby = self.lobby;
+        if let Some(room) = self.rooms.get_mut(&lobby) {
+            room.add(member);
+        }
+        lobby
+    }
+
+    /// Takes `member` out of room `id`; a room other than `#lobby` left empty is removed.
+    /// Returns whether the room was removed.
+    pub(crate) fn leave(&mut self, id: RoomId, member: ClientId) -> bool {
+        let Some(room) = self.rooms.get_mut(&id) else { return false };
+        room.remove(member);
+        if room.is_empty() && id != self.lobby {
+            if let Some(room) = self.rooms.remove(&id) {
+                self.by_key.remove(room.name().key());
+            }
+            return true;
+        }
+        false
+    }
+
+    /// Up to [`ROOMS_LISTED`] rooms for `/list`: biggest first, then by name. Linear in the
+    /// number of rooms.
+    pub(crate) fn biggest(&self) -> Vec<&Room> {
+        let mut rooms: Vec<&Room> = self.rooms.values().collect();
+        let order = |a: &&Room, b: &&Room| {
+            let caseless =
+                |room: &Room| room.name().as_str().chars().flat_map(char::to_lowercase).collect::<Vec<_>>();
+            b.len().cmp(&a.len()).then_with(|| caseless(a).cmp(&caseless(b)))
+        };
+        if rooms.len() > ROOMS_LISTED {
+            rooms.select_nth_unstable_by(ROOMS_LISTED, order);
+            rooms.truncate(ROOMS_LISTED);
+        }
+        rooms.sort_unstable_by(order);
+        rooms
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(typed: &str) -> RoomName {
+        RoomName::parse(typed).unwrap()
+    }
+
+    #[test]
+    fn rooms_come_and_go_but_the_lobby_stays() {
+        let mut rooms = Rooms::new(5);
+        let lobby = rooms.join_lobby(ClientId(1));
+        assert_eq!(lobby, rooms.lobby());
+        let (rust, created) = rooms.join(name("#Rust"), ClientId(2));
+        assert!(created);
+        assert_eq!(rooms.join(name("rust"), ClientId(3)), (rust, false));
+        assert_eq!(rooms.get(rust).unwrap().name().as_str(), "#Rust");
+        assert!(!rooms.leave(rust, ClientId(2)));
+        assert!(rooms.leave(rust, ClientId(3)));
+        assert!(rooms.get(rust).is_none());
+        assert_eq!(rooms.find(&name("#rust")), None);
+        assert!(!rooms.leave(lobby, ClientId(1)));
+        assert!(rooms.get(lobby).is_some_and(Room::is_empty));
+        assert_eq!(rooms.find(&name("#LOBBY")), Some(lobby));
+        let (again, created) = rooms.join(name("#rust"), ClientId(4));
+        assert!(created && again != rust, "a new room, with a new id");
+    }
+
+    #[test]
+    fn the_list_shows_the_biggest_rooms_first_and_is_bounded() {
+        let mut rooms = Rooms::new(0);
+        let mut next = 0;
+        for n in 0..30u64 {
+            for _ in 0..n % 7 + 1 {
+                next += 1;
+                rooms.join(name(&format!("#r{n:02}")), ClientId(next));
+            }
+        }
+        let listed = rooms.biggest();
+        assert_eq!(listed.len(), ROOMS_LISTED);
+        let sizes: Vec<usize> = listed.iter().map(|room| room.len()).collect();
+        assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
+        assert_eq!(listed[0].name().as_str(), "#r06");
+        assert_eq!(listed[1].name().as_str(), "#r13");
+        assert_eq!(listed[3].name().as_str(), "#r27");
+    }
+}
