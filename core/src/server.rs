@@ -279,6 +279,8 @@ impl Server {
                 self.close_when_flushed(id);
             }
             Command::Help => self.send(id, wire::help()),
+            // Rooms are wired in once the registry and command split land.
+            _ => self.send(id, wire::error("rooms are not available yet")),
         }
     }
 

@@ -32,15 +32,18 @@ impl Roster {
             | ServerLine::Action { from: name, .. }
             | ServerLine::PrivateIn { from: name, .. }
             | ServerLine::PrivateOut { to: name, .. }
-            | ServerLine::Joined { name } => add(name),
-            ServerLine::Who { names: list, .. } | ServerLine::JoinedMany { names: list, .. } => {
+            | ServerLine::Joined { name }
+            | ServerLine::RoomJoined { name, .. } => add(name),
+            ServerLine::Who { names: list, .. }
+            | ServerLine::WhoIn { names: list, .. }
+            | ServerLine::JoinedMany { names: list, .. } => {
                 list.iter().for_each(add);
             }
             ServerLine::Renamed { old, new } => {
                 names.remove(&old.to_lowercase());
                 names.insert(new.to_lowercase(), new.to_owned());
             }
-            ServerLine::Offline { name, .. } => {
+            ServerLine::Offline { name, .. } | ServerLine::RoomLeft { name, .. } => {
                 names.remove(&name.to_lowercase());
             }
             ServerLine::OfflineMany { departures, .. } => {
@@ -48,13 +51,7 @@ impl Roster {
                     names.remove(&name.to_lowercase());
                 }
             }
-            ServerLine::YouRenamed { .. }
-            | ServerLine::Welcome { .. }
-            | ServerLine::Help
-            | ServerLine::ShuttingDown
-            | ServerLine::Notice(_)
-            | ServerLine::Error(_)
-            | ServerLine::Other(_) => {}
+            _ => {}
         }
     }
 

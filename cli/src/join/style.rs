@@ -92,18 +92,7 @@ impl Styler {
                 None if handout::is_notice(line) => dim.paint(line).to_string(),
                 None => line.to_owned(),
             },
-            ServerLine::Joined { .. }
-            | ServerLine::Offline { .. }
-            | ServerLine::Renamed { .. }
-            | ServerLine::YouRenamed { .. }
-            | ServerLine::Welcome { .. }
-            | ServerLine::Who { .. }
-            | ServerLine::JoinedMany { .. }
-            | ServerLine::OfflineMany { .. }
-            | ServerLine::Help
-            | ServerLine::ShuttingDown
-            | ServerLine::Notice(_)
-            | ServerLine::Error(_) => dim.paint(line).to_string(),
+            _ => dim.paint(line).to_string(),
         }
     }
 }
