@@ -16,6 +16,8 @@ pub(crate) struct Handoff {
     ready: Condvar,
     /// Bytes written and not yet reported to the core.
     flushed: AtomicUsize,
+    /// Frames those bytes completed.
+    flushed_frames: AtomicUsize,
 }
 
 #[derive(Debug, Default)]
@@ -72,17 +74,23 @@ impl Handoff {
         self.ready.notify_one();
     }
 
-    /// Adds `bytes` written to the count not yet reported. Returns true if the count was zero:
-    /// the caller must then tell the core thread, which [`take_flushed`](Self::take_flushed)s
-    /// everything written until it gets to it. So a writer that writes many times while the
-    /// core is busy costs the core one report, not one per write.
-    pub(crate) fn add_flushed(&self, bytes: usize) -> bool {
+    /// Adds `bytes` written, completing `frames`, to the counts not yet reported. Returns true
+    /// if the byte count was zero: the caller must then tell the core thread, which
+    /// [`take_flushed`](Self::take_flushed)s everything written until it gets to it. So a
+    /// writer that writes many times while the core is busy costs the core one report, not one
+    /// per write.
+    pub(crate) fn add_flushed(&self, bytes: usize, frames: usize) -> bool {
+        // Frames first: the core thread takes bytes first, so it never sees frames without
+        // their bytes (a frame seen late only makes the queue look dearer for a moment).
+        self.flushed_frames.fetch_add(frames, Ordering::AcqRel);
         self.flushed.fetch_add(bytes, Ordering::AcqRel) == 0
     }
 
-    /// The bytes written since the last call, for `Input::Flushed`.
-    pub(crate) fn take_flushed(&self) -> usize {
-        self.flushed.swap(0, Ordering::AcqRel)
+    /// The bytes written since the last call, and the frames they completed, for
+    /// `Input::Flushed`.
+    pub(crate) fn take_flushed(&self) -> (usize, usize) {
+        let bytes = self.flushed.swap(0, Ordering::AcqRel);
+        (bytes, self.flushed_frames.swap(0, Ordering::AcqRel))
     }
 
     /// Records that writing failed: the peer is gone.
@@ -147,10 +155,10 @@ mod tests {
     #[test]
     fn flushed_bytes_are_reported_once_per_visit_of_the_core() {
         let handoff = Handoff::default();
-        assert!(handoff.add_flushed(10), "the first write since the last visit is reported");
-        assert!(!handoff.add_flushed(5), "later ones ride on that report");
-        assert_eq!(handoff.take_flushed(), 15);
-        assert_eq!(handoff.take_flushed(), 0);
-        assert!(handoff.add_flushed(1));
+        assert!(handoff.add_flushed(10, 2), "the first write since the last visit is reported");
+        assert!(!handoff.add_flushed(5, 1), "later ones ride on that report");
+        assert_eq!(handoff.take_flushed(), (15, 3));
+        assert_eq!(handoff.take_flushed(), (0, 0));
+        assert!(handoff.add_flushed(1, 0));
     }
 }

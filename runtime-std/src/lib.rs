@@ -130,7 +130,6 @@ mod conn;
 mod error;
 mod event;
 mod handoff;
-mod linger;
 mod pump;
 mod reader;
 mod running;
