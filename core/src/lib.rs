@@ -46,6 +46,7 @@ mod nick;
 mod outbox;
 mod presence;
 mod room;
+mod roster;
 mod sanitize;
 mod server;
 mod wire;

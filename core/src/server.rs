@@ -314,18 +314,11 @@ impl Server {
         }
     }
 
-    /// Answers `/who`: the count and the first few names in alphabetical order. Linear in the
-    /// room's size with no allocation per name, since anyone may ask at any time.
+    /// Answers `/who`: the count and the first few names in alphabetical order, read from the
+    /// room's sorted roster: the cost does not grow with the room.
     fn who(&mut self, id: ClientId) {
-        let mut names: Vec<&str> =
-            self.room.clients().iter().filter(|c| c.is_active()).map(|c| c.nick.as_str()).collect();
-        let count = names.len();
-        if count > wire::NAMES_SHOWN {
-            names.select_nth_unstable_by(wire::NAMES_SHOWN, |a, b| caseless_cmp(a, b));
-            names.truncate(wire::NAMES_SHOWN);
-        }
-        names.sort_unstable_by(|a, b| caseless_cmp(a, b));
-        let line = wire::who(count, names.into_iter());
+        let roster = self.room.roster();
+        let line = wire::who(roster.len(), roster.iter());
         self.send(id, line);
     }
 
@@ -423,7 +416,3 @@ impl Server {
     }
 }
 
-/// Orders names ignoring case, without allocating.
-fn caseless_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    a.chars().flat_map(char::to_lowercase).cmp(b.chars().flat_map(char::to_lowercase)).then_with(|| a.cmp(b))
-}
