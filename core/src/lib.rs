@@ -52,7 +52,7 @@ mod server;
 mod wire;
 
 pub use accept_backoff::AcceptBackoff;
-pub use command::{Command, CommandError, CommandInfo};
+pub use command::{Command, CommandError, CommandInfo, WHO_COST};
 pub use config::Config;
 pub use decoder::{Line, LineDecoder};
 pub use error::{ConfigError, InputError};
