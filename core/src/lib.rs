@@ -74,6 +74,7 @@ pub mod protocol;
 mod room;
 #[allow(dead_code)]
 mod rooms;
+mod roster;
 mod sanitize;
 mod server;
 #[allow(dead_code)]
@@ -81,7 +82,7 @@ mod social;
 mod wire;
 
 pub use accept_backoff::AcceptBackoff;
-pub use command::{Command, CommandError, CommandInfo};
+pub use command::{Command, CommandError, CommandInfo, WHO_COST};
 pub use config::Config;
 pub use decoder::{Line, LineDecoder};
 pub use error::{ConfigError, InputError};

@@ -7,6 +7,7 @@ use crate::ClientId;
 use crate::decoder::LineDecoder;
 use crate::flood::FloodGate;
 use crate::nick::Nick;
+use crate::roster::Roster;
 
 /// Where a connection is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +94,8 @@ pub(crate) struct Room {
     clients: Vec<Client>,
     index: HashMap<ClientId, usize>,
     names: HashMap<String, ClientId>,
+    /// The names of those in the room, sorted for `/who`.
+    roster: Roster,
     active: usize,
 }
 
@@ -125,6 +128,7 @@ impl Room {
     /// Adds an active client, its name registered. The caller checked the name is free.
     pub(crate) fn insert(&mut self, client: Client) {
         self.names.insert(client.nick.key().to_owned(), client.id);
+        self.roster.insert(client.nick.as_str(), client.id);
         self.active += 1;
         self.insert_raw(client);
     }
@@ -145,12 +149,19 @@ impl Room {
         self.names.get(key).copied()
     }
 
+    /// The names of those in the room, in alphabetical order ignoring case.
+    pub(crate) fn roster(&self) -> &Roster {
+        &self.roster
+    }
+
     /// Gives client `id` (active) the name `nick`, freeing its old one.
     pub(crate) fn rename(&mut self, id: ClientId, nick: Nick) -> Option<Nick> {
         let &i = self.index.get(&id)?;
         let client = &mut self.clients[i];
         self.names.remove(client.nick.key());
         self.names.insert(nick.key().to_owned(), id);
+        self.roster.remove(client.nick.as_str(), id);
+        self.roster.insert(nick.as_str(), id);
         Some(std::mem::replace(&mut client.nick, nick))
     }
 
@@ -158,8 +169,9 @@ impl Room {
     pub(crate) fn leave(&mut self, id: ClientId) {
         if let Some(client) = self.get_mut(id).filter(|c| c.in_room()) {
             client.phase = Phase::Closing;
-            let key = client.nick.key().to_owned();
+            let (key, name) = (client.nick.key().to_owned(), client.nick.as_str().to_owned());
             self.names.remove(&key);
+            self.roster.remove(&name, id);
             self.active -= 1;
         }
     }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use crate::command::Command;
+use crate::command::{Command, CommandError};
 use crate::decoder::Line;
 use crate::flood::Verdict;
 use crate::nick::{Nick, key_of};
@@ -299,46 +299,61 @@ impl Server {
         }
     }
 
-    /// Handles one framed line from an active client.
+    /// Handles one framed line from an active client. Every line is charged to flood control,
+    /// blank ones too (they do nothing else); a command may cost more than one line.
     fn line(&mut self, id: ClientId, line: Line) {
-        let text = match line {
-            Line::Text(text) if text.trim().is_empty() => return,
-            Line::Text(text) => Some(text),
-            Line::TooLong => None,
+        let command = match &line {
+            Line::Text(text) if !text.trim().is_empty() => Some(Command::parse(text)),
+            Line::Text(_) | Line::Blank | Line::TooLong => None,
         };
-        let Config { flood_rate, flood_burst, flood_kick, .. } = self.config;
-        let Some(client) = self.room.get_mut(id) else { return };
-        match client.flood.check(self.now, self.stalled, flood_rate, flood_burst, flood_kick) {
-            Verdict::Pass => {}
-            Verdict::Refuse { first } => {
-                if first {
-                    self.send(id, wire::error(format_args!(
-                        "You are sending too fast: lines are being dropped. Slow down or you will be disconnected."
-                    )));
-                }
-                return;
-            }
-            Verdict::Kick => {
-                self.send(id, wire::error("Disconnected for flooding."));
-                self.depart(id, Reason::Flooding);
-                self.close_when_flushed(id);
-                return;
-            }
+        let cost = command.as_ref().and_then(|c| c.as_ref().ok()).map_or(1, Command::cost);
+        if !self.charge(id, cost) {
+            return;
         }
-        match text {
-            Some(text) => self.command(id, &text),
-            None => self.send(
+        match command {
+            Some(command) => self.command(id, command),
+            None if line == Line::TooLong => self.send(
                 id,
                 wire::error(format_args!(
                     "Line too long (more than {} bytes): it was dropped.",
                     self.config.max_line
                 )),
             ),
+            None => {}
         }
     }
 
-    fn command(&mut self, id: ClientId, line: &str) {
-        let command = match Command::parse(line) {
+    /// Charges `cost` lines to the client's flood budget; false if the line is refused (the
+    /// client is warned on the first refusal, and disconnected after too many).
+    fn charge(&mut self, id: ClientId, cost: u32) -> bool {
+        let Config { flood_rate, flood_burst, flood_kick, .. } = self.config;
+        let Some(client) = self.room.get_mut(id) else { return false };
+        match client.flood.check(self.now, self.stalled, flood_rate, flood_burst, flood_kick) {
+            Verdict::Pass => {
+                if flood_rate > 0.0 && cost > 1 {
+                    client.flood.charge_extra(cost - 1);
+                }
+                true
+            }
+            Verdict::Refuse { first } => {
+                if first {
+                    self.send(id, wire::error(format_args!(
+                        "You are sending too fast: lines are being dropped. Slow down or you will be disconnected."
+                    )));
+                }
+                false
+            }
+            Verdict::Kick => {
+                self.send(id, wire::error("Disconnected for flooding."));
+                self.depart(id, Reason::Flooding);
+                self.close_when_flushed(id);
+                false
+            }
+        }
+    }
+
+    fn command(&mut self, id: ClientId, command: Result<Command<'_>, CommandError>) {
+        let command = match command {
             Ok(command) => command,
             Err(error) => return self.send(id, wire::error(sanitize(&error.to_string()))),
         };
@@ -395,18 +410,11 @@ impl Server {
         }
     }
 
-    /// Answers `/who`: the count and the first few names in alphabetical order. Linear in the
-    /// room's size with no allocation per name, since anyone may ask at any time.
+    /// Answers `/who`: the count and the first few names in alphabetical order, read from the
+    /// room's sorted roster: the cost does not grow with the room.
     fn who(&mut self, id: ClientId) {
-        let mut names: Vec<&str> =
-            self.room.clients().iter().filter(|c| c.is_active()).map(|c| c.nick.as_str()).collect();
-        let count = names.len();
-        if count > wire::NAMES_SHOWN {
-            names.select_nth_unstable_by(wire::NAMES_SHOWN, |a, b| caseless_cmp(a, b));
-            names.truncate(wire::NAMES_SHOWN);
-        }
-        names.sort_unstable_by(|a, b| caseless_cmp(a, b));
-        let line = wire::who(count, names.into_iter());
+        let roster = self.room.roster();
+        let line = wire::who(roster.len(), roster.iter());
         self.send(id, line);
     }
 
@@ -657,9 +665,4 @@ impl Limits {
         (cost > self.hard && client.blocked_for(self.grace, now))
             || (cost > self.soft && client.blocked_for(self.deadline, now))
     }
-}
-
-/// Orders names ignoring case, without allocating.
-fn caseless_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    a.chars().flat_map(char::to_lowercase).cmp(b.chars().flat_map(char::to_lowercase)).then_with(|| a.cmp(b))
 }
