@@ -25,7 +25,8 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use chat_core::{Config, Nick};
+use chat_core::Config;
+use chat_core::protocol::Nick;
 
 use connection::Sender;
 

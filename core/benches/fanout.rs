@@ -31,7 +31,7 @@ const FLUSH_EVERY: u64 = 64;
 /// A room with `clients` clients connected, every output of the joins drained and flushed.
 fn room(clients: u64, now: Instant) -> Server {
     let config = Config { flood_rate: 0.0, max_clients: clients as usize + 1, ..Config::default() };
-    let mut server = Server::new(config, now).expect("valid config");
+    let mut server = Server::new(config, now, std::time::SystemTime::now()).expect("valid config");
     for id in 1..=clients {
         let port = 1024 + id as u16 % 60_000;
         let ip = Ipv4Addr::from(0x7f00_0000 + (id / 60_000) as u32 + 1);

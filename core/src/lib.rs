@@ -9,7 +9,7 @@
 //! use chat_core::{ClientId, Config, Input, Output, Server};
 //!
 //! let now = Instant::now();
-//! let mut server = Server::new(Config::default(), now).unwrap();
+//! let mut server = Server::new(Config::default(), now, std::time::SystemTime::now()).unwrap();
 //! server.handle_input(now, Input::Connected { id: ClientId(1), peer: "127.0.0.1:4000".parse().unwrap() }).unwrap();
 //! server.handle_input(now, Input::Connected { id: ClientId(2), peer: "127.0.0.1:4001".parse().unwrap() }).unwrap();
 //! server.handle_input(now, Input::Received { id: ClientId(1), bytes: b"hello\n" }).unwrap();
@@ -46,50 +46,52 @@
 //! slows the senders down, and a client that reads is never dropped. Lines that waited in the
 //! socket while reading was paused are not charged to flood control as a burst.
 //!
-//! All policy lives here: line framing ([`LineDecoder`]), safe text ([`sanitize`]), nicknames
-//! ([`Nick`]), commands ([`Command`]), notices (the wire format, see `docs/PROTOCOL.md`), flood
-//! control, slow-client handling, presence coalescing in big rooms, and shutdown. Clients read
-//! the server's lines back with [`ServerLine::parse`], which sits next to their formatting.
+//! # Rooms, history and names
+//!
+//! Every connection is in exactly one room, `#lobby` to begin with, so a client that never
+//! types a command sees the one room it always saw. A new connection is called `guest-NNNN`
+//! (never its address); its arrival is announced a moment later
+//! ([`Config::announce_after`]) or at its first line, so one that opens with `/nick bob`
+//! arrives as `bob`. Each room numbers its lines and keeps the last [`Config::history`] of
+//! them, replayed to whoever comes in. The core has no clock: [`Server::new`] is told the
+//! wall-clock time of its first instant, and a line's time is derived from the instant it was
+//! handled at.
+//!
+//! # Layout
+//!
+//! The crate root exports the engine: [`Server`], its [`Config`], [`Input`] and [`Output`].
+//! [`protocol`] holds what both ends of a connection agree on: line framing
+//! ([`protocol::LineDecoder`]), safe text ([`protocol::sanitize`]), names
+//! ([`protocol::Nick`], [`protocol::RoomName`]), commands ([`protocol::Command`]) and the
+//! server's lines, written and read back ([`protocol::ServerLine`]; see `docs/PROTOCOL.md`).
+//! [`kit`] holds what every runtime needs beside the engine: the per-connection write queue
+//! ([`kit::Outbox`]) and the accept-error policy ([`kit::AcceptBackoff`]). Inside, the server
+//! is split into the plumbing of queues and timers, arrivals and departures, and what each
+//! command does; the registry of connections is apart from the rooms.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod accept_backoff;
-#[allow(dead_code)] // Wired in by the rooms restructuring.
 mod clock;
-mod command;
 mod config;
-#[allow(dead_code)]
 mod deadlines;
-mod decoder;
 mod error;
 mod flood;
 mod id;
 mod io;
-mod nick;
-mod outbox;
+pub mod kit;
 mod presence;
-#[allow(dead_code)]
 pub mod protocol;
-mod room;
-#[allow(dead_code)]
+mod registry;
 mod rooms;
 mod roster;
-mod sanitize;
 mod server;
-#[allow(dead_code)]
+#[cfg(feature = "sim")]
+pub mod sim;
 mod social;
-mod wire;
 
-pub use accept_backoff::AcceptBackoff;
-pub use command::{Command, CommandError, CommandInfo, WHO_COST};
 pub use config::Config;
-pub use decoder::{Line, LineDecoder};
 pub use error::{ConfigError, InputError};
 pub use id::ClientId;
 pub use io::{Input, Output, PeerGone};
-pub use nick::{Nick, NickError};
-pub use outbox::Outbox;
-pub use sanitize::sanitize;
 pub use server::Server;
-pub use wire::{Departures, Names, ServerLine};

@@ -2,13 +2,12 @@
 //! `/who` against flood control, per-address limits, unfinished lines, look-alike names and
 //! invisible characters.
 
-mod sim;
 
 use std::time::Duration;
 
 use chat_core::Config;
 use insta::assert_snapshot;
-use sim::Sim;
+use chat_core::sim::Sim;
 
 /// Flood limits small enough to see in a transcript: 5 at once, 1 per second, kicked after 5
 /// refusals in a row.
@@ -36,7 +35,7 @@ fn who_costs_several_lines() {
     sim.say(asker, "/who");
     sim.say(asker, "/who");
     assert!(sim.lines(asker).iter().any(|l| l.contains("sending too fast")), "{:?}", sim.lines(asker));
-    sim.advance(Duration::from_secs(chat_core::WHO_COST.into()));
+    sim.advance(Duration::from_secs(chat_core::protocol::WHO_COST.into()));
     sim.say(asker, "/who");
     assert_snapshot!(sim.transcripts());
 }

@@ -12,7 +12,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use chat_core::{ClientId, Command, CommandError, Config, Input, Nick, Output, PeerGone, Server};
+use chat_core::protocol::{Command, CommandError, Nick};
+use chat_core::{ClientId, Config, Input, Output, PeerGone, Server};
 use chat_fuzz::{Lines, check_frame};
 use libfuzzer_sys::fuzz_target;
 use unicode_security::skeleton;

@@ -21,7 +21,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle, Thread};
 use std::time::Duration;
 
-use chat_core::{AcceptBackoff, ClientId};
+use chat_core::ClientId;
+use chat_core::kit::AcceptBackoff;
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::Error;

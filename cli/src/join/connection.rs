@@ -4,7 +4,7 @@ use std::io::{self, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
-use chat_core::Command;
+use chat_core::protocol::Command;
 
 /// How long one send may block before the server is taken to be gone.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);

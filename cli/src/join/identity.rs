@@ -3,7 +3,7 @@
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use chat_core::ServerLine;
+use chat_core::protocol::ServerLine;
 
 /// Learned from received lines; shared between the receiver thread and the input side.
 #[derive(Debug, Default)]

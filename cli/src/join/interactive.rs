@@ -7,7 +7,7 @@ use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use anyhow::Context as _;
-use chat_core::ServerLine;
+use chat_core::protocol::ServerLine;
 use reedline::{ExternalPrinter, Reedline, Signal};
 
 use super::complete::ChatCompleter;

@@ -1,12 +1,12 @@
 //! Who is in the room, as far as the server's lines tell: the names Tab completes.
 //!
-//! Names come from `chat_core::ServerLine`, so they never hold white space: each is one word
+//! Names come from `chat_core::protocol::ServerLine`, so they never hold white space: each is one word
 //! Tab can insert. The handout server's names (`('IP', PORT)`) are not learned.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
-use chat_core::ServerLine;
+use chat_core::protocol::ServerLine;
 
 /// The names seen in the room, learned from messages and presence notices.
 #[derive(Debug, Default)]

@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use chat_core::ServerLine;
+use chat_core::protocol::ServerLine;
 use nu_ansi_term::{Color, Style};
 
 /// Colours that read well on dark and light backgrounds alike; a name always gets the same one.
@@ -37,7 +37,7 @@ pub fn name_colour(name: &str) -> Color {
     NAME_COLOURS[(hash % NAME_COLOURS.len() as u64) as usize]
 }
 
-/// The lines of the lab handout's Python server, which are not ours (`chat_core::ServerLine`
+/// The lines of the lab handout's Python server, which are not ours (`chat_core::protocol::ServerLine`
 /// reads them as `Other`): its messages `<('IP', PORT)> TEXT`, and its two notices
 /// `[IP:PORT] entered room` and `Client ('IP', PORT) is offline`.
 mod handout {

@@ -6,7 +6,7 @@
 //! `A` shares no factor with 10. Consecutive guests therefore get unrelated-looking numbers, and
 //! a name still held by someone is skipped (re-drawn).
 
-use crate::nick::{Nick, key_of};
+use crate::protocol::nick::{Nick, key_of};
 
 /// The multiplier of the permutation: odd and not a multiple of 5.
 const A: u64 = 7_919;

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::nick::key_of;
+use crate::protocol::nick::key_of;
 
 /// Longest room name, in characters, not counting its `#`.
 pub const MAX_ROOM_NAME: usize = 32;
@@ -36,7 +36,7 @@ impl RoomName {
     ///
     /// Allowed after the `#`: 1 to [`MAX_ROOM_NAME`] letters, digits (any script), `-`, `_` and
     /// `.`. Names are unique ignoring case and look-alike characters, as nicknames are
-    /// ([`Nick::key`](crate::Nick::key)): `#Rust`, `#rust` and `#ruѕt` (with a Cyrillic `ѕ`) are one room.
+    /// ([`Nick::key`](crate::protocol::Nick::key)): `#Rust`, `#rust` and `#ruѕt` (with a Cyrillic `ѕ`) are one room.
     pub fn parse(typed: &str) -> Result<Self, RoomNameError> {
         let bare = typed.strip_prefix('#').unwrap_or(typed);
         if bare.is_empty() {

@@ -5,11 +5,15 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::ClientId;
+
 /// One line said in a room, as kept for replay.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Said {
     /// The room's sequence number of the line (1 for its first).
     pub(crate) seq: u64,
+    /// Who said it (replays leave out the lines of those the reader ignores).
+    pub(crate) from: ClientId,
     /// When it was said: wall-clock time since the Unix epoch.
     pub(crate) at: Duration,
     /// The line exactly as it was sent live, ending in `\n`.
@@ -33,25 +37,27 @@ impl History {
 
     /// Numbers `frame`, said at `at`, and keeps it; the oldest line goes if the ring is full.
     /// Returns its sequence number.
-    pub(crate) fn push(&mut self, at: Duration, frame: Bytes) -> u64 {
+    pub(crate) fn push(&mut self, from: ClientId, at: Duration, frame: Bytes) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
         if self.capacity > 0 {
             if self.lines.len() == self.capacity {
                 self.lines.pop_front();
             }
-            self.lines.push_back(Said { seq, at, frame });
+            self.lines.push_back(Said { seq, from, at, frame });
         }
         seq
     }
 
     /// The sequence number of the last line said, 0 before the first.
-    pub(crate) fn last_seq(&self) -> u64 {
+    #[cfg(test)]
+    fn last_seq(&self) -> u64 {
         self.next_seq - 1
     }
 
     /// How many lines are kept.
-    pub(crate) fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.lines.len()
     }
 
@@ -77,7 +83,7 @@ mod tests {
     use super::*;
 
     fn said(history: &mut History, text: &str) -> u64 {
-        history.push(Duration::from_secs(60), Bytes::from(format!("{text}\n")))
+        history.push(ClientId(1), Duration::from_secs(60), Bytes::from(format!("{text}\n")))
     }
 
     fn seqs<'a>(lines: impl Iterator<Item = &'a Said>) -> Vec<u64> {

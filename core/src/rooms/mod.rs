@@ -76,33 +76,27 @@ impl Rooms {
         self.by_key.get(name.key()).copied()
     }
 
-    /// Adds `member` to the room called `name`, creating it if need be. Returns the room and
-    /// whether it was created.
-    pub(crate) fn join(&mut self, name: RoomName, member: ClientId) -> (RoomId, bool) {
-        let (id, created) = match self.find(&name) {
+    /// The room called `name`, created if need be. Returns the room and whether it was
+    /// created.
+    pub(crate) fn find_or_create(&mut self, name: RoomName) -> (RoomId, bool) {
+        match self.find(&name) {
             Some(id) => (id, false),
             None => (self.create(name), true),
-        };
+        }
+    }
+
+    /// Adds `member`, called `name`, to room `id` (which exists).
+    pub(crate) fn enter(&mut self, id: RoomId, member: ClientId, name: &str) {
         if let Some(room) = self.rooms.get_mut(&id) {
-            room.add(member);
+            room.add(member, name);
         }
-        (id, created)
     }
 
-    /// Adds `member` to `#lobby`.
-    pub(crate) fn join_lobby(&mut self, member: ClientId) -> RoomId {
-        let lobby = self.lobby;
-        if let Some(room) = self.rooms.get_mut(&lobby) {
-            room.add(member);
-        }
-        lobby
-    }
-
-    /// Takes `member` out of room `id`; a room other than `#lobby` left empty is removed.
-    /// Returns whether the room was removed.
-    pub(crate) fn leave(&mut self, id: RoomId, member: ClientId) -> bool {
+    /// Takes `member`, called `name`, out of room `id`; a room other than `#lobby` left empty
+    /// is removed. Returns whether the room was removed.
+    pub(crate) fn leave(&mut self, id: RoomId, member: ClientId, name: &str) -> bool {
         let Some(room) = self.rooms.get_mut(&id) else { return false };
-        room.remove(member);
+        room.remove(member, name);
         if room.is_empty() && id != self.lobby {
             if let Some(room) = self.rooms.remove(&id) {
                 self.by_key.remove(room.name().key());
@@ -110,6 +104,11 @@ impl Rooms {
             return true;
         }
         false
+    }
+
+    /// Every room, to change.
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (RoomId, &mut Room)> {
+        self.rooms.iter_mut().map(|(&id, room)| (id, room))
     }
 
     /// Up to [`ROOMS_LISTED`] rooms for `/list`: biggest first, then by name. Linear in the
@@ -141,20 +140,22 @@ mod tests {
     #[test]
     fn rooms_come_and_go_but_the_lobby_stays() {
         let mut rooms = Rooms::new(5);
-        let lobby = rooms.join_lobby(ClientId(1));
-        assert_eq!(lobby, rooms.lobby());
-        let (rust, created) = rooms.join(name("#Rust"), ClientId(2));
+        let lobby = rooms.lobby();
+        rooms.enter(lobby, ClientId(1), "a");
+        let (rust, created) = rooms.find_or_create(name("#Rust"));
         assert!(created);
-        assert_eq!(rooms.join(name("rust"), ClientId(3)), (rust, false));
+        rooms.enter(rust, ClientId(2), "b");
+        assert_eq!(rooms.find_or_create(name("rust")), (rust, false));
+        rooms.enter(rust, ClientId(3), "c");
         assert_eq!(rooms.get(rust).unwrap().name().as_str(), "#Rust");
-        assert!(!rooms.leave(rust, ClientId(2)));
-        assert!(rooms.leave(rust, ClientId(3)));
+        assert!(!rooms.leave(rust, ClientId(2), "b"));
+        assert!(rooms.leave(rust, ClientId(3), "c"));
         assert!(rooms.get(rust).is_none());
         assert_eq!(rooms.find(&name("#rust")), None);
-        assert!(!rooms.leave(lobby, ClientId(1)));
+        assert!(!rooms.leave(lobby, ClientId(1), "a"));
         assert!(rooms.get(lobby).is_some_and(Room::is_empty));
         assert_eq!(rooms.find(&name("#LOBBY")), Some(lobby));
-        let (again, created) = rooms.join(name("#rust"), ClientId(4));
+        let (again, created) = rooms.find_or_create(name("#rust"));
         assert!(created && again != rust, "a new room, with a new id");
     }
 
@@ -163,9 +164,10 @@ mod tests {
         let mut rooms = Rooms::new(0);
         let mut next = 0;
         for n in 0..30u64 {
+            let (id, _) = rooms.find_or_create(name(&format!("#r{n:02}")));
             for _ in 0..n % 7 + 1 {
                 next += 1;
-                rooms.join(name(&format!("#r{n:02}")), ClientId(next));
+                rooms.enter(id, ClientId(next), &format!("p{next}"));
             }
         }
         let listed = rooms.biggest();

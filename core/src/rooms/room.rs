@@ -6,7 +6,9 @@ use bytes::Bytes;
 
 use super::history::{History, Said};
 use crate::ClientId;
+use crate::presence::Presence;
 use crate::protocol::RoomName;
+use crate::roster::Roster;
 
 /// Longest topic, in characters.
 pub(crate) const MAX_TOPIC: usize = 300;
@@ -18,13 +20,24 @@ pub(crate) struct Room {
     topic: Option<String>,
     /// Members in the order they joined: one dense array, walked once per line said.
     members: Vec<ClientId>,
+    /// The members' names, sorted for `/who`.
+    roster: Roster,
     history: History,
+    /// Join and offline notices waiting to be sent as one summary, in a big room.
+    pub(crate) presence: Presence,
 }
 
 impl Room {
     /// An empty room keeping `history` lines.
     pub(crate) fn new(name: RoomName, history: usize) -> Self {
-        Self { name, topic: None, members: Vec::new(), history: History::new(history) }
+        Self {
+            name,
+            topic: None,
+            members: Vec::new(),
+            roster: Roster::default(),
+            history: History::new(history),
+            presence: Presence::default(),
+        }
     }
 
     /// The room's name, as its creator wrote it.
@@ -58,36 +71,41 @@ impl Room {
         self.members.is_empty()
     }
 
-    /// Adds `id` as the newest member. The caller knows it is not a member yet.
-    pub(crate) fn add(&mut self, id: ClientId) {
-        debug_assert!(!self.members.contains(&id), "{id} joined {} twice", self.name);
-        self.members.push(id);
+    /// The members' names in alphabetical order ignoring case.
+    pub(crate) fn roster(&self) -> &Roster {
+        &self.roster
     }
 
-    /// Takes `id` out, keeping the others' order. Returns whether it was a member.
-    pub(crate) fn remove(&mut self, id: ClientId) -> bool {
+    /// Adds `id`, called `name`, as the newest member. The caller knows it is not a member yet.
+    pub(crate) fn add(&mut self, id: ClientId, name: &str) {
+        debug_assert!(!self.members.contains(&id), "{id} joined {} twice", self.name);
+        self.members.push(id);
+        self.roster.insert(name, id);
+    }
+
+    /// Takes `id`, called `name`, out, keeping the others' order. Returns whether it was a
+    /// member.
+    pub(crate) fn remove(&mut self, id: ClientId, name: &str) -> bool {
         match self.members.iter().position(|&member| member == id) {
             Some(i) => {
                 self.members.remove(i);
+                self.roster.remove(name, id);
                 true
             }
             None => false,
         }
     }
 
-    /// Numbers and keeps a line said at wall-clock time `at`; returns its sequence number.
-    pub(crate) fn record(&mut self, at: Duration, frame: Bytes) -> u64 {
-        self.history.push(at, frame)
+    /// Member `id` is now called `new` instead of `old`.
+    pub(crate) fn rename(&mut self, id: ClientId, old: &str, new: &str) {
+        self.roster.remove(old, id);
+        self.roster.insert(new, id);
     }
 
-    /// The sequence number of the last line said here (0 before the first).
-    pub(crate) fn last_seq(&self) -> u64 {
-        self.history.last_seq()
-    }
-
-    /// How many lines the room remembers.
-    pub(crate) fn remembered(&self) -> usize {
-        self.history.len()
+    /// Numbers and keeps a line `from` said at wall-clock time `at`; returns its sequence
+    /// number.
+    pub(crate) fn record(&mut self, from: ClientId, at: Duration, frame: Bytes) -> u64 {
+        self.history.push(from, at, frame)
     }
 
     /// The last `count` remembered lines within `budget` bytes, oldest first.
@@ -104,12 +122,14 @@ mod tests {
     fn members_keep_their_join_order() {
         let mut room = Room::new(RoomName::lobby(), 10);
         for id in [3, 1, 2, 5] {
-            room.add(ClientId(id));
+            room.add(ClientId(id), &format!("n{id}"));
         }
-        assert!(room.remove(ClientId(1)));
-        assert!(!room.remove(ClientId(1)));
+        assert!(room.remove(ClientId(1), "n1"));
+        assert!(!room.remove(ClientId(1), "n1"));
         assert_eq!(room.members(), [ClientId(3), ClientId(2), ClientId(5)]);
         assert_eq!(room.len(), 3);
+        room.rename(ClientId(5), "n5", "a5");
+        assert_eq!(room.roster().entries().map(|(name, _)| name).collect::<Vec<_>>(), ["a5", "n2", "n3"]);
     }
 
     #[test]

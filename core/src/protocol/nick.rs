@@ -51,16 +51,6 @@ impl Nick {
         Ok(Self::new_unchecked(name.to_owned()))
     }
 
-    /// The default name of a client: its peer address as `ip:port` (as in the lab handout).
-    pub fn from_peer(peer: std::net::SocketAddr) -> Self {
-        Self::new_unchecked(peer.to_string())
-    }
-
-    /// A default name for a second connection from the same address: `ip:port~n`.
-    pub(crate) fn from_peer_with_suffix(peer: std::net::SocketAddr, n: usize) -> Self {
-        Self::new_unchecked(format!("{peer}~{n}"))
-    }
-
     /// A `guest-NNNN` name made by [`GuestNames`](crate::protocol::guest::GuestNames).
     pub(crate) fn guest(name: String) -> Self {
         Self::new_unchecked(name)
@@ -100,7 +90,7 @@ pub(crate) fn key_of(name: &str) -> String {
 fn allowed(c: char) -> bool {
     !(c.is_whitespace()
         || c.is_control()
-        || crate::sanitize::needs_replacing(c)
+        || crate::protocol::sanitize::needs_replacing(c)
         || matches!(
             c,
             ':' | ',' | '*' | '!' | '<' | '>' | '[' | ']' | '/' | '\u{200B}'

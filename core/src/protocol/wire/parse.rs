@@ -438,7 +438,7 @@ mod tests {
 
     use super::super::format::{self, Reason};
     use super::*;
-    use crate::Command;
+    use crate::protocol::Command;
 
     /// Names of every shape: chosen, default IPv4 and IPv6, and a second connection's default.
     const NAMES: [&str; 6] =
@@ -603,12 +603,13 @@ mod tests {
         #[test]
         fn every_name_the_server_gives_is_read_back(
             chosen in r"\PC{1,24}",
-            peer in any::<std::net::SocketAddr>(),
+            guests in 0..20_000usize,
             text in r"\PC*",
         ) {
-            let peer = crate::Nick::from_peer(peer);
-            let chosen = crate::Nick::parse(&chosen, 24).ok();
-            for name in chosen.iter().chain([&peer]).map(crate::Nick::as_str) {
+            let mut names = crate::protocol::guest::GuestNames::default();
+            let guest = names.next(guests, |_| false);
+            let chosen = crate::protocol::Nick::parse(&chosen, 24).ok();
+            for name in chosen.iter().chain([&guest]).map(crate::protocol::Nick::as_str) {
                 let from = name;
                 assert_eq!(parse(&format::message(name, &text)), ServerLine::Message { from, text: &text });
                 assert_eq!(parse(&format::private_in(name, &text)), ServerLine::PrivateIn { from, text: &text });

@@ -7,7 +7,7 @@ use std::fmt::{self, Display, Write};
 
 use bytes::Bytes;
 
-use crate::Command;
+use crate::protocol::Command;
 
 /// Why a client left the room, as shown in the offline notice.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,6 +16,8 @@ pub(crate) enum Reason {
     Quit(Option<String>),
     /// The client closed its connection.
     Left,
+    /// The client went to another room (only in a big room's summary of departures).
+    Moved,
     /// The connection was reset or failed.
     Lost,
     /// The client fell more than the queue cap behind.
@@ -30,6 +32,7 @@ impl Display for Reason {
             Reason::Quit(None) => f.write_str("quit"),
             Reason::Quit(Some(reason)) => write!(f, "quit: {reason}"),
             Reason::Left => f.write_str("left"),
+            Reason::Moved => f.write_str("moved to another room"),
             Reason::Lost => f.write_str("connection lost"),
             Reason::TooSlow => f.write_str("too slow"),
             Reason::Flooding => f.write_str("flooding"),

@@ -10,15 +10,20 @@
 //! harness reports `Blocked`); while the core has paused reading, what clients send waits (as
 //! in their sockets) and arrives when reading resumes; a client whose connection the core
 //! closed closes its side too if it reads, or is released at the core's deadline.
-
-#![allow(dead_code)]
+//!
+//! Behind the `sim` feature: the one driver of [`Server`] that the core's tests, the fuzz
+//! targets and the benchmarks share.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use chat_core::{ClientId, Config, Input, Output, PeerGone, Server};
+use crate::{ClientId, Config, Input, Output, PeerGone, Server};
+
+/// The wall-clock time the world begins at, in seconds since the Unix epoch: 2026-11-28
+/// 14:00:00 UTC, so history times read `[14:00]` onwards in every run.
+pub const SIM_WALL_CLOCK_SECS: u64 = 1_795_874_400;
 
 /// One simulated client.
 #[derive(Debug, Default)]
@@ -78,9 +83,13 @@ impl SimClient {
 
 /// The server, its clients, and the clock.
 pub struct Sim {
+    /// The server under test.
     pub server: Server,
+    /// When the world began (the server's first instant).
     pub start: Instant,
+    /// The simulated clock.
     pub now: Instant,
+    /// Every client ever connected, by id.
     pub clients: BTreeMap<ClientId, SimClient>,
     next_id: u64,
     config: Config,
@@ -93,8 +102,9 @@ pub struct Sim {
 impl Sim {
     /// A world running `config`.
     pub fn new(config: Config) -> Self {
+        // Instants cannot be made from nothing: the one real reading of a clock, as the origin.
         let start = Instant::now();
-        let server = Server::new(config.clone(), start).expect("valid config");
+        let server = Server::new(config.clone(), start, UNIX_EPOCH + Duration::from_secs(SIM_WALL_CLOCK_SECS)).expect("valid config");
         Self {
             server,
             start,
