@@ -71,7 +71,10 @@ mod tests {
             roster.insert(name, ClientId(i as u64));
         }
         roster.remove("carol", ClientId(2));
-        assert_eq!(roster.entries().map(|(name, _)| name).collect::<Vec<_>>(), ["Alice", "alice2", "Bea", "bob"]);
+        assert_eq!(
+            roster.entries().map(|(name, _)| name).collect::<Vec<_>>(),
+            ["Alice", "alice2", "Bea", "bob"]
+        );
         assert_eq!(roster.len(), 4);
     }
 }

@@ -104,7 +104,9 @@ impl Sim {
     pub fn new(config: Config) -> Self {
         // Instants cannot be made from nothing: the one real reading of a clock, as the origin.
         let start = Instant::now();
-        let server = Server::new(config.clone(), start, UNIX_EPOCH + Duration::from_secs(SIM_WALL_CLOCK_SECS)).expect("valid config");
+        let server =
+            Server::new(config.clone(), start, UNIX_EPOCH + Duration::from_secs(SIM_WALL_CLOCK_SECS))
+                .expect("valid config");
         Self {
             server,
             start,

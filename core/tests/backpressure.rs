@@ -1,11 +1,10 @@
 //! Slow clients, the memory budget, pausing reads, flood control after a stall, and lingering,
 //! on the simulated clock (issue 9, items 1, 2 and 4, and the lingering moved into the core).
 
-
 use std::time::Duration;
 
-use chat_core::{Config, Output, PeerGone};
 use chat_core::sim::{Ending, Sim};
+use chat_core::{Config, Output, PeerGone};
 
 /// Chat lines `<NAME> text` received by a client, as their text.
 fn said(sim: &Sim, id: chat_core::ClientId) -> Vec<String> {

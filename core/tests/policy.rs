@@ -2,12 +2,11 @@
 //! `/who` against flood control, per-address limits, unfinished lines, look-alike names and
 //! invisible characters.
 
-
 use std::time::Duration;
 
 use chat_core::Config;
-use insta::assert_snapshot;
 use chat_core::sim::Sim;
+use insta::assert_snapshot;
 
 /// Flood limits small enough to see in a transcript: 5 at once, 1 per second, kicked after 5
 /// refusals in a row.

@@ -101,7 +101,8 @@ impl Server {
     /// `/msg`: to anyone, in any room. One who ignores the sender does not get it (the sender
     /// is not told); one who is away still gets it, and the sender is told they are away.
     fn private(&mut self, id: ClientId, from: &str, to: &str, text: &str) {
-        let Some(target) = self.registry.holder(&key_of(to)).and_then(|target| self.registry.get(target)) else {
+        let Some(target) = self.registry.holder(&key_of(to)).and_then(|target| self.registry.get(target))
+        else {
             return self.send(id, wire::error(format_args!("No one here is called {}.", sanitize(to))));
         };
         let (target, to) = (target.id, target.nick.as_str().to_owned());

@@ -49,7 +49,8 @@ impl Server {
     /// (one pass, no look-up per member); a small room through its member list.
     pub(super) fn broadcast(&mut self, to: Audience, frame: Bytes) {
         let limits = Limits::of(&self.config);
-        let mut fan = Fan { frame, limits, now: self.now, outputs: &mut self.outputs, too_slow: &mut self.too_slow };
+        let mut fan =
+            Fan { frame, limits, now: self.now, outputs: &mut self.outputs, too_slow: &mut self.too_slow };
         let Some(room) = self.rooms.get(to.room) else { return };
         let added = if room.len() * 4 >= self.registry.clients().len() {
             let mut added = 0;
