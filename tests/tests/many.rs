@@ -14,7 +14,7 @@ const CLIENTS: usize = 2_000;
 const WAVE: usize = 100;
 
 fn two_thousand_clients_hear_one_broadcast(runtime: Runtime) {
-    let server = TestServer::start(runtime, Config::default());
+    let server = TestServer::start(runtime, chat_tests::config());
     let mut clients: Vec<Client> = Vec::with_capacity(CLIENTS);
     while clients.len() < CLIENTS {
         let wave: Vec<Client> = (clients.len()..(clients.len() + WAVE).min(CLIENTS))
@@ -52,7 +52,7 @@ fn two_thousand_clients_hear_one_broadcast(runtime: Runtime) {
 fn crowd_at_a_full_door(runtime: Runtime) {
     const ROOM: usize = 10;
     const CROWD: usize = 60;
-    let server = TestServer::start(runtime, Config { max_clients: ROOM, ..Config::default() });
+    let server = TestServer::start(runtime, Config { max_clients: ROOM, ..chat_tests::config() });
     let mut crowd: Vec<Client> = (0..CROWD).map(|i| server.connect(&format!("c{i}"))).collect();
     let full = format!("! The server is full ({ROOM} people); try again later.");
     let mut welcomed = 0;
