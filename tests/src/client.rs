@@ -105,7 +105,11 @@ impl Client {
     /// until it uses `/nick`. Panics before the welcome was read.
     pub fn default_name(&self) -> String {
         self.name.clone().unwrap_or_else(|| {
-            panic!("client {}: its name is known once its welcome line was read{}", self.label, self.context())
+            panic!(
+                "client {}: its name is known once its welcome line was read{}",
+                self.label,
+                self.context()
+            )
         })
     }
 

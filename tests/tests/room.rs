@@ -114,7 +114,10 @@ fn ipv6_and_ipv4_share_the_room(runtime: Runtime) -> Transcript {
     let mut v6 = Client::connect(server.addrs()[1], "v6", Default::default());
     v6.expect_welcome();
     let name = v6.default_name();
-    assert!(name.starts_with("guest-") && !name.contains(':'), "an IPv6 client's name {name} shows no address");
+    assert!(
+        name.starts_with("guest-") && !name.contains(':'),
+        "an IPv6 client's name {name} shows no address"
+    );
     v4.expect_line(&format!("*** {} entered the room", v6.default_name()));
     v6.send_line("hello from v6");
     v4.expect_line(&format!("<{}> hello from v6", v6.default_name()));
@@ -228,8 +231,11 @@ fn graceful_shutdown(runtime: Runtime) -> Transcript {
 /// the core's timer fires, so this checks each runtime honours `poll_timeout`. The summary goes
 /// to everyone in the room, the newcomer included.
 fn presence_summaries_come_on_the_timer(runtime: Runtime) -> Transcript {
-    let config =
-        Config { presence_batch_above: 1, presence_interval: Duration::from_millis(50), ..chat_tests::config() };
+    let config = Config {
+        presence_batch_above: 1,
+        presence_interval: Duration::from_millis(50),
+        ..chat_tests::config()
+    };
     let server = TestServer::start(runtime, config);
     let mut a = server.join("a");
     let mut b = server.join("b");
