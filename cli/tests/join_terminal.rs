@@ -18,7 +18,7 @@ fn alice_and_bob(server: &TestServer, env: &[(&str, Option<&str>)]) -> (Terminal
     alice.wait_for_text("Connected to 127.0.0.1:");
     alice.wait_for_text("*** You are now known as alice");
     alice.wait_for_input_line("alice>");
-    bob.expect_ending(" is now known as alice");
+    bob.expect_line(|line| line == "*** alice entered the room");
     (alice, bob)
 }
 
@@ -81,7 +81,7 @@ fn ctrl_c_and_quit_with_a_reason_leave_politely_too() {
     let port = server.port().to_string();
     let mut carol = Terminal::spawn(&["127.0.0.1", &port, "--nick", "carol"], &[]);
     carol.wait_for_input_line("carol>");
-    bob.expect_ending("is now known as carol");
+    bob.expect_line(|line| line == "*** carol entered the room");
     carol.type_keys("typed but not sent\x03");
     carol.wait_for_text("You left the chat room.");
     bob.expect_line(|line| line == "*** carol is offline (quit)");

@@ -52,6 +52,10 @@ pub struct Limits {
     /// stopped reading) is disconnected as too slow, so it cannot slow anyone else.
     #[arg(long, value_name = "BYTES", env = "CHAT_MAX_QUEUE", default_value_t = Config::default().max_queue)]
     max_queue: usize,
+    /// Lines each room remembers and replays to whoever comes in (the last 20 on arrival, all
+    /// with /history); 0 keeps none.
+    #[arg(long, value_name = "LINES", env = "CHAT_HISTORY", default_value_t = Config::default().history)]
+    history: usize,
 }
 
 impl Limits {
@@ -63,6 +67,7 @@ impl Limits {
             flood_rate: self.flood_rate,
             flood_burst: self.flood_burst,
             max_queue: self.max_queue,
+            history: self.history,
             ..Config::default()
         };
         match config.validate() {
