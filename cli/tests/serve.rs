@@ -154,12 +154,12 @@ impl Raw {
     fn send(&mut self, line: &str) {
         self.writer.write_all(format!("{line}\n").as_bytes()).expect("send");
     }
-
 }
 
 /// The name a welcome line gives, checking it says `others`.
 fn welcome_name(welcome: &str, others: &str) -> String {
-    let rest = welcome.strip_prefix("*** Welcome to the chat room, ").unwrap_or_else(|| panic!("{welcome:?}"));
+    let rest =
+        welcome.strip_prefix("*** Welcome to the chat room, ").unwrap_or_else(|| panic!("{welcome:?}"));
     let (name, rest) = rest.split_once(": ").unwrap_or_else(|| panic!("{welcome:?}"));
     assert_eq!(rest, format!("{others}. Type /help for commands."), "{welcome:?}");
     name.to_owned()

@@ -16,10 +16,10 @@
 //! Run: `cargo bench -p chat-core --bench fanout`.
 
 use std::hint::black_box;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use chat_core::{ClientId, Config, Input, Output, Server};
+use chat_core::sim::Sim;
+use chat_core::{ClientId, Config, Input, Output};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 /// The line the sender says: 63 bytes of text and the newline.
@@ -28,35 +28,15 @@ const LINE: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL
 /// Broadcasts between two rounds of `Flushed` in the coalesced variant.
 const FLUSH_EVERY: u64 = 64;
 
-/// A room with `clients` clients connected, every output of the joins drained and flushed.
-fn room(clients: u64, now: Instant) -> Server {
+/// A room with `clients` clients connected in the core's simulated world, every output of the
+/// joins delivered and the coalesced presence summary sent, so the timed loop sees only the
+/// broadcasts. The loop then drives `sim.server` directly, at `sim.now`.
+fn room(clients: u64) -> Sim {
     let config = Config { flood_rate: 0.0, max_clients: clients as usize + 1, ..Config::default() };
-    let mut server = Server::new(config, now, std::time::SystemTime::now()).expect("valid config");
-    for id in 1..=clients {
-        let port = 1024 + id as u16 % 60_000;
-        let ip = Ipv4Addr::from(0x7f00_0000 + (id / 60_000) as u32 + 1);
-        let peer = SocketAddr::from((ip, port));
-        server.handle_input(now, Input::Connected { id: ClientId(id), peer }).expect("fresh id");
-        drain_and_flush(&mut server, now);
-    }
-    // Let the coalesced presence summary go out, so the timed loop sees only the broadcasts.
-    let later = now + Duration::from_secs(10);
-    server.handle_input(later, Input::Timeout).expect("timeout");
-    drain_and_flush(&mut server, later);
-    server
-}
-
-/// Takes every output and reports each transmit as flushed at once.
-fn drain_and_flush(server: &mut Server, now: Instant) {
-    let mut flushed = Vec::new();
-    while let Some(output) = server.poll_output() {
-        if let Output::Transmit { to, frame } = output {
-            flushed.push((to, frame.len()));
-        }
-    }
-    for (id, bytes) in flushed {
-        server.handle_input(now, Input::Flushed { id, bytes, frames: 1 }).expect("flushed");
-    }
+    let mut sim = Sim::new(config);
+    sim.connect_many(clients as usize);
+    sim.advance(Duration::from_secs(10));
+    sim
 }
 
 fn fanout(c: &mut Criterion) {
@@ -64,9 +44,8 @@ fn fanout(c: &mut Criterion) {
     for clients in [10u64, 1_000, 10_000] {
         let recipients = clients - 1;
         group.throughput(Throughput::Elements(recipients));
-        let now = Instant::now() + Duration::from_secs(10);
-
-        let mut server = room(clients, now);
+        let mut sim = room(clients);
+        let (server, now) = (&mut sim.server, sim.now);
         let mut queued = vec![(0usize, 0usize); clients as usize + 1];
         group.bench_function(BenchmarkId::new("coalesced", clients), |b| {
             b.iter_custom(|iters| {
@@ -93,7 +72,8 @@ fn fanout(c: &mut Criterion) {
         });
         assert_eq!(server.client_count(), clients as usize, "nobody was dropped as too slow");
 
-        let mut server = room(clients, now);
+        let mut sim = room(clients);
+        let (server, now) = (&mut sim.server, sim.now);
         let mut flushed = Vec::with_capacity(clients as usize);
         group.bench_function(BenchmarkId::new("flush_each", clients), |b| {
             b.iter(|| {

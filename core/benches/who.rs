@@ -6,27 +6,20 @@
 //! Run: `cargo bench -p chat-core --bench who`.
 
 use std::hint::black_box;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use chat_core::sim::Sim;
 use chat_core::{ClientId, Config, Input, Output, Server};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
-/// A room with `clients` clients connected from loopback, every output of the joins drained.
-fn room(clients: u64, now: Instant) -> Server {
+/// A room with `clients` clients connected in the core's simulated world, every output of the
+/// joins delivered. The loop then drives `sim.server` directly, at `sim.now`.
+fn room(clients: u64) -> Sim {
     let config = Config { flood_rate: 0.0, max_clients: clients as usize + 1, ..Config::default() };
-    let mut server = Server::new(config, now, std::time::SystemTime::now()).expect("valid config");
-    for id in 1..=clients {
-        let port = 1024 + id as u16 % 60_000;
-        let ip = Ipv4Addr::from(0x7f00_0000 + (id / 60_000) as u32 + 1);
-        let peer = SocketAddr::from((ip, port));
-        server.handle_input(now, Input::Connected { id: ClientId(id), peer }).expect("fresh id");
-        drain_and_flush(&mut server, now);
-    }
-    let later = now + Duration::from_secs(10);
-    server.handle_input(later, Input::Timeout).expect("timeout");
-    drain_and_flush(&mut server, later);
-    server
+    let mut sim = Sim::new(config);
+    sim.connect_many(clients as usize);
+    sim.advance(Duration::from_secs(10));
+    sim
 }
 
 /// Takes every output and reports each transmit as flushed at once.
@@ -38,19 +31,19 @@ fn drain_and_flush(server: &mut Server, now: Instant) {
         }
     }
     for (id, bytes) in flushed {
-        server.handle_input(now, Input::Flushed { id, bytes }).expect("flushed");
+        server.handle_input(now, Input::Flushed { id, bytes, frames: 1 }).expect("flushed");
     }
 }
 
 fn who(c: &mut Criterion) {
     let mut group = c.benchmark_group("who");
     for clients in [100u64, 1_000, 10_000] {
-        let now = Instant::now() + Duration::from_secs(20);
-        let mut server = room(clients, now);
+        let mut sim = room(clients);
+        let (server, now) = (&mut sim.server, sim.now);
         group.bench_with_input(BenchmarkId::from_parameter(clients), &clients, |b, _| {
             b.iter(|| {
                 server.handle_input(now, Input::Received { id: ClientId(1), bytes: b"/who\n" }).unwrap();
-                drain_and_flush(&mut server, now);
+                drain_and_flush(server, now);
                 black_box(server.client_count())
             });
         });

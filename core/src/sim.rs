@@ -131,6 +131,11 @@ impl Sim {
         self.connect_from(label, peer)
     }
 
+    /// Connects `count` clients labelled `c1`, `c2` ... (for crowds, as in the benchmarks).
+    pub fn connect_many(&mut self, count: usize) -> Vec<ClientId> {
+        (1..=count).map(|n| self.connect(&format!("c{n}"))).collect()
+    }
+
     /// Connects a client from `peer`.
     pub fn connect_from(&mut self, label: &str, peer: SocketAddr) -> ClientId {
         let id = ClientId(self.next_id);
@@ -205,6 +210,9 @@ impl Sim {
     pub fn input(&mut self, input: Input<'_>) {
         self.server.handle_input(self.now, input).expect("inputs follow the API contract");
         self.drain();
+        if let Some(at) = self.server.poll_timeout() {
+            assert!(at > self.now, "a timeout {:?} in the past: a runtime would spin", self.now - at);
+        }
     }
 
     fn drain(&mut self) {
@@ -328,7 +336,10 @@ impl Sim {
         let grace = self.config.blocked_grace;
         for (&id, client) in &self.clients {
             let stuck = client.blocked_since.is_some_and(|since| self.now >= since + grace);
-            if let Some(queued) = self.server.queued(id).filter(|_| stuck) {
+            if !stuck {
+                continue;
+            }
+            if let Some(queued) = self.server.queued(id) {
                 assert!(
                     queued <= self.config.max_queue,
                     "{id} is stuck with {queued} bytes queued, over the cap"

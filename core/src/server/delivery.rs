@@ -247,15 +247,6 @@ impl Server {
     }
 
     pub(super) fn run_timers(&mut self) {
-        while let Some(&Reverse((at, id))) = self.releases.peek() {
-            if at > self.now {
-                break;
-            }
-            self.releases.pop();
-            if self.lingering.remove(&id) {
-                self.outputs.push_back(Output::Release { to: id });
-            }
-        }
         self.check_blocked();
         while let Some(&Reverse((at, id))) = self.closing.peek() {
             if at > self.now {
@@ -264,6 +255,17 @@ impl Server {
             self.closing.pop();
             if self.registry.get(id).is_some_and(|c| !c.is_present()) {
                 self.close(id);
+            }
+        }
+        // After the closes: on shutdown, a connection closed at its deadline is released at
+        // the same deadline.
+        while let Some(&Reverse((at, id))) = self.releases.peek() {
+            if at > self.now {
+                break;
+            }
+            self.releases.pop();
+            if self.lingering.remove(&id) {
+                self.outputs.push_back(Output::Release { to: id });
             }
         }
         while let Some(id) = self.unannounced.pop_due(self.now) {
