@@ -16,10 +16,10 @@
 //! Run: `cargo bench -p chat-core --bench fanout`.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chat_core::sim::Sim;
-use chat_core::{ClientId, Config, Input, Output};
+use chat_core::{ClientId, Input, Output};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 /// The line the sender says: 63 bytes of text and the newline.
@@ -28,23 +28,12 @@ const LINE: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL
 /// Broadcasts between two rounds of `Flushed` in the coalesced variant.
 const FLUSH_EVERY: u64 = 64;
 
-/// A room with `clients` clients connected in the core's simulated world, every output of the
-/// joins delivered and the coalesced presence summary sent, so the timed loop sees only the
-/// broadcasts. The loop then drives `sim.server` directly, at `sim.now`.
-fn room(clients: u64) -> Sim {
-    let config = Config { flood_rate: 0.0, max_clients: clients as usize + 1, ..Config::default() };
-    let mut sim = Sim::new(config);
-    sim.connect_many(clients as usize);
-    sim.advance(Duration::from_secs(10));
-    sim
-}
-
 fn fanout(c: &mut Criterion) {
     let mut group = c.benchmark_group("fanout");
     for clients in [10u64, 1_000, 10_000] {
         let recipients = clients - 1;
         group.throughput(Throughput::Elements(recipients));
-        let mut sim = room(clients);
+        let mut sim = Sim::crowd(clients as usize);
         let (server, now) = (&mut sim.server, sim.now);
         let mut queued = vec![(0usize, 0usize); clients as usize + 1];
         group.bench_function(BenchmarkId::new("coalesced", clients), |b| {
@@ -72,7 +61,7 @@ fn fanout(c: &mut Criterion) {
         });
         assert_eq!(server.client_count(), clients as usize, "nobody was dropped as too slow");
 
-        let mut sim = room(clients);
+        let mut sim = Sim::crowd(clients as usize);
         let (server, now) = (&mut sim.server, sim.now);
         let mut flushed = Vec::with_capacity(clients as usize);
         group.bench_function(BenchmarkId::new("flush_each", clients), |b| {

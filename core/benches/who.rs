@@ -6,21 +6,11 @@
 //! Run: `cargo bench -p chat-core --bench who`.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chat_core::sim::Sim;
-use chat_core::{ClientId, Config, Input, Output, Server};
+use chat_core::{ClientId, Input, Output, Server};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-
-/// A room with `clients` clients connected in the core's simulated world, every output of the
-/// joins delivered. The loop then drives `sim.server` directly, at `sim.now`.
-fn room(clients: u64) -> Sim {
-    let config = Config { flood_rate: 0.0, max_clients: clients as usize + 1, ..Config::default() };
-    let mut sim = Sim::new(config);
-    sim.connect_many(clients as usize);
-    sim.advance(Duration::from_secs(10));
-    sim
-}
 
 /// Takes every output and reports each transmit as flushed at once.
 fn drain_and_flush(server: &mut Server, now: Instant) {
@@ -38,7 +28,7 @@ fn drain_and_flush(server: &mut Server, now: Instant) {
 fn who(c: &mut Criterion) {
     let mut group = c.benchmark_group("who");
     for clients in [100u64, 1_000, 10_000] {
-        let mut sim = room(clients);
+        let mut sim = Sim::crowd(clients as usize);
         let (server, now) = (&mut sim.server, sim.now);
         group.bench_with_input(BenchmarkId::from_parameter(clients), &clients, |b, _| {
             b.iter(|| {

@@ -131,9 +131,16 @@ impl Sim {
         self.connect_from(label, peer)
     }
 
-    /// Connects `count` clients labelled `c1`, `c2` ... (for crowds, as in the benchmarks).
-    pub fn connect_many(&mut self, count: usize) -> Vec<ClientId> {
-        (1..=count).map(|n| self.connect(&format!("c{n}"))).collect()
+    /// A world with `count` clients (`ClientId(1)` to `ClientId(count)`, labelled `c1`, `c2`
+    /// ...) in `#lobby`, flood control off, room for one more; every arrival announced and
+    /// summarised, so that what follows sees only its own traffic (as the benchmarks need).
+    pub fn crowd(count: usize) -> Self {
+        let mut sim = Self::new(Config { flood_rate: 0.0, max_clients: count + 1, ..Config::default() });
+        for n in 1..=count {
+            sim.connect(&format!("c{n}"));
+        }
+        sim.advance(Duration::from_secs(10));
+        sim
     }
 
     /// Connects a client from `peer`.

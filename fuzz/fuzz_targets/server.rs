@@ -258,10 +258,8 @@ impl Harness {
                 }
             }
             Event::Reading { client, on } => {
-                if let Some(id) = self.pick(*client) {
-                    if self.sim.clients[&id].is_open() {
-                        self.sim.set_reading(id, *on);
-                    }
+                if let Some(id) = self.pick(*client).filter(|id| self.sim.clients[id].is_open()) {
+                    self.sim.set_reading(id, *on);
                 }
             }
             Event::Disconnect { client, lost } => {
