@@ -92,11 +92,11 @@ impl Command<'_> {
 pub const WHO_COST: u32 = 5;
 
 impl<'a> Command<'a> {
-    /// What the command costs against flood control, in lines: [`WHO_COST`] for `/who`, 1 for
-    /// everything else.
+    /// What the command costs against flood control, in lines: [`WHO_COST`] for the commands
+    /// with long answers (`/who`, `/list`, `/history`), 1 for everything else.
     pub fn cost(&self) -> u32 {
         match self {
-            Command::Who => WHO_COST,
+            Command::Who | Command::WhoIn(_) | Command::List | Command::History(_) => WHO_COST,
             _ => 1,
         }
     }
