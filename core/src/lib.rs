@@ -1,15 +1,18 @@
-//! `chat-core`: the whole behaviour of the `chat` room as a sans-IO state machine.
+//! `chat-core`: the whole behaviour of the `chat` server, its rooms and their history, as a
+//! sans-IO state machine.
 //!
 //! The core owns no sockets, threads, timers or clock. A runtime feeds it events through one
 //! door, [`Server::handle_input`], passing the current time along, and carries out the actions
 //! it takes from the other door, [`Server::poll_output`]:
 //!
 //! ```
-//! use std::time::Instant;
+//! use std::time::{Instant, SystemTime};
 //! use chat_core::{ClientId, Config, Input, Output, Server};
 //!
+//! // The one reading of the clocks, by the runtime: the core derives every later wall-clock
+//! // time (shown in history) from the instants it is given.
 //! let now = Instant::now();
-//! let mut server = Server::new(Config::default(), now, std::time::SystemTime::now()).unwrap();
+//! let mut server = Server::new(Config::default(), now, SystemTime::now()).unwrap();
 //! server.handle_input(now, Input::Connected { id: ClientId(1), peer: "127.0.0.1:4000".parse().unwrap() }).unwrap();
 //! server.handle_input(now, Input::Connected { id: ClientId(2), peer: "127.0.0.1:4001".parse().unwrap() }).unwrap();
 //! server.handle_input(now, Input::Received { id: ClientId(1), bytes: b"hello\n" }).unwrap();
