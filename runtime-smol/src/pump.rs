@@ -124,7 +124,12 @@ impl Pump {
     /// Reads what `link`'s socket has into the shared buffer and feeds it to the core, or
     /// throws it away once the core has closed the connection. Returns the byte count;
     /// `Ok(0)` is end of file.
+    /// While reading is paused it reads nothing and fails with [`io::ErrorKind::WouldBlock`]: a
+    /// reader woken by readiness just after the pause goes back to waiting for the resume.
     pub(crate) fn receive(self: &Rc<Self>, link: &Link) -> io::Result<usize> {
+        if self.reading_paused.get() && !link.is_closed() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
         let mut scratch = self.scratch.borrow_mut();
         let read = link.read(&mut scratch)?;
         if read > 0 && !link.is_closed() {

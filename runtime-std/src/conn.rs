@@ -41,6 +41,12 @@ impl Conn {
         self.handoff.take_flushed()
     }
 
+    /// Whether the writer still finds the socket full (it reported so, and has written nothing
+    /// since).
+    pub(crate) fn is_blocked(&self) -> bool {
+        self.handoff.is_blocked()
+    }
+
     /// Hands the pending frames to the writer thread, waking it if it sleeps.
     pub(crate) fn flush(&mut self) {
         if !self.pending.is_empty() {

@@ -1,6 +1,6 @@
 //! The queue between the core thread and one connection's writer thread.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use chat_core::kit::Outbox;
@@ -18,6 +18,8 @@ pub(crate) struct Handoff {
     flushed: AtomicUsize,
     /// Frames those bytes completed.
     flushed_frames: AtomicUsize,
+    /// The writer's last write found the socket full for a while.
+    blocked: AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -80,6 +82,7 @@ impl Handoff {
     /// writer that writes many times while the core is busy costs the core one report, not one
     /// per write.
     pub(crate) fn add_flushed(&self, bytes: usize, frames: usize) -> bool {
+        self.blocked.store(false, Ordering::Release);
         // Frames first: the core thread takes bytes first, so it never sees frames without
         // their bytes (a frame seen late only makes the queue look dearer for a moment).
         self.flushed_frames.fetch_add(frames, Ordering::AcqRel);
@@ -91,6 +94,18 @@ impl Handoff {
     pub(crate) fn take_flushed(&self) -> (usize, usize) {
         let bytes = self.flushed.swap(0, Ordering::AcqRel);
         (bytes, self.flushed_frames.swap(0, Ordering::AcqRel))
+    }
+
+    /// Records that a write found the socket full for a while. Returns true if that is news:
+    /// the caller must then tell the core thread, which checks [`is_blocked`](Self::is_blocked)
+    /// when it gets to it (the writer may have written meanwhile).
+    pub(crate) fn set_blocked(&self) -> bool {
+        !self.blocked.swap(true, Ordering::AcqRel)
+    }
+
+    /// Whether the socket is still full: no write went through since [`set_blocked`](Self::set_blocked).
+    pub(crate) fn is_blocked(&self) -> bool {
+        self.blocked.load(Ordering::Acquire)
     }
 
     /// Records that writing failed: the peer is gone.

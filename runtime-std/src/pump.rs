@@ -197,7 +197,11 @@ impl Pump {
                 // core must not hear of it again).
                 _ => {}
             },
-            Progress::Blocked { id } if self.conns.contains_key(&id) => self.feed(Input::Blocked { id }),
+            // Only if the writer has not written since: a report read late must not mark a
+            // socket blocked after it took bytes again.
+            Progress::Blocked { id } if self.conns.get(&id).is_some_and(Conn::is_blocked) => {
+                self.feed(Input::Blocked { id })
+            }
             Progress::Failed { id } => self.disconnected(id, PeerGone::Lost),
             Progress::Blocked { .. } | Progress::Wake => {}
         }

@@ -55,7 +55,6 @@ fn write_batch(
     batch: &mut Outbox,
     progress: &Sender<Progress>,
 ) -> io::Result<bool> {
-    let mut blocked = false;
     while !batch.is_empty() {
         let written = {
             let mut slices = [IoSlice::new(&[]); Outbox::MAX_SLICES];
@@ -68,18 +67,14 @@ fn write_batch(
                     if handoff.is_closed() {
                         return Ok(false);
                     }
-                    if !blocked {
-                        blocked = true;
-                        if progress.send(Progress::Blocked { id }).is_err() {
-                            return Ok(false);
-                        }
+                    if handoff.set_blocked() && progress.send(Progress::Blocked { id }).is_err() {
+                        return Ok(false);
                     }
                     continue;
                 }
                 Err(error) => return Err(error),
             }
         };
-        blocked = false;
         let frames = batch.advance(written);
         if handoff.add_flushed(written, frames) && progress.send(Progress::Flushed { id }).is_err() {
             return Ok(false);
