@@ -430,4 +430,3 @@ impl Server {
         self.reap_too_slow();
     }
 }
-
