@@ -44,11 +44,13 @@ mod id;
 mod io;
 mod nick;
 mod outbox;
+mod per_address;
 mod presence;
 mod room;
 mod roster;
 mod sanitize;
 mod server;
+mod unfinished;
 mod wire;
 
 pub use accept_backoff::AcceptBackoff;

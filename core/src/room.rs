@@ -7,7 +7,9 @@ use crate::ClientId;
 use crate::decoder::LineDecoder;
 use crate::flood::FloodGate;
 use crate::nick::Nick;
+use crate::per_address::{Host, PerAddress};
 use crate::roster::Roster;
+use crate::unfinished::Unfinished;
 
 /// Where a connection is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +37,10 @@ pub(crate) struct Client {
     /// The runtime reported the connection lost: nothing more can be written to it, and it
     /// needs no close action.
     pub(crate) lost: bool,
+    /// The address this connection counts against, released when it is forgotten.
+    pub(crate) host: Option<Host>,
+    /// The deadline of its unfinished line, if one is unfinished.
+    pub(crate) unfinished: Unfinished,
 }
 
 impl Client {
@@ -47,6 +53,8 @@ impl Client {
             queued: 0,
             phase: Phase::Active,
             lost: false,
+            host: None,
+            unfinished: Unfinished::default(),
         }
     }
 
@@ -62,17 +70,36 @@ impl Client {
 }
 
 /// All connections, kept dense so that a broadcast walks one array.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Room {
     clients: Vec<Client>,
     index: HashMap<ClientId, usize>,
     names: HashMap<String, ClientId>,
     /// The names of those in the room, sorted for `/who`.
     roster: Roster,
+    /// What each address may still open; a client's `host` is released when it is removed.
+    per_address: PerAddress,
     active: usize,
 }
 
 impl Room {
+    /// An empty room whose connections are limited per address by `per_address`.
+    pub(crate) fn new(per_address: PerAddress) -> Self {
+        Self {
+            clients: Vec::new(),
+            index: HashMap::new(),
+            names: HashMap::new(),
+            roster: Roster::default(),
+            per_address,
+            active: 0,
+        }
+    }
+
+    /// The per-address limits, to admit a new connection.
+    pub(crate) fn per_address(&mut self) -> &mut PerAddress {
+        &mut self.per_address
+    }
+
     /// Clients in the room (not counting those on their way out).
     pub(crate) fn active(&self) -> usize {
         self.active
@@ -156,6 +183,9 @@ impl Room {
         let client = self.clients.swap_remove(i);
         if let Some(moved) = self.clients.get(i) {
             self.index.insert(moved.id, i);
+        }
+        if let Some(host) = client.host {
+            self.per_address.release(host);
         }
         Some(client)
     }

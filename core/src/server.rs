@@ -11,9 +11,11 @@ use crate::command::{Command, CommandError};
 use crate::decoder::Line;
 use crate::flood::Verdict;
 use crate::nick::{Nick, key_of};
+use crate::per_address::{PerAddress, Refusal};
 use crate::presence::Presence;
 use crate::room::{Client, Phase, Room};
 use crate::sanitize::sanitize;
+use crate::unfinished::{Deadlines, Expired};
 use crate::wire::{self, Reason};
 use crate::{ClientId, Config, ConfigError, Input, InputError, Output, PeerGone};
 
@@ -34,6 +36,8 @@ pub struct Server {
     too_slow: Vec<ClientId>,
     shutting_down: bool,
     lines: Vec<Line>,
+    /// When unfinished lines are due (see [`Config::line_timeout`]).
+    line_deadlines: Deadlines,
 }
 
 impl Server {
@@ -41,9 +45,10 @@ impl Server {
     pub fn new(config: Config, now: Instant) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(Self {
+            room: Room::new(PerAddress::new(&config)),
+            line_deadlines: Deadlines::new(config.line_timeout),
             config,
             now,
-            room: Room::default(),
             outputs: VecDeque::new(),
             presence: Presence::default(),
             closing: BinaryHeap::new(),
@@ -89,7 +94,7 @@ impl Server {
     /// When to feed [`Input::Timeout`] next, if the core is waiting for time to pass.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let closing = self.closing.peek().map(|Reverse((at, _))| *at);
-        [closing, self.presence.deadline()].into_iter().flatten().min()
+        [closing, self.presence.deadline(), self.line_deadlines.next()].into_iter().flatten().min()
     }
 
     /// Clients in the room now (not counting those being closed).
@@ -113,7 +118,7 @@ impl Server {
             return Err(InputError::DuplicateId(id));
         }
         let nick = self.default_nick(peer);
-        let client = Client::new(id, nick, self.config.max_line, self.config.flood_burst, self.now);
+        let mut client = Client::new(id, nick, self.config.max_line, self.config.flood_burst, self.now);
         let refusal = if self.shutting_down {
             Some(wire::shutting_down())
         } else if self.room.active() >= self.config.max_clients {
@@ -122,7 +127,13 @@ impl Server {
                 self.config.max_clients
             )))
         } else {
-            None
+            match self.room.per_address().admit(peer.ip(), self.now) {
+                Ok(host) => {
+                    client.host = host;
+                    None
+                }
+                Err(refusal) => Some(refused(refusal)),
+            }
         };
         if let Some(notice) = refusal {
             tracing::info!(%id, %peer, "refused");
@@ -162,7 +173,11 @@ impl Server {
             return;
         };
         let mut lines = std::mem::take(&mut self.lines);
+        let newlines = client.decoder.newlines();
         client.decoder.feed(bytes, |line| lines.push(line));
+        let newline = client.decoder.newlines() != newlines;
+        let mid_line = client.decoder.is_mid_line();
+        client.unfinished.update(id, newline, mid_line, self.now, &mut self.line_deadlines);
         for line in lines.drain(..) {
             if !self.room.get(id).is_some_and(Client::is_active) {
                 break;
@@ -170,6 +185,38 @@ impl Server {
             self.line(id, line);
         }
         self.lines = lines;
+    }
+
+    /// Drops the lines left unfinished too long, and closes the connections that still do not
+    /// finish them (see [`Config::line_timeout`]).
+    fn expire_unfinished_lines(&mut self) {
+        while let Some(id) = self.line_deadlines.pop_due(self.now) {
+            let Some(client) = self.room.get_mut(id).filter(|c| c.is_active()) else { continue };
+            let timeout = self.config.line_timeout.as_secs();
+            match client.unfinished.expire(id, self.now, &mut self.line_deadlines) {
+                None => {}
+                Some(Expired::DropLine) => {
+                    client.decoder.drop_partial();
+                    self.send(
+                        id,
+                        wire::error(format_args!(
+                            "Your unfinished line was dropped: no end of line came within {timeout} seconds."
+                        )),
+                    );
+                }
+                Some(Expired::Close) => {
+                    self.send(
+                        id,
+                        wire::error(format_args!(
+                            "Disconnected: a line was left unfinished for more than {} seconds.",
+                            2 * timeout
+                        )),
+                    );
+                    self.depart(id, Reason::UnfinishedLine);
+                    self.close_when_flushed(id);
+                }
+            }
+        }
     }
 
     fn flushed(&mut self, id: ClientId, bytes: usize) {
@@ -423,10 +470,25 @@ impl Server {
                 self.close(id);
             }
         }
+        self.expire_unfinished_lines();
         let lines: Vec<Bytes> = self.presence.take_due(self.now).collect();
         for line in lines {
             self.broadcast(None, line);
         }
         self.reap_too_slow();
+    }
+}
+
+/// The one line a connection refused by the per-address limits gets.
+fn refused(refusal: Refusal) -> Bytes {
+    match refusal {
+        Refusal::TooMany { max } => wire::error(format_args!(
+            "Too many connections from your address ({max} at most); close one and try again."
+        )),
+        Refusal::TooOften { max, window, retry } => wire::error(format_args!(
+            "Too many new connections from your address ({max} per {} minutes); try again in {} seconds.",
+            window.as_secs().div_ceil(60),
+            retry.as_secs() + 1
+        )),
     }
 }
