@@ -486,9 +486,16 @@ fn refused(refusal: Refusal) -> Bytes {
             "Too many connections from your address ({max} at most); close one and try again."
         )),
         Refusal::TooOften { max, window, retry } => wire::error(format_args!(
-            "Too many new connections from your address ({max} per {} minutes); try again in {} seconds.",
-            window.as_secs().div_ceil(60),
-            retry.as_secs() + 1
+            "Too many new connections from your address ({max} per {}); try again in {}.",
+            span(window),
+            span(retry)
         )),
     }
+}
+
+/// A duration for people, rounded up: `1 second`, `20 seconds`, `10 minutes`.
+fn span(time: std::time::Duration) -> String {
+    let secs = time.as_secs() + u64::from(time.subsec_nanos() > 0);
+    let (n, unit) = if secs >= 120 { (secs.div_ceil(60), "minute") } else { (secs.max(1), "second") };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }

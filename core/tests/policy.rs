@@ -6,7 +6,9 @@ mod sim;
 
 use std::time::Duration;
 
-use chat_core::Config;
+use std::net::SocketAddr;
+
+use chat_core::{Config, PeerGone};
 use insta::assert_snapshot;
 use sim::Sim;
 
@@ -74,6 +76,96 @@ fn look_alike_names_and_invisible_characters_never_reach_anyone() {
         }
     }
     assert_snapshot!(sim.transcripts().replace('\u{FE0F}', "<VS16>"));
+}
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+#[test]
+fn one_address_cannot_fill_the_room() {
+    let mut sim = Sim::new(Config { max_per_ip: 2, ..Config::default() });
+    let first = sim.connect_from("host 1, first", addr("192.0.2.1:5001"));
+    sim.connect_from("host 1, second", addr("192.0.2.1:5002"));
+    let third = sim.connect_from("host 1, third", addr("192.0.2.1:5003"));
+    sim.connect_from("host 2", addr("192.0.2.2:5001"));
+    sim.connect_from("ipv6 host", addr("[2001:db8:0:1::1]:5001"));
+    sim.connect_from("ipv6 host, same /64", addr("[2001:db8:0:1::2]:5001"));
+    sim.connect_from("ipv6 host, same /64 again", addr("[2001:db8:0:1::3]:5001"));
+    sim.connect_from("loopback 1", addr("127.0.0.1:5001"));
+    sim.connect_from("loopback 2", addr("127.0.0.1:5002"));
+    sim.connect_from("loopback 3", addr("127.0.0.1:5003"));
+    assert!(!sim.clients[&third].is_open(), "the third from one address is refused");
+    sim.disconnect(first, PeerGone::Closed);
+    let again = sim.connect_from("host 1, once one left", addr("192.0.2.1:5004"));
+    assert!(sim.clients[&again].is_open(), "a slot frees when a connection leaves");
+    assert_snapshot!(sim.transcripts());
+}
+
+#[test]
+fn loopback_is_limited_when_asked() {
+    let mut sim = Sim::new(Config { max_per_ip: 1, limit_loopback: true, ..Config::default() });
+    sim.connect_from("first", addr("127.0.0.2:5001"));
+    let second = sim.connect_from("second", addr("127.0.0.2:5002"));
+    sim.connect_from("another loopback address", addr("127.0.0.3:5001"));
+    assert!(!sim.clients[&second].is_open());
+    assert_snapshot!(sim.transcripts());
+}
+
+#[test]
+fn one_address_cannot_reconnect_without_end() {
+    let config =
+        Config { max_connects_per_ip: 3, connect_window: Duration::from_secs(60), ..Config::default() };
+    let mut sim = Sim::new(config);
+    for i in 1..=4 {
+        let id = sim.connect_from(&format!("attempt {i}"), addr(&format!("192.0.2.9:{}", 5000 + i)));
+        sim.disconnect(id, PeerGone::Lost);
+    }
+    sim.advance(Duration::from_secs(20));
+    sim.connect_from("20 s later", addr("192.0.2.9:6000"));
+    sim.connect_from("another address", addr("192.0.2.10:6000"));
+    assert_snapshot!(sim.transcripts());
+}
+
+#[test]
+fn a_line_left_unfinished_is_dropped_then_the_connection_closed() {
+    let mut sim = Sim::new(Config { line_timeout: Duration::from_secs(30), ..Config::default() });
+    let slow = sim.connect("slowloris");
+    let typist = sim.connect("typist");
+    let reader = sim.connect("reader");
+    sim.send(typist, "this takes a whi");
+    for _ in 0..14 {
+        sim.send(slow, "x");
+        sim.advance(Duration::from_secs(2));
+    }
+    sim.send(typist, "le but ends\n");
+    sim.advance(Duration::from_secs(2));
+    assert!(
+        sim.lines(slow).iter().any(|l| l.contains("unfinished line was dropped")),
+        "{:?}",
+        sim.lines(slow)
+    );
+    for _ in 0..16 {
+        sim.send(slow, "x");
+        sim.advance(Duration::from_secs(2));
+    }
+    assert!(!sim.clients[&slow].is_open(), "the slowloris is disconnected");
+    assert!(sim.clients[&typist].is_open() && sim.clients[&reader].is_open());
+    assert!(!sim.lines(reader).iter().any(|l| l.contains("xxx")), "nothing of the dropped line is said");
+    assert_snapshot!(sim.transcripts());
+}
+
+#[test]
+fn a_line_finished_after_a_drop_forgives() {
+    let mut sim = Sim::new(Config { line_timeout: Duration::from_secs(30), ..Config::default() });
+    let typist = sim.connect("typist");
+    let reader = sim.connect("reader");
+    sim.send(typist, "first half");
+    sim.advance(Duration::from_secs(31));
+    sim.send(typist, " second half\nnext line\n");
+    sim.advance(Duration::from_secs(100));
+    assert!(sim.clients[&typist].is_open());
+    assert_snapshot!(sim.transcripts());
 }
 
 mod names {
