@@ -165,6 +165,9 @@ fn a_line_finished_after_a_drop_forgives() {
     sim.send(typist, " second half\nnext line\n");
     sim.advance(Duration::from_secs(100));
     assert!(sim.clients[&typist].is_open());
+    let heard = sim.lines(reader);
+    assert!(heard.iter().any(|l| l.ends_with("> next line")), "{heard:?}");
+    assert!(!heard.iter().any(|l| l.contains("half")), "the dropped line is skipped to its end: {heard:?}");
     assert_snapshot!(sim.transcripts());
 }
 
