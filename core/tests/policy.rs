@@ -35,8 +35,11 @@ fn a_flood_of_blank_lines_is_warned_then_disconnected() {
 fn who_costs_several_lines() {
     let mut sim = Sim::new(tight());
     let asker = sim.connect("asker");
-    sim.say(asker, "/who");
-    sim.say(asker, "/who");
+    for _ in 0..4 {
+        sim.say(asker, "/who");
+    }
+    let answers = sim.lines(asker).iter().filter(|l| l.contains(" here: ")).count();
+    assert_eq!(answers, 3, "a burst of 5 lines pays for 3 /who at 2 lines each (the last in debt)");
     assert!(sim.lines(asker).iter().any(|l| l.contains("sending too fast")), "{:?}", sim.lines(asker));
     sim.advance(Duration::from_secs(chat_core::WHO_COST.into()));
     sim.say(asker, "/who");
