@@ -28,7 +28,9 @@
 //!
 //! All policy lives here: line framing ([`LineDecoder`]), safe text ([`sanitize`]), nicknames
 //! ([`Nick`]), commands ([`Command`]), notices (the wire format, see `docs/PROTOCOL.md`), flood
-//! control, slow-client handling, presence coalescing in big rooms, and shutdown. Clients read
+//! control (every line counts, `/who` costs [`WHO_COST`]), who may connect (per-address limits,
+//! from the peer address in [`Input::Connected`]), the deadline for an unfinished line,
+//! slow-client handling, presence coalescing in big rooms, and shutdown. Clients read
 //! the server's lines back with [`ServerLine::parse`], which sits next to their formatting.
 
 #![forbid(unsafe_code)]

@@ -15,7 +15,7 @@ const ZWJ: char = '\u{200D}';
 /// - C1 controls (U+0080 to U+009F) and the Unicode bidi controls (U+061C, U+200E, U+200F,
 ///   U+202A to U+202E, U+2066 to U+2069) and line/paragraph separators (U+2028, U+2029) become
 ///   U+FFFD, the replacement character.
-/// - Every other invisible character ([`is_invisible`]: format characters such as U+200B,
+/// - Every other invisible character (format characters such as U+200B,
 ///   U+FFF9 to U+FFFB, U+13430 to U+1343F and the tag characters U+E0000 to U+E007F, and every
 ///   other Default_Ignorable_Code_Point) is removed, with two exceptions that only change how
 ///   the character before them is drawn: a zero width joiner between two emoji (👨‍👩‍👧 stays
