@@ -1,0 +1,31 @@
+//! The load engine every mode runs on: worker threads driving the connections, the bench line,
+//! the per-receiver checks and the report.
+
+pub mod conn;
+pub mod engine;
+pub mod flood;
+pub mod memory;
+pub mod payload;
+pub mod report;
+pub mod shared;
+pub mod tally;
+pub mod worker;
+
+use std::time::Duration;
+
+use anyhow::Result;
+
+use self::engine::{Engine, Measured};
+use self::shared::Plan;
+
+/// Runs a plan to the end with the usual phases, for the modes that need nothing in between.
+pub fn run_plan(plan: Plan, quiet: bool, drain: Duration) -> Result<Measured> {
+    let mut engine = Engine::start(plan, quiet)?;
+    engine.warm_up()?;
+    engine.measure(drain)
+}
+
+/// How long the warm-up may take: generous, as a big room joins slowly on a small machine.
+pub fn sync_timeout(clients: usize) -> Duration {
+    Duration::from_secs(20) + Duration::from_millis(clients as u64)
+}
