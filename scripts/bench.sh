@@ -196,9 +196,10 @@ fresh() {
   stop_server
   priority="$saved"
 }
-# fanout SERVER LOAD ARGS...: one fan-out load against a fresh SERVER.
+# fanout SERVER LOAD ARGS...: one fan-out load against a fresh SERVER, with the CPU time the
+# server spent on it (a steadier measure of its cost than speed, on a shared machine).
 fanout() {
-  fresh "$1" "$1" "$2" fanout "${@:3}"
+  fresh "$1" "$1" "$2" fanout "${@:3}" --server-pid SERVER_PID
 }
 for server in "${servers[@]}"; do
   fanout "$server" "paced 2,000 lines/s" --clients 1000 --senders 10 --size 64 --rate 200 --messages 1000

@@ -37,11 +37,12 @@ def ratio(value, ideal, digits):
 
 def fanout_table(rows):
     """One row per load and server, grouped by load, each with its ratio to the ideal broadcaster's
-    row of the same load (deliveries/s: higher is better, 1 is the ideal; p99: lower is better)."""
+    row of the same load (deliveries/s: higher is better, 1 is the ideal's; p99 and server CPU
+    time: lower is better)."""
     out = [
-        "| load | server | deliveries/s | p50 ms | p99 ms | max ms | deliveries/s ÷ ideal | p99 ÷ ideal "
-        "| lost | dup | reordered | corrupted | result |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| load | server | deliveries/s | p50 ms | p99 ms | max ms | server CPU s | deliveries/s ÷ ideal "
+        "| p99 ÷ ideal | CPU ÷ ideal | lost / dup / reordered / corrupted | result |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     loads = list(dict.fromkeys(row["load"] for row in rows))
     servers = list(dict.fromkeys(row["server"] for row in rows))
@@ -51,13 +52,15 @@ def fanout_table(rows):
         r = row["result"]
         lat = r.get("latency_ms", {})
         base = ideal.get(row["load"], {})
+        cpu = r.get("server_cpu_seconds")
         out.append(
             f"| {row['load']} | {row['server']} | {num(r.get('deliveries_per_sec'))} | {num(lat.get('p50'), 2)} "
-            f"| {num(lat.get('p99'), 2)} | {num(lat.get('max'), 2)} "
+            f"| {num(lat.get('p99'), 2)} | {num(lat.get('max'), 2)} | {num(cpu, 2)} "
             f"| {ratio(r.get('deliveries_per_sec'), base.get('deliveries_per_sec'), 2)} "
             f"| {ratio(lat.get('p99'), base.get('latency_ms', {}).get('p99'), 1)} "
-            f"| {num(r.get('lost'))} | {num(r.get('duplicated'))} "
-            f"| {num(r.get('out_of_order'))} | {num(r.get('corrupted'))} | {verdict(r)} |"
+            f"| {ratio(cpu, base.get('server_cpu_seconds'), 1)} "
+            f"| {num(r.get('lost'))} / {num(r.get('duplicated'))} / {num(r.get('out_of_order'))} / {num(r.get('corrupted'))} "
+            f"| {verdict(r)} |"
         )
     return out
 

@@ -50,6 +50,10 @@ pub struct Fanout {
     /// Lines per second per sender; without it, as fast as the server takes them.
     #[arg(long)]
     pub rate: Option<f64>,
+    /// The server's process id, to report the CPU time it spent on the measured lines (Linux
+    /// /proc): on a shared machine a steadier measure of its cost than its speed.
+    #[arg(long, value_name = "PID")]
+    pub server_pid: Option<u32>,
     /// The server under test.
     #[command(flatten)]
     pub target: Target,

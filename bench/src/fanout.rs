@@ -3,8 +3,9 @@
 use anyhow::Result;
 
 use crate::args::{Fanout, Load};
+use crate::load::engine::Engine;
+use crate::load::memory::cpu_seconds;
 use crate::load::report::Report;
-use crate::load::run_plan;
 use crate::open_files;
 
 /// Runs the fan-out bench described by `args`.
@@ -18,8 +19,13 @@ pub fn run(args: &Fanout) -> Result<Report> {
     };
     let plan = args.target.plan(load)?;
     open_files::raise_for(plan.clients)?;
-    let measured = run_plan(plan.clone(), args.target.json, args.target.drain())?;
+    let mut engine = Engine::start(plan.clone(), args.target.json)?;
+    engine.warm_up()?;
+    let before = args.server_pid.map(cpu_seconds).transpose()?;
+    let measured = engine.measure(args.target.drain())?;
+    let after = args.server_pid.map(cpu_seconds).transpose()?;
     let mut report = Report::new("fanout", &plan, &measured);
+    report.server_cpu_seconds = before.zip(after).map(|(before, after)| after - before);
     report.settle();
     Ok(report)
 }

@@ -13,19 +13,25 @@ pub mod worker;
 
 use std::time::Duration;
 
-use anyhow::Result;
-
-use self::engine::{Engine, Measured};
-use self::shared::Plan;
-
-/// Runs a plan to the end with the usual phases, for the modes that need nothing in between.
-pub fn run_plan(plan: Plan, quiet: bool, drain: Duration) -> Result<Measured> {
-    let mut engine = Engine::start(plan, quiet)?;
-    engine.warm_up()?;
-    engine.measure(drain)
-}
-
 /// How long the warm-up may take: generous, as a big room joins slowly on a small machine.
 pub fn sync_timeout(clients: usize) -> Duration {
     Duration::from_secs(20) + Duration::from_millis(clients as u64)
+}
+
+/// What the tests of the load tool and of the ideal broadcaster share.
+#[cfg(test)]
+pub mod testing {
+    use std::time::Duration;
+
+    use anyhow::Result;
+
+    use super::engine::{Engine, Measured};
+    use super::shared::Plan;
+
+    /// Runs a plan to the end with the usual phases, quietly.
+    pub fn run_plan(plan: Plan, drain: Duration) -> Result<Measured> {
+        let mut engine = Engine::start(plan, true)?;
+        engine.warm_up()?;
+        engine.measure(drain)
+    }
 }

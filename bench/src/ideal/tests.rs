@@ -5,8 +5,8 @@ use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
 use super::Broadcaster;
-use crate::load::run_plan;
 use crate::load::shared::Plan;
+use crate::load::testing::run_plan;
 
 /// Longest wait for one line; a broadcaster that loses it fails the test instead of hanging it.
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -113,7 +113,7 @@ fn the_load_tool_measures_it_without_loss() {
         stop_at_flood_control: true,
     };
     let expected = plan.expected();
-    let measured = run_plan(plan, true, Duration::from_secs(5)).expect("the run completes");
+    let measured = run_plan(plan, Duration::from_secs(5)).expect("the run completes");
     assert_eq!(measured.counts.delivered, expected);
     assert_eq!(measured.lost, 0);
     assert_eq!(measured.counts.duplicated + measured.counts.out_of_order + measured.counts.corrupted, 0);

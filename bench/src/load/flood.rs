@@ -30,8 +30,8 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::load::run_plan;
     use crate::load::shared::Plan;
+    use crate::load::testing::run_plan;
 
     const REFUSAL: &str =
         "! You are sending too fast: lines are being dropped. Slow down or you will be disconnected.";
@@ -88,7 +88,7 @@ mod tests {
             check_control: false,
             stop_at_flood_control: true,
         };
-        let error = match run_plan(plan, true, Duration::from_secs(5)) {
+        let error = match run_plan(plan, Duration::from_secs(5)) {
             Ok(measured) => {
                 panic!("the run ended with {} lines lost instead of naming flood control", measured.lost)
             }
