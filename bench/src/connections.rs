@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use crate::args::{Connections, Load};
 use crate::load::engine::Engine;
-use crate::load::memory::rss_kib;
+use crate::load::proc_stats::rss_kib;
 use crate::load::report::Report;
 use crate::open_files;
 

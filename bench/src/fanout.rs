@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use crate::args::{Fanout, Load};
 use crate::load::engine::Engine;
-use crate::load::memory::cpu_seconds;
+use crate::load::proc_stats::cpu_seconds;
 use crate::load::report::Report;
 use crate::open_files;
 

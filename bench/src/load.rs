@@ -4,8 +4,8 @@
 pub mod conn;
 pub mod engine;
 pub mod flood;
-pub mod memory;
 pub mod payload;
+pub mod proc_stats;
 pub mod report;
 pub mod shared;
 pub mod tally;

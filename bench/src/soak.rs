@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use crate::args::{Load, Soak};
 use crate::load::engine::Engine;
-use crate::load::memory::Sampler;
+use crate::load::proc_stats::Sampler;
 use crate::load::report::Report;
 use crate::mischief::Mischief;
 use crate::open_files;
