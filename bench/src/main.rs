@@ -56,7 +56,7 @@ use self::load::report::Report;
 
 /// Load-test a chat server, or run the ideal broadcaster to compare it with.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -64,16 +64,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Senders say lines, everyone else checks and times them:
+    /// Senders say lines, everyone else checks and times them.
+    ///
     /// `chat-bench fanout --port 5000 --clients 1000 --senders 10 --rate 200`.
     Fanout(args::Fanout),
-    /// N idle connections, then one broadcast every one must receive:
+    /// N idle connections, then one broadcast every one must receive.
+    ///
     /// `chat-bench connections 19000 --port 5000 --server-pid PID`.
     Connections(args::Connections),
-    /// Steady chatters among misbehaving clients for SECONDS:
+    /// Steady chatters among misbehaving clients for SECONDS.
+    ///
     /// `chat-bench soak 60 --port 5000 --server-pid PID`.
     Soak(args::Soak),
-    /// Run the ideal broadcaster (every line to every other connection, no chat logic):
+    /// Run the ideal broadcaster: every line to every other connection, no chat logic.
+    ///
     /// `chat-bench ideal --port 0`.
     Ideal(ideal::Args),
 }
