@@ -308,6 +308,24 @@ fn a_port_in_use_is_one_clear_line_and_a_failure() {
 }
 
 #[test]
+fn a_start_up_error_is_the_only_line_even_under_a_low_open_files_limit() {
+    // A stock account's limit, soft and hard: too low for the default --max-clients, which
+    // is worth a warning once serving, not beside an error that stops the start.
+    let taken = TcpListener::bind(localhost(0)).expect("bind a port");
+    let port = taken.local_addr().expect("address").port();
+    let mut serve = Serve::spawn(
+        Command::new("sh")
+            .args(["-c", "ulimit -n 1024 && exec \"$0\" serve --host 127.0.0.1 --port \"$1\""])
+            .arg(env!("CARGO_BIN_EXE_chat"))
+            .arg(port.to_string()),
+    );
+    let stderr = serve.stderr_to_end();
+    assert_eq!(stderr.len(), 1, "{stderr:?}");
+    assert!(stderr[0].starts_with(&format!("error: port {port} is already in use")), "{stderr:?}");
+    assert!(!serve.exit_status().success());
+}
+
+#[test]
 fn an_unknown_host_is_one_clear_line_and_a_failure() {
     let mut serve = Serve::start(&["--host", "no-such-host.invalid", "--port", "0"]);
     let stderr = serve.stderr_to_end();
