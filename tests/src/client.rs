@@ -19,6 +19,15 @@ pub struct ClientOptions {
     pub recv_buffer: Option<usize>,
 }
 
+/// How the server answered a new connection ([`Client::expect_admission`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// Welcomed into the room.
+    Welcomed,
+    /// Told it was refused, then closed.
+    Refused,
+}
+
 /// How a connection ended, as seen by a reader.
 #[derive(Debug)]
 pub enum End {
@@ -186,6 +195,24 @@ impl Client {
             self.context()
         );
         line
+    }
+
+    /// Reads the first line of a new connection: the welcome, or `refusal` followed by a clean
+    /// close. Anything else fails the test, a connection closed without a line above all.
+    pub fn expect_admission(&mut self, refusal: &str) -> Admission {
+        let first = self.next_line();
+        if first == refusal {
+            self.expect_closed();
+            return Admission::Refused;
+        }
+        let welcome = format!("*** Welcome to the chat room, {}: ", self.default_name());
+        assert!(
+            first.starts_with(&welcome),
+            "client {}: neither welcome nor refusal: {first:?}{}",
+            self.label,
+            self.context()
+        );
+        Admission::Welcomed
     }
 
     /// Reads the next line and checks it is exactly `expected`.

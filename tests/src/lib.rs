@@ -20,7 +20,7 @@ mod server;
 pub mod traffic;
 pub mod transcript;
 
-pub use client::{Client, ClientOptions, End, Writer};
+pub use client::{Admission, Client, ClientOptions, End, Writer};
 pub use deadline::{Deadline, WAIT};
 pub use progress::Progress;
 pub use runtime::Runtime;
