@@ -35,7 +35,7 @@ pub fn raise_limit() -> u64 {
 /// How many connections a test may open to a server in this process: `wanted`, or fewer when
 /// the open-files limit (raised first) cannot hold two such crowds at once.
 ///
-/// Panics, saying what to do, if the limit is too low for a crowd of even [`MIN_CROWD`].
+/// Panics, saying what to do, if the limit is too low for a crowd of even 50.
 pub fn crowd_size(wanted: usize) -> usize {
     let limit = raise_limit();
     let fits = limit.saturating_sub(RESERVED) / (CROWDS_AT_ONCE * PER_CONNECTION);
