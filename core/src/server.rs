@@ -107,6 +107,13 @@ impl Server {
         self.room.get(id).map(|c| c.queued)
     }
 
+    /// The line a connection is sent, instead of the welcome, when the room is full: for a
+    /// runtime that must turn a connection away before the core hears of it (out of threads,
+    /// say), so that it is refused with the same words as by the core.
+    pub fn full_notice(&self) -> Bytes {
+        wire::full(self.config.max_clients)
+    }
+
     /// True once [`Input::Shutdown`] was fed and every connection has been closed: the runtime
     /// can exit.
     pub fn is_finished(&self) -> bool {
@@ -122,10 +129,7 @@ impl Server {
         let refusal = if self.shutting_down {
             Some(wire::shutting_down())
         } else if self.room.active() >= self.config.max_clients {
-            Some(wire::error(format_args!(
-                "The server is full ({} people); try again later.",
-                self.config.max_clients
-            )))
+            Some(self.full_notice())
         } else {
             match self.room.per_address().admit(peer.ip(), self.now) {
                 Ok(host) => {

@@ -137,6 +137,11 @@ pub(crate) fn shutting_down() -> Bytes {
     line(format_args!("{SHUTTING_DOWN}"))
 }
 
+/// `! The server is full (N people); try again later.`: sent instead of the welcome.
+pub(crate) fn full(max_clients: usize) -> Bytes {
+    error(format_args!("The server is full ({max_clients} people); try again later."))
+}
+
 /// `! TEXT`: an error or warning for one client only.
 pub(crate) fn error(text: impl Display) -> Bytes {
     line(format_args!("! {text}"))
