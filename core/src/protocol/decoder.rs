@@ -24,12 +24,13 @@ pub struct LineDecoder {
     max_line: usize,
     buf: Vec<u8>,
     discarding: bool,
+    newlines: u64,
 }
 
 impl LineDecoder {
     /// A decoder that accepts lines of up to `max_line` bytes, line ending excluded.
     pub fn new(max_line: usize) -> Self {
-        Self { max_line, buf: Vec::new(), discarding: false }
+        Self { max_line, buf: Vec::new(), discarding: false, newlines: 0 }
     }
 
     /// Feeds `bytes` and calls `on_line` for every line they complete, in order.
@@ -51,6 +52,7 @@ impl LineDecoder {
                 }
             }
             if newline.is_some() {
+                self.newlines += 1;
                 if self.discarding {
                     self.discarding = false;
                 } else {
@@ -72,6 +74,11 @@ impl LineDecoder {
     /// How many bytes are buffered for an unfinished line.
     pub fn buffered(&self) -> usize {
         self.buf.len()
+    }
+
+    /// How many `\n` this decoder has seen: a line ended if it changed.
+    pub(crate) fn newlines(&self) -> u64 {
+        self.newlines
     }
 
     /// True while a line has begun and its `\n` has not come yet (bytes are buffered, or the

@@ -12,6 +12,7 @@ use bytes::{BufMut, BytesMut};
 use super::Server;
 use super::delivery::Audience;
 use crate::clock::hours_minutes;
+use crate::per_address::Refusal;
 use crate::protocol::wire::{self, Reason};
 use crate::registry::Client;
 use crate::rooms::{Room, RoomId, Said};
@@ -40,16 +41,19 @@ impl Server {
         let registry = &self.registry;
         let nick = self.guests.next(registry.active(), |key| registry.holder(key).is_some());
         let lobby = self.rooms.lobby();
-        let client = Client::new(id, peer, nick, lobby, &self.config, self.now, self.stalled);
+        let mut client = Client::new(id, peer, nick, lobby, &self.config, self.now, self.stalled);
         let refusal = if self.shutting_down {
             Some(wire::shutting_down())
         } else if self.registry.active() >= self.config.max_clients {
-            Some(wire::error(format_args!(
-                "The server is full ({} people); try again later.",
-                self.config.max_clients
-            )))
+            Some(self.full_notice())
         } else {
-            None
+            match self.registry.per_address().admit(peer.ip(), self.now) {
+                Ok(host) => {
+                    client.host = host;
+                    None
+                }
+                Err(refusal) => Some(refused(refusal)),
+            }
         };
         if let Some(notice) = refusal {
             tracing::info!(%id, %peer, "refused");
@@ -243,4 +247,25 @@ impl Server {
             room.presence.clear();
         }
     }
+}
+
+/// The one line a connection refused by the per-address limits gets.
+fn refused(refusal: Refusal) -> bytes::Bytes {
+    match refusal {
+        Refusal::TooMany { max } => wire::error(format_args!(
+            "Too many connections from your address ({max} at most); close one and try again."
+        )),
+        Refusal::TooOften { max, window, retry } => wire::error(format_args!(
+            "Too many new connections from your address ({max} per {}); try again in {}.",
+            span(window),
+            span(retry)
+        )),
+    }
+}
+
+/// A duration for people, rounded up: `1 second`, `20 seconds`, `10 minutes`.
+fn span(time: std::time::Duration) -> String {
+    let secs = time.as_secs() + u64::from(time.subsec_nanos() > 0);
+    let (n, unit) = if secs >= 120 { (secs.div_ceil(60), "minute") } else { (secs.max(1), "second") };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }

@@ -268,6 +268,7 @@ impl Server {
                 self.outputs.push_back(Output::Release { to: id });
             }
         }
+        self.expire_unfinished_lines();
         while let Some(id) = self.unannounced.pop_due(self.now) {
             self.announce(id);
         }

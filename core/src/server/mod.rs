@@ -21,11 +21,13 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::clock::WallClock;
 use crate::deadlines::FixedDelay;
 use crate::flood::Verdict;
+use crate::per_address::PerAddress;
 use crate::protocol::guest::GuestNames;
 use crate::protocol::wire::{self, Reason};
 use crate::protocol::{Command, Line};
 use crate::registry::{Client, Registry};
 use crate::rooms::{RoomId, Rooms};
+use crate::unfinished::{Deadlines, Expired};
 use crate::{ClientId, Config, ConfigError, Input, InputError, Output};
 
 /// The chat server: every connection, every room. See the [crate docs](crate) for how to
@@ -67,6 +69,8 @@ pub struct Server {
     shutdown_at: Option<Instant>,
     shutting_down: bool,
     lines: Vec<Line>,
+    /// When unfinished lines are due (see [`Config::line_timeout`]).
+    line_deadlines: Deadlines,
 }
 
 /// Frames a drained output queue may keep room for; one a broadcast grew beyond this is freed.
@@ -81,10 +85,11 @@ impl Server {
             clock: WallClock::new(now, wall),
             rooms: Rooms::new(config.history),
             unannounced: FixedDelay::new(config.announce_after),
+            registry: Registry::new(PerAddress::new(&config)),
+            line_deadlines: Deadlines::new(config.line_timeout),
             presence_due: FixedDelay::new(config.presence_interval),
             config,
             now,
-            registry: Registry::default(),
             guests: GuestNames::default(),
             outputs: VecDeque::new(),
             closing: BinaryHeap::new(),
@@ -149,6 +154,7 @@ impl Server {
             next(&self.releases),
             self.presence_due.deadline(),
             self.unannounced.deadline(),
+            self.line_deadlines.next(),
         ]
         .into_iter()
         .flatten()
@@ -163,6 +169,13 @@ impl Server {
     /// Bytes handed out for `id` and not yet reported flushed, if the client is known.
     pub fn queued(&self, id: ClientId) -> Option<usize> {
         self.registry.get(id).map(|c| c.queued)
+    }
+
+    /// The line a connection is sent, instead of the welcome, when the server is full: for a
+    /// runtime that must turn a connection away before the core hears of it (out of threads,
+    /// say), so that it is refused with the same words as by the core.
+    pub fn full_notice(&self) -> bytes::Bytes {
+        wire::full(self.config.max_clients)
     }
 
     /// What the output queued for every client costs in memory, in bytes (each frame counted as
@@ -190,7 +203,11 @@ impl Server {
             return;
         };
         let mut lines = std::mem::take(&mut self.lines);
+        let newlines = client.decoder.newlines();
         client.decoder.feed(bytes, |line| lines.push(line));
+        let newline = client.decoder.newlines() != newlines;
+        let mid_line = client.decoder.is_mid_line();
+        client.unfinished.update(id, newline, mid_line, self.now, &mut self.line_deadlines);
         for line in lines.drain(..) {
             if !self.registry.get(id).is_some_and(Client::is_active) {
                 break;
@@ -198,6 +215,38 @@ impl Server {
             self.line(id, line);
         }
         self.lines = lines;
+    }
+
+    /// Drops the lines left unfinished too long, and closes the connections that still do not
+    /// finish them (see [`Config::line_timeout`]).
+    fn expire_unfinished_lines(&mut self) {
+        while let Some(id) = self.line_deadlines.pop_due(self.now) {
+            let Some(client) = self.registry.get_mut(id).filter(|c| c.is_active()) else { continue };
+            let timeout = self.config.line_timeout.as_secs();
+            match client.unfinished.expire(id, self.now, &mut self.line_deadlines) {
+                None => {}
+                Some(Expired::DropLine) => {
+                    client.decoder.drop_partial();
+                    self.send(
+                        id,
+                        wire::error(format_args!(
+                            "Your unfinished line was dropped: no end of line came within {timeout} seconds."
+                        )),
+                    );
+                }
+                Some(Expired::Close) => {
+                    self.send(
+                        id,
+                        wire::error(format_args!(
+                            "Disconnected: a line was left unfinished for more than {} seconds.",
+                            2 * timeout
+                        )),
+                    );
+                    self.depart(id, Reason::UnfinishedLine);
+                    self.close_when_flushed(id);
+                }
+            }
+        }
     }
 
     /// Handles one framed line from an active client. Every line is charged to flood control,
