@@ -39,6 +39,9 @@ fn rooms_topics_and_history(runtime: Runtime) -> Transcript {
     a.send_line("/topic Rust talk");
     a.expect_line("*** alice set the topic of #rust: Rust talk");
     a.send_line("first in rust");
+    // Its answer shows the line before it was handled, before b comes in.
+    a.send_line("/who");
+    a.expect_line("*** 1 here: alice");
     b.send_line("/join #RUST");
     b.expect_line("*** You are in #rust: 1 other person is here.");
     b.expect_line("*** Topic of #rust: Rust talk");
