@@ -31,7 +31,8 @@ fn one_address_cannot_fill_the_room(runtime: Runtime) -> Transcript {
 
 /// Past its allowance of new connections, an address is told when to come back.
 fn reconnecting_without_end_is_refused(runtime: Runtime) -> Transcript {
-    let config = Config { max_per_ip: 0, max_connects_per_ip: 2, limit_loopback: true, ..chat_tests::config() };
+    let config =
+        Config { max_per_ip: 0, max_connects_per_ip: 2, limit_loopback: true, ..chat_tests::config() };
     let server = TestServer::start(runtime, config);
     let mut first = server.join("first");
     let second = server.join("second");
