@@ -1,0 +1,4 @@
+//! x
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+pub mod ws;
