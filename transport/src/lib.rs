@@ -42,7 +42,10 @@
 //! // The core's output: frames go to the transport, closes too.
 //! while let Some(output) = server.poll_output() {
 //!     match output {
-//!         Output::Transmit { to, frame } => transport.send(frame),
+//!         Output::Transmit { to, frame } => {
+//!             let taken = transport.send(frame);
+//!             feed(&mut server, id, Incoming { flushed: taken, ..Incoming::default() });
+//!         }
 //!         Output::Close { to } => transport.close(),
 //!     }
 //! }

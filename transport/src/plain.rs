@@ -36,8 +36,9 @@ impl Plain {
         Incoming { ended: Some(PeerGone::Closed), ..Incoming::default() }
     }
 
-    pub(crate) fn send(&mut self, frame: Bytes) {
+    pub(crate) fn send(&mut self, frame: Bytes) -> usize {
         self.outbox.push(frame);
+        0
     }
 
     pub(crate) fn wants_write(&self) -> bool {

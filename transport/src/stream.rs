@@ -86,11 +86,12 @@ impl Stream {
         self.apply(effects)
     }
 
-    pub(crate) fn send(&mut self, frame: Bytes) {
+    pub(crate) fn send(&mut self, frame: Bytes) -> usize {
         if !frame.is_empty() {
             self.pending.push_back(frame);
             self.fill();
         }
+        std::mem::take(&mut self.taken)
     }
 
     pub(crate) fn wants_write(&self) -> bool {

@@ -150,8 +150,13 @@ impl Transport {
     }
 
     /// Queues one of the core's frames ([`Output::Transmit`](chat_core::Output::Transmit)).
-    /// On plain TCP it is written as it is, shared with the other recipients.
-    pub fn send(&mut self, frame: Bytes) {
+    /// On plain TCP it is written as it is, shared with the other recipients. Returns how many
+    /// bytes of the core's frames were taken at once (encoded into the transport's bounded
+    /// buffer, or dropped because the connection is closing): report them to the core as
+    /// [`Input::Flushed`](chat_core::Input::Flushed), like [`Incoming::flushed`]. Always 0 on
+    /// plain TCP, whose frames are taken only as the socket takes them.
+    #[must_use = "the core must hear how much of its queue was taken"]
+    pub fn send(&mut self, frame: Bytes) -> usize {
         match &mut self.inner {
             Inner::Plain(plain) => plain.send(frame),
             Inner::Stream(stream) => stream.send(frame),

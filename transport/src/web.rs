@@ -180,5 +180,3 @@ impl Web {
     }
 }
 
-#[cfg(test)]
-mod tests;

@@ -5,34 +5,13 @@ use proptest::prelude::*;
 use super::encode::Opcode;
 use super::{CloseCode, Decoder, Outcome};
 
-const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
-
-/// A frame as a client sends it.
+/// A frame as a client sends it, masked or not.
 fn client_frame(fin: bool, opcode: u8, payload: &[u8], masked: bool) -> Vec<u8> {
-    let mut out = vec![if fin { 0x80 } else { 0 } | opcode];
-    let mask_bit = if masked { 0x80 } else { 0 };
-    match payload.len() {
-        len @ 0..=125 => out.push(mask_bit | len as u8),
-        len @ 126..=0xFFFF => {
-            out.push(mask_bit | 126);
-            out.extend_from_slice(&(len as u16).to_be_bytes());
-        }
-        len => {
-            out.push(mask_bit | 127);
-            out.extend_from_slice(&(len as u64).to_be_bytes());
-        }
-    }
-    if masked {
-        out.extend_from_slice(&MASK);
-        out.extend(payload.iter().enumerate().map(|(i, byte)| byte ^ MASK[i % 4]));
-    } else {
-        out.extend_from_slice(payload);
-    }
-    out
+    super::client::frame(fin, opcode, payload, masked.then_some([0x37, 0xfa, 0x21, 0x3d]))
 }
 
 fn text(payload: &str) -> Vec<u8> {
-    client_frame(true, 0x1, payload.as_bytes(), true)
+    super::client::text(payload)
 }
 
 /// Decodes `input` in one piece: the lines, the answers and the outcome.
