@@ -39,7 +39,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let config = Config::default();
     let tls = if tls {
-        let made = self_signed::generate(&std::env::temp_dir().join("chat-web-demo"), &["localhost".into(), "127.0.0.1".into()])?;
+        let made = self_signed::generate(
+            &std::env::temp_dir().join("chat-web-demo"),
+            &["localhost".into(), "127.0.0.1".into()],
+        )?;
         println!("self-signed certificate {}", made.fingerprint);
         Some(TlsConfig::from_pem_files(made.cert_path, made.key_path)?)
     } else {
@@ -65,9 +68,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 stream.set_nonblocking(true)?;
                 next_id += 1;
                 let id = ClientId(next_id);
-                let mut conn = Conn { stream, transport: endpoint.accept(peer)?, announced: false, dead: false, eof: false };
+                let mut conn = Conn {
+                    stream,
+                    transport: endpoint.accept(peer)?,
+                    announced: false,
+                    dead: false,
+                    eof: false,
+                };
                 if let Some(peer) = conn.transport.start() {
-                    feed(&mut server, id, &mut conn.announced, Incoming { opened: Some(peer), ..Incoming::default() });
+                    feed(
+                        &mut server,
+                        id,
+                        &mut conn.announced,
+                        Incoming { opened: Some(peer), ..Incoming::default() },
+                    );
                 }
                 conns.insert(id, conn);
             }
@@ -93,7 +107,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Output::Transmit { to, frame } => {
                     if let Some(conn) = conns.get_mut(&to) {
                         let taken = conn.transport.send(frame);
-                        feed(&mut server, to, &mut conn.announced, Incoming { flushed: taken, ..Incoming::default() });
+                        feed(
+                            &mut server,
+                            to,
+                            &mut conn.announced,
+                            Incoming { flushed: taken, ..Incoming::default() },
+                        );
                     }
                 }
                 Output::Close { to } => {

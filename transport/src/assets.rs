@@ -7,5 +7,4 @@ pub(crate) const APP_JS: &str = include_str!("../web/app.js");
 /// The style sheet served at `/app.css`.
 pub(crate) const APP_CSS: &str = include_str!("../web/app.css");
 /// What the page may load and connect to: only this server.
-pub(crate) const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

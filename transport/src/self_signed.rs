@@ -26,13 +26,15 @@ pub const KEY_FILE: &str = "tls-self-signed-key.pem";
 /// `localhost` and `127.0.0.1`) and writes them into `dir` (created if missing) as
 /// [`CERT_FILE`] and [`KEY_FILE`], replacing earlier ones.
 pub fn generate(dir: &Path, names: &[String]) -> Result<SelfSigned, TlsError> {
-    let certified = rcgen::generate_simple_self_signed(names.to_vec()).map_err(|error| TlsError::Generate(error.to_string()))?;
+    let certified = rcgen::generate_simple_self_signed(names.to_vec())
+        .map_err(|error| TlsError::Generate(error.to_string()))?;
     let fingerprint = Fingerprint::of_der(certified.cert.der());
     let cert_path = dir.join(CERT_FILE);
     let key_path = dir.join(KEY_FILE);
     fs::create_dir_all(dir).map_err(|source| write_error(dir, source))?;
     fs::write(&cert_path, certified.cert.pem()).map_err(|source| write_error(&cert_path, source))?;
-    write_private(&key_path, certified.signing_key.serialize_pem().as_bytes()).map_err(|source| write_error(&key_path, source))?;
+    write_private(&key_path, certified.signing_key.serialize_pem().as_bytes())
+        .map_err(|source| write_error(&key_path, source))?;
     Ok(SelfSigned { cert_path, key_path, fingerprint })
 }
 

@@ -11,10 +11,10 @@ use bytes::Bytes;
 use chat_core::PeerGone;
 use rustls::ServerConnection;
 
+use crate::Incoming;
 use crate::buffer::OutBuf;
 use crate::effects::Effects;
 use crate::web::Web;
-use crate::Incoming;
 
 /// Encoded bytes held for the socket before more of the core's frames are taken. A client that
 /// reads nothing holds at most this much here, plus one frame and the TLS records around it.

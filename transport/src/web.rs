@@ -179,4 +179,3 @@ impl Web {
         Effects { ended: Some(ended), finish: true, ..Effects::default() }
     }
 }
-

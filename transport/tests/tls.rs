@@ -63,7 +63,8 @@ struct Pair {
 
 impl Pair {
     fn new(endpoint: &Endpoint, client: &Arc<ClientConfig>) -> Self {
-        let client = ClientConnection::new(client.clone(), ServerName::try_from("localhost").unwrap()).unwrap();
+        let client =
+            ClientConnection::new(client.clone(), ServerName::try_from("localhost").unwrap()).unwrap();
         Self { client, server: Driver::new(endpoint, "127.0.0.1:41000") }
     }
 

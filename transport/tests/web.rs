@@ -39,7 +39,12 @@ fn status_of(answer: &str) -> &str {
 fn the_page_its_files_and_healthz_are_served_on_one_connection() {
     let mut driver = Driver::new(&chat(), "127.0.0.1:40000");
     assert_eq!(driver.opened, None, "an HTTP client is not a chat client");
-    for (path, kind) in [("/", "text/html"), ("/app.js", "text/javascript"), ("/app.css", "text/css"), ("/healthz", "text/plain")] {
+    for (path, kind) in [
+        ("/", "text/html"),
+        ("/app.js", "text/javascript"),
+        ("/app.css", "text/css"),
+        ("/healthz", "text/plain"),
+    ] {
         driver.feed(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
         let answer = driver.take_text();
         assert_eq!(status_of(&answer), "HTTP/1.1 200 OK", "{path}");
@@ -236,7 +241,10 @@ fn a_page_from_another_site_may_not_open_the_websocket() {
     driver.feed(UPGRADE.replace("Origin: http://127.0.0.1:8080", "Origin: https://evil.example").as_bytes());
     assert_eq!(status_of(&driver.take_text()), "HTTP/1.1 403 Forbidden");
     assert_eq!(driver.opened, None);
-    let listed = with(WebConfig { origins: OriginPolicy::List(vec!["https://evil.example".into()]), ..WebConfig::chat(4096) });
+    let listed = with(WebConfig {
+        origins: OriginPolicy::List(vec!["https://evil.example".into()]),
+        ..WebConfig::chat(4096)
+    });
     let mut driver = Driver::new(&listed, "127.0.0.1:40000");
     driver.feed(UPGRADE.replace("Origin: http://127.0.0.1:8080", "Origin: https://evil.example").as_bytes());
     assert!(driver.opened.is_some(), "allowed when listed");
@@ -261,7 +269,8 @@ fn a_bad_upgrade_is_refused() {
 #[test]
 fn the_real_address_comes_from_a_trusted_proxy_only() {
     let behind_proxy = UPGRADE.replace("\r\n\r\n", "\r\nX-Forwarded-For: 203.0.113.7\r\n\r\n");
-    let trusting = with(WebConfig { trusted_proxies: vec!["127.0.0.1".parse().unwrap()], ..WebConfig::chat(4096) });
+    let trusting =
+        with(WebConfig { trusted_proxies: vec!["127.0.0.1".parse().unwrap()], ..WebConfig::chat(4096) });
     let mut driver = Driver::new(&trusting, "127.0.0.1:40000");
     driver.feed(behind_proxy.as_bytes());
     assert_eq!(driver.opened, Some("203.0.113.7:40000".parse().unwrap()));
@@ -274,7 +283,8 @@ fn the_real_address_comes_from_a_trusted_proxy_only() {
 fn a_websocket_client_that_stops_reading_leaves_the_rest_to_the_core() {
     let mut driver = open_ws(&chat());
     driver.stalled = true;
-    let line: &'static [u8] = Box::leak(format!("<a> {}\n", "x".repeat(1000)).into_bytes().into_boxed_slice());
+    let line: &'static [u8] =
+        Box::leak(format!("<a> {}\n", "x".repeat(1000)).into_bytes().into_boxed_slice());
     for _ in 0..1000 {
         driver.send(line);
     }
@@ -282,4 +292,34 @@ fn a_websocket_client_that_stops_reading_leaves_the_rest_to_the_core() {
     // About 64 KiB of output, in a vector that may have grown to twice that.
     assert!(held <= 130 * 1024, "held {held}");
     assert!(driver.flushed < 100 * line.len(), "only what fits was taken: {}", driver.flushed);
+}
+
+proptest::proptest! {
+    /// However the upgrade request and the frames behind it are cut into reads, the same lines
+    /// reach the core.
+    #[test]
+    fn any_chunking_of_a_session_gives_the_same_lines(
+        messages in proptest::collection::vec("[a-z /é]{1,30}", 1..6),
+        cuts in proptest::collection::vec(1usize..64, 1..40),
+    ) {
+        let mut bytes = UPGRADE.as_bytes().to_vec();
+        let mut expected = Vec::new();
+        for message in &messages {
+            bytes.extend(client::text(message));
+            expected.extend_from_slice(message.as_bytes());
+            expected.push(b'\n');
+        }
+        let mut driver = Driver::new(&chat(), "127.0.0.1:40000");
+        let mut rest = bytes.as_slice();
+        for cut in cuts.iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let (piece, tail) = rest.split_at((*cut).min(rest.len()));
+            driver.feed(piece);
+            rest = tail;
+        }
+        proptest::prop_assert_eq!(&driver.data, &expected);
+        proptest::prop_assert!(driver.opened.is_some());
+    }
 }

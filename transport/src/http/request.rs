@@ -40,7 +40,8 @@ pub(crate) fn parse(bytes: &[u8]) -> Parsed<'_> {
         Ok(httparse::Status::Partial) => Parsed::Partial,
         Ok(httparse::Status::Complete(len)) if len > MAX_HEAD => Parsed::Invalid(Status::HEADERS_TOO_LARGE),
         Ok(httparse::Status::Complete(len)) => {
-            let (Some(method), Some(target), Some(version)) = (request.method, request.path, request.version) else {
+            let (Some(method), Some(target), Some(version)) = (request.method, request.path, request.version)
+            else {
                 return Parsed::Invalid(Status::BAD_REQUEST);
             };
             let path = target.split(['?', '#']).next().unwrap_or(target);
@@ -80,7 +81,11 @@ impl<'a> Request<'a> {
 
     /// True if the client asked for the connection to close after the answer.
     pub(crate) fn wants_close(&self) -> bool {
-        if self.http11 { self.has_token("connection", "close") } else { !self.has_token("connection", "keep-alive") }
+        if self.http11 {
+            self.has_token("connection", "close")
+        } else {
+            !self.has_token("connection", "keep-alive")
+        }
     }
 }
 
@@ -121,7 +126,10 @@ mod tests {
         let many: String = (0..40).map(|i| format!("X-{i}: 1\r\n")).collect();
         let many = format!("GET / HTTP/1.1\r\n{many}\r\n");
         assert!(matches!(parse(many.as_bytes()), Parsed::Invalid(Status::HEADERS_TOO_LARGE)));
-        assert!(matches!(parse(b"GET / HTTP/1.1\r\nBad Header\r\n\r\n"), Parsed::Invalid(Status::BAD_REQUEST)));
+        assert!(matches!(
+            parse(b"GET / HTTP/1.1\r\nBad Header\r\n\r\n"),
+            Parsed::Invalid(Status::BAD_REQUEST)
+        ));
         assert!(matches!(parse(b"\x16\x03\x01\x02\x00\x01\x00"), Parsed::Invalid(Status::BAD_REQUEST)));
     }
 

@@ -43,7 +43,11 @@ pub(crate) struct Response {
 
 impl Response {
     /// An answer with a body of the given media type.
-    pub(crate) fn new(status: Status, content_type: &'static str, body: impl Into<Cow<'static, [u8]>>) -> Self {
+    pub(crate) fn new(
+        status: Status,
+        content_type: &'static str,
+        body: impl Into<Cow<'static, [u8]>>,
+    ) -> Self {
         Self { status, content_type, body: body.into(), headers: Vec::new(), close: false, head_only: false }
     }
 
@@ -66,7 +70,8 @@ impl Response {
         // Writing to a Vec cannot fail.
         let _ = write!(out, "HTTP/1.1 {code} {reason}\r\n");
         if code != 101 {
-            let _ = write!(out, "Content-Type: {}\r\nContent-Length: {}\r\n", self.content_type, self.body.len());
+            let _ =
+                write!(out, "Content-Type: {}\r\nContent-Length: {}\r\n", self.content_type, self.body.len());
             out.extend_from_slice(b"X-Content-Type-Options: nosniff\r\n");
         }
         for (name, value) in &self.headers {

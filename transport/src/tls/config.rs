@@ -36,7 +36,10 @@ struct Loaded {
 
 impl TlsConfig {
     /// Reads the certificate chain (leaf first) and the private key from PEM files.
-    pub fn from_pem_files(cert_path: impl Into<PathBuf>, key_path: impl Into<PathBuf>) -> Result<Self, TlsError> {
+    pub fn from_pem_files(
+        cert_path: impl Into<PathBuf>,
+        key_path: impl Into<PathBuf>,
+    ) -> Result<Self, TlsError> {
         let (cert_path, key_path) = (cert_path.into(), key_path.into());
         let loaded = load(&cert_path, &key_path)?;
         Ok(Self { inner: Arc::new(Holder { cert_path, key_path, current: RwLock::new(loaded) }) })
@@ -78,7 +81,8 @@ fn load(cert_path: &Path, key_path: &Path) -> Result<Loaded, TlsError> {
         .map_err(|error| pem_error("certificate", cert_path, error))?;
     let Some(leaf) = chain.first() else { return Err(TlsError::NoCertificate(cert_path.to_owned())) };
     let fingerprint = Fingerprint::of_der(leaf);
-    let key = PrivateKeyDer::from_pem_file(key_path).map_err(|error| pem_error("private key", key_path, error))?;
+    let key =
+        PrivateKeyDer::from_pem_file(key_path).map_err(|error| pem_error("private key", key_path, error))?;
     let config = ServerConfig::builder_with_provider(Arc::new(ring::default_provider()))
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()

@@ -33,7 +33,9 @@ impl fmt::Debug for Fingerprint {
 
 /// Why a fingerprint could not be read.
 #[derive(Debug, thiserror::Error)]
-#[error("a fingerprint looks like SHA256:<43 base64 characters>, as `chat serve --tls-self-signed` prints it")]
+#[error(
+    "a fingerprint looks like SHA256:<43 base64 characters>, as `chat serve --tls-self-signed` prints it"
+)]
 pub struct BadFingerprint;
 
 impl FromStr for Fingerprint {

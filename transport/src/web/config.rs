@@ -44,7 +44,13 @@ impl WebConfig {
     /// The chat's web listener: the page, the WebSocket and `/healthz`, with the same-host
     /// Origin policy and no trusted proxies.
     pub fn chat(max_line: usize) -> Self {
-        Self { chat: true, metrics: None, origins: OriginPolicy::SameHost, trusted_proxies: Vec::new(), max_message: max_line }
+        Self {
+            chat: true,
+            metrics: None,
+            origins: OriginPolicy::SameHost,
+            trusted_proxies: Vec::new(),
+            max_message: max_line,
+        }
     }
 
     /// The operator's listener: `/metrics` from `metrics`, and `/healthz`.

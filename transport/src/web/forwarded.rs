@@ -53,7 +53,10 @@ mod tests {
     fn the_header_is_ignored_from_untrusted_peers() {
         let trusted = ["10.0.0.1".parse().unwrap()];
         let header = [&b"203.0.113.9"[..]];
-        assert_eq!(real_peer(peer("198.51.100.7:5000"), header.into_iter(), &trusted), peer("198.51.100.7:5000"));
+        assert_eq!(
+            real_peer(peer("198.51.100.7:5000"), header.into_iter(), &trusted),
+            peer("198.51.100.7:5000")
+        );
     }
 
     #[test]
@@ -62,13 +65,19 @@ mod tests {
         let header = [&b"1.1.1.1, 203.0.113.9"[..], b"10.0.0.2"];
         assert_eq!(real_peer(peer("10.0.0.1:5000"), header.into_iter(), &trusted), peer("203.0.113.9:5000"));
         let mapped = peer("[::ffff:10.0.0.1]:6000");
-        assert_eq!(real_peer(mapped, [&b"2001:db8::5"[..]].into_iter(), &trusted), peer("[2001:db8::5]:6000"));
+        assert_eq!(
+            real_peer(mapped, [&b"2001:db8::5"[..]].into_iter(), &trusted),
+            peer("[2001:db8::5]:6000")
+        );
     }
 
     #[test]
     fn garbage_or_nothing_leaves_the_proxy_address() {
         let trusted = ["10.0.0.1".parse().unwrap()];
-        assert_eq!(real_peer(peer("10.0.0.1:5000"), [&b"unknown"[..]].into_iter(), &trusted), peer("10.0.0.1:5000"));
+        assert_eq!(
+            real_peer(peer("10.0.0.1:5000"), [&b"unknown"[..]].into_iter(), &trusted),
+            peer("10.0.0.1:5000")
+        );
         assert_eq!(real_peer(peer("10.0.0.1:5000"), std::iter::empty(), &trusted), peer("10.0.0.1:5000"));
     }
 }

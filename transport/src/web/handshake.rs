@@ -33,7 +33,8 @@ pub(crate) fn accept(request: &Request<'_>) -> Result<Response, Response> {
 
 /// `Sec-WebSocket-Accept` for a client's `Sec-WebSocket-Key`.
 pub(crate) fn accept_key(key: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, format!("{key}{GUID}").as_bytes());
+    let digest =
+        ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, format!("{key}{GUID}").as_bytes());
     STANDARD.encode(digest.as_ref())
 }
 

@@ -16,7 +16,8 @@ pub(crate) fn allowed(policy: &OriginPolicy, origin: Option<&str>, host: Option<
             let Some((scheme, authority)) = split(origin) else { return false };
             list.iter().any(|allowed| {
                 split(allowed.trim_end_matches('/')).is_some_and(|(allowed_scheme, allowed_authority)| {
-                    allowed_scheme == scheme && normalize(&scheme, &allowed_authority) == normalize(&scheme, &authority)
+                    allowed_scheme == scheme
+                        && normalize(&scheme, &allowed_authority) == normalize(&scheme, &authority)
                 })
             })
         }
@@ -58,7 +59,8 @@ mod tests {
 
     #[test]
     fn a_list_allows_exactly_its_origins() {
-        let policy = OriginPolicy::List(vec!["https://chat.example.org/".into(), "http://localhost:3000".into()]);
+        let policy =
+            OriginPolicy::List(vec!["https://chat.example.org/".into(), "http://localhost:3000".into()]);
         assert!(allowed(&policy, Some("https://chat.example.org"), Some("backend:8080")));
         assert!(allowed(&policy, Some("https://chat.example.org:443"), None));
         assert!(allowed(&policy, Some("http://LOCALHOST:3000"), None));

@@ -44,9 +44,8 @@ fn respond(config: &WebConfig, request: &Request<'_>, peer: SocketAddr) -> Answe
             .header("Content-Security-Policy", assets::CONTENT_SECURITY_POLICY)
             .header("Referrer-Policy", "no-referrer")
             .header("Cache-Control", "no-cache"),
-        "/app.js" if config.chat => {
-            ok("text/javascript; charset=utf-8", assets::APP_JS.as_bytes()).header("Cache-Control", "no-cache")
-        }
+        "/app.js" if config.chat => ok("text/javascript; charset=utf-8", assets::APP_JS.as_bytes())
+            .header("Cache-Control", "no-cache"),
         "/app.css" if config.chat => {
             ok("text/css; charset=utf-8", assets::APP_CSS.as_bytes()).header("Cache-Control", "no-cache")
         }
@@ -66,9 +65,10 @@ fn upgrade(config: &WebConfig, request: &Request<'_>, peer: SocketAddr) -> Answe
         return Answer::Respond(Response::error(Status::FORBIDDEN));
     }
     match handshake::accept(request) {
-        Ok(response) => {
-            Answer::Upgrade(response, forwarded::real_peer(peer, request.all("x-forwarded-for"), &config.trusted_proxies))
-        }
+        Ok(response) => Answer::Upgrade(
+            response,
+            forwarded::real_peer(peer, request.all("x-forwarded-for"), &config.trusted_proxies),
+        ),
         Err(response) => Answer::Respond(response),
     }
 }

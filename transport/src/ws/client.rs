@@ -37,11 +37,12 @@ pub fn text(message: &str) -> Vec<u8> {
 /// left after the last whole frame. Each message is its opcode and payload.
 pub fn read_server_frames(mut bytes: &[u8]) -> (Vec<(u8, Vec<u8>)>, &[u8]) {
     let mut frames = Vec::new();
-    loop {
-        let Some(&[first, second]) = bytes.get(..2) else { break };
+    while let Some(&[first, second]) = bytes.get(..2) {
         let (len, header) = match second & 0x7F {
             126 if bytes.len() >= 4 => (usize::from(u16::from_be_bytes([bytes[2], bytes[3]])), 4),
-            127 if bytes.len() >= 10 => (u64::from_be_bytes(bytes[2..10].try_into().expect("8 bytes")) as usize, 10),
+            127 if bytes.len() >= 10 => {
+                (u64::from_be_bytes(bytes[2..10].try_into().expect("8 bytes")) as usize, 10)
+            }
             126 | 127 => break,
             len => (usize::from(len), 2),
         };

@@ -63,7 +63,13 @@ struct Header {
 impl Decoder {
     /// A decoder for a fresh connection that accepts text messages of up to `max_message` bytes.
     pub(crate) fn new(max_message: usize) -> Self {
-        Self { max_message, state: State::header(), message: Vec::new(), fragmented: false, control: Vec::new() }
+        Self {
+            max_message,
+            state: State::header(),
+            message: Vec::new(),
+            fragmented: false,
+            control: Vec::new(),
+        }
     }
 
     /// Bytes held for messages not yet complete (bounded by the message size limit).

@@ -94,7 +94,10 @@ fn fragments_adding_up_over_the_limit_close_with_1009() {
 
 #[test]
 fn binary_messages_are_refused_with_1003() {
-    assert_eq!(decode(4096, &client_frame(true, 0x2, b"\x00", true)).2, Outcome::Failed(CloseCode::UNSUPPORTED));
+    assert_eq!(
+        decode(4096, &client_frame(true, 0x2, b"\x00", true)).2,
+        Outcome::Failed(CloseCode::UNSUPPORTED)
+    );
 }
 
 #[test]
@@ -139,7 +142,9 @@ fn an_empty_close_frame_is_answered_with_an_empty_one() {
 
 #[test]
 fn bad_close_frames_are_protocol_errors() {
-    for (payload, code) in [(&b"\x03"[..], 1002), (b"\x03\xed", 1002), (b"\x00\x00", 1002), (b"\x03\xe8\xff", 1007)] {
+    for (payload, code) in
+        [(&b"\x03"[..], 1002), (b"\x03\xed", 1002), (b"\x00\x00", 1002), (b"\x03\xe8\xff", 1007)]
+    {
         let (_, out, _) = decode(4096, &client_frame(true, 0x8, payload, true));
         assert_eq!(close_code_of(&out), code, "close payload {payload:?}");
     }

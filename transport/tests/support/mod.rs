@@ -41,7 +41,15 @@ impl Driver {
     pub fn new(endpoint: &Endpoint, peer: &str) -> Self {
         let mut transport = endpoint.accept(peer.parse().unwrap()).unwrap();
         let opened = transport.start();
-        Self { transport, written: Vec::new(), data: Vec::new(), opened, ended: None, flushed: 0, stalled: false }
+        Self {
+            transport,
+            written: Vec::new(),
+            data: Vec::new(),
+            opened,
+            ended: None,
+            flushed: 0,
+            stalled: false,
+        }
     }
 
     fn note(&mut self, incoming: Owned) {
