@@ -19,6 +19,7 @@
   let chosen = null;           // a name we picked with /nick, asked for again after reconnecting
   let retry = FIRST_RETRY;
   let whoPending = false;      // the automatic /who after the welcome: its answer fills the list
+  let leaving = false;         // we sent /quit: do not reconnect until the next line typed
   const names = new Set();
   let total = 0;
 
@@ -189,6 +190,12 @@
   }
 
   function submit(line) {
+    if (leaving && !socket) {
+      leaving = false;
+      retry = FIRST_RETRY;
+      connect();
+      return;
+    }
     if (line.trim() === "") return;
     if (!send(line)) {
       show("error", "Not connected: your line was not sent. Reconnecting…");
@@ -207,7 +214,7 @@
     } else if (command[1].toLowerCase() === "who") {
       whoPending = false;
     } else if (command[1].toLowerCase() === "quit") {
-      chosen = null;
+      leaving = true;
     }
   }
 
@@ -247,6 +254,10 @@
       renderNames();
       const wait = Math.round(retry * (0.75 + Math.random() / 2));
       retry = Math.min(retry * 2, LAST_RETRY);
+      if (leaving) {
+        setStatus("offline", "you left; press Send to join again");
+        return;
+      }
       const why = event.reason ? ` (${event.reason})` : "";
       setStatus("offline", `disconnected${why}; retrying in ${Math.ceil(wait / 1000)} s`);
       setTimeout(connect, wait);
