@@ -43,6 +43,21 @@ fn write_error(path: &Path, source: std::io::Error) -> TlsError {
     TlsError::Write { path: path.to_owned(), source }
 }
 
+/// The pair already in `dir` if there is one that loads, so that its fingerprint (which
+/// clients may have pinned) survives restarts; otherwise a fresh one from [`generate`].
+pub fn load_or_generate(dir: &Path, names: &[String]) -> Result<SelfSigned, TlsError> {
+    let (cert_path, key_path) = (dir.join(CERT_FILE), dir.join(KEY_FILE));
+    if cert_path.exists() && key_path.exists() {
+        match crate::TlsConfig::from_pem_files(&cert_path, &key_path) {
+            Ok(config) => return Ok(SelfSigned { fingerprint: config.fingerprint(), cert_path, key_path }),
+            Err(error) => {
+                tracing::warn!(%error, "the self-signed certificate in {} is unusable; making a new one", dir.display())
+            }
+        }
+    }
+    generate(dir, names)
+}
+
 /// Writes a file only its owner may read (on Unix), replacing any earlier one.
 fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let mut options = fs::OpenOptions::new();
@@ -73,6 +88,18 @@ mod tests {
         let again = generate(&dir, &["localhost".into()]).unwrap();
         assert_ne!(again.fingerprint, made.fingerprint);
         assert_eq!(config.reload().unwrap(), again.fingerprint);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_existing_pair_is_kept_across_restarts() {
+        let dir = std::env::temp_dir().join(format!("chat-self-signed-keep-{}", std::process::id()));
+        let first = load_or_generate(&dir, &["localhost".into()]).unwrap();
+        let second = load_or_generate(&dir, &["localhost".into()]).unwrap();
+        assert_eq!(first.fingerprint, second.fingerprint, "the same pair, not a new one");
+        fs::write(&first.cert_path, "damaged").unwrap();
+        let third = load_or_generate(&dir, &["localhost".into()]).unwrap();
+        assert_ne!(third.fingerprint, first.fingerprint, "a damaged pair is replaced");
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -150,8 +150,13 @@ impl Stream {
     fn read(&mut self, input: &[u8]) -> Effects {
         let backlog = self.out.len();
         let Some(tls) = &mut self.tls else {
-            let App::Web(web) = &mut self.app else { unreachable!("plain lines never make a Stream") };
-            return web.receive(input, &mut self.lines, self.out.tail(), backlog, OUT_ROOM);
+            return match &mut self.app {
+                App::Web(web) => web.receive(input, &mut self.lines, self.out.tail(), backlog, OUT_ROOM),
+                App::Lines => {
+                    self.lines.extend_from_slice(input);
+                    Effects::default()
+                }
+            };
         };
         let mut effects = Effects::default();
         let mut rest = input;

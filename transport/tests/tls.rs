@@ -259,3 +259,32 @@ fn websocket_over_tls() {
     let (frames, _) = ws::read_server_frames(&pair.client_reads());
     assert_eq!(frames, [(1, b"<b> welcome".to_vec())]);
 }
+
+#[test]
+fn garbage_before_or_after_the_handshake_never_panics() {
+    let pki = Pki::new("garbage");
+    let endpoint = Endpoint::Tls(pki.server.clone());
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    for round in 0..200 {
+        let mut pair = Pair::new(&endpoint, &pki.client);
+        if round % 2 == 0 {
+            pair.pump();
+        }
+        let mut bytes = Vec::new();
+        for _ in 0..(round * 7 % 500) {
+            // xorshift: reproducible noise, sometimes shaped like a TLS record header.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            bytes.push(state as u8);
+        }
+        if round % 3 == 0 && bytes.len() > 3 {
+            bytes[..3].copy_from_slice(&[0x17, 0x03, 0x03]);
+        }
+        pair.server.feed(&bytes);
+        assert!(pair.server.transport.buffered() < 200 * 1024);
+        if !bytes.is_empty() && round % 2 == 1 {
+            assert!(pair.server.opened.is_none(), "round {round}: garbage instead of a handshake joined");
+        }
+    }
+}

@@ -323,3 +323,25 @@ proptest::proptest! {
         proptest::prop_assert!(driver.opened.is_some());
     }
 }
+
+proptest::proptest! {
+    /// Whatever a client sends, before or after the upgrade, nothing panics and the buffers
+    /// stay bounded.
+    #[test]
+    fn garbage_never_panics_and_stays_bounded(
+        upgrade_first in proptest::bool::ANY,
+        chunks in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..600), 1..20),
+    ) {
+        let mut driver = Driver::new(&chat(), "127.0.0.1:40000");
+        if upgrade_first {
+            driver.feed(UPGRADE.as_bytes());
+        }
+        for chunk in &chunks {
+            driver.feed(chunk);
+            proptest::prop_assert!(driver.transport.buffered() < 200 * 1024);
+        }
+        driver.send(b"<a> still fine\n");
+        driver.close();
+        proptest::prop_assert!(driver.transport.is_finished());
+    }
+}
