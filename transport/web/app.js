@@ -13,6 +13,7 @@
   const MAX_LOG = 1000;        // lines kept on screen
   const FIRST_RETRY = 500;     // ms before the first reconnection attempt
   const LAST_RETRY = 15000;    // longest wait between attempts
+  const KEEPALIVE = 25000;     // ms between empty messages, which keep proxies from closing an idle connection
 
   let socket = null;
   let me = null;               // our name in the room, from the welcome line
@@ -263,6 +264,9 @@
       setTimeout(connect, wait);
     });
   }
+
+  // An empty message is an empty line, which the server ignores.
+  setInterval(() => send(""), KEEPALIVE);
 
   connect();
   input.focus();
