@@ -1,5 +1,5 @@
-//! HTTP/1.1 as far as the chat needs it: reading request heads ([`request`]) and writing short,
-//! complete answers ([`response`]). No request bodies are accepted.
+//! HTTP/1.1 as far as the chat needs it: reading request heads and writing short, complete
+//! answers. No request bodies are accepted.
 
 pub(crate) mod request;
 pub(crate) mod response;

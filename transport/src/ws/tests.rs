@@ -37,6 +37,12 @@ fn a_masked_text_message_is_one_line() {
 }
 
 #[test]
+fn an_empty_message_is_an_empty_line_which_the_core_ignores() {
+    let (lines, out, outcome) = decode(4096, &text(""));
+    assert_eq!((lines.as_slice(), out.as_slice(), outcome), (&b"\n"[..], &b""[..], Outcome::Open));
+}
+
+#[test]
 fn an_unmasked_frame_is_a_protocol_error() {
     let (lines, out, outcome) = decode(4096, &client_frame(true, 0x1, b"hi", false));
     assert!(lines.is_empty());
