@@ -1,7 +1,16 @@
 //! [`OutBuf`]: the bytes waiting for the socket, written from the front.
 
-/// Room kept by a drained buffer; a bigger one gives its memory back.
-const KEEP: usize = 16 * 1024;
+/// Room kept by a drained buffer; a bigger one gives its memory back, so that thousands of idle
+/// connections do not each hold what their busiest moment needed.
+const KEEP: usize = 4 * 1024;
+
+/// Empties `buf`, giving its memory back if it grew beyond [`KEEP`].
+pub(crate) fn reset(buf: &mut Vec<u8>) {
+    buf.clear();
+    if buf.capacity() > KEEP {
+        *buf = Vec::new();
+    }
+}
 
 /// Bytes to write to the socket, oldest first, and how many of them were written already.
 #[derive(Debug, Default)]
@@ -46,7 +55,7 @@ impl OutBuf {
             if self.bytes.capacity() > KEEP {
                 self.bytes = Vec::new();
             }
-        } else if self.start >= KEEP && self.start * 2 >= self.bytes.len() {
+        } else if self.start >= 4 * KEEP && self.start * 2 >= self.bytes.len() {
             self.bytes.drain(..self.start);
             self.start = 0;
         }
@@ -68,5 +77,16 @@ mod tests {
         out.advance(40_001);
         assert!(out.is_empty());
         assert_eq!(out.capacity(), 0);
+    }
+
+    #[test]
+    fn a_reset_buffer_keeps_only_a_little_room() {
+        let mut small = Vec::with_capacity(100);
+        small.push(1);
+        reset(&mut small);
+        assert_eq!((small.len(), small.capacity()), (0, 100));
+        let mut big = vec![0; 100_000];
+        reset(&mut big);
+        assert_eq!(big.capacity(), 0);
     }
 }

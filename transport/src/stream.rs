@@ -12,13 +12,16 @@ use chat_core::PeerGone;
 use rustls::ServerConnection;
 
 use crate::Incoming;
-use crate::buffer::OutBuf;
+use crate::buffer::{self, OutBuf};
 use crate::effects::Effects;
 use crate::web::Web;
 
 /// Encoded bytes held for the socket before more of the core's frames are taken. A client that
 /// reads nothing holds at most this much here, plus one frame and the TLS records around it.
 pub(crate) const OUT_ROOM: usize = 64 * 1024;
+
+/// Room (in frames) an empty queue of the core's frames may keep.
+const KEEP_FRAMES: usize = 64;
 
 /// What runs above the socket (and TLS, if any).
 #[derive(Debug)]
@@ -69,13 +72,13 @@ impl Stream {
     }
 
     pub(crate) fn receive(&mut self, input: &[u8]) -> Incoming<'_> {
-        self.lines.clear();
+        buffer::reset(&mut self.lines);
         let effects = if self.finishing { Effects::default() } else { self.read(input) };
         self.apply(effects)
     }
 
     pub(crate) fn receive_eof(&mut self) -> Incoming<'_> {
-        self.lines.clear();
+        buffer::reset(&mut self.lines);
         let effects = match &mut self.app {
             _ if self.finishing => Effects::default(),
             App::Web(web) => web.eof(),
@@ -104,7 +107,7 @@ impl Stream {
 
     pub(crate) fn advance(&mut self, written: usize) -> Incoming<'_> {
         self.out.advance(written);
-        self.lines.clear();
+        buffer::reset(&mut self.lines);
         let held = matches!(&self.app, App::Web(web) if web.has_held_requests());
         let effects = if held && !self.finishing { self.read(&[]) } else { Effects::default() };
         self.fill();
@@ -118,7 +121,7 @@ impl Stream {
             return;
         }
         self.finishing = true;
-        self.scratch.clear();
+        buffer::reset(&mut self.scratch);
         if let App::Web(web) = &mut self.app {
             web.close(&mut self.scratch);
         }
@@ -130,7 +133,7 @@ impl Stream {
             }
             None => self.out.tail().extend_from_slice(&self.scratch),
         }
-        self.scratch.clear();
+        buffer::reset(&mut self.scratch);
     }
 
     pub(crate) fn is_finished(&self) -> bool {
@@ -187,7 +190,7 @@ impl Stream {
                     tracing::debug!(peer = %self.peer, %error, "TLS plaintext read failed");
                 }
             }
-            self.scratch.clear();
+            buffer::reset(&mut self.scratch);
             effects.merge(match &mut self.app {
                 App::Lines => {
                     self.lines.extend_from_slice(&plain);
@@ -242,7 +245,7 @@ impl Stream {
             App::Lines => self.opened,
             App::Web(web) => web.is_open(),
         };
-        self.scratch.clear();
+        buffer::reset(&mut self.scratch);
         while self.out.len() + self.scratch.len() < OUT_ROOM {
             let Some(frame) = self.pending.pop_front() else { break };
             self.taken += frame.len();
@@ -259,7 +262,10 @@ impl Stream {
             tls_write(tls, &self.scratch, &mut self.out);
             tls_flush(tls, &mut self.out);
         }
-        self.scratch.clear();
+        buffer::reset(&mut self.scratch);
+        if self.pending.is_empty() && self.pending.capacity() > KEEP_FRAMES {
+            self.pending = VecDeque::new();
+        }
     }
 }
 

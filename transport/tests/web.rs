@@ -294,6 +294,27 @@ fn a_websocket_client_that_stops_reading_leaves_the_rest_to_the_core() {
     assert!(driver.flushed < 100 * line.len(), "only what fits was taken: {}", driver.flushed);
 }
 
+#[test]
+fn an_idle_connection_gives_back_what_a_burst_needed() {
+    let mut driver = open_ws(&chat());
+    let mut burst = Vec::new();
+    for _ in 0..60 {
+        burst.extend(client::text(&"x".repeat(1000)));
+    }
+    driver.feed(&burst);
+    let line: &'static [u8] =
+        Box::leak(format!("<a> {}\n", "y".repeat(1000)).into_bytes().into_boxed_slice());
+    for _ in 0..200 {
+        driver.send(line);
+    }
+    driver.feed(&client::text("quiet now"));
+    assert!(
+        driver.transport.buffered() < 16 * 1024,
+        "an idle connection holds {}",
+        driver.transport.buffered()
+    );
+}
+
 proptest::proptest! {
     /// However the upgrade request and the frames behind it are cut into reads, the same lines
     /// reach the core.
