@@ -197,9 +197,12 @@ impl Transport {
     }
 
     /// The core closed the connection ([`Output::Close`](chat_core::Output::Close)): drops
-    /// its queued frames and queues a goodbye (a WebSocket close frame, a TLS close_notify).
-    /// Write what [`wants_write`](Self::wants_write) until [`is_finished`](Self::is_finished),
-    /// then close the socket.
+    /// the frames not taken yet and queues a goodbye (a WebSocket close frame, a TLS
+    /// close_notify) after the encoded bytes already waiting (at most about 64 KiB, which the
+    /// core counted as flushed). Write what [`wants_write`](Self::wants_write) until
+    /// [`is_finished`](Self::is_finished), then close the socket; a client that reads nothing
+    /// never lets it finish, so give it no longer than the core's `close_linger`. On plain
+    /// TCP, everything queued is dropped and it is finished at once.
     pub fn close(&mut self) {
         match &mut self.inner {
             Inner::Plain(plain) => plain.close(),
