@@ -22,6 +22,8 @@ pub(crate) enum Reason {
     TooSlow,
     /// The client kept sending over the flood limit.
     Flooding,
+    /// The client left a line unfinished for too long.
+    UnfinishedLine,
 }
 
 impl Display for Reason {
@@ -33,6 +35,7 @@ impl Display for Reason {
             Reason::Lost => f.write_str("connection lost"),
             Reason::TooSlow => f.write_str("too slow"),
             Reason::Flooding => f.write_str("flooding"),
+            Reason::UnfinishedLine => f.write_str("unfinished line"),
         }
     }
 }
