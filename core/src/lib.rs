@@ -35,6 +35,7 @@
 #![warn(missing_docs)]
 
 mod accept_backoff;
+mod attempts;
 mod command;
 mod config;
 mod decoder;
@@ -45,12 +46,14 @@ mod io;
 mod nick;
 mod outbox;
 mod presence;
+mod records;
 mod room;
 mod sanitize;
 mod server;
 mod wire;
 
 pub use accept_backoff::AcceptBackoff;
+pub use attempts::{AttemptLimiter, AttemptLimits, Limited, LimitedBy};
 pub use command::{Command, CommandError, CommandInfo};
 pub use config::Config;
 pub use decoder::{Line, LineDecoder};
@@ -59,6 +62,10 @@ pub use id::ClientId;
 pub use io::{Input, Output, PeerGone};
 pub use nick::{Nick, NickError};
 pub use outbox::Outbox;
+pub use records::{
+    Account, AddressRange, AddressRangeError, Ban, BanTarget, Motd, Mute, Operator, Record, RoomRef, Stored,
+    StoredLine, StoredRoom, Topic, UnixMillis,
+};
 pub use sanitize::sanitize;
 pub use server::Server;
 pub use wire::{Departures, Names, ServerLine};
