@@ -40,15 +40,18 @@ pub(crate) fn apply<'r>(tx: &Transaction<'_>, record: &'r Record) -> rusqlite::R
             return Ok(Some(&room.key));
         }
         Record::LineDeleted { room, seq } => {
-            tx.prepare_cached("DELETE FROM lines WHERE room = ?1 AND seq = ?2")?.execute(params![room, seq])?;
+            tx.prepare_cached("DELETE FROM lines WHERE room = ?1 AND seq = ?2")?
+                .execute(params![room, seq])?;
         }
         Record::HistoryCleared { room } => {
             tx.prepare_cached("DELETE FROM lines WHERE room = ?1")?.execute([room])?;
         }
         Record::Topic { room, topic } => {
             ensure_room(tx, room, 1)?;
-            tx.prepare_cached("UPDATE rooms SET topic = ?2, topic_set_by = ?3, topic_at = ?4 WHERE key = ?1")?
-                .execute(params![room.key, topic.text, topic.set_by, topic.at.0])?;
+            tx.prepare_cached(
+                "UPDATE rooms SET topic = ?2, topic_set_by = ?3, topic_at = ?4 WHERE key = ?1",
+            )?
+            .execute(params![room.key, topic.text, topic.set_by, topic.at.0])?;
         }
         Record::TopicCleared { room } => {
             tx.prepare_cached(
@@ -60,7 +63,12 @@ pub(crate) fn apply<'r>(tx: &Transaction<'_>, record: &'r Record) -> rusqlite::R
             tx.prepare_cached(
                 "INSERT OR REPLACE INTO accounts (key, name, password_hash, created) VALUES (?1, ?2, ?3, ?4)",
             )?
-            .execute(params![account.key, account.name, account.password_hash, account.created.0])?;
+            .execute(params![
+                account.key,
+                account.name,
+                account.password_hash,
+                account.created.0
+            ])?;
         }
         Record::AccountDeleted { account } => {
             tx.prepare_cached("DELETE FROM accounts WHERE key = ?1")?.execute([account])?;
@@ -82,15 +90,25 @@ pub(crate) fn apply<'r>(tx: &Transaction<'_>, record: &'r Record) -> rusqlite::R
                 "INSERT OR REPLACE INTO bans (kind, target, reason, set_by, at, expires)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
-            .execute(params![kind, target, ban.reason, ban.set_by, ban.at.0, millis(ban.expires)])?;
+            .execute(params![
+                kind,
+                target,
+                ban.reason,
+                ban.set_by,
+                ban.at.0,
+                millis(ban.expires)
+            ])?;
         }
         Record::BanLifted { target } => {
             let (kind, target) = ban_columns(target);
-            tx.prepare_cached("DELETE FROM bans WHERE kind = ?1 AND target = ?2")?.execute([kind, &target])?;
+            tx.prepare_cached("DELETE FROM bans WHERE kind = ?1 AND target = ?2")?
+                .execute([kind, &target])?;
         }
         Record::Mute(mute) => {
-            tx.prepare_cached("INSERT OR REPLACE INTO mutes (account, set_by, at, expires) VALUES (?1, ?2, ?3, ?4)")?
-                .execute(params![mute.account, mute.set_by, mute.at.0, millis(mute.expires)])?;
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO mutes (account, set_by, at, expires) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![mute.account, mute.set_by, mute.at.0, millis(mute.expires)])?;
         }
         Record::MuteLifted { account } => {
             tx.prepare_cached("DELETE FROM mutes WHERE account = ?1")?.execute([account])?;

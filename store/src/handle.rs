@@ -49,7 +49,7 @@ impl Counters {
         self.dropped_records.fetch_add(refused, Ordering::Relaxed);
     }
 
-    fn stats(&self) -> StoreStats {
+    pub(crate) fn stats(&self) -> StoreStats {
         StoreStats {
             written: self.written.load(Ordering::Relaxed),
             dropped_lines: self.dropped_lines.load(Ordering::Relaxed),
@@ -115,7 +115,10 @@ impl StoreHandle {
             }
         } else {
             let dropped = self.counters.dropped_record();
-            tracing::error!(dropped, "the database queue is full: a change to accounts or moderation is not saved");
+            tracing::error!(
+                dropped,
+                "the database queue is full: a change to accounts or moderation is not saved"
+            );
         }
     }
 
@@ -143,5 +146,58 @@ impl StoreHandle {
 impl Drop for StoreHandle {
     fn drop(&mut self) {
         self.shut();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use chat_core::{Motd, RoomRef, StoredLine, UnixMillis};
+
+    fn line(seq: u64) -> Record {
+        let room = RoomRef { key: "#lobby".into(), name: "#lobby".into() };
+        Record::Line { room, line: StoredLine { seq, at: UnixMillis(1), frame: Bytes::from_static(b"x\n") } }
+    }
+
+    fn motd() -> Record {
+        Record::Motd(Motd { text: "m".into(), set_by: "op".into(), at: UnixMillis(1) })
+    }
+
+    #[test]
+    fn a_full_queue_drops_lines_first_and_never_blocks() {
+        let (queue, records) = crossbeam_channel::bounded(16);
+        let (release, released) = crossbeam_channel::bounded::<()>(0);
+        // A writer stuck in one slow write until released.
+        let stuck = std::thread::spawn(move || {
+            let _ = released.recv();
+            records.iter().collect::<Vec<_>>()
+        });
+        let counters = Arc::new(Counters::default());
+        let handle = StoreHandle::new(queue, 16, Arc::clone(&counters), std::thread::spawn(|| {}));
+        for seq in 1..=100 {
+            handle.persist(line(seq));
+        }
+        for _ in 0..2 {
+            handle.persist(motd());
+        }
+        let stats = handle.stats();
+        assert_eq!((stats.dropped_lines, stats.dropped_records), (86, 0), "14 lines fit, 2 places kept");
+        for _ in 0..3 {
+            handle.persist(motd());
+        }
+        assert_eq!(handle.stats().dropped_records, 3, "past the kept places, other records go too");
+        drop(handle);
+        release.send(()).unwrap();
+        let received = stuck.join().unwrap();
+        let lines: Vec<u64> = received
+            .iter()
+            .filter_map(|record| match record {
+                Record::Line { line, .. } => Some(line.seq),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(lines, (1..=14).collect::<Vec<_>>());
+        assert_eq!(received.len(), 16);
     }
 }

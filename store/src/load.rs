@@ -25,9 +25,9 @@ impl FromSql for TargetColumn {
         let (kind, target) = text.split_once(' ').ok_or(FromSqlError::InvalidType)?;
         Ok(TargetColumn(match kind {
             "account" => BanTarget::Account(target.to_owned()),
-            "addresses" => {
-                BanTarget::Addresses(target.parse::<AddressRange>().map_err(|e| FromSqlError::Other(e.into()))?)
-            }
+            "addresses" => BanTarget::Addresses(
+                target.parse::<AddressRange>().map_err(|e| FromSqlError::Other(e.into()))?,
+            ),
             _ => return Err(FromSqlError::InvalidType),
         }))
     }
@@ -61,7 +61,9 @@ pub(crate) fn snapshot(conn: &Connection, history: usize) -> rusqlite::Result<St
             })?
             .collect::<Result<_, _>>()?,
         bans: conn
-            .prepare("SELECT kind || ' ' || target, reason, set_by, at, expires FROM bans ORDER BY kind, target")?
+            .prepare(
+                "SELECT kind || ' ' || target, reason, set_by, at, expires FROM bans ORDER BY kind, target",
+            )?
             .query_map([], |row| {
                 Ok(Ban {
                     target: row.get::<_, TargetColumn>(0)?.0,
@@ -92,8 +94,10 @@ pub(crate) fn snapshot(conn: &Connection, history: usize) -> rusqlite::Result<St
 }
 
 fn rooms(conn: &Connection, history: usize) -> rusqlite::Result<Vec<StoredRoom>> {
-    let mut lines = conn.prepare("SELECT seq, at, frame FROM lines WHERE room = ?1 ORDER BY seq DESC LIMIT ?2")?;
-    let mut rooms = conn.prepare("SELECT key, name, next_seq, topic, topic_set_by, topic_at FROM rooms ORDER BY key")?;
+    let mut lines =
+        conn.prepare("SELECT seq, at, frame FROM lines WHERE room = ?1 ORDER BY seq DESC LIMIT ?2")?;
+    let mut rooms =
+        conn.prepare("SELECT key, name, next_seq, topic, topic_set_by, topic_at FROM rooms ORDER BY key")?;
     let rooms = rooms.query_map([], |row| {
         let topic = match row.get::<_, Option<String>>(3)? {
             Some(text) => Some(Topic { text, set_by: row.get(4)?, at: millis(row, 5)? }),

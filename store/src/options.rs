@@ -83,3 +83,26 @@ impl Default for StoreOptions {
 pub(crate) fn max_age(options: &StoreOptions) -> Option<Duration> {
     options.history_days.map(|days| Duration::from_secs(u64::from(days) * 86_400))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn none_keeps_nothing_and_anything_else_is_a_directory() {
+        assert_eq!("none".parse(), Ok(DataDir::None));
+        assert_eq!(DataDir::None.resolve().unwrap(), None);
+        assert_eq!("./none".parse(), Ok(DataDir::Path("./none".into())));
+        let dir = DataDir::Path("/srv/chat".into());
+        assert_eq!(dir.resolve().unwrap(), Some(PathBuf::from("/srv/chat")));
+    }
+
+    #[test]
+    fn the_default_is_the_platforms_data_directory_for_chat() {
+        if let Ok(Some(dir)) = DataDir::Default.resolve() {
+            assert_eq!(dir.file_name().unwrap(), "chat");
+        } else {
+            assert!(std::env::var_os("HOME").is_none(), "a home but no data directory");
+        }
+    }
+}

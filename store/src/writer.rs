@@ -52,7 +52,16 @@ impl Writer {
         counters: Arc<Counters>,
     ) -> Self {
         let next_age_sweep = Instant::now() + AGE_SWEEP;
-        Self { conn, queue, options, counters, held: VecDeque::new(), held_lines: 0, closing: false, next_age_sweep }
+        Self {
+            conn,
+            queue,
+            options,
+            counters,
+            held: VecDeque::new(),
+            held_lines: 0,
+            closing: false,
+            next_age_sweep,
+        }
     }
 
     /// Runs until the channel is closed and everything held is written (or given up).
@@ -182,5 +191,98 @@ impl Writer {
             Ok(deleted) => tracing::debug!(deleted, "old lines deleted"),
             Err(error) => tracing::warn!(%error, "cannot delete old lines: trying again in an hour"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use chat_core::{Motd, RoomRef, StoredLine, UnixMillis};
+
+    fn line(seq: u64) -> Record {
+        let room = RoomRef { key: "#lobby".into(), name: "#lobby".into() };
+        Record::Line { room, line: StoredLine { seq, at: UnixMillis(1), frame: Bytes::from_static(b"x\n") } }
+    }
+
+    fn motd(text: &str) -> Record {
+        Record::Motd(Motd { text: text.into(), set_by: "op".into(), at: UnixMillis(1) })
+    }
+
+    fn writer(options: StoreOptions) -> (Writer, crossbeam_channel::Sender<Record>) {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::schema::migrate(&mut conn).unwrap();
+        let (queue, records) = crossbeam_channel::bounded(16);
+        (Writer::new(conn, records, options, Arc::default()), queue)
+    }
+
+    fn count(writer: &Writer, table: &str) -> u64 {
+        writer.conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |row| row.get(0)).unwrap()
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_batch_for_the_next_try() {
+        let (mut writer, _queue) = writer(StoreOptions::default());
+        let pages: u64 = writer.conn.pragma_query_value(None, "page_count", |row| row.get(0)).unwrap();
+        writer.conn.pragma_update(None, "max_page_count", pages).unwrap();
+        let big = Bytes::from(vec![b'x'; 1_000]);
+        for seq in 1..=200 {
+            let room = RoomRef { key: "#lobby".into(), name: "#lobby".into() };
+            let line = StoredLine { seq, at: UnixMillis(1), frame: big.clone() };
+            writer.hold(Record::Line { room, line });
+        }
+        writer.hold(motd("hello"));
+        assert!(writer.write_batch(writer.held.len()).is_err(), "the database is full");
+        assert_eq!((writer.held.len(), count(&writer, "lines")), (201, 0), "rolled back, nothing lost");
+        writer.conn.pragma_update(None, "max_page_count", 1_000_000).unwrap();
+        writer.write_batch(writer.held.len()).unwrap();
+        assert_eq!((writer.held.len(), count(&writer, "lines"), count(&writer, "motd")), (0, 100, 1));
+        assert_eq!(writer.counters.stats().written, 201);
+    }
+
+    #[test]
+    fn past_the_cap_the_oldest_lines_go_and_nothing_else() {
+        let (mut writer, _queue) = writer(StoreOptions { max_pending_lines: 3, ..StoreOptions::default() });
+        writer.hold(motd("first"));
+        for seq in 1..=5 {
+            writer.hold(line(seq));
+        }
+        writer.hold(motd("second"));
+        let held: Vec<_> = writer
+            .held
+            .iter()
+            .map(|record| match record {
+                Record::Line { line, .. } => line.seq.to_string(),
+                Record::Motd(motd) => motd.text.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(held, ["first", "3", "4", "5", "second"]);
+        assert_eq!(writer.counters.stats().dropped_lines, 2);
+    }
+
+    #[test]
+    fn a_record_sqlite_cannot_hold_is_skipped_and_the_rest_written() {
+        let (mut writer, _queue) = writer(StoreOptions::default());
+        writer.hold(line(1));
+        writer.hold(line(u64::MAX));
+        writer.hold(motd("kept"));
+        writer.write_batch(3).unwrap();
+        assert_eq!((count(&writer, "lines"), count(&writer, "motd")), (1, 1));
+        let stats = writer.counters.stats();
+        assert_eq!((stats.written, stats.dropped_records), (2, 1));
+    }
+
+    #[test]
+    fn the_thread_writes_everything_then_stops_when_the_channel_closes() {
+        let (writer, queue) = writer(StoreOptions { batch_records: 7, ..StoreOptions::default() });
+        let counters = Arc::clone(&writer.counters);
+        let thread = std::thread::spawn(move || writer.run());
+        for seq in 1..=50 {
+            queue.send(line(seq)).unwrap();
+        }
+        drop(queue);
+        thread.join().unwrap();
+        assert_eq!(counters.stats().written, 50);
     }
 }

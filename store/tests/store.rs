@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use chat_core::{
-    Account, AddressRange, Ban, BanTarget, Motd, Mute, Operator, Record, RoomRef, Stored, StoredLine, StoredRoom,
-    Topic, UnixMillis,
+    Account, AddressRange, Ban, BanTarget, Motd, Mute, Operator, Record, RoomRef, Stored, StoredLine,
+    StoredRoom, Topic, UnixMillis,
 };
 use chat_store::{DB_FILE, SCHEMA_VERSION, Store, StoreError, StoreOptions};
 use rusqlite::Connection;
@@ -73,8 +73,13 @@ fn every_kind_of_record(at: UnixMillis) -> (Vec<Record>, Stored) {
         expires: later,
     };
     let range: AddressRange = "2001:db8::/32".parse().unwrap();
-    let address_ban =
-        Ban { target: BanTarget::Addresses(range), reason: String::new(), set_by: "alice".into(), at, expires: None };
+    let address_ban = Ban {
+        target: BanTarget::Addresses(range),
+        reason: String::new(),
+        set_by: "alice".into(),
+        at,
+        expires: None,
+    };
     let mute = Mute { account: "trent".into(), set_by: "alice".into(), at, expires: later };
     let motd = Motd { text: "be nice".into(), set_by: "alice".into(), at };
     let records = vec![
@@ -155,7 +160,8 @@ fn every_removal_survives_a_restart() {
         ],
     );
     let stored = reopen(dir.path(), 100);
-    let rooms: Vec<_> = stored.rooms.iter().map(|room| (room.room.key.as_str(), room.next_seq, seqs(room))).collect();
+    let rooms: Vec<_> =
+        stored.rooms.iter().map(|room| (room.room.key.as_str(), room.next_seq, seqs(room))).collect();
     assert_eq!(rooms, [("#lobby", 3, vec![2]), ("#rust", 2, vec![])], "numbering goes on");
     assert_eq!(stored.rooms[1].topic, None);
     assert_eq!(
@@ -170,10 +176,19 @@ fn a_later_record_replaces_an_earlier_one_with_the_same_key() {
     let dir = tempfile::tempdir().unwrap();
     let at = recent();
     let account = |hash: &str| {
-        Record::Account(Account { key: "bob".into(), name: "Bob".into(), password_hash: hash.into(), created: at })
+        Record::Account(Account {
+            key: "bob".into(),
+            name: "Bob".into(),
+            password_hash: hash.into(),
+            created: at,
+        })
     };
     let motd = |text: &str| Record::Motd(Motd { text: text.into(), set_by: "op".into(), at });
-    write(dir.path(), 10, [account("$argon2id$old"), motd("first"), account("$argon2id$new"), motd("second")]);
+    write(
+        dir.path(),
+        10,
+        [account("$argon2id$old"), motd("first"), account("$argon2id$new"), motd("second")],
+    );
     let stored = reopen(dir.path(), 10);
     assert_eq!(stored.accounts.len(), 1);
     assert_eq!(stored.accounts[0].password_hash, "$argon2id$new");
@@ -211,7 +226,10 @@ fn lines_past_the_age_are_forgotten_at_start_up() {
     let dir = tempfile::tempdir().unwrap();
     let day = 86_400_000;
     let now = recent().0 + 3_600_000;
-    let aged = |seq: u64, days: u64| Record::Line { room: room("#lobby"), line: said(seq, UnixMillis(now - days * day)) };
+    let aged = |seq: u64, days: u64| Record::Line {
+        room: room("#lobby"),
+        line: said(seq, UnixMillis(now - days * day)),
+    };
     write(dir.path(), 100, [aged(1, 30), aged(2, 8), aged(3, 6), aged(4, 0)]);
     let options = StoreOptions { history_days: Some(7), ..options(100) };
     let (store, stored) = Store::open(dir.path(), options).unwrap();
@@ -225,14 +243,30 @@ fn expired_bans_and_mutes_are_not_loaded() {
     let dir = tempfile::tempdir().unwrap();
     let at = recent();
     let ban = |who: &str, expires: Option<UnixMillis>| {
-        Record::Ban(Ban { target: BanTarget::Account(who.into()), reason: String::new(), set_by: "op".into(), at, expires })
+        Record::Ban(Ban {
+            target: BanTarget::Account(who.into()),
+            reason: String::new(),
+            set_by: "op".into(),
+            at,
+            expires,
+        })
     };
     let mute = |who: &str, expires: Option<UnixMillis>| {
         Record::Mute(Mute { account: who.into(), set_by: "op".into(), at, expires })
     };
     let ended = Some(UnixMillis(at.0 + 1));
     let ahead = Some(UnixMillis(at.0 + 7_200_000));
-    write(dir.path(), 10, [ban("gone", ended), ban("still", ahead), ban("ever", None), mute("gone", ended), mute("still", ahead)]);
+    write(
+        dir.path(),
+        10,
+        [
+            ban("gone", ended),
+            ban("still", ahead),
+            ban("ever", None),
+            mute("gone", ended),
+            mute("still", ahead),
+        ],
+    );
     let stored = reopen(dir.path(), 10);
     let banned: Vec<_> = stored.bans.iter().map(|ban| ban.target.clone()).collect();
     assert_eq!(banned, [BanTarget::Account("ever".into()), BanTarget::Account("still".into())]);
@@ -367,11 +401,7 @@ fn a_value_of_the_wrong_kind_is_one_clear_error() {
     write(dir.path(), 10, [line("#lobby", 1)]);
     let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
     conn.execute("UPDATE rooms SET next_seq = 'many'", []).unwrap();
-    conn.execute(
-        "INSERT INTO bans VALUES ('addresses', 'not-an-address', '', 'op', 1, NULL)",
-        [],
-    )
-    .unwrap();
+    conn.execute("INSERT INTO bans VALUES ('addresses', 'not-an-address', '', 'op', 1, NULL)", []).unwrap();
     drop(conn);
     let error = Store::open(dir.path(), options(10)).unwrap_err();
     assert!(matches!(error, StoreError::Corrupt { .. }), "{error:?}");
