@@ -349,8 +349,7 @@ impl FromStr for AddressRange {
             Some((address, prefix)) => (address, Some(prefix)),
             None => (text, None),
         };
-        let address: IpAddr =
-            address.parse().map_err(|_| AddressRangeError::Address(address.to_owned()))?;
+        let address: IpAddr = address.parse().map_err(|_| AddressRangeError::Address(address.to_owned()))?;
         let address = address.to_canonical();
         match prefix {
             None => Ok(Self::single(address)),
