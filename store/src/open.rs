@@ -72,7 +72,7 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     }
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // A write takes the lock now rather than at the first batch.
-    conn.execute_batch("BEGIN IMMEDIATE; CREATE TEMP TABLE IF NOT EXISTS held (x); COMMIT;")?;
+    conn.execute_batch("BEGIN EXCLUSIVE; COMMIT;")?;
     // Prove the file is a database we can read before going further.
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
 }

@@ -241,6 +241,21 @@ mod tests {
     }
 
     #[test]
+    fn at_close_a_write_that_keeps_failing_is_given_up_after_a_few_tries() {
+        let (mut writer, queue) = writer(StoreOptions::default());
+        let pages: u64 = writer.conn.pragma_query_value(None, "page_count", |row| row.get(0)).unwrap();
+        writer.conn.pragma_update(None, "max_page_count", pages).unwrap();
+        let big = Bytes::from(vec![b'x'; 10_000]);
+        let room = RoomRef { key: "#lobby".into(), name: "#lobby".into() };
+        writer.hold(Record::Line { room, line: StoredLine { seq: 1, at: UnixMillis(1), frame: big } });
+        drop(queue);
+        writer.closing = true;
+        writer.write_held();
+        assert!(writer.held.is_empty());
+        assert_eq!(writer.counters.stats().failed_writes, u64::from(TRIES_AT_CLOSE));
+    }
+
+    #[test]
     fn past_the_cap_the_oldest_lines_go_and_nothing_else() {
         let (mut writer, _queue) = writer(StoreOptions { max_pending_lines: 3, ..StoreOptions::default() });
         writer.hold(motd("first"));

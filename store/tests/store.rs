@@ -344,9 +344,15 @@ fn a_database_locked_by_another_connection_is_one_clear_error() {
 #[test]
 fn a_second_server_on_the_same_directory_is_refused() {
     let dir = tempfile::tempdir().unwrap();
+    reopen(dir.path(), 10);
+    // The file exists at the current schema: the first server migrates nothing, yet holds it.
     let (first, _) = Store::open(dir.path(), options(10)).unwrap();
     let error = Store::open(dir.path(), options(10)).unwrap_err();
     assert!(matches!(error, StoreError::Locked { .. }), "{error:?}");
+    let reader = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    reader.busy_timeout(Duration::ZERO).unwrap();
+    let read = reader.query_row("SELECT count(*) FROM lines", [], |row| row.get::<_, u64>(0));
+    assert!(read.is_err(), "another connection cannot even read while a server holds the file");
     first.persist(line("#lobby", 1));
     first.close();
     assert_eq!(seqs(&reopen(dir.path(), 10).rooms[0]), [1]);
