@@ -1,6 +1,6 @@
 //! `chat-auth`: password hashing for chat accounts, off the event loop.
 //!
-//! argon2id is slow on purpose (tens of milliseconds and 19 MiB per password with the default
+//! argon2id is slow on purpose (about 90 ms and 19 MiB per password with the default
 //! [`HashParams`]): run on the event loop, one `/identify` would stall every room. So the core
 //! asks for a hash or a verification as an output, the runtime hands it to the [`AuthWorker`]
 //! with a [`RequestId`], and the worker's [`Answer`] comes back to the core as an input:

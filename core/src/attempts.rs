@@ -1,11 +1,12 @@
 //! Failed password attempts, limited per address and per account, on the caller's clock.
 //!
 //! Each address and each account has a budget of failures that refills at a steady rate (a
-//! generic cell rate algorithm: one instant per key, no floats, no timers). Before verifying a
-//! password the core asks [`AttemptLimiter::check`]; after a wrong one it calls
-//! [`AttemptLimiter::failed`]; after a right one, [`AttemptLimiter::succeeded`], which forgets the
-//! account's failures (not the address's: one good password must not buy an address more
-//! guesses at other accounts).
+//! generic cell rate algorithm: one instant per key, no floats, no timers). Before asking for a
+//! password to be verified the core calls [`AttemptLimiter::attempt`], which refuses if either
+//! budget is spent and otherwise charges the attempt to both as a failure, so that verifications
+//! still in flight count too (a client cannot pipeline a hundred guesses before the first answer).
+//! A wrong password then needs nothing more; a right one calls [`AttemptLimiter::succeeded`],
+//! which gives the address back that one charge and forgets the account's failures.
 //!
 //! IPv6 addresses are counted by their /64 network, since one host usually holds a whole /64.
 //! Memory is bounded: at most [`AttemptLimits::max_tracked`] keys of each kind are kept; keys
@@ -79,29 +80,29 @@ impl AttemptLimiter {
         Self { limits, addresses: Budgets::default(), accounts: Budgets::default() }
     }
 
-    /// Whether `address` may try a password for `account` (a key) at `now`; the address's
-    /// limit is checked first.
-    pub fn check(&self, now: Instant, address: IpAddr, account: &str) -> Result<(), Limited> {
-        let limits = &self.limits;
-        let by_address =
-            self.addresses.wait(&counted(address), now, limits.address_burst, limits.address_refill);
+    /// Whether `address` may try a password for `account` (a key) at `now`; if so, the attempt
+    /// is charged to both as a failure until [`AttemptLimiter::succeeded`] says otherwise. The
+    /// address's limit is reported first.
+    pub fn attempt(&mut self, now: Instant, address: IpAddr, account: &str) -> Result<(), Limited> {
+        let limits = self.limits;
+        let address = counted(address);
+        let by_address = self.addresses.wait(&address, now, limits.address_burst, limits.address_refill);
         let by_account = self.accounts.wait(account, now, limits.account_burst, limits.account_refill);
         match (by_address, by_account) {
             (Some(retry_after), _) => Err(Limited { by: LimitedBy::Address, retry_after }),
             (None, Some(retry_after)) => Err(Limited { by: LimitedBy::Account, retry_after }),
-            (None, None) => Ok(()),
+            (None, None) => {
+                self.addresses.charge(address, now, limits.address_refill, limits.max_tracked);
+                self.accounts.charge(account.to_owned(), now, limits.account_refill, limits.max_tracked);
+                Ok(())
+            }
         }
     }
 
-    /// `address` gave a wrong password for `account` at `now`.
-    pub fn failed(&mut self, now: Instant, address: IpAddr, account: &str) {
-        let limits = self.limits;
-        self.addresses.charge(counted(address), now, limits.address_refill, limits.max_tracked);
-        self.accounts.charge(account.to_owned(), now, limits.account_refill, limits.max_tracked);
-    }
-
-    /// The right password was given for `account`: its failures are forgotten.
-    pub fn succeeded(&mut self, account: &str) {
+    /// The password `address` gave for `account` at `now` was right: the address gets its charge
+    /// back and the account's failures are forgotten.
+    pub fn succeeded(&mut self, now: Instant, address: IpAddr, account: &str) {
+        self.addresses.refund(&counted(address), now, self.limits.address_refill);
         self.accounts.due.remove(account);
     }
 
@@ -159,6 +160,18 @@ impl<K: Hash + Eq + Clone> Budgets<K> {
         *due = (*due).max(now) + refill;
     }
 
+    /// Takes back one charge of `refill` from `key`.
+    fn refund(&mut self, key: &K, now: Instant, refill: Duration) {
+        if let Some(due) = self.due.get_mut(key) {
+            match due.checked_sub(refill) {
+                Some(earlier) if earlier > now => *due = earlier,
+                _ => {
+                    self.due.remove(key);
+                }
+            }
+        }
+    }
+
     fn prune(&mut self, now: Instant) {
         self.due.retain(|_, due| *due > now);
     }
@@ -200,19 +213,29 @@ mod tests {
         let t0 = Instant::now();
         let mut limiter = AttemptLimiter::new(limits());
         let (a, b) = (ip("192.0.2.1"), ip("192.0.2.2"));
-        assert_eq!(limiter.check(t0, a, ALICE), Ok(()));
-        limiter.failed(t0, a, ALICE);
-        assert_eq!(limiter.check(t0, b, ALICE), Ok(()), "one failure of two");
-        limiter.failed(t0, b, ALICE);
+        assert_eq!(limiter.attempt(t0, a, ALICE), Ok(()));
+        assert_eq!(limiter.attempt(t0, b, ALICE), Ok(()), "one failure of two, from anywhere");
         let limited = Limited { by: LimitedBy::Account, retry_after: Duration::from_secs(60) };
-        assert_eq!(limiter.check(t0, ip("192.0.2.3"), ALICE), Err(limited), "from any address");
-        assert_eq!(limiter.check(t0, a, "bob"), Ok(()), "other accounts are not limited");
+        assert_eq!(limiter.attempt(t0, ip("192.0.2.3"), ALICE), Err(limited));
+        assert_eq!(limiter.attempt(t0, a, "bob"), Ok(()), "other accounts are not limited");
         let t1 = t0 + Duration::from_secs(59);
-        assert_eq!(limiter.check(t1, a, ALICE).unwrap_err().retry_after, Duration::from_secs(1));
+        assert_eq!(limiter.attempt(t1, a, ALICE).unwrap_err().retry_after, Duration::from_secs(1));
         let t2 = t0 + Duration::from_secs(60);
-        assert_eq!(limiter.check(t2, a, ALICE), Ok(()));
-        limiter.failed(t2, a, ALICE);
-        assert_eq!(limiter.check(t2, a, ALICE).unwrap_err().retry_after, Duration::from_secs(60));
+        assert_eq!(limiter.attempt(t2, b, ALICE), Ok(()));
+        assert_eq!(limiter.attempt(t2, b, ALICE).unwrap_err().retry_after, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn a_refused_attempt_costs_nothing() {
+        let t0 = Instant::now();
+        let mut limiter = AttemptLimiter::new(limits());
+        let a = ip("192.0.2.1");
+        limiter.attempt(t0, a, ALICE).unwrap();
+        limiter.attempt(t0, a, ALICE).unwrap();
+        for _ in 0..100 {
+            assert!(limiter.attempt(t0, a, ALICE).is_err());
+        }
+        assert_eq!(limiter.attempt(t0 + Duration::from_secs(60), a, ALICE), Ok(()));
     }
 
     #[test]
@@ -221,13 +244,12 @@ mod tests {
         let mut limiter = AttemptLimiter::new(limits());
         let a = ip("198.51.100.7");
         for account in ["u1", "u2", "u3"] {
-            assert_eq!(limiter.check(t0, a, account), Ok(()));
-            limiter.failed(t0, a, account);
+            assert_eq!(limiter.attempt(t0, a, account), Ok(()));
         }
         let limited = Limited { by: LimitedBy::Address, retry_after: Duration::from_secs(10) };
-        assert_eq!(limiter.check(t0, a, "u4"), Err(limited));
-        assert_eq!(limiter.check(t0, ip("198.51.100.8"), "u4"), Ok(()));
-        assert_eq!(limiter.check(t0 + Duration::from_secs(10), a, "u4"), Ok(()));
+        assert_eq!(limiter.attempt(t0, a, "u4"), Err(limited));
+        assert_eq!(limiter.attempt(t0, ip("198.51.100.8"), "u4"), Ok(()));
+        assert_eq!(limiter.attempt(t0 + Duration::from_secs(10), a, "u5"), Ok(()));
     }
 
     #[test]
@@ -235,29 +257,52 @@ mod tests {
         let t0 = Instant::now();
         let mut limiter = AttemptLimiter::new(limits());
         for (i, account) in ["u1", "u2", "u3"].into_iter().enumerate() {
-            limiter.failed(t0, ip(&format!("2001:db8:0:1::{}", i + 1)), account);
+            limiter.attempt(t0, ip(&format!("2001:db8:0:1::{}", i + 1)), account).unwrap();
         }
-        let same_64 = limiter.check(t0, ip("2001:db8:0:1:ffff::9"), "u4");
+        let same_64 = limiter.attempt(t0, ip("2001:db8:0:1:ffff::9"), "u4");
         assert_eq!(same_64.unwrap_err().by, LimitedBy::Address);
-        assert_eq!(limiter.check(t0, ip("2001:db8:0:2::1"), "u4"), Ok(()));
-        limiter.failed(t0, ip("::ffff:192.0.2.9"), "v1");
-        limiter.failed(t0, ip("192.0.2.9"), "v2");
-        limiter.failed(t0, ip("192.0.2.9"), "v3");
-        assert!(limiter.check(t0, ip("192.0.2.9"), "v4").is_err(), "IPv4 in IPv6 is the IPv4 address");
+        assert_eq!(limiter.attempt(t0, ip("2001:db8:0:2::1"), "u4"), Ok(()));
+        for (address, account) in [("::ffff:192.0.2.9", "v1"), ("192.0.2.9", "v2"), ("192.0.2.9", "v3")] {
+            limiter.attempt(t0, ip(address), account).unwrap();
+        }
+        assert!(limiter.attempt(t0, ip("192.0.2.9"), "v4").is_err(), "IPv4 in IPv6 is the IPv4 address");
     }
 
     #[test]
-    fn success_forgets_the_account_but_not_the_address() {
+    fn success_refunds_the_address_and_forgets_the_account() {
         let t0 = Instant::now();
         let mut limiter = AttemptLimiter::new(limits());
         let a = ip("192.0.2.1");
-        limiter.failed(t0, a, ALICE);
-        limiter.failed(t0, a, ALICE);
-        assert!(limiter.check(t0, ip("192.0.2.2"), ALICE).is_err());
-        limiter.succeeded(ALICE);
-        assert_eq!(limiter.check(t0, ip("192.0.2.2"), ALICE), Ok(()));
-        limiter.failed(t0, a, "bob");
-        assert_eq!(limiter.check(t0, a, "carol").unwrap_err().by, LimitedBy::Address);
+        limiter.attempt(t0, a, ALICE).unwrap();
+        limiter.attempt(t0, a, ALICE).unwrap();
+        limiter.succeeded(t0, a, ALICE);
+        assert_eq!(limiter.attempt(t0, ip("192.0.2.2"), ALICE), Ok(()), "the account starts afresh");
+        // The address made two charges and got one back: two more fit in its burst of three.
+        limiter.attempt(t0, a, "bob").unwrap();
+        limiter.attempt(t0, a, "carol").unwrap();
+        assert_eq!(limiter.attempt(t0, a, "dave").unwrap_err().by, LimitedBy::Address);
+    }
+
+    #[test]
+    fn many_right_passwords_from_one_address_never_run_out() {
+        let t0 = Instant::now();
+        let mut limiter = AttemptLimiter::new(limits());
+        let a = ip("192.0.2.1");
+        for n in 0..100 {
+            let account = format!("user{n}");
+            assert_eq!(limiter.attempt(t0, a, &account), Ok(()), "{account}");
+            limiter.succeeded(t0, a, &account);
+        }
+        assert_eq!(limiter.tracked(), (0, 0));
+    }
+
+    #[test]
+    fn pipelined_attempts_are_counted_before_their_answers() {
+        let t0 = Instant::now();
+        let mut limiter = AttemptLimiter::new(limits());
+        let a = ip("192.0.2.1");
+        let allowed = (0..50).filter(|_| limiter.attempt(t0, a, ALICE).is_ok()).count();
+        assert_eq!(allowed, 2, "no verification has answered yet, and still only the burst goes");
     }
 
     #[test]
@@ -265,11 +310,11 @@ mod tests {
         let t0 = Instant::now();
         let mut limiter = AttemptLimiter::new(AttemptLimits { max_tracked: 4, ..limits() });
         for i in 0..50u8 {
-            limiter.failed(t0 + Duration::from_millis(u64::from(i)), ip(&format!("10.0.0.{i}")), "x");
+            let at = t0 + Duration::from_millis(u64::from(i));
+            let _ = limiter.attempt(at, ip(&format!("10.0.0.{i}")), &format!("u{i}"));
         }
-        assert_eq!(limiter.tracked(), (4, 1));
-        let late = t0 + Duration::from_secs(3600);
-        limiter.prune(late);
+        assert_eq!(limiter.tracked(), (4, 4));
+        limiter.prune(t0 + Duration::from_secs(3600));
         assert_eq!(limiter.tracked(), (0, 0));
     }
 
@@ -278,11 +323,11 @@ mod tests {
         let t0 = Instant::now();
         let mut limiter = AttemptLimiter::new(AttemptLimits { max_tracked: 2, ..limits() });
         let (a, b, c) = (ip("10.0.0.1"), ip("10.0.0.2"), ip("10.0.0.3"));
-        for _ in 0..3 {
-            limiter.failed(t0, a, "x");
+        for account in ["x1", "x2", "x3"] {
+            limiter.attempt(t0, a, account).unwrap();
         }
-        limiter.failed(t0, b, "x");
-        limiter.failed(t0, c, "x");
-        assert!(limiter.check(t0, a, "y").is_err(), "the worst offender is kept");
+        limiter.attempt(t0, b, "y1").unwrap();
+        limiter.attempt(t0, c, "y2").unwrap();
+        assert_eq!(limiter.attempt(t0, a, "z").unwrap_err().by, LimitedBy::Address, "the worst is kept");
     }
 }

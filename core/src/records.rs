@@ -289,14 +289,17 @@ pub enum AddressRangeError {
 
 impl AddressRange {
     /// The range of addresses sharing the first `prefix` bits of `address`; `None` if `prefix`
-    /// is longer than the address (32 bits for IPv4, 128 for IPv6).
+    /// is longer than the address (32 bits for IPv4, 128 for IPv6). An IPv4 address written as
+    /// IPv6 (`::ffff:203.0.113.7`) is taken as the IPv4 address.
     pub fn new(address: IpAddr, prefix: u8) -> Option<Self> {
+        let address = address.to_canonical();
         let bits = bits_of(address);
         (prefix <= bits).then(|| Self { network: masked(address, prefix), prefix })
     }
 
-    /// The range holding just `address`.
+    /// The range holding just `address` (canonical, as in [`AddressRange::new`]).
     pub fn single(address: IpAddr) -> Self {
+        let address = address.to_canonical();
         Self { network: address, prefix: bits_of(address) }
     }
 
@@ -388,6 +391,10 @@ mod tests {
         assert!(!range("10.0.0.0/8").contains("11.0.0.1".parse().unwrap()));
         assert!(!range("10.0.0.0/8").contains("::a00:1".parse().unwrap()), "IPv6 is not IPv4");
         assert!(range("0.0.0.0/0").contains("192.0.2.1".parse().unwrap()));
+        let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
+        assert_eq!(AddressRange::single(mapped), range("192.0.2.1"));
+        assert_eq!(AddressRange::new(mapped, 24), Some(range("192.0.2.0/24")));
+        assert_eq!(AddressRange::new(mapped, 33), None);
         assert!(range("2001:db8::/32").contains("2001:db8:ffff::9".parse().unwrap()));
         assert!(!range("2001:db8::/32").contains("2001:db9::".parse().unwrap()));
     }
