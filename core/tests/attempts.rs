@@ -98,7 +98,7 @@ proptest! {
     #[test]
     fn ipv6_ranges_print_as_they_parse(a in any::<u128>(), prefix in 0..=128u8) {
         let address = IpAddr::V6(a.into()).to_canonical();
-        if let IpAddr::V6(_) = address {
+        if address.is_ipv6() {
             let range = AddressRange::new(address, prefix).unwrap();
             prop_assert_eq!(range.to_string().parse::<AddressRange>(), Ok(range));
             prop_assert!(range.contains(address));
