@@ -48,8 +48,9 @@ impl FromStr for DataDir {
 /// How much history to keep and how the writer batches.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoreOptions {
-    /// Lines kept per room (`--history`); older ones are deleted as new ones are written. 0
-    /// keeps none (sequence numbers are still kept).
+    /// Lines kept per room (`--history`): those among its last `history` sequence numbers, as
+    /// the core's ring keeps them; older ones are deleted as new ones are written. 0 keeps none
+    /// (sequence numbers are still kept).
     pub history: usize,
     /// Lines older than this many days are deleted (`--history-days`), at start-up and hourly;
     /// `None` keeps lines whatever their age.

@@ -10,20 +10,23 @@ pub(crate) fn now() -> UnixMillis {
     UnixMillis::from_duration(SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default())
 }
 
-/// Deletes the lines of `room` past its newest `keep`.
+/// Deletes the lines of `room` older than its last `keep` sequence numbers: the lines the core's
+/// ring of `keep` would still hold. (By number, not by count of lines present: a deleted line
+/// leaves a hole rather than bringing an older line back, and the result does not depend on how
+/// records were batched.)
 pub(crate) fn keep_last(conn: &Connection, room: &str, keep: usize) -> rusqlite::Result<usize> {
     conn.prepare_cached(
-        "DELETE FROM lines WHERE room = ?1 AND seq <= (
-             SELECT seq FROM lines WHERE room = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
+        "DELETE FROM lines WHERE room = ?1 AND seq + ?2 < (SELECT next_seq FROM rooms WHERE key = ?1)",
     )?
     .execute(params![room, keep as u64])
 }
 
-/// Deletes the lines of every room past its newest `keep`.
+/// [`keep_last`] for every room.
 pub(crate) fn keep_last_everywhere(conn: &Connection, keep: usize) -> rusqlite::Result<usize> {
-    let rooms: Vec<String> =
-        conn.prepare("SELECT key FROM rooms")?.query_map([], |row| row.get(0))?.collect::<Result<_, _>>()?;
-    rooms.iter().map(|room| keep_last(conn, room, keep)).sum()
+    conn.execute(
+        "DELETE FROM lines WHERE seq + ?1 < (SELECT next_seq FROM rooms WHERE key = lines.room)",
+        [keep as u64],
+    )
 }
 
 /// Deletes the lines said more than `max_age` before `now`.
