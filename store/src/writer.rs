@@ -200,9 +200,19 @@ mod tests {
     use bytes::Bytes;
     use chat_core::{Motd, RoomRef, StoredLine, UnixMillis};
 
-    fn line(seq: u64) -> Record {
+    fn line_of(seq: u64, frame: Bytes) -> Record {
         let room = RoomRef { key: "#lobby".into(), name: "#lobby".into() };
-        Record::Line { room, line: StoredLine { seq, at: UnixMillis(1), frame: Bytes::from_static(b"x\n") } }
+        Record::Line { room, line: StoredLine { seq, at: UnixMillis(1), frame } }
+    }
+
+    fn line(seq: u64) -> Record {
+        line_of(seq, Bytes::from_static(b"x\n"))
+    }
+
+    /// The database cannot grow past its present size.
+    fn fill_up(writer: &Writer) {
+        let pages: u64 = writer.conn.pragma_query_value(None, "page_count", |row| row.get(0)).unwrap();
+        writer.conn.pragma_update(None, "max_page_count", pages).unwrap();
     }
 
     fn motd(text: &str) -> Record {
@@ -223,13 +233,10 @@ mod tests {
     #[test]
     fn a_failed_write_keeps_the_batch_for_the_next_try() {
         let (mut writer, _queue) = writer(StoreOptions::default());
-        let pages: u64 = writer.conn.pragma_query_value(None, "page_count", |row| row.get(0)).unwrap();
-        writer.conn.pragma_update(None, "max_page_count", pages).unwrap();
+        fill_up(&writer);
         let big = Bytes::from(vec![b'x'; 1_000]);
         for seq in 1..=200 {
-            let room = RoomRef { key: "#lobby".into(), name: "#lobby".into() };
-            let line = StoredLine { seq, at: UnixMillis(1), frame: big.clone() };
-            writer.hold(Record::Line { room, line });
+            writer.hold(line_of(seq, big.clone()));
         }
         writer.hold(motd("hello"));
         assert!(writer.write_batch(writer.held.len()).is_err(), "the database is full");
@@ -243,11 +250,8 @@ mod tests {
     #[test]
     fn at_close_a_write_that_keeps_failing_is_given_up_after_a_few_tries() {
         let (mut writer, queue) = writer(StoreOptions::default());
-        let pages: u64 = writer.conn.pragma_query_value(None, "page_count", |row| row.get(0)).unwrap();
-        writer.conn.pragma_update(None, "max_page_count", pages).unwrap();
-        let big = Bytes::from(vec![b'x'; 10_000]);
-        let room = RoomRef { key: "#lobby".into(), name: "#lobby".into() };
-        writer.hold(Record::Line { room, line: StoredLine { seq: 1, at: UnixMillis(1), frame: big } });
+        fill_up(&writer);
+        writer.hold(line_of(1, Bytes::from(vec![b'x'; 10_000])));
         drop(queue);
         writer.closing = true;
         writer.write_held();
