@@ -402,6 +402,22 @@ fn a_file_that_is_not_a_database_is_one_clear_error_and_is_kept() {
 }
 
 #[test]
+fn a_truncated_database_is_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let frame = Bytes::from(vec![b'x'; 500]);
+    let lines = (1..=400).map(|seq| Record::Line {
+        room: room("#lobby"),
+        line: StoredLine { seq, at: recent(), frame: frame.clone() },
+    });
+    write(dir.path(), 1_000, lines);
+    let path = dir.path().join(DB_FILE);
+    let size = std::fs::metadata(&path).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(size / 2).unwrap();
+    let error = Store::open(dir.path(), options(1_000)).unwrap_err();
+    assert!(matches!(error, StoreError::Corrupt { .. }), "{error:?}");
+}
+
+#[test]
 fn a_value_of_the_wrong_kind_is_one_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), 10, [line("#lobby", 1)]);
