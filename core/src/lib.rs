@@ -37,6 +37,7 @@
 #![warn(missing_docs)]
 
 mod accept_backoff;
+mod attempts;
 mod command;
 mod config;
 mod decoder;
@@ -48,6 +49,7 @@ mod nick;
 mod outbox;
 mod per_address;
 mod presence;
+mod records;
 mod room;
 mod roster;
 mod sanitize;
@@ -56,6 +58,7 @@ mod unfinished;
 mod wire;
 
 pub use accept_backoff::AcceptBackoff;
+pub use attempts::{AttemptLimiter, AttemptLimits, Limited, LimitedBy};
 pub use command::{Command, CommandError, CommandInfo, WHO_COST};
 pub use config::Config;
 pub use decoder::{Line, LineDecoder};
@@ -64,6 +67,10 @@ pub use id::ClientId;
 pub use io::{Input, Output, PeerGone};
 pub use nick::{Nick, NickError};
 pub use outbox::Outbox;
+pub use records::{
+    Account, AddressRange, AddressRangeError, Ban, BanTarget, Motd, Mute, Operator, Record, RoomRef, Stored,
+    StoredLine, StoredRoom, Topic, UnixMillis,
+};
 pub use sanitize::sanitize;
 pub use server::Server;
 pub use wire::{Departures, Names, ServerLine};
