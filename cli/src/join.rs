@@ -8,43 +8,70 @@
 
 mod complete;
 mod connect;
-mod connection;
 mod editor;
 mod goodbye;
+mod hangup;
 mod identity;
 mod interactive;
 mod lines;
+mod outgoing;
+mod pacer;
 mod piped;
 mod prompt;
 mod receiver;
 mod roster;
-mod signals;
 mod style;
 
 use std::io::IsTerminal;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
+use anyhow::{Context as _, anyhow};
 use chat_core::{Config, Nick};
 
-use connection::Sender;
+use outgoing::Outgoing;
+use pacer::Pacer;
 
 /// How long, after we stop sending, the server's last lines are waited for before leaving.
 const DRAIN_LIMIT: Duration = Duration::from_secs(3);
 
-/// Arguments of `chat join`.
+/// The port `chat serve` listens on by default.
+const DEFAULT_PORT: u16 = 5000;
+
+/// Arguments of `chat join`. Every option can also be set in the environment (`CHAT_HOST`,
+/// `CHAT_PORT`, `CHAT_NICK`, ...), as for `chat serve`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Host name or address of the chat server (IPv6 addresses with or without brackets).
+    #[arg(env = "CHAT_HOST")]
     host: String,
     /// Port the chat server listens on.
+    #[arg(env = "CHAT_PORT", default_value_t = DEFAULT_PORT)]
     port: u16,
     /// Your name in the room, set as soon as you are in (as if you typed `/nick NAME`).
-    #[arg(long, value_name = "NAME", value_parser = parse_nick)]
+    #[arg(long, value_name = "NAME", env = "CHAT_NICK", value_parser = parse_nick)]
     nick: Option<String>,
     /// Seconds to wait for each of the server's addresses to answer.
-    #[arg(long, value_name = "SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        env = "CHAT_CONNECT_TIMEOUT",
+        default_value_t = 5,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
     connect_timeout: u64,
+    /// The server's flood control (its --flood-rate): lines per second it takes from each
+    /// client. What you send or paste is paced to it, so the server drops none; 0: no pacing.
+    #[arg(
+        long,
+        value_name = "LINES_PER_SEC",
+        env = "CHAT_FLOOD_RATE",
+        default_value_t = Config::default().flood_rate
+    )]
+    flood_rate: f64,
+    /// The server's burst allowance (its --flood-burst): lines it takes at once before the rate
+    /// applies.
+    #[arg(long, value_name = "N", env = "CHAT_FLOOD_BURST", default_value_t = Config::default().flood_burst)]
+    flood_burst: u32,
 }
 
 /// How a session ended.
@@ -56,17 +83,44 @@ enum Outcome {
     ServerGone,
 }
 
+/// The server's flood budget, as `--flood-rate` and `--flood-burst` give it: what the pacer
+/// mirrors, and what the user is told when lines wait.
+#[derive(Clone, Copy, Debug)]
+struct Pace {
+    rate: f64,
+    burst: u32,
+}
+
+impl Pace {
+    /// A full pacer for this budget.
+    fn pacer(self) -> Pacer {
+        Pacer::new(self.rate, self.burst, Instant::now())
+    }
+
+    /// Said once when a line is first held back.
+    fn held_back_notice(self) -> String {
+        format!(
+            "(The server takes {} lines at once, then {} a second: the rest follows at that pace, none is dropped.)",
+            self.burst, self.rate
+        )
+    }
+
+    /// Said when leaving with `waiting` lines not yet sent.
+    fn sending_before_leaving(self, waiting: usize) -> String {
+        let seconds = (waiting as f64 / self.rate).ceil();
+        let lines = if waiting == 1 { "line" } else { "lines" };
+        format!("Sending the {waiting} {lines} still waiting (about {seconds} s), then leaving...")
+    }
+}
+
 /// Runs `chat join`: connect, chat until the user leaves or the server goes.
 ///
-/// Exit status: 0 when the user leaves (or stdin ends); 1, after saying why on stderr, when the
-/// server cannot be reached or goes away (this function then exits the process itself, so the
-/// message is not decorated as an internal error).
+/// Exit status: 0 when the user leaves (or stdin ends); 1, with an error saying why, when the
+/// server cannot be reached or goes away.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let target = display_target(&args.host, args.port);
-    let stream = match connect::connect(&args.host, args.port, Duration::from_secs(args.connect_timeout)) {
-        Ok(stream) => stream,
-        Err(err) => fail(&format!("Unable to connect to {target}: {err}")),
-    };
+    let stream = connect::connect(&args.host, args.port, Duration::from_secs(args.connect_timeout))
+        .map_err(|err| anyhow!("Unable to connect to {target}: {err}"))?;
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let peer = stream.peer_addr().map_or_else(|_| target.clone(), |addr| addr.to_string());
     if interactive {
@@ -77,28 +131,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("Connected to {target} ({peer}).");
     }
 
-    let mut sender = Sender::new(stream.try_clone().context("could not share the connection")?)
-        .context("could not set up the connection")?;
+    let pace = Pace { rate: args.flood_rate, burst: args.flood_burst };
+    let writer = stream.try_clone().context("could not share the connection")?;
+    let (outgoing, _writer) =
+        Outgoing::spawn(writer, pace.pacer()).context("could not set up the connection")?;
     if let Some(nick) = &args.nick {
-        sender.send_line(format!("/nick {nick}").as_bytes()).context("could not send /nick")?;
+        outgoing.send(format!("/nick {nick}").as_bytes());
     }
     let outcome = if interactive {
-        interactive::run(stream, sender, style::colour_wanted())?
+        interactive::run(stream, outgoing, style::colour_wanted(), pace)?
     } else {
-        piped::run(stream, sender)?
+        piped::run(stream, outgoing)?
     };
     match outcome {
         Outcome::Left => Ok(()),
-        Outcome::ServerGone => fail("Disconnected from chat server"),
+        Outcome::ServerGone => Err(anyhow!("Disconnected from chat server")),
     }
-}
-
-/// Says why on stderr and exits with status 1.
-fn fail(message: &str) -> ! {
-    use std::io::Write as _;
-    drop(std::io::stdout().flush());
-    eprintln!("{message}");
-    std::process::exit(1)
 }
 
 /// `HOST:PORT`, with brackets around an IPv6 address.

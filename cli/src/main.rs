@@ -10,7 +10,7 @@ mod serve;
 
 /// A terminal chat room: `chat serve` runs one, `chat join HOST PORT` joins one.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(name = "chat", version, about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -20,7 +20,7 @@ struct Cli {
 enum Command {
     /// Run a chat room: `chat serve [--port 5000]`.
     Serve(serve::Args),
-    /// Join a chat room: `chat join HOST PORT [--nick NAME]`.
+    /// Join a chat room: `chat join HOST [PORT] [--nick NAME]`.
     Join(join::Args),
     /// Load-test a chat server: `chat bench --clients 1000 --senders 10 --rate 200`.
     Bench(bench::Args),

@@ -7,7 +7,7 @@ mod join_support;
 
 use join_support::client::RawClient;
 use join_support::server::TestServer;
-use join_support::terminal::{Terminal, rows};
+use join_support::terminal::{COLS, ROWS, Terminal, rows};
 
 /// Starts `chat join` as alice on a terminal, with bob (a raw client) already in the room, and
 /// waits until alice has her name and her prompt.
@@ -147,7 +147,7 @@ fn when_the_server_goes_the_terminal_client_says_so_and_fails() {
     alice.wait_for_text("alice> unsent words");
     server.stop();
     alice.wait_for_text("*** Server is shutting down. Goodbye!");
-    alice.wait_for_text("Disconnected from chat server");
+    alice.wait_for_text("error: Disconnected from chat server");
     assert_eq!(alice.wait_exit(), 1);
 }
 
@@ -193,4 +193,83 @@ fn sigterm_leaves_politely_like_ctrl_d() {
     alice.wait_for_text("You left the chat room.");
     bob.expect_line(|line| line == "*** alice is offline (quit)");
     assert_eq!(alice.wait_exit(), 0);
+}
+
+#[test]
+fn sighup_leaves_politely_like_ctrl_d() {
+    let server = TestServer::start();
+    let (mut alice, mut bob) = alice_and_bob(&server, &[]);
+    alice.signal(rustix::process::Signal::HUP);
+    alice.wait_for_text("You left the chat room.");
+    bob.expect_line(|line| line == "*** alice is offline (quit)");
+    assert_eq!(alice.wait_exit(), 0);
+}
+
+#[test]
+fn closing_the_terminal_leaves_politely_and_exits() {
+    // Issue 9, item 9: the window closes (the pty goes away): the kernel sends SIGHUP and
+    // reads of the terminal return end of input. The client used to spin on those reads
+    // forever, a ghost in the room.
+    let server = TestServer::start();
+    let (mut alice, mut bob) = alice_and_bob(&server, &[]);
+    alice.type_keys("half typed");
+    alice.wait_for_input_line("alice> half typed");
+    alice.hang_up();
+    bob.expect_line(|line| line == "*** alice is offline (quit)");
+    assert_eq!(alice.wait_exit(), 0);
+}
+
+#[test]
+fn typed_text_is_in_the_terminals_own_colour() {
+    // Issue 9, item 12: it was forced white, unreadable on a light background.
+    let server = TestServer::start();
+    let (mut alice, _bob) = alice_and_bob(&server, &[]);
+    alice.type_keys("readable");
+    alice.wait_for_input_line("alice> readable");
+    alice.wait_for("the typed text in the terminal's default colour", |screen| {
+        let row = rows(screen).iter().rposition(|row| row == "alice> readable")?;
+        let cells = (7..15).map(|col| screen.cell(row as u16, col)).collect::<Option<Vec<_>>>()?;
+        cells.iter().all(|cell| cell.fgcolor() == vt100::Color::Default).then_some(())
+    });
+}
+
+#[test]
+fn a_dumb_terminal_gets_no_colour() {
+    let server = TestServer::start();
+    let (alice, mut bob) = alice_and_bob(&server, &[("TERM", Some("dumb"))]);
+    bob.send("plain\n");
+    let (row, text) = alice.wait_for_text("<bob> plain");
+    let col = text.find("bob").unwrap() as u16;
+    let (notice_row, _) = alice.wait_for_text("*** You are now known as alice");
+    alice.wait_for("no colour anywhere", |screen| {
+        let name = screen.cell(row, col)?;
+        let notice = screen.cell(notice_row, 0)?;
+        (name.fgcolor() == vt100::Color::Default && !name.bold() && !notice.dim()).then_some(())
+    });
+}
+
+#[test]
+fn a_pasted_block_longer_than_the_flood_burst_arrives_whole() {
+    // Issue 9, item 12: lines 31-40 of a 40-line paste were lost to the server's flood
+    // control (a burst of 30, then 3 a second). The client now paces them and says so.
+    let server = TestServer::start();
+    let (mut alice, mut bob) = alice_and_bob(&server, &[]);
+    let paste: String = (1..=40).map(|i| format!("pasted line {i}\r")).collect();
+    alice.type_keys(&paste);
+    alice.wait_for_text("none is dropped");
+    for i in 1..=40 {
+        bob.expect_line(|line| line == format!("<alice> pasted line {i}"));
+    }
+    assert!(!bob.seen().iter().any(|line| line.contains("too fast")), "{:#?}", bob.seen());
+}
+
+#[test]
+fn a_pasted_line_taller_than_the_window_is_sent_by_its_own_enter() {
+    // Issue 9, item 12: a line longer than the whole screen needed a second Enter.
+    let server = TestServer::start();
+    let (mut alice, mut bob) = alice_and_bob(&server, &[]);
+    let long = "x".repeat(usize::from(ROWS + 2) * usize::from(COLS));
+    alice.type_keys(&format!("{long}\r"));
+    let said = bob.expect_line(|line| line.starts_with("<alice> "));
+    assert_eq!(said, format!("<alice> {long}"));
 }

@@ -5,9 +5,10 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+use nu_ansi_term::Style;
 use reedline::{
-    ColumnarMenu, Emacs, ExternalPrinter, KeyCode, KeyModifiers, MenuBuilder, Reedline, ReedlineEvent,
-    ReedlineMenu, default_emacs_keybindings,
+    ColumnarMenu, Emacs, ExternalPrinter, Highlighter, KeyCode, KeyModifiers, MenuBuilder, Reedline,
+    ReedlineEvent, ReedlineMenu, StyledText, default_emacs_keybindings,
 };
 
 use super::complete::ChatCompleter;
@@ -37,9 +38,22 @@ pub fn build(
         .with_edit_mode(Box::new(Emacs::new(keybindings)))
         .with_completer(Box::new(completer))
         .with_menu(ReedlineMenu::EngineCompleter(Box::new(menu)))
+        .with_highlighter(Box::new(PlainText))
         .with_quick_completions(true)
         .with_partial_completions(true)
         .with_external_printer(printer)
         .with_break_signal(stop)
         .with_ansi_colors(colour)
+}
+
+/// Shows the text being typed in the terminal's own colours (the line editor's default paints
+/// it white, which cannot be read on a light background).
+struct PlainText;
+
+impl Highlighter for PlainText {
+    fn highlight(&self, line: &str, _cursor: usize) -> StyledText {
+        let mut styled = StyledText::new();
+        styled.push((Style::new(), line.to_owned()));
+        styled
+    }
 }

@@ -2,80 +2,114 @@
 
 use std::io::{self, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, SyncSender};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use chat_core::ServerLine;
 use reedline::{ExternalPrinter, Reedline, Signal};
 
 use super::complete::ChatCompleter;
-use super::connection::{Sender, is_quit};
 use super::editor;
-use super::goodbye::say_goodbye;
+use super::goodbye::{goodbye, is_quit};
+use super::hangup::{self, Reason};
 use super::identity::Identity;
+use super::outgoing::{Hurry, Outgoing, Queued};
 use super::prompt::ChatPrompt;
-use super::receiver::{self, Ended};
+use super::receiver::{self, Stopped};
 use super::roster::Roster;
-use super::signals::leave_on_termination;
 use super::style::Styler;
-use super::{DRAIN_LIMIT, Outcome};
+use super::{DRAIN_LIMIT, Outcome, Pace};
 
 /// How many received lines may wait for the editor to print them before the receiver waits
 /// (and the socket's buffers, then the server's per-client queue, hold the rest).
 const PRINTER_CAPACITY: usize = 256;
 
+/// How long, once told to go (SIGTERM, SIGHUP, the terminal gone), the client may take to say
+/// goodbye and hear the server close before it exits anyway.
+const GO_LIMIT: Duration = Duration::from_millis(900);
+
 /// Runs the chat session on the terminal until the user leaves or the server goes.
-pub fn run(stream: TcpStream, sender: Sender, colour: bool) -> anyhow::Result<Outcome> {
-    let sender = Arc::new(Mutex::new(sender));
+pub fn run(stream: TcpStream, outgoing: Outgoing, colour: bool, pace: Pace) -> anyhow::Result<Outcome> {
     let identity = Arc::new(Identity::new());
     let roster = Arc::new(Roster::new());
     let printer = ExternalPrinter::<String>::new(PRINTER_CAPACITY);
-    // The editor's break signal: set when the server has gone, or on SIGTERM / SIGHUP.
+    // The editor's break signal: set when the server has gone, or when we are told to go.
     let wake_editor = Arc::new(AtomicBool::new(false));
-    let asked_to_leave = Arc::new(AtomicBool::new(false));
-    leave_on_termination(&asked_to_leave, &wake_editor).context("could not handle SIGTERM")?;
-    let (ended_tx, ended) = mpsc::sync_channel(1);
-    {
+    let told_to_go = Arc::new(AtomicBool::new(false));
+    let stopped = {
         let to_editor = printer.sender();
         let (identity, roster, wake_editor) = (identity.clone(), roster.clone(), wake_editor.clone());
-        let sender = Arc::clone(&sender);
+        let outgoing = outgoing.clone();
         let styler = Styler::new(colour);
         let on_line = move |line: String| {
             identity.observe(&line);
             roster.learn(&line);
             let welcome = matches!(ServerLine::parse(&line), ServerLine::Welcome { .. });
             show(&to_editor, styler.render(&line))?;
-            // Who is here: worth seeing on arrival, and it gives Tab the names to complete. If
-            // asking fails, the server is going, and the receiver will see that.
-            if welcome && let Err(err) = lock(&sender).send_line(b"/who") {
-                tracing::debug!(%err, "asking /who failed");
+            // Who is here: worth seeing on arrival, and it gives Tab the names to complete.
+            if welcome {
+                outgoing.send(b"/who");
             }
             Ok(())
         };
         let to_editor = printer.sender();
-        let on_end = move |end: Ended| {
+        let on_end = move |_| {
             wait_until_printed(&to_editor);
-            wake_editor.store(true, Ordering::Relaxed);
-            drop(ended_tx.send(end));
+            wake_editor.store(true, Ordering::SeqCst);
         };
-        receiver::spawn(stream, on_line, on_end).context("could not start the receiving thread")?;
-    }
+        receiver::spawn(stream, on_line, on_end).context("could not start the receiving thread")?
+    };
+    let go = Go {
+        outgoing: outgoing.clone(),
+        identity: identity.clone(),
+        stopped: stopped.clone(),
+        told_to_go: told_to_go.clone(),
+        wake_editor: wake_editor.clone(),
+    };
+    hangup::watch(true, move |reason| go.go(reason)).context("could not watch for SIGTERM and SIGHUP")?;
     let completer = ChatCompleter::new(roster, identity.clone());
     let editor = editor::build(printer, wake_editor, completer, colour);
     let prompt = ChatPrompt::new(identity.clone());
-    Session { editor: Some(editor), prompt, sender, identity, ended, asked_to_leave }.run()
+    Session { editor: Some(editor), prompt, outgoing, identity, stopped, told_to_go, pace }.run()
+}
+
+/// Leaving when told to go, whatever the line editor is doing.
+#[derive(Clone)]
+struct Go {
+    outgoing: Outgoing,
+    identity: Arc<Identity>,
+    stopped: Stopped,
+    told_to_go: Arc<AtomicBool>,
+    wake_editor: Arc<AtomicBool>,
+}
+
+impl Go {
+    /// Says goodbye at once (lines still waiting to be sent are dropped), wakes the editor so
+    /// the session ends as on Ctrl+D, and makes sure the process exits soon: when the terminal
+    /// is gone, the editor may never wake (it spins reading a terminal that is no more).
+    fn go(&self, reason: Reason) {
+        tracing::debug!(?reason, "told to go");
+        let deadline = Instant::now() + GO_LIMIT;
+        self.told_to_go.store(true, Ordering::SeqCst);
+        self.outgoing.say_goodbye(goodbye(&self.identity, "/quit"), Hurry::Now);
+        self.wake_editor.store(true, Ordering::SeqCst);
+        self.stopped.wait_until(deadline);
+        if reason != Reason::TerminalGone {
+            // The terminal is there: give the session the time to print its last lines, restore
+            // the terminal and exit; exit here only if it is stuck.
+            std::thread::sleep(GO_LIMIT);
+        }
+        std::process::exit(0);
+    }
 }
 
 /// Prints a line of our own; the terminal may be gone (SIGHUP), which is no reason to panic.
 fn say(line: &str) {
     let mut stdout = io::stdout().lock();
     let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
-}
-
-fn lock(sender: &Mutex<Sender>) -> MutexGuard<'_, Sender> {
-    sender.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Hands a line to the editor to print above the prompt; once the editor is gone (the session
@@ -109,11 +143,12 @@ struct Session {
     /// The line editor, dropped when the session ends so late lines print directly.
     editor: Option<Reedline>,
     prompt: ChatPrompt,
-    sender: Arc<Mutex<Sender>>,
+    outgoing: Outgoing,
     identity: Arc<Identity>,
-    ended: mpsc::Receiver<Ended>,
-    /// Set by SIGTERM or SIGHUP.
-    asked_to_leave: Arc<AtomicBool>,
+    stopped: Stopped,
+    /// Set by SIGTERM, SIGHUP or the terminal hanging up.
+    told_to_go: Arc<AtomicBool>,
+    pace: Pace,
 }
 
 impl Session {
@@ -126,10 +161,10 @@ impl Session {
                         if is_quit(line) {
                             return self.leave(line);
                         }
-                        let sent = lock(&self.sender).send_line(line.as_bytes());
-                        if let Err(err) = sent {
-                            tracing::debug!(%err, "sending failed");
-                            return self.server_gone();
+                        match self.outgoing.send(line.as_bytes()) {
+                            Queued::Sent => {}
+                            Queued::HeldBack => say(&self.pace.held_back_notice()),
+                            Queued::Closed => return self.server_gone(),
                         }
                     }
                 }
@@ -137,7 +172,7 @@ impl Session {
                 Signal::ExternalBreak(_) => {
                     // What was being typed stays on screen, unsent; what follows goes below.
                     say("");
-                    if self.asked_to_leave.load(Ordering::SeqCst) {
+                    if self.told_to_go.load(Ordering::SeqCst) {
                         return self.leave("/quit");
                     }
                     return self.server_gone();
@@ -148,28 +183,24 @@ impl Session {
         Ok(Outcome::Left)
     }
 
-    /// Leaves politely (see [`say_goodbye`]), then prints whatever the server still sends until
-    /// it closes, for at most [`DRAIN_LIMIT`].
+    /// Leaves politely (see [`goodbye`]) once the lines still waiting are sent, then prints
+    /// whatever the server still sends until it closes, for at most [`DRAIN_LIMIT`].
     fn leave(mut self, quit_line: &str) -> anyhow::Result<Outcome> {
         self.editor = None;
-        if let Err(err) = say_goodbye(&mut lock(&self.sender), &self.identity, quit_line) {
-            tracing::debug!(%err, "saying goodbye failed");
+        let waiting = self.outgoing.waiting();
+        if waiting > 0 {
+            say(&self.pace.sending_before_leaving(waiting));
         }
-        self.wait_for_receiver();
+        self.outgoing.say_goodbye(goodbye(&self.identity, quit_line), Hurry::AfterTheRest);
+        self.outgoing.wait_done(None);
+        self.stopped.wait_until(Instant::now() + DRAIN_LIMIT);
         say("You left the chat room.");
         Ok(Outcome::Left)
     }
 
     fn server_gone(mut self) -> anyhow::Result<Outcome> {
         self.editor = None;
-        self.wait_for_receiver();
+        self.stopped.wait_until(Instant::now() + DRAIN_LIMIT);
         Ok(Outcome::ServerGone)
-    }
-
-    /// Waits (at most [`DRAIN_LIMIT`]) for the receiver to stop; it prints what still arrives.
-    fn wait_for_receiver(&self) {
-        if let Ok(end) = self.ended.recv_timeout(DRAIN_LIMIT) {
-            tracing::debug!(?end, "receiver stopped");
-        }
     }
 }

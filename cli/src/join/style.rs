@@ -22,10 +22,12 @@ const NAME_COLOURS: [Color; 12] = [
 ];
 
 /// Whether to colour output: not when `NO_COLOR` is set to anything non-empty
-/// (<https://no-color.org>), nor when stdout is not a terminal.
+/// (<https://no-color.org>), nor on a terminal that says it has no colours (`TERM=dumb`), nor
+/// when stdout is not a terminal.
 pub fn colour_wanted() -> bool {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-    !no_color && std::io::stdout().is_terminal()
+    let dumb = std::env::var_os("TERM").is_some_and(|term| term == "dumb");
+    !no_color && !dumb && std::io::stdout().is_terminal()
 }
 
 /// The colour of `name`, the same in every session: picked by a fixed hash of the name.
