@@ -269,7 +269,8 @@ fn a_pasted_line_taller_than_the_window_is_sent_by_its_own_enter() {
     let server = TestServer::start();
     let (mut alice, mut bob) = alice_and_bob(&server, &[]);
     let long = "x".repeat(usize::from(ROWS + 2) * usize::from(COLS));
-    alice.type_keys(&format!("{long}\r"));
+    alice.paste(&long);
+    alice.type_keys("\r");
     let said = bob.expect_line(|line| line.starts_with("<alice> "));
     assert_eq!(said, format!("<alice> {long}"));
 }

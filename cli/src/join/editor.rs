@@ -39,6 +39,9 @@ pub fn build(
         .with_completer(Box::new(completer))
         .with_menu(ReedlineMenu::EngineCompleter(Box::new(menu)))
         .with_highlighter(Box::new(PlainText))
+        // A paste arrives as one piece: shown at once, sent on Enter, however long (typed
+        // input beyond 1,024 bytes at once waits for the next key in crossterm's reader).
+        .use_bracketed_paste(cfg!(not(windows)))
         .with_quick_completions(true)
         .with_partial_completions(true)
         .with_external_printer(printer)

@@ -130,6 +130,16 @@ impl Terminal {
         keyboard.flush().expect("flush the pty");
     }
 
+    /// Pastes `text` as a terminal does: between bracketed-paste markers when the program
+    /// asked for them.
+    pub fn paste(&mut self, text: &str) {
+        if self.lock().parser.screen().bracketed_paste() {
+            self.type_keys(&format!("\x1b[200~{text}\x1b[201~"));
+        } else {
+            self.type_keys(text);
+        }
+    }
+
     /// The screen's text, rows joined with `\n`, trailing blanks trimmed.
     pub fn text(&self) -> String {
         self.lock().parser.screen().contents()
