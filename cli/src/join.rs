@@ -6,12 +6,13 @@
 //!
 //! Works with this project's server and with the lab handout's Python server.
 
+mod client;
 mod complete;
 mod connect;
 mod editor;
 mod goodbye;
 mod hangup;
-mod identity;
+mod history;
 mod interactive;
 mod lines;
 mod outgoing;
@@ -19,8 +20,9 @@ mod pacer;
 mod piped;
 mod prompt;
 mod receiver;
-mod roster;
+mod shared;
 mod style;
+mod view;
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
@@ -47,9 +49,16 @@ pub struct Args {
     /// Port the chat server listens on.
     #[arg(env = "CHAT_PORT", default_value_t = DEFAULT_PORT)]
     port: u16,
-    /// Your name in the room, set as soon as you are in (as if you typed `/nick NAME`).
+    /// Your name in the room, set as soon as the server greets you (as if you typed
+    /// `/nick NAME`); by default your login name ($USER), when it is a valid name.
     #[arg(long, value_name = "NAME", env = "CHAT_NICK", value_parser = parse_nick)]
     nick: Option<String>,
+    /// Do not show the time each line arrived at (on a terminal).
+    #[arg(long)]
+    no_timestamps: bool,
+    /// Do not ring the terminal's bell when a line mentions your name.
+    #[arg(long)]
+    no_bell: bool,
     /// Seconds to wait for each of the server's addresses to answer.
     #[arg(
         long,
@@ -81,6 +90,15 @@ enum Outcome {
     Left,
     /// The server closed the connection or it broke; exit 1.
     ServerGone,
+}
+
+/// What both front ends need besides the connection.
+#[derive(Clone, Debug)]
+struct Setup {
+    /// The name to take once the server greets us.
+    nick: Option<String>,
+    /// The server's flood budget, which sending keeps to.
+    pace: Pace,
 }
 
 /// The server's flood budget, as `--flood-rate` and `--flood-burst` give it: what the pacer
@@ -135,13 +153,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let writer = stream.try_clone().context("could not share the connection")?;
     let (outgoing, _writer) =
         Outgoing::spawn(writer, pace.pacer()).context("could not set up the connection")?;
-    if let Some(nick) = &args.nick {
-        outgoing.send(format!("/nick {nick}").as_bytes());
-    }
+    let setup = Setup { nick: args.nick.or_else(login_name), pace };
     let outcome = if interactive {
-        interactive::run(stream, outgoing, style::colour_wanted(), pace)?
+        let styler = style::Styler::new(style::colour_wanted());
+        let view = view::View::new(styler, !args.no_timestamps, !args.no_bell);
+        interactive::run(stream, outgoing, setup, view)?
     } else {
-        piped::run(stream, outgoing)?
+        piped::run(stream, outgoing, setup)?
     };
     match outcome {
         Outcome::Left => Ok(()),
@@ -156,6 +174,12 @@ fn display_target(host: &str, port: u16) -> String {
     } else {
         format!("{host}:{port}")
     }
+}
+
+/// The login name (`$USER`, or `$USERNAME` on Windows), if it is a valid nickname.
+fn login_name() -> Option<String> {
+    let name = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).ok()?;
+    parse_nick(&name).ok()
 }
 
 /// Checks `--nick` with the server's own rules, so a bad name is refused before connecting.

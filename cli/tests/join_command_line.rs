@@ -59,3 +59,16 @@ fn a_piped_block_longer_than_the_flood_burst_arrives_whole() {
     assert!(!bob.seen().iter().any(|line| line.contains("too fast")), "{:#?}", bob.seen());
     assert!(chat.wait_exit().success(), "stderr {:#?}", chat.stderr);
 }
+
+#[test]
+fn the_login_name_is_taken_by_default_and_before_anything_is_said() {
+    let server = TestServer::start();
+    let port = server.port().to_string();
+    let mut bob = RawClient::join_as(server.port(), "bob");
+    let mut chat = PipedChat::spawn_with_env(&["127.0.0.1", &port], &[("USER", "carol")]);
+    chat.send("hello\n");
+    bob.expect_ending(" is now known as carol");
+    bob.expect_line(|line| line == "<carol> hello");
+    chat.close_stdin();
+    assert!(chat.wait_exit().success(), "stderr {:#?}", chat.stderr);
+}

@@ -41,7 +41,7 @@ fn a_message_arriving_mid_line_prints_above_it_and_leaves_the_typed_text_intact(
 
     bob.send("interrupting you!\n");
     let (message_row, message) = alice.wait_for_text("<bob> interrupting you!");
-    assert_eq!(message, "<bob> interrupting you!", "the message has a row of its own");
+    assert!(is_stamped(&message, "<bob> interrupting you!"), "a row of its own: {message:?}");
     // The line being typed is redrawn below the message, whole, with the cursor at its end.
     let (prompt_row, prompt) = alice.wait_for("the prompt redrawn below the message", |screen| {
         let rows = rows(screen);
@@ -273,4 +273,98 @@ fn a_pasted_line_taller_than_the_window_is_sent_by_its_own_enter() {
     alice.type_keys("\r");
     let said = bob.expect_line(|line| line.starts_with("<alice> "));
     assert_eq!(said, format!("<alice> {long}"));
+}
+
+/// Whether `row` is `HH:MM ` then `line`.
+fn is_stamped(row: &str, line: &str) -> bool {
+    let Some((time, rest)) = row.split_once(' ') else { return false };
+    let digits = time.split(':').collect::<Vec<_>>();
+    rest == line
+        && digits.len() == 2
+        && digits.iter().all(|d| d.len() == 2 && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[test]
+fn each_line_shows_its_time_unless_told_not_to() {
+    let server = TestServer::start();
+    let (alice, mut bob) = alice_and_bob(&server, &[]);
+    bob.send("what time is it\n");
+    let (_, row) = alice.wait_for_text("<bob> what time is it");
+    assert!(is_stamped(&row, "<bob> what time is it"), "{row:?}");
+
+    let port = server.port().to_string();
+    let carol = Terminal::spawn(&["127.0.0.1", &port, "--nick", "carol", "--no-timestamps"], &[]);
+    carol.wait_for_input_line("carol>");
+    bob.send("no time\n");
+    let (_, row) = carol.wait_for_text("<bob> no time");
+    assert_eq!(row, "<bob> no time");
+}
+
+#[test]
+fn a_line_naming_us_rings_the_bell_unless_told_not_to() {
+    let server = TestServer::start();
+    let (alice, mut bob) = alice_and_bob(&server, &[]);
+    bob.send("no mention here\n");
+    alice.wait_for_text("<bob> no mention here");
+    assert_eq!(alice.bells(), 0);
+    bob.send("hey alice, look\n");
+    alice.wait_for_text("<bob> hey alice, look");
+    alice.wait_for_bells(1);
+
+    let port = server.port().to_string();
+    let carol = Terminal::spawn(&["127.0.0.1", &port, "--nick", "carol", "--no-bell"], &[]);
+    carol.wait_for_input_line("carol>");
+    bob.send("carol: quiet please\n");
+    carol.wait_for_text("<bob> carol: quiet please");
+    bob.send("done\n");
+    carol.wait_for_text("<bob> done");
+    assert_eq!(carol.bells(), 0);
+}
+
+#[test]
+fn quiet_hides_join_and_leave_notices_until_asked_again() {
+    let server = TestServer::start();
+    let (mut alice, mut bob) = alice_and_bob(&server, &[]);
+    alice.type_keys("/quiet\r");
+    alice.wait_for_text("Join and leave notices are hidden now");
+    let carol = RawClient::join_as(server.port(), "carol");
+    drop(carol);
+    bob.expect_line(|line| line == "*** carol is offline (left)");
+    bob.send("after carol\n");
+    alice.wait_for_text("<bob> after carol");
+    assert!(
+        !alice.text().contains("carol entered") && !alice.text().contains("carol is"),
+        "{}",
+        alice.text()
+    );
+    assert!(!bob.seen().iter().any(|line| line.contains("quiet")), "/quiet never reaches the server");
+
+    alice.wait_for_input_line("alice>");
+    alice.type_keys("/quiet\r");
+    alice.wait_for_text("Join and leave notices are shown again");
+    let _dave = RawClient::join_as(server.port(), "dave");
+    alice.wait_for_text("is now known as dave");
+}
+
+#[test]
+fn what_was_typed_is_remembered_in_the_next_run() {
+    let server = TestServer::start();
+    let state = join_support::terminal::state_dir();
+    let state = state.to_str().unwrap();
+    let port = server.port().to_string();
+    let mut bob = RawClient::join_as(server.port(), "bob");
+    let mut alice =
+        Terminal::spawn(&["127.0.0.1", &port, "--nick", "alice"], &[("XDG_STATE_HOME", Some(state))]);
+    alice.wait_for_input_line("alice>");
+    alice.type_keys("remember me\r");
+    bob.expect_line(|line| line == "<alice> remember me");
+    alice.wait_for_input_line("alice>");
+    alice.type_keys("\x04");
+    assert_eq!(alice.wait_exit(), 0);
+
+    let mut again =
+        Terminal::spawn(&["127.0.0.1", &port, "--nick", "alice"], &[("XDG_STATE_HOME", Some(state))]);
+    again.wait_for_input_line("alice>");
+    again.type_keys("\x1b[A");
+    again.wait_for_input_line("alice> remember me");
 }

@@ -4,12 +4,12 @@ use std::time::Duration;
 
 use chat_core::Command;
 
-use super::identity::Identity;
 use super::outgoing::Goodbye;
+use super::shared::SharedClient;
 
 /// How long to wait for a server's greeting, when leaving before it arrived, to learn whether
 /// the server understands `/quit`.
-const GREETING_PATIENCE: Duration = Duration::from_secs(1);
+pub const GREETING_PATIENCE: Duration = Duration::from_secs(1);
 
 /// How to tell the server we are leaving. Our server gets `quit_line` (`/quit`, maybe with a
 /// reason): it then sends what it still has for us and closes, and the room sees a clean quit.
@@ -17,8 +17,8 @@ const GREETING_PATIENCE: Duration = Duration::from_secs(1);
 /// which would relay `/quit` as a message, gets a half-close instead, and closes.
 ///
 /// Either way the caller then reads until the server closes.
-pub fn goodbye(identity: &Identity, quit_line: &str) -> Goodbye {
-    if identity.speaks_chat(GREETING_PATIENCE) {
+pub fn goodbye(client: &SharedClient, quit_line: &str) -> Goodbye {
+    if client.speaks_chat(GREETING_PATIENCE) {
         Goodbye::Quit(quit_line.to_owned())
     } else {
         Goodbye::HalfClose

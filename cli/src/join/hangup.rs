@@ -3,7 +3,6 @@
 //! even while the line editor is stuck reading a terminal that is gone.
 
 use std::io;
-use std::thread;
 
 /// Why we were told to go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +19,7 @@ pub fn watch(watch_terminal: bool, on_go: impl Fn(Reason) + Clone + Send + 'stat
     #[cfg(unix)]
     {
         use signal_hook::consts::{SIGHUP, SIGTERM};
+        use std::thread;
         let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP])?;
         let on_signal = on_go.clone();
         thread::Builder::new().name("chat-signals".into()).spawn(move || {
@@ -36,7 +36,10 @@ pub fn watch(watch_terminal: bool, on_go: impl Fn(Reason) + Clone + Send + 'stat
         }
     }
     #[cfg(not(unix))]
-    let _ = (watch_terminal, on_go, thread::current);
+    {
+        drop(on_go);
+        let _ = watch_terminal;
+    }
     Ok(())
 }
 

@@ -8,20 +8,17 @@ use std::sync::mpsc::{self, SyncSender};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use chat_core::ServerLine;
 use reedline::{ExternalPrinter, Reedline, Signal};
 
 use super::complete::ChatCompleter;
-use super::editor;
 use super::goodbye::{goodbye, is_quit};
 use super::hangup::{self, Reason};
-use super::identity::Identity;
 use super::outgoing::{Hurry, Outgoing, Queued};
 use super::prompt::ChatPrompt;
 use super::receiver::{self, Stopped};
-use super::roster::Roster;
-use super::style::Styler;
-use super::{DRAIN_LIMIT, Outcome, Pace};
+use super::shared::SharedClient;
+use super::view::View;
+use super::{DRAIN_LIMIT, Outcome, Pace, Setup, editor, history};
 
 /// How many received lines may wait for the editor to print them before the receiver waits
 /// (and the socket's buffers, then the server's per-client queue, hold the rest).
@@ -31,27 +28,35 @@ const PRINTER_CAPACITY: usize = 256;
 /// goodbye and hear the server close before it exits anyway.
 const GO_LIMIT: Duration = Duration::from_millis(900);
 
-/// Runs the chat session on the terminal until the user leaves or the server goes.
-pub fn run(stream: TcpStream, outgoing: Outgoing, colour: bool, pace: Pace) -> anyhow::Result<Outcome> {
-    let identity = Arc::new(Identity::new());
-    let roster = Arc::new(Roster::new());
+/// Runs the chat session on the terminal until the user leaves or the server goes; received
+/// lines are shown as `view` says.
+pub fn run(stream: TcpStream, outgoing: Outgoing, setup: Setup, view: View) -> anyhow::Result<Outcome> {
+    let client = Arc::new(SharedClient::new());
+    let view = Arc::new(view);
     let printer = ExternalPrinter::<String>::new(PRINTER_CAPACITY);
     // The editor's break signal: set when the server has gone, or when we are told to go.
     let wake_editor = Arc::new(AtomicBool::new(false));
     let told_to_go = Arc::new(AtomicBool::new(false));
     let stopped = {
         let to_editor = printer.sender();
-        let (identity, roster, wake_editor) = (identity.clone(), roster.clone(), wake_editor.clone());
+        let (client, view, wake_editor) = (client.clone(), view.clone(), wake_editor.clone());
         let outgoing = outgoing.clone();
-        let styler = Styler::new(colour);
+        let nick = setup.nick.clone();
         let on_line = move |line: String| {
-            identity.observe(&line);
-            roster.learn(&line);
-            let welcome = matches!(ServerLine::parse(&line), ServerLine::Welcome { .. });
-            show(&to_editor, styler.render(&line))?;
-            // Who is here: worth seeing on arrival, and it gives Tab the names to complete.
-            if welcome {
+            let received = client.receive(&line);
+            if received.welcome {
+                take_name(&outgoing, &client, nick.as_deref());
+                // Who is here: worth seeing on arrival, and it gives Tab the names to complete.
                 outgoing.send(b"/who");
+            }
+            client.acted();
+            let time = chrono::Local::now().format("%H:%M").to_string();
+            let shown = view.show(&line, &received, &time);
+            if let Some(text) = shown.text {
+                show(&to_editor, text)?;
+            }
+            if shown.ring {
+                ring_bell();
             }
             Ok(())
         };
@@ -64,23 +69,39 @@ pub fn run(stream: TcpStream, outgoing: Outgoing, colour: bool, pace: Pace) -> a
     };
     let go = Go {
         outgoing: outgoing.clone(),
-        identity: identity.clone(),
+        client: client.clone(),
         stopped: stopped.clone(),
         told_to_go: told_to_go.clone(),
         wake_editor: wake_editor.clone(),
     };
     hangup::watch(true, move |reason| go.go(reason)).context("could not watch for SIGTERM and SIGHUP")?;
-    let completer = ChatCompleter::new(roster, identity.clone());
-    let editor = editor::build(printer, wake_editor, completer, colour);
-    let prompt = ChatPrompt::new(identity.clone());
-    Session { editor: Some(editor), prompt, outgoing, identity, stopped, told_to_go, pace }.run()
+    let completer = ChatCompleter::new(client.clone());
+    let editor = editor::build(printer, wake_editor, completer, view.colour(), history::file());
+    let prompt = ChatPrompt::new(client.clone());
+    let pace = setup.pace;
+    Session { editor: Some(editor), prompt, outgoing, client, view, stopped, told_to_go, pace }.run()
+}
+
+/// Sends `/nick NICK` if we are to be called `nick` and are not yet.
+pub(super) fn take_name(outgoing: &Outgoing, client: &SharedClient, nick: Option<&str>) {
+    if let Some(nick) = nick
+        && client.name().as_deref() != Some(nick)
+    {
+        outgoing.send(format!("/nick {nick}").as_bytes());
+    }
+}
+
+/// Rings the terminal's bell; a terminal that is gone is no reason to stop.
+fn ring_bell() {
+    let mut stdout = io::stdout().lock();
+    let _ = stdout.write_all(b"\x07").and_then(|()| stdout.flush());
 }
 
 /// Leaving when told to go, whatever the line editor is doing.
 #[derive(Clone)]
 struct Go {
     outgoing: Outgoing,
-    identity: Arc<Identity>,
+    client: Arc<SharedClient>,
     stopped: Stopped,
     told_to_go: Arc<AtomicBool>,
     wake_editor: Arc<AtomicBool>,
@@ -94,7 +115,7 @@ impl Go {
         tracing::debug!(?reason, "told to go");
         let deadline = Instant::now() + GO_LIMIT;
         self.told_to_go.store(true, Ordering::SeqCst);
-        self.outgoing.say_goodbye(goodbye(&self.identity, "/quit"), Hurry::Now);
+        self.outgoing.say_goodbye(goodbye(&self.client, "/quit"), Hurry::Now);
         self.wake_editor.store(true, Ordering::SeqCst);
         self.stopped.wait_until(deadline);
         if reason != Reason::TerminalGone {
@@ -144,7 +165,8 @@ struct Session {
     editor: Option<Reedline>,
     prompt: ChatPrompt,
     outgoing: Outgoing,
-    identity: Arc<Identity>,
+    client: Arc<SharedClient>,
+    view: Arc<View>,
     stopped: Stopped,
     /// Set by SIGTERM, SIGHUP or the terminal hanging up.
     told_to_go: Arc<AtomicBool>,
@@ -160,6 +182,10 @@ impl Session {
                     for line in text.lines().filter(|line| !line.trim().is_empty()) {
                         if is_quit(line) {
                             return self.leave(line);
+                        }
+                        if is_quiet(line) {
+                            say(quiet_notice(self.view.toggle_quiet()));
+                            continue;
                         }
                         match self.outgoing.send(line.as_bytes()) {
                             Queued::Sent => {}
@@ -191,7 +217,7 @@ impl Session {
         if waiting > 0 {
             say(&self.pace.sending_before_leaving(waiting));
         }
-        self.outgoing.say_goodbye(goodbye(&self.identity, quit_line), Hurry::AfterTheRest);
+        self.outgoing.say_goodbye(goodbye(&self.client, quit_line), Hurry::AfterTheRest);
         self.outgoing.wait_done(None);
         self.stopped.wait_until(Instant::now() + DRAIN_LIMIT);
         say("You left the chat room.");
@@ -202,5 +228,20 @@ impl Session {
         self.editor = None;
         self.stopped.wait_until(Instant::now() + DRAIN_LIMIT);
         Ok(Outcome::ServerGone)
+    }
+}
+
+/// Whether `line` is the client's own `/quiet` command (any case), which never reaches the
+/// server.
+pub(super) fn is_quiet(line: &str) -> bool {
+    line.trim().eq_ignore_ascii_case("/quiet")
+}
+
+/// What `/quiet` says once toggled.
+fn quiet_notice(quiet: bool) -> &'static str {
+    if quiet {
+        "(Join and leave notices are hidden now; /quiet again shows them.)"
+    } else {
+        "(Join and leave notices are shown again.)"
     }
 }

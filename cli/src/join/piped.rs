@@ -11,11 +11,12 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-use super::goodbye::{goodbye, is_quit};
-use super::identity::Identity;
+use super::goodbye::{GREETING_PATIENCE, goodbye, is_quit};
+use super::interactive::take_name;
 use super::outgoing::{Hurry, Outgoing, Queued};
 use super::receiver::{self, Ended};
-use super::{DRAIN_LIMIT, Outcome};
+use super::shared::SharedClient;
+use super::{DRAIN_LIMIT, Outcome, Setup};
 
 enum Event {
     /// stdin reached its end (or a `/quit` line) and our goodbye went out (or sending failed).
@@ -26,16 +27,21 @@ enum Event {
 
 /// Sends every stdin line and prints every received line as plain text. At the end of stdin
 /// (or at a `/quit` line) it leaves politely and prints what the server still sends until it
-/// closes (for at most [`DRAIN_LIMIT`]) before returning.
-pub fn run(stream: TcpStream, outgoing: Outgoing) -> anyhow::Result<Outcome> {
-    let identity = Arc::new(Identity::new());
+/// closes (for at most [`DRAIN_LIMIT`]) before returning. Once the server greets us, our name
+/// is taken before any stdin line is sent.
+pub fn run(stream: TcpStream, outgoing: Outgoing, setup: Setup) -> anyhow::Result<Outcome> {
+    let client = Arc::new(SharedClient::new());
     // Set before the goodbye is sent: the server may close before the stdin thread reports.
     let leaving = Arc::new(AtomicBool::new(false));
     let (events, next_event) = mpsc::channel();
     let ended = events.clone();
-    let observer = Arc::clone(&identity);
+    let observer = Arc::clone(&client);
+    let sender = outgoing.clone();
     let on_line = move |line: String| {
-        observer.observe(&line);
+        if observer.receive(&line).welcome {
+            take_name(&sender, &observer, setup.nick.as_deref());
+        }
+        observer.acted();
         print_line(&line)
     };
     receiver::spawn(stream, on_line, move |end| drop(ended.send(Event::ServerEnded(end))))
@@ -44,7 +50,7 @@ pub fn run(stream: TcpStream, outgoing: Outgoing) -> anyhow::Result<Outcome> {
         .name("chat-stdin".into())
         .spawn({
             let leaving = Arc::clone(&leaving);
-            move || drop(events.send(Event::InputDone(pump_stdin(&outgoing, &identity, &leaving))))
+            move || drop(events.send(Event::InputDone(pump_stdin(&outgoing, &client, &leaving))))
         })
         .context("could not start the stdin thread")?;
 
@@ -88,10 +94,13 @@ fn print_line(line: &str) -> io::Result<()> {
 /// Copies stdin to the server line by line, bytes as they are (the server replaces invalid
 /// UTF-8), an unterminated last line included; then says goodbye and waits until every line
 /// and the goodbye are sent.
-fn pump_stdin(outgoing: &Outgoing, identity: &Identity, leaving: &AtomicBool) -> io::Result<()> {
+fn pump_stdin(outgoing: &Outgoing, client: &SharedClient, leaving: &AtomicBool) -> io::Result<()> {
+    // Our server greets at once, and our name is taken then: wait for that before saying
+    // anything under the wrong name.
+    client.speaks_chat(GREETING_PATIENCE);
     let quit_line = read_stdin(outgoing)?;
     leaving.store(true, Ordering::SeqCst);
-    outgoing.say_goodbye(goodbye(identity, &quit_line), Hurry::AfterTheRest);
+    outgoing.say_goodbye(goodbye(client, &quit_line), Hurry::AfterTheRest);
     outgoing.wait_done(None);
     Ok(())
 }

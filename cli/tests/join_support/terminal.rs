@@ -30,8 +30,18 @@ pub const COLS: u16 = 80;
 /// The cursor-position query a line editor sends; a real terminal answers it.
 const CURSOR_QUERY: &[u8] = b"\x1b[6n";
 
+/// Counts the bells the program rings.
+#[derive(Default)]
+struct Bells(usize);
+
+impl vt100::Callbacks for Bells {
+    fn audible_bell(&mut self, _: &mut vt100::Screen) {
+        self.0 += 1;
+    }
+}
+
 struct Screen {
-    parser: vt100::Parser,
+    parser: vt100::Parser<Bells>,
     /// The child closed the terminal (it exited), or the test hung it up.
     closed: bool,
     /// Everything the program wrote, for failure messages.
@@ -53,11 +63,17 @@ pub struct Terminal {
 }
 
 impl Terminal {
-    /// Starts `chat join ARGS` with `TERM=xterm-256color` and the environment changes in `env`
-    /// (`Some` sets, `None` removes).
+    /// Starts `chat join ARGS` with `TERM=xterm-256color`, its input history in a directory of
+    /// its own (`XDG_STATE_HOME`), and the environment changes in `env` (`Some` sets, `None`
+    /// removes).
     pub fn spawn(args: &[&str], env: &[(&str, Option<&str>)]) -> Self {
         let mut command = Command::new(chat_bin());
-        command.arg("join").args(args).env("TERM", "xterm-256color").env_remove("NO_COLOR");
+        command
+            .arg("join")
+            .args(args)
+            .env("TERM", "xterm-256color")
+            .env("XDG_STATE_HOME", state_dir())
+            .env_remove("NO_COLOR");
         for (key, value) in env {
             match value {
                 Some(value) => command.env(key, value),
@@ -104,7 +120,12 @@ impl Terminal {
         close_on_exec(&stop_requested);
         let screen = Arc::new((
             Mutex::new(Screen {
-                parser: vt100::Parser::new(non_zero(ROWS), non_zero(COLS), 0),
+                parser: vt100::Parser::new_with_callbacks(
+                    non_zero(ROWS),
+                    non_zero(COLS),
+                    0,
+                    Bells::default(),
+                ),
                 closed: false,
                 raw: Vec::new(),
             }),
@@ -140,9 +161,21 @@ impl Terminal {
         }
     }
 
+    /// How many times the program rang the bell.
+    pub fn bells(&self) -> usize {
+        self.lock().parser.callbacks().0
+    }
+
     /// The screen's text, rows joined with `\n`, trailing blanks trimmed.
     pub fn text(&self) -> String {
         self.lock().parser.screen().contents()
+    }
+
+    /// Waits until the program has rung the bell `count` times.
+    pub fn wait_for_bells(&self, count: usize) {
+        self.wait_until(&format!("{count} bells"), |screen| {
+            (screen.parser.callbacks().0 >= count).then_some(())
+        });
     }
 
     /// Waits until `wanted` holds for the screen, failing with the screen's text if it does not
@@ -232,6 +265,18 @@ impl Terminal {
 /// The rows of `screen` as text, trailing blanks trimmed.
 pub fn rows(screen: &vt100::Screen) -> Vec<String> {
     screen.rows(0, COLS).map(|row| row.trim_end().to_owned()).collect()
+}
+
+/// A fresh directory for one program's state files, under the target directory (left for
+/// `cargo clean`, like the rest of a test run's files).
+pub fn state_dir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("chat-state-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create a state directory");
+    dir
 }
 
 impl Drop for Terminal {
