@@ -6,6 +6,7 @@
 //!
 //! Works with this project's server and with the lab handout's Python server.
 
+mod backoff;
 mod client;
 mod complete;
 mod connect;
@@ -15,6 +16,7 @@ mod hangup;
 mod history;
 mod interactive;
 mod lines;
+mod link;
 mod outgoing;
 mod pacer;
 mod piped;
@@ -35,6 +37,10 @@ use pacer::Pacer;
 
 /// How long, after we stop sending, the server's last lines are waited for before leaving.
 const DRAIN_LIMIT: Duration = Duration::from_secs(3);
+
+/// How many received lines may wait for the line editor to print them before the receiver
+/// waits (and the socket's buffers, then the server's per-client queue, hold the rest).
+const PRINTER_CAPACITY: usize = 256;
 
 /// The port `chat serve` listens on by default.
 const DEFAULT_PORT: u16 = 5000;
@@ -137,7 +143,8 @@ impl Pace {
 /// server cannot be reached or goes away.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let target = display_target(&args.host, args.port);
-    let stream = connect::connect(&args.host, args.port, Duration::from_secs(args.connect_timeout))
+    let (host, port, timeout) = (args.host.clone(), args.port, Duration::from_secs(args.connect_timeout));
+    let stream = connect::connect(&host, port, timeout)
         .map_err(|err| anyhow!("Unable to connect to {target}: {err}"))?;
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let peer = stream.peer_addr().map_or_else(|_| target.clone(), |addr| addr.to_string());
@@ -150,15 +157,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
 
     let pace = Pace { rate: args.flood_rate, burst: args.flood_burst };
-    let writer = stream.try_clone().context("could not share the connection")?;
-    let (outgoing, _writer) =
-        Outgoing::spawn(writer, pace.pacer()).context("could not set up the connection")?;
     let setup = Setup { nick: args.nick.or_else(login_name), pace };
     let outcome = if interactive {
         let styler = style::Styler::new(style::colour_wanted());
         let view = view::View::new(styler, !args.no_timestamps, !args.no_bell);
-        interactive::run(stream, outgoing, setup, view)?
+        let reconnect = Box::new(move || Ok(connect::connect(&host, port, timeout)?));
+        interactive::run(stream, setup, view, target, reconnect)?
     } else {
+        let writer = stream.try_clone().context("could not share the connection")?;
+        let (outgoing, _) =
+            Outgoing::spawn(writer, pace.pacer()).context("could not start the sending thread")?;
         piped::run(stream, outgoing, setup)?
     };
     match outcome {

@@ -138,8 +138,9 @@ fn no_color_turns_colour_off() {
 }
 
 #[test]
-fn when_the_server_goes_the_terminal_client_says_so_and_fails() {
+fn when_the_server_goes_the_client_reconnects_and_takes_its_name_again() {
     let mut server = TestServer::start();
+    let port = server.port();
     let (mut alice, bob) = alice_and_bob(&server, &[]);
     // The server waits (up to its linger time) for every client to hang up; bob would not.
     drop(bob);
@@ -147,8 +148,15 @@ fn when_the_server_goes_the_terminal_client_says_so_and_fails() {
     alice.wait_for_text("alice> unsent words");
     server.stop();
     alice.wait_for_text("*** Server is shutting down. Goodbye!");
-    alice.wait_for_text("error: Disconnected from chat server");
-    assert_eq!(alice.wait_exit(), 1);
+    alice.wait_for_text(&format!("Disconnected from 127.0.0.1:{port}. Reconnecting in 1 s"));
+
+    let _server = TestServer::start_on_port("127.0.0.1", "smol", port);
+    let mut carol = RawClient::join_as(port, "carol");
+    alice.wait_for_text(&format!("Reconnected to 127.0.0.1:{port}."));
+    // What was being typed is still there.
+    alice.wait_for_input_line("alice> unsent words");
+    alice.type_keys(", and back again\r");
+    carol.expect_line(|line| line == "<alice> unsent words, and back again");
 }
 
 #[test]

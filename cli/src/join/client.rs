@@ -87,6 +87,11 @@ impl Client {
         Received { line: parsed, mentions_me, presence, welcome }
     }
 
+    /// Forgets everything, for a new connection.
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+
     /// Our name in the room, once the server has told us.
     pub fn name(&self) -> Option<&str> {
         self.me.as_deref()

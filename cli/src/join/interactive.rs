@@ -1,76 +1,61 @@
-//! Interactive mode: a line editor on the terminal, messages printed above the line being typed.
+//! Interactive mode: a line editor on the terminal, messages printed above the line being typed,
+//! and, when the server goes away, reconnecting with backoff under the same name.
 
 use std::io::{self, Write};
 use std::net::TcpStream;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, SyncSender};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use reedline::{ExternalPrinter, Reedline, Signal};
 
+use super::backoff::Backoff;
 use super::complete::ChatCompleter;
-use super::goodbye::{goodbye, is_quit};
+use super::goodbye::{GREETING_PATIENCE, goodbye, is_quit};
 use super::hangup::{self, Reason};
-use super::outgoing::{Hurry, Outgoing, Queued};
+use super::link::{Link, Linker};
+use super::outgoing::{Hurry, Queued};
 use super::prompt::ChatPrompt;
-use super::receiver::{self, Stopped};
 use super::shared::SharedClient;
 use super::view::View;
-use super::{DRAIN_LIMIT, Outcome, Pace, Setup, editor, history};
-
-/// How many received lines may wait for the editor to print them before the receiver waits
-/// (and the socket's buffers, then the server's per-client queue, hold the rest).
-const PRINTER_CAPACITY: usize = 256;
+use super::{DRAIN_LIMIT, Outcome, PRINTER_CAPACITY, Setup, editor, history, parse_nick};
 
 /// How long, once told to go (SIGTERM, SIGHUP, the terminal gone), the client may take to say
 /// goodbye and hear the server close before it exits anyway.
 const GO_LIMIT: Duration = Duration::from_millis(900);
 
-/// Runs the chat session on the terminal until the user leaves or the server goes; received
-/// lines are shown as `view` says.
-pub fn run(stream: TcpStream, outgoing: Outgoing, setup: Setup, view: View) -> anyhow::Result<Outcome> {
+/// Connects again to the same server, for reconnecting.
+pub type Reconnect = Box<dyn Fn() -> anyhow::Result<TcpStream>>;
+
+/// Runs the chat session on the terminal until the user leaves; received lines are shown as
+/// `view` says. `target` names the server in messages; `reconnect` reaches it again after it
+/// went away.
+pub fn run(
+    stream: TcpStream,
+    setup: Setup,
+    view: View,
+    target: String,
+    reconnect: Reconnect,
+) -> anyhow::Result<Outcome> {
     let client = Arc::new(SharedClient::new());
     let view = Arc::new(view);
     let printer = ExternalPrinter::<String>::new(PRINTER_CAPACITY);
     // The editor's break signal: set when the server has gone, or when we are told to go.
     let wake_editor = Arc::new(AtomicBool::new(false));
     let told_to_go = Arc::new(AtomicBool::new(false));
-    let stopped = {
-        let to_editor = printer.sender();
-        let (client, view, wake_editor) = (client.clone(), view.clone(), wake_editor.clone());
-        let outgoing = outgoing.clone();
-        let nick = setup.nick.clone();
-        let on_line = move |line: String| {
-            let received = client.receive(&line);
-            if received.welcome {
-                take_name(&outgoing, &client, nick.as_deref());
-                // Who is here: worth seeing on arrival, and it gives Tab the names to complete.
-                outgoing.send(b"/who");
-            }
-            client.acted();
-            let time = chrono::Local::now().format("%H:%M").to_string();
-            let shown = view.show(&line, &received, &time);
-            if let Some(text) = shown.text {
-                show(&to_editor, text)?;
-            }
-            if shown.ring {
-                ring_bell();
-            }
-            Ok(())
-        };
-        let to_editor = printer.sender();
-        let on_end = move |_| {
-            wait_until_printed(&to_editor);
-            wake_editor.store(true, Ordering::SeqCst);
-        };
-        receiver::spawn(stream, on_line, on_end).context("could not start the receiving thread")?
-    };
-    let go = Go {
-        outgoing: outgoing.clone(),
+    let linker = Linker {
         client: client.clone(),
-        stopped: stopped.clone(),
+        view: view.clone(),
+        to_editor: printer.sender(),
+        wake_editor: wake_editor.clone(),
+        nick: Mutex::new(setup.nick.clone()),
+        pace: setup.pace,
+    };
+    let link = Arc::new(Mutex::new(linker.attach(stream)?));
+    let go = Go {
+        link: link.clone(),
+        client: client.clone(),
         told_to_go: told_to_go.clone(),
         wake_editor: wake_editor.clone(),
     };
@@ -78,31 +63,20 @@ pub fn run(stream: TcpStream, outgoing: Outgoing, setup: Setup, view: View) -> a
     let completer = ChatCompleter::new(client.clone());
     let editor = editor::build(printer, wake_editor, completer, view.colour(), history::file());
     let prompt = ChatPrompt::new(client.clone());
-    let pace = setup.pace;
-    Session { editor: Some(editor), prompt, outgoing, client, view, stopped, told_to_go, pace }.run()
+    let session =
+        Session { editor: Some(editor), prompt, link, linker, view, told_to_go, setup, target, reconnect };
+    session.run()
 }
 
-/// Sends `/nick NICK` if we are to be called `nick` and are not yet.
-pub(super) fn take_name(outgoing: &Outgoing, client: &SharedClient, nick: Option<&str>) {
-    if let Some(nick) = nick
-        && client.name().as_deref() != Some(nick)
-    {
-        outgoing.send(format!("/nick {nick}").as_bytes());
-    }
-}
-
-/// Rings the terminal's bell; a terminal that is gone is no reason to stop.
-fn ring_bell() {
-    let mut stdout = io::stdout().lock();
-    let _ = stdout.write_all(b"\x07").and_then(|()| stdout.flush());
+fn lock(link: &Mutex<Link>) -> MutexGuard<'_, Link> {
+    link.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Leaving when told to go, whatever the line editor is doing.
 #[derive(Clone)]
 struct Go {
-    outgoing: Outgoing,
+    link: Arc<Mutex<Link>>,
     client: Arc<SharedClient>,
-    stopped: Stopped,
     told_to_go: Arc<AtomicBool>,
     wake_editor: Arc<AtomicBool>,
 }
@@ -115,9 +89,10 @@ impl Go {
         tracing::debug!(?reason, "told to go");
         let deadline = Instant::now() + GO_LIMIT;
         self.told_to_go.store(true, Ordering::SeqCst);
-        self.outgoing.say_goodbye(goodbye(&self.client, "/quit"), Hurry::Now);
+        let link = lock(&self.link).clone();
+        link.outgoing.say_goodbye(goodbye(&self.client, "/quit"), Hurry::Now);
         self.wake_editor.store(true, Ordering::SeqCst);
-        self.stopped.wait_until(deadline);
+        link.stopped.wait_until(deadline);
         if reason != Reason::TerminalGone {
             // The terminal is there: give the session the time to print its last lines, restore
             // the terminal and exit; exit here only if it is stuck.
@@ -133,44 +108,18 @@ fn say(line: &str) {
     let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
 }
 
-/// Hands a line to the editor to print above the prompt; once the editor is gone (the session
-/// is ending), prints it directly.
-fn show(to_editor: &SyncSender<String>, line: String) -> io::Result<()> {
-    match to_editor.send(line) {
-        Ok(()) => Ok(()),
-        Err(mpsc::SendError(line)) => {
-            let mut stdout = io::stdout().lock();
-            writeln!(stdout, "{line}")?;
-            stdout.flush()
-        }
-    }
-}
-
-/// Returns once the editor has taken every line handed to it so far (or is gone).
-///
-/// A message with no lines prints nothing, and the printer's queue holds at most
-/// [`PRINTER_CAPACITY`] messages, so the last of `PRINTER_CAPACITY + 1` empty messages is
-/// queued only after everything before it was taken, and the editor prints what it takes
-/// before it looks at the break signal again.
-fn wait_until_printed(to_editor: &SyncSender<String>) {
-    for _ in 0..=PRINTER_CAPACITY {
-        if to_editor.send(String::new()).is_err() {
-            return;
-        }
-    }
-}
-
 struct Session {
     /// The line editor, dropped when the session ends so late lines print directly.
     editor: Option<Reedline>,
     prompt: ChatPrompt,
-    outgoing: Outgoing,
-    client: Arc<SharedClient>,
+    link: Arc<Mutex<Link>>,
+    linker: Linker,
     view: Arc<View>,
-    stopped: Stopped,
     /// Set by SIGTERM, SIGHUP or the terminal hanging up.
     told_to_go: Arc<AtomicBool>,
-    pace: Pace,
+    setup: Setup,
+    target: String,
+    reconnect: Reconnect,
 }
 
 impl Session {
@@ -187,10 +136,11 @@ impl Session {
                             say(quiet_notice(self.view.toggle_quiet()));
                             continue;
                         }
-                        match self.outgoing.send(line.as_bytes()) {
+                        let queued = lock(&self.link).outgoing.send(line.as_bytes());
+                        match queued {
                             Queued::Sent => {}
-                            Queued::HeldBack => say(&self.pace.held_back_notice()),
-                            Queued::Closed => return self.server_gone(),
+                            Queued::HeldBack => say(&self.setup.pace.held_back_notice()),
+                            Queued::Closed => say("(Not sent: the connection is gone.)"),
                         }
                     }
                 }
@@ -201,7 +151,7 @@ impl Session {
                     if self.told_to_go.load(Ordering::SeqCst) {
                         return self.leave("/quit");
                     }
-                    return self.server_gone();
+                    self.reconnect();
                 }
                 other => tracing::debug!(?other, "ignored line editor signal"),
             }
@@ -213,27 +163,73 @@ impl Session {
     /// whatever the server still sends until it closes, for at most [`DRAIN_LIMIT`].
     fn leave(mut self, quit_line: &str) -> anyhow::Result<Outcome> {
         self.editor = None;
-        let waiting = self.outgoing.waiting();
+        let link = lock(&self.link).clone();
+        let waiting = link.outgoing.waiting();
         if waiting > 0 {
-            say(&self.pace.sending_before_leaving(waiting));
+            say(&self.setup.pace.sending_before_leaving(waiting));
         }
-        self.outgoing.say_goodbye(goodbye(&self.client, quit_line), Hurry::AfterTheRest);
-        self.outgoing.wait_done(None);
-        self.stopped.wait_until(Instant::now() + DRAIN_LIMIT);
+        link.outgoing.say_goodbye(goodbye(&self.linker.client, quit_line), Hurry::AfterTheRest);
+        link.outgoing.wait_done(None);
+        link.stopped.wait_until(Instant::now() + DRAIN_LIMIT);
         say("You left the chat room.");
         Ok(Outcome::Left)
     }
 
-    fn server_gone(mut self) -> anyhow::Result<Outcome> {
-        self.editor = None;
-        self.stopped.wait_until(Instant::now() + DRAIN_LIMIT);
-        Ok(Outcome::ServerGone)
+    /// The server went away: tries again, waiting longer each time, until it answers (or we are
+    /// told to go); then takes the name we had, and the session goes on.
+    fn reconnect(&mut self) {
+        let old = lock(&self.link).clone();
+        old.stopped.wait_until(Instant::now() + DRAIN_LIMIT);
+        // Our name as we had it, if we chose it (a default name is the server's to give).
+        if let Some(name) = self.linker.client.name().filter(|name| parse_nick(name).is_ok()) {
+            *self.linker.nick.lock().unwrap_or_else(PoisonError::into_inner) = Some(name);
+        }
+        let mut backoff = Backoff::default();
+        let mut wait = backoff.next_wait();
+        say(&format!(
+            "Disconnected from {}. Reconnecting in {} s (Ctrl+C to give up)...",
+            self.target,
+            wait.as_secs()
+        ));
+        loop {
+            std::thread::sleep(wait);
+            if self.told_to_go.load(Ordering::SeqCst) {
+                return;
+            }
+            let stream = match (self.reconnect)() {
+                Ok(stream) => stream,
+                Err(err) => {
+                    wait = backoff.next_wait();
+                    say(&format!(
+                        "Still cannot reach {}: {err:#}. Trying again in {} s...",
+                        self.target,
+                        wait.as_secs()
+                    ));
+                    continue;
+                }
+            };
+            self.linker.client.reset();
+            match self.linker.attach(stream) {
+                Ok(link) => {
+                    *lock(&self.link) = link;
+                    // Our name is taken as soon as the server greets us: wait for that, so
+                    // nothing typed from now on is said under another name.
+                    self.linker.client.speaks_chat(GREETING_PATIENCE);
+                    say(&format!("Reconnected to {}.", self.target));
+                    return;
+                }
+                Err(err) => {
+                    wait = backoff.next_wait();
+                    say(&format!("Could not start over ({err:#}); trying again in {} s...", wait.as_secs()));
+                }
+            }
+        }
     }
 }
 
 /// Whether `line` is the client's own `/quiet` command (any case), which never reaches the
 /// server.
-pub(super) fn is_quiet(line: &str) -> bool {
+fn is_quiet(line: &str) -> bool {
     line.trim().eq_ignore_ascii_case("/quiet")
 }
 

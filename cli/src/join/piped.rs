@@ -12,7 +12,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 
 use super::goodbye::{GREETING_PATIENCE, goodbye, is_quit};
-use super::interactive::take_name;
+use super::link::take_name;
 use super::outgoing::{Hurry, Outgoing, Queued};
 use super::receiver::{self, Ended};
 use super::shared::SharedClient;

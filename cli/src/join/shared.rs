@@ -31,6 +31,11 @@ impl SharedClient {
         self.heard.notify_all();
     }
 
+    /// Forgets everything, for a new connection.
+    pub fn reset(&self) {
+        self.lock().reset();
+    }
+
     /// Our name in the room, once the server has told us.
     pub fn name(&self) -> Option<String> {
         self.lock().name().map(str::to_owned)
