@@ -1,8 +1,14 @@
-//! `chat join HOST PORT`: connect to a chat room and talk.
+//! `chat join HOST [PORT]`: connect to a chat room and talk.
 //!
-//! On a terminal it runs a line editor (history on the arrow keys) in which received messages
-//! appear above the line being typed, names in colour. With stdin or stdout redirected it is a
-//! plain line pipe for scripts: `printf 'hi\n' | chat join localhost 5000`.
+//! On a terminal it runs a line editor (history on the arrow keys, kept between runs) in which
+//! received messages appear above the line being typed, timestamped, names in colour, mentions
+//! marked; it reconnects when the server goes away. With stdin or stdout redirected it is a
+//! plain line pipe for scripts: `printf 'hi\n' | chat join localhost`.
+//!
+//! How it is built: each server line is parsed once, by the sans-IO [`client::Client`] (our
+//! name, who is here, what a line means to us), which both front ends feed; what we send goes
+//! through one paced queue ([`outgoing`], [`pacer`]) so the server's flood control never drops
+//! a line; [`hangup`] makes SIGTERM, SIGHUP and a vanished terminal a polite goodbye.
 //!
 //! Works with this project's server and with the lab handout's Python server.
 

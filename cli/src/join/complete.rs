@@ -7,6 +7,10 @@ use reedline::{Completer, CompletionResult, Span, Suggestion};
 
 use super::shared::SharedClient;
 
+/// The commands `chat join` answers itself; they never reach the server.
+const CLIENT_COMMANDS: [CommandInfo; 1] =
+    [CommandInfo { name: "/quiet", args: "", about: "hide (or show again) join and leave notices" }];
+
 /// Completes the word before the cursor from the commands and the names the client knows.
 pub struct ChatCompleter {
     client: Arc<SharedClient>,
@@ -27,6 +31,7 @@ impl ChatCompleter {
             let word = word.to_lowercase();
             return Command::LIST
                 .iter()
+                .chain(&CLIENT_COMMANDS)
                 .filter(|command| command.name.starts_with(&word))
                 .map(|command| Suggestion {
                     value: command.name.to_owned(),
@@ -78,7 +83,9 @@ mod tests {
         client.receive("*** You are now known as albert");
         let completer = ChatCompleter::new(client);
         assert_eq!(values(&completer, "/m"), ["/me", "/msg"]);
-        assert_eq!(values(&completer, "/"), Command::LIST.iter().map(|c| c.name).collect::<Vec<_>>());
+        let all: Vec<&str> = Command::LIST.iter().chain(&CLIENT_COMMANDS).map(|c| c.name).collect();
+        assert_eq!(values(&completer, "/"), all);
+        assert_eq!(values(&completer, "/q"), ["/quit", "/quiet"]);
         assert_eq!(values(&completer, "/msg al"), ["alice"]);
         assert_eq!(values(&completer, "hi B"), ["bob"]);
         assert!(values(&completer, "hi ").is_empty());
