@@ -203,6 +203,19 @@ fn parse_nick(name: &str) -> Result<String, String> {
         .map_err(|err| err.to_string())
 }
 
+/// What the unit tests of the `join` modules share.
+#[cfg(test)]
+mod test_support {
+    use std::net::{TcpListener, TcpStream};
+
+    /// Both ends of a fresh loopback connection: (client, server).
+    pub fn tcp_pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        (client, listener.accept().unwrap().0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -123,18 +123,21 @@ fn names_are_coloured_and_notices_dimmed() {
 }
 
 #[test]
-fn no_color_turns_colour_off() {
-    let server = TestServer::start();
-    let (alice, mut bob) = alice_and_bob(&server, &[("NO_COLOR", Some("1"))]);
-    bob.send("plain\n");
-    let (row, text) = alice.wait_for_text("<bob> plain");
-    let col = text.find("bob").unwrap() as u16;
-    let (notice_row, _) = alice.wait_for_text("*** You are now known as alice");
-    alice.wait_for("no colour anywhere", |screen| {
-        let name = screen.cell(row, col)?;
-        let notice = screen.cell(notice_row, 0)?;
-        (name.fgcolor() == vt100::Color::Default && !name.bold() && !notice.dim()).then_some(())
-    });
+fn no_color_and_a_dumb_terminal_turn_colour_off() {
+    // TERM=dumb: issue 9, item 12.
+    for env in [("NO_COLOR", Some("1")), ("TERM", Some("dumb"))] {
+        let server = TestServer::start();
+        let (alice, mut bob) = alice_and_bob(&server, &[env]);
+        bob.send("plain\n");
+        let (row, text) = alice.wait_for_text("<bob> plain");
+        let col = text.find("bob").unwrap() as u16;
+        let (notice_row, _) = alice.wait_for_text("*** You are now known as alice");
+        alice.wait_for("no colour anywhere", |screen| {
+            let name = screen.cell(row, col)?;
+            let notice = screen.cell(notice_row, 0)?;
+            (name.fgcolor() == vt100::Color::Default && !name.bold() && !notice.dim()).then_some(())
+        });
+    }
 }
 
 #[test]
@@ -238,21 +241,6 @@ fn typed_text_is_in_the_terminals_own_colour() {
         let row = rows(screen).iter().rposition(|row| row == "alice> readable")?;
         let cells = (7..15).map(|col| screen.cell(row as u16, col)).collect::<Option<Vec<_>>>()?;
         cells.iter().all(|cell| cell.fgcolor() == vt100::Color::Default).then_some(())
-    });
-}
-
-#[test]
-fn a_dumb_terminal_gets_no_colour() {
-    let server = TestServer::start();
-    let (alice, mut bob) = alice_and_bob(&server, &[("TERM", Some("dumb"))]);
-    bob.send("plain\n");
-    let (row, text) = alice.wait_for_text("<bob> plain");
-    let col = text.find("bob").unwrap() as u16;
-    let (notice_row, _) = alice.wait_for_text("*** You are now known as alice");
-    alice.wait_for("no colour anywhere", |screen| {
-        let name = screen.cell(row, col)?;
-        let notice = screen.cell(notice_row, 0)?;
-        (name.fgcolor() == vt100::Color::Default && !name.bold() && !notice.dim()).then_some(())
     });
 }
 

@@ -218,13 +218,8 @@ fn next_item(shared: &Shared) -> Item {
 mod tests {
     use super::*;
     use std::io::Read;
-    use std::net::TcpListener;
 
-    fn pair() -> (TcpStream, TcpStream) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        (client, listener.accept().unwrap().0)
-    }
+    use super::super::test_support::tcp_pair as pair;
 
     #[test]
     fn lines_go_out_in_order_with_one_newline_then_the_goodbye() {

@@ -118,14 +118,10 @@ fn is_timeout(err: &io::Error) -> bool {
 mod tests {
     use super::*;
     use std::io::Write;
-    use std::net::{Shutdown, TcpListener};
+    use std::net::Shutdown;
     use std::sync::mpsc;
 
-    fn pair() -> (TcpStream, TcpStream) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        (client, listener.accept().unwrap().0)
-    }
+    use super::super::test_support::tcp_pair as pair;
 
     #[test]
     fn lines_arrive_in_order_then_the_close_is_reported() {
