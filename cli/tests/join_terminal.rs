@@ -364,3 +364,21 @@ fn what_was_typed_is_remembered_in_the_next_run() {
     again.type_keys("\x1b[A");
     again.wait_for_input_line("alice> remember me");
 }
+
+#[test]
+fn leaving_right_after_a_long_paste_sends_all_of_it_first() {
+    let server = TestServer::start();
+    let (mut alice, mut bob) = alice_and_bob(&server, &[]);
+    let block: Vec<String> = (1..=36).map(|i| format!("last words {i}")).collect();
+    alice.paste(&block.join("\n"));
+    alice.type_keys("\r");
+    alice.wait_for_text("none is dropped");
+    alice.type_keys("\x04");
+    alice.wait_for_text("still waiting");
+    for line in &block {
+        bob.expect_line(|said| said == format!("<alice> {line}"));
+    }
+    bob.expect_line(|line| line == "*** alice is offline (quit)");
+    alice.wait_for_text("You left the chat room.");
+    assert_eq!(alice.wait_exit(), 0);
+}
