@@ -13,14 +13,11 @@ use chat_core::Command;
 /// arriving closer together) cannot make the server's bucket run dry before ours does.
 const RESERVE: u32 = 2;
 
-/// What the server charges for a `/who`, in lines (its answer is long, so asking again and
-/// again is charged like talking fast).
-const WHO_COST: u32 = 5;
-
-/// What the server charges `line` against its flood budget, in lines.
+/// What the server charges `line` against its flood budget, in lines (see
+/// [`Command::cost`]: a `/who` costs more than a message).
 pub fn line_cost(line: &[u8]) -> u32 {
     match std::str::from_utf8(line).map(Command::parse) {
-        Ok(Ok(Command::Who)) => WHO_COST,
+        Ok(Ok(command)) => command.cost(),
         _ => 1,
     }
 }
@@ -84,6 +81,7 @@ impl Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chat_core::WHO_COST;
 
     #[test]
     fn a_burst_goes_at_once_then_lines_follow_at_the_rate() {

@@ -52,6 +52,31 @@ pub struct Limits {
     /// stopped reading) is disconnected as too slow, so it cannot slow anyone else.
     #[arg(long, value_name = "BYTES", env = "CHAT_MAX_QUEUE", default_value_t = Config::default().max_queue)]
     max_queue: usize,
+    /// Most connections from one address at once (IPv4 address, IPv6 /64); 0 turns it off.
+    #[arg(long, value_name = "N", env = "CHAT_MAX_PER_IP", default_value_t = Config::default().max_per_ip)]
+    max_per_ip: usize,
+    /// Most new connections from one address per 10 minutes (a burst, then one per 10 minutes
+    /// / N); 0 turns it off.
+    #[arg(
+        long,
+        value_name = "N",
+        env = "CHAT_MAX_CONNECTS_PER_IP",
+        default_value_t = Config::default().max_connects_per_ip
+    )]
+    max_connects_per_ip: u32,
+    /// Apply the per-address limits to loopback clients too (by default a local proxy, `chat
+    /// bench` and local tests are exempt).
+    #[arg(long, env = "CHAT_LIMIT_LOOPBACK")]
+    limit_loopback: bool,
+    /// Seconds a client may take to finish a line: then the unfinished line is dropped, and
+    /// after as long again without a newline the client is disconnected.
+    #[arg(
+        long,
+        value_name = "SECS",
+        env = "CHAT_LINE_TIMEOUT",
+        default_value_t = Config::default().line_timeout.as_secs()
+    )]
+    line_timeout: u64,
 }
 
 impl Limits {
@@ -63,6 +88,10 @@ impl Limits {
             flood_rate: self.flood_rate,
             flood_burst: self.flood_burst,
             max_queue: self.max_queue,
+            max_per_ip: self.max_per_ip,
+            max_connects_per_ip: self.max_connects_per_ip,
+            limit_loopback: self.limit_loopback,
+            line_timeout: std::time::Duration::from_secs(self.line_timeout),
             ..Config::default()
         };
         match config.validate() {
@@ -79,6 +108,7 @@ fn advice(error: &ConfigError) -> &'static str {
         ConfigError::FloodRate(_) => "give --flood-rate a number of lines per second, or 0 for no limit",
         ConfigError::FloodBurstZero => "raise --flood-burst, or turn flood control off with --flood-rate 0",
         ConfigError::MaxQueueTooSmall { .. } => "raise --max-queue or lower --max-line",
+        ConfigError::LineTimeoutZero => "give --line-timeout at least 1 second",
         _ => "see chat serve --help",
     }
 }
