@@ -37,6 +37,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow};
 use chat_core::{Config, Nick};
+use clap::builder::BoolishValueParser;
 
 use outgoing::Outgoing;
 use pacer::Pacer;
@@ -66,10 +67,10 @@ pub struct Args {
     #[arg(long, value_name = "NAME", env = "CHAT_NICK", value_parser = parse_nick)]
     nick: Option<String>,
     /// Do not show the time each line arrived at (on a terminal).
-    #[arg(long)]
+    #[arg(long, env = "CHAT_NO_TIMESTAMPS", value_parser = BoolishValueParser::new())]
     no_timestamps: bool,
     /// Do not ring the terminal's bell when a line mentions your name.
-    #[arg(long)]
+    #[arg(long, env = "CHAT_NO_BELL", value_parser = BoolishValueParser::new())]
     no_bell: bool,
     /// Seconds to wait for each of the server's addresses to answer.
     #[arg(

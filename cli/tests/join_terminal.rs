@@ -294,6 +294,12 @@ fn each_line_shows_its_time_unless_told_not_to() {
     bob.send("no time\n");
     let (_, row) = carol.wait_for_text("<bob> no time");
     assert_eq!(row, "<bob> no time");
+
+    let dave = Terminal::spawn(&["127.0.0.1", &port, "--nick", "dave"], &[("CHAT_NO_TIMESTAMPS", Some("1"))]);
+    dave.wait_for_input_line("dave>");
+    bob.send("still no time\n");
+    let (_, row) = dave.wait_for_text("<bob> still no time");
+    assert_eq!(row, "<bob> still no time");
 }
 
 #[test]
