@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Renders the results of scripts/bench.sh as Markdown tables between the markers in BENCHMARKS.md.
 
+Each table has its own markers (`<!-- bench:fanout:begin -->` ... `<!-- bench:fanout:end -->`, and
+`idle`, `soak`, `core`) and is rewritten only when this run measured it, with the date, commit and
+machine it was measured on; the others are left as they were.
+
 Usage: bench_table.py RESULTS.jsonl CORE_FANOUT.txt PRIORITY BENCHMARKS.md
 """
 
@@ -12,7 +16,7 @@ import subprocess
 import sys
 import time
 
-BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+IDEAL = "ideal"
 
 
 def num(x, digits=0):
@@ -25,18 +29,38 @@ def verdict(r):
     return "PASS" if r.get("pass") else "FAIL: " + "; ".join(r.get("failures", []))[:200].replace("|", "/")
 
 
+def ratio(value, ideal, digits):
+    if not isinstance(value, (int, float)) or not isinstance(ideal, (int, float)) or ideal <= 0:
+        return "–"
+    return f"{value / ideal:,.{digits}f}"
+
+
 def fanout_table(rows):
+    """One row per load and server, grouped by load, each with its ratio to the ideal broadcaster's
+    row of the same load (deliveries/s: higher is better, 1 is the ideal's; p99 and server CPU
+    time: lower is better)."""
     out = [
-        "| load | server | deliveries/s | p50 ms | p99 ms | max ms | lost | dup | reordered | corrupted | result |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| load | server | deliveries/s | p50 ms | p99 ms | max ms | server CPU s | deliveries/s ÷ ideal "
+        "| p99 ÷ ideal | CPU ÷ ideal | lost / dup / reordered / corrupted | result |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
+    loads = list(dict.fromkeys(row["load"] for row in rows))
+    servers = list(dict.fromkeys(row["server"] for row in rows))
+    rows = sorted(rows, key=lambda row: (loads.index(row["load"]), servers.index(row["server"])))
+    ideal = {row["load"]: row["result"] for row in rows if row["server"] == IDEAL and "error" not in row["result"]}
     for row in rows:
         r = row["result"]
         lat = r.get("latency_ms", {})
+        base = ideal.get(row["load"], {})
+        cpu = r.get("server_cpu_seconds")
         out.append(
             f"| {row['load']} | {row['server']} | {num(r.get('deliveries_per_sec'))} | {num(lat.get('p50'), 2)} "
-            f"| {num(lat.get('p99'), 2)} | {num(lat.get('max'), 2)} | {num(r.get('lost'))} | {num(r.get('duplicated'))} "
-            f"| {num(r.get('out_of_order'))} | {num(r.get('corrupted'))} | {verdict(r)} |"
+            f"| {num(lat.get('p99'), 2)} | {num(lat.get('max'), 2)} | {num(cpu, 2)} "
+            f"| {ratio(r.get('deliveries_per_sec'), base.get('deliveries_per_sec'), 2)} "
+            f"| {ratio(lat.get('p99'), base.get('latency_ms', {}).get('p99'), 1)} "
+            f"| {ratio(cpu, base.get('server_cpu_seconds'), 1)} "
+            f"| {num(r.get('lost'))} / {num(r.get('duplicated'))} / {num(r.get('out_of_order'))} / {num(r.get('corrupted'))} "
+            f"| {verdict(r)} |"
         )
     return out
 
@@ -90,6 +114,7 @@ def core_table(text):
 
 
 def environment(priority):
+    """Where and when a table was measured."""
     def sh(cmd):
         try:
             return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
@@ -106,6 +131,15 @@ def environment(priority):
     ]
 
 
+def replace_block(doc, name, body):
+    """Puts `body` between the markers of block `name`, or appends the block if it is missing."""
+    begin, end = f"<!-- bench:{name}:begin -->", f"<!-- bench:{name}:end -->"
+    block = "\n".join([begin, *body, end])
+    if begin in doc and end in doc:
+        return doc[: doc.index(begin)] + block + doc[doc.index(end) + len(end) :]
+    return doc + "\n" + block + "\n"
+
+
 def main():
     results_path, core_path, priority, doc_path = sys.argv[1:5]
     rows = [json.loads(line) for line in open(results_path) if line.strip()]
@@ -115,17 +149,16 @@ def main():
         mode = r.get("mode") or ("connections" if "idle" in row["load"] else "soak" if "soak" in row["load"] else "fanout")
         kinds[mode].append(row)
     core = open(core_path).read() if os.path.exists(core_path) else ""
-    body = environment(priority)
-    body += ["", "### Fan-out: 1,000 clients, 10 senders, 64-byte lines", ""] + fanout_table(kinds["fanout"])
-    body += ["", "### Idle connections: one broadcast to every one", ""] + connections_table(kinds["connections"])
-    body += ["", "### Soak: steady chatters among misbehaving clients (default limits)", ""] + soak_table(kinds["soak"])
-    body += ["", "### Core alone (criterion, `cargo bench -p chat-core --bench fanout`)", ""] + core_table(core)
-    block = "\n".join([BEGIN, *body, END])
-    doc = open(doc_path).read() if os.path.exists(doc_path) else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
-    if BEGIN in doc and END in doc:
-        doc = doc[: doc.index(BEGIN)] + block + doc[doc.index(END) + len(END) :]
-    else:
-        doc += "\n" + block + "\n"
+    where = environment(priority) + [""]
+    doc = open(doc_path).read() if os.path.exists(doc_path) else "# Benchmarks\n"
+    if kinds["fanout"]:
+        doc = replace_block(doc, "fanout", where + fanout_table(kinds["fanout"]))
+    if kinds["connections"]:
+        doc = replace_block(doc, "idle", where + connections_table(kinds["connections"]))
+    if kinds["soak"]:
+        doc = replace_block(doc, "soak", where + soak_table(kinds["soak"]))
+    if core_table(core)[2:]:
+        doc = replace_block(doc, "core", where + core_table(core))
     open(doc_path, "w").write(doc)
 
 

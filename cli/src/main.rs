@@ -4,7 +4,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod bench;
 mod join;
 mod serve;
 
@@ -22,8 +21,6 @@ enum Command {
     Serve(serve::Args),
     /// Join a chat room: `chat join HOST PORT [--nick NAME]`.
     Join(join::Args),
-    /// Load-test a chat server: `chat bench --clients 1000 --senders 10 --rate 200`.
-    Bench(bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,7 +28,6 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Join(args) => join::run(args),
-        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -18,8 +18,9 @@ pub use args::Args;
 pub fn run(args: Args) -> anyhow::Result<()> {
     logging::init(args.verbose);
     let config = args.limits.config()?;
-    fd_limit::raise_for(config.max_clients);
     let listeners = bind::listeners(args.host.as_deref(), args.port)?;
+    // After binding, so that a start-up error is the only line on stderr.
+    fd_limit::raise_for(config.max_clients);
     let addrs: Vec<SocketAddr> = listeners.iter().filter_map(|listener| listener.local_addr().ok()).collect();
     let running = runtime::spawn(args.runtime, listeners, config)?;
     signals::stop_on_signal(running.stop_handle())?;

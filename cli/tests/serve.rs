@@ -233,6 +233,66 @@ fn sigterm_says_goodbye_to_every_client_and_exits_0() {
 }
 
 #[test]
+fn a_closed_log_stream_stops_neither_the_server_nor_a_listener() {
+    for runtime in ["smol", "std"] {
+        // Every address of both families, as by default; -v logs every join and departure.
+        let mut child = Guard(
+            Command::new(env!("CARGO_BIN_EXE_chat"))
+                .args(["serve", "-v", "--port", "0", "--runtime", runtime, "--max-clients", "100"])
+                .env_remove("RUST_LOG")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start chat serve"),
+        );
+        let stdout = lines_of(child.0.stdout.take().expect("piped stdout"));
+        // The log's reader goes away after one line, as `chat serve -v 2>&1 | head -1` does.
+        let first_log_line = first_line_then_close(child.0.stderr.take().expect("piped stderr"));
+        let mut serve = Serve { child, stdout, stderr: mpsc::channel().1 };
+        let port = serve.port();
+        let v4 = localhost(port);
+        let v6 = SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port));
+
+        let mut first = Raw::connect(v4);
+        assert!(first.expect_line().starts_with("*** Welcome"), "{runtime}");
+        next_line(&first_log_line, "the first log line");
+        // Every join, message and departure from now on is logged into a closed pipe.
+        for round in 0..2 {
+            for addr in [v4, v6] {
+                let mut alice = Raw::connect(addr);
+                assert!(alice.expect_line().starts_with("*** Welcome"), "{runtime} {addr}");
+                let mut bob = Raw::connect(addr);
+                assert!(bob.expect_line().starts_with("*** Welcome"), "{runtime} {addr}");
+                let joined = format!("*** {} entered the room", bob.name());
+                assert!(std::iter::from_fn(|| alice.line()).any(|line| line == joined), "{runtime} {addr}");
+                bob.send(&format!("round {round} on {addr}"));
+                let said = format!("<{}> round {round} on {addr}", bob.name());
+                assert!(std::iter::from_fn(|| alice.line()).any(|line| line == said), "{runtime} {addr}");
+            }
+        }
+        serve.terminate();
+        let line = std::iter::from_fn(|| first.line()).find(|line| line.starts_with("*** Server"));
+        assert_eq!(line.as_deref(), Some(GOODBYE), "{runtime}");
+        let status = serve.exit_status();
+        assert!(status.success(), "{runtime}: exit status {status}");
+    }
+}
+
+/// Reads one line of `output`, sends it, then closes the pipe: the writer's next write fails
+/// with EPIPE.
+fn first_line_then_close(output: impl std::io::Read + Send + 'static) -> Receiver<String> {
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        let mut line = String::new();
+        if BufReader::new(output).read_line(&mut line).is_ok() {
+            let _ = sender.send(line);
+        }
+    });
+    receiver
+}
+
+#[test]
 fn a_port_in_use_is_one_clear_line_and_a_failure() {
     let taken = TcpListener::bind(localhost(0)).expect("bind a port");
     let port = taken.local_addr().expect("address").port();
@@ -244,6 +304,24 @@ fn a_port_in_use_is_one_clear_line_and_a_failure() {
             "error: port {port} is already in use on 127.0.0.1: stop the other server or pick another port with --port"
         )]
     );
+    assert!(!serve.exit_status().success());
+}
+
+#[test]
+fn a_start_up_error_is_the_only_line_even_under_a_low_open_files_limit() {
+    // A stock account's limit, soft and hard: too low for the default --max-clients, which
+    // is worth a warning once serving, not beside an error that stops the start.
+    let taken = TcpListener::bind(localhost(0)).expect("bind a port");
+    let port = taken.local_addr().expect("address").port();
+    let mut serve = Serve::spawn(
+        Command::new("sh")
+            .args(["-c", "ulimit -n 1024 && exec \"$0\" serve --host 127.0.0.1 --port \"$1\""])
+            .arg(env!("CARGO_BIN_EXE_chat"))
+            .arg(port.to_string()),
+    );
+    let stderr = serve.stderr_to_end();
+    assert_eq!(stderr.len(), 1, "{stderr:?}");
+    assert!(stderr[0].starts_with(&format!("error: port {port} is already in use")), "{stderr:?}");
     assert!(!serve.exit_status().success());
 }
 

@@ -16,10 +16,9 @@
 //! Run: `cargo bench -p chat-core --bench fanout`.
 
 use std::hint::black_box;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use chat_core::{ClientId, Config, Input, Output, Server};
+use chat_core::{ClientId, Input, Output};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 /// The line the sender says: 63 bytes of text and the newline.
@@ -28,36 +27,9 @@ const LINE: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL
 /// Broadcasts between two rounds of `Flushed` in the coalesced variant.
 const FLUSH_EVERY: u64 = 64;
 
-/// A room with `clients` clients connected, every output of the joins drained and flushed.
-fn room(clients: u64, now: Instant) -> Server {
-    let config = Config { flood_rate: 0.0, max_clients: clients as usize + 1, ..Config::default() };
-    let mut server = Server::new(config, now).expect("valid config");
-    for id in 1..=clients {
-        let port = 1024 + id as u16 % 60_000;
-        let ip = Ipv4Addr::from(0x7f00_0000 + (id / 60_000) as u32 + 1);
-        let peer = SocketAddr::from((ip, port));
-        server.handle_input(now, Input::Connected { id: ClientId(id), peer }).expect("fresh id");
-        drain_and_flush(&mut server, now);
-    }
-    // Let the coalesced presence summary go out, so the timed loop sees only the broadcasts.
-    let later = now + Duration::from_secs(10);
-    server.handle_input(later, Input::Timeout).expect("timeout");
-    drain_and_flush(&mut server, later);
-    server
-}
+mod room;
 
-/// Takes every output and reports each transmit as flushed at once.
-fn drain_and_flush(server: &mut Server, now: Instant) {
-    let mut flushed = Vec::new();
-    while let Some(output) = server.poll_output() {
-        if let Output::Transmit { to, frame } = output {
-            flushed.push((to, frame.len()));
-        }
-    }
-    for (id, bytes) in flushed {
-        server.handle_input(now, Input::Flushed { id, bytes, frames: 1 }).expect("flushed");
-    }
-}
+use room::room;
 
 fn fanout(c: &mut Criterion) {
     let mut group = c.benchmark_group("fanout");

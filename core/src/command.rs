@@ -59,7 +59,22 @@ impl Command<'_> {
     ];
 }
 
+/// What `/who` costs against flood control, in lines: answering it is cheap for the server
+/// (constant time in the room's size), but each answer is a long line, so asking again and
+/// again is charged like talking twice as fast. Kept small because `chat join` asks once on
+/// arrival, and a pasted block after that should still fit in the burst.
+pub const WHO_COST: u32 = 2;
+
 impl<'a> Command<'a> {
+    /// What the command costs against flood control, in lines: [`WHO_COST`] for `/who`, 1 for
+    /// everything else.
+    pub fn cost(&self) -> u32 {
+        match self {
+            Command::Who => WHO_COST,
+            _ => 1,
+        }
+    }
+
     /// Parses one line (already framed, without its ending).
     pub fn parse(line: &'a str) -> Result<Self, CommandError> {
         let Some(rest) = line.strip_prefix('/') else {

@@ -60,6 +60,24 @@ pub struct Config {
     /// connection lingers (read and discarded, so the goodbye is not destroyed by a reset)
     /// before it is released. On shutdown, both together take at most this long. Default 2 s.
     pub close_linger: Duration,
+    /// Most connections in the room at once from one address (an IPv4 address, or an IPv6
+    /// /64 network); the next one gets a notice and is closed. `0` turns the limit off.
+    /// Default 16, as ergo's. Loopback is exempt unless [`limit_loopback`](Self::limit_loopback).
+    pub max_per_ip: usize,
+    /// Most new connections from one address per [`connect_window`](Self::connect_window),
+    /// refused or not (a token bucket: that many at once, then one per window / N). `0` turns
+    /// the limit off. Default 32 per 10 minutes, as ergo's.
+    pub max_connects_per_ip: u32,
+    /// The window of [`max_connects_per_ip`](Self::max_connects_per_ip). Default 10 minutes.
+    pub connect_window: Duration,
+    /// Applies the per-address limits to loopback addresses too (127.0.0.0/8, ::1). Off by
+    /// default, so that a local proxy, `chat bench` and tests with many clients keep working.
+    pub limit_loopback: bool,
+    /// How long bytes without a newline may wait for it. Then the unfinished line is dropped
+    /// with a notice, and if the next newline does not come within the same time again, the
+    /// connection is closed: a client that trickles bytes and never ends a line (slowloris)
+    /// cannot hold a connection. Default 30 s.
+    pub line_timeout: Duration,
 }
 
 impl Default for Config {
@@ -79,6 +97,11 @@ impl Default for Config {
             presence_batch_above: 100,
             presence_interval: Duration::from_secs(2),
             close_linger: Duration::from_secs(2),
+            max_per_ip: 16,
+            max_connects_per_ip: 32,
+            connect_window: Duration::from_secs(600),
+            limit_loopback: false,
+            line_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -106,6 +129,12 @@ impl Config {
         }
         if self.max_nick == 0 {
             return Err(ConfigError::MaxNickZero);
+        }
+        if self.max_connects_per_ip > 0 && self.connect_window.is_zero() {
+            return Err(ConfigError::ConnectWindowZero);
+        }
+        if self.line_timeout.is_zero() {
+            return Err(ConfigError::LineTimeoutZero);
         }
         Ok(())
     }

@@ -5,6 +5,9 @@
 pub enum Line {
     /// A complete, non-empty line without its ending, invalid UTF-8 replaced by U+FFFD.
     Text(String),
+    /// An empty line (`\n` or `\r\n` alone). It says nothing, but it is a line all the same:
+    /// the server charges it to flood control.
+    Blank,
     /// A line longer than the limit. Reported once, as soon as the limit is passed; the rest of
     /// it is dropped and decoding resumes after the next `\n`.
     TooLong,
@@ -12,7 +15,8 @@ pub enum Line {
 
 /// Splits a byte stream into lines, however the bytes are chunked.
 ///
-/// `\n` ends a line and a `\r` just before it is dropped. Empty lines are skipped. Memory stays
+/// `\n` ends a line and a `\r` just before it is dropped. An empty line is [`Line::Blank`]
+/// (an unterminated empty last line is nothing). Memory stays
 /// within the limit: the decoder never buffers more than `max_line + 1` bytes (the `+ 1` is a
 /// possible `\r`).
 #[derive(Debug)]
@@ -20,12 +24,13 @@ pub struct LineDecoder {
     max_line: usize,
     buf: Vec<u8>,
     discarding: bool,
+    newlines: u64,
 }
 
 impl LineDecoder {
     /// A decoder that accepts lines of up to `max_line` bytes, line ending excluded.
     pub fn new(max_line: usize) -> Self {
-        Self { max_line, buf: Vec::new(), discarding: false }
+        Self { max_line, buf: Vec::new(), discarding: false, newlines: 0 }
     }
 
     /// Feeds `bytes` and calls `on_line` for every line they complete, in order.
@@ -47,10 +52,11 @@ impl LineDecoder {
                 }
             }
             if newline.is_some() {
+                self.newlines += 1;
                 if self.discarding {
                     self.discarding = false;
-                } else if let Some(line) = self.take_line() {
-                    on_line(line);
+                } else {
+                    on_line(self.take_line().unwrap_or(Line::Blank));
                 }
             }
         }
@@ -68,6 +74,28 @@ impl LineDecoder {
     /// How many bytes are buffered for an unfinished line.
     pub fn buffered(&self) -> usize {
         self.buf.len()
+    }
+
+    /// How many `\n` this decoder has seen: a line ended if it changed.
+    pub(crate) fn newlines(&self) -> u64 {
+        self.newlines
+    }
+
+    /// True while a line has begun and its `\n` has not come yet (bytes are buffered, or the
+    /// rest of an over-long line is being skipped).
+    pub fn is_mid_line(&self) -> bool {
+        self.discarding || !self.buf.is_empty()
+    }
+
+    /// Drops the unfinished line: what is buffered is freed, and everything up to the next
+    /// `\n` is skipped. Returns whether there was an unfinished line.
+    pub fn drop_partial(&mut self) -> bool {
+        let was = self.is_mid_line();
+        if was {
+            self.buf = Vec::new();
+            self.discarding = true;
+        }
+        was
     }
 
     fn take_line(&mut self) -> Option<Line> {
@@ -114,8 +142,22 @@ mod tests {
     }
 
     #[test]
-    fn splits_on_lf_and_crlf_and_skips_empty_lines() {
-        assert_eq!(decode(&[b"a\r\n\nb\n\r\nc"], 10), vec![text("a"), text("b"), text("c")]);
+    fn splits_on_lf_and_crlf_and_reports_empty_lines() {
+        let lines = decode(&[b"a\r\n\nb\n\r\nc"], 10);
+        assert_eq!(lines, vec![text("a"), Line::Blank, text("b"), Line::Blank, text("c")]);
+        assert_eq!(decode(&[b"\r"], 10), vec![]);
+    }
+
+    #[test]
+    fn a_dropped_partial_line_is_skipped_to_its_end() {
+        let mut decoder = LineDecoder::new(10);
+        let mut lines = Vec::new();
+        decoder.feed(b"ab", |line| lines.push(line));
+        assert!(decoder.is_mid_line());
+        assert!(decoder.drop_partial());
+        decoder.feed(b"cd\nok\n", |line| lines.push(line));
+        assert_eq!(lines, vec![text("ok")]);
+        assert!(!decoder.is_mid_line() && !decoder.drop_partial());
     }
 
     #[test]

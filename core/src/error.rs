@@ -35,6 +35,12 @@ pub enum ConfigError {
     /// `max_nick` is zero.
     #[error("the maximum nickname length must be at least 1")]
     MaxNickZero,
+    /// `max_connects_per_ip` is on but its window is zero.
+    #[error("the window of the per-address connection rate must be longer than zero")]
+    ConnectWindowZero,
+    /// `line_timeout` is zero: every unfinished line would be dropped at once.
+    #[error("the time allowed to finish a line must be longer than zero")]
+    LineTimeoutZero,
 }
 
 /// An input that breaks the API's contract: a bug in the runtime, not bad client behaviour

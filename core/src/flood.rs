@@ -72,6 +72,14 @@ impl FloodGate {
     }
 }
 
+impl FloodGate {
+    /// Charges `lines` more for a line that just passed and costs more than one (`/who`). The
+    /// bucket may go into debt; the lines after it wait until the rate has paid it back.
+    pub(crate) fn charge_extra(&mut self, lines: u32) {
+        self.tokens -= f64::from(lines);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +117,18 @@ mod tests {
             assert_eq!(gate.check(t2, stalled, 1.0, 3, 2), Verdict::Pass);
         }
         assert_eq!(gate.check(t2, stalled, 1.0, 3, 2), Verdict::Refuse { first: true });
+    }
+
+    #[test]
+    fn an_expensive_line_puts_the_bucket_in_debt() {
+        let t0 = Instant::now();
+        let mut gate = FloodGate::new(3, t0, Duration::ZERO);
+        assert_eq!(gate.check(t0, Duration::ZERO, 1.0, 3, 5), Verdict::Pass);
+        gate.charge_extra(4);
+        let t1 = t0 + Duration::from_secs(2);
+        assert_eq!(gate.check(t1, Duration::ZERO, 1.0, 3, 5), Verdict::Refuse { first: true });
+        let t2 = t0 + Duration::from_secs(3);
+        assert_eq!(gate.check(t2, Duration::ZERO, 1.0, 3, 5), Verdict::Pass);
     }
 
     #[test]

@@ -48,7 +48,9 @@
 //!
 //! All policy lives here: line framing ([`LineDecoder`]), safe text ([`sanitize`]), nicknames
 //! ([`Nick`]), commands ([`Command`]), notices (the wire format, see `docs/PROTOCOL.md`), flood
-//! control, slow-client handling, presence coalescing in big rooms, and shutdown. Clients read
+//! control (every line counts, `/who` costs [`WHO_COST`]), who may connect (per-address limits,
+//! from the peer address in [`Input::Connected`]), the deadline for an unfinished line,
+//! slow-client handling, presence coalescing in big rooms, and shutdown. Clients read
 //! the server's lines back with [`ServerLine::parse`], which sits next to their formatting.
 
 #![forbid(unsafe_code)]
@@ -64,14 +66,17 @@ mod id;
 mod io;
 mod nick;
 mod outbox;
+mod per_address;
 mod presence;
 mod room;
+mod roster;
 mod sanitize;
 mod server;
+mod unfinished;
 mod wire;
 
 pub use accept_backoff::AcceptBackoff;
-pub use command::{Command, CommandError, CommandInfo};
+pub use command::{Command, CommandError, CommandInfo, WHO_COST};
 pub use config::Config;
 pub use decoder::{Line, LineDecoder};
 pub use error::{ConfigError, InputError};

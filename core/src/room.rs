@@ -7,6 +7,9 @@ use crate::ClientId;
 use crate::decoder::LineDecoder;
 use crate::flood::FloodGate;
 use crate::nick::Nick;
+use crate::per_address::{Host, PerAddress};
+use crate::roster::Roster;
+use crate::unfinished::Unfinished;
 
 /// Where a connection is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +43,10 @@ pub(crate) struct Client {
     pub(crate) lost: bool,
     /// The client's input ended (end of file): once closed, its socket needs no lingering.
     pub(crate) input_ended: bool,
+    /// The address this connection counts against, released when it is forgotten.
+    pub(crate) host: Option<Host>,
+    /// The deadline of its unfinished line, if one is unfinished.
+    pub(crate) unfinished: Unfinished,
 }
 
 impl Client {
@@ -62,6 +69,8 @@ impl Client {
             phase: Phase::Active,
             lost: false,
             input_ended: false,
+            host: None,
+            unfinished: Unfinished::default(),
         }
     }
 
@@ -88,15 +97,36 @@ impl Client {
 }
 
 /// All connections, kept dense so that a broadcast walks one array.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Room {
     clients: Vec<Client>,
     index: HashMap<ClientId, usize>,
     names: HashMap<String, ClientId>,
+    /// The names of those in the room, sorted for `/who`.
+    roster: Roster,
+    /// What each address may still open; a client's `host` is released when it is removed.
+    per_address: PerAddress,
     active: usize,
 }
 
 impl Room {
+    /// An empty room whose connections are limited per address by `per_address`.
+    pub(crate) fn new(per_address: PerAddress) -> Self {
+        Self {
+            clients: Vec::new(),
+            index: HashMap::new(),
+            names: HashMap::new(),
+            roster: Roster::default(),
+            per_address,
+            active: 0,
+        }
+    }
+
+    /// The per-address limits, to admit a new connection.
+    pub(crate) fn per_address(&mut self) -> &mut PerAddress {
+        &mut self.per_address
+    }
+
     /// Clients in the room (not counting those on their way out).
     pub(crate) fn active(&self) -> usize {
         self.active
@@ -125,6 +155,7 @@ impl Room {
     /// Adds an active client, its name registered. The caller checked the name is free.
     pub(crate) fn insert(&mut self, client: Client) {
         self.names.insert(client.nick.key().to_owned(), client.id);
+        self.roster.insert(client.nick.as_str(), client.id);
         self.active += 1;
         self.insert_raw(client);
     }
@@ -145,12 +176,19 @@ impl Room {
         self.names.get(key).copied()
     }
 
+    /// The names of those in the room, in alphabetical order ignoring case.
+    pub(crate) fn roster(&self) -> &Roster {
+        &self.roster
+    }
+
     /// Gives client `id` (active) the name `nick`, freeing its old one.
     pub(crate) fn rename(&mut self, id: ClientId, nick: Nick) -> Option<Nick> {
         let &i = self.index.get(&id)?;
         let client = &mut self.clients[i];
         self.names.remove(client.nick.key());
         self.names.insert(nick.key().to_owned(), id);
+        self.roster.remove(client.nick.as_str(), id);
+        self.roster.insert(nick.as_str(), id);
         Some(std::mem::replace(&mut client.nick, nick))
     }
 
@@ -158,8 +196,9 @@ impl Room {
     pub(crate) fn leave(&mut self, id: ClientId) {
         if let Some(client) = self.get_mut(id).filter(|c| c.in_room()) {
             client.phase = Phase::Closing;
-            let key = client.nick.key().to_owned();
+            let (key, name) = (client.nick.key().to_owned(), client.nick.as_str().to_owned());
             self.names.remove(&key);
+            self.roster.remove(&name, id);
             self.active -= 1;
         }
     }
@@ -174,6 +213,9 @@ impl Room {
             self.index.insert(moved.id, i);
         }
         self.shrink();
+        if let Some(host) = client.host {
+            self.per_address.release(host);
+        }
         Some(client)
     }
 

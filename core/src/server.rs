@@ -7,13 +7,15 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use crate::command::Command;
+use crate::command::{Command, CommandError};
 use crate::decoder::Line;
 use crate::flood::Verdict;
 use crate::nick::{Nick, key_of};
+use crate::per_address::{PerAddress, Refusal};
 use crate::presence::Presence;
 use crate::room::{Client, Phase, Room};
 use crate::sanitize::sanitize;
+use crate::unfinished::{Deadlines, Expired};
 use crate::wire::{self, Reason};
 use crate::{ClientId, Config, ConfigError, Input, InputError, Output, PeerGone};
 
@@ -51,6 +53,8 @@ pub struct Server {
     shutdown_at: Option<Instant>,
     shutting_down: bool,
     lines: Vec<Line>,
+    /// When unfinished lines are due (see [`Config::line_timeout`]).
+    line_deadlines: Deadlines,
 }
 
 /// Frames a drained output queue may keep room for; one a broadcast grew beyond this is freed.
@@ -61,9 +65,10 @@ impl Server {
     pub fn new(config: Config, now: Instant) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(Self {
+            room: Room::new(PerAddress::new(&config)),
+            line_deadlines: Deadlines::new(config.line_timeout),
             config,
             now,
-            room: Room::default(),
             outputs: VecDeque::new(),
             presence: Presence::default(),
             closing: BinaryHeap::new(),
@@ -122,10 +127,16 @@ impl Server {
     /// When to feed [`Input::Timeout`] next, if the core is waiting for time to pass.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let next = |heap: &BinaryHeap<Reverse<(Instant, ClientId)>>| heap.peek().map(|Reverse((at, _))| *at);
-        [next(&self.closing), next(&self.blocked), next(&self.releases), self.presence.deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            next(&self.closing),
+            next(&self.blocked),
+            next(&self.releases),
+            self.presence.deadline(),
+            self.line_deadlines.next(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Clients in the room now (not counting those being closed).
@@ -151,6 +162,13 @@ impl Server {
         self.paused_since.is_some()
     }
 
+    /// The line a connection is sent, instead of the welcome, when the room is full: for a
+    /// runtime that must turn a connection away before the core hears of it (out of threads,
+    /// say), so that it is refused with the same words as by the core.
+    pub fn full_notice(&self) -> Bytes {
+        wire::full(self.config.max_clients)
+    }
+
     /// True once [`Input::Shutdown`] was fed, every connection has been closed and every
     /// closed connection released: the runtime can exit. The only stop condition a runtime
     /// needs.
@@ -166,17 +184,20 @@ impl Server {
         if self.lingering.contains(&id) {
             return Err(InputError::DuplicateId(id));
         }
-        let client =
+        let mut client =
             Client::new(id, nick, self.config.max_line, self.config.flood_burst, self.now, self.stalled);
         let refusal = if self.shutting_down {
             Some(wire::shutting_down())
         } else if self.room.active() >= self.config.max_clients {
-            Some(wire::error(format_args!(
-                "The server is full ({} people); try again later.",
-                self.config.max_clients
-            )))
+            Some(self.full_notice())
         } else {
-            None
+            match self.room.per_address().admit(peer.ip(), self.now) {
+                Ok(host) => {
+                    client.host = host;
+                    None
+                }
+                Err(refusal) => Some(refused(refusal)),
+            }
         };
         if let Some(notice) = refusal {
             tracing::info!(%id, %peer, "refused");
@@ -216,7 +237,11 @@ impl Server {
             return;
         };
         let mut lines = std::mem::take(&mut self.lines);
+        let newlines = client.decoder.newlines();
         client.decoder.feed(bytes, |line| lines.push(line));
+        let newline = client.decoder.newlines() != newlines;
+        let mid_line = client.decoder.is_mid_line();
+        client.unfinished.update(id, newline, mid_line, self.now, &mut self.line_deadlines);
         for line in lines.drain(..) {
             if !self.room.get(id).is_some_and(Client::is_active) {
                 break;
@@ -224,6 +249,38 @@ impl Server {
             self.line(id, line);
         }
         self.lines = lines;
+    }
+
+    /// Drops the lines left unfinished too long, and closes the connections that still do not
+    /// finish them (see [`Config::line_timeout`]).
+    fn expire_unfinished_lines(&mut self) {
+        while let Some(id) = self.line_deadlines.pop_due(self.now) {
+            let Some(client) = self.room.get_mut(id).filter(|c| c.is_active()) else { continue };
+            let timeout = self.config.line_timeout.as_secs();
+            match client.unfinished.expire(id, self.now, &mut self.line_deadlines) {
+                None => {}
+                Some(Expired::DropLine) => {
+                    client.decoder.drop_partial();
+                    self.send(
+                        id,
+                        wire::error(format_args!(
+                            "Your unfinished line was dropped: no end of line came within {timeout} seconds."
+                        )),
+                    );
+                }
+                Some(Expired::Close) => {
+                    self.send(
+                        id,
+                        wire::error(format_args!(
+                            "Disconnected: a line was left unfinished for more than {} seconds.",
+                            2 * timeout
+                        )),
+                    );
+                    self.depart(id, Reason::UnfinishedLine);
+                    self.close_when_flushed(id);
+                }
+            }
+        }
     }
 
     fn flushed(&mut self, id: ClientId, bytes: usize, frames: usize) {
@@ -299,46 +356,61 @@ impl Server {
         }
     }
 
-    /// Handles one framed line from an active client.
+    /// Handles one framed line from an active client. Every line is charged to flood control,
+    /// blank ones too (they do nothing else); a command may cost more than one line.
     fn line(&mut self, id: ClientId, line: Line) {
-        let text = match line {
-            Line::Text(text) if text.trim().is_empty() => return,
-            Line::Text(text) => Some(text),
-            Line::TooLong => None,
+        let command = match &line {
+            Line::Text(text) if !text.trim().is_empty() => Some(Command::parse(text)),
+            Line::Text(_) | Line::Blank | Line::TooLong => None,
         };
-        let Config { flood_rate, flood_burst, flood_kick, .. } = self.config;
-        let Some(client) = self.room.get_mut(id) else { return };
-        match client.flood.check(self.now, self.stalled, flood_rate, flood_burst, flood_kick) {
-            Verdict::Pass => {}
-            Verdict::Refuse { first } => {
-                if first {
-                    self.send(id, wire::error(format_args!(
-                        "You are sending too fast: lines are being dropped. Slow down or you will be disconnected."
-                    )));
-                }
-                return;
-            }
-            Verdict::Kick => {
-                self.send(id, wire::error("Disconnected for flooding."));
-                self.depart(id, Reason::Flooding);
-                self.close_when_flushed(id);
-                return;
-            }
+        let cost = command.as_ref().and_then(|c| c.as_ref().ok()).map_or(1, Command::cost);
+        if !self.charge(id, cost) {
+            return;
         }
-        match text {
-            Some(text) => self.command(id, &text),
-            None => self.send(
+        match command {
+            Some(command) => self.command(id, command),
+            None if line == Line::TooLong => self.send(
                 id,
                 wire::error(format_args!(
                     "Line too long (more than {} bytes): it was dropped.",
                     self.config.max_line
                 )),
             ),
+            None => {}
         }
     }
 
-    fn command(&mut self, id: ClientId, line: &str) {
-        let command = match Command::parse(line) {
+    /// Charges `cost` lines to the client's flood budget; false if the line is refused (the
+    /// client is warned on the first refusal, and disconnected after too many).
+    fn charge(&mut self, id: ClientId, cost: u32) -> bool {
+        let Config { flood_rate, flood_burst, flood_kick, .. } = self.config;
+        let Some(client) = self.room.get_mut(id) else { return false };
+        match client.flood.check(self.now, self.stalled, flood_rate, flood_burst, flood_kick) {
+            Verdict::Pass => {
+                if flood_rate > 0.0 && cost > 1 {
+                    client.flood.charge_extra(cost - 1);
+                }
+                true
+            }
+            Verdict::Refuse { first } => {
+                if first {
+                    self.send(id, wire::error(format_args!(
+                        "You are sending too fast: lines are being dropped. Slow down or you will be disconnected."
+                    )));
+                }
+                false
+            }
+            Verdict::Kick => {
+                self.send(id, wire::error("Disconnected for flooding."));
+                self.depart(id, Reason::Flooding);
+                self.close_when_flushed(id);
+                false
+            }
+        }
+    }
+
+    fn command(&mut self, id: ClientId, command: Result<Command<'_>, CommandError>) {
+        let command = match command {
             Ok(command) => command,
             Err(error) => return self.send(id, wire::error(sanitize(&error.to_string()))),
         };
@@ -393,18 +465,11 @@ impl Server {
         }
     }
 
-    /// Answers `/who`: the count and the first few names in alphabetical order. Linear in the
-    /// room's size with no allocation per name, since anyone may ask at any time.
+    /// Answers `/who`: the count and the first few names in alphabetical order, read from the
+    /// room's sorted roster: the cost does not grow with the room.
     fn who(&mut self, id: ClientId) {
-        let mut names: Vec<&str> =
-            self.room.clients().iter().filter(|c| c.is_active()).map(|c| c.nick.as_str()).collect();
-        let count = names.len();
-        if count > wire::NAMES_SHOWN {
-            names.select_nth_unstable_by(wire::NAMES_SHOWN, |a, b| caseless_cmp(a, b));
-            names.truncate(wire::NAMES_SHOWN);
-        }
-        names.sort_unstable_by(|a, b| caseless_cmp(a, b));
-        let line = wire::who(count, names.into_iter());
+        let roster = self.room.roster();
+        let line = wire::who(roster.len(), roster.iter());
         self.send(id, line);
     }
 
@@ -615,6 +680,7 @@ impl Server {
                 self.close(id);
             }
         }
+        self.expire_unfinished_lines();
         let lines: Vec<Bytes> = self.presence.take_due(self.now).collect();
         for line in lines {
             self.broadcast(None, line);
@@ -659,7 +725,23 @@ impl Limits {
     }
 }
 
-/// Orders names ignoring case, without allocating.
-fn caseless_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    a.chars().flat_map(char::to_lowercase).cmp(b.chars().flat_map(char::to_lowercase)).then_with(|| a.cmp(b))
+/// The one line a connection refused by the per-address limits gets.
+fn refused(refusal: Refusal) -> Bytes {
+    match refusal {
+        Refusal::TooMany { max } => wire::error(format_args!(
+            "Too many connections from your address ({max} at most); close one and try again."
+        )),
+        Refusal::TooOften { max, window, retry } => wire::error(format_args!(
+            "Too many new connections from your address ({max} per {}); try again in {}.",
+            span(window),
+            span(retry)
+        )),
+    }
+}
+
+/// A duration for people, rounded up: `1 second`, `20 seconds`, `10 minutes`.
+fn span(time: std::time::Duration) -> String {
+    let secs = time.as_secs() + u64::from(time.subsec_nanos() > 0);
+    let (n, unit) = if secs >= 120 { (secs.div_ceil(60), "minute") } else { (secs.max(1), "second") };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }

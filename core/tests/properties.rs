@@ -214,6 +214,9 @@ fn small_config() -> Config {
         presence_batch_above: 3,
         presence_interval: Duration::from_millis(500),
         close_linger: Duration::from_millis(800),
+        // A line may stay half-written across many time steps here; dropping it would break
+        // exactly-once delivery. The deadline has its own tests, and the contract test below.
+        line_timeout: Duration::from_secs(3600),
         ..Config::default()
     }
 }
@@ -228,9 +231,16 @@ proptest! {
 
     #[test]
     fn flood_control_never_breaks_the_contract(ops in prop::collection::vec(op(), 1..200)) {
-        // Flood control drops and disconnects, so here the harness's contract checks apply
-        // (no action for a closed client, queues within the cap), plus a clean shutdown.
-        let config = Config { flood_rate: 2.0, flood_burst: 3, flood_kick: 4, ..small_config() };
+        // Flood control and the unfinished-line deadline drop and disconnect, so here the
+        // harness's contract checks apply (no action for a closed client, queues within the
+        // cap), plus a clean shutdown.
+        let config = Config {
+            flood_rate: 2.0,
+            flood_burst: 3,
+            flood_kick: 4,
+            line_timeout: Duration::from_secs(2),
+            ..small_config()
+        };
         let mut sim = Sim::new(config);
         let mut ids = Vec::new();
         for op in ops {

@@ -2,9 +2,11 @@
 //!
 //! The parser must never panic and must only hand back pieces of the line it was given, with
 //! the shapes its variants promise. A name `/nick` accepts must not hold anything that looks
-//! like white space or like nothing at all. The same bytes, sent as a line by one of two
-//! clients in a room, must only ever produce frames that are valid single-line wire text:
-//! UTF-8, one line ending in exactly one `\n`, and no control character but tab.
+//! like white space or like nothing at all, nor look like an address or a notice (no look-alike
+//! of `:` `*` `,` `<` `>` `[` `]`). The same bytes, sent as a line by one of two clients in a
+//! room, must only ever produce frames that are valid single-line wire text: UTF-8, one line
+//! ending in exactly one `\n`, and no control character but tab; and nothing invisible reaches
+//! anyone: every line is already as `sanitize` would make it.
 
 #![no_main]
 
@@ -12,7 +14,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use chat_core::{ClientId, Command, CommandError, Config, Input, Nick, Output, PeerGone, Server};
+use chat_core::{ClientId, Command, CommandError, Config, Input, Nick, Output, PeerGone, Server, sanitize};
 use chat_fuzz::{Lines, check_frame};
 use libfuzzer_sys::fuzz_target;
 use unicode_security::skeleton;
@@ -78,6 +80,12 @@ fn check_nick(name: &str) {
             "/nick {name:?} is accepted but {c:?} looks like {looks:?}"
         );
     }
+    let looks: String = skeleton(name).collect();
+    assert!(
+        !looks.contains([':', '*', ',', '<', '>', '[', ']']),
+        "/nick {name:?} is accepted but looks like {looks:?}"
+    );
+    assert_eq!(sanitize(name), name, "/nick {name:?} is accepted with something invisible in it");
 }
 
 fn is_variation_selector(c: char) -> bool {
@@ -118,5 +126,7 @@ fn check_server(bytes: &[u8]) {
         if let Err(problem) = check_frame(frame, Lines::One) {
             panic!("{problem}: {frame:?}");
         }
+        let text = std::str::from_utf8(frame).expect("checked above").trim_end_matches('\n');
+        assert_eq!(sanitize(text), text, "something invisible or unsafe reaches someone");
     }
 }

@@ -7,11 +7,11 @@
 //! `finish()` must then deliver exactly the rest.
 //!
 //! The reference works on the whole input at once: split on `\n`, strip one trailing `\r`,
-//! skip empty pieces, `TooLong` above the limit, lossy UTF-8 otherwise. Only the moment a line
-//! is due needs the decoder's documented rules: a complete line is due at its `\n`; an
-//! over-long one as soon as more than `max_line + 1` of its bytes have arrived (the `+ 1` is a
-//! possible `\r`: before that it could still fit), and only once; an unterminated last line
-//! at `finish()`.
+//! an empty piece is `Blank` (but nothing at the very end), `TooLong` above the limit, lossy
+//! UTF-8 otherwise. Only the moment a line is due needs the decoder's documented rules: a
+//! complete line is due at its `\n`; an over-long one as soon as more than `max_line + 1` of
+//! its bytes have arrived (the `+ 1` is a possible `\r`: before that it could still fit), and
+//! only once; an unterminated last line at `finish()`.
 
 #![no_main]
 
@@ -52,7 +52,8 @@ fn reference(bytes: &[u8], max_line: usize) -> Vec<Expected> {
     for (i, piece) in pieces.into_iter().enumerate() {
         let text = piece.strip_suffix(b"\r").unwrap_or(piece);
         let line = if text.is_empty() {
-            None
+            // An empty line counts (it is charged to flood control); an empty end is nothing.
+            (i < last).then_some(Line::Blank)
         } else if text.len() > max_line {
             Some(Line::TooLong)
         } else {

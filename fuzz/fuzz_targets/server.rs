@@ -166,6 +166,12 @@ fn config() -> Config {
         presence_batch_above: 2,
         presence_interval: Duration::from_secs(2),
         close_linger: Duration::from_secs(2),
+        // Every peer is loopback, which the per-address limits leave alone.
+        max_per_ip: 16,
+        max_connects_per_ip: 32,
+        connect_window: Duration::from_secs(600),
+        limit_loopback: false,
+        line_timeout: Duration::from_secs(30),
     }
 }
 

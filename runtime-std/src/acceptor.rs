@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle, Thread};
 use std::time::Duration;
 
+use bytes::Bytes;
 use chat_core::{AcceptBackoff, ClientId};
 use crossbeam_channel::{Receiver, Sender};
 
@@ -28,6 +29,7 @@ use crate::Error;
 use crate::capacity::Capacity;
 use crate::event::Senders;
 use crate::reader;
+use crate::refuse::refuse;
 use crate::threads::Threads;
 
 /// Accepted connections that may wait for the spawner before acceptors block (and the
@@ -83,15 +85,16 @@ struct Acceptor {
 
 impl Acceptors {
     /// Starts the spawner thread, which hands each connection to the core thread via `senders`
-    /// while there is `capacity` for it.
-    pub(crate) fn new(senders: Senders, capacity: &'static Capacity) -> Result<Self, Error> {
+    /// while there is `capacity` for it, and sends the others `full` (the core's
+    /// [`full_notice`](chat_core::Server::full_notice)) before closing them.
+    pub(crate) fn new(senders: Senders, capacity: &'static Capacity, full: Bytes) -> Result<Self, Error> {
         let stopping = Arc::new(AtomicBool::new(false));
         let (accepted, queue) = crossbeam_channel::bounded(ACCEPTED_QUEUE);
         let spawner = {
             let stopping = Arc::clone(&stopping);
             thread::Builder::new()
                 .name("chat-spawner".to_owned())
-                .spawn(move || spawn_loop(&queue, &stopping, &senders, capacity))
+                .spawn(move || spawn_loop(&queue, &stopping, &senders, capacity, &full))
                 .map_err(|source| Error::Spawn { role: "spawner", source })?
         };
         Ok(Self { stopping, accepted, spawner, running: Vec::new() })
@@ -185,13 +188,15 @@ fn pause_for(pause: Duration) {
     thread::park_timeout(pause);
 }
 
-/// Gives each accepted connection an id and its threads, until every acceptor has ended.
-/// Returns the connection threads still running.
+/// Gives each accepted connection an id and its threads, until every acceptor has ended; a
+/// connection beyond the `capacity` is sent `full` and closed. Returns the connection threads
+/// still running.
 fn spawn_loop(
     queue: &Receiver<Accepted>,
     stopping: &AtomicBool,
     senders: &Senders,
     capacity: &'static Capacity,
+    full: &[u8],
 ) -> Threads {
     let mut connections = Threads::default();
     let _span = tracing::info_span!("spawn").entered();
@@ -209,10 +214,11 @@ fn spawn_loop(
                 tracing::warn!(
                     limit = capacity.limit(),
                     "this process cannot start threads for more connections (vm.max_map_count); \
-                     closing new ones until some leave"
+                     refusing new ones until some leave"
                 );
                 refusing = true;
             }
+            refuse(stream, peer, full);
             continue;
         };
         refusing = false;

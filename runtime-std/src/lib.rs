@@ -112,10 +112,13 @@
 //!   page, std's signal stack and guard page), and Linux allows a process
 //!   `vm.max_map_count` = 65,530 of them. When std cannot map a new thread's signal stack it
 //!   aborts the whole process, so the spawner counts live connections against the mappings
-//!   left (about **8,050** here, shared by every server in the process) and closes any
-//!   connection beyond that at once, with a warning. [`spawn`] lowers `max_clients` to that
-//!   capacity less 64, so that in all but a connection storm the core itself refuses the
-//!   extra clients with its "server is full" notice, while threads remain to deliver it.
+//!   left (about **8,050** here, shared by every server in the process; a program can set a
+//!   lower cap with [`set_max_connections`]) and turns away any connection beyond that at
+//!   once, with a warning. [`spawn`] lowers `max_clients` to that capacity less 64, so that in
+//!   all but a connection storm the core itself refuses the extra clients with its "server is
+//!   full" notice, while threads remain to deliver it; in a storm, the spawner sends the
+//!   core's same notice itself (one non-blocking write of a short line to a fresh socket,
+//!   which cannot block) before closing, so no client is ever cut off without a word.
 //! - **Threads:** the machine's `kernel.pid_max` of 32,768 caps threads system-wide, about
 //!   16,000 connections for a server alone on the machine, if the mapping limit were raised.
 //! - **File descriptors:** one per connection; with the open-files limit of 20,000 that would be
@@ -138,11 +141,13 @@ mod event;
 mod handoff;
 mod pump;
 mod reader;
+mod refuse;
 mod running;
 mod stop;
 mod threads;
 mod writer;
 
+pub use capacity::set_max_connections;
 pub use error::Error;
 pub use running::{Running, spawn};
 pub use stop::Stopper;

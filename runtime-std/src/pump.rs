@@ -48,7 +48,7 @@ pub(crate) struct Start {
 pub(crate) fn run(start: Start) -> Result<(), Error> {
     let Start { server, listeners, receivers, senders, stop, started } = start;
     let capacity = Capacity::of_this_process();
-    let mut acceptors = match Acceptors::new(senders.clone(), capacity) {
+    let mut acceptors = match Acceptors::new(senders.clone(), capacity, server.full_notice()) {
         Ok(acceptors) => acceptors,
         Err(error) => {
             let _ = started.send(Err(error));

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
 
 use socket2::{Domain, SockRef, Socket, Type};
 
@@ -17,6 +17,15 @@ pub struct ClientOptions {
     /// `SO_RCVBUF` set before connecting, to keep the kernel from buffering much for a client
     /// that stops reading (so the server's queue cap is reached sooner).
     pub recv_buffer: Option<usize>,
+}
+
+/// How the server answered a new connection ([`Client::expect_admission`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// Welcomed into the room.
+    Welcomed,
+    /// Told it was refused, then closed.
+    Refused,
 }
 
 /// How a connection ended, as seen by a reader.
@@ -58,11 +67,31 @@ impl Client {
             .unwrap_or_else(|e| panic!("client {label}: cannot connect to {addr}: {e}"))
     }
 
+    /// Connects to `addr` from the local address `from` (any port): `127.0.0.2`, say, to look
+    /// like a second host.
+    pub fn connect_from(from: IpAddr, addr: SocketAddr, label: &str, options: ClientOptions) -> Self {
+        Self::try_connect_from(Some(from), addr, label, options)
+            .unwrap_or_else(|e| panic!("client {label}: cannot connect from {from} to {addr}: {e}"))
+    }
+
     /// Connects to `addr`, or says why it could not.
     pub fn try_connect(addr: SocketAddr, label: &str, options: ClientOptions) -> io::Result<Self> {
+        Self::try_connect_from(None, addr, label, options)
+    }
+
+    /// Connects to `addr`, from `from` if given, or says why it could not.
+    fn try_connect_from(
+        from: Option<IpAddr>,
+        addr: SocketAddr,
+        label: &str,
+        options: ClientOptions,
+    ) -> io::Result<Self> {
         let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
         if let Some(size) = options.recv_buffer {
             socket.set_recv_buffer_size(size)?;
+        }
+        if let Some(ip) = from {
+            socket.bind(&SocketAddr::new(ip, 0).into())?;
         }
         socket.connect_timeout(&addr.into(), WAIT)?;
         let stream = TcpStream::from(socket);
@@ -166,6 +195,24 @@ impl Client {
             self.context()
         );
         line
+    }
+
+    /// Reads the first line of a new connection: the welcome, or `refusal` followed by a clean
+    /// close. Anything else fails the test, a connection closed without a line above all.
+    pub fn expect_admission(&mut self, refusal: &str) -> Admission {
+        let first = self.next_line();
+        if first == refusal {
+            self.expect_closed();
+            return Admission::Refused;
+        }
+        let welcome = format!("*** Welcome to the chat room, {}: ", self.default_name());
+        assert!(
+            first.starts_with(&welcome),
+            "client {}: neither welcome nor refusal: {first:?}{}",
+            self.label,
+            self.context()
+        );
+        Admission::Welcomed
     }
 
     /// Reads the next line and checks it is exactly `expected`.

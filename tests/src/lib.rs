@@ -2,7 +2,8 @@
 //!
 //! The harness starts a real server ([`TestServer`]) with a chosen [`Runtime`] and
 //! [`Config`](chat_core::Config) on an ephemeral loopback port, and talks to it through real
-//! sockets with [`Client`]. Every wait has a deadline ([`WAIT`] unless a test says otherwise)
+//! sockets with [`Client`]; it raises the process's open-files limit first, and crowd tests
+//! scale to it ([`open_files`]). Every wait has a deadline ([`WAIT`] unless a test says otherwise)
 //! and fails with a message that says what was expected and what arrived; nothing sleeps to
 //! wait for something to happen.
 //!
@@ -12,13 +13,14 @@
 mod both;
 mod client;
 mod deadline;
+pub mod open_files;
 mod progress;
 mod runtime;
 mod server;
 pub mod traffic;
 pub mod transcript;
 
-pub use client::{Client, ClientOptions, End, Writer};
+pub use client::{Admission, Client, ClientOptions, End, Writer};
 pub use deadline::{Deadline, WAIT};
 pub use progress::Progress;
 pub use runtime::Runtime;

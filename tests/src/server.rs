@@ -35,6 +35,7 @@ impl TestServer {
     /// Like [`start_on`](Self::start_on), returning the runtime's error (as text) instead of
     /// panicking if it refuses to start.
     pub fn try_start_on(runtime: Runtime, config: Config, ips: &[IpAddr]) -> Result<Self, String> {
+        crate::open_files::raise_limit();
         let listeners: Vec<TcpListener> = ips
             .iter()
             .map(|&ip| {

@@ -58,6 +58,31 @@ pub struct Limits {
     /// until it has caught up (the senders wait).
     #[arg(long, value_name = "BYTES", env = "CHAT_MAX_MEMORY", default_value_t = Config::default().max_memory)]
     max_memory: usize,
+    /// Most connections from one address at once (IPv4 address, IPv6 /64); 0 turns it off.
+    #[arg(long, value_name = "N", env = "CHAT_MAX_PER_IP", default_value_t = Config::default().max_per_ip)]
+    max_per_ip: usize,
+    /// Most new connections from one address per 10 minutes (a burst, then one per 10 minutes
+    /// / N); 0 turns it off.
+    #[arg(
+        long,
+        value_name = "N",
+        env = "CHAT_MAX_CONNECTS_PER_IP",
+        default_value_t = Config::default().max_connects_per_ip
+    )]
+    max_connects_per_ip: u32,
+    /// Apply the per-address limits to loopback clients too (by default a local proxy, `chat
+    /// bench` and local tests are exempt).
+    #[arg(long, env = "CHAT_LIMIT_LOOPBACK")]
+    limit_loopback: bool,
+    /// Seconds a client may take to finish a line: then the unfinished line is dropped, and
+    /// after as long again without a newline the client is disconnected.
+    #[arg(
+        long,
+        value_name = "SECS",
+        env = "CHAT_LINE_TIMEOUT",
+        default_value_t = Config::default().line_timeout.as_secs()
+    )]
+    line_timeout: u64,
 }
 
 impl Limits {
@@ -70,6 +95,10 @@ impl Limits {
             flood_burst: self.flood_burst,
             max_queue: self.max_queue,
             max_memory: self.max_memory,
+            max_per_ip: self.max_per_ip,
+            max_connects_per_ip: self.max_connects_per_ip,
+            limit_loopback: self.limit_loopback,
+            line_timeout: std::time::Duration::from_secs(self.line_timeout),
             ..Config::default()
         };
         match config.validate() {
@@ -87,6 +116,7 @@ fn advice(error: &ConfigError) -> &'static str {
         ConfigError::FloodBurstZero => "raise --flood-burst, or turn flood control off with --flood-rate 0",
         ConfigError::MaxQueueTooSmall { .. } => "raise --max-queue or lower --max-line",
         ConfigError::MaxMemoryTooSmall { .. } => "raise --max-memory or lower --max-queue",
+        ConfigError::LineTimeoutZero => "give --line-timeout at least 1 second",
         _ => "see chat serve --help",
     }
 }

@@ -22,6 +22,8 @@ pub(crate) enum Reason {
     TooSlow,
     /// The client kept sending over the flood limit.
     Flooding,
+    /// The client left a line unfinished for too long.
+    UnfinishedLine,
 }
 
 impl Display for Reason {
@@ -33,6 +35,7 @@ impl Display for Reason {
             Reason::Lost => f.write_str("connection lost"),
             Reason::TooSlow => f.write_str("too slow"),
             Reason::Flooding => f.write_str("flooding"),
+            Reason::UnfinishedLine => f.write_str("unfinished line"),
         }
     }
 }
@@ -132,6 +135,11 @@ pub(super) const SHUTTING_DOWN: &str = "*** Server is shutting down. Goodbye!";
 /// `*** Server is shutting down. Goodbye!`.
 pub(crate) fn shutting_down() -> Bytes {
     line(format_args!("{SHUTTING_DOWN}"))
+}
+
+/// `! The server is full (N people); try again later.`: sent instead of the welcome.
+pub(crate) fn full(max_clients: usize) -> Bytes {
+    error(format_args!("The server is full ({max_clients} people); try again later."))
 }
 
 /// `! TEXT`: an error or warning for one client only.

@@ -48,7 +48,8 @@ pub enum ServerLine<'a> {
     Offline {
         /// Who left.
         name: &'a str,
-        /// `quit`, `quit: THEIR REASON`, `left`, `connection lost`, `too slow` or `flooding`.
+        /// `quit`, `quit: THEIR REASON`, `left`, `connection lost`, `too slow`, `flooding` or
+        /// `unfinished line`.
         reason: &'a str,
     },
     /// `*** OLD is now known as NEW`: someone else changed name.
@@ -333,6 +334,7 @@ mod tests {
             Reason::Lost,
             Reason::TooSlow,
             Reason::Flooding,
+            Reason::UnfinishedLine,
         ];
         for name in NAMES.into_iter().chain(["3", "Welcome", "You", "Server"]) {
             assert_eq!(parse(&format::joined(name)), ServerLine::Joined { name });

@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::flood;
 use super::shared::{Plan, Shared};
 use super::tally::Counts;
 use super::worker::{self, Outcome};
@@ -64,21 +65,33 @@ impl Engine {
     pub fn start(plan: Plan, quiet: bool) -> Result<Self> {
         let threads = plan.threads.clamp(1, plan.clients.max(1));
         let shared = Arc::new(Shared::new(plan));
-        let mut workers = Vec::with_capacity(threads);
+        let mut engine = Self {
+            shared,
+            workers: Vec::new(),
+            quiet,
+            connect_time: Duration::ZERO,
+            sync_time: Duration::ZERO,
+        };
         for t in 0..threads {
-            let clients: Vec<usize> = (t..shared.plan.clients).step_by(threads).collect();
-            let shared = Arc::clone(&shared);
+            let clients: Vec<usize> = (t..engine.shared.plan.clients).step_by(threads).collect();
+            let shared = Arc::clone(&engine.shared);
             let handle = thread::Builder::new()
                 .name(format!("bench-{t}"))
                 .spawn(move || worker::run(&shared, clients))
                 .context("could not start a bench worker thread")?;
-            workers.push(handle);
+            engine.workers.push(handle);
         }
-        Ok(Self { shared, workers, quiet, connect_time: Duration::ZERO, sync_time: Duration::ZERO })
+        Ok(engine)
+    }
+
+    /// Waits until every connection is open and the server has every one in the room.
+    pub fn warm_up(&mut self) -> Result<()> {
+        self.wait_connected()?;
+        self.sync(super::sync_timeout(self.shared.plan.clients))
     }
 
     /// Waits until every connection is open.
-    pub fn wait_connected(&mut self) -> Result<()> {
+    fn wait_connected(&mut self) -> Result<()> {
         let begun = Instant::now();
         let total = self.shared.plan.clients as u64;
         let bar = self.bar(total, "connecting");
@@ -96,8 +109,8 @@ impl Engine {
     }
 
     /// Repeats warm-up lines until every receiver has one from every sender, which shows the
-    /// server has every connection in the room. Then waits until every connection is open.
-    pub fn sync(&mut self, timeout: Duration) -> Result<()> {
+    /// server has every connection in the room.
+    fn sync(&mut self, timeout: Duration) -> Result<()> {
         let begun = Instant::now();
         let total = self.shared.plan.expected_sync();
         let bar = self.bar(total, "warming up");
@@ -127,7 +140,7 @@ impl Engine {
 
     /// Sends the measured lines and waits until all are delivered, or until nothing has
     /// arrived for `drain` after the senders are done (the rest count as lost).
-    pub fn measure(self, drain: Duration) -> Result<Measured> {
+    pub fn measure(mut self, drain: Duration) -> Result<Measured> {
         let expected = self.shared.plan.expected();
         let bar = self.bar(expected, "deliveries");
         let start = self.shared.begin_measure();
@@ -154,10 +167,9 @@ impl Engine {
         };
         bar.finish_and_clear();
         self.shared.stop();
-        let shared = Arc::clone(&self.shared);
-        let (connect_time, sync_time) = (self.connect_time, self.sync_time);
         let outcomes = self.join()?;
         result?;
+        let shared = &self.shared;
         let mut counts = Counts::default();
         let mut lost = 0;
         let mut latency_us = Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds");
@@ -181,30 +193,31 @@ impl Engine {
             gone: shared.gone.load(Ordering::Relaxed),
             server_errors: (shared.server_errors.load(Ordering::Relaxed), first_error),
             control_bytes,
-            connect_time,
-            sync_time,
+            connect_time: self.connect_time,
+            sync_time: self.sync_time,
         })
     }
 
-    /// Stops the workers without measuring.
-    pub fn abort(self) {
-        self.shared.stop();
-        let _ = self.join();
-    }
-
-    fn join(self) -> Result<Vec<Outcome>> {
+    /// Stops the workers and collects what they counted.
+    fn join(&mut self) -> Result<Vec<Outcome>> {
         self.shared.stop();
         self.workers
-            .into_iter()
+            .drain(..)
             .map(|w| w.join().map_err(|_| anyhow::anyhow!("a bench worker thread panicked")))
             .collect()
     }
 
+    /// Fails if a worker failed, or at once if the server's flood control refuses the load.
     fn check(&self) -> Result<()> {
-        match self.shared.failure.lock().expect("failure lock").as_ref() {
-            Some(message) => bail!("{message}"),
-            None => Ok(()),
+        if let Some(message) = self.shared.failure.lock().expect("failure lock").as_ref() {
+            bail!("{message}");
         }
+        if self.shared.plan.stop_at_flood_control
+            && let Some(notice) = self.shared.flood_notice.lock().expect("flood lock").as_ref()
+        {
+            bail!("{}", flood::advice(notice));
+        }
+        Ok(())
     }
 
     fn server_error_note(&self) -> String {
@@ -223,5 +236,13 @@ impl Engine {
             format!("{{elapsed:>4}} [{{wide_bar}}] {{human_pos}}/{{human_len}} {what} ({{per_sec:0}})");
         bar.set_style(ProgressStyle::with_template(&template).expect("valid template").progress_chars("=> "));
         bar
+    }
+}
+
+impl Drop for Engine {
+    /// A run that ends early (an error in a phase) still stops and joins its workers, which
+    /// closes every connection.
+    fn drop(&mut self) {
+        let _ = self.join();
     }
 }

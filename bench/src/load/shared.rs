@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use super::flood;
+
 /// What one run does; fixed before the workers start.
 #[derive(Clone, Debug)]
 pub struct Plan {
@@ -30,6 +32,9 @@ pub struct Plan {
     pub sync_interval: Duration,
     /// Count control bytes in what receivers get (the soak checks that none arrive).
     pub check_control: bool,
+    /// Stop the run at the first flood-control notice and say how to turn flood control off
+    /// (loads far above a person's pace); the soak, which keeps to the pace, leaves it off.
+    pub stop_at_flood_control: bool,
 }
 
 impl Plan {
@@ -84,6 +89,8 @@ pub struct Shared {
     pub server_errors: AtomicU64,
     /// The first of those, to show.
     pub first_server_error: Mutex<Option<String>>,
+    /// The first flood-control notice among them.
+    pub flood_notice: Mutex<Option<String>>,
     /// A fatal error in a worker (could not connect).
     pub failure: Mutex<Option<String>>,
 }
@@ -109,6 +116,7 @@ impl Shared {
             senders_done: AtomicUsize::new(0),
             server_errors: AtomicU64::new(0),
             first_server_error: Mutex::new(None),
+            flood_notice: Mutex::new(None),
             failure: Mutex::new(None),
         }
     }
@@ -179,6 +187,12 @@ impl Shared {
         if self.server_errors.fetch_add(1, Ordering::Relaxed) == 0 {
             let text = String::from_utf8_lossy(line).into_owned();
             self.first_server_error.lock().expect("error lock").get_or_insert(text);
+        }
+        if flood::is_notice(line) {
+            let mut notice = self.flood_notice.lock().expect("flood lock");
+            if notice.is_none() {
+                *notice = Some(String::from_utf8_lossy(line).into_owned());
+            }
         }
     }
 }

@@ -66,6 +66,9 @@ pub struct Report {
     pub lines_per_sec: f64,
     /// End-to-end latency.
     pub latency_ms: Latency,
+    /// CPU time the server spent from the first measured line to the last delivery (fan-out
+    /// mode, with the server's process id).
+    pub server_cpu_seconds: Option<f64>,
     /// Server memory: resident bytes per connection (connections mode).
     pub rss_per_connection: Option<f64>,
     /// Server memory in KiB: before and after connecting (connections mode), or at the start
@@ -114,6 +117,7 @@ impl Report {
                 p999: ms(0.999),
                 max: m.latency_us.max() as f64 / 1000.0,
             },
+            server_cpu_seconds: None,
             rss_per_connection: None,
             rss_kib: None,
             control_bytes: None,
@@ -191,6 +195,9 @@ impl Report {
             ),
             ("disconnected by server", self.disconnected.to_string()),
         ];
+        if let Some(cpu) = self.server_cpu_seconds {
+            rows.push(("server CPU time", format!("{cpu:.2} s (user and system, every thread)")));
+        }
         if let Some(per) = self.rss_per_connection {
             rows.push((
                 "server memory per connection",

@@ -1,43 +1,47 @@
-//! `--soak SECONDS`: well-behaved clients chat at a steady rate while misbehaving ones do their
-//! worst. The well-behaved must lose, duplicate and reorder nothing and see no control bytes;
-//! the server's memory must stop growing.
+//! `chat-bench soak SECONDS`: well-behaved clients chat at a steady rate while misbehaving ones
+//! do their worst. The well-behaved must lose, duplicate and reorder nothing and see no control
+//! bytes; the server's memory must stop growing.
 
 use std::time::Duration;
 
 use anyhow::Result;
 
-use super::engine::Engine;
-use super::memory::Sampler;
-use super::mischief::Mischief;
-use super::report::Report;
-use super::{Args, sync_timeout};
+use crate::args::{Load, Soak};
+use crate::load::engine::Engine;
+use crate::load::proc_stats::Sampler;
+use crate::load::report::Report;
+use crate::mischief::Mischief;
+use crate::open_files;
 
 /// Misbehaving clients at once (one per thread), counted against the open-files limit.
-pub const MISCHIEF_SLOTS: usize = 8;
+const MISCHIEF_SLOTS: usize = 8;
 
-/// Lines per second per well-behaved sender when `--rate` is not given: under the default
-/// flood limit of our server (3 lines/s), as a person chatting would be.
-const DEFAULT_RATE: f64 = 2.0;
+/// Bytes per well-behaved line.
+const LINE: usize = 64;
 
 /// Memory may grow this much (KiB) from the first half of the soak to the second and still
 /// count as bounded: queues of clients that stopped reading, allocator slack.
 const SLACK_KIB: u64 = 32 * 1024;
 
-/// Runs the soak for `seconds`.
-pub fn run(args: &Args, seconds: u64) -> Result<Report> {
-    let rate = args.rate.unwrap_or(DEFAULT_RATE);
-    let messages = (rate * seconds as f64).ceil().max(1.0) as u32;
-    let mut plan = args.plan(args.clients, args.senders.min(args.clients), messages, Some(rate))?;
+/// Runs the soak described by `args`.
+pub fn run(args: &Soak) -> Result<Report> {
+    let messages = (args.rate * args.seconds as f64).ceil().max(1.0) as u32;
+    let load = Load {
+        clients: args.clients,
+        senders: args.senders.min(args.clients),
+        messages,
+        size: LINE,
+        rate: Some(args.rate),
+    };
+    let mut plan = args.target.plan(load)?;
     plan.check_control = true;
-    let mut engine = Engine::start(plan.clone(), args.json)?;
-    let ready = engine.wait_connected().and_then(|()| engine.sync(sync_timeout(plan.clients)));
-    if let Err(e) = ready {
-        engine.abort();
-        return Err(e);
-    }
+    plan.stop_at_flood_control = false;
+    open_files::raise_for(plan.clients + MISCHIEF_SLOTS)?;
+    let mut engine = Engine::start(plan.clone(), args.target.json)?;
+    engine.warm_up()?;
     let sampler = args.server_pid.map(|pid| Sampler::start(pid, Duration::from_millis(250))).transpose()?;
     let mischief = Mischief::start(plan.addr, MISCHIEF_SLOTS)?;
-    let measured = engine.measure(args.drain());
+    let measured = engine.measure(args.target.drain());
     let misbehaved = mischief.finish();
     let samples = sampler.map(Sampler::finish);
     let measured = measured?;
