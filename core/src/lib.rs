@@ -71,6 +71,8 @@
 //! ([`kit::Outbox`]) and the accept-error policy ([`kit::AcceptBackoff`]). Inside, the server
 //! is split into the plumbing of queues and timers, arrivals and departures, and what each
 //! command does; the registry of connections is apart from the rooms.
+//! The records the core will ask the runtime to persist ([`Record`], [`Stored`]) and the
+//! attempt limiter ([`AttemptLimiter`]) are engine types too, exported at the root.
 //!
 //! All policy lives here: flood control (every line counts, `/who` costs
 //! [`protocol::WHO_COST`]), who may connect (per-address limits, from the peer address in
@@ -80,6 +82,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod attempts;
 mod clock;
 mod config;
 mod deadlines;
@@ -91,6 +94,7 @@ pub mod kit;
 mod per_address;
 mod presence;
 pub mod protocol;
+mod records;
 mod registry;
 mod rooms;
 mod roster;
@@ -100,8 +104,13 @@ pub mod sim;
 mod social;
 mod unfinished;
 
+pub use attempts::{AttemptLimiter, AttemptLimits, Limited, LimitedBy};
 pub use config::Config;
 pub use error::{ConfigError, InputError};
 pub use id::ClientId;
 pub use io::{Input, Output, PeerGone};
+pub use records::{
+    Account, AddressRange, AddressRangeError, Ban, BanTarget, Motd, Mute, Operator, Record, RoomRef, Stored,
+    StoredLine, StoredRoom, Topic, UnixMillis,
+};
 pub use server::Server;

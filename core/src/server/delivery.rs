@@ -144,18 +144,20 @@ impl Server {
     }
 
     /// Half-closes the connection (the runtime drops its queue); it lingers until the client
-    /// closes its side or the grace period passes, unless its input has already ended.
+    /// closes its side or the grace period passes, unless its input has already ended (or,
+    /// on shutdown, the grace period is over).
     pub(super) fn close(&mut self, id: ClientId) {
         let Some(client) = self.remove(id) else { return };
         if client.lost {
             return;
         }
         self.outputs.push_back(Output::Close { to: id });
-        if client.input_ended {
+        let release_at = self.linger_deadline();
+        if client.input_ended || release_at <= self.now {
             self.outputs.push_back(Output::Release { to: id });
         } else {
             self.lingering.insert(id);
-            self.releases.push(Reverse((self.linger_deadline(), id)));
+            self.releases.push(Reverse((release_at, id)));
         }
     }
 

@@ -1,0 +1,304 @@
+//! [`Stream`]: a connection with layers above the socket: TLS, the web listener's HTTP and
+//! WebSocket, or both. It copies the core's frames into an encoded buffer of bounded size, so a
+//! client that stops reading holds the rest in the core's queue, where the slow-client limit
+//! sees it.
+
+use std::collections::VecDeque;
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use chat_core::PeerGone;
+use rustls::ServerConnection;
+
+use crate::Incoming;
+use crate::buffer::{self, OutBuf};
+use crate::effects::Effects;
+use crate::web::Web;
+
+/// Encoded bytes held for the socket before more of the core's frames are taken. A client that
+/// reads nothing holds at most this much here, plus one frame and the TLS records around it.
+pub(crate) const OUT_ROOM: usize = 64 * 1024;
+
+/// Room (in frames) an empty queue of the core's frames may keep.
+const KEEP_FRAMES: usize = 64;
+
+/// What runs above the socket (and TLS, if any).
+#[derive(Debug)]
+pub(crate) enum App {
+    /// Chat lines as they are (TLS only: without TLS, this is [`crate::plain`]).
+    Lines,
+    /// HTTP, then WebSocket.
+    Web(Web),
+}
+
+/// A connection through TLS, HTTP or WebSocket.
+#[derive(Debug)]
+pub(crate) struct Stream {
+    peer: SocketAddr,
+    tls: Option<ServerConnection>,
+    app: App,
+    /// The core's frames not yet taken, oldest first.
+    pending: VecDeque<Bytes>,
+    /// Bytes of the core's frames taken since last reported.
+    taken: usize,
+    /// The core's frames taken (always whole) since last reported.
+    taken_frames: usize,
+    /// Bytes for the socket.
+    out: OutBuf,
+    /// Chat lines read by the last call, for the core.
+    lines: Vec<u8>,
+    /// Plain text between the application layer and TLS.
+    scratch: Vec<u8>,
+    opened: bool,
+    ended: bool,
+    /// Nothing more is read or taken from the core: close once `out` is written.
+    finishing: bool,
+}
+
+impl Stream {
+    pub(crate) fn new(peer: SocketAddr, tls: Option<ServerConnection>, app: App) -> Self {
+        Self {
+            peer,
+            tls,
+            app,
+            pending: VecDeque::new(),
+            taken: 0,
+            taken_frames: 0,
+            out: OutBuf::default(),
+            lines: Vec::new(),
+            scratch: Vec::new(),
+            opened: false,
+            ended: false,
+            finishing: false,
+        }
+    }
+
+    pub(crate) fn receive(&mut self, input: &[u8]) -> Incoming<'_> {
+        buffer::reset(&mut self.lines);
+        let effects = if self.finishing { Effects::default() } else { self.read(input) };
+        self.apply(effects)
+    }
+
+    pub(crate) fn receive_eof(&mut self) -> Incoming<'_> {
+        buffer::reset(&mut self.lines);
+        let effects = match &mut self.app {
+            _ if self.finishing => Effects::default(),
+            App::Web(web) => web.eof(),
+            // TLS with chat lines: like plain TCP, the client may still read after a half-close.
+            App::Lines if self.opened => Effects { ended: Some(PeerGone::Closed), ..Effects::default() },
+            App::Lines => Effects { finish: true, ..Effects::default() },
+        };
+        self.apply(effects)
+    }
+
+    pub(crate) fn send(&mut self, frame: Bytes) -> usize {
+        if !frame.is_empty() {
+            self.pending.push_back(frame);
+            self.fill();
+        }
+        std::mem::take(&mut self.taken)
+    }
+
+    pub(crate) fn wants_write(&self) -> bool {
+        !self.out.is_empty()
+    }
+
+    pub(crate) fn pending_out(&self) -> &[u8] {
+        self.out.pending()
+    }
+
+    pub(crate) fn advance(&mut self, written: usize) -> Incoming<'_> {
+        self.out.advance(written);
+        buffer::reset(&mut self.lines);
+        let held = matches!(&self.app, App::Web(web) if web.has_held_requests());
+        let effects = if held && !self.finishing { self.read(&[]) } else { Effects::default() };
+        self.fill();
+        self.apply(effects)
+    }
+
+    pub(crate) fn close(&mut self) {
+        self.pending.clear();
+        self.taken = 0;
+        self.taken_frames = 0;
+        if self.finishing {
+            return;
+        }
+        self.finishing = true;
+        buffer::reset(&mut self.scratch);
+        if let App::Web(web) = &mut self.app {
+            web.close(&mut self.scratch);
+        }
+        match &mut self.tls {
+            Some(tls) => {
+                tls_write(tls, &self.scratch, &mut self.out);
+                tls.send_close_notify();
+                tls_flush(tls, &mut self.out);
+            }
+            None => self.out.tail().extend_from_slice(&self.scratch),
+        }
+        buffer::reset(&mut self.scratch);
+    }
+
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finishing && self.out.is_empty()
+    }
+
+    pub(crate) fn buffered(&self) -> usize {
+        let app = match &self.app {
+            App::Web(web) => web.buffered(),
+            App::Lines => 0,
+        };
+        self.out.capacity() + self.lines.capacity() + self.scratch.capacity() + app
+    }
+
+    /// Reads socket bytes through the layers: chat lines land in `self.lines`, answers in
+    /// `self.out`.
+    fn read(&mut self, input: &[u8]) -> Effects {
+        let backlog = self.out.len();
+        let Some(tls) = &mut self.tls else {
+            return match &mut self.app {
+                App::Web(web) => web.receive(input, &mut self.lines, self.out.tail(), backlog, OUT_ROOM),
+                App::Lines => {
+                    self.lines.extend_from_slice(input);
+                    Effects::default()
+                }
+            };
+        };
+        let mut effects = Effects::default();
+        let mut rest = input;
+        let mut plain = Vec::new();
+        loop {
+            plain.clear();
+            let mut peer_closed = false;
+            if !rest.is_empty() {
+                // Never with nothing to read: rustls takes a read of 0 bytes for end of file.
+                if let Err(error) = tls.read_tls(&mut rest) {
+                    tracing::debug!(peer = %self.peer, %error, "TLS read failed");
+                    effects.merge(lost());
+                    return effects;
+                }
+                let state = match tls.process_new_packets() {
+                    Ok(state) => state,
+                    Err(error) => {
+                        tracing::debug!(peer = %self.peer, %error, "TLS error");
+                        // rustls queued an alert telling the client why.
+                        tls_flush(tls, &mut self.out);
+                        effects.merge(lost());
+                        return effects;
+                    }
+                };
+                plain.resize(state.plaintext_bytes_to_read(), 0);
+                peer_closed = state.peer_has_closed();
+                if let Err(error) = tls.reader().read_exact(&mut plain) {
+                    tracing::debug!(peer = %self.peer, %error, "TLS plaintext read failed");
+                }
+            }
+            buffer::reset(&mut self.scratch);
+            effects.merge(match &mut self.app {
+                App::Lines => {
+                    self.lines.extend_from_slice(&plain);
+                    Effects::default()
+                }
+                App::Web(web) => web.receive(&plain, &mut self.lines, &mut self.scratch, backlog, OUT_ROOM),
+            });
+            tls_write(tls, &self.scratch, &mut self.out);
+            if matches!(self.app, App::Lines) && !self.opened && !tls.is_handshaking() {
+                effects.opened = effects.opened.or(Some(self.peer));
+            }
+            if peer_closed {
+                let eof = match &mut self.app {
+                    App::Web(web) => web.eof(),
+                    App::Lines => Effects { ended: Some(PeerGone::Closed), ..Effects::default() },
+                };
+                effects.merge(eof);
+            }
+            if rest.is_empty() || peer_closed || effects.finish {
+                break;
+            }
+        }
+        tls_flush(tls, &mut self.out);
+        effects
+    }
+
+    /// Applies what reading found and hands the core its part.
+    fn apply(&mut self, effects: Effects) -> Incoming<'_> {
+        let opened = effects.opened.filter(|_| !self.opened && !self.finishing);
+        self.opened |= opened.is_some();
+        let ended = effects.ended.filter(|_| self.opened && !self.ended);
+        self.ended |= ended.is_some();
+        if effects.finish && !self.finishing {
+            self.finishing = true;
+            // Frames no one will read count as taken, so the core's queue drains.
+            self.taken_frames += self.pending.len();
+            self.taken += self.pending.drain(..).map(|frame| frame.len()).sum::<usize>();
+        }
+        let flushed = std::mem::take(&mut self.taken);
+        let flushed_frames = std::mem::take(&mut self.taken_frames);
+        Incoming { opened, data: &self.lines, flushed, flushed_frames, ended }
+    }
+
+    /// Takes the core's frames into `out` while it has room.
+    fn fill(&mut self) {
+        if self.finishing {
+            self.taken_frames += self.pending.len();
+            self.taken += self.pending.drain(..).map(|frame| frame.len()).sum::<usize>();
+            return;
+        }
+        if self.out.len() >= OUT_ROOM || self.pending.is_empty() {
+            return;
+        }
+        let open = match &self.app {
+            App::Lines => self.opened,
+            App::Web(web) => web.is_open(),
+        };
+        buffer::reset(&mut self.scratch);
+        while self.out.len() + self.scratch.len() < OUT_ROOM {
+            let Some(frame) = self.pending.pop_front() else { break };
+            self.taken += frame.len();
+            self.taken_frames += 1;
+            let target = if self.tls.is_some() { &mut self.scratch } else { self.out.tail() };
+            match &mut self.app {
+                App::Lines if open => target.extend_from_slice(&frame),
+                App::Web(web) => {
+                    web.send(&frame, target);
+                }
+                App::Lines => {}
+            }
+        }
+        if let Some(tls) = &mut self.tls {
+            tls_write(tls, &self.scratch, &mut self.out);
+            tls_flush(tls, &mut self.out);
+        }
+        buffer::reset(&mut self.scratch);
+        if self.pending.is_empty() && self.pending.capacity() > KEEP_FRAMES {
+            self.pending = VecDeque::new();
+        }
+    }
+}
+
+/// The connection broke (a TLS error): the client, if it was one, is lost.
+fn lost() -> Effects {
+    Effects { ended: Some(PeerGone::Lost), finish: true, ..Effects::default() }
+}
+
+/// Encrypts `plain` into records in `out`.
+fn tls_write(tls: &mut ServerConnection, plain: &[u8], out: &mut OutBuf) {
+    if plain.is_empty() {
+        return;
+    }
+    if let Err(error) = tls.writer().write_all(plain) {
+        tracing::debug!(%error, "TLS write failed");
+    }
+    tls_flush(tls, out);
+}
+
+/// Moves every record rustls has ready into `out`.
+fn tls_flush(tls: &mut ServerConnection, out: &mut OutBuf) {
+    while tls.wants_write() {
+        match tls.write_tls(out.tail()) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! [`Transport`]: one connection's layers between the socket and the core, and [`Endpoint`],
+//! which makes them for a listener.
+
+use std::fmt;
+use std::io::IoSlice;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use chat_core::PeerGone;
+use rustls::ServerConnection;
+
+use crate::plain::Plain;
+use crate::stream::{App, Stream};
+use crate::web::{Web, WebConfig};
+use crate::{TlsConfig, TlsError};
+
+/// What a listener speaks. Cloning is cheap: the settings are shared.
+#[derive(Clone, Debug)]
+pub enum Endpoint {
+    /// Chat lines over plain TCP.
+    Plain,
+    /// Chat lines over TLS.
+    Tls(TlsConfig),
+    /// HTTP (the web page, `/healthz`, `/metrics`) and chat over WebSocket at `/ws`, over TLS
+    /// when it has a [`TlsConfig`].
+    Web(Arc<WebConfig>, Option<TlsConfig>),
+}
+
+impl Endpoint {
+    /// The transport for a connection just accepted from `peer`. It uses the TLS settings
+    /// current now (see [`TlsConfig::reload`]).
+    pub fn accept(&self, peer: SocketAddr) -> Result<Transport, TlsError> {
+        let tls = |config: &TlsConfig| ServerConnection::new(config.current()).map_err(TlsError::from);
+        let inner = match self {
+            Self::Plain => Inner::Plain(Plain::new(peer)),
+            Self::Tls(config) => Inner::Stream(Box::new(Stream::new(peer, Some(tls(config)?), App::Lines))),
+            Self::Web(web, config) => {
+                let tls = config.as_ref().map(tls).transpose()?;
+                Inner::Stream(Box::new(Stream::new(peer, tls, App::Web(Web::new(web.clone(), peer)))))
+            }
+        };
+        Ok(Transport { kind: self.kind(), inner })
+    }
+
+    /// The kind of transport this endpoint makes.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Self::Plain => Kind::Plain,
+            Self::Tls(_) => Kind::Tls,
+            Self::Web(_, None) => Kind::Web,
+            Self::Web(_, Some(_)) => Kind::WebTls,
+        }
+    }
+}
+
+/// The kinds of transport, to label connections (for example in metrics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// Plain TCP.
+    Plain,
+    /// TLS.
+    Tls,
+    /// HTTP and WebSocket.
+    Web,
+    /// HTTPS and WebSocket over TLS.
+    WebTls,
+}
+
+impl Kind {
+    /// A short lower-case name: `tcp`, `tls`, `ws` or `wss`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Plain => "tcp",
+            Self::Tls => "tls",
+            Self::Web => "ws",
+            Self::WebTls => "wss",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the core must hear after a call, in this order: `opened` as [`Input::Connected`],
+/// `data` as [`Input::Received`], `flushed` as [`Input::Flushed`], `ended` as
+/// [`Input::Disconnected`]. Empty parts are skipped.
+///
+/// [`Input::Connected`]: chat_core::Input::Connected
+/// [`Input::Received`]: chat_core::Input::Received
+/// [`Input::Flushed`]: chat_core::Input::Flushed
+/// [`Input::Disconnected`]: chat_core::Input::Disconnected
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[must_use = "the core must hear what happened"]
+pub struct Incoming<'a> {
+    /// The connection just became a chat client, with this address (the real client behind a
+    /// trusted proxy): announce it to the core. Never set twice for one connection.
+    pub opened: Option<SocketAddr>,
+    /// Chat bytes from the client, in the core's line format.
+    pub data: &'a [u8],
+    /// Bytes of the core's frames taken since last reported: the core's queue shrank by this.
+    pub flushed: usize,
+    /// How many of the core's frames those bytes completed (frames are taken whole, except on
+    /// plain TCP, where a frame may be partly written), for `Input::Flushed`. The frames that
+    /// [`Transport::send`] took at once are counted here the next time an `Incoming` is
+    /// returned, so the core may count them a moment longer than their bytes.
+    pub flushed_frames: usize,
+    /// The chat client is gone. Set at most once, and only after `opened`.
+    pub ended: Option<PeerGone>,
+}
+
+/// One connection's transport: sans-IO layers (plain TCP, TLS, HTTP, WebSocket) between the
+/// socket's bytes and the core's lines. Made by [`Endpoint::accept`]; see the crate
+/// documentation for how a runtime drives it.
+#[derive(Debug)]
+pub struct Transport {
+    kind: Kind,
+    inner: Inner,
+}
+
+#[derive(Debug)]
+enum Inner {
+    Plain(Plain),
+    Stream(Box<Stream>),
+}
+
+impl Transport {
+    /// Call once, right after accepting: `Some` means the connection is a chat client already
+    /// (plain TCP); announce it with this address. Other kinds announce it later, through
+    /// [`Incoming::opened`] (after the TLS handshake, or the WebSocket upgrade).
+    pub fn start(&mut self) -> Option<SocketAddr> {
+        match &mut self.inner {
+            Inner::Plain(plain) => plain.start(),
+            Inner::Stream(_) => None,
+        }
+    }
+
+    /// Feeds bytes read from the socket. On plain TCP, `data` is `bytes` itself.
+    pub fn receive<'a>(&'a mut self, bytes: &'a [u8]) -> Incoming<'a> {
+        match &mut self.inner {
+            Inner::Plain(plain) => plain.receive(bytes),
+            Inner::Stream(stream) => stream.receive(bytes),
+        }
+    }
+
+    /// The socket reached end of file: the client sends nothing more.
+    pub fn receive_eof(&mut self) -> Incoming<'_> {
+        match &mut self.inner {
+            Inner::Plain(plain) => plain.receive_eof(),
+            Inner::Stream(stream) => stream.receive_eof(),
+        }
+    }
+
+    /// Queues one of the core's frames ([`Output::Transmit`](chat_core::Output::Transmit)).
+    /// On plain TCP it is written as it is, shared with the other recipients. Returns how many
+    /// bytes of the core's frames were taken at once (encoded into the transport's bounded
+    /// buffer, or dropped because the connection is closing): report them to the core as
+    /// [`Input::Flushed`](chat_core::Input::Flushed), like [`Incoming::flushed`]. Always 0 on
+    /// plain TCP, whose frames are taken only as the socket takes them.
+    #[must_use = "the core must hear how much of its queue was taken"]
+    pub fn send(&mut self, frame: Bytes) -> usize {
+        match &mut self.inner {
+            Inner::Plain(plain) => plain.send(frame),
+            Inner::Stream(stream) => stream.send(frame),
+        }
+    }
+
+    /// True if there are bytes to write to the socket.
+    pub fn wants_write(&self) -> bool {
+        match &self.inner {
+            Inner::Plain(plain) => plain.wants_write(),
+            Inner::Stream(stream) => stream.wants_write(),
+        }
+    }
+
+    /// Fills `slices` with the bytes to write (give it
+    /// [`Outbox::MAX_SLICES`](chat_core::kit::Outbox::MAX_SLICES) of them) and returns how many it
+    /// filled: write `&slices[..count]` with one vectored write, then call
+    /// [`advance`](Self::advance).
+    pub fn io_slices<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize {
+        match &self.inner {
+            Inner::Plain(plain) => plain.io_slices(slices),
+            Inner::Stream(stream) => match slices.first_mut() {
+                Some(slice) if stream.wants_write() => {
+                    *slice = IoSlice::new(stream.pending_out());
+                    1
+                }
+                _ => 0,
+            },
+        }
+    }
+
+    /// The socket took `written` bytes of those from [`io_slices`](Self::io_slices).
+    pub fn advance(&mut self, written: usize) -> Incoming<'_> {
+        match &mut self.inner {
+            Inner::Plain(plain) => plain.advance(written),
+            Inner::Stream(stream) => stream.advance(written),
+        }
+    }
+
+    /// The core closed the connection ([`Output::Close`](chat_core::Output::Close)): drops
+    /// the frames not taken yet and queues a goodbye (a WebSocket close frame, a TLS
+    /// close_notify) after the encoded bytes already waiting (at most about 64 KiB, which the
+    /// core counted as flushed). Write what [`wants_write`](Self::wants_write) until
+    /// [`is_finished`](Self::is_finished), then close the socket; a client that reads nothing
+    /// never lets it finish, so give it no longer than the core's `close_linger`. On plain
+    /// TCP, everything queued is dropped and it is finished at once.
+    pub fn close(&mut self) {
+        match &mut self.inner {
+            Inner::Plain(plain) => plain.close(),
+            Inner::Stream(stream) => stream.close(),
+        }
+    }
+
+    /// True once the connection has nothing more to say: close the socket. This happens after
+    /// [`close`](Self::close), after an HTTP answer that ends the connection, after a WebSocket
+    /// closing handshake, and after a protocol error (once its error answer is written).
+    pub fn is_finished(&self) -> bool {
+        match &self.inner {
+            Inner::Plain(plain) => plain.is_finished(),
+            Inner::Stream(stream) => stream.is_finished(),
+        }
+    }
+
+    /// Bytes this transport holds in its own buffers, beyond the core's frames it has not taken
+    /// (which the core counts itself). Bounded: about 64 KiB of encoded output, the message
+    /// being read, and an HTTP request head.
+    pub fn buffered(&self) -> usize {
+        match &self.inner {
+            Inner::Plain(_) => 0,
+            Inner::Stream(stream) => stream.buffered(),
+        }
+    }
+
+    /// What this connection speaks.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+}
