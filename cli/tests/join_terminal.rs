@@ -345,7 +345,7 @@ fn quiet_hides_join_and_leave_notices_until_asked_again() {
     alice.type_keys("/quiet\r");
     alice.wait_for_text("Join and leave notices are shown again");
     let _dave = RawClient::join_as(server.port(), "dave");
-    alice.wait_for_text("is now known as dave");
+    alice.wait_for_text("*** dave entered the room");
 }
 
 #[test]
