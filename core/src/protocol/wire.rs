@@ -1,5 +1,6 @@
-//! Every line the server sends, in one place: how the server writes it ([`format`]) and how a
-//! client reads it back ([`ServerLine::parse`]). `docs/PROTOCOL.md` describes the same lines.
+//! Every line the server sends, in one place: how the server writes it ([`format`], and
+//! [`rooms`] for the lines about rooms, history, away and ignore) and how a client reads it
+//! back ([`ServerLine::parse`]). `docs/PROTOCOL.md` describes the same lines.
 //!
 //! The two halves live side by side so that changing a line's wording changes its parser in the
 //! same commit; the round-trip tests in [`parse`] fail if they drift apart.
@@ -7,10 +8,8 @@
 mod format;
 mod parse;
 mod parse_rooms;
-#[allow(dead_code)] // Wired in by the rooms restructuring.
 mod rooms;
 
 pub(crate) use format::*;
 pub use parse::{Departures, Names, ServerLine};
-#[allow(unused_imports)]
 pub(crate) use rooms::*;

@@ -8,9 +8,7 @@ mod room;
 
 use std::collections::HashMap;
 
-#[allow(unused_imports)] // Wired in by the rooms restructuring.
 pub(crate) use history::Said;
-#[allow(unused_imports)]
 pub(crate) use room::{MAX_TOPIC, Room};
 
 use crate::ClientId;
