@@ -39,6 +39,7 @@ use anyhow::{Context as _, anyhow};
 use chat_core::{Config, Nick};
 use clap::builder::BoolishValueParser;
 
+use crate::flood_args::FloodArgs;
 use outgoing::Outgoing;
 use pacer::Pacer;
 
@@ -81,19 +82,8 @@ pub struct Args {
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     connect_timeout: u64,
-    /// The server's flood control (its --flood-rate): lines per second it takes from each
-    /// client. What you send or paste is paced to it, so the server drops none; 0: no pacing.
-    #[arg(
-        long,
-        value_name = "LINES_PER_SEC",
-        env = "CHAT_FLOOD_RATE",
-        default_value_t = Config::default().flood_rate
-    )]
-    flood_rate: f64,
-    /// The server's burst allowance (its --flood-burst): lines it takes at once before the rate
-    /// applies.
-    #[arg(long, value_name = "N", env = "CHAT_FLOOD_BURST", default_value_t = Config::default().flood_burst)]
-    flood_burst: u32,
+    #[command(flatten)]
+    flood: FloodArgs,
 }
 
 /// How a session ended.
@@ -163,7 +153,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("Connected to {target} ({peer}).");
     }
 
-    let pace = Pace { rate: args.flood_rate, burst: args.flood_burst };
+    let pace = Pace { rate: args.flood.flood_rate, burst: args.flood.flood_burst };
     let setup = Setup { nick: args.nick.or_else(login_name), pace };
     let outcome = if interactive {
         let styler = style::Styler::new(style::colour_wanted());

@@ -5,6 +5,7 @@ use chat_core::{Config, ConfigError};
 use clap::ArgAction;
 
 use super::runtime::Runtime;
+use crate::flood_args::FloodArgs;
 
 /// Run a chat room that anyone can join with `chat join HOST PORT` or `nc HOST PORT`.
 #[derive(Debug, clap::Args)]
@@ -37,17 +38,8 @@ pub struct Limits {
     /// Longest line a client may send, in bytes; a longer line is dropped and its sender told so.
     #[arg(long, value_name = "BYTES", env = "CHAT_MAX_LINE", default_value_t = Config::default().max_line)]
     max_line: usize,
-    /// Lines per second each client may send on average; 0 turns flood control off.
-    #[arg(
-        long,
-        value_name = "LINES_PER_SEC",
-        env = "CHAT_FLOOD_RATE",
-        default_value_t = Config::default().flood_rate
-    )]
-    flood_rate: f64,
-    /// Lines a client may send at once before the rate applies (so a pasted block goes through).
-    #[arg(long, value_name = "N", env = "CHAT_FLOOD_BURST", default_value_t = Config::default().flood_burst)]
-    flood_burst: u32,
+    #[command(flatten)]
+    flood: FloodArgs,
     /// Most bytes waiting to be sent to one client; a client that falls this far behind (it
     /// stopped reading) is disconnected as too slow, so it cannot slow anyone else.
     #[arg(long, value_name = "BYTES", env = "CHAT_MAX_QUEUE", default_value_t = Config::default().max_queue)]
@@ -85,8 +77,8 @@ impl Limits {
         let config = Config {
             max_clients: self.max_clients,
             max_line: self.max_line,
-            flood_rate: self.flood_rate,
-            flood_burst: self.flood_burst,
+            flood_rate: self.flood.flood_rate,
+            flood_burst: self.flood.flood_burst,
             max_queue: self.max_queue,
             max_per_ip: self.max_per_ip,
             max_connects_per_ip: self.max_connects_per_ip,
