@@ -2,7 +2,6 @@
 //! and, when the server goes away, reconnecting with backoff under the same name.
 
 use std::io::{self, Write};
-use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -18,6 +17,7 @@ use super::link::{Link, Linker};
 use super::outgoing::{Hurry, Queued};
 use super::prompt::ChatPrompt;
 use super::shared::SharedClient;
+use super::stream::Conn;
 use super::view::View;
 use super::{DRAIN_LIMIT, Outcome, PRINTER_CAPACITY, Setup, editor, history, parse_nick};
 
@@ -26,13 +26,13 @@ use super::{DRAIN_LIMIT, Outcome, PRINTER_CAPACITY, Setup, editor, history, pars
 const GO_LIMIT: Duration = Duration::from_millis(900);
 
 /// Connects again to the same server, for reconnecting.
-pub type Reconnect = Box<dyn Fn() -> anyhow::Result<TcpStream>>;
+pub type Reconnect = Box<dyn Fn() -> anyhow::Result<Conn>>;
 
 /// Runs the chat session on the terminal until the user leaves; received lines are shown as
 /// `view` says. `target` names the server in messages; `reconnect` reaches it again after it
 /// went away.
 pub fn run(
-    stream: TcpStream,
+    stream: Conn,
     setup: Setup,
     view: View,
     target: String,
