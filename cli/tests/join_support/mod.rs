@@ -6,6 +6,7 @@
 pub mod client;
 pub mod piped;
 pub mod server;
+pub mod tls_server;
 #[cfg(unix)]
 pub mod terminal;
 
