@@ -163,3 +163,54 @@ fn a_server_that_never_answers_the_handshake_is_given_up_on() {
         )
     );
 }
+
+#[cfg(unix)]
+mod on_a_terminal {
+    use super::*;
+    use join_support::terminal::Terminal;
+
+    /// `chat join --tls 127.0.0.1 PORT` on a terminal, remembering certificates in
+    /// `known_hosts`.
+    fn join_on_a_terminal(server: &TlsServer, known_hosts: &std::path::Path) -> Terminal {
+        let port = server.port().to_string();
+        let file = known_hosts.to_str().expect("a UTF-8 path");
+        Terminal::spawn(&["--tls", "127.0.0.1", &port], &[("CHAT_KNOWN_HOSTS", Some(file))])
+    }
+
+    #[test]
+    fn the_user_is_asked_and_a_trusted_server_is_reconnected_to() {
+        let identity = Identity::self_signed();
+        let server = TlsServer::start(&identity);
+        let known_hosts = temp_dir("ask-yes").join("known_hosts");
+        let mut chat = join_on_a_terminal(&server, &known_hosts);
+        chat.wait_for_text(&format!("fingerprint is {}", identity.fingerprint));
+        chat.wait_for_text("? [y/N]");
+        chat.type_keys("y\r");
+        chat.wait_for_text("Connected to 127.0.0.1:");
+        // The server's first guest was the connection that showed the certificate.
+        chat.wait_for_input_line("guest2>");
+        chat.type_keys("hello\r");
+        chat.wait_for_text("<guest2> hello");
+        let remembered = std::fs::read_to_string(&known_hosts).expect("the certificate is remembered");
+        assert_eq!(remembered, format!("127.0.0.1:{} {}\n", server.port(), identity.fingerprint));
+
+        // The server goes away and comes back: the remembered certificate lets us in again.
+        server.drop_clients();
+        chat.wait_for_text("Reconnected to 127.0.0.1:");
+        chat.wait_for_input_line("guest3>");
+        chat.type_keys("hello again\r");
+        chat.wait_for_text("<guest3> hello again");
+    }
+
+    #[test]
+    fn a_certificate_the_user_does_not_trust_is_refused() {
+        let server = TlsServer::start(&Identity::self_signed());
+        let known_hosts = temp_dir("ask-no").join("known_hosts");
+        let mut chat = join_on_a_terminal(&server, &known_hosts);
+        chat.wait_for_text("? [y/N]");
+        chat.type_keys("\r");
+        chat.wait_for_text("its certificate was not trusted");
+        assert_eq!(chat.wait_exit(), 1);
+        assert!(!known_hosts.exists());
+    }
+}

@@ -325,6 +325,6 @@ fn unvouched(err: &rustls::Error) -> String {
         }
         rustls::Error::InvalidCertificate(CertificateError::Expired)
         | rustls::Error::InvalidCertificate(CertificateError::ExpiredContext { .. }) => "it has expired".into(),
-        other => other.to_string(),
+        other => format!("no certificate authority you trust vouches for it, it may be self-signed ({other})"),
     }
 }
