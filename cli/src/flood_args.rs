@@ -21,3 +21,29 @@ pub struct FloodArgs {
     #[arg(long, value_name = "N", env = "CHAT_FLOOD_BURST", default_value_t = Config::default().flood_burst)]
     pub flood_burst: u32,
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::{Cli, Command};
+
+    fn flood(args: &[&str]) -> FloodArgs {
+        match Cli::try_parse_from(args).expect("a valid command line").command {
+            Command::Join(join) => join.flood(),
+            Command::Serve(serve) => serve.limits.flood(),
+        }
+    }
+
+    #[test]
+    fn serve_and_join_take_the_same_flags_with_the_same_defaults() {
+        let defaults = Config::default();
+        for command in [&["chat", "serve"][..], &["chat", "join", "localhost"][..]] {
+            let given = flood(command);
+            assert_eq!((given.flood_rate, given.flood_burst), (defaults.flood_rate, defaults.flood_burst));
+            let set = flood(&[command, &["--flood-rate", "0.5", "--flood-burst", "7"]].concat());
+            assert_eq!((set.flood_rate, set.flood_burst), (0.5, 7));
+        }
+    }
+}

@@ -55,9 +55,9 @@ use clap::builder::BoolishValueParser;
 use crate::flood_args::FloodArgs;
 use connect::{Dial, DialError};
 use outgoing::Outgoing;
+use pacer::Pacer;
 use tls::{TlsError, TlsSetup, Trust};
 use trust::FirstUse;
-use pacer::Pacer;
 
 /// How long, after we stop sending, the server's last lines are waited for before leaving.
 const DRAIN_LIMIT: Duration = Duration::from_secs(3);
@@ -244,6 +244,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     match outcome {
         Outcome::Left => Ok(()),
         Outcome::ServerGone => Err(anyhow!("Disconnected from chat server")),
+    }
+}
+
+impl Args {
+    /// The flood-control options as given.
+    #[cfg(test)]
+    pub fn flood(&self) -> FloodArgs {
+        self.flood
     }
 }
 

@@ -5,7 +5,7 @@
 mod join_support;
 
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use join_support::piped::PipedChat;
 use join_support::server::TestServer;
@@ -13,14 +13,15 @@ use join_support::tls_server::{Identity, TlsServer};
 
 /// A fresh directory for one test's files, under the target directory.
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("join-tls-{name}-{}", std::process::id()));
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("join-tls-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("make a test directory");
     dir
 }
 
 /// `chat join --tls 127.0.0.1 PORT ARGS`, remembering certificates in `known_hosts`.
-fn join(port: u16, known_hosts: &PathBuf, args: &[&str]) -> PipedChat {
+fn join(port: u16, known_hosts: &Path, args: &[&str]) -> PipedChat {
     let port = port.to_string();
     let mut all = vec!["--tls", "127.0.0.1", &port];
     all.extend_from_slice(args);
@@ -77,7 +78,10 @@ fn an_unknown_self_signed_certificate_is_refused_without_a_terminal_to_ask() {
     assert!(stderr.contains(&format!("Its SHA-256 fingerprint is {fingerprint}.")), "{stderr:#?}");
     let error = stderr.last().expect("an error");
     assert!(error.starts_with("error: Not connected to 127.0.0.1:"), "{error}");
-    assert!(error.contains(&format!("--fingerprint {fingerprint}")) && error.contains("--accept-new"), "{error}");
+    assert!(
+        error.contains(&format!("--fingerprint {fingerprint}")) && error.contains("--accept-new"),
+        "{error}"
+    );
     assert!(!known_hosts.exists(), "nothing was remembered");
 }
 
@@ -102,9 +106,15 @@ fn accept_new_remembers_the_certificate_and_a_changed_one_is_then_refused_with_a
     let Some(server) = start_on_port(&impostor, port) else { return };
     for args in [&[][..], &["--accept-new"][..]] {
         let stderr = refused(join(server.port(), &known_hosts, args));
-        assert!(stderr.iter().any(|line| line.contains("WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!")), "{stderr:#?}");
+        assert!(
+            stderr.iter().any(|line| line.contains("WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!")),
+            "{stderr:#?}"
+        );
         let file = known_hosts.display().to_string();
-        assert!(stderr.contains(&format!("If you know the new certificate is right, remove line 1 of {file}")), "{stderr:#?}");
+        assert!(
+            stderr.contains(&format!("If you know the new certificate is right, remove line 1 of {file}")),
+            "{stderr:#?}"
+        );
         assert!(stderr.contains(&format!("    {}", impostor.fingerprint)), "{stderr:#?}");
         let error = stderr.last().unwrap();
         assert!(error.contains("the server's certificate has changed"), "{error}");
@@ -164,6 +174,36 @@ fn a_server_that_never_answers_the_handshake_is_given_up_on() {
     );
 }
 
+#[test]
+fn with_tls_the_port_defaults_to_5001() {
+    // Whether or not something listens on 5001 here, the client goes there.
+    let known_hosts = temp_dir("port").join("known_hosts");
+    let file = known_hosts.to_str().unwrap();
+    let mut chat = PipedChat::spawn_with_env(
+        &["--tls", "127.0.0.1", "--connect-timeout", "1"],
+        &[("CHAT_KNOWN_HOSTS", file)],
+    );
+    chat.close_stdin();
+    // Connected, refused, or not trusted: always 127.0.0.1:5001.
+    chat.expect_stderr(|line| line.contains("127.0.0.1:5001"));
+}
+
+#[test]
+fn trust_options_without_tls_are_a_usage_error() {
+    for args in [&["--ca", "ca.pem"][..], &["--fingerprint", "SHA256:x"][..], &["--accept-new"][..]] {
+        let mut chat = PipedChat::spawn(&[&["127.0.0.1", "1"][..], args].concat());
+        assert_eq!(chat.wait_exit().code(), Some(2), "{args:?}: stderr {:#?}", chat.stderr);
+        assert!(chat.stderr.iter().any(|line| line.contains("--tls")), "{:#?}", chat.stderr);
+    }
+    let mut chat = PipedChat::spawn(&["--tls", "127.0.0.1", "1", "--fingerprint", "SHA256:short"]);
+    assert_eq!(chat.wait_exit().code(), Some(2));
+    assert!(
+        chat.stderr.iter().any(|line| line.contains("a fingerprint looks like SHA256:")),
+        "{:#?}",
+        chat.stderr
+    );
+}
+
 #[cfg(unix)]
 mod on_a_terminal {
     use super::*;
@@ -171,7 +211,7 @@ mod on_a_terminal {
 
     /// `chat join --tls 127.0.0.1 PORT` on a terminal, remembering certificates in
     /// `known_hosts`.
-    fn join_on_a_terminal(server: &TlsServer, known_hosts: &std::path::Path) -> Terminal {
+    fn join_on_a_terminal(server: &TlsServer, known_hosts: &Path) -> Terminal {
         let port = server.port().to_string();
         let file = known_hosts.to_str().expect("a UTF-8 path");
         Terminal::spawn(&["--tls", "127.0.0.1", &port], &[("CHAT_KNOWN_HOSTS", Some(file))])

@@ -91,7 +91,8 @@ impl std::error::Error for ConnectError {}
 ///
 /// `host` may be a name, an IPv4 address or an IPv6 address with or without brackets.
 pub fn connect(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, ConnectError> {
-    let addrs: Vec<SocketAddr> = (unbracketed(host), port).to_socket_addrs().map_err(ConnectError::Resolve)?.collect();
+    let addrs: Vec<SocketAddr> =
+        (unbracketed(host), port).to_socket_addrs().map_err(ConnectError::Resolve)?.collect();
     connect_any(addrs, timeout)
 }
 

@@ -63,7 +63,9 @@ impl KnownHosts {
                 (Some(server), Some(Ok(fingerprint))) => {
                     entries.push((index + 1, server.to_ascii_lowercase(), fingerprint));
                 }
-                _ => tracing::warn!(file = %path.display(), line = index + 1, "skipping a line that is not `HOST:PORT SHA256:...`"),
+                _ => {
+                    tracing::warn!(file = %path.display(), line = index + 1, "skipping a line that is not `HOST:PORT SHA256:...`")
+                }
             }
         }
         Ok(Self { path: path.to_owned(), entries })

@@ -71,9 +71,7 @@ pub enum TlsError {
     )]
     NotTls,
     /// The handshake did not finish in time.
-    #[error(
-        "no TLS answer within {0} s (is it the plain chat port? leave out --tls for the plain port)"
-    )]
+    #[error("no TLS answer within {0} s (is it the plain chat port? leave out --tls for the plain port)")]
     Timeout(u64),
     /// The CA file could not be used.
     #[error("cannot use the CA certificates in {}: {why}", file.display())]
@@ -118,7 +116,8 @@ impl TlsSetup {
         };
         let authorities = match roots {
             Some(roots) if !roots.is_empty() => {
-                let built = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build();
+                let built =
+                    WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build();
                 Some(built.map_err(|err| TlsError::Handshake(err.to_string()))?)
             }
             _ => None,
@@ -140,9 +139,10 @@ impl TlsSetup {
         timeout: Duration,
     ) -> Result<Conn, TlsError> {
         let known_hosts = match &self.trust {
-            Trust::Usual(Some(file)) => Some(KnownHosts::load(file).map_err(|err| {
-                TlsError::Handshake(format!("cannot read {}: {err}", file.display()))
-            })?),
+            Trust::Usual(Some(file)) => Some(
+                KnownHosts::load(file)
+                    .map_err(|err| TlsError::Handshake(format!("cannot read {}: {err}", file.display())))?,
+            ),
             _ => None,
         };
         let verifier = Arc::new(Verifier {
@@ -324,7 +324,11 @@ fn unvouched(err: &rustls::Error) -> String {
             "it does not name this host".into()
         }
         rustls::Error::InvalidCertificate(CertificateError::Expired)
-        | rustls::Error::InvalidCertificate(CertificateError::ExpiredContext { .. }) => "it has expired".into(),
-        other => format!("no certificate authority you trust vouches for it, it may be self-signed ({other})"),
+        | rustls::Error::InvalidCertificate(CertificateError::ExpiredContext { .. }) => {
+            "it has expired".into()
+        }
+        other => {
+            format!("no certificate authority you trust vouches for it, it may be self-signed ({other})")
+        }
     }
 }

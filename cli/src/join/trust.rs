@@ -87,7 +87,13 @@ fn remember(target: &str, fingerprint: &Fingerprint, file: &Path) -> anyhow::Res
 
 /// The warning shown when a server's certificate is not the one remembered: `line` of `file`
 /// remembers `known` for `target`, which now shows `fingerprint`.
-pub fn changed_warning(target: &str, fingerprint: &Fingerprint, known: &Fingerprint, file: &Path, line: usize) -> String {
+pub fn changed_warning(
+    target: &str,
+    fingerprint: &Fingerprint,
+    known: &Fingerprint,
+    file: &Path,
+    line: usize,
+) -> String {
     let rule = "@".repeat(59);
     format!(
         "{rule}\n\
@@ -103,4 +109,3 @@ pub fn changed_warning(target: &str, fingerprint: &Fingerprint, known: &Fingerpr
         file = file.display()
     )
 }
-

@@ -72,6 +72,12 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// The flood-control options as given.
+    #[cfg(test)]
+    pub fn flood(&self) -> FloodArgs {
+        self.flood
+    }
+
     /// The core's configuration, checked, with an error that names the option to change.
     pub fn config(&self) -> anyhow::Result<Config> {
         let config = Config {

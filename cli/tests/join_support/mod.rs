@@ -6,9 +6,9 @@
 pub mod client;
 pub mod piped;
 pub mod server;
-pub mod tls_server;
 #[cfg(unix)]
 pub mod terminal;
+pub mod tls_server;
 
 use std::time::{Duration, Instant};
 

@@ -36,7 +36,8 @@ impl Identity {
     pub fn signed_by_new_ca(ca_file: &Path) -> Self {
         let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().expect("CA key")).expect("make a CA");
+        let ca =
+            CertifiedIssuer::self_signed(params, KeyPair::generate().expect("CA key")).expect("make a CA");
         std::fs::write(ca_file, ca.as_ref().pem()).expect("write the CA certificate");
         let key = KeyPair::generate().expect("server key");
         let params = CertificateParams::new(NAMES.map(str::to_owned).to_vec()).expect("server parameters");
