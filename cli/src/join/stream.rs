@@ -112,6 +112,7 @@ impl Reader {
                     if let Err(err) = processed {
                         // Our alert, if any, goes out before we stop.
                         drop(state);
+                        let _writing = lock(&tls.writing);
                         let _ = tls.flush(&mut self.socket);
                         return Err(io::Error::new(io::ErrorKind::InvalidData, err));
                     }
