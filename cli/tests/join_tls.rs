@@ -58,6 +58,24 @@ fn a_pinned_fingerprint_connects_and_is_remembered() {
 }
 
 #[test]
+fn many_long_lines_cross_both_ways_at_once_intact() {
+    let identity = Identity::self_signed();
+    let server = TlsServer::start(&identity);
+    let known_hosts = temp_dir("many").join("known_hosts");
+    let pin = identity.fingerprint.to_string();
+    let mut chat = join(server.port(), &known_hosts, &["--fingerprint", &pin, "--flood-rate", "0"]);
+    // 200 lines of 3,000 bytes: many TLS records each way, the sender and the receiver busy
+    // on the one TLS connection at the same time.
+    let lines: Vec<String> = (0..200).map(|i| format!("{i:03} {}", "x".repeat(3000))).collect();
+    chat.send(&lines.iter().map(|line| format!("{line}\n")).collect::<String>());
+    chat.expect_stdout(|line| line.starts_with("<guest1> 199 "));
+    chat.close_stdin();
+    assert_eq!(chat.wait_exit().code(), Some(0), "stderr {:#?}", chat.stderr);
+    let echoed: Vec<&str> = chat.stdout.iter().filter_map(|line| line.strip_prefix("<guest1> ")).collect();
+    assert_eq!(echoed, lines);
+}
+
+#[test]
 fn another_certificate_than_the_pinned_one_is_refused() {
     let server = TlsServer::start(&Identity::self_signed());
     let known_hosts = temp_dir("wrong-pin").join("known_hosts");

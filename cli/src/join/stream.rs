@@ -4,11 +4,14 @@
 //! TLS state is one `rustls::ClientConnection` shared by both halves: the reader reads the
 //! socket with no lock held, then feeds what it read to the TLS state; whoever has TLS records
 //! to send (the writer's lines, or the reader's answers to the server) takes the write lock,
-//! so records reach the socket in the order they were made.
+//! so records reach the socket in the order they were made. The reader never waits for that
+//! lock: while the writer is stuck on a server that does not read, the reader must go on
+//! reading (the server may be stuck sending to us), so it leaves its records to the writer.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 
 use rustls::ClientConnection;
@@ -42,8 +45,10 @@ impl Conn {
 
     /// The reading and the writing half.
     pub fn split(self) -> io::Result<(Reader, Writer)> {
-        let tls = self.tls.map(|tls| Arc::new(Tls { state: Mutex::new(tls), writing: Mutex::new(()) }));
-        let reader = Reader { socket: self.socket.try_clone()?, tls: tls.clone(), raw: Vec::new() };
+        let tls = self.tls.map(|tls| {
+            Arc::new(Tls { state: Mutex::new(tls), writing: Mutex::new(()), unsent: AtomicBool::new(false) })
+        });
+        let reader = Reader { socket: self.socket.try_clone()?, tls: tls.clone(), raw: Vec::new(), fed: 0 };
         Ok((reader, Writer { socket: self.socket, tls }))
     }
 }
@@ -53,6 +58,9 @@ struct Tls {
     state: Mutex<ClientConnection>,
     /// Held while TLS records are taken from the state and written, to keep them in order.
     writing: Mutex<()>,
+    /// The reader left records to send while `writing` was held: its holder sends them once
+    /// it lets go.
+    unsent: AtomicBool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -60,6 +68,41 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Tls {
+    /// Writes the records waiting to be sent unless another thread holds `writing`: that one
+    /// then sends them once it lets go (see [`Tls::unsent`]).
+    fn send_unsent(&self, socket: &mut TcpStream) -> io::Result<()> {
+        loop {
+            self.unsent.store(true, Ordering::SeqCst);
+            let writing = match self.writing.try_lock() {
+                Ok(writing) => writing,
+                Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) => return Ok(()),
+            };
+            self.unsent.store(false, Ordering::SeqCst);
+            self.flush(socket)?;
+            drop(writing);
+            if !self.unsent.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Takes `writing`, runs `write`, lets go, then sends what the reader left meanwhile.
+    fn writing<T>(
+        &self,
+        socket: &mut TcpStream,
+        write: impl FnOnce(&mut TcpStream) -> io::Result<T>,
+    ) -> io::Result<T> {
+        let done = {
+            let _writing = lock(&self.writing);
+            write(socket)?
+        };
+        if self.unsent.load(Ordering::SeqCst) {
+            self.send_unsent(socket)?;
+        }
+        Ok(done)
+    }
+
     /// Writes every TLS record waiting to be sent; the caller holds `writing`.
     fn flush(&self, socket: &mut TcpStream) -> io::Result<()> {
         loop {
@@ -82,8 +125,10 @@ impl Tls {
 pub struct Reader {
     socket: TcpStream,
     tls: Option<Arc<Tls>>,
-    /// What was last read from the socket, for the TLS state.
+    /// What was last read from the socket, for the TLS state: `raw[fed..]` is still to be fed
+    /// to it (it takes no more while the plaintext it made waits to be read).
     raw: Vec<u8>,
+    fed: usize,
 }
 
 impl Reader {
@@ -100,30 +145,28 @@ impl Reader {
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
                 done => return done,
             }
-            self.raw.resize(16 * 1024, 0);
-            let n = self.socket.read(&mut self.raw)?;
+            if self.fed == self.raw.len() {
+                self.raw.resize(16 * 1024, 0);
+                let n = self.socket.read(&mut self.raw)?;
+                self.raw.truncate(n);
+                self.fed = 0;
+            }
             let answer = {
                 let mut state = lock(&tls.state);
-                let mut records = &self.raw[..n];
-                loop {
-                    // At the end of the stream this records it; `reader()` then reports it.
-                    state.read_tls(&mut records)?;
-                    let processed = state.process_new_packets();
-                    if let Err(err) = processed {
-                        // Our alert, if any, goes out before we stop.
-                        drop(state);
-                        let _writing = lock(&tls.writing);
-                        let _ = tls.flush(&mut self.socket);
-                        return Err(io::Error::new(io::ErrorKind::InvalidData, err));
-                    }
-                    if records.is_empty() {
-                        break state.wants_write();
-                    }
+                let mut records = &self.raw[self.fed..];
+                // With no bytes (the end of the stream) this records the end; `reader()` then
+                // reports it.
+                self.fed += state.read_tls(&mut records)?;
+                if let Err(err) = state.process_new_packets() {
+                    // Our alert, if any, goes out before we stop.
+                    drop(state);
+                    let _ = tls.send_unsent(&mut self.socket);
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, err));
                 }
+                state.wants_write()
             };
             if answer {
-                let _writing = lock(&tls.writing);
-                tls.flush(&mut self.socket)?;
+                tls.send_unsent(&mut self.socket)?;
             }
         }
     }
@@ -154,9 +197,10 @@ impl Writer {
     /// lines still arrive. A connection already gone is not an error.
     pub fn shutdown_write(&mut self) -> io::Result<()> {
         if let Some(tls) = &self.tls {
-            let _writing = lock(&tls.writing);
-            lock(&tls.state).send_close_notify();
-            tls.flush(&mut self.socket)?;
+            tls.writing(&mut self.socket, |socket| {
+                lock(&tls.state).send_close_notify();
+                tls.flush(socket)
+            })?;
         }
         match self.socket.shutdown(Shutdown::Write) {
             Err(err) if err.kind() != io::ErrorKind::NotConnected => Err(err),
@@ -168,19 +212,17 @@ impl Writer {
 impl Write for Writer {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let Some(tls) = &self.tls else { return self.socket.write(buf) };
-        let _writing = lock(&tls.writing);
-        let taken = lock(&tls.state).writer().write(buf)?;
-        tls.flush(&mut self.socket)?;
-        Ok(taken)
+        tls.writing(&mut self.socket, |socket| {
+            let taken = lock(&tls.state).writer().write(buf)?;
+            tls.flush(socket)?;
+            Ok(taken)
+        })
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match &self.tls {
             None => self.socket.flush(),
-            Some(tls) => {
-                let _writing = lock(&tls.writing);
-                tls.flush(&mut self.socket)
-            }
+            Some(tls) => tls.writing(&mut self.socket, |socket| tls.flush(socket)),
         }
     }
 }
