@@ -241,10 +241,10 @@ mod on_a_terminal {
         let server = TlsServer::start(&identity);
         let known_hosts = temp_dir("ask-yes").join("known_hosts");
         let mut chat = join_on_a_terminal(&server, &known_hosts);
-        chat.wait_for_text(&format!("fingerprint is {}", identity.fingerprint));
-        chat.wait_for_text("? [y/N]");
+        chat.wait_for_output(&format!("fingerprint is {}", identity.fingerprint));
+        chat.wait_for_output("? [y/N]");
         chat.type_keys("y\r");
-        chat.wait_for_text("Connected to 127.0.0.1:");
+        chat.wait_for_output("Connected to 127.0.0.1:");
         // The server's first guest was the connection that showed the certificate.
         chat.wait_for_input_line("guest2>");
         chat.type_keys("hello\r");
@@ -254,7 +254,7 @@ mod on_a_terminal {
 
         // The server goes away and comes back: the remembered certificate lets us in again.
         server.drop_clients();
-        chat.wait_for_text("Reconnected to 127.0.0.1:");
+        chat.wait_for_output("Reconnected to 127.0.0.1:");
         chat.wait_for_input_line("guest3>");
         chat.type_keys("hello again\r");
         chat.wait_for_text("<guest3> hello again");
@@ -265,9 +265,9 @@ mod on_a_terminal {
         let server = TlsServer::start(&Identity::self_signed());
         let known_hosts = temp_dir("ask-no").join("known_hosts");
         let mut chat = join_on_a_terminal(&server, &known_hosts);
-        chat.wait_for_text("? [y/N]");
+        chat.wait_for_output("? [y/N]");
         chat.type_keys("\r");
-        chat.wait_for_text("its certificate was not trusted");
+        chat.wait_for_output("its certificate was not trusted");
         assert_eq!(chat.wait_exit(), 1);
         assert!(!known_hosts.exists());
     }
