@@ -272,3 +272,17 @@ mod on_a_terminal {
         assert!(!known_hosts.exists());
     }
 }
+
+#[test]
+fn a_ca_file_without_certificates_is_a_clear_error() {
+    let dir = temp_dir("bad-ca");
+    let empty = dir.join("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").unwrap();
+    let missing = dir.join("missing.pem");
+    for (file, why) in [(&empty, "it holds no certificate"), (&missing, "No such file")] {
+        let stderr = refused(join(1, &dir.join("known_hosts"), &["--ca", file.to_str().unwrap()]));
+        let error = stderr.last().unwrap();
+        assert!(error.contains(&format!("cannot use the CA certificates in {}", file.display())), "{error}");
+        assert!(error.contains(why), "{error}");
+    }
+}
