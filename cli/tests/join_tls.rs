@@ -140,6 +140,12 @@ fn accept_new_remembers_the_certificate_and_a_changed_one_is_then_refused_with_a
     assert_eq!(std::fs::read_to_string(&known_hosts).unwrap(), format!("127.0.0.1:{port} {fingerprint}\n"));
 }
 
+/// Writes `known_hosts` as `chat join` would after trusting `identity` at 127.0.0.1:`port`.
+fn remember(known_hosts: &Path, port: u16, identity: &Identity) {
+    std::fs::write(known_hosts, format!("127.0.0.1:{port} {}\n", identity.fingerprint))
+        .expect("write known_hosts");
+}
+
 /// A TLS server on `port` again (None, and the rest of the test skipped, in the rare case that
 /// another program took the port meanwhile).
 fn start_on_port(identity: &Identity, port: u16) -> Option<TlsServer> {
@@ -258,6 +264,28 @@ mod on_a_terminal {
         chat.wait_for_input_line("guest3>");
         chat.type_keys("hello again\r");
         chat.wait_for_text("<guest3> hello again");
+    }
+
+    #[test]
+    fn a_server_whose_certificate_changed_is_not_reconnected_to() {
+        let identity = Identity::self_signed();
+        let server = TlsServer::start(&identity);
+        let port = server.port();
+        let known_hosts = temp_dir("reconnect-changed").join("known_hosts");
+        remember(&known_hosts, port, &identity);
+        let mut chat = join_on_a_terminal(&server, &known_hosts);
+        chat.wait_for_output("Connected to 127.0.0.1:");
+        chat.wait_for_input_line("guest1>");
+
+        // The server comes back on the same port with another certificate.
+        drop(server);
+        chat.wait_for_output("Reconnecting in 1 s");
+        let Some(_impostor) = start_on_port(&Identity::self_signed(), port) else { return };
+        chat.wait_for_output("WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!");
+        chat.wait_for_output(&format!(
+            "error: Not reconnecting to 127.0.0.1:{port}: the server's certificate has changed"
+        ));
+        assert_eq!(chat.wait_exit(), 1);
     }
 
     #[test]

@@ -36,6 +36,22 @@ pub enum DialError {
     Tls(#[from] TlsError),
 }
 
+impl DialError {
+    /// Whether the server answered but its certificate is not trusted (trying again cannot
+    /// help, unlike a server that is down).
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Self::Tls(
+                TlsError::Unknown { .. }
+                    | TlsError::Changed { .. }
+                    | TlsError::NotPinned { .. }
+                    | TlsError::NotByCa { .. }
+            )
+        )
+    }
+}
+
 impl Dial {
     /// Connects, and shakes hands with TLS if asked to.
     pub fn connect(&self) -> Result<Conn, DialError> {

@@ -56,6 +56,8 @@ pub struct TlsServer {
     port: u16,
     stopping: Arc<AtomicBool>,
     clients: Arc<Mutex<Vec<TcpStream>>>,
+    /// The accepting thread, which owns the listener.
+    accepting: Option<thread::JoinHandle<()>>,
 }
 
 impl TlsServer {
@@ -80,7 +82,7 @@ impl TlsServer {
         let stopping = Arc::new(AtomicBool::new(false));
         let clients = Arc::new(Mutex::new(Vec::new()));
         let (stop, all) = (stopping.clone(), clients.clone());
-        thread::spawn(move || {
+        let accepting = thread::spawn(move || {
             for (n, socket) in listener.incoming().enumerate() {
                 if stop.load(Ordering::SeqCst) {
                     return;
@@ -91,7 +93,7 @@ impl TlsServer {
                 thread::spawn(move || serve(config, socket, n + 1));
             }
         });
-        Some(Self { port, stopping, clients })
+        Some(Self { port, stopping, clients, accepting: Some(accepting) })
     }
 
     /// The port it listens on.
@@ -111,8 +113,13 @@ impl Drop for TlsServer {
     fn drop(&mut self) {
         self.stopping.store(true, Ordering::SeqCst);
         self.drop_clients();
-        // Wakes the accepting thread, which then sees it is to stop.
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        // Wakes the accepting thread, which then sees it is to stop and closes the listener:
+        // the port is free once this returns.
+        if TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+            && let Some(accepting) = self.accepting.take()
+        {
+            let _ = accepting.join();
+        }
     }
 }
 
