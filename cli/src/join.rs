@@ -48,7 +48,8 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow};
-use chat_core::{Config, Nick};
+use chat_core::Config;
+use chat_core::protocol::Nick;
 use chat_transport::Fingerprint;
 use clap::builder::BoolishValueParser;
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use chat_core::Command;
+use chat_core::protocol::Command;
 
 use super::outgoing::Goodbye;
 use super::shared::SharedClient;

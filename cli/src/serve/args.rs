@@ -75,6 +75,10 @@ pub struct Limits {
         default_value_t = Config::default().line_timeout.as_secs()
     )]
     line_timeout: u64,
+    /// Lines each room remembers and replays to whoever comes in (the last 20 on arrival, all
+    /// with /history); 0 keeps none.
+    #[arg(long, value_name = "LINES", env = "CHAT_HISTORY", default_value_t = Config::default().history)]
+    history: usize,
 }
 
 impl Limits {
@@ -97,6 +101,7 @@ impl Limits {
             max_connects_per_ip: self.max_connects_per_ip,
             limit_loopback: self.limit_loopback,
             line_timeout: std::time::Duration::from_secs(self.line_timeout),
+            history: self.history,
             ..Config::default()
         };
         match config.validate() {
