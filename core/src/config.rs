@@ -78,7 +78,7 @@ pub struct Config {
     /// The window of [`max_connects_per_ip`](Self::max_connects_per_ip). Default 10 minutes.
     pub connect_window: Duration,
     /// Applies the per-address limits to loopback addresses too (127.0.0.0/8, ::1). Off by
-    /// default, so that a local proxy, `chat bench` and tests with many clients keep working.
+    /// default, so that a local proxy, `chat-bench` and tests with many clients keep working.
     pub limit_loopback: bool,
     /// How long bytes without a newline may wait for it. Then the unfinished line is dropped
     /// with a notice, and if the next newline does not come within the same time again, the

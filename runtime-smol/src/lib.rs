@@ -62,7 +62,7 @@
 //!
 //! # Measured
 //!
-//! On a 2-core machine, with `chat bench` on the same machine: 19,000 idle connections take
+//! On a 2-core machine, with `chat-bench` on the same machine: 19,000 idle connections take
 //! about 1.3 KiB each (30 MB resident in all, core included) and one broadcast reaches all of
 //! them in under a second; 1,000 clients with 10 unpaced senders get 1.36 million deliveries
 //! a second with nothing lost, using about a third of the CPU the std runtime needs.

@@ -48,7 +48,7 @@
 //!   thus costs N wake-ups per burst rather than per line (waking writers per frame measured
 //!   0.22 M deliveries/s for 100 clients and 10 senders, against 3.5 M batched). Queues give
 //!   back the room a burst needed, so memory returns to its idle level after a flood: in
-//!   `chat bench --soak` (flood control off, misbehaving clients churning) the server peaks at
+//!   `chat-bench soak` (flood control off, misbehaving clients churning) the server peaks at
 //!   19-25 MiB with 100 clients, against 51 MiB before that trimming.
 //! - **Slow clients** block only their own writer thread, in `write`. Writes time out after
 //!   100 ms, when the writer reports the socket blocked (`Input::Blocked`, once per episode, and
@@ -90,7 +90,7 @@
 //!
 //! Two threads per connection is simple and, for chat, fast; but threads are not free, and
 //! this runtime stops scaling long before the smol one. Measured on the project's machine
-//! (2 cores, 24 GiB, Linux) with `chat bench` on the same machine, flood control off. The
+//! (2 cores, 24 GiB, Linux) with `chat-bench` on the same machine, flood control off. The
 //! machine was shared with other work, so rates varied by up to a factor of two between runs:
 //! each cell gives the range over runs interleaved with the other runtime's.
 //!
