@@ -38,6 +38,7 @@
 
 mod accept_backoff;
 mod attempts;
+mod bus;
 mod command;
 mod config;
 mod decoder;
@@ -59,6 +60,10 @@ mod wire;
 
 pub use accept_backoff::AcceptBackoff;
 pub use attempts::{AttemptLimiter, AttemptLimits, Limited, LimitedBy};
+pub use bus::{
+    BusCommand, BusEvent, BusPayload, Gap, GapReason, ModerationAction, PAYLOAD_VERSION, PayloadError,
+    StreamSeq, StreamSeqError, SubscribeFrom,
+};
 pub use command::{Command, CommandError, CommandInfo, WHO_COST};
 pub use config::Config;
 pub use decoder::{Line, LineDecoder};
