@@ -7,16 +7,18 @@ use redis::{Connection, RedisError, RedisResult};
 
 use crate::keys;
 
-/// Opens a connection whose every command fails after `timeout` (plus `extra_read` for
-/// replies that wait by design, such as `XREAD BLOCK`).
+/// Opens a connection named `name` (as `CLIENT LIST` shows it) whose every command fails
+/// after `timeout` (plus `extra_read` for replies that wait by design, such as `XREAD BLOCK`).
 pub(crate) fn open(
     client: &redis::Client,
+    name: &str,
     timeout: Duration,
     extra_read: Duration,
 ) -> RedisResult<Connection> {
-    let conn = client.get_connection_with_timeout(timeout)?;
+    let mut conn = client.get_connection_with_timeout(timeout)?;
     conn.set_read_timeout(Some(timeout + extra_read))?;
     conn.set_write_timeout(Some(timeout))?;
+    redis::cmd("CLIENT").arg("SETNAME").arg(name).exec(&mut conn)?;
     Ok(conn)
 }
 

@@ -62,6 +62,13 @@ mod shared;
 mod url;
 mod writer;
 
+// The integration tests' Redis harness, for the unit tests that need a real server.
+#[cfg(test)]
+extern crate self as chat_bus;
+#[cfg(test)]
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 pub use config::BusConfig;
 pub use error::{BusError, QueueFull, UrlError};
 pub use handle::{Bridge, BusStats};

@@ -87,7 +87,12 @@ impl Reader {
     }
 
     fn connect(&mut self) -> RedisResult<()> {
-        let mut conn = connection::open(&self.client, self.config.io_timeout, self.config.block)?;
+        let mut conn = connection::open(
+            &self.client,
+            &format!("chat-reader-{}", self.config.node),
+            self.config.io_timeout,
+            self.config.block,
+        )?;
         let id: i64 = redis::cmd("CLIENT").arg("ID").query(&mut conn)?;
         let epoch = connection::ensure_epoch(&mut conn, &self.config.node)?;
         self.conn = Some(conn);

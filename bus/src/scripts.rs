@@ -61,3 +61,69 @@ impl Scripts {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::support::RedisServer;
+
+    /// Runs the append script as node `a`, incarnation `inc`, publishing number `mark`.
+    fn append(conn: &mut redis::Connection, scripts: &Scripts, floor: u64, inc: &str, mark: u64) -> u64 {
+        scripts
+            .append
+            .key("chat:room:#r")
+            .key("chat:marks:#r")
+            .arg(100)
+            .arg(floor)
+            .arg("a")
+            .arg(inc)
+            .arg(mark)
+            .arg(["v", "1", "kind", "notice", "text", "hi"].as_slice())
+            .invoke(conn)
+            .expect("the append script runs")
+    }
+
+    fn ids(conn: &mut redis::Connection) -> Vec<String> {
+        let entries: Vec<(String, redis::Value)> =
+            redis::cmd("XRANGE").arg("chat:room:#r").arg("-").arg("+").query(conn).unwrap();
+        entries.into_iter().map(|(id, _)| id).collect()
+    }
+
+    #[test]
+    fn an_append_sent_twice_is_written_once_and_numbers_follow_the_stream() {
+        let Some(server) = RedisServer::start() else { return };
+        let mut conn = server.admin();
+        let scripts = Scripts::new();
+        scripts.load(&mut conn).unwrap();
+        assert_eq!(append(&mut conn, &scripts, 0, "i1", 1), 1);
+        assert_eq!(append(&mut conn, &scripts, 0, "i1", 1), 0, "a resend after a lost reply");
+        assert_eq!(append(&mut conn, &scripts, 0, "i1", 2), 2);
+        assert_eq!(append(&mut conn, &scripts, 0, "i1", 1), 0, "an older mark");
+        assert_eq!(append(&mut conn, &scripts, 0, "i2", 1), 3, "a restarted node counts afresh");
+        assert_eq!(ids(&mut conn), ["1-0", "2-0", "3-0"]);
+        // Redis lost the stream: numbering starts above what the node delivered.
+        redis::cmd("FLUSHALL").exec(&mut conn).unwrap();
+        assert_eq!(append(&mut conn, &scripts, 3, "i2", 2), 4);
+        assert_eq!(ids(&mut conn), ["4-0"]);
+    }
+
+    #[test]
+    fn a_lease_is_renewed_and_released_only_by_its_holder() {
+        let Some(server) = RedisServer::start() else { return };
+        let mut conn = server.admin();
+        let scripts = Scripts::new();
+        let renew = |conn: &mut redis::Connection, node: &str| -> i64 {
+            scripts.renew.key("chat:lease:bob").arg(node).arg(10_000).invoke(conn).unwrap()
+        };
+        assert_eq!(renew(&mut conn, "a"), 0, "nobody holds it");
+        redis::cmd("SET").arg("chat:lease:bob").arg("a").arg("PX").arg(10_000).exec(&mut conn).unwrap();
+        assert_eq!(renew(&mut conn, "b"), 0);
+        assert_eq!(renew(&mut conn, "a"), 1);
+        let release = |conn: &mut redis::Connection, node: &str| -> i64 {
+            scripts.release.key("chat:lease:bob").arg(node).invoke(conn).unwrap()
+        };
+        assert_eq!(release(&mut conn, "b"), 0);
+        assert_eq!(release(&mut conn, "a"), 1);
+        assert_eq!(redis::cmd("EXISTS").arg("chat:lease:bob").query::<i64>(&mut conn).unwrap(), 0);
+    }
+}

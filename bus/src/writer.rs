@@ -181,7 +181,12 @@ impl Writer {
 
     /// Opens a connection and sets the node up on it.
     fn open(&mut self) -> RedisResult<Connection> {
-        let mut conn = connection::open(&self.client, self.config.io_timeout, Duration::ZERO)?;
+        let mut conn = connection::open(
+            &self.client,
+            &format!("chat-writer-{}", self.config.node),
+            self.config.io_timeout,
+            Duration::ZERO,
+        )?;
         self.scripts.load(&mut conn)?;
         connection::ensure_epoch(&mut conn, &self.config.node)?;
         let node = &self.config.node;
