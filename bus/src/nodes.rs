@@ -10,7 +10,8 @@ use redis::{Connection, RedisResult};
 use crate::keys;
 
 /// A dead node's user set is kept this long after it is first reported, so every other node
-/// has time to read it; then Redis drops it.
+/// has time to read it; then Redis drops it, and the next node to look removes the dead node
+/// from the registry.
 const KEEP_DEAD_USERS: Duration = Duration::from_secs(60);
 
 /// The nodes this node has already reported dead (until their heartbeat comes back).
@@ -39,23 +40,24 @@ impl NodeWatch {
                 self.reported.remove(&node);
                 continue;
             }
-            if self.reported.contains(&node) {
+            let mut users: Vec<String> = redis::cmd("SMEMBERS").arg(keys::node_users(&node)).query(conn)?;
+            if users.is_empty() {
+                // Nothing (more) to announce: it said goodbye, or its users were kept long
+                // enough for every node to read them. Forget it.
+                redis::cmd("SREM").arg(keys::NODES).arg(&node).exec(conn)?;
+                self.reported.remove(&node);
                 continue;
             }
-            let mut users: Vec<String> = redis::cmd("SMEMBERS").arg(keys::node_users(&node)).query(conn)?;
-            users.sort();
-            if users.is_empty() {
-                // Nothing to announce (it said goodbye, or its users were cleaned up): forget it.
-                redis::cmd("SREM").arg(keys::NODES).arg(&node).exec(conn)?;
-            } else {
-                redis::cmd("PEXPIRE")
-                    .arg(keys::node_users(&node))
-                    .arg(KEEP_DEAD_USERS.as_millis() as u64)
-                    .exec(conn)?;
-                tracing::warn!(node = %node, users = users.len(), "a node stopped its heartbeat: its users are gone");
-                events.push(BusEvent::NodeExpired { node: node.clone(), users });
+            if !self.reported.insert(node.clone()) {
+                continue;
             }
-            self.reported.insert(node);
+            users.sort();
+            redis::cmd("PEXPIRE")
+                .arg(keys::node_users(&node))
+                .arg(u64::try_from(KEEP_DEAD_USERS.as_millis()).unwrap_or(u64::MAX))
+                .exec(conn)?;
+            tracing::warn!(node = %node, users = users.len(), "a node stopped its heartbeat: its users are gone");
+            events.push(BusEvent::NodeExpired { node, users });
         }
         Ok(events)
     }

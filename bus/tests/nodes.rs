@@ -89,8 +89,7 @@ fn a_node_that_closes_says_goodbye() {
 #[test]
 fn a_name_lease_is_held_by_one_node_at_a_time() {
     let server = redis_or_skip!();
-    let mut a = Node::start(config(server.url(), "a"));
-    let mut b = Node::start(config(server.url(), "b"));
+    let (mut a, mut b) = support::two_nodes(&server);
     let acquire = |node: &Node, name: &str| node.send(BusCommand::Acquire { name: name.into() });
     let granted = |name: &str| BusEvent::LeaseGranted { name: name.into() };
     acquire(&a, "bob");

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use chat_core::{BusEvent, Gap, GapReason, StreamSeq, SubscribeFrom};
-use support::{Node, config, gaps};
+use support::{gaps, two_nodes};
 
 /// The numbers are 1, 2, 3... and every text appears once.
 fn assert_contiguous_once(lines: &[(StreamSeq, String)]) {
@@ -29,8 +29,7 @@ fn assert_sent_order(lines: &[(StreamSeq, String)], prefix: &str, count: usize) 
 #[test]
 fn two_nodes_see_one_rooms_entries_in_the_same_order() {
     let server = redis_or_skip!();
-    let mut a = Node::start(config(server.url(), "a"));
-    let mut b = Node::start(config(server.url(), "b"));
+    let (mut a, mut b) = two_nodes(&server);
     a.subscribe("#r", SubscribeFrom::Start);
     b.subscribe("#r", SubscribeFrom::Start);
     for i in 0..100 {
@@ -56,8 +55,7 @@ fn two_nodes_see_one_rooms_entries_in_the_same_order() {
 #[test]
 fn a_redis_restart_mid_stream_loses_doubles_and_reorders_nothing() {
     let mut server = redis_or_skip!();
-    let mut a = Node::start(config(server.url(), "a"));
-    let mut b = Node::start(config(server.url(), "b"));
+    let (mut a, mut b) = two_nodes(&server);
     a.subscribe("#r", SubscribeFrom::Start);
     b.subscribe("#r", SubscribeFrom::Start);
     a.wait_until("Up", |seen| seen.contains(&BusEvent::Up));
@@ -97,19 +95,14 @@ fn a_redis_restart_mid_stream_loses_doubles_and_reorders_nothing() {
 #[test]
 fn a_killed_reader_connection_resumes_from_the_last_entry_delivered() {
     let server = redis_or_skip!();
-    let mut a = Node::start(config(server.url(), "a"));
-    let b = Node::start(config(server.url(), "b"));
+    let (mut a, b) = two_nodes(&server);
     a.subscribe("#r", SubscribeFrom::Start);
-    for i in 0..20 {
-        b.say("#r", &format!("b{i}"));
-    }
+    b.say_numbered("#r", "b", 0..20);
     a.wait_for_lines("#r", 20);
     let mut admin = server.admin();
     let reader = client_id(&mut admin, "chat-reader-a");
     redis::cmd("CLIENT").arg("KILL").arg("ID").arg(reader).exec(&mut admin).expect("CLIENT KILL");
-    for i in 20..40 {
-        b.say("#r", &format!("b{i}"));
-    }
+    b.say_numbered("#r", "b", 20..40);
     let on_a = a.wait_for_lines("#r", 40);
     assert_contiguous_once(&on_a);
     assert_sent_order(&on_a, "b", 40);
@@ -129,18 +122,13 @@ fn client_id(admin: &mut redis::Connection, name: &str) -> u64 {
 #[test]
 fn a_trimmed_stream_is_reported_as_a_gap_before_the_next_entry() {
     let server = redis_or_skip!();
-    let mut a = Node::start(config(server.url(), "a"));
-    let b = Node::start(config(server.url(), "b"));
+    let (mut a, b) = two_nodes(&server);
     a.subscribe("#r", SubscribeFrom::Start);
-    for i in 0..5 {
-        b.say("#r", &format!("b{i}"));
-    }
+    b.say_numbered("#r", "b", 0..5);
     a.wait_for_lines("#r", 5);
     // a is away from the room while 100 lines are said and the stream is trimmed to 10.
     a.send(chat_core::BusCommand::Unsubscribe { room: "#r".into() });
-    for i in 5..105 {
-        b.say("#r", &format!("b{i}"));
-    }
+    b.say_numbered("#r", "b", 5..105);
     let mut admin = server.admin();
     let deadline = std::time::Instant::now() + support::DEADLINE;
     while redis::cmd("XLEN").arg("chat:room:#r").query::<u64>(&mut admin).unwrap() < 105 {
@@ -163,13 +151,10 @@ fn a_trimmed_stream_is_reported_as_a_gap_before_the_next_entry() {
 #[test]
 fn a_redis_that_lost_its_data_is_reported_as_a_gap_and_numbering_goes_on() {
     let server = redis_or_skip!();
-    let mut a = Node::start(config(server.url(), "a"));
-    let mut b = Node::start(config(server.url(), "b"));
+    let (mut a, mut b) = two_nodes(&server);
     a.subscribe("#r", SubscribeFrom::Start);
     b.subscribe("#r", SubscribeFrom::Start);
-    for i in 0..10 {
-        b.say("#r", &format!("b{i}"));
-    }
+    b.say_numbered("#r", "b", 0..10);
     a.wait_for_lines("#r", 10);
     b.wait_for_lines("#r", 10);
     redis::cmd("FLUSHALL").exec(&mut server.admin()).unwrap();
@@ -183,4 +168,78 @@ fn a_redis_that_lost_its_data_is_reported_as_a_gap_and_numbering_goes_on() {
         let on = node.wait_for_lines("#r", 11);
         assert_eq!(on[10], (StreamSeq(11), "after the loss".to_owned()), "numbers never go back");
     }
+}
+
+#[test]
+fn a_killed_writer_connection_sends_what_waited_once() {
+    let server = redis_or_skip!();
+    let (mut a, b) = two_nodes(&server);
+    a.subscribe("#r", SubscribeFrom::Start);
+    let mut admin = server.admin();
+    for i in 0..200 {
+        b.say("#r", &format!("b{i}"));
+        if i % 50 == 25 {
+            let writer = client_id(&mut admin, "chat-writer-b");
+            redis::cmd("CLIENT").arg("KILL").arg("ID").arg(writer).exec(&mut admin).expect("CLIENT KILL");
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let on_a = a.wait_for_lines("#r", 200);
+    assert_contiguous_once(&on_a);
+    assert_sent_order(&on_a, "b", 200);
+    let stats = b.bridge.stats();
+    assert_eq!(stats.appended + stats.duplicates, 200);
+    assert!(stats.reconnects >= 4, "{stats:?}");
+}
+
+#[test]
+fn a_room_read_from_its_latest_entry_delivers_only_what_follows() {
+    let server = redis_or_skip!();
+    let (mut a, b) = two_nodes(&server);
+    b.say_numbered("#r", "old", 0..5);
+    let mut admin = server.admin();
+    let deadline = std::time::Instant::now() + support::DEADLINE;
+    while redis::cmd("XLEN").arg("chat:room:#r").query::<u64>(&mut admin).unwrap() < 5 {
+        assert!(std::time::Instant::now() < deadline, "b's lines never reached the stream");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    a.subscribe("#r", SubscribeFrom::Latest);
+    // Subscribing takes effect when the reader looks the latest entry up: wait for that.
+    while redis::cmd("CLIENT")
+        .arg("LIST")
+        .query::<String>(&mut admin)
+        .unwrap()
+        .lines()
+        .all(|line| !(line.contains("name=chat-reader-a") && line.contains("cmd=xread")))
+    {
+        assert!(std::time::Instant::now() < deadline, "a's reader never read the room");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    b.say("#r", "new");
+    let on_a = a.wait_for_lines("#r", 1);
+    assert_eq!(on_a, [(StreamSeq(6), "new".to_owned())]);
+    assert!(gaps(&a.seen).is_empty());
+}
+
+#[test]
+fn entries_chat_cannot_read_are_reported_and_skipped() {
+    let server = redis_or_skip!();
+    let (mut a, b) = two_nodes(&server);
+    a.subscribe("#r", SubscribeFrom::Start);
+    b.say("#r", "first");
+    a.wait_for_lines("#r", 1);
+    let mut admin = server.admin();
+    let xadd = |admin: &mut redis::Connection, id: &str, fields: &[&str]| {
+        redis::cmd("XADD").arg("chat:room:#r").arg(id).arg(fields).exec(admin).unwrap();
+    };
+    xadd(&mut admin, "2-0", &["v", "2", "kind", "line"]);
+    xadd(&mut admin, "2-5", &["written", "by something else"]);
+    b.say("#r", "third");
+    let on_a = a.wait_for_lines("#r", 2);
+    assert_eq!(on_a[1], (StreamSeq(3), "third".to_owned()));
+    let unreadable: Vec<&BusEvent> =
+        a.seen.iter().filter(|event| matches!(event, BusEvent::Unreadable { .. })).collect();
+    let version = chat_core::PayloadError::Version("2".into());
+    assert_eq!(unreadable, [&BusEvent::Unreadable { room: "#r".into(), seq: StreamSeq(2), error: version }]);
+    assert!(gaps(&a.seen).is_empty());
 }

@@ -174,6 +174,13 @@ impl Node {
         });
     }
 
+    /// Says `{prefix}{i}` in `room` for every `i` of `numbers`, in order.
+    pub fn say_numbered(&self, room: &str, prefix: &str, numbers: std::ops::Range<usize>) {
+        for i in numbers {
+            self.say(room, &format!("{prefix}{i}"));
+        }
+    }
+
     /// Takes events until `done` holds for those seen so far, or fails at the deadline.
     pub fn wait_until(&mut self, what: &str, mut done: impl FnMut(&[BusEvent]) -> bool) {
         let deadline = Instant::now() + DEADLINE;
@@ -196,6 +203,11 @@ impl Node {
         self.wait_until(&format!("{count} lines of {room}"), |seen| lines(seen, room).len() >= count);
         lines(&self.seen, room)
     }
+}
+
+/// Nodes `a` and `b` on `server`, with the tests' short timings.
+pub fn two_nodes(server: &RedisServer) -> (Node, Node) {
+    (Node::start(config(server.url(), "a")), Node::start(config(server.url(), "b")))
 }
 
 /// The lines of `room` among `events`, as (seq, text).
