@@ -190,3 +190,15 @@ impl Drop for Bridge {
         self.shut();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bridge_can_be_shared_with_the_runtimes_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Bridge>();
+        shared::<Receiver<BusEvent>>();
+    }
+}

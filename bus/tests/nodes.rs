@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use chat_bus::{Bridge, BusError, QueueFull};
@@ -48,18 +50,14 @@ fn exists(server: &RedisServer, key: &str) -> bool {
 #[test]
 fn a_node_whose_heartbeat_stops_is_reported_with_its_users() {
     let server = redis_or_skip!();
-    let mut short = config(server.url(), "a");
-    short.heartbeat_ttl = Duration::from_secs(1);
-    let a = Node::start(short.clone());
-    short.node = "b".into();
-    let mut b = Node::start(short);
+    let (a, mut b) = support::two_nodes(&server);
     for user in ["ann", "alice", "carl"] {
         online(&a, user);
     }
     a.send(BusCommand::Offline { user: "carl".into() });
-    // Both beat for longer than the time to live: nobody is reported.
-    let until = Instant::now() + Duration::from_millis(1_500);
-    beat_until(&[&a], &mut b, "1.5 s of heartbeats", |_| Instant::now() >= until);
+    // Both beat (every 100 ms) for longer than the time to live (2 s): nobody is reported.
+    let until = Instant::now() + Duration::from_secs(3);
+    beat_until(&[&a], &mut b, "3 s of heartbeats", |_| Instant::now() >= until);
     assert_eq!(expired(&b.seen), []);
     // a stops (as if killed): b reports it once, with its users.
     beat_until(&[], &mut b, "a reported dead", |seen| !expired(seen).is_empty());
@@ -121,7 +119,12 @@ fn a_full_queue_refuses_new_appends_and_hands_them_back() {
     let mut config = config(url, "a");
     config.queue_entries = 3;
     config.queue_bytes = 200;
-    let (bridge, events) = Bridge::start(config, || {}).unwrap();
+    let woken = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&woken);
+    let (bridge, events) = Bridge::start(config, move || {
+        counter.fetch_add(1, Ordering::Relaxed);
+    })
+    .unwrap();
     let line = |text: &str| BusCommand::Append {
         room: "#r".into(),
         payload: BusPayload::Line { from: "ann".into(), text: text.into() },
@@ -134,6 +137,7 @@ fn a_full_queue_refuses_new_appends_and_hands_them_back() {
     let stats = bridge.stats();
     assert_eq!((stats.refused, stats.queued_entries), (2, 3));
     assert_eq!(events.recv_timeout(support::DEADLINE), Ok(BusEvent::Down));
+    assert!(woken.load(Ordering::Relaxed) >= 1, "the event loop is woken for each event");
     bridge.send(BusCommand::Heartbeat).expect("other commands have their own room");
 }
 

@@ -193,6 +193,20 @@ impl Node {
         }
     }
 
+    /// Waits until the bridge has no append left to send (every reply came back), and returns
+    /// its counters.
+    pub fn wait_sent(&self) -> chat_bus::BusStats {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let stats = self.bridge.stats();
+            if stats.queued_entries == 0 {
+                return stats;
+            }
+            assert!(Instant::now() < deadline, "appends still queued after {DEADLINE:?}: {stats:?}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Takes every event already waiting, without waiting.
     pub fn drain(&mut self) {
         self.seen.extend(self.events.try_iter());
