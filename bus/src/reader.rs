@@ -5,6 +5,7 @@
 //! Redis lost its data. The writer wakes the read (`CLIENT UNBLOCK`) when the rooms change; a
 //! read also ends by itself after [`BusConfig::block`].
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -34,6 +35,9 @@ pub(crate) struct Reader {
     ever_connected: bool,
     /// The deployment's epoch as last seen.
     epoch: Option<String>,
+    /// Rooms whose key holds something other than a stream: left out of reads until the next
+    /// connection.
+    broken: BTreeSet<String>,
 }
 
 /// A room as it is read in one round trip.
@@ -55,6 +59,7 @@ impl Reader {
             retry_at: Instant::now(),
             ever_connected: false,
             epoch: None,
+            broken: BTreeSet::new(),
         }
     }
 
@@ -73,13 +78,19 @@ impl Reader {
                 }
             }
             match self.read_once() {
-                Ok(()) => {}
+                Ok(()) => self.backoff.reset(),
                 Err(error) if unreachable(&error) => self.lost(&error),
                 Err(error) => {
-                    // Not a connection problem (say, a room key of another type): say so and
-                    // try again later rather than spin.
-                    tracing::error!(%error, "Redis refused the reader's command");
-                    self.lost(&error);
+                    // Not a connection problem: the bus is up. Leave out rooms whose key holds
+                    // something other than a stream (the others go on), and try again after
+                    // the back-off rather than spin.
+                    let delay = self.backoff.next_delay();
+                    tracing::error!(%error, ?delay, "Redis refused the reader's command");
+                    if let Err(error) = self.leave_out_broken_rooms() {
+                        self.lost(&error);
+                        continue;
+                    }
+                    std::thread::sleep(delay);
                 }
             }
         }
@@ -96,6 +107,7 @@ impl Reader {
         let id: i64 = redis::cmd("CLIENT").arg("ID").query(&mut conn)?;
         let epoch = connection::ensure_epoch(&mut conn, &self.config.node)?;
         self.conn = Some(conn);
+        self.broken.clear();
         self.shared.reader_id.store(id, Ordering::Relaxed);
         self.backoff.reset();
         if self.ever_connected {
@@ -123,6 +135,7 @@ impl Reader {
             .shared
             .rooms()
             .iter()
+            .filter(|(room, _)| !self.broken.contains(*room))
             .filter_map(|(room, sub)| {
                 sub.cursor.map(|after| Reading { room: room.clone(), after, generation: sub.generation })
             })
@@ -160,6 +173,24 @@ impl Reader {
                 continue;
             };
             self.deliver(reading, stream.ids);
+        }
+        Ok(())
+    }
+
+    /// Finds the rooms whose key is neither a stream nor absent, and leaves them out of reads.
+    fn leave_out_broken_rooms(&mut self) -> RedisResult<()> {
+        let rooms: Vec<String> =
+            self.shared.rooms().keys().filter(|room| !self.broken.contains(*room)).cloned().collect();
+        let mut pipe = redis::pipe();
+        for room in &rooms {
+            pipe.cmd("TYPE").arg(keys::room_stream(room));
+        }
+        let types: Vec<String> = pipe.query(connection::connected(&mut self.conn)?)?;
+        for (room, kind) in rooms.into_iter().zip(types) {
+            if kind != "stream" && kind != "none" {
+                tracing::error!(room = %room, key = %keys::room_stream(&room), kind = %kind, "a room's key is not a stream: the room is not shared until it is deleted and the node reconnects");
+                self.broken.insert(room);
+            }
         }
         Ok(())
     }

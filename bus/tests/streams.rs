@@ -242,3 +242,16 @@ fn entries_chat_cannot_read_are_reported_and_skipped() {
     assert_eq!(unreadable, [&BusEvent::Unreadable { room: "#r".into(), seq: StreamSeq(2), error: version }]);
     assert!(gaps(&a.seen).is_empty());
 }
+
+#[test]
+fn a_room_whose_key_is_not_a_stream_does_not_stop_the_others() {
+    let server = redis_or_skip!();
+    let (mut a, b) = two_nodes(&server);
+    redis::cmd("SET").arg("chat:room:#bad").arg("not a stream").exec(&mut server.admin()).unwrap();
+    a.subscribe("#bad", SubscribeFrom::Start);
+    a.subscribe("#r", SubscribeFrom::Start);
+    b.say_numbered("#r", "b", 0..3);
+    let on_a = a.wait_for_lines("#r", 3);
+    assert_sent_order(&on_a, "b", 3);
+    assert!(!a.seen.contains(&BusEvent::Down), "the bus is up: {:?}", a.seen);
+}
