@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // Each test file uses its own share of the helpers.
 
+use std::io::Write;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -30,7 +31,9 @@ impl RedisServer {
                 std::env::var_os("CI").is_none(),
                 "redis-server is not installed, and CI must run the Redis tests: .ci/run installs it with apt"
             );
-            eprintln!(
+            // Straight to stderr: the test harness captures eprintln!, and this must be seen.
+            let _ = writeln!(
+                std::io::stderr(),
                 "SKIPPED: redis-server is not installed; `apt-get install redis-server` to run the Redis bridge tests"
             );
             return None;
