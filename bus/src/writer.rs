@@ -26,6 +26,8 @@ use crate::{BusConfig, keys};
 
 /// Appends sent in one pipeline.
 const BATCH: usize = 64;
+/// Round trips to Redis per turn, between looks at the channel (for heartbeats and wake-ups).
+const ROUND_TRIPS_PER_TURN: usize = 16;
 /// Messages taken from the channel per turn, so a flood cannot starve the heartbeat.
 const TAKE: usize = 4_096;
 /// How long the writer waits for a message when it has nothing to do.
@@ -232,15 +234,21 @@ impl Writer {
         if self.unblock_due {
             self.unblock_reader()?;
         }
-        while let Some(front) = self.pending.front() {
+        // The heartbeat first, and a bounded share of the backlog per turn: a long backlog
+        // after an outage must not let this node's heartbeat expire.
+        if self.heartbeat_due {
+            self.heartbeat()?;
+        }
+        let mut round_trips = 0;
+        while let Some(front) = self.pending.front()
+            && round_trips < ROUND_TRIPS_PER_TURN
+        {
             if let BusCommand::Append { .. } = front.command {
                 self.append_batch()?;
             } else {
                 self.carry_out_front()?;
             }
-        }
-        if self.heartbeat_due {
-            self.heartbeat()?;
+            round_trips += 1;
         }
         Ok(())
     }
@@ -442,7 +450,7 @@ impl Writer {
         if self.conn.is_none() {
             self.connect();
         }
-        if self.conn.is_some() {
+        while self.conn.is_some() && !self.pending.is_empty() {
             self.work();
         }
         if !self.pending.is_empty() {

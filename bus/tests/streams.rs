@@ -255,3 +255,15 @@ fn a_room_whose_key_is_not_a_stream_does_not_stop_the_others() {
     assert_sent_order(&on_a, "b", 3);
     assert!(!a.seen.contains(&BusEvent::Down), "the bus is up: {:?}", a.seen);
 }
+
+#[test]
+fn a_closing_node_sends_everything_it_queued_first() {
+    let server = redis_or_skip!();
+    let (a, mut b) = two_nodes(&server);
+    b.subscribe("#r", SubscribeFrom::Start);
+    a.say_numbered("#r", "a", 0..3_000);
+    let stats = a.bridge.close();
+    assert_eq!((stats.appended, stats.queued_entries), (3_000, 0));
+    let on_b = b.wait_for_lines("#r", 3_000);
+    assert_sent_order(&on_b, "a", 3_000);
+}
