@@ -7,9 +7,9 @@ use clap::{Parser, Subcommand};
 mod join;
 mod serve;
 
-/// A terminal chat room: `chat serve` runs one, `chat join HOST PORT` joins one.
+/// A terminal chat room: `chat serve` runs one, `chat join HOST` joins one.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(name = "chat", version, about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -19,7 +19,7 @@ struct Cli {
 enum Command {
     /// Run a chat room: `chat serve [--port 5000]`.
     Serve(serve::Args),
-    /// Join a chat room: `chat join HOST PORT [--nick NAME]`.
+    /// Join a chat room: `chat join HOST [PORT] [--nick NAME]`.
     Join(join::Args),
 }
 

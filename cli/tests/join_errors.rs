@@ -11,7 +11,7 @@ fn a_refused_connection_is_reported_with_the_address() {
     let mut chat = PipedChat::spawn(&["127.0.0.1", &port]);
     let status = chat.wait_exit();
     assert_eq!(status.code(), Some(1));
-    assert_eq!(chat.stderr, [format!("Unable to connect to 127.0.0.1:{port}: Connection refused")]);
+    assert_eq!(chat.stderr, [format!("error: Unable to connect to 127.0.0.1:{port}: Connection refused")]);
     assert!(chat.stdout.is_empty(), "{:#?}", chat.stdout);
 }
 
@@ -21,7 +21,7 @@ fn every_address_of_a_name_is_tried_before_giving_up() {
     let port = free_port().to_string();
     let mut chat = PipedChat::spawn(&["localhost", &port]);
     assert_eq!(chat.wait_exit().code(), Some(1));
-    assert_eq!(chat.stderr, [format!("Unable to connect to localhost:{port}: Connection refused")]);
+    assert_eq!(chat.stderr, [format!("error: Unable to connect to localhost:{port}: Connection refused")]);
 }
 
 #[test]
@@ -32,7 +32,7 @@ fn an_unknown_host_is_reported_without_a_panic() {
     assert_eq!(status.code(), Some(1));
     assert_eq!(chat.stderr.len(), 1, "{:#?}", chat.stderr);
     let message = &chat.stderr[0];
-    assert!(message.starts_with("Unable to connect to no-such-host.invalid:5000: "), "{message}");
+    assert!(message.starts_with("error: Unable to connect to no-such-host.invalid:5000: "), "{message}");
     assert!(!message.contains("panicked"), "{message}");
 }
 

@@ -76,7 +76,7 @@ fn when_the_server_goes_the_client_says_so_and_fails() {
     chat.expect_stdout(|line| line.starts_with("*** Welcome"));
     server.stop();
     chat.expect_stdout(|line| line == "*** Server is shutting down. Goodbye!");
-    chat.expect_stderr(|line| line == "Disconnected from chat server");
+    chat.expect_stderr(|line| line == "error: Disconnected from chat server");
     let status = chat.wait_exit();
     assert_eq!(status.code(), Some(1), "stderr {:#?}", chat.stderr);
 }

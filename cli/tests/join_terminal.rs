@@ -7,7 +7,7 @@ mod join_support;
 
 use join_support::client::RawClient;
 use join_support::server::TestServer;
-use join_support::terminal::{Terminal, rows};
+use join_support::terminal::{COLS, ROWS, Terminal, rows};
 
 /// Starts `chat join` as alice on a terminal, with bob (a raw client) already in the room, and
 /// waits until alice has her name and her prompt.
@@ -15,7 +15,7 @@ fn alice_and_bob(server: &TestServer, env: &[(&str, Option<&str>)]) -> (Terminal
     let mut bob = RawClient::join_as(server.port(), "bob");
     let port = server.port().to_string();
     let alice = Terminal::spawn(&["127.0.0.1", &port, "--nick", "alice"], env);
-    alice.wait_for_text("Connected to 127.0.0.1:");
+    alice.wait_for_output("Connected to 127.0.0.1:");
     alice.wait_for_text("*** You are now known as alice");
     alice.wait_for_input_line("alice>");
     bob.expect_ending(" is now known as alice");
@@ -41,7 +41,7 @@ fn a_message_arriving_mid_line_prints_above_it_and_leaves_the_typed_text_intact(
 
     bob.send("interrupting you!\n");
     let (message_row, message) = alice.wait_for_text("<bob> interrupting you!");
-    assert_eq!(message, "<bob> interrupting you!", "the message has a row of its own");
+    assert!(is_stamped(&message, "<bob> interrupting you!"), "a row of its own: {message:?}");
     // The line being typed is redrawn below the message, whole, with the cursor at its end.
     let (prompt_row, prompt) = alice.wait_for("the prompt redrawn below the message", |screen| {
         let rows = rows(screen);
@@ -123,23 +123,27 @@ fn names_are_coloured_and_notices_dimmed() {
 }
 
 #[test]
-fn no_color_turns_colour_off() {
-    let server = TestServer::start();
-    let (alice, mut bob) = alice_and_bob(&server, &[("NO_COLOR", Some("1"))]);
-    bob.send("plain\n");
-    let (row, text) = alice.wait_for_text("<bob> plain");
-    let col = text.find("bob").unwrap() as u16;
-    let (notice_row, _) = alice.wait_for_text("*** You are now known as alice");
-    alice.wait_for("no colour anywhere", |screen| {
-        let name = screen.cell(row, col)?;
-        let notice = screen.cell(notice_row, 0)?;
-        (name.fgcolor() == vt100::Color::Default && !name.bold() && !notice.dim()).then_some(())
-    });
+fn no_color_and_a_dumb_terminal_turn_colour_off() {
+    // TERM=dumb: issue 9, item 12.
+    for env in [("NO_COLOR", Some("1")), ("TERM", Some("dumb"))] {
+        let server = TestServer::start();
+        let (alice, mut bob) = alice_and_bob(&server, &[env]);
+        bob.send("plain\n");
+        let (row, text) = alice.wait_for_text("<bob> plain");
+        let col = text.find("bob").unwrap() as u16;
+        let (notice_row, _) = alice.wait_for_text("*** You are now known as alice");
+        alice.wait_for("no colour anywhere", |screen| {
+            let name = screen.cell(row, col)?;
+            let notice = screen.cell(notice_row, 0)?;
+            (name.fgcolor() == vt100::Color::Default && !name.bold() && !notice.dim()).then_some(())
+        });
+    }
 }
 
 #[test]
-fn when_the_server_goes_the_terminal_client_says_so_and_fails() {
+fn when_the_server_goes_the_client_reconnects_and_takes_its_name_again() {
     let mut server = TestServer::start();
+    let port = server.port();
     let (mut alice, bob) = alice_and_bob(&server, &[]);
     // The server waits (up to its linger time) for every client to hang up; bob would not.
     drop(bob);
@@ -147,8 +151,15 @@ fn when_the_server_goes_the_terminal_client_says_so_and_fails() {
     alice.wait_for_text("alice> unsent words");
     server.stop();
     alice.wait_for_text("*** Server is shutting down. Goodbye!");
-    alice.wait_for_text("Disconnected from chat server");
-    assert_eq!(alice.wait_exit(), 1);
+    alice.wait_for_text(&format!("Disconnected from 127.0.0.1:{port}. Reconnecting in 1 s"));
+
+    let _server = TestServer::start_on_port("127.0.0.1", "smol", port);
+    let mut carol = RawClient::join_as(port, "carol");
+    alice.wait_for_text(&format!("Reconnected to 127.0.0.1:{port}."));
+    // What was being typed is still there.
+    alice.wait_for_input_line("alice> unsent words");
+    alice.type_keys(", and back again\r");
+    carol.expect_line(|line| line == "<alice> unsent words, and back again");
 }
 
 #[test]
@@ -192,5 +203,188 @@ fn sigterm_leaves_politely_like_ctrl_d() {
     alice.terminate();
     alice.wait_for_text("You left the chat room.");
     bob.expect_line(|line| line == "*** alice is offline (quit)");
+    assert_eq!(alice.wait_exit(), 0);
+}
+
+#[test]
+fn sighup_leaves_politely_like_ctrl_d() {
+    let server = TestServer::start();
+    let (mut alice, mut bob) = alice_and_bob(&server, &[]);
+    alice.signal(rustix::process::Signal::HUP);
+    alice.wait_for_text("You left the chat room.");
+    bob.expect_line(|line| line == "*** alice is offline (quit)");
+    assert_eq!(alice.wait_exit(), 0);
+}
+
+#[test]
+fn closing_the_terminal_leaves_politely_and_exits() {
+    // Issue 9, item 9: the window closes (the pty goes away): the kernel sends SIGHUP and
+    // reads of the terminal return end of input. The client used to spin on those reads
+    // forever, a ghost in the room.
+    let server = TestServer::start();
+    let (mut alice, mut bob) = alice_and_bob(&server, &[]);
+    alice.type_keys("half typed");
+    alice.wait_for_input_line("alice> half typed");
+    alice.hang_up();
+    bob.expect_line(|line| line == "*** alice is offline (quit)");
+    assert_eq!(alice.wait_exit(), 0);
+}
+
+#[test]
+fn typed_text_is_in_the_terminals_own_colour() {
+    // Issue 9, item 12: it was forced white, unreadable on a light background.
+    let server = TestServer::start();
+    let (mut alice, _bob) = alice_and_bob(&server, &[]);
+    alice.type_keys("readable");
+    alice.wait_for_input_line("alice> readable");
+    alice.wait_for("the typed text in the terminal's default colour", |screen| {
+        let row = rows(screen).iter().rposition(|row| row == "alice> readable")?;
+        let cells = (7..15).map(|col| screen.cell(row as u16, col)).collect::<Option<Vec<_>>>()?;
+        cells.iter().all(|cell| cell.fgcolor() == vt100::Color::Default).then_some(())
+    });
+}
+
+#[test]
+fn a_pasted_block_longer_than_the_flood_burst_arrives_whole() {
+    // Issue 9, item 12: lines 31-40 of a 40-line paste were lost to the server's flood
+    // control (a burst of 30, then 3 a second). The client now paces them and says so.
+    let server = TestServer::start();
+    let (mut alice, mut bob) = alice_and_bob(&server, &[]);
+    let paste: String = (1..=40).map(|i| format!("pasted line {i}\r")).collect();
+    alice.type_keys(&paste);
+    alice.wait_for_text("none is dropped");
+    for i in 1..=40 {
+        bob.expect_line(|line| line == format!("<alice> pasted line {i}"));
+    }
+    assert!(!bob.seen().iter().any(|line| line.contains("too fast")), "{:#?}", bob.seen());
+}
+
+#[test]
+fn a_pasted_line_taller_than_the_window_is_sent_by_its_own_enter() {
+    // Issue 9, item 12: a line longer than the whole screen needed a second Enter.
+    let server = TestServer::start();
+    let (mut alice, mut bob) = alice_and_bob(&server, &[]);
+    let long = "x".repeat(usize::from(ROWS + 2) * usize::from(COLS));
+    alice.paste(&long);
+    alice.type_keys("\r");
+    let said = bob.expect_line(|line| line.starts_with("<alice> "));
+    assert_eq!(said, format!("<alice> {long}"));
+}
+
+/// Whether `row` is `HH:MM ` then `line`.
+fn is_stamped(row: &str, line: &str) -> bool {
+    let Some((time, rest)) = row.split_once(' ') else { return false };
+    let digits = time.split(':').collect::<Vec<_>>();
+    rest == line
+        && digits.len() == 2
+        && digits.iter().all(|d| d.len() == 2 && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[test]
+fn each_line_shows_its_time_unless_told_not_to() {
+    let server = TestServer::start();
+    let (alice, mut bob) = alice_and_bob(&server, &[]);
+    bob.send("what time is it\n");
+    let (_, row) = alice.wait_for_text("<bob> what time is it");
+    assert!(is_stamped(&row, "<bob> what time is it"), "{row:?}");
+
+    let port = server.port().to_string();
+    let carol = Terminal::spawn(&["127.0.0.1", &port, "--nick", "carol", "--no-timestamps"], &[]);
+    carol.wait_for_input_line("carol>");
+    bob.send("no time\n");
+    let (_, row) = carol.wait_for_text("<bob> no time");
+    assert_eq!(row, "<bob> no time");
+
+    let dave = Terminal::spawn(&["127.0.0.1", &port, "--nick", "dave"], &[("CHAT_NO_TIMESTAMPS", Some("1"))]);
+    dave.wait_for_input_line("dave>");
+    bob.send("still no time\n");
+    let (_, row) = dave.wait_for_text("<bob> still no time");
+    assert_eq!(row, "<bob> still no time");
+}
+
+#[test]
+fn a_line_naming_us_rings_the_bell_unless_told_not_to() {
+    let server = TestServer::start();
+    let (alice, mut bob) = alice_and_bob(&server, &[]);
+    bob.send("no mention here\n");
+    alice.wait_for_text("<bob> no mention here");
+    assert_eq!(alice.bells(), 0);
+    bob.send("hey alice, look\n");
+    alice.wait_for_text("<bob> hey alice, look");
+    alice.wait_for_bells(1);
+
+    let port = server.port().to_string();
+    let carol = Terminal::spawn(&["127.0.0.1", &port, "--nick", "carol", "--no-bell"], &[]);
+    carol.wait_for_input_line("carol>");
+    bob.send("carol: quiet please\n");
+    carol.wait_for_text("<bob> carol: quiet please");
+    bob.send("done\n");
+    carol.wait_for_text("<bob> done");
+    assert_eq!(carol.bells(), 0);
+}
+
+#[test]
+fn quiet_hides_join_and_leave_notices_until_asked_again() {
+    let server = TestServer::start();
+    let (mut alice, mut bob) = alice_and_bob(&server, &[]);
+    alice.type_keys("/quiet\r");
+    alice.wait_for_text("Join and leave notices are hidden now");
+    let carol = RawClient::join_as(server.port(), "carol");
+    drop(carol);
+    bob.expect_line(|line| line == "*** carol is offline (left)");
+    bob.send("after carol\n");
+    alice.wait_for_text("<bob> after carol");
+    assert!(
+        !alice.text().contains("carol entered") && !alice.text().contains("carol is"),
+        "{}",
+        alice.text()
+    );
+    assert!(!bob.seen().iter().any(|line| line.contains("quiet")), "/quiet never reaches the server");
+
+    alice.wait_for_input_line("alice>");
+    alice.type_keys("/quiet\r");
+    alice.wait_for_text("Join and leave notices are shown again");
+    let _dave = RawClient::join_as(server.port(), "dave");
+    alice.wait_for_text("is now known as dave");
+}
+
+#[test]
+fn what_was_typed_is_remembered_in_the_next_run() {
+    let server = TestServer::start();
+    let state = join_support::terminal::state_dir();
+    let state = state.to_str().unwrap();
+    let port = server.port().to_string();
+    let mut bob = RawClient::join_as(server.port(), "bob");
+    let mut alice =
+        Terminal::spawn(&["127.0.0.1", &port, "--nick", "alice"], &[("XDG_STATE_HOME", Some(state))]);
+    alice.wait_for_input_line("alice>");
+    alice.type_keys("remember me\r");
+    bob.expect_line(|line| line == "<alice> remember me");
+    alice.wait_for_input_line("alice>");
+    alice.type_keys("\x04");
+    assert_eq!(alice.wait_exit(), 0);
+
+    let mut again =
+        Terminal::spawn(&["127.0.0.1", &port, "--nick", "alice"], &[("XDG_STATE_HOME", Some(state))]);
+    again.wait_for_input_line("alice>");
+    again.type_keys("\x1b[A");
+    again.wait_for_input_line("alice> remember me");
+}
+
+#[test]
+fn leaving_right_after_a_long_paste_sends_all_of_it_first() {
+    let server = TestServer::start();
+    let (mut alice, mut bob) = alice_and_bob(&server, &[]);
+    let block: Vec<String> = (1..=36).map(|i| format!("last words {i}")).collect();
+    alice.paste(&block.join("\n"));
+    alice.type_keys("\r");
+    alice.wait_for_text("none is dropped");
+    alice.type_keys("\x04");
+    alice.wait_for_text("still waiting");
+    for line in &block {
+        bob.expect_line(|said| said == format!("<alice> {line}"));
+    }
+    bob.expect_line(|line| line == "*** alice is offline (quit)");
+    alice.wait_for_text("You left the chat room.");
     assert_eq!(alice.wait_exit(), 0);
 }

@@ -367,6 +367,7 @@ fn help_gives_every_limit_with_the_core_default() {
         ("--flood-rate", defaults.flood_rate.to_string()),
         ("--flood-burst", defaults.flood_burst.to_string()),
         ("--max-queue", defaults.max_queue.to_string()),
+        ("--max-memory", defaults.max_memory.to_string()),
         ("--port", "5000".to_owned()),
         ("--runtime", "smol".to_owned()),
     ] {

@@ -39,7 +39,7 @@ fn fanout(c: &mut Criterion) {
         let now = Instant::now() + Duration::from_secs(10);
 
         let mut server = room(clients, now);
-        let mut queued = vec![0usize; clients as usize + 1];
+        let mut queued = vec![(0usize, 0usize); clients as usize + 1];
         group.bench_function(BenchmarkId::new("coalesced", clients), |b| {
             b.iter_custom(|iters| {
                 let start = Instant::now();
@@ -47,14 +47,16 @@ fn fanout(c: &mut Criterion) {
                     server.handle_input(now, Input::Received { id: ClientId(1), bytes: LINE }).unwrap();
                     while let Some(output) = server.poll_output() {
                         if let Output::Transmit { to, frame } = output {
-                            queued[to.0 as usize] += black_box(frame).len();
+                            let entry = &mut queued[to.0 as usize];
+                            entry.0 += black_box(frame).len();
+                            entry.1 += 1;
                         }
                     }
                     if i % FLUSH_EVERY == FLUSH_EVERY - 1 || i == iters - 1 {
-                        for (id, bytes) in queued.iter_mut().enumerate().filter(|(_, b)| **b > 0) {
-                            let input = Input::Flushed { id: ClientId(id as u64), bytes: *bytes };
+                        for (id, entry) in queued.iter_mut().enumerate().filter(|(_, b)| b.0 > 0) {
+                            let (bytes, frames) = std::mem::take(entry);
+                            let input = Input::Flushed { id: ClientId(id as u64), bytes, frames };
                             server.handle_input(now, input).unwrap();
-                            *bytes = 0;
                         }
                     }
                 }
@@ -74,7 +76,7 @@ fn fanout(c: &mut Criterion) {
                     }
                 }
                 for (id, bytes) in flushed.drain(..) {
-                    server.handle_input(now, Input::Flushed { id, bytes }).unwrap();
+                    server.handle_input(now, Input::Flushed { id, bytes, frames: 1 }).unwrap();
                 }
             });
         });

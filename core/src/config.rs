@@ -21,10 +21,33 @@ pub struct Config {
     /// Lines refused in a row (while over the rate) after which the client is disconnected for
     /// flooding. Default 30.
     pub flood_kick: u32,
-    /// Most bytes queued for one client that its connection has not yet taken. A client that
-    /// falls this far behind is disconnected as too slow, so it cannot slow anyone else.
-    /// Default 1 MiB.
+    /// The hard limit of a slow client's queue, in bytes of memory (each queued frame counted
+    /// as its length plus [`Outbox::FRAME_OVERHEAD`](crate::Outbox::FRAME_OVERHEAD)). A client
+    /// whose socket has taken nothing for [`blocked_grace`](Self::blocked_grace) is
+    /// disconnected as too slow as soon as its queue is over this. A client whose socket keeps
+    /// taking bytes is never dropped, however much is queued: the server's own backlog is
+    /// bounded by [`max_memory`](Self::max_memory) instead. Default 1 MiB.
     pub max_queue: usize,
+    /// The soft limit of a slow client's queue, in bytes of memory as for
+    /// [`max_queue`](Self::max_queue): a client whose socket has taken nothing for
+    /// [`write_deadline`](Self::write_deadline) is disconnected as too slow once its queue is
+    /// over this. A soft limit over `max_queue` acts as `max_queue`. Default 64 KiB.
+    pub soft_queue: usize,
+    /// How long a socket may take nothing while its queue is over [`soft_queue`](Self::soft_queue)
+    /// (the write deadline of NATS, the soft-limit seconds of Redis). Default 10 s.
+    pub write_deadline: Duration,
+    /// How long a socket must have taken nothing before its client counts as stuck rather than
+    /// momentarily full: only stuck clients are held to [`max_queue`](Self::max_queue) or dropped
+    /// to bring the server under [`max_memory`](Self::max_memory). A client that reads, however
+    /// slowly its socket empties, is never stuck this long. Default 1 s.
+    pub blocked_grace: Duration,
+    /// The budget for output queued in the whole server, in bytes of memory (counted as for
+    /// [`max_queue`](Self::max_queue)). Over it, the core disconnects the stuck clients holding
+    /// the most, and if that is not enough it stops reading from every connection
+    /// ([`Output::PauseReading`](crate::Output::PauseReading)) until the queued output is back
+    /// under three quarters of the budget: TCP then makes the senders wait, and nobody who
+    /// reads is dropped. Default 256 MiB.
+    pub max_memory: usize,
     /// Longest nickname, in characters. Default 24.
     pub max_nick: usize,
     /// Room size above which join and offline notices are coalesced into one summary line per
@@ -33,7 +56,9 @@ pub struct Config {
     /// How often coalesced join and offline notices go out in a big room. Default 2 s.
     pub presence_interval: Duration,
     /// How long a closing client (after `/quit`, a refusal or shutdown) may take to receive
-    /// what is queued for it before its connection is closed anyway. Default 2 s.
+    /// what is queued for it before its connection is closed anyway, and then how long a closed
+    /// connection lingers (read and discarded, so the goodbye is not destroyed by a reset)
+    /// before it is released. On shutdown, both together take at most this long. Default 2 s.
     pub close_linger: Duration,
     /// Most connections in the room at once from one address (an IPv4 address, or an IPv6
     /// /64 network); the next one gets a notice and is closed. `0` turns the limit off.
@@ -64,6 +89,10 @@ impl Default for Config {
             flood_burst: 30,
             flood_kick: 30,
             max_queue: 1 << 20,
+            soft_queue: 64 << 10,
+            write_deadline: Duration::from_secs(10),
+            blocked_grace: Duration::from_secs(1),
+            max_memory: 256 << 20,
             max_nick: 24,
             presence_batch_above: 100,
             presence_interval: Duration::from_secs(2),
@@ -91,6 +120,12 @@ impl Config {
         }
         if self.max_queue < self.max_line * 4 {
             return Err(ConfigError::MaxQueueTooSmall { max_queue: self.max_queue, min: self.max_line * 4 });
+        }
+        if self.max_memory < self.max_queue {
+            return Err(ConfigError::MaxMemoryTooSmall {
+                max_memory: self.max_memory,
+                max_queue: self.max_queue,
+            });
         }
         if self.max_nick == 0 {
             return Err(ConfigError::MaxNickZero);

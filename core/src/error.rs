@@ -22,6 +22,16 @@ pub enum ConfigError {
         /// The smallest accepted cap.
         min: usize,
     },
+    /// `max_memory` cannot hold one client's full queue.
+    #[error(
+        "the memory budget for queued output ({max_memory} bytes) must be at least --max-queue ({max_queue} bytes)"
+    )]
+    MaxMemoryTooSmall {
+        /// The configured budget.
+        max_memory: usize,
+        /// The configured per-client hard limit.
+        max_queue: usize,
+    },
     /// `max_nick` is zero.
     #[error("the maximum nickname length must be at least 1")]
     MaxNickZero,

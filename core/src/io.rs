@@ -24,12 +24,25 @@ pub enum Input<'a> {
         bytes: &'a [u8],
     },
     /// The runtime handed `bytes` bytes of earlier [`Output::Transmit`] frames for `id` to the
-    /// operating system. This is how the core knows how much is still queued for a client.
+    /// operating system, completing `frames` of them (what [`Outbox::advance`](crate::Outbox::advance)
+    /// returns). This is how the core knows how much is still queued for a client, and that
+    /// its socket is taking bytes again (it is no longer [`Blocked`](Input::Blocked)).
     Flushed {
         /// The connection that was written to.
         id: ClientId,
         /// How many bytes were written.
         bytes: usize,
+        /// How many queued frames those bytes completed.
+        frames: usize,
+    },
+    /// A write to `id` would block: its socket's send buffer is full and the client is not
+    /// reading fast enough. The core notes when; the next [`Flushed`](Input::Flushed) ends it.
+    /// A client whose socket stays blocked too long while it has too much queued is
+    /// disconnected as too slow (see [`Config::max_queue`](crate::Config::max_queue)).
+    /// Report it once per episode (again after a `Flushed`); repeats are harmless.
+    Blocked {
+        /// The connection whose socket is full.
+        id: ClientId,
     },
     /// The client's side of the connection ended: it will send nothing more. The core takes
     /// the client out of the room and tells the others.
@@ -38,8 +51,11 @@ pub enum Input<'a> {
     ///   `nc -N` and `printf ... | nc` do), the client may still read: keep writing what the
     ///   core sends it (the answer to its last line, what was queued) until an
     ///   [`Output::Close`] for it, which follows once its queue drains or the grace period ends.
-    /// - After [`PeerGone::Lost`] (reset or error), nothing can be written: the core forgets the
-    ///   client at once and sends no `Close` for it.
+    ///   For a connection the core has already closed (it lingers), this is the client closing
+    ///   its side too: the core answers with [`Output::Release`].
+    /// - After [`PeerGone::Lost`] (reset or error), nothing can be written: the runtime drops
+    ///   the socket itself, and the core forgets the client at once and sends no `Close` or
+    ///   `Release` for it.
     Disconnected {
         /// The connection that ended.
         id: ClientId,
@@ -77,11 +93,30 @@ pub enum Output {
         /// The bytes to write.
         frame: Bytes,
     },
-    /// Close the connection now and forget it. Whatever was still queued for it is dropped: the
-    /// core waits for queued output to flush before it asks for a graceful close. No further
-    /// output names this client, and input for it is ignored.
+    /// Half-close the connection: drop whatever is still queued for it (the core waits for
+    /// queued output to flush before it asks for a graceful close), shut the socket down for
+    /// writing (the client gets end of file after the bytes the kernel holds), and keep
+    /// reading and discarding what the client still sends. Closing a socket with unread input
+    /// makes the kernel send a reset, which can destroy the last lines before the client reads
+    /// them; lingering avoids that. Keep reporting the connection's end of input
+    /// ([`Input::Disconnected`]); the core answers with [`Output::Release`], or sends it when
+    /// its [`close_linger`](crate::Config::close_linger) deadline passes. No `Transmit` names
+    /// this client any more.
     Close {
         /// The connection to close.
         to: ClientId,
     },
+    /// Free the socket of a connection closed earlier with [`Output::Close`]: stop reading it and
+    /// close it. No further output names this client.
+    Release {
+        /// The connection to free.
+        to: ClientId,
+    },
+    /// Stop reading from every connection until [`Output::ResumeReading`]: the output queued in
+    /// the whole server is over [`Config::max_memory`](crate::Config::max_memory). TCP then
+    /// makes the senders wait. Keep writing, and keep reporting `Flushed`, `Blocked`,
+    /// `Disconnected` and timeouts. A read already under way may still be fed.
+    PauseReading,
+    /// Read from connections again: the queued output is back under the low-water mark.
+    ResumeReading,
 }

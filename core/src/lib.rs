@@ -15,16 +15,36 @@
 //! server.handle_input(now, Input::Received { id: ClientId(1), bytes: b"hello\n" }).unwrap();
 //! while let Some(output) = server.poll_output() {
 //!     match output {
-//!         Output::Transmit { to, frame } => { /* write `frame` to `to`, report Input::Flushed */ }
-//!         Output::Close { to } => { /* close `to` */ }
+//!         Output::Transmit { to, frame } => { /* queue `frame` for `to`; report Flushed or Blocked */ }
+//!         Output::Close { to } => { /* shut `to` down for writing; read and discard until Release */ }
+//!         Output::Release { to } => { /* close and forget `to` */ }
+//!         Output::PauseReading => { /* read from no connection until ResumeReading */ }
+//!         Output::ResumeReading => { /* read again */ }
 //!     }
 //! }
-//! // Sleep until server.poll_timeout(), then feed Input::Timeout.
+//! // Sleep until server.poll_timeout(), then feed Input::Timeout; stop once is_finished().
 //! ```
 //!
 //! **Invariant:** after every call to `handle_input`, drain `poll_output` until it returns
 //! `None`, then ask `poll_timeout` for the next wake-up. Outputs are in the order the runtime
-//! must carry them out per client.
+//! must carry them out per client. No output names a client after its `Release` (or after the
+//! runtime reported it `Lost`), and no `Transmit` follows its `Close`. The output queued for the
+//! clients costs at most [`Config::max_memory`] plus what one input fans out
+//! ([`Server::queued_memory`]). [`Server::is_finished`] is the one condition for a runtime to
+//! stop.
+//!
+//! # Slow clients and memory
+//!
+//! A client is too slow when *its socket* stops taking bytes, not when the server's backlog is
+//! large: the runtime reports [`Input::Blocked`] when a write would block and
+//! [`Input::Flushed`] when the socket takes bytes again. A client blocked for
+//! [`Config::blocked_grace`] with more than [`Config::max_queue`] queued, or for
+//! [`Config::write_deadline`] with more than [`Config::soft_queue`], is disconnected (after
+//! Redis's `client-output-buffer-limit` and NATS's slow consumers). Over the whole-server budget
+//! [`Config::max_memory`] the core drops the stuck clients holding the most, and otherwise asks
+//! the runtime to stop reading ([`Output::PauseReading`]) until the output drains: TCP then
+//! slows the senders down, and a client that reads is never dropped. Lines that waited in the
+//! socket while reading was paused are not charged to flood control as a burst.
 //!
 //! All policy lives here: line framing ([`LineDecoder`]), safe text ([`sanitize`]), nicknames
 //! ([`Nick`]), commands ([`Command`]), notices (the wire format, see `docs/PROTOCOL.md`), flood

@@ -50,6 +50,13 @@ impl Outbox {
     /// its memory back once it is empty.
     pub const KEEP_FRAMES: usize = 64;
 
+    /// What one queued frame costs besides its bytes, per recipient: its [`Bytes`] handle
+    /// (32 bytes), which is also its slot in the ring buffer, with room for the buffer's
+    /// growth (it doubles, so up to half of it may be empty) and the runtime's hand-over
+    /// between queues. The core counts every queued frame as its length plus this against
+    /// `Config::max_queue` and `Config::max_memory`.
+    pub const FRAME_OVERHEAD: usize = 64;
+
     /// An empty queue (which allocates nothing until the first frame).
     pub fn new() -> Self {
         Self::default()
@@ -105,20 +112,24 @@ impl Outbox {
 
     /// Drops the first `written` bytes, which the kernel took: whole frames, then the written
     /// part of the next one. More than [`queued_bytes`](Self::queued_bytes) (a runtime bug) empties it.
-    pub fn advance(&mut self, written: usize) {
+    /// Returns how many frames were completed (for `Input::Flushed`).
+    pub fn advance(&mut self, written: usize) -> usize {
         debug_assert!(written <= self.queued, "advanced {written} bytes of {}", self.queued);
         let mut left = written.min(self.queued);
         self.queued -= left;
+        let mut completed = 0;
         while left > 0 {
             let Some(front) = self.frames.front_mut() else { break };
             if left < front.len() {
                 front.advance(left);
-                return;
+                return completed;
             }
             left -= front.len();
             self.frames.pop_front();
+            completed += 1;
         }
         self.trim();
+        completed
     }
 
     /// Drops everything queued and gives the memory back (the connection is closing).
@@ -162,12 +173,12 @@ mod tests {
     fn advance_drops_whole_frames_then_part_of_the_next() {
         let mut frames = outbox(&["abc\n", "de\n", "fgh\n"]);
         assert_eq!(frames.queued_bytes(), 11);
-        frames.advance(4);
+        assert_eq!(frames.advance(4), 1);
         assert_eq!(contents(&frames), b"de\nfgh\n");
-        frames.advance(4);
+        assert_eq!(frames.advance(4), 1, "one whole frame and a part");
         assert_eq!(contents(&frames), b"gh\n");
         assert_eq!((frames.len(), frames.queued_bytes()), (1, 3));
-        frames.advance(3);
+        assert_eq!(frames.advance(3), 1);
         assert!(frames.is_empty());
         assert_eq!(frames.queued_bytes(), 0);
     }

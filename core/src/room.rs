@@ -1,7 +1,7 @@
 //! Who is connected: clients by id, and names by their uniqueness key.
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::ClientId;
 use crate::decoder::LineDecoder;
@@ -33,10 +33,16 @@ pub(crate) struct Client {
     pub(crate) flood: FloodGate,
     /// Bytes handed to the runtime and not yet reported flushed.
     pub(crate) queued: usize,
+    /// Frames handed to the runtime and not yet reported flushed.
+    pub(crate) frames: usize,
+    /// Since when the runtime reports the client's socket full (no `Flushed` since).
+    pub(crate) blocked_since: Option<Instant>,
     pub(crate) phase: Phase,
     /// The runtime reported the connection lost: nothing more can be written to it, and it
     /// needs no close action.
     pub(crate) lost: bool,
+    /// The client's input ended (end of file): once closed, its socket needs no lingering.
+    pub(crate) input_ended: bool,
     /// The address this connection counts against, released when it is forgotten.
     pub(crate) host: Option<Host>,
     /// The deadline of its unfinished line, if one is unfinished.
@@ -44,18 +50,39 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    pub(crate) fn new(id: ClientId, nick: Nick, max_line: usize, burst: u32, now: Instant) -> Self {
+    pub(crate) fn new(
+        id: ClientId,
+        nick: Nick,
+        max_line: usize,
+        burst: u32,
+        now: Instant,
+        stalled: Duration,
+    ) -> Self {
         Self {
             id,
             nick,
             decoder: LineDecoder::new(max_line),
-            flood: FloodGate::new(burst, now),
+            flood: FloodGate::new(burst, now, stalled),
             queued: 0,
+            frames: 0,
+            blocked_since: None,
             phase: Phase::Active,
             lost: false,
+            input_ended: false,
             host: None,
             unfinished: Unfinished::default(),
         }
+    }
+
+    /// What the client's queue costs in memory: its bytes, plus each frame's handle and queue
+    /// slot (see [`Outbox::FRAME_OVERHEAD`](crate::Outbox::FRAME_OVERHEAD)).
+    pub(crate) fn cost(&self) -> usize {
+        self.queued + self.frames * crate::Outbox::FRAME_OVERHEAD
+    }
+
+    /// True if the client's socket has taken nothing for at least `grace` at `now`.
+    pub(crate) fn blocked_for(&self, grace: Duration, now: Instant) -> bool {
+        self.blocked_since.is_some_and(|since| now.saturating_duration_since(since) >= grace)
     }
 
     /// Reads lines and receives what is said in the room.
@@ -176,7 +203,8 @@ impl Room {
         }
     }
 
-    /// Forgets a connection entirely.
+    /// Forgets a connection entirely. After a crowd leaves, gives back most of the room it
+    /// needed.
     pub(crate) fn remove(&mut self, id: ClientId) -> Option<Client> {
         self.leave(id);
         let i = self.index.remove(&id)?;
@@ -184,9 +212,23 @@ impl Room {
         if let Some(moved) = self.clients.get(i) {
             self.index.insert(moved.id, i);
         }
+        self.shrink();
         if let Some(host) = client.host {
             self.per_address.release(host);
         }
         Some(client)
+    }
+
+    /// Gives back the room of a crowd that left, once at most a quarter of it is used.
+    fn shrink(&mut self) {
+        const KEEP: usize = 64;
+        let len = self.clients.len();
+        if self.clients.capacity() > KEEP && len < self.clients.capacity() / 4 {
+            self.clients.shrink_to(len * 2);
+            self.index.shrink_to(len * 2);
+        }
+        if self.names.capacity() > KEEP && self.names.len() < self.names.capacity() / 4 {
+            self.names.shrink_to(self.names.len() * 2);
+        }
     }
 }

@@ -1,9 +1,9 @@
 //! The chat room state machine: [`Server`].
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::{BinaryHeap, HashSet, VecDeque};
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -34,11 +34,31 @@ pub struct Server {
     closing: BinaryHeap<Reverse<(Instant, ClientId)>>,
     /// Clients that fell too far behind, to be disconnected once the current input is done.
     too_slow: Vec<ClientId>,
+    /// When blocked clients are next to be checked against the slow-client limits; entries for
+    /// clients no longer blocked (or blocked again since) are skipped.
+    blocked: BinaryHeap<Reverse<(Instant, ClientId)>>,
+    /// Closed connections that linger (read and discarded) until released.
+    lingering: HashSet<ClientId>,
+    /// When lingering connections are released at the latest; entries for those gone are skipped.
+    releases: BinaryHeap<Reverse<(Instant, ClientId)>>,
+    /// What every client's queue costs in memory, in all (see [`Config::max_memory`]).
+    memory: usize,
+    /// Since when reading is paused (the runtime was told [`Output::PauseReading`]).
+    paused_since: Option<Instant>,
+    /// Total time reading was paused, for flood control (see `flood.rs`).
+    stalled: Duration,
+    /// A client became stuck while over the budget: look for whom to drop.
+    budget_check: bool,
+    /// When shutdown began.
+    shutdown_at: Option<Instant>,
     shutting_down: bool,
     lines: Vec<Line>,
     /// When unfinished lines are due (see [`Config::line_timeout`]).
     line_deadlines: Deadlines,
 }
+
+/// Frames a drained output queue may keep room for; one a broadcast grew beyond this is freed.
+const KEEP_OUTPUTS: usize = 4096;
 
 impl Server {
     /// A room with no one in it yet, starting at `now`.
@@ -53,6 +73,14 @@ impl Server {
             presence: Presence::default(),
             closing: BinaryHeap::new(),
             too_slow: Vec::new(),
+            blocked: BinaryHeap::new(),
+            lingering: HashSet::new(),
+            releases: BinaryHeap::new(),
+            memory: 0,
+            paused_since: None,
+            stalled: Duration::ZERO,
+            budget_check: false,
+            shutdown_at: None,
             shutting_down: false,
             lines: Vec::new(),
         })
@@ -69,16 +97,21 @@ impl Server {
     /// may have read it before it carried out the close. The only error is a runtime bug.
     pub fn handle_input(&mut self, now: Instant, input: Input<'_>) -> Result<(), InputError> {
         self.now = self.now.max(now);
+        if self.outputs.is_empty() && self.outputs.capacity() > KEEP_OUTPUTS {
+            self.outputs = VecDeque::new();
+        }
         match input {
             Input::Connected { id, peer } => self.connect(id, peer)?,
             Input::Received { id, bytes } => self.receive(id, bytes),
-            Input::Flushed { id, bytes } => self.flushed(id, bytes),
+            Input::Flushed { id, bytes, frames } => self.flushed(id, bytes, frames),
+            Input::Blocked { id } => self.blocked(id),
             Input::Disconnected { id, cause } => self.disconnected(id, cause),
             Input::Timeout => {}
             Input::Shutdown => self.shutdown(),
         }
         self.reap_too_slow();
         self.run_timers();
+        self.keep_to_budget();
         Ok(())
     }
 
@@ -93,8 +126,17 @@ impl Server {
 
     /// When to feed [`Input::Timeout`] next, if the core is waiting for time to pass.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let closing = self.closing.peek().map(|Reverse((at, _))| *at);
-        [closing, self.presence.deadline(), self.line_deadlines.next()].into_iter().flatten().min()
+        let next = |heap: &BinaryHeap<Reverse<(Instant, ClientId)>>| heap.peek().map(|Reverse((at, _))| *at);
+        [
+            next(&self.closing),
+            next(&self.blocked),
+            next(&self.releases),
+            self.presence.deadline(),
+            self.line_deadlines.next(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Clients in the room now (not counting those being closed).
@@ -107,6 +149,19 @@ impl Server {
         self.room.get(id).map(|c| c.queued)
     }
 
+    /// What the output queued for every client costs in memory, in bytes (each frame counted as
+    /// its length plus [`Outbox::FRAME_OVERHEAD`](crate::Outbox::FRAME_OVERHEAD) per recipient),
+    /// which [`Config::max_memory`] bounds.
+    pub fn queued_memory(&self) -> usize {
+        self.memory
+    }
+
+    /// True while the runtime is to hold off reading ([`Output::PauseReading`] was the last
+    /// word on it).
+    pub fn is_reading_paused(&self) -> bool {
+        self.paused_since.is_some()
+    }
+
     /// The line a connection is sent, instead of the welcome, when the room is full: for a
     /// runtime that must turn a connection away before the core hears of it (out of threads,
     /// say), so that it is refused with the same words as by the core.
@@ -114,10 +169,11 @@ impl Server {
         wire::full(self.config.max_clients)
     }
 
-    /// True once [`Input::Shutdown`] was fed and every connection has been closed: the runtime
-    /// can exit.
+    /// True once [`Input::Shutdown`] was fed, every connection has been closed and every
+    /// closed connection released: the runtime can exit. The only stop condition a runtime
+    /// needs.
     pub fn is_finished(&self) -> bool {
-        self.shutting_down && self.room.clients().is_empty()
+        self.shutting_down && self.room.clients().is_empty() && self.lingering.is_empty()
     }
 
     fn connect(&mut self, id: ClientId, peer: SocketAddr) -> Result<(), InputError> {
@@ -125,7 +181,11 @@ impl Server {
             return Err(InputError::DuplicateId(id));
         }
         let nick = self.default_nick(peer);
-        let mut client = Client::new(id, nick, self.config.max_line, self.config.flood_burst, self.now);
+        if self.lingering.contains(&id) {
+            return Err(InputError::DuplicateId(id));
+        }
+        let mut client =
+            Client::new(id, nick, self.config.max_line, self.config.flood_burst, self.now, self.stalled);
         let refusal = if self.shutting_down {
             Some(wire::shutting_down())
         } else if self.room.active() >= self.config.max_clients {
@@ -223,17 +283,40 @@ impl Server {
         }
     }
 
-    fn flushed(&mut self, id: ClientId, bytes: usize) {
+    fn flushed(&mut self, id: ClientId, bytes: usize, frames: usize) {
         let Some(client) = self.room.get_mut(id) else {
             return;
         };
+        let before = client.cost();
         client.queued = client.queued.saturating_sub(bytes);
+        client.frames = if client.queued == 0 { 0 } else { client.frames.saturating_sub(frames) };
+        if bytes > 0 {
+            client.blocked_since = None;
+        }
+        self.memory -= before - client.cost();
         if !client.is_active() && client.queued == 0 {
             self.close(id);
         }
     }
 
+    /// The client's socket is full: note since when, and check it against the limits once it
+    /// has been blocked for the grace period.
+    fn blocked(&mut self, id: ClientId) {
+        let Some(client) = self.room.get_mut(id).filter(|c| c.blocked_since.is_none() && c.queued > 0) else {
+            return;
+        };
+        client.blocked_since = Some(self.now);
+        self.blocked.push(Reverse((self.now + self.config.blocked_grace, id)));
+    }
+
     fn disconnected(&mut self, id: ClientId, cause: PeerGone) {
+        if self.lingering.remove(&id) {
+            // A closed connection's client closed its side too: nothing can reset it now.
+            if cause == PeerGone::Closed {
+                self.outputs.push_back(Output::Release { to: id });
+            }
+            return;
+        }
         let Some(client) = self.room.get_mut(id) else {
             return;
         };
@@ -241,9 +324,10 @@ impl Server {
             PeerGone::Lost => {
                 client.lost = true;
                 self.depart(id, Reason::Lost);
-                self.room.remove(id);
+                self.remove(id);
             }
             PeerGone::Closed => {
+                client.input_ended = true;
                 if client.is_active()
                     && let Some(line) = client.decoder.finish()
                 {
@@ -261,6 +345,7 @@ impl Server {
         }
         tracing::info!(clients = self.room.active(), "shutting down");
         self.shutting_down = true;
+        self.shutdown_at = Some(self.now);
         self.presence.clear();
         let notice = wire::shutting_down();
         let ids: Vec<ClientId> = self.room.clients().iter().filter(|c| c.is_active()).map(|c| c.id).collect();
@@ -300,7 +385,7 @@ impl Server {
     fn charge(&mut self, id: ClientId, cost: u32) -> bool {
         let Config { flood_rate, flood_burst, flood_kick, .. } = self.config;
         let Some(client) = self.room.get_mut(id) else { return false };
-        match client.flood.check(self.now, flood_rate, flood_burst, flood_kick) {
+        match client.flood.check(self.now, self.stalled, flood_rate, flood_burst, flood_kick) {
             Verdict::Pass => {
                 if flood_rate > 0.0 && cost > 1 {
                     client.flood.charge_extra(cost - 1);
@@ -407,27 +492,33 @@ impl Server {
 
     /// Queues `frame` for every active client but `except`.
     fn broadcast(&mut self, except: Option<ClientId>, frame: Bytes) {
-        let max_queue = self.config.max_queue;
-        let len = frame.len();
+        let limits = Limits::of(&self.config);
+        let (len, now) = (frame.len(), self.now);
+        let mut added = 0;
         for client in self.room.clients_mut() {
             if !client.is_active() || Some(client.id) == except {
                 continue;
             }
-            if client.queued + len > max_queue {
+            if client.blocked_since.is_some() && limits.too_slow(client, len, now) {
                 client.phase = Phase::Lagging;
                 self.too_slow.push(client.id);
                 continue;
             }
             client.queued += len;
+            client.frames += 1;
+            added += len + crate::Outbox::FRAME_OVERHEAD;
             self.outputs.push_back(Output::Transmit { to: client.id, frame: frame.clone() });
         }
+        self.memory += added;
     }
 
-    /// Queues `frame` for one client, unless that would put it over the cap.
+    /// Queues `frame` for one client, unless its socket is stuck and that would put it over
+    /// the limits.
     fn send(&mut self, id: ClientId, frame: Bytes) {
-        let max_queue = self.config.max_queue;
+        let limits = Limits::of(&self.config);
+        let now = self.now;
         let Some(client) = self.room.get_mut(id).filter(|c| !c.lost) else { return };
-        if client.queued + frame.len() > max_queue {
+        if limits.too_slow(client, frame.len(), now) {
             if client.is_active() {
                 client.phase = Phase::Lagging;
                 self.too_slow.push(id);
@@ -435,6 +526,8 @@ impl Server {
             return;
         }
         client.queued += frame.len();
+        client.frames += 1;
+        self.memory += frame.len() + crate::Outbox::FRAME_OVERHEAD;
         self.outputs.push_back(Output::Transmit { to: id, frame });
     }
 
@@ -451,20 +544,133 @@ impl Server {
     fn close_when_flushed(&mut self, id: ClientId) {
         match self.room.get(id) {
             Some(client) if client.queued == 0 => self.close(id),
-            Some(_) => self.closing.push(Reverse((self.now + self.config.close_linger, id))),
+            Some(_) => self.closing.push(Reverse((self.linger_deadline(), id))),
             None => {}
         }
     }
 
+    /// When a closing client is closed anyway, or a closed connection released: the grace
+    /// period from now, but on shutdown from its start, so that the whole wind-down takes at
+    /// most one grace period.
+    fn linger_deadline(&self) -> Instant {
+        self.shutdown_at.unwrap_or(self.now) + self.config.close_linger
+    }
+
+    /// Half-closes the connection (the runtime drops its queue); it lingers until the client
+    /// closes its side or the grace period passes, unless its input has already ended (or,
+    /// on shutdown, the grace period is over).
     fn close(&mut self, id: ClientId) {
-        if let Some(client) = self.room.remove(id)
-            && !client.lost
-        {
-            self.outputs.push_back(Output::Close { to: id });
+        let Some(client) = self.remove(id) else { return };
+        if client.lost {
+            return;
+        }
+        self.outputs.push_back(Output::Close { to: id });
+        let release_at = self.linger_deadline();
+        if client.input_ended || release_at <= self.now {
+            self.outputs.push_back(Output::Release { to: id });
+        } else {
+            self.lingering.insert(id);
+            self.releases.push(Reverse((release_at, id)));
+        }
+    }
+
+    /// Forgets a client, and what its queue cost (the runtime drops the queue).
+    fn remove(&mut self, id: ClientId) -> Option<Client> {
+        let client = self.room.remove(id)?;
+        self.memory -= client.cost();
+        Some(client)
+    }
+
+    /// Drops the stuck clients holding the most while the queued output is over the budget;
+    /// if that is not enough, pauses reading until it is back under the low-water mark.
+    fn keep_to_budget(&mut self) {
+        let budget = self.config.max_memory;
+        let low_water = budget / 4 * 3;
+        // While reading is paused, reading resumes only under the low-water mark, so stuck
+        // clients are dropped until then.
+        let over = if self.paused_since.is_some() { self.memory > low_water } else { self.memory > budget };
+        if over && (self.paused_since.is_none() || self.budget_check) {
+            self.drop_stuck(low_water);
+        }
+        self.budget_check = false;
+        match self.paused_since {
+            None if self.memory > budget => {
+                tracing::warn!(queued = self.memory, budget, "output over the memory budget; reading paused");
+                self.paused_since = Some(self.now);
+                self.outputs.push_back(Output::PauseReading);
+            }
+            Some(since) if self.memory <= low_water => {
+                tracing::info!(queued = self.memory, "output back under the budget; reading resumed");
+                self.stalled += self.now.saturating_duration_since(since);
+                self.paused_since = None;
+                self.outputs.push_back(Output::ResumeReading);
+            }
+            _ => {}
+        }
+    }
+
+    /// Disconnects stuck clients, those holding the most first, until the queued output is at
+    /// most `target` or no stuck client is left.
+    fn drop_stuck(&mut self, target: usize) {
+        let grace = self.config.blocked_grace;
+        let now = self.now;
+        let mut stuck: Vec<(usize, ClientId)> = self
+            .room
+            .clients()
+            .iter()
+            .filter(|c| c.is_active() && c.blocked_for(grace, now))
+            .map(|c| (c.cost(), c.id))
+            .collect();
+        stuck.sort_unstable_by(|a, b| b.cmp(a));
+        for (cost, id) in stuck {
+            if self.memory <= target {
+                break;
+            }
+            tracing::info!(%id, cost, "dropping a stuck client to keep to the memory budget");
+            self.depart(id, Reason::TooSlow);
+            self.close(id);
+        }
+    }
+
+    /// Checks the clients whose socket has been blocked for the grace period or the write
+    /// deadline against the limits.
+    fn check_blocked(&mut self) {
+        let limits = Limits::of(&self.config);
+        while let Some(&Reverse((at, id))) = self.blocked.peek() {
+            if at > self.now {
+                break;
+            }
+            self.blocked.pop();
+            let Some(client) = self.room.get_mut(id).filter(|c| c.is_active()) else { continue };
+            let Some(since) = client.blocked_since.filter(|_| client.blocked_for(limits.grace, self.now))
+            else {
+                continue;
+            };
+            if limits.exceeded(client, self.now) {
+                client.phase = Phase::Lagging;
+                self.too_slow.push(id);
+                continue;
+            }
+            // Stuck now: it may be dropped to keep to the budget, or at its write deadline.
+            self.budget_check = true;
+            let deadline = since + limits.deadline;
+            if deadline > self.now {
+                self.blocked.push(Reverse((deadline, id)));
+            }
         }
     }
 
     fn run_timers(&mut self) {
+        while let Some(&Reverse((at, id))) = self.releases.peek() {
+            if at > self.now {
+                break;
+            }
+            self.releases.pop();
+            if self.lingering.remove(&id) {
+                self.outputs.push_back(Output::Release { to: id });
+            }
+        }
+        self.check_blocked();
         while let Some(&Reverse((at, id))) = self.closing.peek() {
             if at > self.now {
                 break;
@@ -480,6 +686,42 @@ impl Server {
             self.broadcast(None, line);
         }
         self.reap_too_slow();
+    }
+}
+
+/// The slow-client limits of a [`Config`], copied out for a broadcast's loop.
+#[derive(Clone, Copy)]
+struct Limits {
+    hard: usize,
+    soft: usize,
+    grace: Duration,
+    deadline: Duration,
+}
+
+impl Limits {
+    fn of(config: &Config) -> Self {
+        Self {
+            hard: config.max_queue,
+            soft: config.soft_queue.min(config.max_queue),
+            grace: config.blocked_grace,
+            deadline: config.write_deadline,
+        }
+    }
+
+    /// Whether `client`, with one more frame of `len` bytes queued, is too slow at `now`: its
+    /// socket has taken nothing for the grace period and its queue would be over the hard
+    /// limit, or for the write deadline and over the soft limit.
+    fn too_slow(self, client: &Client, len: usize, now: Instant) -> bool {
+        let cost = client.cost() + len + crate::Outbox::FRAME_OVERHEAD;
+        (cost > self.hard && client.blocked_for(self.grace, now))
+            || (cost > self.soft && client.blocked_for(self.deadline, now))
+    }
+
+    /// Whether `client` is too slow now, with what it has queued.
+    fn exceeded(self, client: &Client, now: Instant) -> bool {
+        let cost = client.cost();
+        (cost > self.hard && client.blocked_for(self.grace, now))
+            || (cost > self.soft && client.blocked_for(self.deadline, now))
     }
 }
 

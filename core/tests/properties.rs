@@ -3,7 +3,8 @@
 //!
 //! Checked on every run (the harness in `sim` checks the first three on every action):
 //! - no action ever names a client that is closed or gone;
-//! - no client's queued bytes exceed the cap;
+//! - no client stuck past the grace period holds more than the hard cap, and the queued output
+//!   is over the memory budget only while reading is paused;
 //! - every frame is whole lines;
 //! - every chat line reaches each client that was in the room when it was sent and stayed to the
 //!   end exactly once, in the order it was sent; clients that left get an in-order subsequence;

@@ -100,14 +100,17 @@ fn slow_client_is_disconnected_and_nobody_else_waits() {
     for i in 0..20 {
         sim.say(talker, &format!("{i:02} {long}"));
     }
+    // Its socket has taken nothing for the grace period, with more than `max_queue` queued.
+    sim.advance(Duration::from_secs(1));
     sim.say(talker, "done");
     let got = sim.lines(listener).iter().filter(|l| l.starts_with("<")).count();
     assert_eq!(got, 21, "the listener got every line");
-    let sleeper_lines = sim.lines(sleeper).len();
+    let sleeper_got_done = sim.lines(sleeper).iter().any(|l| l.ends_with("> done"));
     // Shorten the long lines so the snapshot stays readable.
     let transcript = sim.transcripts().replace(&long, "x…");
     assert_snapshot!(transcript);
-    assert!(sleeper_lines < 20);
+    assert!(!sleeper_got_done, "the stuck client was dropped before the last line");
+    assert!(!sim.clients[&sleeper].is_open());
 }
 
 #[test]

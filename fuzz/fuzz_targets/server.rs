@@ -9,7 +9,10 @@
 //! - no output names a client that was closed or reported lost;
 //! - a client that reported end of input (`PeerGone::Closed`, possibly a half-close) gets
 //!   nothing new after that step but its `Close`, which must come by the grace period;
-//! - `Server::queued` is what the runtime was handed and has not flushed, and within `max_queue`;
+//! - `Server::queued` is what the runtime was handed and has not flushed; a client whose socket
+//!   the runtime reported blocked for the grace period holds at most `max_queue`; the queued
+//!   output is over `max_memory` only while reading is paused, and pauses and resumes alternate;
+//! - after a client's `Close` nothing but its `Release` names it, and nothing after that;
 //! - a client's own chat line (`<NAME> ...` or `* NAME ...`) never comes back to it;
 //! - every frame is UTF-8, whole non-empty lines, no control character but `\n` and tab;
 //! - a client's first frame is its welcome or its refusal, and nothing follows a farewell
@@ -18,11 +21,11 @@
 //! - `poll_timeout` is never in the past (a runtime would spin).
 //!
 //! At the end the server is shut down; once the grace period has passed, every connection
-//! must be closed and the server finished.
+//! must be closed and released and the server finished.
 
 #![no_main]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -43,6 +46,8 @@ enum Event {
     Flush { client: u8, bytes: u16 },
     /// The runtime wrote everything queued for a client.
     FlushAll { client: u8 },
+    /// A write to a client would block: its socket is full.
+    Block { client: u8 },
     /// The client's side ended: end of input (a half-close, perhaps), or the connection was lost.
     Disconnect { client: u8, lost: bool },
     /// Time passes, in milliseconds.
@@ -142,6 +147,8 @@ const FLOODING: &[u8] = b"! Disconnected for flooding.\n";
 
 const MAX_LINE: usize = 64;
 const MAX_QUEUE: usize = 1024;
+const MAX_MEMORY: usize = 4096;
+const GRACE: Duration = Duration::from_secs(1);
 
 fn config() -> Config {
     Config {
@@ -151,6 +158,10 @@ fn config() -> Config {
         flood_burst: 5,
         flood_kick: 5,
         max_queue: MAX_QUEUE,
+        soft_queue: 512,
+        write_deadline: Duration::from_secs(5),
+        blocked_grace: GRACE,
+        max_memory: MAX_MEMORY,
         max_nick: 12,
         presence_batch_above: 2,
         presence_interval: Duration::from_secs(2),
@@ -181,8 +192,14 @@ struct Harness {
     ids: Vec<ClientId>,
     /// Connections the runtime still has open.
     live: BTreeSet<ClientId>,
-    /// Bytes handed to the runtime for a live connection and not yet flushed.
-    pending: BTreeMap<ClientId, usize>,
+    /// The frames (their unwritten lengths) handed to the runtime for a live connection.
+    pending: BTreeMap<ClientId, VecDeque<usize>>,
+    /// Since when the runtime has reported each connection's socket blocked (no write since).
+    blocked: BTreeMap<ClientId, Instant>,
+    /// Connections the core closed, which linger until released.
+    closed: BTreeSet<ClientId>,
+    /// The core asked to stop reading.
+    paused: bool,
     /// Live connections that have received at least one frame.
     greeted: BTreeSet<ClientId>,
     /// Live connections that have received their last line.
@@ -203,6 +220,9 @@ impl Harness {
             ids: Vec::new(),
             live: BTreeSet::new(),
             pending: BTreeMap::new(),
+            blocked: BTreeMap::new(),
+            closed: BTreeSet::new(),
+            paused: false,
             greeted: BTreeSet::new(),
             farewelled: BTreeSet::new(),
             half_closed: BTreeSet::new(),
@@ -221,7 +241,7 @@ impl Harness {
                 self.next_id += 1;
                 self.ids.push(id);
                 self.live.insert(id);
-                self.pending.insert(id, 0);
+                self.pending.insert(id, VecDeque::new());
                 self.step(Input::Connected { id, peer: peer(*v6, *port) }, None);
             }
             Event::Bytes { client, bytes } => {
@@ -236,6 +256,14 @@ impl Harness {
             }
             Event::Flush { client, bytes } => self.flush(*client, usize::from(*bytes)),
             Event::FlushAll { client } => self.flush(*client, usize::MAX),
+            Event::Block { client } => {
+                if let Some(id) = self.pick(*client) {
+                    if self.pending.get(&id).is_some_and(|p| !p.is_empty()) {
+                        self.blocked.entry(id).or_insert(self.now);
+                    }
+                    self.step(Input::Blocked { id }, None);
+                }
+            }
             Event::Disconnect { client, lost } => {
                 if let Some(id) = self.pick(*client) {
                     let cause = if *lost { PeerGone::Lost } else { PeerGone::Closed };
@@ -258,22 +286,36 @@ impl Harness {
 
     fn flush(&mut self, client: u8, most: usize) {
         let Some(id) = self.pick(client) else { return };
-        let bytes = match self.pending.get_mut(&id) {
+        let (bytes, frames) = match self.pending.get_mut(&id) {
             Some(pending) => {
-                let bytes = most.min(*pending);
-                *pending -= bytes;
-                bytes
+                let (mut bytes, mut frames) = (0, 0);
+                while let Some(front) = pending.front_mut() {
+                    let take = (*front).min(most - bytes);
+                    bytes += take;
+                    *front -= take;
+                    if *front > 0 {
+                        break;
+                    }
+                    pending.pop_front();
+                    frames += 1;
+                }
+                (bytes, frames)
             }
             // The runtime may still report a write it made before it saw the close.
-            None => most.min(4096),
+            None => (most.min(4096), 1),
         };
-        self.step(Input::Flushed { id, bytes }, None);
+        if bytes > 0 {
+            self.blocked.remove(&id);
+        }
+        self.step(Input::Flushed { id, bytes, frames }, None);
     }
 
     /// The connection is gone for the runtime: closed by the core, or lost.
     fn forget(&mut self, id: ClientId) {
         self.live.remove(&id);
         self.pending.remove(&id);
+        self.blocked.remove(&id);
+        self.closed.remove(&id);
         self.greeted.remove(&id);
         self.farewelled.remove(&id);
         self.half_closed.remove(&id);
@@ -288,6 +330,7 @@ impl Harness {
             match output {
                 Output::Transmit { to, frame } => {
                     assert!(self.live.contains(&to), "{described}: frame {frame:?} for {to}, which is gone");
+                    assert!(!self.closed.contains(&to), "{described}: frame {frame:?} for {to} after its close");
                     assert!(
                         !self.half_closed.contains(&to),
                         "{described}: frame {frame:?} for {to}, which ended its input before"
@@ -297,7 +340,7 @@ impl Harness {
                     }
                     let chat = frame.starts_with(b"<") || frame.starts_with(b"* ");
                     assert!(!(chat && speaker == Some(to)), "{described}: {to} got its own line {frame:?}");
-                    *self.pending.get_mut(&to).expect("live ids have a queue") += frame.len();
+                    self.pending.get_mut(&to).expect("live ids have a queue").push_back(frame.len());
                     assert!(
                         !self.farewelled.contains(&to),
                         "{described}: {frame:?} for {to} after its farewell"
@@ -315,17 +358,35 @@ impl Harness {
                 }
                 Output::Close { to } => {
                     assert!(self.live.contains(&to), "{described}: close for {to}, which is gone");
+                    assert!(self.closed.insert(to), "{described}: a second close for {to}");
+                    // The runtime drops what was queued.
+                    self.pending.insert(to, VecDeque::new());
+                    self.blocked.remove(&to);
+                }
+                Output::Release { to } => {
+                    assert!(self.closed.contains(&to), "{described}: release of {to}, which was not closed");
                     self.forget(to);
+                }
+                Output::PauseReading => {
+                    assert!(!self.paused, "{described}: paused twice");
+                    self.paused = true;
+                }
+                Output::ResumeReading => {
+                    assert!(self.paused, "{described}: resumed without a pause");
+                    self.paused = false;
                 }
             }
         }
         for &id in &self.ids {
             if let Some(queued) = self.server.queued(id) {
-                assert!(queued <= MAX_QUEUE, "{described}: {queued} bytes queued for {id}");
-                let pending = self.pending.get(&id).copied();
+                let pending = self.pending.get(&id).map(|p| p.iter().sum::<usize>());
                 assert_eq!(Some(queued), pending, "{described}: queued for {id} vs the runtime's count");
+                let stuck = self.blocked.get(&id).is_some_and(|&since| self.now >= since + GRACE);
+                assert!(!stuck || queued <= MAX_QUEUE, "{described}: {id} is stuck with {queued} bytes queued");
             }
         }
+        let memory = self.server.queued_memory();
+        assert!(memory <= MAX_MEMORY || self.paused, "{described}: {memory} bytes queued and reading not paused");
         let count = self.server.client_count();
         assert!(count <= config().max_clients, "{described}: {count} clients in the room");
         if let Some(at) = self.server.poll_timeout() {
@@ -347,6 +408,7 @@ impl Described {
             Input::Connected { id, .. } => ("Connected", Some(id)),
             Input::Received { id, .. } => ("Received", Some(id)),
             Input::Flushed { id, .. } => ("Flushed", Some(id)),
+            Input::Blocked { id } => ("Blocked", Some(id)),
             Input::Disconnected { id, .. } => ("Disconnected", Some(id)),
             Input::Timeout => ("Timeout", None),
             Input::Shutdown => ("Shutdown", None),
@@ -372,6 +434,6 @@ fuzz_target!(|events: Vec<Event>| {
     harness.step(Input::Shutdown, None);
     harness.now += config().close_linger;
     harness.step(Input::Timeout, None);
-    assert!(harness.live.is_empty(), "still open after the grace period: {:?}", harness.live);
+    assert!(harness.live.is_empty(), "still open or unreleased after the grace period: {:?}", harness.live);
     assert!(harness.server.is_finished(), "not finished after shutdown and the grace period");
 });

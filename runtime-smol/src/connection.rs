@@ -1,5 +1,5 @@
-//! The tasks of one connection: [`read`] and [`write`] while it is open, [`linger`] once the
-//! core has closed it.
+//! The tasks of one connection: [`read`] until its input ends, [`write`] until the core closes
+//! it.
 
 use std::future::poll_fn;
 use std::io::ErrorKind;
@@ -11,25 +11,33 @@ use smol::future;
 use crate::link::Link;
 use crate::pump::Pump;
 
-/// Feeds what the client sends to the core until its input ends.
+/// Feeds what the client sends to the core until its input ends, then reports that.
 ///
-/// Waits for readiness first and only then borrows the shared scratch buffer for one
-/// non-blocking read, so a waiting reader holds no buffer. After a read that filled the buffer
-/// it yields before reading on, so one fast sender cannot starve the others.
+/// Waits until the core lets it read (it pauses reading while the server's queued output is
+/// over its budget) and for readiness, and only then borrows the shared scratch buffer for
+/// one non-blocking read, so a waiting reader holds no buffer. After each read it yields, so
+/// that the writers of what that read produced run before the next read: fan-out cannot pile
+/// up behind a crowd of readers, and one fast sender cannot starve the others.
 ///
 /// End of file may be a half-close (`nc -N`, `printf ... | nc`): the client still reads, so
-/// only this task ends; the writer goes on until the core closes the connection.
+/// only this task ends; the writer goes on until the core closes the connection. Once the core
+/// has closed the connection (it lingers), what is read is discarded, and the client's end of
+/// input is still reported: the core then releases the connection.
 pub(crate) async fn read(pump: Rc<Pump>, link: Rc<Link>) {
     loop {
+        poll_fn(|cx| pump.poll_may_read(&link, cx)).await;
         if let Err(error) = poll_fn(|cx| link.poll_readable(cx)).await {
             return pump.lost(&link, &error);
         }
         loop {
             match pump.receive(&link) {
                 Ok(0) => return pump.end_of_input(&link),
-                Ok(_) if link.is_closed() => return,
-                Ok(read) if read == crate::pump::SCRATCH_SIZE => future::yield_now().await,
-                Ok(_) => break,
+                Ok(read) => {
+                    future::yield_now().await;
+                    if read < crate::pump::SCRATCH_SIZE || (pump.is_reading_paused() && !link.is_closed()) {
+                        break;
+                    }
+                }
                 Err(error) if error.kind() == ErrorKind::WouldBlock => break,
                 Err(error) if error.kind() == ErrorKind::Interrupted => {}
                 Err(error) => return pump.lost(&link, &error),
@@ -39,19 +47,29 @@ pub(crate) async fn read(pump: Rc<Pump>, link: Rc<Link>) {
 }
 
 /// Writes what the core queues for the client, coalescing everything queued into one vectored
-/// write, and reports each write to the core with [`Input::Flushed`]. Waits for writability when
-/// the socket is full, so a client that stops reading only ever stalls this task.
+/// write, and reports each write to the core with [`Input::Flushed`]. When the socket is full
+/// it reports [`Input::Blocked`] (once, until the next write goes through) and waits for
+/// writability, so a client that stops reading only ever stalls this task.
 pub(crate) async fn write(pump: Rc<Pump>, link: Rc<Link>) {
+    let mut blocked = false;
     loop {
         poll_fn(|cx| link.poll_outbound(cx)).await;
         match link.flush() {
-            Ok(written) => {
-                pump.drive(Input::Flushed { id: link.id, bytes: written });
+            Ok((bytes, frames)) => {
+                blocked = false;
+                pump.drive(Input::Flushed { id: link.id, bytes, frames });
                 if link.is_closed() {
                     return;
                 }
             }
             Err(error) if error.kind() == ErrorKind::WouldBlock => {
+                if !blocked {
+                    blocked = true;
+                    pump.drive(Input::Blocked { id: link.id });
+                    if link.is_closed() {
+                        return;
+                    }
+                }
                 if let Err(error) = poll_fn(|cx| link.poll_writable(cx)).await {
                     return pump.lost(&link, &error);
                 }
@@ -60,32 +78,4 @@ pub(crate) async fn write(pump: Rc<Pump>, link: Rc<Link>) {
             Err(error) => return pump.lost(&link, &error),
         }
     }
-}
-
-/// Keeps a connection the core has closed (FIN already sent) open a little longer, reading and
-/// dropping whatever the client still sends, until the client closes its side or the core's
-/// grace period runs out. Closing a socket with unread input makes the kernel send a reset,
-/// which can destroy the last lines before the client reads them.
-pub(crate) async fn linger(pump: Rc<Pump>, link: Rc<Link>) {
-    let drain = async {
-        loop {
-            if poll_fn(|cx| link.poll_readable(cx)).await.is_err() {
-                return;
-            }
-            loop {
-                match pump.discard(&link) {
-                    Ok(0) => return,
-                    Ok(_) => future::yield_now().await,
-                    Err(error) if error.kind() == ErrorKind::WouldBlock => break,
-                    Err(error) if error.kind() == ErrorKind::Interrupted => {}
-                    Err(_) => return,
-                }
-            }
-        }
-    };
-    future::or(drain, async {
-        smol::Timer::after(pump.close_linger()).await;
-    })
-    .await;
-    pump.lingered();
 }

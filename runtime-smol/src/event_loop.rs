@@ -2,7 +2,6 @@
 
 use std::convert::Infallible;
 use std::rc::Rc;
-use std::time::Instant;
 
 use chat_core::{Input, Server};
 use smol::channel::Receiver;
@@ -16,8 +15,8 @@ use crate::{accept, timer};
 pub(crate) fn run(server: Server, listeners: Vec<TcpListener>, stop: Receiver<Infallible>) {
     let executor = Rc::new(LocalExecutor::new());
     smol::block_on(executor.run(serve(&executor, server, listeners, stop)));
-    // Dropping the executor drops every task left (the timer, sockets still lingering past
-    // the grace period) and with them the last references to the pump.
+    // Dropping the executor drops every task left (the timer, the readers of connections the
+    // core released) and with them the last references to the pump.
     drop(executor);
     tracing::debug!("event loop ended");
 }
@@ -34,8 +33,7 @@ async fn serve(
         listeners.into_iter().map(|listener| executor.spawn(accept::run(pump.clone(), listener))).collect();
     // Resolves when every sender is gone or closed: `Stopper::stop`, or the handles dropped.
     let _ = stop.recv().await;
-    let since = Instant::now();
     drop(acceptors);
     pump.drive(Input::Shutdown);
-    pump.wound_down(since, pump.close_linger()).await;
+    pump.wound_down().await;
 }

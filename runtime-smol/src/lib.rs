@@ -23,9 +23,12 @@
 //!   drain `poll_output` (a `Transmit` pushes the shared frame onto that connection's outbound
 //!   queue and wakes its writer if the queue was empty; a `Close` closes it), then re-arm the
 //!   one timer task from `poll_timeout`. A broadcast to N clients is N queue pushes, no copy.
-//! - **Per connection, a reader and a writer task.** The reader waits for readiness
-//!   (`poll_readable`) and only then borrows the one shared 64 KiB scratch buffer for a single
-//!   non-blocking read, which it feeds to the core straight from the buffer. An idle connection
+//! - **Per connection, a reader and a writer task.** The reader waits until the core lets it
+//!   read (`Output::PauseReading` holds every reader until `ResumeReading`) and for readiness
+//!   (`poll_readable`), and only then borrows the one shared 64 KiB scratch buffer for a single
+//!   non-blocking read, which it feeds to the core straight from the buffer. It then yields,
+//!   so the writers that read woke run before the next read: fan-out cannot pile up behind a
+//!   crowd of readers. An idle connection
 //!   therefore holds no read buffer: about 1.3 KiB in all, counting the core's state. The writer
 //!   sleeps while its queue (a [`chat_core::Outbox`]) is empty; when woken it sends everything
 //!   queued in one vectored write (up to [`chat_core::Outbox::MAX_SLICES`] frames per call),
@@ -34,16 +37,18 @@
 //!   it waits for its turn or for writability go out together, so a busy room costs about one
 //!   system call per client per burst, not per line.
 //! - **Slow clients.** A client that stops reading only stalls its own writer, parked on
-//!   writability. Its queue grows until the core's cap (`Config::max_queue`), at which point
-//!   the core disconnects it: memory per client stays bounded and nobody else waits.
-//! - **Closing.** On `Output::Close` the connection's tasks are cancelled, what is still queued
-//!   is dropped, and `shutdown(Write)` sends FIN after the bytes the kernel already holds. A
-//!   short task then reads and discards whatever the client still sends until it closes its side
-//!   or the core's `close_linger` passes: closing a socket with unread input would make the
-//!   kernel send a reset, which can destroy the goodbye before the client reads it.
-//!   End of file from a client is `PeerGone::Closed`, and may be a half-close: only the
-//!   reader stops, and the writer goes on until the core's `Close`. A reset or any other error
-//!   is `PeerGone::Lost`: the connection is dropped at once.
+//!   writability; the writer reports `Input::Blocked` when a write would block and
+//!   `Input::Flushed` (bytes and frames) when the socket takes bytes again. The core decides
+//!   who is too slow and when the server must stop reading (see `chat_core`'s docs).
+//! - **Closing.** On `Output::Close` the writer is cancelled, what is still queued is dropped,
+//!   and `shutdown(Write)` sends FIN after the bytes the kernel already holds. The reader goes
+//!   on reading and discarding (even while reading is paused) and reports the client's end of
+//!   input as usual; the core answers `Output::Release` (or sends it when its linger deadline
+//!   passes), which cancels the reader and closes the socket. The core times the linger:
+//!   closing a socket with unread input would make the kernel send a reset, which can destroy
+//!   the goodbye before the client reads it. End of file from a client is `PeerGone::Closed`,
+//!   and may be a half-close: only the reader stops, and the writer goes on until the core's
+//!   `Close`. A reset or any other error is `PeerGone::Lost`: the connection is dropped at once.
 //! - **Accepting.** Each listener has an accept task. Accepted sockets get `TCP_NODELAY` (chat
 //!   lines are small and latency matters). An accept error never ends the loop nor spins it:
 //!   [`chat_core::AcceptBackoff`], the policy both runtimes share, skips errors about one
@@ -51,8 +56,9 @@
 //!   while they go on).
 //! - **Shutdown.** [`Stopper::stop`] closes a channel the main task waits on; it then drops the
 //!   accept tasks (closing the listeners), feeds `Input::Shutdown`, and waits until the core
-//!   reports `is_finished` (it bounds the grace period) and the closed sockets are done
-//!   lingering, at most `close_linger` after the stop. [`Running::wait`] joins the thread.
+//!   reports `is_finished`, the only stop condition: every connection closed and released,
+//!   which the core bounds to `close_linger` after the stop. [`Running::wait`] joins the
+//!   thread.
 //!
 //! # Measured
 //!

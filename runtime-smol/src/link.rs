@@ -75,11 +75,11 @@ impl Link {
 
     /// Writes as much of the queue as the socket takes, in one vectored write, without
     /// blocking. Returns how many bytes the kernel took (never 0: a socket that takes nothing
-    /// fails with [`io::ErrorKind::WouldBlock`]).
-    pub(crate) fn flush(&self) -> io::Result<usize> {
+    /// fails with [`io::ErrorKind::WouldBlock`]) and how many frames that completed.
+    pub(crate) fn flush(&self) -> io::Result<(usize, usize)> {
         let mut outbound = self.outbound.borrow_mut();
         if outbound.is_empty() {
-            return Ok(0);
+            return Ok((0, 0));
         }
         let written = {
             let mut slices = [IoSlice::new(&[]); Outbox::MAX_SLICES];
@@ -89,8 +89,8 @@ impl Link {
         if written == 0 {
             return Err(io::ErrorKind::WriteZero.into());
         }
-        outbound.advance(written);
-        Ok(written)
+        let frames = outbound.advance(written);
+        Ok((written, frames))
     }
 
     /// Reads what is available into `buf` without blocking; `Ok(0)` is end of file.
@@ -108,8 +108,10 @@ impl Link {
         self.stream.poll_writable(cx)
     }
 
-    /// Starts closing: drops whatever is still queued and sends FIN after the bytes the kernel
-    /// already holds. The socket itself is closed when the last task holding the link ends.
+    /// Half-closes (the core's `Output::Close`): drops whatever is still queued and sends FIN
+    /// after the bytes the kernel already holds. The reader goes on reading and discarding
+    /// until the core releases the connection; the socket is closed when the last task holding
+    /// the link ends.
     pub(crate) fn shut_down(&self) {
         self.mark_closed();
         self.outbound.borrow_mut().clear();

@@ -6,8 +6,8 @@ use std::io;
 use std::net::SocketAddr;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
-use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
 
 use chat_core::{ClientId, Input, Output, PeerGone, Server};
 use rustc_hash::FxHashMap;
@@ -35,26 +35,27 @@ pub(crate) struct Pump {
     deadline: Cell<Option<Instant>>,
     /// The timer task, parked until `deadline` changes or passes.
     timer: WakeSlot,
-    /// Connections closed by the core whose sockets are still draining the client's last bytes.
-    lingering: Cell<usize>,
+    /// The core asked to stop reading (its queued output is over its budget).
+    reading_paused: Cell<bool>,
+    /// Readers waiting for reading to resume.
+    paused_readers: RefCell<Vec<Waker>>,
     /// The task waiting for the end of shutdown.
     shutdown: WakeSlot,
-    /// How long a closed connection may linger (the core's grace period for closing clients).
-    close_linger: Duration,
 }
 
-/// An open connection: the shared link and its two tasks (dropping a task cancels it).
+/// A connection until the core releases it: the shared link and its tasks (dropping a task
+/// cancels it). The writer is gone once the core has closed the connection; the reader stays
+/// (discarding what it reads) until the client's input ends.
 struct Connection {
     link: Rc<Link>,
     _reader: Task<()>,
-    _writer: Task<()>,
+    writer: Option<Task<()>>,
 }
 
 impl Pump {
     /// A pump for `server`, spawning connection tasks on `executor`.
     pub(crate) fn new(executor: Weak<LocalExecutor<'static>>, server: Server) -> Self {
         let deadline = server.poll_timeout();
-        let close_linger = server.config().close_linger;
         Self {
             executor,
             server: RefCell::new(server),
@@ -63,9 +64,9 @@ impl Pump {
             scratch: RefCell::new(vec![0; SCRATCH_SIZE].into_boxed_slice()),
             deadline: Cell::new(deadline),
             timer: WakeSlot::default(),
-            lingering: Cell::new(0),
+            reading_paused: Cell::new(false),
+            paused_readers: RefCell::default(),
             shutdown: WakeSlot::default(),
-            close_linger,
         }
     }
 
@@ -84,6 +85,12 @@ impl Pump {
                     }
                 }
                 Output::Close { to } => self.close(to),
+                Output::Release { to } => self.release(to),
+                Output::PauseReading => self.reading_paused.set(true),
+                Output::ResumeReading => {
+                    self.reading_paused.set(false);
+                    self.paused_readers.take().into_iter().for_each(Waker::wake);
+                }
             }
         }
         let deadline = server.poll_timeout();
@@ -107,31 +114,48 @@ impl Pump {
         let link = Rc::new(Link::new(id, Arc::from(stream)));
         let connection = Connection {
             _reader: executor.spawn(connection::read(self.clone(), link.clone())),
-            _writer: executor.spawn(connection::write(self.clone(), link.clone())),
+            writer: Some(executor.spawn(connection::write(self.clone(), link.clone()))),
             link,
         };
         self.connections.borrow_mut().insert(id, connection);
         self.drive(Input::Connected { id, peer });
     }
 
-    /// Reads what `link`'s socket has into the shared buffer and feeds it to the core.
-    /// Returns the byte count; `Ok(0)` is end of file.
+    /// Reads what `link`'s socket has into the shared buffer and feeds it to the core, or
+    /// throws it away once the core has closed the connection. Returns the byte count;
+    /// `Ok(0)` is end of file.
+    /// While reading is paused it reads nothing and fails with [`io::ErrorKind::WouldBlock`]: a
+    /// reader woken by readiness just after the pause goes back to waiting for the resume.
     pub(crate) fn receive(self: &Rc<Self>, link: &Link) -> io::Result<usize> {
+        if self.reading_paused.get() && !link.is_closed() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
         let mut scratch = self.scratch.borrow_mut();
         let read = link.read(&mut scratch)?;
-        if read > 0 {
+        if read > 0 && !link.is_closed() {
             self.drive(Input::Received { id: link.id, bytes: &scratch[..read] });
         }
         Ok(read)
     }
 
-    /// Reads what `link`'s socket has and throws it away (a closing connection).
-    pub(crate) fn discard(&self, link: &Link) -> io::Result<usize> {
-        link.read(&mut self.scratch.borrow_mut())
+    /// Ready when `link` may be read: reading is not paused, or the core has closed the
+    /// connection (what a lingering connection reads is discarded, so it costs nothing).
+    pub(crate) fn poll_may_read(&self, link: &Link, cx: &Context<'_>) -> Poll<()> {
+        if !self.reading_paused.get() || link.is_closed() {
+            return Poll::Ready(());
+        }
+        self.paused_readers.borrow_mut().push(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Whether the core has asked to stop reading.
+    pub(crate) fn is_reading_paused(&self) -> bool {
+        self.reading_paused.get()
     }
 
     /// The client sent end of file. It may still read (a half-close), so the connection stays
-    /// open, writing what the core sends, until the core closes it.
+    /// open, writing what the core sends, until the core closes it; if the core has closed it
+    /// already, the core now releases it.
     pub(crate) fn end_of_input(self: &Rc<Self>, link: &Link) {
         tracing::debug!(id = %link.id, "end of input");
         self.drive(Input::Disconnected { id: link.id, cause: PeerGone::Closed });
@@ -147,26 +171,28 @@ impl Pump {
         self.drive(Input::Disconnected { id: link.id, cause: PeerGone::Lost });
     }
 
-    /// Carries out [`Output::Close`]: stops the connection's tasks, sends FIN after what the
-    /// kernel holds, and lets a short-lived task drain what the client still sends, so that
-    /// closing with unread input does not turn into a reset that could destroy the last lines
-    /// (a goodbye or an error) before the client reads them.
-    fn close(self: &Rc<Self>, id: ClientId) {
-        let Some(connection) = self.connections.borrow_mut().remove(&id) else { return };
+    /// Carries out [`Output::Close`]: stops the writer, drops what is queued and sends FIN
+    /// after what the kernel holds. The reader goes on reading and discarding what the client
+    /// still sends until the core releases the connection: closing with unread input would
+    /// turn into a reset that could destroy the last lines (a goodbye or an error) before the
+    /// client reads them.
+    fn close(&self, id: ClientId) {
+        let mut connections = self.connections.borrow_mut();
+        let Some(connection) = connections.get_mut(&id) else { return };
         tracing::debug!(%id, "closing");
         connection.link.shut_down();
-        if let Some(executor) = self.executor.upgrade() {
-            self.lingering.set(self.lingering.get() + 1);
-            executor.spawn(connection::linger(self.clone(), connection.link.clone())).detach();
-        }
+        // Wakes the reader if reading is paused: a closed connection's input is discarded.
+        self.paused_readers.take().into_iter().for_each(Waker::wake);
+        drop(connection.writer.take());
     }
 
-    /// A lingering close has ended.
-    pub(crate) fn lingered(&self) {
-        self.lingering.set(self.lingering.get() - 1);
-        if self.lingering.get() == 0 {
-            self.shutdown.wake();
+    /// Carries out [`Output::Release`]: cancels the connection's tasks and closes the socket.
+    fn release(&self, id: ClientId) {
+        let connection = self.connections.borrow_mut().remove(&id);
+        if connection.is_some() {
+            tracing::debug!(%id, "released");
         }
+        drop(connection);
     }
 
     /// The next instant the core wants [`Input::Timeout`], with the timer task parked until it
@@ -176,26 +202,13 @@ impl Pump {
         self.deadline.get()
     }
 
-    /// Waits until the core has closed every connection after [`Input::Shutdown`], then until
-    /// the closed sockets finished lingering, but no later than `grace` after `since`.
-    pub(crate) async fn wound_down(&self, since: Instant, grace: Duration) {
+    /// Waits until the core has finished shutting down: every connection closed and released
+    /// (the core bounds how long that takes).
+    pub(crate) async fn wound_down(&self) {
         poll_fn(|cx| {
             self.shutdown.register(cx);
             if self.server.borrow().is_finished() { Poll::Ready(()) } else { Poll::Pending }
         })
         .await;
-        let lingering = poll_fn(|cx| {
-            self.shutdown.register(cx);
-            if self.lingering.get() == 0 { Poll::Ready(()) } else { Poll::Pending }
-        });
-        smol::future::or(lingering, async {
-            smol::Timer::at(since + grace).await;
-        })
-        .await;
-    }
-
-    /// The grace period the core gives closing clients.
-    pub(crate) fn close_linger(&self) -> Duration {
-        self.close_linger
     }
 }

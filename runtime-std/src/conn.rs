@@ -8,10 +8,10 @@ use chat_core::Outbox;
 
 use crate::handoff::Handoff;
 
-/// What the core thread holds for one live connection: where to queue its frames, and the
-/// socket to shut down. Dropping it closes the connection at once, so a connection can never
-/// be forgotten while its threads still run: losing it in an event that was never delivered,
-/// or any path that does not call [`Conn::close`], ends it.
+/// What the core thread holds for one connection until the core releases it: where to queue
+/// its frames, and the socket to shut down. Dropping it releases the connection at once, so a
+/// connection can never be forgotten while its threads still run: losing it in an event that
+/// was never delivered, or any path that does not wait for `Output::Release`, ends it.
 #[derive(Debug)]
 pub(crate) struct Conn {
     stream: Arc<TcpStream>,
@@ -19,16 +19,12 @@ pub(crate) struct Conn {
     /// Frames from the core not yet handed to the writer, which [`Conn::flush`] does once per
     /// batch of input: one lock and at most one wake-up for all of them.
     pending: Outbox,
-    /// Set by [`Conn::close`], which has already done what `drop` would.
-    closed: bool,
-    /// The client's input has ended (it half-closed): there is nothing left to read.
-    input_ended: bool,
 }
 
 impl Conn {
     /// The handle on a connection whose threads share `stream` and `handoff`.
     pub(crate) fn new(stream: Arc<TcpStream>, handoff: Arc<Handoff>) -> Self {
-        Self { stream, handoff, pending: Outbox::new(), closed: false, input_ended: false }
+        Self { stream, handoff, pending: Outbox::new() }
     }
 
     /// Queues `frame` for the connection's writer thread, to be handed over at the next
@@ -40,9 +36,15 @@ impl Conn {
         was_empty
     }
 
-    /// Bytes the writer wrote since the last call.
-    pub(crate) fn take_flushed(&self) -> usize {
+    /// Bytes the writer wrote since the last call, and the frames they completed.
+    pub(crate) fn take_flushed(&self) -> (usize, usize) {
         self.handoff.take_flushed()
+    }
+
+    /// Whether the writer still finds the socket full (it reported so, and has written nothing
+    /// since).
+    pub(crate) fn is_blocked(&self) -> bool {
+        self.handoff.is_blocked()
     }
 
     /// Hands the pending frames to the writer thread, waking it if it sleeps.
@@ -53,40 +55,27 @@ impl Conn {
         }
     }
 
-    /// Records that the client's input ended (end of file): the core may still send to it.
-    pub(crate) fn end_input(&mut self) {
-        self.input_ended = true;
-    }
-
-    /// Closes the connection gracefully, as the core asks with `Output::Close`: drops the
-    /// queued frames, ends the writer, and shuts the socket down for writing, so the peer gets
-    /// a FIN after whatever the kernel already holds. Unless the client's input has ended, the
-    /// reader thread goes on reading (and discarding) until the peer closes its side: closing
-    /// a socket with unread input would make the kernel send a reset, which can destroy the
-    /// last lines before the peer reads them. Returns the socket in that case, for
-    /// [`Lingering`](crate::linger::Lingering) to shut down for reading if the peer takes too
-    /// long.
-    pub(crate) fn close(mut self) -> Option<Arc<TcpStream>> {
-        if self.input_ended {
-            // Nothing more can arrive: close at once (see `drop`).
-            return None;
-        }
-        self.closed = true;
+    /// Half-closes the connection, as the core asks with `Output::Close`: drops the queued
+    /// frames, ends the writer, and shuts the socket down for writing, so the peer gets a FIN
+    /// after whatever the kernel already holds. The reader thread goes on reading (and
+    /// discarding) until the peer closes its side, which it reports as usual, or until the core
+    /// releases the connection (dropping this): closing a socket with unread input would make
+    /// the kernel send a reset, which can destroy the last lines before the peer reads them.
+    pub(crate) fn close(&mut self) {
+        self.pending.clear();
         self.handoff.close();
         // Fails with ENOTCONN when the peer already reset the connection, which is fine.
         let _ = self.stream.shutdown(Shutdown::Write);
-        Some(Arc::clone(&self.stream))
     }
 }
 
 impl Drop for Conn {
-    /// Drops the queued frames and shuts the socket down in both directions: the peer gets a FIN
-    /// after whatever the kernel already holds, a writer blocked on a full socket fails at once,
-    /// and the reader's blocking `read` returns, so both threads end.
+    /// Releases the connection: drops the queued frames and shuts the socket down in both
+    /// directions. The peer gets a FIN after whatever the kernel already holds (if it has not
+    /// already), a writer blocked on a full socket fails at once, and the reader's blocking
+    /// `read` returns, so both threads end.
     fn drop(&mut self) {
-        if !self.closed {
-            self.handoff.close();
-            let _ = self.stream.shutdown(Shutdown::Both);
-        }
+        self.handoff.close();
+        let _ = self.stream.shutdown(Shutdown::Both);
     }
 }

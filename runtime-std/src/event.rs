@@ -1,9 +1,10 @@
 //! What the other threads tell the core thread, on two channels.
 //!
 //! Reader threads send [`Event`]s; writer threads and stoppers send [`Progress`]. The core
-//! thread always takes all progress first: how much each writer really wrote is what tells the
-//! core who is too slow, so those reports must never wait behind a backlog of input (a burst
-//! of input would otherwise make every reader look slow).
+//! thread always takes all progress first: what each writer really wrote (and when a socket is
+//! full) is what tells the core who is too slow, so those reports must never wait behind a
+//! backlog of input. While the core has paused reading, the core thread takes only progress:
+//! reader threads then block on the full event queue, and TCP slows the senders down.
 
 use std::net::SocketAddr;
 
@@ -54,6 +55,18 @@ pub(crate) enum Progress {
     /// The writer thread handed bytes to the kernel; how many, the core thread takes from the
     /// connection's handoff (see [`Handoff::add_flushed`](crate::handoff::Handoff::add_flushed)).
     Flushed {
+        /// The connection written to.
+        id: ClientId,
+    },
+    /// A write could not go through for a while: the client's socket is full.
+    Blocked {
+        /// The connection written to.
+        id: ClientId,
+    },
+    /// A write failed: the connection is lost. Reported here rather than by the reader (which
+    /// follows with its own report), so that the core hears of it even while it does not read
+    /// the events of readers.
+    Failed {
         /// The connection written to.
         id: ClientId,
     },

@@ -1,6 +1,6 @@
 //! The queue between the core thread and one connection's writer thread.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use chat_core::Outbox;
@@ -16,6 +16,10 @@ pub(crate) struct Handoff {
     ready: Condvar,
     /// Bytes written and not yet reported to the core.
     flushed: AtomicUsize,
+    /// Frames those bytes completed.
+    flushed_frames: AtomicUsize,
+    /// The writer's last write found the socket full for a while.
+    blocked: AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -72,17 +76,36 @@ impl Handoff {
         self.ready.notify_one();
     }
 
-    /// Adds `bytes` written to the count not yet reported. Returns true if the count was zero:
-    /// the caller must then tell the core thread, which [`take_flushed`](Self::take_flushed)s
-    /// everything written until it gets to it. So a writer that writes many times while the
-    /// core is busy costs the core one report, not one per write.
-    pub(crate) fn add_flushed(&self, bytes: usize) -> bool {
+    /// Adds `bytes` written, completing `frames`, to the counts not yet reported. Returns true
+    /// if the byte count was zero: the caller must then tell the core thread, which
+    /// [`take_flushed`](Self::take_flushed)s everything written until it gets to it. So a
+    /// writer that writes many times while the core is busy costs the core one report, not one
+    /// per write.
+    pub(crate) fn add_flushed(&self, bytes: usize, frames: usize) -> bool {
+        self.blocked.store(false, Ordering::Release);
+        // Frames first: the core thread takes bytes first, so it never sees frames without
+        // their bytes (a frame seen late only makes the queue look dearer for a moment).
+        self.flushed_frames.fetch_add(frames, Ordering::AcqRel);
         self.flushed.fetch_add(bytes, Ordering::AcqRel) == 0
     }
 
-    /// The bytes written since the last call, for `Input::Flushed`.
-    pub(crate) fn take_flushed(&self) -> usize {
-        self.flushed.swap(0, Ordering::AcqRel)
+    /// The bytes written since the last call, and the frames they completed, for
+    /// `Input::Flushed`.
+    pub(crate) fn take_flushed(&self) -> (usize, usize) {
+        let bytes = self.flushed.swap(0, Ordering::AcqRel);
+        (bytes, self.flushed_frames.swap(0, Ordering::AcqRel))
+    }
+
+    /// Records that a write found the socket full for a while. Returns true if that is news:
+    /// the caller must then tell the core thread, which checks [`is_blocked`](Self::is_blocked)
+    /// when it gets to it (the writer may have written meanwhile).
+    pub(crate) fn set_blocked(&self) -> bool {
+        !self.blocked.swap(true, Ordering::AcqRel)
+    }
+
+    /// Whether the socket is still full: no write went through since [`set_blocked`](Self::set_blocked).
+    pub(crate) fn is_blocked(&self) -> bool {
+        self.blocked.load(Ordering::Acquire)
     }
 
     /// Records that writing failed: the peer is gone.
@@ -147,10 +170,10 @@ mod tests {
     #[test]
     fn flushed_bytes_are_reported_once_per_visit_of_the_core() {
         let handoff = Handoff::default();
-        assert!(handoff.add_flushed(10), "the first write since the last visit is reported");
-        assert!(!handoff.add_flushed(5), "later ones ride on that report");
-        assert_eq!(handoff.take_flushed(), 15);
-        assert_eq!(handoff.take_flushed(), 0);
-        assert!(handoff.add_flushed(1));
+        assert!(handoff.add_flushed(10, 2), "the first write since the last visit is reported");
+        assert!(!handoff.add_flushed(5, 1), "later ones ride on that report");
+        assert_eq!(handoff.take_flushed(), (15, 3));
+        assert_eq!(handoff.take_flushed(), (0, 0));
+        assert!(handoff.add_flushed(1, 0));
     }
 }

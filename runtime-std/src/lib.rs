@@ -50,16 +50,22 @@
 //!   back the room a burst needed, so memory returns to its idle level after a flood: in
 //!   `chat bench --soak` (flood control off, misbehaving clients churning) the server peaks at
 //!   19-25 MiB with 100 clients, against 51 MiB before that trimming.
-//! - **Slow clients** block only their own writer thread, in `write`. The core counts what is
-//!   queued and not yet flushed, and disconnects the client at its cap (`Config::max_queue`),
-//!   so memory per client stays bounded and nobody else waits.
+//! - **Slow clients** block only their own writer thread, in `write`. Writes time out after
+//!   100 ms, when the writer reports the socket blocked (`Input::Blocked`, once per episode, and
+//!   only if it has not written since by the time the core thread reads it), then writes on;
+//!   `Input::Flushed` reports bytes and frames written. The core decides who is too slow.
+//! - **Pausing reads.** While the core has asked to stop reading (`Output::PauseReading`, its
+//!   queued output is over `Config::max_memory`), the core thread takes only progress reports:
+//!   readers block on the full event queue and TCP slows the senders down. A connection lost
+//!   meanwhile is reported on the progress channel too, so its queue is freed.
 //! - **Closing.** On `Output::Close` the queued frames are dropped, the writer ends, and
 //!   `shutdown(Write)` sends FIN after what the kernel already holds. The reader goes on
-//!   reading and discarding until the client closes its side, for at most `close_linger`,
-//!   then the socket is shut down for reading too: closing a socket with unread input makes the
-//!   kernel send a reset, which can destroy the goodbye before the client reads it. (A client
-//!   that has half-closed has nothing left to send: its connection is shut down at once.)
-//!   Input from a closed connection never reaches the core.
+//!   reading and discarding, and reports the client's end of input as usual; the core answers
+//!   `Output::Release` (or sends it at its linger deadline), and dropping the connection's
+//!   handle shuts the socket down in both directions, which ends the reader. The core times
+//!   the linger: closing a socket with unread input makes the kernel send a reset, which can
+//!   destroy the goodbye before the client reads it. Input from a closed connection never
+//!   reaches the core.
 //! - **Accepting.** Each listener has an acceptor thread blocking in `accept`, which only hands
 //!   the socket to one spawner thread that gives it an id and starts its threads. Accept errors
 //!   and thread-start errors follow [`chat_core::AcceptBackoff`], the policy both runtimes
@@ -71,8 +77,8 @@
 //!   created, and the kernel drops SYNs that clients retry only a second later.
 //! - **Shutdown.** [`Stopper::stop`] sets a flag and wakes the core thread (it never blocks).
 //!   The core thread stops the acceptors, feeds `Input::Shutdown` and serves on until the core
-//!   `is_finished` and no closed connection lingers, which the core's grace period and
-//!   `close_linger` bound (about 2 s by default); then it joins every thread it started. A
+//!   `is_finished` (every connection closed and released), which the core bounds to
+//!   `close_linger` (2 s by default); then it joins every thread it started. A
 //!   thread blocked in `accept` cannot be interrupted in std, so the acceptors are woken by
 //!   connecting to each listener once (to loopback when it is bound to a wildcard address);
 //!   this is portable, costs nothing while running and cannot miss (the wake-up connection
@@ -133,7 +139,6 @@ mod conn;
 mod error;
 mod event;
 mod handoff;
-mod linger;
 mod pump;
 mod reader;
 mod refuse;

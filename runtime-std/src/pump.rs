@@ -13,7 +13,6 @@ use crate::acceptor::{Acceptors, Listener};
 use crate::capacity::Capacity;
 use crate::conn::Conn;
 use crate::event::{Event, Progress, Receivers, Senders};
-use crate::linger::Lingering;
 use crate::stop::StopRequest;
 
 /// Most events handled before the frames they produced are handed to the writer threads:
@@ -59,11 +58,10 @@ pub(crate) fn run(start: Start) -> Result<(), Error> {
     let startup = listeners.into_iter().try_for_each(|listener| acceptors.start(listener));
     // Held until the end, so neither channel disconnects while the core thread waits on it.
     let _senders = senders;
-    let lingering = Lingering::new(server.config().close_linger);
     let mut pump = Pump {
         server,
         conns: HashMap::new(),
-        lingering,
+        reading_paused: false,
         stop,
         shutting_down: false,
         unflushed: Vec::new(),
@@ -79,7 +77,6 @@ pub(crate) fn run(start: Start) -> Result<(), Error> {
             let _ = started.send(Err(error));
         }
     }
-    pump.lingering.cut_all();
     let connections = acceptors.join();
     // Closes the connections still open (only after a start-up error), then every connection whose
     // announcement is still queued, and fails the sends of threads blocked on a full queue.
@@ -92,10 +89,11 @@ pub(crate) fn run(start: Start) -> Result<(), Error> {
 
 struct Pump {
     server: Server,
-    /// Live connections: those announced and neither disconnected nor closed.
+    /// Connections announced and neither lost nor released by the core (those it has closed
+    /// linger here until it releases them).
     conns: HashMap<ClientId, Conn>,
-    /// Connections closed by the core whose peers have not closed yet.
-    lingering: Lingering,
+    /// The core asked to stop reading: events from readers wait in their queue.
+    reading_paused: bool,
     stop: Arc<StopRequest>,
     shutting_down: bool,
     /// Connections with frames to hand to their writers once the input at hand is handled.
@@ -114,8 +112,7 @@ enum Wakeup {
 }
 
 impl Pump {
-    /// Feeds events and timeouts to the core until it has finished shutting down and every
-    /// closed connection has ended.
+    /// Feeds events and timeouts to the core until it has finished shutting down.
     fn serve(&mut self, receivers: &Receivers, acceptors: &Acceptors) {
         loop {
             if self.stop.is_requested() && !self.shutting_down {
@@ -123,13 +120,13 @@ impl Pump {
                 acceptors.stop();
                 self.feed(Input::Shutdown);
             }
-            self.lingering.expire(Instant::now());
-            if self.server.is_finished() && self.lingering.is_empty() {
+            if self.server.is_finished() {
                 return;
             }
             // Writers' progress first, so input never makes a client look slower than it is.
             let ready = match receivers.progress.try_recv() {
                 Ok(progress) => Some(Wakeup::Progress(progress)),
+                Err(_) if self.reading_paused => None,
                 Err(_) => receivers.events.try_recv().ok().map(Wakeup::Event),
             };
             let wakeup = match ready {
@@ -173,9 +170,10 @@ impl Pump {
     fn next(&mut self, receivers: &Receivers) -> Wakeup {
         let mut select = Select::new_biased();
         let progress = select.recv(&receivers.progress);
-        select.recv(&receivers.events);
-        let deadline = [self.server.poll_timeout(), self.lingering.deadline()].into_iter().flatten().min();
-        let ready = match deadline {
+        if !self.reading_paused {
+            select.recv(&receivers.events);
+        }
+        let ready = match self.server.poll_timeout() {
             Some(deadline) => match select.select_deadline(deadline) {
                 Ok(ready) => ready,
                 Err(_) => return Wakeup::Timeout,
@@ -194,12 +192,18 @@ impl Pump {
     fn on_progress(&mut self, progress: Progress) {
         match progress {
             Progress::Flushed { id } => match self.conns.get(&id).map(Conn::take_flushed) {
-                Some(bytes) if bytes > 0 => self.feed(Input::Flushed { id, bytes }),
-                // Taken with an earlier report, or about a connection already closed (the
+                Some((bytes, frames)) if bytes > 0 => self.feed(Input::Flushed { id, bytes, frames }),
+                // Taken with an earlier report, or about a connection already released (the
                 // core must not hear of it again).
                 _ => {}
             },
-            Progress::Wake => {}
+            // Only if the writer has not written since: a report read late must not mark a
+            // socket blocked after it took bytes again.
+            Progress::Blocked { id } if self.conns.get(&id).is_some_and(Conn::is_blocked) => {
+                self.feed(Input::Blocked { id })
+            }
+            Progress::Failed { id } => self.disconnected(id, PeerGone::Lost),
+            Progress::Blocked { .. } | Progress::Wake => {}
         }
     }
 
@@ -212,22 +216,23 @@ impl Pump {
             Event::Received { id, bytes } if self.conns.contains_key(&id) => {
                 self.feed(Input::Received { id, bytes: &bytes })
             }
-            Event::Disconnected { id, cause } => {
-                let known = match cause {
-                    // End of file: the client may still read, until the core closes it.
-                    PeerGone::Closed => self.conns.get_mut(&id).map(Conn::end_input).is_some(),
-                    // Reset or error: nothing more can be sent, and the core forgets the client.
-                    PeerGone::Lost => self.conns.remove(&id).is_some(),
-                };
-                if known {
-                    self.feed(Input::Disconnected { id, cause })
-                } else {
-                    // A connection the core closed has ended: the core must not hear of it again.
-                    self.lingering.ended(id);
-                }
-            }
-            // About a connection already closed.
+            Event::Disconnected { id, cause } => self.disconnected(id, cause),
+            // About a connection already released.
             Event::Received { .. } => {}
+        }
+    }
+
+    /// The connection's input ended (end of file: the client may still read until the core
+    /// closes it, or, if the core has closed it, the core now releases it) or it was lost (reset
+    /// or error: nothing more can be sent, and the core forgets the client). Reports about a
+    /// connection already released or lost are dropped: the core must not hear of it again.
+    fn disconnected(&mut self, id: ClientId, cause: PeerGone) {
+        let known = match cause {
+            PeerGone::Closed => self.conns.contains_key(&id),
+            PeerGone::Lost => self.conns.remove(&id).is_some(),
+        };
+        if known {
+            self.feed(Input::Disconnected { id, cause });
         }
     }
 
@@ -250,10 +255,14 @@ impl Pump {
                     }
                 }
                 Output::Close { to } => {
-                    if let Some(stream) = self.conns.remove(&to).and_then(Conn::close) {
-                        self.lingering.add(to, stream, now);
+                    if let Some(conn) = self.conns.get_mut(&to) {
+                        conn.close();
                     }
                 }
+                // Dropping the handle shuts the socket down, which ends its threads.
+                Output::Release { to } => drop(self.conns.remove(&to)),
+                Output::PauseReading => self.reading_paused = true,
+                Output::ResumeReading => self.reading_paused = false,
             }
         }
     }

@@ -13,7 +13,7 @@ use crossbeam_channel::Sender;
 
 use crate::capacity::Slot;
 use crate::conn::Conn;
-use crate::event::{Event, Senders};
+use crate::event::{Event, Progress, Senders};
 use crate::handoff::Handoff;
 use crate::writer;
 
@@ -63,6 +63,7 @@ pub(crate) fn start(
 
 fn run(id: ClientId, peer: SocketAddr, stream: Arc<TcpStream>, handoff: Arc<Handoff>, senders: Senders) {
     let Senders { events, progress } = senders;
+    let lost = progress.clone();
     let writer = {
         let (stream, handoff) = (Arc::clone(&stream), Arc::clone(&handoff));
         thread::Builder::new()
@@ -82,6 +83,11 @@ fn run(id: ClientId, peer: SocketAddr, stream: Arc<TcpStream>, handoff: Arc<Hand
     let cause = read_until_gone(id, &stream, &handoff, &events);
     let cause = if handoff.failed() { PeerGone::Lost } else { cause };
     tracing::debug!(%id, ?cause, "input ended");
+    if cause == PeerGone::Lost {
+        // On the progress channel too, which the core thread reads even while it has paused
+        // reading: what the core still counts as queued for this client must be freed.
+        let _ = lost.send(Progress::Failed { id });
+    }
     if events.send(Event::Disconnected { id, cause }).is_ok() && cause == PeerGone::Closed {
         // Half-closed: the client may still read. The writer goes on until the core closes
         // the connection (or a write fails, which the core must hear of: nothing more can be

@@ -2,6 +2,7 @@
 
 use std::io::{self, IoSlice, Write};
 use std::net::{Shutdown, TcpStream};
+use std::time::Duration;
 
 use chat_core::{ClientId, Outbox};
 use crossbeam_channel::Sender;
@@ -9,11 +10,21 @@ use crossbeam_channel::Sender;
 use crate::event::Progress;
 use crate::handoff::Handoff;
 
+/// How long a write may wait for room in the socket before the writer reports the client's
+/// socket blocked (`Input::Blocked`) to the core, which times slow clients from then on. The
+/// writer then goes on waiting, in steps this long (checking whether the connection was closed
+/// meanwhile).
+pub(crate) const BLOCKED_AFTER: Duration = Duration::from_millis(100);
+
 /// Writes whatever is queued in `handoff`, all of it per system call where the socket allows,
-/// reporting what it wrote with [`Progress::Flushed`]. Ends when the handoff is closed, when a
-/// write fails (the handoff is then marked failed and the socket shut down, so the reader thread
-/// reports the connection lost) or when the core thread is gone.
+/// reporting what it wrote with [`Progress::Flushed`] and a full socket with
+/// [`Progress::Blocked`]. Ends when the handoff is closed, when a write fails (the handoff is
+/// then marked failed, the socket shut down and the core thread told with [`Progress::Failed`])
+/// or when the core thread is gone.
 pub(crate) fn run(id: ClientId, stream: &TcpStream, handoff: &Handoff, progress: &Sender<Progress>) {
+    if let Err(error) = stream.set_write_timeout(Some(BLOCKED_AFTER)) {
+        tracing::debug!(%id, %error, "cannot set a write timeout; a full socket will not be reported");
+    }
     // Once written, the emptied batch (which gave back the room of a burst) becomes the
     // hand-over's queue at the next `take`.
     let mut batch = Outbox::new();
@@ -26,6 +37,7 @@ pub(crate) fn run(id: ClientId, stream: &TcpStream, handoff: &Handoff, progress:
                     tracing::debug!(%id, %error, "write failed");
                     handoff.fail();
                     let _ = stream.shutdown(Shutdown::Both);
+                    let _ = progress.send(Progress::Failed { id });
                 }
                 return;
             }
@@ -33,7 +45,8 @@ pub(crate) fn run(id: ClientId, stream: &TcpStream, handoff: &Handoff, progress:
     }
 }
 
-/// Writes every frame in `batch`, leaving it empty. `Ok(false)` if the core thread is gone.
+/// Writes every frame in `batch`, leaving it empty. `Ok(false)` if the core thread is gone or
+/// the connection was closed meanwhile.
 fn write_batch(
     id: ClientId,
     mut stream: &TcpStream,
@@ -49,11 +62,20 @@ fn write_batch(
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(written) => written,
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(error) if matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                    if handoff.is_closed() {
+                        return Ok(false);
+                    }
+                    if handoff.set_blocked() && progress.send(Progress::Blocked { id }).is_err() {
+                        return Ok(false);
+                    }
+                    continue;
+                }
                 Err(error) => return Err(error),
             }
         };
-        batch.advance(written);
-        if handoff.add_flushed(written) && progress.send(Progress::Flushed { id }).is_err() {
+        let frames = batch.advance(written);
+        if handoff.add_flushed(written, frames) && progress.send(Progress::Flushed { id }).is_err() {
             return Ok(false);
         }
     }

@@ -121,6 +121,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         conn.transport.close();
                     }
                 }
+                // This demo closes a socket once its transport is finished, and always reads.
+                Output::Release { .. } | Output::PauseReading | Output::ResumeReading => {}
             }
         }
         for (&id, conn) in conns.iter_mut() {
@@ -173,7 +175,7 @@ fn feed(server: &mut Server, id: ClientId, announced: &mut bool, incoming: Incom
         input(Input::Received { id, bytes: incoming.data });
     }
     if *announced && incoming.flushed > 0 {
-        input(Input::Flushed { id, bytes: incoming.flushed });
+        input(Input::Flushed { id, bytes: incoming.flushed, frames: incoming.flushed_frames });
     }
     if let Some(cause) = incoming.ended.filter(|_| *announced) {
         if cause == PeerGone::Lost {

@@ -22,7 +22,8 @@
 //!         server.handle_input(now, Input::Received { id, bytes: incoming.data }).unwrap();
 //!     }
 //!     if incoming.flushed > 0 {
-//!         server.handle_input(now, Input::Flushed { id, bytes: incoming.flushed }).unwrap();
+//!         let (bytes, frames) = (incoming.flushed, incoming.flushed_frames);
+//!         server.handle_input(now, Input::Flushed { id, bytes, frames }).unwrap();
 //!     }
 //!     if let Some(cause) = incoming.ended {
 //!         server.handle_input(now, Input::Disconnected { id, cause }).unwrap();
@@ -47,6 +48,9 @@
 //!             feed(&mut server, id, Incoming { flushed: taken, ..Incoming::default() });
 //!         }
 //!         Output::Close { to } => transport.close(),
+//!         // Release: close the socket once `transport.is_finished()`; pauses: stop or resume
+//!         // reading this socket.
+//!         Output::Release { .. } | Output::PauseReading | Output::ResumeReading => {}
 //!     }
 //! }
 //! // The socket is writable and the transport wants to write: one vectored write.

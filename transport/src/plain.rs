@@ -50,8 +50,8 @@ impl Plain {
     }
 
     pub(crate) fn advance(&mut self, written: usize) -> Incoming<'static> {
-        self.outbox.advance(written);
-        Incoming { flushed: written, ..Incoming::default() }
+        let flushed_frames = self.outbox.advance(written);
+        Incoming { flushed: written, flushed_frames, ..Incoming::default() }
     }
 
     pub(crate) fn close(&mut self) {

@@ -42,6 +42,8 @@ pub(crate) struct Stream {
     pending: VecDeque<Bytes>,
     /// Bytes of the core's frames taken since last reported.
     taken: usize,
+    /// The core's frames taken (always whole) since last reported.
+    taken_frames: usize,
     /// Bytes for the socket.
     out: OutBuf,
     /// Chat lines read by the last call, for the core.
@@ -62,6 +64,7 @@ impl Stream {
             app,
             pending: VecDeque::new(),
             taken: 0,
+            taken_frames: 0,
             out: OutBuf::default(),
             lines: Vec::new(),
             scratch: Vec::new(),
@@ -117,6 +120,7 @@ impl Stream {
     pub(crate) fn close(&mut self) {
         self.pending.clear();
         self.taken = 0;
+        self.taken_frames = 0;
         if self.finishing {
             return;
         }
@@ -226,15 +230,18 @@ impl Stream {
         if effects.finish && !self.finishing {
             self.finishing = true;
             // Frames no one will read count as taken, so the core's queue drains.
+            self.taken_frames += self.pending.len();
             self.taken += self.pending.drain(..).map(|frame| frame.len()).sum::<usize>();
         }
         let flushed = std::mem::take(&mut self.taken);
-        Incoming { opened, data: &self.lines, flushed, ended }
+        let flushed_frames = std::mem::take(&mut self.taken_frames);
+        Incoming { opened, data: &self.lines, flushed, flushed_frames, ended }
     }
 
     /// Takes the core's frames into `out` while it has room.
     fn fill(&mut self) {
         if self.finishing {
+            self.taken_frames += self.pending.len();
             self.taken += self.pending.drain(..).map(|frame| frame.len()).sum::<usize>();
             return;
         }
@@ -249,6 +256,7 @@ impl Stream {
         while self.out.len() + self.scratch.len() < OUT_ROOM {
             let Some(frame) = self.pending.pop_front() else { break };
             self.taken += frame.len();
+            self.taken_frames += 1;
             let target = if self.tls.is_some() { &mut self.scratch } else { self.out.tail() };
             match &mut self.app {
                 App::Lines if open => target.extend_from_slice(&frame),

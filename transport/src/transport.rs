@@ -103,6 +103,11 @@ pub struct Incoming<'a> {
     pub data: &'a [u8],
     /// Bytes of the core's frames taken since last reported: the core's queue shrank by this.
     pub flushed: usize,
+    /// How many of the core's frames those bytes completed (frames are taken whole, except on
+    /// plain TCP, where a frame may be partly written), for `Input::Flushed`. The frames that
+    /// [`Transport::send`] took at once are counted here the next time an `Incoming` is
+    /// returned, so the core may count them a moment longer than their bytes.
+    pub flushed_frames: usize,
     /// The chat client is gone. Set at most once, and only after `opened`.
     pub ended: Option<PeerGone>,
 }

@@ -5,19 +5,21 @@ use std::sync::Arc;
 use chat_core::{Command, CommandInfo};
 use reedline::{Completer, CompletionResult, Span, Suggestion};
 
-use super::identity::Identity;
-use super::roster::Roster;
+use super::shared::SharedClient;
 
-/// Completes the word before the cursor from the commands and the roster.
+/// The commands `chat join` answers itself; they never reach the server.
+const CLIENT_COMMANDS: [CommandInfo; 1] =
+    [CommandInfo { name: "/quiet", args: "", about: "hide (or show again) join and leave notices" }];
+
+/// Completes the word before the cursor from the commands and the names the client knows.
 pub struct ChatCompleter {
-    roster: Arc<Roster>,
-    identity: Arc<Identity>,
+    client: Arc<SharedClient>,
 }
 
 impl ChatCompleter {
-    /// A completer over `roster`, leaving out our own name.
-    pub fn new(roster: Arc<Roster>, identity: Arc<Identity>) -> Self {
-        Self { roster, identity }
+    /// A completer over the names `client` knows (never our own).
+    pub fn new(client: Arc<SharedClient>) -> Self {
+        Self { client }
     }
 
     fn suggestions(&self, line: &str, pos: usize) -> Vec<Suggestion> {
@@ -29,6 +31,7 @@ impl ChatCompleter {
             let word = word.to_lowercase();
             return Command::LIST
                 .iter()
+                .chain(&CLIENT_COMMANDS)
                 .filter(|command| command.name.starts_with(&word))
                 .map(|command| Suggestion {
                     value: command.name.to_owned(),
@@ -42,11 +45,9 @@ impl ChatCompleter {
         if word.is_empty() {
             return Vec::new();
         }
-        let me = self.identity.name().map(|name| name.to_lowercase());
-        self.roster
-            .starting_with(word)
+        self.client
+            .names_starting_with(word)
             .into_iter()
-            .filter(|name| Some(name.to_lowercase()) != me)
             .map(|name| Suggestion { value: name, span, append_whitespace: true, ..Suggestion::default() })
             .collect()
     }
@@ -77,13 +78,14 @@ mod tests {
 
     #[test]
     fn commands_then_names_are_completed_and_our_own_name_is_not() {
-        let roster = Arc::new(Roster::new());
-        roster.learn("*** 3 here: alice, albert, bob");
-        let identity = Arc::new(Identity::new());
-        identity.observe("*** You are now known as albert");
-        let completer = ChatCompleter::new(roster, identity);
+        let client = Arc::new(SharedClient::new());
+        client.receive("*** 3 here: alice, albert, bob");
+        client.receive("*** You are now known as albert");
+        let completer = ChatCompleter::new(client);
         assert_eq!(values(&completer, "/m"), ["/me", "/msg"]);
-        assert_eq!(values(&completer, "/"), Command::LIST.iter().map(|c| c.name).collect::<Vec<_>>());
+        let all: Vec<&str> = Command::LIST.iter().chain(&CLIENT_COMMANDS).map(|c| c.name).collect();
+        assert_eq!(values(&completer, "/"), all);
+        assert_eq!(values(&completer, "/q"), ["/quit", "/quiet"]);
         assert_eq!(values(&completer, "/msg al"), ["alice"]);
         assert_eq!(values(&completer, "hi B"), ["bob"]);
         assert!(values(&completer, "hi ").is_empty());
@@ -92,9 +94,9 @@ mod tests {
 
     #[test]
     fn the_replaced_span_is_the_word_before_the_cursor() {
-        let roster = Arc::new(Roster::new());
-        roster.learn("<bob> hi");
-        let completer = ChatCompleter::new(roster, Arc::new(Identity::new()));
+        let client = Arc::new(SharedClient::new());
+        client.receive("<bob> hi");
+        let completer = ChatCompleter::new(client);
         let suggestions = completer.suggestions("hey bo there", 6);
         assert_eq!(suggestions[0].span, Span::new(4, 6));
     }

@@ -1,71 +1,105 @@
-//! Interactive mode: a line editor on the terminal, messages printed above the line being typed.
+//! Interactive mode: a line editor on the terminal, messages printed above the line being typed,
+//! and, when the server goes away, reconnecting with backoff under the same name.
 
 use std::io::{self, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use chat_core::ServerLine;
 use reedline::{ExternalPrinter, Reedline, Signal};
 
+use super::backoff::Backoff;
 use super::complete::ChatCompleter;
-use super::connection::{Sender, is_quit};
-use super::editor;
-use super::goodbye::say_goodbye;
-use super::identity::Identity;
+use super::goodbye::{GREETING_PATIENCE, goodbye, is_quit};
+use super::hangup::{self, Reason};
+use super::link::{Link, Linker};
+use super::outgoing::{Hurry, Queued};
 use super::prompt::ChatPrompt;
-use super::receiver::{self, Ended};
-use super::roster::Roster;
-use super::signals::leave_on_termination;
-use super::style::Styler;
-use super::{DRAIN_LIMIT, Outcome};
+use super::shared::SharedClient;
+use super::view::View;
+use super::{DRAIN_LIMIT, Outcome, PRINTER_CAPACITY, Setup, editor, history, parse_nick};
 
-/// How many received lines may wait for the editor to print them before the receiver waits
-/// (and the socket's buffers, then the server's per-client queue, hold the rest).
-const PRINTER_CAPACITY: usize = 256;
+/// How long, once told to go (SIGTERM, SIGHUP, the terminal gone), the client may take to say
+/// goodbye and hear the server close before it exits anyway.
+const GO_LIMIT: Duration = Duration::from_millis(900);
 
-/// Runs the chat session on the terminal until the user leaves or the server goes.
-pub fn run(stream: TcpStream, sender: Sender, colour: bool) -> anyhow::Result<Outcome> {
-    let sender = Arc::new(Mutex::new(sender));
-    let identity = Arc::new(Identity::new());
-    let roster = Arc::new(Roster::new());
+/// Connects again to the same server, for reconnecting.
+pub type Reconnect = Box<dyn Fn() -> anyhow::Result<TcpStream>>;
+
+/// Runs the chat session on the terminal until the user leaves; received lines are shown as
+/// `view` says. `target` names the server in messages; `reconnect` reaches it again after it
+/// went away.
+pub fn run(
+    stream: TcpStream,
+    setup: Setup,
+    view: View,
+    target: String,
+    reconnect: Reconnect,
+) -> anyhow::Result<Outcome> {
+    let client = Arc::new(SharedClient::new());
+    let view = Arc::new(view);
     let printer = ExternalPrinter::<String>::new(PRINTER_CAPACITY);
-    // The editor's break signal: set when the server has gone, or on SIGTERM / SIGHUP.
+    // The editor's break signal: set when the server has gone, or when we are told to go.
     let wake_editor = Arc::new(AtomicBool::new(false));
-    let asked_to_leave = Arc::new(AtomicBool::new(false));
-    leave_on_termination(&asked_to_leave, &wake_editor).context("could not handle SIGTERM")?;
-    let (ended_tx, ended) = mpsc::sync_channel(1);
-    {
-        let to_editor = printer.sender();
-        let (identity, roster, wake_editor) = (identity.clone(), roster.clone(), wake_editor.clone());
-        let sender = Arc::clone(&sender);
-        let styler = Styler::new(colour);
-        let on_line = move |line: String| {
-            identity.observe(&line);
-            roster.learn(&line);
-            let welcome = matches!(ServerLine::parse(&line), ServerLine::Welcome { .. });
-            show(&to_editor, styler.render(&line))?;
-            // Who is here: worth seeing on arrival, and it gives Tab the names to complete. If
-            // asking fails, the server is going, and the receiver will see that.
-            if welcome && let Err(err) = lock(&sender).send_line(b"/who") {
-                tracing::debug!(%err, "asking /who failed");
-            }
-            Ok(())
-        };
-        let to_editor = printer.sender();
-        let on_end = move |end: Ended| {
-            wait_until_printed(&to_editor);
-            wake_editor.store(true, Ordering::Relaxed);
-            drop(ended_tx.send(end));
-        };
-        receiver::spawn(stream, on_line, on_end).context("could not start the receiving thread")?;
+    let told_to_go = Arc::new(AtomicBool::new(false));
+    let linker = Linker {
+        client: client.clone(),
+        view: view.clone(),
+        to_editor: printer.sender(),
+        wake_editor: wake_editor.clone(),
+        nick: Mutex::new(setup.nick.clone()),
+        pace: setup.pace,
+    };
+    let link = Arc::new(Mutex::new(linker.attach(stream)?));
+    let go = Go {
+        link: link.clone(),
+        client: client.clone(),
+        told_to_go: told_to_go.clone(),
+        wake_editor: wake_editor.clone(),
+    };
+    hangup::watch(true, move |reason| go.go(reason)).context("could not watch for SIGTERM and SIGHUP")?;
+    let completer = ChatCompleter::new(client.clone());
+    let editor = editor::build(printer, wake_editor, completer, view.colour(), history::file());
+    let prompt = ChatPrompt::new(client.clone());
+    let session =
+        Session { editor: Some(editor), prompt, link, linker, view, told_to_go, setup, target, reconnect };
+    session.run()
+}
+
+fn lock(link: &Mutex<Link>) -> MutexGuard<'_, Link> {
+    link.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Leaving when told to go, whatever the line editor is doing.
+#[derive(Clone)]
+struct Go {
+    link: Arc<Mutex<Link>>,
+    client: Arc<SharedClient>,
+    told_to_go: Arc<AtomicBool>,
+    wake_editor: Arc<AtomicBool>,
+}
+
+impl Go {
+    /// Says goodbye at once (lines still waiting to be sent are dropped), wakes the editor so
+    /// the session ends as on Ctrl+D, and makes sure the process exits soon: when the terminal
+    /// is gone, the editor may never wake (it spins reading a terminal that is no more).
+    fn go(&self, reason: Reason) {
+        tracing::debug!(?reason, "told to go");
+        let deadline = Instant::now() + GO_LIMIT;
+        self.told_to_go.store(true, Ordering::SeqCst);
+        let link = lock(&self.link).clone();
+        link.outgoing.say_goodbye(goodbye(&self.client, "/quit"), Hurry::Now);
+        self.wake_editor.store(true, Ordering::SeqCst);
+        link.stopped.wait_until(deadline);
+        if reason != Reason::TerminalGone {
+            // The terminal is there: give the session the time to print its last lines, restore
+            // the terminal and exit; exit here only if it is stuck.
+            std::thread::sleep(GO_LIMIT);
+        }
+        std::process::exit(0);
     }
-    let completer = ChatCompleter::new(roster, identity.clone());
-    let editor = editor::build(printer, wake_editor, completer, colour);
-    let prompt = ChatPrompt::new(identity.clone());
-    Session { editor: Some(editor), prompt, sender, identity, ended, asked_to_leave }.run()
 }
 
 /// Prints a line of our own; the terminal may be gone (SIGHUP), which is no reason to panic.
@@ -74,46 +108,18 @@ fn say(line: &str) {
     let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
 }
 
-fn lock(sender: &Mutex<Sender>) -> MutexGuard<'_, Sender> {
-    sender.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Hands a line to the editor to print above the prompt; once the editor is gone (the session
-/// is ending), prints it directly.
-fn show(to_editor: &SyncSender<String>, line: String) -> io::Result<()> {
-    match to_editor.send(line) {
-        Ok(()) => Ok(()),
-        Err(mpsc::SendError(line)) => {
-            let mut stdout = io::stdout().lock();
-            writeln!(stdout, "{line}")?;
-            stdout.flush()
-        }
-    }
-}
-
-/// Returns once the editor has taken every line handed to it so far (or is gone).
-///
-/// A message with no lines prints nothing, and the printer's queue holds at most
-/// [`PRINTER_CAPACITY`] messages, so the last of `PRINTER_CAPACITY + 1` empty messages is
-/// queued only after everything before it was taken, and the editor prints what it takes
-/// before it looks at the break signal again.
-fn wait_until_printed(to_editor: &SyncSender<String>) {
-    for _ in 0..=PRINTER_CAPACITY {
-        if to_editor.send(String::new()).is_err() {
-            return;
-        }
-    }
-}
-
 struct Session {
     /// The line editor, dropped when the session ends so late lines print directly.
     editor: Option<Reedline>,
     prompt: ChatPrompt,
-    sender: Arc<Mutex<Sender>>,
-    identity: Arc<Identity>,
-    ended: mpsc::Receiver<Ended>,
-    /// Set by SIGTERM or SIGHUP.
-    asked_to_leave: Arc<AtomicBool>,
+    link: Arc<Mutex<Link>>,
+    linker: Linker,
+    view: Arc<View>,
+    /// Set by SIGTERM, SIGHUP or the terminal hanging up.
+    told_to_go: Arc<AtomicBool>,
+    setup: Setup,
+    target: String,
+    reconnect: Reconnect,
 }
 
 impl Session {
@@ -126,10 +132,15 @@ impl Session {
                         if is_quit(line) {
                             return self.leave(line);
                         }
-                        let sent = lock(&self.sender).send_line(line.as_bytes());
-                        if let Err(err) = sent {
-                            tracing::debug!(%err, "sending failed");
-                            return self.server_gone();
+                        if is_quiet(line) {
+                            say(quiet_notice(self.view.toggle_quiet()));
+                            continue;
+                        }
+                        let queued = lock(&self.link).outgoing.send(line.as_bytes());
+                        match queued {
+                            Queued::Sent => {}
+                            Queued::HeldBack => say(&self.setup.pace.held_back_notice()),
+                            Queued::Closed => say("(Not sent: the connection is gone.)"),
                         }
                     }
                 }
@@ -137,10 +148,10 @@ impl Session {
                 Signal::ExternalBreak(_) => {
                     // What was being typed stays on screen, unsent; what follows goes below.
                     say("");
-                    if self.asked_to_leave.load(Ordering::SeqCst) {
+                    if self.told_to_go.load(Ordering::SeqCst) {
                         return self.leave("/quit");
                     }
-                    return self.server_gone();
+                    self.reconnect();
                 }
                 other => tracing::debug!(?other, "ignored line editor signal"),
             }
@@ -148,28 +159,85 @@ impl Session {
         Ok(Outcome::Left)
     }
 
-    /// Leaves politely (see [`say_goodbye`]), then prints whatever the server still sends until
-    /// it closes, for at most [`DRAIN_LIMIT`].
+    /// Leaves politely (see [`goodbye`]) once the lines still waiting are sent, then prints
+    /// whatever the server still sends until it closes, for at most [`DRAIN_LIMIT`].
     fn leave(mut self, quit_line: &str) -> anyhow::Result<Outcome> {
         self.editor = None;
-        if let Err(err) = say_goodbye(&mut lock(&self.sender), &self.identity, quit_line) {
-            tracing::debug!(%err, "saying goodbye failed");
+        let link = lock(&self.link).clone();
+        let waiting = link.outgoing.waiting();
+        if waiting > 0 {
+            say(&self.setup.pace.sending_before_leaving(waiting));
         }
-        self.wait_for_receiver();
+        link.outgoing.say_goodbye(goodbye(&self.linker.client, quit_line), Hurry::AfterTheRest);
+        link.outgoing.wait_done(None);
+        link.stopped.wait_until(Instant::now() + DRAIN_LIMIT);
         say("You left the chat room.");
         Ok(Outcome::Left)
     }
 
-    fn server_gone(mut self) -> anyhow::Result<Outcome> {
-        self.editor = None;
-        self.wait_for_receiver();
-        Ok(Outcome::ServerGone)
-    }
-
-    /// Waits (at most [`DRAIN_LIMIT`]) for the receiver to stop; it prints what still arrives.
-    fn wait_for_receiver(&self) {
-        if let Ok(end) = self.ended.recv_timeout(DRAIN_LIMIT) {
-            tracing::debug!(?end, "receiver stopped");
+    /// The server went away: tries again, waiting longer each time, until it answers (or we are
+    /// told to go); then takes the name we had, and the session goes on.
+    fn reconnect(&mut self) {
+        let old = lock(&self.link).clone();
+        old.stopped.wait_until(Instant::now() + DRAIN_LIMIT);
+        // Our name as we had it, if we chose it (a default name is the server's to give).
+        if let Some(name) = self.linker.client.name().filter(|name| parse_nick(name).is_ok()) {
+            *self.linker.nick.lock().unwrap_or_else(PoisonError::into_inner) = Some(name);
         }
+        let mut backoff = Backoff::default();
+        let mut wait = backoff.next_wait();
+        say(&format!(
+            "Disconnected from {}. Reconnecting in {} s (Ctrl+C to give up)...",
+            self.target,
+            wait.as_secs()
+        ));
+        loop {
+            std::thread::sleep(wait);
+            if self.told_to_go.load(Ordering::SeqCst) {
+                return;
+            }
+            let stream = match (self.reconnect)() {
+                Ok(stream) => stream,
+                Err(err) => {
+                    wait = backoff.next_wait();
+                    say(&format!(
+                        "Still cannot reach {}: {err:#}. Trying again in {} s...",
+                        self.target,
+                        wait.as_secs()
+                    ));
+                    continue;
+                }
+            };
+            self.linker.client.reset();
+            match self.linker.attach(stream) {
+                Ok(link) => {
+                    *lock(&self.link) = link;
+                    // Our name is taken as soon as the server greets us: wait for that, so
+                    // nothing typed from now on is said under another name.
+                    self.linker.client.speaks_chat(GREETING_PATIENCE);
+                    say(&format!("Reconnected to {}.", self.target));
+                    return;
+                }
+                Err(err) => {
+                    wait = backoff.next_wait();
+                    say(&format!("Could not start over ({err:#}); trying again in {} s...", wait.as_secs()));
+                }
+            }
+        }
+    }
+}
+
+/// Whether `line` is the client's own `/quiet` command (any case), which never reaches the
+/// server.
+fn is_quiet(line: &str) -> bool {
+    line.trim().eq_ignore_ascii_case("/quiet")
+}
+
+/// What `/quiet` says once toggled.
+fn quiet_notice(quiet: bool) -> &'static str {
+    if quiet {
+        "(Join and leave notices are hidden now; /quiet again shows them.)"
+    } else {
+        "(Join and leave notices are shown again.)"
     }
 }

@@ -1,24 +1,25 @@
-//! Line mode, for pipes and scripts: stdin lines go out, received lines come out on stdout.
+//! Line mode, for pipes and scripts: stdin lines go out (paced to the server's flood control,
+//! so none is dropped), received lines come out on stdout.
 
 use std::io::{self, BufRead, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::Instant;
 
 use anyhow::Context as _;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use super::connection::{Sender, is_quit};
-use super::goodbye::say_goodbye;
-use super::identity::Identity;
+use super::goodbye::{GREETING_PATIENCE, goodbye, is_quit};
+use super::link::take_name;
+use super::outgoing::{Hurry, Outgoing, Queued};
 use super::receiver::{self, Ended};
-use super::{DRAIN_LIMIT, Outcome};
+use super::shared::SharedClient;
+use super::{DRAIN_LIMIT, Outcome, Setup};
 
 enum Event {
-    /// stdin reached its end (or a `/quit` line) and we said goodbye (or sending failed).
+    /// stdin reached its end (or a `/quit` line) and our goodbye went out (or sending failed).
     InputDone(io::Result<()>),
     /// The receiver stopped.
     ServerEnded(Ended),
@@ -26,16 +27,21 @@ enum Event {
 
 /// Sends every stdin line and prints every received line as plain text. At the end of stdin
 /// (or at a `/quit` line) it leaves politely and prints what the server still sends until it
-/// closes (for at most [`DRAIN_LIMIT`]) before returning.
-pub fn run(stream: TcpStream, sender: Sender) -> anyhow::Result<Outcome> {
-    let identity = Arc::new(Identity::new());
+/// closes (for at most [`DRAIN_LIMIT`]) before returning. Once the server greets us, our name
+/// is taken before any stdin line is sent.
+pub fn run(stream: TcpStream, outgoing: Outgoing, setup: Setup) -> anyhow::Result<Outcome> {
+    let client = Arc::new(SharedClient::new());
     // Set before the goodbye is sent: the server may close before the stdin thread reports.
     let leaving = Arc::new(AtomicBool::new(false));
     let (events, next_event) = mpsc::channel();
     let ended = events.clone();
-    let observer = Arc::clone(&identity);
+    let observer = Arc::clone(&client);
+    let sender = outgoing.clone();
     let on_line = move |line: String| {
-        observer.observe(&line);
+        if observer.receive(&line).welcome {
+            take_name(&sender, &observer, setup.nick.as_deref());
+        }
+        observer.acted();
         print_line(&line)
     };
     receiver::spawn(stream, on_line, move |end| drop(ended.send(Event::ServerEnded(end))))
@@ -44,7 +50,7 @@ pub fn run(stream: TcpStream, sender: Sender) -> anyhow::Result<Outcome> {
         .name("chat-stdin".into())
         .spawn({
             let leaving = Arc::clone(&leaving);
-            move || drop(events.send(Event::InputDone(pump_stdin(sender, &identity, &leaving))))
+            move || drop(events.send(Event::InputDone(pump_stdin(&outgoing, &client, &leaving))))
         })
         .context("could not start the stdin thread")?;
 
@@ -86,28 +92,40 @@ fn print_line(line: &str) -> io::Result<()> {
 }
 
 /// Copies stdin to the server line by line, bytes as they are (the server replaces invalid
-/// UTF-8), an unterminated last line included; then says goodbye.
-fn pump_stdin(mut sender: Sender, identity: &Identity, leaving: &AtomicBool) -> io::Result<()> {
+/// UTF-8), an unterminated last line included; then says goodbye and waits until every line
+/// and the goodbye are sent.
+fn pump_stdin(outgoing: &Outgoing, client: &SharedClient, leaving: &AtomicBool) -> io::Result<()> {
+    // Our server greets at once, and our name is taken then: wait for that before saying
+    // anything under the wrong name.
+    client.speaks_chat(GREETING_PATIENCE);
+    let quit_line = read_stdin(outgoing)?;
+    leaving.store(true, Ordering::SeqCst);
+    outgoing.say_goodbye(goodbye(client, &quit_line), Hurry::AfterTheRest);
+    outgoing.wait_done(None);
+    Ok(())
+}
+
+/// Queues stdin's lines until its end or a `/quit` line; returns the quit line to send.
+fn read_stdin(outgoing: &Outgoing) -> io::Result<String> {
     let mut stdin = io::stdin().lock();
     let mut line = Vec::new();
     loop {
         line.clear();
         match stdin.read_until(b'\n', &mut line) {
-            Ok(0) => break,
+            Ok(0) => return Ok("/quit".to_owned()),
             Ok(_) => match std::str::from_utf8(&line) {
-                Ok(text) if is_quit(text) => {
-                    leaving.store(true, Ordering::SeqCst);
-                    return say_goodbye(&mut sender, identity, text.trim_end());
+                Ok(text) if is_quit(text) => return Ok(text.trim_end().to_owned()),
+                _ => {
+                    if outgoing.send(&line) == Queued::Closed {
+                        return Err(io::Error::new(io::ErrorKind::BrokenPipe, "the connection is closed"));
+                    }
                 }
-                _ => sender.send_line(&line)?,
             },
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
             Err(err) => {
                 tracing::warn!(%err, "reading stdin failed; treating it as the end of input");
-                break;
+                return Ok("/quit".to_owned());
             }
         }
     }
-    leaving.store(true, Ordering::SeqCst);
-    say_goodbye(&mut sender, identity, "/quit")
 }

@@ -6,25 +6,25 @@ use std::sync::Arc;
 use nu_ansi_term::Color;
 use reedline::{Prompt, PromptEditMode, PromptHistorySearch, PromptHistorySearchStatus};
 
-use super::identity::Identity;
+use super::shared::SharedClient;
 use super::style::name_colour;
 
 /// Shows our current name (once the server has told it) before the text being typed.
 #[derive(Debug)]
 pub struct ChatPrompt {
-    identity: Arc<Identity>,
+    client: Arc<SharedClient>,
 }
 
 impl ChatPrompt {
-    /// A prompt that follows the name `identity` learns.
-    pub fn new(identity: Arc<Identity>) -> Self {
-        Self { identity }
+    /// A prompt that follows the name `client` learns.
+    pub fn new(client: Arc<SharedClient>) -> Self {
+        Self { client }
     }
 }
 
 impl Prompt for ChatPrompt {
     fn render_prompt_left(&self) -> Cow<'_, str> {
-        self.identity.name().map_or(Cow::Borrowed(""), Cow::Owned)
+        self.client.name().map_or(Cow::Borrowed(""), Cow::Owned)
     }
 
     fn render_prompt_right(&self) -> Cow<'_, str> {
@@ -48,7 +48,7 @@ impl Prompt for ChatPrompt {
     }
 
     fn get_prompt_color(&self) -> Color {
-        self.identity.name().map_or(Color::Default, |name| name_colour(&name))
+        self.client.name().map_or(Color::Default, |name| name_colour(&name))
     }
 
     fn get_indicator_color(&self) -> Color {
@@ -62,10 +62,10 @@ mod tests {
 
     #[test]
     fn the_prompt_shows_our_name_once_known() {
-        let identity = Arc::new(Identity::new());
-        let prompt = ChatPrompt::new(identity.clone());
+        let client = Arc::new(SharedClient::new());
+        let prompt = ChatPrompt::new(client.clone());
         assert_eq!(prompt.render_prompt_left(), "");
-        identity.observe("*** You are now known as alice");
+        client.receive("*** You are now known as alice");
         assert_eq!(prompt.render_prompt_left(), "alice");
         assert_eq!(prompt.get_prompt_color(), name_colour("alice"));
     }

@@ -2,8 +2,9 @@
 
 use std::io::{self, Read};
 use std::net::TcpStream;
-use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use super::lines::LineSplitter;
 
@@ -22,18 +23,49 @@ pub enum Ended {
     Output(io::Error),
 }
 
+/// Whether the receiver has stopped reading; any thread may wait for it.
+#[derive(Clone, Debug, Default)]
+pub struct Stopped(Arc<(Mutex<bool>, Condvar)>);
+
+impl Stopped {
+    fn set(&self) {
+        let (stopped, changed) = &*self.0;
+        *stopped.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        changed.notify_all();
+    }
+
+    /// Waits until the receiver has stopped, or `deadline` passes; returns whether it stopped.
+    pub fn wait_until(&self, deadline: Instant) -> bool {
+        let (stopped, changed) = &*self.0;
+        let mut done = stopped.lock().unwrap_or_else(PoisonError::into_inner);
+        while !*done {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            done = changed.wait_timeout(done, left).unwrap_or_else(PoisonError::into_inner).0;
+        }
+        true
+    }
+}
+
 /// Starts the thread that reads `stream` until the server closes it. Each received line,
-/// sanitized, goes to `on_line`; when reading stops, `on_end` says why. The thread ends then.
+/// sanitized, goes to `on_line`; when reading stops, the returned [`Stopped`] is set, then
+/// `on_end` says why, and the thread ends.
 pub fn spawn(
     stream: TcpStream,
     mut on_line: impl FnMut(String) -> io::Result<()> + Send + 'static,
     on_end: impl FnOnce(Ended) + Send + 'static,
-) -> io::Result<JoinHandle<()>> {
+) -> io::Result<Stopped> {
+    let stopped = Stopped::default();
+    let done = stopped.clone();
     thread::Builder::new().name("chat-receiver".into()).spawn(move || {
         let ended = receive(stream, &mut on_line);
         tracing::debug!(?ended, "receiver stopped");
+        done.set();
         on_end(ended);
-    })
+    })?;
+    Ok(stopped)
 }
 
 fn receive(mut stream: TcpStream, on_line: &mut impl FnMut(String) -> io::Result<()>) -> Ended {
@@ -86,21 +118,17 @@ fn is_timeout(err: &io::Error) -> bool {
 mod tests {
     use super::*;
     use std::io::Write;
-    use std::net::{Shutdown, TcpListener};
+    use std::net::Shutdown;
     use std::sync::mpsc;
 
-    fn pair() -> (TcpStream, TcpStream) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        (client, listener.accept().unwrap().0)
-    }
+    use super::super::test_support::tcp_pair as pair;
 
     #[test]
     fn lines_arrive_in_order_then_the_close_is_reported() {
         let (client, mut server) = pair();
         let (tx, rx) = mpsc::channel();
         let end_tx = tx.clone();
-        let handle = spawn(
+        let stopped = spawn(
             client,
             move |line| {
                 tx.send(Some(line)).unwrap();
@@ -117,7 +145,7 @@ mod tests {
         assert_eq!(rx.recv().unwrap().as_deref(), Some("<c> three"));
         server.shutdown(Shutdown::Write).unwrap();
         assert_eq!(rx.recv().unwrap().as_deref(), Some("closed"));
-        handle.join().unwrap();
+        assert!(stopped.wait_until(Instant::now() + Duration::from_secs(60)));
     }
 
     #[test]

@@ -5,6 +5,8 @@ use std::io::IsTerminal;
 use chat_core::ServerLine;
 use nu_ansi_term::{Color, Style};
 
+use super::client::Received;
+
 /// Colours that read well on dark and light backgrounds alike; a name always gets the same one.
 const NAME_COLOURS: [Color; 12] = [
     Color::Red,
@@ -22,10 +24,12 @@ const NAME_COLOURS: [Color; 12] = [
 ];
 
 /// Whether to colour output: not when `NO_COLOR` is set to anything non-empty
-/// (<https://no-color.org>), nor when stdout is not a terminal.
+/// (<https://no-color.org>), nor on a terminal that says it has no colours (`TERM=dumb`), nor
+/// when stdout is not a terminal.
 pub fn colour_wanted() -> bool {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-    !no_color && std::io::stdout().is_terminal()
+    let dumb = std::env::var_os("TERM").is_some_and(|term| term == "dumb");
+    !no_color && !dumb && std::io::stdout().is_terminal()
 }
 
 /// The colour of `name`, the same in every session: picked by a fixed hash of the name.
@@ -67,19 +71,34 @@ impl Styler {
         Self { colour }
     }
 
-    /// `line` ready to print: with colour escapes around its parts when colouring, else as is.
+    /// Whether it colours.
+    pub fn colour(&self) -> bool {
+        self.colour
+    }
+
+    /// `line` ready to print: with colour escapes around its parts when colouring, else as is;
+    /// `received` is what the client made of it (a mention's text is shown in reverse video).
     /// `line` must already be sanitized: this adds escapes, it never lets any through.
-    pub fn render(&self, line: &str) -> String {
+    pub fn render(&self, line: &str, received: &Received<'_>) -> String {
         if !self.colour {
             return line.to_owned();
         }
         let name = |name: &str| name_colour(name).bold().paint(name.to_owned()).to_string();
         let dim = Style::new().dimmed();
-        match ServerLine::parse(line) {
-            ServerLine::Message { from, text } => format!("<{}> {text}", name(from)),
+        let said = |text: &str| {
+            if received.mentions_me {
+                Style::new().reverse().paint(text).to_string()
+            } else {
+                text.to_owned()
+            }
+        };
+        match received.line {
+            ServerLine::Message { from, text } => format!("<{}> {}", name(from), said(text)),
             ServerLine::Action { from, text } => {
                 let italic = Style::new().italic();
-                format!("{} {} {}", italic.paint("*"), name(from), italic.paint(text))
+                let text =
+                    if received.mentions_me { italic.reverse().paint(text) } else { italic.paint(text) };
+                format!("{} {} {text}", italic.paint("*"), name(from))
             }
             ServerLine::PrivateIn { from, text } => {
                 format!("*{}* {}", name(from), Style::new().bold().paint(text))
@@ -106,10 +125,16 @@ impl Styler {
             | ServerLine::Error(_) => dim.paint(line).to_string(),
         }
     }
+
+    /// The time a line arrived, `HH:MM `, dimmed when colouring.
+    pub fn timestamp(&self, time: &str) -> String {
+        if self.colour { format!("{} ", Style::new().dimmed().paint(time)) } else { format!("{time} ") }
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::client::Client;
     use super::*;
 
     #[test]
@@ -130,27 +155,42 @@ mod tests {
         assert!(colours.len() >= 4, "{colours:?}");
     }
 
+    /// Renders `line` as a client called alice receives it.
+    fn render(styler: Styler, line: &str) -> String {
+        let mut client = Client::default();
+        client.receive("*** You are now known as alice");
+        styler.render(line, &client.receive(line))
+    }
+
     #[test]
     fn without_colour_lines_are_untouched() {
-        assert_eq!(Styler::new(false).render("<alice> hi"), "<alice> hi");
+        assert_eq!(render(Styler::new(false), "<bob> hi alice"), "<bob> hi alice");
+        assert_eq!(Styler::new(false).timestamp("12:34"), "12:34 ");
+    }
+
+    #[test]
+    fn a_mention_is_shown_in_reverse_video() {
+        let rendered = render(Styler::new(true), "<bob> hi alice");
+        assert!(rendered.ends_with(&Style::new().reverse().paint("hi alice").to_string()), "{rendered:?}");
+        assert!(!render(Styler::new(true), "<bob> hi all").contains("\x1b[7m"));
     }
 
     #[test]
     fn with_colour_the_name_is_painted_and_the_text_kept() {
-        let rendered = Styler::new(true).render("<alice> hi");
+        let rendered = render(Styler::new(true), "<carol> hi");
         assert!(rendered.starts_with('<') && rendered.ends_with("> hi"), "{rendered:?}");
-        assert!(rendered.contains(&name_colour("alice").bold().paint("alice").to_string()));
+        assert!(rendered.contains(&name_colour("carol").bold().paint("carol").to_string()));
         let dimmed = |line: &str| Style::new().dimmed().paint(line.to_owned()).to_string();
         for notice in ["*** note", "*** bob entered the room", "! No one here is called carol."] {
-            assert_eq!(Styler::new(true).render(notice), dimmed(notice));
+            assert_eq!(render(Styler::new(true), notice), dimmed(notice));
         }
-        assert_eq!(Styler::new(true).render("just text"), "just text");
-        let python = Styler::new(true).render("<('127.0.0.1', 5555)> hi");
+        assert_eq!(render(Styler::new(true), "just text"), "just text");
+        let python = render(Styler::new(true), "<('127.0.0.1', 5555)> hi");
         assert!(
             python.contains(
                 &name_colour("('127.0.0.1', 5555)").bold().paint("('127.0.0.1', 5555)").to_string()
             )
         );
-        assert_eq!(Styler::new(true).render("[1.2.3.4:5] entered room"), dimmed("[1.2.3.4:5] entered room"));
+        assert_eq!(render(Styler::new(true), "[1.2.3.4:5] entered room"), dimmed("[1.2.3.4:5] entered room"));
     }
 }

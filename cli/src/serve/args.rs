@@ -48,10 +48,16 @@ pub struct Limits {
     /// Lines a client may send at once before the rate applies (so a pasted block goes through).
     #[arg(long, value_name = "N", env = "CHAT_FLOOD_BURST", default_value_t = Config::default().flood_burst)]
     flood_burst: u32,
-    /// Most bytes waiting to be sent to one client; a client that falls this far behind (it
-    /// stopped reading) is disconnected as too slow, so it cannot slow anyone else.
+    /// Most bytes of memory waiting to be sent to one client whose connection has taken nothing
+    /// for a second; over it, the client (it stopped reading) is disconnected as too slow. A
+    /// client that reads is never dropped, however far behind.
     #[arg(long, value_name = "BYTES", env = "CHAT_MAX_QUEUE", default_value_t = Config::default().max_queue)]
     max_queue: usize,
+    /// Most bytes of memory waiting to be sent to all clients together; over it, the clients
+    /// that stopped reading holding the most are disconnected, and the server stops reading
+    /// until it has caught up (the senders wait).
+    #[arg(long, value_name = "BYTES", env = "CHAT_MAX_MEMORY", default_value_t = Config::default().max_memory)]
+    max_memory: usize,
     /// Most connections from one address at once (IPv4 address, IPv6 /64); 0 turns it off.
     #[arg(long, value_name = "N", env = "CHAT_MAX_PER_IP", default_value_t = Config::default().max_per_ip)]
     max_per_ip: usize,
@@ -88,6 +94,7 @@ impl Limits {
             flood_rate: self.flood_rate,
             flood_burst: self.flood_burst,
             max_queue: self.max_queue,
+            max_memory: self.max_memory,
             max_per_ip: self.max_per_ip,
             max_connects_per_ip: self.max_connects_per_ip,
             limit_loopback: self.limit_loopback,
@@ -108,6 +115,7 @@ fn advice(error: &ConfigError) -> &'static str {
         ConfigError::FloodRate(_) => "give --flood-rate a number of lines per second, or 0 for no limit",
         ConfigError::FloodBurstZero => "raise --flood-burst, or turn flood control off with --flood-rate 0",
         ConfigError::MaxQueueTooSmall { .. } => "raise --max-queue or lower --max-line",
+        ConfigError::MaxMemoryTooSmall { .. } => "raise --max-memory or lower --max-queue",
         ConfigError::LineTimeoutZero => "give --line-timeout at least 1 second",
         _ => "see chat serve --help",
     }

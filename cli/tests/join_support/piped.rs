@@ -31,7 +31,20 @@ pub struct PipedChat {
 impl PipedChat {
     /// Runs `chat join` with `args` (host, port and options).
     pub fn spawn(args: &[&str]) -> Self {
-        let mut child = Command::new(chat_bin())
+        Self::spawn_with_env(args, &[])
+    }
+
+    /// Runs `chat join` with `args` and the environment variables `env` set, and no other
+    /// `CHAT_*` variable.
+    pub fn spawn_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(chat_bin());
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("CHAT_") {
+                command.env_remove(key);
+            }
+        }
+        let mut child = command
+            .envs(env.iter().copied())
             .arg("join")
             .args(args)
             .stdin(Stdio::piped())

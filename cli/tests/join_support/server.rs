@@ -33,8 +33,14 @@ impl TestServer {
     /// Starts `chat serve --runtime RUNTIME` on the loopback address `host`, on a port the OS
     /// picks.
     pub fn start_with(host: &str, runtime: &str) -> Self {
+        Self::start_on_port(host, runtime, 0)
+    }
+
+    /// Starts `chat serve --runtime RUNTIME` on `host`:`port` (0: a port the OS picks).
+    pub fn start_on_port(host: &str, runtime: &str, port: u16) -> Self {
         let mut command = Command::new(chat_bin());
-        command.args(["serve", "--host", host, "--port", "0", "--runtime", runtime]);
+        let port = port.to_string();
+        command.args(["serve", "--host", host, "--port", &port, "--runtime", runtime]);
         Self::spawn(command, "chat serve")
     }
 

@@ -35,6 +35,6 @@ pub fn drain_and_flush(server: &mut Server, now: Instant) {
         }
     }
     for (id, bytes) in flushed {
-        server.handle_input(now, Input::Flushed { id, bytes }).expect("flushed");
+        server.handle_input(now, Input::Flushed { id, bytes, frames: 1 }).expect("flushed");
     }
 }

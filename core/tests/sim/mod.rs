@@ -2,7 +2,14 @@
 //! its clients and a simulated clock, stepped until idle, recording what each client received.
 //!
 //! The harness checks the API contract on every action: nothing is ever sent to, or closed on,
-//! a client that is already closed.
+//! a client that is already closed; nothing names a client after its release; a client stuck
+//! past the grace period never holds more than `max_queue`; the queued output is over
+//! `max_memory` only while reading is paused.
+//!
+//! It plays the runtime and the network: a client that does not read has a full socket (the
+//! harness reports `Blocked`); while the core has paused reading, what clients send waits (as
+//! in their sockets) and arrives when reading resumes; a client whose connection the core
+//! closed closes its side too if it reads, or is released at the core's deadline.
 
 #![allow(dead_code)]
 
@@ -22,6 +29,12 @@ pub struct SimClient {
     pub received: Vec<u8>,
     /// Bytes delivered to it but not yet read (it is not reading).
     pub unread: usize,
+    /// Frames among them.
+    pub unread_frames: usize,
+    /// When the harness reported its socket blocked (no flush since).
+    pub blocked_since: Option<Instant>,
+    /// Bytes it sent while the server was not reading, which wait in its socket.
+    pub unsent: Vec<u8>,
     /// Whether it reads what it is sent (a stalled client does not).
     pub reading: bool,
     /// It closed its sending side (end of file) and now only reads until the server closes.
@@ -33,8 +46,10 @@ pub struct SimClient {
 /// How a simulated connection ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ending {
-    /// The server closed it.
+    /// The server closed it (and it may still be lingering, until released).
     ClosedByServer,
+    /// The server closed it, then released the socket.
+    Released,
     /// The connection was lost (reset).
     Lost,
 }
@@ -50,6 +65,11 @@ impl SimClient {
         self.ended.is_none()
     }
 
+    /// True until the socket is released or lost.
+    pub fn has_socket(&self) -> bool {
+        matches!(self.ended, None | Some(Ending::ClosedByServer))
+    }
+
     /// True while the client can still send.
     pub fn can_send(&self) -> bool {
         self.is_open() && !self.half_closed
@@ -63,16 +83,28 @@ pub struct Sim {
     pub now: Instant,
     pub clients: BTreeMap<ClientId, SimClient>,
     next_id: u64,
-    max_queue: usize,
+    config: Config,
+    /// The core paused reading.
+    pub paused: bool,
+    /// How many times reading was paused.
+    pub pauses: usize,
 }
 
 impl Sim {
     /// A world running `config`.
     pub fn new(config: Config) -> Self {
         let start = Instant::now();
-        let max_queue = config.max_queue;
-        let server = Server::new(config, start).expect("valid config");
-        Self { server, start, now: start, clients: BTreeMap::new(), next_id: 1, max_queue }
+        let server = Server::new(config.clone(), start).expect("valid config");
+        Self {
+            server,
+            start,
+            now: start,
+            clients: BTreeMap::new(),
+            next_id: 1,
+            config,
+            paused: false,
+            pauses: 0,
+        }
     }
 
     /// A world with the default config but no flood control.
@@ -96,9 +128,15 @@ impl Sim {
         id
     }
 
-    /// The client sends `bytes` (one chunk).
+    /// The client sends `bytes` (one chunk). While the server does not read, they wait.
     pub fn send(&mut self, id: ClientId, bytes: impl AsRef<[u8]>) {
-        if self.clients[&id].can_send() {
+        let client = self.clients.get_mut(&id).expect("known client");
+        if !client.can_send() {
+            return;
+        }
+        if self.paused || !client.unsent.is_empty() {
+            client.unsent.extend_from_slice(bytes.as_ref());
+        } else {
             self.input(Input::Received { id, bytes: bytes.as_ref() });
         }
     }
@@ -113,6 +151,11 @@ impl Sim {
     pub fn disconnect(&mut self, id: ClientId, cause: PeerGone) {
         let client = self.clients.get_mut(&id).expect("known client");
         if client.can_send() {
+            self.deliver_unsent(id);
+            let client = self.clients.get_mut(&id).expect("known client");
+            if !client.can_send() {
+                return;
+            }
             match cause {
                 PeerGone::Closed => client.half_closed = true,
                 PeerGone::Lost => client.ended = Some(Ending::Lost),
@@ -154,7 +197,10 @@ impl Sim {
 
     fn drain(&mut self) {
         loop {
-            let mut flushed: BTreeMap<ClientId, usize> = BTreeMap::new();
+            let mut flushed: BTreeMap<ClientId, (usize, usize)> = BTreeMap::new();
+            let mut blocked = Vec::new();
+            let mut closed_back = Vec::new();
+            let mut resumed = false;
             while let Some(output) = self.server.poll_output() {
                 match output {
                     Output::Transmit { to, frame } => {
@@ -163,44 +209,125 @@ impl Sim {
                         assert!(frame.ends_with(b"\n"), "frames are whole lines: {frame:?}");
                         client.received.extend_from_slice(&frame);
                         if client.reading {
-                            *flushed.entry(to).or_default() += frame.len();
+                            let entry = flushed.entry(to).or_default();
+                            entry.0 += frame.len();
+                            entry.1 += 1;
                         } else {
                             client.unread += frame.len();
+                            client.unread_frames += 1;
+                            if client.blocked_since.is_none() {
+                                client.blocked_since = Some(self.now);
+                                blocked.push(to);
+                            }
                         }
                     }
                     Output::Close { to } => {
                         let client = self.clients.get_mut(&to).expect("close of a known client");
                         assert!(client.is_open(), "close of {to} after it ended");
                         client.ended = Some(Ending::ClosedByServer);
+                        client.unread = 0;
+                        client.unread_frames = 0;
+                        client.unsent.clear();
+                        // A reading client sees the end of file and closes its side too.
+                        if client.reading && !client.half_closed {
+                            closed_back.push(to);
+                        }
+                    }
+                    Output::Release { to } => {
+                        let client = self.clients.get_mut(&to).expect("release of a known client");
+                        assert_eq!(
+                            client.ended,
+                            Some(Ending::ClosedByServer),
+                            "release of {to} before its close"
+                        );
+                        client.ended = Some(Ending::Released);
+                    }
+                    Output::PauseReading => {
+                        assert!(!self.paused, "paused twice");
+                        self.paused = true;
+                        self.pauses += 1;
+                    }
+                    Output::ResumeReading => {
+                        assert!(self.paused, "resumed without a pause");
+                        self.paused = false;
+                        resumed = true;
                     }
                 }
             }
             self.check_queues();
-            if flushed.is_empty() {
-                return;
-            }
-            for (id, bytes) in flushed {
+            let mut inputs = 0;
+            for (id, (bytes, frames)) in flushed {
                 if self.clients[&id].is_open() {
-                    self.server.handle_input(self.now, Input::Flushed { id, bytes }).unwrap();
+                    self.server.handle_input(self.now, Input::Flushed { id, bytes, frames }).unwrap();
+                    inputs += 1;
                 }
             }
+            for id in blocked {
+                if self.clients[&id].is_open() {
+                    self.server.handle_input(self.now, Input::Blocked { id }).unwrap();
+                    inputs += 1;
+                }
+            }
+            for id in closed_back {
+                if self.clients[&id].has_socket() {
+                    let cause = PeerGone::Closed;
+                    self.server.handle_input(self.now, Input::Disconnected { id, cause }).unwrap();
+                    inputs += 1;
+                }
+            }
+            if resumed {
+                let waiting: Vec<ClientId> =
+                    self.clients.iter().filter(|(_, c)| !c.unsent.is_empty()).map(|(&id, _)| id).collect();
+                for id in waiting {
+                    if self.paused {
+                        break;
+                    }
+                    self.deliver_unsent(id);
+                }
+            }
+            if inputs == 0 {
+                return;
+            }
+        }
+    }
+
+    /// Feeds what `id` sent while the server was not reading, unless it is paused again.
+    fn deliver_unsent(&mut self, id: ClientId) {
+        if self.paused {
+            return;
+        }
+        let bytes = std::mem::take(&mut self.clients.get_mut(&id).expect("known client").unsent);
+        if !bytes.is_empty() && self.clients[&id].is_open() {
+            self.input(Input::Received { id, bytes: &bytes });
         }
     }
 
     fn read_pending(&mut self, id: ClientId) {
         let client = self.clients.get_mut(&id).expect("known client");
         let bytes = std::mem::take(&mut client.unread);
+        let frames = std::mem::take(&mut client.unread_frames);
+        client.blocked_since = None;
         if bytes > 0 && client.is_open() {
-            self.input(Input::Flushed { id, bytes });
+            self.input(Input::Flushed { id, bytes, frames });
         }
     }
 
     fn check_queues(&self) {
-        for &id in self.clients.keys() {
-            if let Some(queued) = self.server.queued(id) {
-                assert!(queued <= self.max_queue, "{id} has {queued} bytes queued, over the cap");
+        let grace = self.config.blocked_grace;
+        for (&id, client) in &self.clients {
+            let stuck = client.blocked_since.is_some_and(|since| self.now >= since + grace);
+            if let Some(queued) = self.server.queued(id).filter(|_| stuck) {
+                assert!(
+                    queued <= self.config.max_queue,
+                    "{id} is stuck with {queued} bytes queued, over the cap"
+                );
             }
         }
+        let memory = self.server.queued_memory();
+        assert!(
+            memory <= self.config.max_memory || self.paused,
+            "{memory} bytes of output queued, over the budget, and reading is not paused"
+        );
     }
 
     /// Lines received by `id`.
@@ -221,7 +348,7 @@ impl Sim {
                 out.push_str("[half-closed]\n");
             }
             match client.ended {
-                Some(Ending::ClosedByServer) => out.push_str("[closed by the server]\n"),
+                Some(Ending::ClosedByServer | Ending::Released) => out.push_str("[closed by the server]\n"),
                 Some(Ending::Lost) => out.push_str("[connection lost]\n"),
                 None => {}
             }

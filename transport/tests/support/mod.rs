@@ -18,7 +18,7 @@ struct Owned {
 
 impl From<Incoming<'_>> for Owned {
     fn from(incoming: Incoming<'_>) -> Self {
-        let Incoming { opened, data, flushed, ended } = incoming;
+        let Incoming { opened, data, flushed, ended, .. } = incoming;
         Self { opened, data: data.to_vec(), flushed, ended }
     }
 }
