@@ -26,12 +26,28 @@ fn assert_sent_order(lines: &[(StreamSeq, String)], prefix: &str, count: usize) 
     assert_eq!(own, sent, "{prefix} lines lost, doubled or reordered");
 }
 
+/// Nodes `a` and `b`, both reading `#r` from its start.
+fn both_read_r(server: &support::RedisServer) -> (support::Node, support::Node) {
+    let (a, b) = two_nodes(server);
+    a.subscribe("#r", SubscribeFrom::Start);
+    b.subscribe("#r", SubscribeFrom::Start);
+    (a, b)
+}
+
+/// Nodes `a` and `b` where `a` reads `#r` from its start and has received the `count` lines
+/// `b0`, `b1`... that `b` said there.
+fn a_reads_what_b_said(server: &support::RedisServer, count: usize) -> (support::Node, support::Node) {
+    let (mut a, b) = two_nodes(server);
+    a.subscribe("#r", SubscribeFrom::Start);
+    b.say_numbered("#r", "b", 0..count);
+    a.wait_for_lines("#r", count);
+    (a, b)
+}
+
 #[test]
 fn two_nodes_see_one_rooms_entries_in_the_same_order() {
     let server = redis_or_skip!();
-    let (mut a, mut b) = two_nodes(&server);
-    a.subscribe("#r", SubscribeFrom::Start);
-    b.subscribe("#r", SubscribeFrom::Start);
+    let (mut a, mut b) = both_read_r(&server);
     for i in 0..100 {
         a.say("#r", &format!("a{i}"));
         b.say("#r", &format!("b{i}"));
@@ -55,9 +71,7 @@ fn two_nodes_see_one_rooms_entries_in_the_same_order() {
 #[test]
 fn a_redis_restart_mid_stream_loses_doubles_and_reorders_nothing() {
     let mut server = redis_or_skip!();
-    let (mut a, mut b) = two_nodes(&server);
-    a.subscribe("#r", SubscribeFrom::Start);
-    b.subscribe("#r", SubscribeFrom::Start);
+    let (mut a, mut b) = both_read_r(&server);
     a.wait_until("Up", |seen| seen.contains(&BusEvent::Up));
     b.wait_until("Up", |seen| seen.contains(&BusEvent::Up));
     const EACH: usize = 300;
@@ -94,10 +108,7 @@ fn a_redis_restart_mid_stream_loses_doubles_and_reorders_nothing() {
 #[test]
 fn a_killed_reader_connection_resumes_from_the_last_entry_delivered() {
     let server = redis_or_skip!();
-    let (mut a, b) = two_nodes(&server);
-    a.subscribe("#r", SubscribeFrom::Start);
-    b.say_numbered("#r", "b", 0..20);
-    a.wait_for_lines("#r", 20);
+    let (mut a, b) = a_reads_what_b_said(&server, 20);
     let mut admin = server.admin();
     let reader = client_id(&mut admin, "chat-reader-a");
     redis::cmd("CLIENT").arg("KILL").arg("ID").arg(reader).exec(&mut admin).expect("CLIENT KILL");
@@ -121,10 +132,7 @@ fn client_id(admin: &mut redis::Connection, name: &str) -> u64 {
 #[test]
 fn a_trimmed_stream_is_reported_as_a_gap_before_the_next_entry() {
     let server = redis_or_skip!();
-    let (mut a, b) = two_nodes(&server);
-    a.subscribe("#r", SubscribeFrom::Start);
-    b.say_numbered("#r", "b", 0..5);
-    a.wait_for_lines("#r", 5);
+    let (mut a, b) = a_reads_what_b_said(&server, 5);
     // a is away from the room while 100 lines are said and the stream is trimmed to 10.
     a.send(chat_core::BusCommand::Unsubscribe { room: "#r".into() });
     b.say_numbered("#r", "b", 5..105);
@@ -150,9 +158,7 @@ fn a_trimmed_stream_is_reported_as_a_gap_before_the_next_entry() {
 #[test]
 fn a_redis_that_lost_its_data_is_reported_as_a_gap_and_numbering_goes_on() {
     let server = redis_or_skip!();
-    let (mut a, mut b) = two_nodes(&server);
-    a.subscribe("#r", SubscribeFrom::Start);
-    b.subscribe("#r", SubscribeFrom::Start);
+    let (mut a, mut b) = both_read_r(&server);
     b.say_numbered("#r", "b", 0..10);
     a.wait_for_lines("#r", 10);
     b.wait_for_lines("#r", 10);
@@ -223,10 +229,7 @@ fn a_room_read_from_its_latest_entry_delivers_only_what_follows() {
 #[test]
 fn entries_chat_cannot_read_are_reported_and_skipped() {
     let server = redis_or_skip!();
-    let (mut a, b) = two_nodes(&server);
-    a.subscribe("#r", SubscribeFrom::Start);
-    b.say("#r", "first");
-    a.wait_for_lines("#r", 1);
+    let (mut a, b) = a_reads_what_b_said(&server, 1);
     let mut admin = server.admin();
     let xadd = |admin: &mut redis::Connection, id: &str, fields: &[&str]| {
         redis::cmd("XADD").arg("chat:room:#r").arg(id).arg(fields).exec(admin).unwrap();
@@ -235,7 +238,7 @@ fn entries_chat_cannot_read_are_reported_and_skipped() {
     xadd(&mut admin, "2-5", &["written", "by something else"]);
     b.say("#r", "third");
     let on_a = a.wait_for_lines("#r", 2);
-    assert_eq!(on_a[1], (StreamSeq(3), "third".to_owned()));
+    assert_eq!(on_a, [(StreamSeq(1), "b0".to_owned()), (StreamSeq(3), "third".to_owned())]);
     let unreadable: Vec<&BusEvent> =
         a.seen.iter().filter(|event| matches!(event, BusEvent::Unreadable { .. })).collect();
     let version = chat_core::PayloadError::Version("2".into());
