@@ -34,7 +34,7 @@ fn host_port_and_nick_come_from_chat_variables_as_for_serve() {
     let mut bob = RawClient::join_as(server.port(), "bob");
     let env = [("CHAT_HOST", "127.0.0.1"), ("CHAT_PORT", port.as_str()), ("CHAT_NICK", "alice")];
     let mut chat = PipedChat::spawn_with_env(&[], &env);
-    bob.expect_ending(" is now known as alice");
+    bob.expect_line(|line| line == "*** alice entered the room" || line.ends_with(" is now known as alice"));
     chat.send("hi from the environment\n");
     bob.expect_line(|line| line == "<alice> hi from the environment");
     chat.close_stdin();
@@ -67,7 +67,7 @@ fn the_login_name_is_taken_by_default_and_before_anything_is_said() {
     let mut bob = RawClient::join_as(server.port(), "bob");
     let mut chat = PipedChat::spawn_with_env(&["127.0.0.1", &port], &[("USER", "carol")]);
     chat.send("hello\n");
-    bob.expect_ending(" is now known as carol");
+    bob.expect_line(|line| line == "*** carol entered the room" || line.ends_with(" is now known as carol"));
     bob.expect_line(|line| line == "<carol> hello");
     chat.close_stdin();
     assert!(chat.wait_exit().success(), "stderr {:#?}", chat.stderr);

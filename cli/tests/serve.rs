@@ -154,11 +154,19 @@ impl Raw {
     fn send(&mut self, line: &str) {
         self.writer.write_all(format!("{line}\n").as_bytes()).expect("send");
     }
+}
 
-    /// This client's name in the room: its address, as the welcome says.
-    fn name(&self) -> String {
-        self.writer.local_addr().expect("local address").to_string()
-    }
+/// The name a welcome line gives, checking it says `others`.
+fn welcome_name(welcome: &str, others: &str) -> String {
+    assert!(welcome.ends_with(&format!(": {others}. Type /help for commands.")), "{welcome:?}");
+    name_of(welcome)
+}
+
+/// The name a welcome line gives.
+fn name_of(welcome: &str) -> String {
+    let rest =
+        welcome.strip_prefix("*** Welcome to the chat room, ").unwrap_or_else(|| panic!("{welcome:?}"));
+    rest.split_once(": ").unwrap_or_else(|| panic!("{welcome:?}")).0.to_owned()
 }
 
 fn localhost(port: u16) -> SocketAddr {
@@ -184,24 +192,13 @@ fn port_zero_prints_the_port_and_where_it_listens() {
 fn raw_clients_see_join_notices_and_messages() {
     let (_serve, port) = Serve::on_free_port(&[]);
     let mut alice = Raw::connect(localhost(port));
-    assert_eq!(
-        alice.expect_line(),
-        format!(
-            "*** Welcome to the chat room, {}: nobody else is here yet. Type /help for commands.",
-            alice.name()
-        )
-    );
+    let alice_name = welcome_name(&alice.expect_line(), "nobody else is here yet");
+    assert!(alice_name.starts_with("guest-"), "{alice_name}");
     let mut bob = Raw::connect(localhost(port));
-    assert_eq!(
-        bob.expect_line(),
-        format!(
-            "*** Welcome to the chat room, {}: 1 other person is here. Type /help for commands.",
-            bob.name()
-        )
-    );
-    assert_eq!(alice.expect_line(), format!("*** {} entered the room", bob.name()));
+    let bob_name = welcome_name(&bob.expect_line(), "1 other person is here");
+    assert_eq!(alice.expect_line(), format!("*** {bob_name} entered the room"));
     bob.send("hello, alice");
-    assert_eq!(alice.expect_line(), format!("<{}> hello, alice", bob.name()));
+    assert_eq!(alice.expect_line(), format!("<{bob_name}> hello, alice"));
 }
 
 #[test]
@@ -263,11 +260,11 @@ fn a_closed_log_stream_stops_neither_the_server_nor_a_listener() {
                 let mut alice = Raw::connect(addr);
                 assert!(alice.expect_line().starts_with("*** Welcome"), "{runtime} {addr}");
                 let mut bob = Raw::connect(addr);
-                assert!(bob.expect_line().starts_with("*** Welcome"), "{runtime} {addr}");
-                let joined = format!("*** {} entered the room", bob.name());
+                let bob_name = name_of(&bob.expect_line());
+                let joined = format!("*** {bob_name} entered the room");
                 assert!(std::iter::from_fn(|| alice.line()).any(|line| line == joined), "{runtime} {addr}");
                 bob.send(&format!("round {round} on {addr}"));
-                let said = format!("<{}> round {round} on {addr}", bob.name());
+                let said = format!("<{bob_name}> round {round} on {addr}");
                 assert!(std::iter::from_fn(|| alice.line()).any(|line| line == said), "{runtime} {addr}");
             }
         }
@@ -368,6 +365,7 @@ fn help_gives_every_limit_with_the_core_default() {
         ("--flood-burst", defaults.flood_burst.to_string()),
         ("--max-queue", defaults.max_queue.to_string()),
         ("--max-memory", defaults.max_memory.to_string()),
+        ("--history", defaults.history.to_string()),
         ("--port", "5000".to_owned()),
         ("--runtime", "smol".to_owned()),
     ] {

@@ -10,7 +10,7 @@
 
 use std::hint::black_box;
 
-use chat_core::{Line, LineDecoder};
+use chat_core::protocol::{Line, LineDecoder};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const MAX_LINE: usize = 4096;

@@ -16,7 +16,7 @@
 //! Run: `cargo bench -p chat-core --bench fanout`.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chat_core::{ClientId, Input, Output};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -36,9 +36,8 @@ fn fanout(c: &mut Criterion) {
     for clients in [10u64, 1_000, 10_000] {
         let recipients = clients - 1;
         group.throughput(Throughput::Elements(recipients));
-        let now = Instant::now() + Duration::from_secs(10);
-
-        let mut server = room(clients, now);
+        let mut sim = room(clients);
+        let (server, now) = (&mut sim.server, sim.now);
         let mut queued = vec![(0usize, 0usize); clients as usize + 1];
         group.bench_function(BenchmarkId::new("coalesced", clients), |b| {
             b.iter_custom(|iters| {
@@ -65,7 +64,8 @@ fn fanout(c: &mut Criterion) {
         });
         assert_eq!(server.client_count(), clients as usize, "nobody was dropped as too slow");
 
-        let mut server = room(clients, now);
+        let mut sim = room(clients);
+        let (server, now) = (&mut sim.server, sim.now);
         let mut flushed = Vec::with_capacity(clients as usize);
         group.bench_function(BenchmarkId::new("flush_each", clients), |b| {
             b.iter(|| {

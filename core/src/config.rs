@@ -22,7 +22,7 @@ pub struct Config {
     /// flooding. Default 30.
     pub flood_kick: u32,
     /// The hard limit of a slow client's queue, in bytes of memory (each queued frame counted
-    /// as its length plus [`Outbox::FRAME_OVERHEAD`](crate::Outbox::FRAME_OVERHEAD)). A client
+    /// as its length plus [`Outbox::FRAME_OVERHEAD`](crate::kit::Outbox::FRAME_OVERHEAD)). A client
     /// whose socket has taken nothing for [`blocked_grace`](Self::blocked_grace) is
     /// disconnected as too slow as soon as its queue is over this. A client whose socket keeps
     /// taking bytes is never dropped, however much is queued: the server's own backlog is
@@ -55,6 +55,13 @@ pub struct Config {
     pub presence_batch_above: usize,
     /// How often coalesced join and offline notices go out in a big room. Default 2 s.
     pub presence_interval: Duration,
+    /// Lines each room remembers and replays to whoever comes in (`/history` shows them all);
+    /// `0` keeps none. Default 100.
+    pub history: usize,
+    /// How long a new connection's arrival is held back before the others are told, unless it
+    /// sends a line first: a client that opens with `/nick bob` then arrives as `bob`, never as
+    /// its guest name. Default 300 ms.
+    pub announce_after: Duration,
     /// How long a closing client (after `/quit`, a refusal or shutdown) may take to receive
     /// what is queued for it before its connection is closed anyway, and then how long a closed
     /// connection lingers (read and discarded, so the goodbye is not destroyed by a reset)
@@ -96,6 +103,8 @@ impl Default for Config {
             max_nick: 24,
             presence_batch_above: 100,
             presence_interval: Duration::from_secs(2),
+            history: 100,
+            announce_after: Duration::from_millis(300),
             close_linger: Duration::from_secs(2),
             max_per_ip: 16,
             max_connects_per_ip: 32,

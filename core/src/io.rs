@@ -24,7 +24,7 @@ pub enum Input<'a> {
         bytes: &'a [u8],
     },
     /// The runtime handed `bytes` bytes of earlier [`Output::Transmit`] frames for `id` to the
-    /// operating system, completing `frames` of them (what [`Outbox::advance`](crate::Outbox::advance)
+    /// operating system, completing `frames` of them (what [`Outbox::advance`](crate::kit::Outbox::advance)
     /// returns). This is how the core knows how much is still queued for a client, and that
     /// its socket is taking bytes again (it is no longer [`Blocked`](Input::Blocked)).
     Flushed {

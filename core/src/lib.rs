@@ -1,15 +1,18 @@
-//! `chat-core`: the whole behaviour of the `chat` room as a sans-IO state machine.
+//! `chat-core`: the whole behaviour of the `chat` server, its rooms and their history, as a
+//! sans-IO state machine.
 //!
 //! The core owns no sockets, threads, timers or clock. A runtime feeds it events through one
 //! door, [`Server::handle_input`], passing the current time along, and carries out the actions
 //! it takes from the other door, [`Server::poll_output`]:
 //!
 //! ```
-//! use std::time::Instant;
+//! use std::time::{Instant, SystemTime};
 //! use chat_core::{ClientId, Config, Input, Output, Server};
 //!
+//! // The one reading of the clocks, by the runtime: the core derives every later wall-clock
+//! // time (shown in history) from the instants it is given.
 //! let now = Instant::now();
-//! let mut server = Server::new(Config::default(), now).unwrap();
+//! let mut server = Server::new(Config::default(), now, SystemTime::now()).unwrap();
 //! server.handle_input(now, Input::Connected { id: ClientId(1), peer: "127.0.0.1:4000".parse().unwrap() }).unwrap();
 //! server.handle_input(now, Input::Connected { id: ClientId(2), peer: "127.0.0.1:4001".parse().unwrap() }).unwrap();
 //! server.handle_input(now, Input::Received { id: ClientId(1), bytes: b"hello\n" }).unwrap();
@@ -46,56 +49,75 @@
 //! slows the senders down, and a client that reads is never dropped. Lines that waited in the
 //! socket while reading was paused are not charged to flood control as a burst.
 //!
-//! All policy lives here: line framing ([`LineDecoder`]), safe text ([`sanitize`]), nicknames
-//! ([`Nick`]), commands ([`Command`]), notices (the wire format, see `docs/PROTOCOL.md`), flood
-//! control (every line counts, `/who` costs [`WHO_COST`]), who may connect (per-address limits,
-//! from the peer address in [`Input::Connected`]), the deadline for an unfinished line,
-//! slow-client handling, presence coalescing in big rooms, and shutdown. Clients read
-//! the server's lines back with [`ServerLine::parse`], which sits next to their formatting.
+//! # Rooms, history and names
+//!
+//! Every connection is in exactly one room, `#lobby` to begin with, so a client that never
+//! types a command sees the one room it always saw. A new connection is called `guest-NNNN`
+//! (never its address); its arrival is announced a moment later
+//! ([`Config::announce_after`]) or at its first line, so one that opens with `/nick bob`
+//! arrives as `bob`. Each room numbers its lines and keeps the last [`Config::history`] of
+//! them, replayed to whoever comes in. The core has no clock: [`Server::new`] is told the
+//! wall-clock time of its first instant, and a line's time is derived from the instant it was
+//! handled at.
+//!
+//! # Layout
+//!
+//! The crate root exports the engine: [`Server`], its [`Config`], [`Input`] and [`Output`].
+//! [`protocol`] holds what both ends of a connection agree on: line framing
+//! ([`protocol::LineDecoder`]), safe text ([`protocol::sanitize`]), names
+//! ([`protocol::Nick`], [`protocol::RoomName`]), commands ([`protocol::Command`]) and the
+//! server's lines, written and read back ([`protocol::ServerLine`]; see `docs/PROTOCOL.md`).
+//! [`kit`] holds what every runtime needs beside the engine: the per-connection write queue
+//! ([`kit::Outbox`]) and the accept-error policy ([`kit::AcceptBackoff`]). Inside, the server
+//! is split into the plumbing of queues and timers, arrivals and departures, and what each
+//! command does; the registry of connections is apart from the rooms.
+//! The records the core will ask the runtime to persist ([`Record`], [`Stored`]), the
+//! attempt limiter ([`AttemptLimiter`]) and the bus seam shared by several nodes
+//! ([`BusCommand`], [`BusEvent`]; see `docs/CLUSTER.md`) are engine types too, exported at the
+//! root.
+//!
+//! All policy lives here: flood control (every line counts, `/who` costs
+//! [`protocol::WHO_COST`]), who may connect (per-address limits, from the peer address in
+//! [`Input::Connected`]), the deadline for an unfinished line, slow-client handling, presence
+//! coalescing in big rooms, rooms and history, and shutdown.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod accept_backoff;
 mod attempts;
 mod bus;
-mod command;
+mod clock;
 mod config;
-mod decoder;
+mod deadlines;
 mod error;
 mod flood;
 mod id;
 mod io;
-mod nick;
-mod outbox;
+pub mod kit;
 mod per_address;
 mod presence;
+pub mod protocol;
 mod records;
-mod room;
+mod registry;
+mod rooms;
 mod roster;
-mod sanitize;
 mod server;
+#[cfg(feature = "sim")]
+pub mod sim;
+mod social;
 mod unfinished;
-mod wire;
 
-pub use accept_backoff::AcceptBackoff;
 pub use attempts::{AttemptLimiter, AttemptLimits, Limited, LimitedBy};
 pub use bus::{
     BusCommand, BusEvent, BusPayload, Gap, GapReason, ModerationAction, PAYLOAD_VERSION, PayloadError,
     StreamSeq, StreamSeqError, SubscribeFrom,
 };
-pub use command::{Command, CommandError, CommandInfo, WHO_COST};
 pub use config::Config;
-pub use decoder::{Line, LineDecoder};
 pub use error::{ConfigError, InputError};
 pub use id::ClientId;
 pub use io::{Input, Output, PeerGone};
-pub use nick::{Nick, NickError};
-pub use outbox::Outbox;
 pub use records::{
     Account, AddressRange, AddressRangeError, Ban, BanTarget, Motd, Mute, Operator, Record, RoomRef, Stored,
     StoredLine, StoredRoom, Topic, UnixMillis,
 };
-pub use sanitize::sanitize;
 pub use server::Server;
-pub use wire::{Departures, Names, ServerLine};

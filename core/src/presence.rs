@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use crate::wire;
+use crate::protocol::wire;
 
 /// Names and counts waiting for the next summary.
 #[derive(Debug, Default)]

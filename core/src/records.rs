@@ -5,7 +5,7 @@
 //! the removal of one of them); a writer thread in the runtime carries them out in order. At
 //! start-up the runtime loads a [`Stored`] snapshot and the core is built from it.
 //!
-//! Names are stored by their uniqueness key ([`Nick::key`](crate::Nick::key) for accounts, the
+//! Names are stored by their uniqueness key ([`Nick::key`](crate::protocol::Nick::key) for accounts, the
 //! room name's key for rooms) with the display form beside it where one is shown. Times are
 //! wall-clock [`UnixMillis`], since they must mean the same after a restart.
 

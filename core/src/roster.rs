@@ -48,9 +48,9 @@ impl Roster {
         self.names.len()
     }
 
-    /// The names in alphabetical order, ignoring case.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
-        self.names.iter().map(|entry| &*entry.name)
+    /// The names and their holders, in alphabetical order ignoring case.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&str, ClientId)> {
+        self.names.iter().map(|entry| (&*entry.name, entry.id))
     }
 }
 
@@ -71,7 +71,10 @@ mod tests {
             roster.insert(name, ClientId(i as u64));
         }
         roster.remove("carol", ClientId(2));
-        assert_eq!(roster.iter().collect::<Vec<_>>(), ["Alice", "alice2", "Bea", "bob"]);
+        assert_eq!(
+            roster.entries().map(|(name, _)| name).collect::<Vec<_>>(),
+            ["Alice", "alice2", "Bea", "bob"]
+        );
         assert_eq!(roster.len(), 4);
     }
 }

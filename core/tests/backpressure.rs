@@ -1,12 +1,10 @@
 //! Slow clients, the memory budget, pausing reads, flood control after a stall, and lingering,
 //! on the simulated clock (issue 9, items 1, 2 and 4, and the lingering moved into the core).
 
-mod sim;
-
 use std::time::Duration;
 
+use chat_core::sim::{Ending, Sim};
 use chat_core::{Config, Output, PeerGone};
-use sim::{Ending, Sim};
 
 /// Chat lines `<NAME> text` received by a client, as their text.
 fn said(sim: &Sim, id: chat_core::ClientId) -> Vec<String> {
@@ -193,6 +191,8 @@ fn a_lingering_client_that_closes_is_released_at_once_and_input_from_it_is_ignor
     let mut sim = Sim::unlimited();
     let alice = sim.connect("alice");
     let bob = sim.connect("bob");
+    // Both arrivals are announced.
+    sim.advance(Duration::from_secs(1));
     sim.set_reading(alice, false);
     sim.set_reading(alice, true);
     // Closed by the server, but it keeps sending (and does not read the end of file yet).

@@ -1,7 +1,7 @@
 //! Inputs the fuzz targets in `fuzz/` found to break the core, kept as plain tests so that
 //! `cargo test` guards the fixes without the fuzzer.
 
-use chat_core::{Nick, NickError};
+use chat_core::protocol::{Nick, NickError};
 
 /// `fuzz/command`, input `/nick \u{FFF2}`: a name made of a character that shows as nothing
 /// (U+FFF2 is a reserved default-ignorable code point) was accepted, so someone could chat

@@ -12,14 +12,13 @@
 //! - the decoder's lines do not depend on how the bytes were chunked;
 //! - no input of any bytes panics.
 
-mod sim;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use chat_core::{ClientId, Config, Line, LineDecoder, PeerGone};
+use chat_core::protocol::{Line, LineDecoder};
+use chat_core::sim::Sim;
+use chat_core::{ClientId, Config, PeerGone};
 use proptest::prelude::*;
-use sim::Sim;
 
 /// One step of a scenario. Client numbers pick among the clients created so far.
 #[derive(Clone, Debug)]

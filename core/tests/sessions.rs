@@ -1,13 +1,11 @@
 //! Snapshot tests: per-client transcripts of realistic sessions, committed as readable text
 //! under `tests/snapshots/`.
 
-mod sim;
-
 use std::time::Duration;
 
+use chat_core::sim::Sim;
 use chat_core::{Config, PeerGone};
 use insta::assert_snapshot;
-use sim::Sim;
 
 #[test]
 fn join_chat_and_leave() {

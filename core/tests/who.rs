@@ -1,13 +1,12 @@
 //! `/who` reads a sorted roster kept as people come, rename and go: its answer must always be
 //! the one a full sort of everyone present would give.
 
-mod sim;
-
 use std::collections::BTreeMap;
 
-use chat_core::{ClientId, Config, PeerGone, ServerLine};
+use chat_core::protocol::ServerLine;
+use chat_core::sim::Sim;
+use chat_core::{ClientId, Config, PeerGone};
 use proptest::prelude::*;
-use sim::Sim;
 
 #[derive(Clone, Debug)]
 enum Op {

@@ -1,20 +1,21 @@
-//! Any line through `Command::parse` and through a `Server`.
+//! Any line through `Command::parse` and through a `Server` (driven by the core's simulated
+//! world, `chat_core::sim`).
 //!
 //! The parser must never panic and must only hand back pieces of the line it was given, with
 //! the shapes its variants promise. A name `/nick` accepts must not hold anything that looks
 //! like white space or like nothing at all, nor look like an address or a notice (no look-alike
 //! of `:` `*` `,` `<` `>` `[` `]`). The same bytes, sent as a line by one of two clients in a
-//! room, must only ever produce frames that are valid single-line wire text: UTF-8, one line
-//! ending in exactly one `\n`, and no control character but tab; and nothing invisible reaches
-//! anyone: every line is already as `sanitize` would make it.
+//! room, must only ever produce valid wire text: UTF-8, whole lines each ending in exactly one
+//! `\n`, and no control character but tab; and nothing invisible reaches anyone: every line is
+//! already as `sanitize` would make it.
 
 #![no_main]
 
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bytes::Bytes;
-use chat_core::{ClientId, Command, CommandError, Config, Input, Nick, Output, PeerGone, Server, sanitize};
+use chat_core::protocol::{Command, CommandError, Nick, sanitize};
+use chat_core::sim::Sim;
+use chat_core::{Config, PeerGone};
 use chat_fuzz::{Lines, check_frame};
 use libfuzzer_sys::fuzz_target;
 use unicode_security::skeleton;
@@ -57,7 +58,24 @@ fn check_parse(line: &str) {
         Command::Quit(reason) => {
             assert!(reason.is_none_or(|r| within(line, r) && !r.trim().is_empty()), "{line:?}: {reason:?}");
         }
-        Command::Who | Command::Help => assert!(line.starts_with('/'), "{line:?}"),
+        Command::WhoIn(room) | Command::Join(room) => {
+            assert!(within(line, room) && no_space(room), "{line:?}: room {room:?}");
+        }
+        Command::Topic(Some(text)) | Command::Away(Some(text)) => {
+            assert!(within(line, text) && !text.trim().is_empty(), "{line:?}: {text:?}");
+        }
+        Command::Ignore(Some(name)) | Command::Unignore(name) => {
+            assert!(within(line, name) && no_space(name), "{line:?}: name {name:?}");
+        }
+        Command::History(count) => assert!(count.is_none_or(|n| n > 0), "{line:?}: /history {count:?}"),
+        Command::Who
+        | Command::Help
+        | Command::Part
+        | Command::List
+        | Command::Topic(None)
+        | Command::ClearTopic
+        | Command::Away(None)
+        | Command::Ignore(None) => assert!(line.starts_with('/'), "{line:?}"),
     }
 }
 
@@ -92,41 +110,27 @@ fn is_variation_selector(c: char) -> bool {
     matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
 }
 
-const ALICE: ClientId = ClientId(1);
-const BOB: ClientId = ClientId(2);
-
-/// Alice sends `bytes` as a line to a room with Bob (renamed `bob`), then both leave and the
-/// server shuts down. Every frame on the way must be valid wire text.
+/// Alice sends `bytes` as a line to a room with Bob (renamed `bob`), twice, then leaves and
+/// the server shuts down. Everything either receives must be valid wire text.
 fn check_server(bytes: &[u8]) {
     let config = Config { max_line: 256, max_queue: 64 * 1024, ..Config::default() };
-    let mut now = Instant::now();
-    let mut server = Server::new(config, now).expect("the config is valid");
-    let mut frames: Vec<Bytes> = Vec::new();
-    let peer = |port| SocketAddr::from(([127, 0, 0, 1], port));
-    let mut step = |server: &mut Server, now: Instant, input: Input<'_>| {
-        server.handle_input(now, input).expect("the harness keeps the API contract");
-        while let Some(output) = server.poll_output() {
-            if let Output::Transmit { frame, .. } = output {
-                frames.push(frame);
-            }
+    let mut sim = Sim::new(config);
+    let alice = sim.connect("alice");
+    let bob = sim.connect("bob");
+    sim.say(bob, "/nick bob");
+    sim.send(alice, bytes);
+    sim.send(alice, b"\n");
+    sim.send(alice, bytes);
+    sim.disconnect(alice, PeerGone::Closed);
+    sim.shutdown();
+    sim.advance(Duration::from_secs(60));
+    assert!(sim.server.is_finished(), "the server finishes once its grace period is over");
+    for client in sim.clients.values() {
+        if let Err(problem) = check_frame(&client.received, Lines::OneOrMore) {
+            panic!("{problem}: {} received {:?}", client.label, String::from_utf8_lossy(&client.received));
         }
-    };
-    step(&mut server, now, Input::Connected { id: ALICE, peer: peer(4000) });
-    step(&mut server, now, Input::Connected { id: BOB, peer: peer(4001) });
-    step(&mut server, now, Input::Received { id: BOB, bytes: b"/nick bob\n" });
-    step(&mut server, now, Input::Received { id: ALICE, bytes });
-    step(&mut server, now, Input::Received { id: ALICE, bytes: b"\n" });
-    step(&mut server, now, Input::Received { id: ALICE, bytes });
-    step(&mut server, now, Input::Disconnected { id: ALICE, cause: PeerGone::Closed });
-    step(&mut server, now, Input::Shutdown);
-    now += Duration::from_secs(60);
-    step(&mut server, now, Input::Timeout);
-    assert!(server.is_finished(), "the server finishes once its grace period is over");
-    for frame in &frames {
-        if let Err(problem) = check_frame(frame, Lines::One) {
-            panic!("{problem}: {frame:?}");
+        for line in String::from_utf8_lossy(&client.received).lines() {
+            assert_eq!(sanitize(line), line, "something invisible or unsafe reaches {}", client.label);
         }
-        let text = std::str::from_utf8(frame).expect("checked above").trim_end_matches('\n');
-        assert_eq!(sanitize(text), text, "something invisible or unsafe reaches someone");
     }
 }

@@ -15,7 +15,7 @@
 
 #![no_main]
 
-use chat_core::{Line, LineDecoder};
+use chat_core::protocol::{Line, LineDecoder};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Debug)]

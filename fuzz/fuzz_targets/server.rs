@@ -1,53 +1,48 @@
-//! A `Server` driven by an arbitrary sequence of events, its invariants checked after every step.
+//! A `Server` in the core's simulated world (`chat_core::sim`, the one driver of the server
+//! that the tests, this target and the benchmarks share), driven by an arbitrary sequence of
+//! events, its invariants checked after every step.
 //!
-//! The harness plays a well-behaved runtime: ids come from a counter and are never reused, it
-//! drains `poll_output` after every input and reports at most what it was handed as flushed.
-//! Clients, though, do anything: connect from colliding addresses, send arbitrary bytes or
-//! commands, read slowly or never, vanish, and input keeps arriving for clients already gone.
+//! The simulated world plays a well-behaved runtime and checks the API contract on every action
+//! (no output names a client that is closed or released; frames are whole lines; a client stuck
+//! past the grace period holds at most `max_queue`; the queued output is over the budget only
+//! while reading is paused; `poll_timeout` is never in the past). Clients, though, do anything:
+//! connect from colliding addresses, send arbitrary bytes or commands, move between rooms, set
+//! topics, go away, ignore each other, read or stop reading, vanish, and input keeps arriving for
+//! clients already gone.
 //!
-//! After every step:
-//! - no output names a client that was closed or reported lost;
-//! - a client that reported end of input (`PeerGone::Closed`, possibly a half-close) gets
-//!   nothing new after that step but its `Close`, which must come by the grace period;
-//! - `Server::queued` is what the runtime was handed and has not flushed; a client whose socket
-//!   the runtime reported blocked for the grace period holds at most `max_queue`; the queued
-//!   output is over `max_memory` only while reading is paused, and pauses and resumes alternate;
-//! - after a client's `Close` nothing but its `Release` names it, and nothing after that;
-//! - a client's own chat line (`<NAME> ...` or `* NAME ...`) never comes back to it;
-//! - every frame is UTF-8, whole non-empty lines, no control character but `\n` and tab;
-//! - a client's first frame is its welcome or its refusal, and nothing follows a farewell
-//!   (the shutdown notice, the flood disconnection, the full-room refusal);
-//! - the room holds at most `max_clients`;
-//! - `poll_timeout` is never in the past (a runtime would spin).
+//! After every step, besides the world's own checks:
+//! - everything a client received is UTF-8, whole non-empty lines, no control character but
+//!   tab;
+//! - a client's own chat line (`<NAME> ...` or `* NAME ...`) never comes back to it live;
+//! - a client's first line is its welcome or its refusal, there is one welcome, and nothing
+//!   follows a farewell (the shutdown notice, the flood disconnection, the full-server refusal);
+//! - the server holds at most `max_clients`.
 //!
 //! At the end the server is shut down; once the grace period has passed, every connection
-//! must be closed and released and the server finished.
+//! must be closed and the server finished.
 
 #![no_main]
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use arbitrary::Arbitrary;
-use chat_core::{ClientId, Config, Input, Output, PeerGone, Server};
+use chat_core::sim::Sim;
+use chat_core::{ClientId, Config, PeerGone};
 use chat_fuzz::{Lines, check_frame};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Debug, Arbitrary)]
 enum Event {
-    /// A new connection; few distinct addresses so default names collide.
+    /// A new connection; few distinct addresses.
     Connect { v6: bool, port: u8 },
     /// Raw bytes from a client (an index into every id ever used, gone ones included).
     Bytes { client: u8, bytes: Vec<u8> },
     /// A well-formed line from a client, so that the fuzzer reaches every command quickly.
     Line { client: u8, line: Template },
-    /// The runtime wrote up to `bytes` of what is queued for a client.
-    Flush { client: u8, bytes: u16 },
-    /// The runtime wrote everything queued for a client.
-    FlushAll { client: u8 },
-    /// A write to a client would block: its socket is full.
-    Block { client: u8 },
+    /// The client stops or starts reading (starting reads everything pending).
+    Reading { client: u8, on: bool },
     /// The client's side ended: end of input (a half-close, perhaps), or the connection was lost.
     Disconnect { client: u8, lost: bool },
     /// Time passes, in milliseconds.
@@ -63,8 +58,18 @@ enum Template {
     Me(Word),
     Nick(Name),
     Msg(Name, Word),
-    MsgPeer(u8, Word),
     Who,
+    WhoIn(Room),
+    Join(Room),
+    Part,
+    List,
+    Topic(Option<Word>),
+    ClearTopic,
+    History(u8),
+    Away(Option<Word>),
+    Ignore(Name),
+    Unignore(Name),
+    IgnoreList,
     Quit(Option<Word>),
     Help,
     Slash(Word),
@@ -79,6 +84,18 @@ enum Name {
     AliceDigit,
     AliceCyrillic,
     Bob,
+    Guest,
+    Long,
+    Bad,
+}
+
+#[derive(Debug, Arbitrary)]
+enum Room {
+    Lobby,
+    LobbyUpper,
+    Rust,
+    RustBare,
+    RustCyrillic,
     Long,
     Bad,
 }
@@ -100,8 +117,23 @@ impl Name {
             Name::AliceDigit => "a1ice",
             Name::AliceCyrillic => "\u{430}lice",
             Name::Bob => "bob",
+            Name::Guest => "guest-4513",
             Name::Long => "abcdefghijklmnopqrstuvwxyz",
             Name::Bad => "x\u{202e}y",
+        }
+    }
+}
+
+impl Room {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Room::Lobby => "#lobby",
+            Room::LobbyUpper => "#LOBBY",
+            Room::Rust => "#rust",
+            Room::RustBare => "rust",
+            Room::RustCyrillic => "#ru\u{455}t",
+            Room::Long => "#abcdefghijklmnopqrstuvwxyz0123456789",
+            Room::Bad => "#a\u{202e}b",
         }
     }
 }
@@ -120,15 +152,26 @@ impl Word {
 
 impl Template {
     fn render(&self) -> Vec<u8> {
+        let word = |word: &Option<Word>| word.as_ref().map_or(String::new(), |w| format!(" {}", w.as_str()));
         let text = match self {
             Template::Say(word) => word.as_str().to_owned(),
             Template::Me(word) => format!("/me {}", word.as_str()),
             Template::Nick(name) => format!("/nick {}", name.as_str()),
             Template::Msg(name, word) => format!("/msg {} {}", name.as_str(), word.as_str()),
-            Template::MsgPeer(port, word) => format!("/msg {} {}", peer(false, *port), word.as_str()),
             Template::Who => "/who".to_owned(),
-            Template::Quit(None) => "/quit".to_owned(),
-            Template::Quit(Some(word)) => format!("/quit {}", word.as_str()),
+            Template::WhoIn(room) => format!("/who {}", room.as_str()),
+            Template::Join(room) => format!("/join {}", room.as_str()),
+            Template::Part => "/part".to_owned(),
+            Template::List => "/list".to_owned(),
+            Template::Topic(topic) => format!("/topic{}", word(topic)),
+            Template::ClearTopic => "/topic -".to_owned(),
+            Template::History(0) => "/history".to_owned(),
+            Template::History(n) => format!("/history {n}"),
+            Template::Away(message) => format!("/away{}", word(message)),
+            Template::Ignore(name) => format!("/ignore {}", name.as_str()),
+            Template::Unignore(name) => format!("/unignore {}", name.as_str()),
+            Template::IgnoreList => "/ignore".to_owned(),
+            Template::Quit(reason) => format!("/quit{}", word(reason)),
             Template::Help => "/help".to_owned(),
             Template::Slash(word) => format!("/{}", word.as_str()),
             Template::TooLong(extra) => "x".repeat(MAX_LINE + 1 + usize::from(*extra)),
@@ -140,15 +183,11 @@ impl Template {
     }
 }
 
-const WELCOME: &[u8] = b"*** Welcome to the chat room, ";
-const FULL: &[u8] = b"! The server is full";
-const SHUTTING_DOWN: &[u8] = b"*** Server is shutting down. Goodbye!\n";
-const FLOODING: &[u8] = b"! Disconnected for flooding.\n";
+const WELCOME: &str = "*** Welcome to the chat room, ";
+const FULL: &str = "! The server is full";
+const FAREWELLS: [&str; 3] = ["*** Server is shutting down. Goodbye!", "! Disconnected for flooding.", FULL];
 
 const MAX_LINE: usize = 64;
-const MAX_QUEUE: usize = 1024;
-const MAX_MEMORY: usize = 4096;
-const GRACE: Duration = Duration::from_secs(1);
 
 fn config() -> Config {
     Config {
@@ -157,21 +196,13 @@ fn config() -> Config {
         flood_rate: 3.0,
         flood_burst: 5,
         flood_kick: 5,
-        max_queue: MAX_QUEUE,
+        max_queue: 1024,
         soft_queue: 512,
-        write_deadline: Duration::from_secs(5),
-        blocked_grace: GRACE,
-        max_memory: MAX_MEMORY,
+        max_memory: 8 * 1024,
         max_nick: 12,
         presence_batch_above: 2,
-        presence_interval: Duration::from_secs(2),
-        close_linger: Duration::from_secs(2),
-        // Every peer is loopback, which the per-address limits leave alone.
-        max_per_ip: 16,
-        max_connects_per_ip: 32,
-        connect_window: Duration::from_secs(600),
-        limit_loopback: false,
-        line_timeout: Duration::from_secs(30),
+        history: 5,
+        ..Config::default()
     }
 }
 
@@ -183,257 +214,113 @@ fn peer(v6: bool, port: u8) -> SocketAddr {
     SocketAddr::new(ip, 4000 + u16::from(port % 4))
 }
 
-/// The runtime's view of the server.
+/// The simulated world and what has been checked of each client's stream so far.
 struct Harness {
-    server: Server,
-    now: Instant,
-    next_id: u64,
+    sim: Sim,
     /// Every id ever handed out, in order.
     ids: Vec<ClientId>,
-    /// Connections the runtime still has open.
-    live: BTreeSet<ClientId>,
-    /// The frames (their unwritten lengths) handed to the runtime for a live connection.
-    pending: BTreeMap<ClientId, VecDeque<usize>>,
-    /// Since when the runtime has reported each connection's socket blocked (no write since).
-    blocked: BTreeMap<ClientId, Instant>,
-    /// Connections the core closed, which linger until released.
-    closed: BTreeSet<ClientId>,
-    /// The core asked to stop reading.
-    paused: bool,
-    /// Live connections that have received at least one frame.
-    greeted: BTreeSet<ClientId>,
-    /// Live connections that have received their last line.
-    farewelled: BTreeSet<ClientId>,
-    /// Live connections whose client reported end of input in an earlier step: they may only
-    /// be closed now.
-    half_closed: BTreeSet<ClientId>,
+    /// Per client: bytes of its stream already checked, and whether it was welcomed or given its
+    /// farewell.
+    seen: BTreeMap<ClientId, Seen>,
+}
+
+#[derive(Default)]
+struct Seen {
+    checked: usize,
+    lines: usize,
+    welcomed: bool,
+    farewell: Option<String>,
 }
 
 impl Harness {
-    fn new() -> Self {
-        let now = Instant::now();
-        let server = Server::new(config(), now).expect("the config is valid");
-        Self {
-            server,
-            now,
-            next_id: 1,
-            ids: Vec::new(),
-            live: BTreeSet::new(),
-            pending: BTreeMap::new(),
-            blocked: BTreeMap::new(),
-            closed: BTreeSet::new(),
-            paused: false,
-            greeted: BTreeSet::new(),
-            farewelled: BTreeSet::new(),
-            half_closed: BTreeSet::new(),
-        }
-    }
-
     fn pick(&self, index: u8) -> Option<ClientId> {
         let n = self.ids.len();
         (n > 0).then(|| self.ids[usize::from(index) % n])
     }
 
     fn event(&mut self, event: &Event) {
+        let mut speaker = None;
         match event {
             Event::Connect { v6, port } => {
-                let id = ClientId(self.next_id);
-                self.next_id += 1;
+                let id = self.sim.connect_from(&format!("c{}", self.ids.len()), peer(*v6, *port));
                 self.ids.push(id);
-                self.live.insert(id);
-                self.pending.insert(id, VecDeque::new());
-                self.step(Input::Connected { id, peer: peer(*v6, *port) }, None);
             }
             Event::Bytes { client, bytes } => {
                 if let Some(id) = self.pick(*client) {
-                    self.step(Input::Received { id, bytes }, Some(id));
+                    speaker = Some(id);
+                    self.sim.send(id, bytes);
                 }
             }
             Event::Line { client, line } => {
                 if let Some(id) = self.pick(*client) {
-                    self.step(Input::Received { id, bytes: &line.render() }, Some(id));
+                    speaker = Some(id);
+                    self.sim.send(id, line.render());
                 }
             }
-            Event::Flush { client, bytes } => self.flush(*client, usize::from(*bytes)),
-            Event::FlushAll { client } => self.flush(*client, usize::MAX),
-            Event::Block { client } => {
-                if let Some(id) = self.pick(*client) {
-                    if self.pending.get(&id).is_some_and(|p| !p.is_empty()) {
-                        self.blocked.entry(id).or_insert(self.now);
-                    }
-                    self.step(Input::Blocked { id }, None);
+            Event::Reading { client, on } => {
+                if let Some(id) = self.pick(*client).filter(|id| self.sim.clients[id].is_open()) {
+                    self.sim.set_reading(id, *on);
                 }
             }
             Event::Disconnect { client, lost } => {
                 if let Some(id) = self.pick(*client) {
                     let cause = if *lost { PeerGone::Lost } else { PeerGone::Closed };
-                    if *lost {
-                        self.forget(id);
-                    }
-                    self.step(Input::Disconnected { id, cause }, Some(id));
-                    if !*lost && self.live.contains(&id) {
-                        self.half_closed.insert(id);
-                    }
+                    self.sim.disconnect(id, cause);
                 }
             }
-            Event::Wait { millis } => {
-                self.now += Duration::from_millis(u64::from(*millis));
-                self.step(Input::Timeout, None);
-            }
-            Event::Shutdown => self.step(Input::Shutdown, None),
+            Event::Wait { millis } => self.sim.advance(Duration::from_millis(u64::from(*millis))),
+            Event::Shutdown => self.sim.shutdown(),
         }
+        self.check(event, speaker);
     }
 
-    fn flush(&mut self, client: u8, most: usize) {
-        let Some(id) = self.pick(client) else { return };
-        let (bytes, frames) = match self.pending.get_mut(&id) {
-            Some(pending) => {
-                let (mut bytes, mut frames) = (0, 0);
-                while let Some(front) = pending.front_mut() {
-                    let take = (*front).min(most - bytes);
-                    bytes += take;
-                    *front -= take;
-                    if *front > 0 {
-                        break;
-                    }
-                    pending.pop_front();
-                    frames += 1;
-                }
-                (bytes, frames)
+    /// Checks what each client received since the last step.
+    fn check(&mut self, event: &Event, speaker: Option<ClientId>) {
+        for (&id, client) in &self.sim.clients {
+            let seen = self.seen.entry(id).or_default();
+            let new = &client.received[seen.checked..];
+            if new.is_empty() {
+                continue;
             }
-            // The runtime may still report a write it made before it saw the close.
-            None => (most.min(4096), 1),
-        };
-        if bytes > 0 {
-            self.blocked.remove(&id);
-        }
-        self.step(Input::Flushed { id, bytes, frames }, None);
-    }
-
-    /// The connection is gone for the runtime: closed by the core, or lost.
-    fn forget(&mut self, id: ClientId) {
-        self.live.remove(&id);
-        self.pending.remove(&id);
-        self.blocked.remove(&id);
-        self.closed.remove(&id);
-        self.greeted.remove(&id);
-        self.farewelled.remove(&id);
-        self.half_closed.remove(&id);
-    }
-
-    /// Feeds one input, carries out the outputs and checks the invariants. `speaker` is the
-    /// client whose lines this input may carry.
-    fn step(&mut self, input: Input<'_>, speaker: Option<ClientId>) {
-        let described = Described::of(&input);
-        self.server.handle_input(self.now, input).expect("the harness never reuses an id");
-        while let Some(output) = self.server.poll_output() {
-            match output {
-                Output::Transmit { to, frame } => {
-                    assert!(self.live.contains(&to), "{described}: frame {frame:?} for {to}, which is gone");
-                    assert!(!self.closed.contains(&to), "{described}: frame {frame:?} for {to} after its close");
-                    assert!(
-                        !self.half_closed.contains(&to),
-                        "{described}: frame {frame:?} for {to}, which ended its input before"
-                    );
-                    if let Err(problem) = check_frame(&frame, Lines::OneOrMore) {
-                        panic!("{described}: {problem}: {frame:?} for {to}");
-                    }
-                    let chat = frame.starts_with(b"<") || frame.starts_with(b"* ");
-                    assert!(!(chat && speaker == Some(to)), "{described}: {to} got its own line {frame:?}");
-                    self.pending.get_mut(&to).expect("live ids have a queue").push_back(frame.len());
-                    assert!(
-                        !self.farewelled.contains(&to),
-                        "{described}: {frame:?} for {to} after its farewell"
-                    );
-                    let welcome = frame.starts_with(WELCOME);
-                    if self.greeted.insert(to) {
-                        let refusal = frame.starts_with(FULL) || frame[..] == *SHUTTING_DOWN;
-                        assert!(welcome || refusal, "{described}: {to}'s first frame is {frame:?}");
-                    } else {
-                        assert!(!welcome, "{described}: a second welcome for {to}: {frame:?}");
-                    }
-                    if [FULL, SHUTTING_DOWN, FLOODING].iter().any(|farewell| frame.starts_with(farewell)) {
-                        self.farewelled.insert(to);
-                    }
+            if let Err(problem) = check_frame(new, Lines::OneOrMore) {
+                panic!("after {event:?}: {problem}: {id} received {:?}", String::from_utf8_lossy(new));
+            }
+            seen.checked = client.received.len();
+            let text = std::str::from_utf8(new).expect("checked as UTF-8");
+            for line in text.lines() {
+                if let Some(farewell) = &seen.farewell {
+                    panic!("after {event:?}: {id} got {line:?} after its farewell {farewell:?}");
                 }
-                Output::Close { to } => {
-                    assert!(self.live.contains(&to), "{described}: close for {to}, which is gone");
-                    assert!(self.closed.insert(to), "{described}: a second close for {to}");
-                    // The runtime drops what was queued.
-                    self.pending.insert(to, VecDeque::new());
-                    self.blocked.remove(&to);
+                let welcome = line.starts_with(WELCOME);
+                if seen.lines == 0 {
+                    let refusal = FAREWELLS.iter().any(|farewell| line.starts_with(farewell));
+                    assert!(welcome || refusal, "after {event:?}: {id}'s first line is {line:?}");
+                } else {
+                    assert!(!welcome, "after {event:?}: a second welcome for {id}: {line:?}");
                 }
-                Output::Release { to } => {
-                    assert!(self.closed.contains(&to), "{described}: release of {to}, which was not closed");
-                    self.forget(to);
-                }
-                Output::PauseReading => {
-                    assert!(!self.paused, "{described}: paused twice");
-                    self.paused = true;
-                }
-                Output::ResumeReading => {
-                    assert!(self.paused, "{described}: resumed without a pause");
-                    self.paused = false;
+                seen.welcomed |= welcome;
+                seen.lines += 1;
+                let chat = line.starts_with('<') || line.starts_with("* ");
+                assert!(!(chat && speaker == Some(id)), "after {event:?}: {id} got its own line {line:?}");
+                if FAREWELLS.iter().any(|farewell| line.starts_with(farewell)) {
+                    seen.farewell = Some(line.to_owned());
                 }
             }
         }
-        for &id in &self.ids {
-            if let Some(queued) = self.server.queued(id) {
-                let pending = self.pending.get(&id).map(|p| p.iter().sum::<usize>());
-                assert_eq!(Some(queued), pending, "{described}: queued for {id} vs the runtime's count");
-                let stuck = self.blocked.get(&id).is_some_and(|&since| self.now >= since + GRACE);
-                assert!(!stuck || queued <= MAX_QUEUE, "{described}: {id} is stuck with {queued} bytes queued");
-            }
-        }
-        let memory = self.server.queued_memory();
-        assert!(memory <= MAX_MEMORY || self.paused, "{described}: {memory} bytes queued and reading not paused");
-        let count = self.server.client_count();
-        assert!(count <= config().max_clients, "{described}: {count} clients in the room");
-        if let Some(at) = self.server.poll_timeout() {
-            assert!(at > self.now, "{described}: a timeout {:?} in the past", self.now - at);
-        }
-    }
-}
-
-/// What an input was, for failure messages (without copying its bytes on every step).
-#[derive(Clone, Copy)]
-struct Described {
-    kind: &'static str,
-    id: Option<ClientId>,
-}
-
-impl Described {
-    fn of(input: &Input<'_>) -> Self {
-        let (kind, id) = match *input {
-            Input::Connected { id, .. } => ("Connected", Some(id)),
-            Input::Received { id, .. } => ("Received", Some(id)),
-            Input::Flushed { id, .. } => ("Flushed", Some(id)),
-            Input::Blocked { id } => ("Blocked", Some(id)),
-            Input::Disconnected { id, .. } => ("Disconnected", Some(id)),
-            Input::Timeout => ("Timeout", None),
-            Input::Shutdown => ("Shutdown", None),
-        };
-        Self { kind, id }
-    }
-}
-
-impl std::fmt::Display for Described {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.id {
-            Some(id) => write!(f, "after {} of {id}", self.kind),
-            None => write!(f, "after {}", self.kind),
-        }
+        let count = self.sim.server.client_count();
+        assert!(count <= config().max_clients, "after {event:?}: {count} clients in the server");
     }
 }
 
 fuzz_target!(|events: Vec<Event>| {
-    let mut harness = Harness::new();
+    let mut harness = Harness { sim: Sim::new(config()), ids: Vec::new(), seen: BTreeMap::new() };
     for event in &events {
         harness.event(event);
     }
-    harness.step(Input::Shutdown, None);
-    harness.now += config().close_linger;
-    harness.step(Input::Timeout, None);
-    assert!(harness.live.is_empty(), "still open or unreleased after the grace period: {:?}", harness.live);
-    assert!(harness.server.is_finished(), "not finished after shutdown and the grace period");
+    harness.event(&Event::Shutdown);
+    harness.sim.advance(config().close_linger * 2);
+    for (id, client) in &harness.sim.clients {
+        assert!(!client.has_socket(), "{id} still has a socket after the grace period");
+    }
+    assert!(harness.sim.server.is_finished(), "not finished after shutdown and the grace period");
 });

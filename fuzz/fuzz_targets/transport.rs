@@ -11,7 +11,7 @@ use std::io::IoSlice;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chat_core::Outbox;
+use chat_core::kit::Outbox;
 use chat_transport::{Endpoint, Incoming, Transport, WebConfig};
 use libfuzzer_sys::fuzz_target;
 

@@ -43,7 +43,7 @@ pub enum Lines {
 }
 
 /// Checks that `frame` is wire text a terminal can print safely: UTF-8, whole non-empty lines
-/// each ending in `\n`, and no character [`chat_core::sanitize`] promises to neutralise.
+/// each ending in `\n`, and no character [`chat_core::protocol::sanitize`] promises to neutralise.
 pub fn check_frame(frame: &[u8], lines: Lines) -> Result<(), FrameProblem> {
     let text = std::str::from_utf8(frame).map_err(|_| FrameProblem::NotUtf8)?;
     let body = text.strip_suffix('\n').ok_or(FrameProblem::Unterminated)?;

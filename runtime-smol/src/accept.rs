@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use chat_core::AcceptBackoff;
+use chat_core::kit::AcceptBackoff;
 use smol::Timer;
 use smol::future;
 use smol::net::TcpListener;

@@ -30,8 +30,8 @@
 //!   so the writers that read woke run before the next read: fan-out cannot pile up behind a
 //!   crowd of readers. An idle connection
 //!   therefore holds no read buffer: about 1.3 KiB in all, counting the core's state. The writer
-//!   sleeps while its queue (a [`chat_core::Outbox`]) is empty; when woken it sends everything
-//!   queued in one vectored write (up to [`chat_core::Outbox::MAX_SLICES`] frames per call),
+//!   sleeps while its queue (a [`chat_core::kit::Outbox`]) is empty; when woken it sends everything
+//!   queued in one vectored write (up to [`chat_core::kit::Outbox::MAX_SLICES`] frames per call),
 //!   advances the queue past what the kernel took (partial writes included) and reports exactly
 //!   that many bytes with `Input::Flushed`. Frames queued while
 //!   it waits for its turn or for writability go out together, so a busy room costs about one
@@ -51,7 +51,7 @@
 //!   `Close`. A reset or any other error is `PeerGone::Lost`: the connection is dropped at once.
 //! - **Accepting.** Each listener has an accept task. Accepted sockets get `TCP_NODELAY` (chat
 //!   lines are small and latency matters). An accept error never ends the loop nor spins it:
-//!   [`chat_core::AcceptBackoff`], the policy both runtimes share, skips errors about one
+//!   [`chat_core::kit::AcceptBackoff`], the policy both runtimes share, skips errors about one
 //!   connection and pauses accepting after others such as EMFILE (10 ms, doubling up to 250 ms
 //!   while they go on).
 //! - **Shutdown.** [`Stopper::stop`] closes a channel the main task waits on; it then drops the
@@ -81,7 +81,7 @@ mod timer;
 mod wake_slot;
 
 use std::net::TcpListener;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use chat_core::{Config, Server};
 
@@ -94,7 +94,7 @@ pub fn spawn(listeners: Vec<TcpListener>, config: Config) -> Result<Running, Err
     if listeners.is_empty() {
         return Err(Error::NoListeners);
     }
-    let server = Server::new(config, Instant::now())?;
+    let server = Server::new(config, Instant::now(), SystemTime::now())?;
     let listeners = listeners
         .into_iter()
         .map(|listener| smol::net::TcpListener::try_from(listener).map_err(Error::Listener))

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use chat_core::{ClientId, Outbox};
+use chat_core::ClientId;
+use chat_core::kit::Outbox;
 use smol::Async;
 
 use crate::wake_slot::WakeSlot;

@@ -22,7 +22,8 @@ use std::thread::{self, JoinHandle, Thread};
 use std::time::Duration;
 
 use bytes::Bytes;
-use chat_core::{AcceptBackoff, ClientId};
+use chat_core::ClientId;
+use chat_core::kit::AcceptBackoff;
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::Error;

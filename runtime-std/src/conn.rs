@@ -4,7 +4,7 @@ use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chat_core::Outbox;
+use chat_core::kit::Outbox;
 
 use crate::handoff::Handoff;
 

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-use chat_core::Outbox;
+use chat_core::kit::Outbox;
 
 /// Frames waiting for one connection's writer thread.
 ///

@@ -39,8 +39,8 @@
 //!   the connection is torn down at once. The writer sleeps on its queue
 //!   (a mutex and condition variable, held only to swap the queue out, never during a system
 //!   call); when woken it sends everything queued in vectored writes of up to
-//!   [`chat_core::Outbox::MAX_SLICES`] frames, handling partial writes (the queues are
-//!   [`chat_core::Outbox`]es, as in the smol runtime). `TCP_NODELAY` is on.
+//!   [`chat_core::kit::Outbox::MAX_SLICES`] frames, handling partial writes (the queues are
+//!   [`chat_core::kit::Outbox`]es, as in the smol runtime). `TCP_NODELAY` is on.
 //! - **Batched hand-over.** `Output::Transmit` frames go to a per-connection pending list that
 //!   only the core thread touches; they are handed to the writers, one lock and at most one
 //!   wake-up per writer, when the core has no more input at hand, every 64 events, or once 256
@@ -68,7 +68,7 @@
 //!   reaches the core.
 //! - **Accepting.** Each listener has an acceptor thread blocking in `accept`, which only hands
 //!   the socket to one spawner thread that gives it an id and starts its threads. Accept errors
-//!   and thread-start errors follow [`chat_core::AcceptBackoff`], the policy both runtimes
+//!   and thread-start errors follow [`chat_core::kit::AcceptBackoff`], the policy both runtimes
 //!   share: errors about one connection are skipped, others (EMFILE, out of file descriptors)
 //!   are logged and retried after a pause that doubles from 10 ms to 250 ms: no spinning, no
 //!   giving up. Splitting accepting

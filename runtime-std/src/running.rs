@@ -3,7 +3,7 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use chat_core::{Config, Server};
 
@@ -34,7 +34,7 @@ pub fn spawn(listeners: Vec<TcpListener>, mut config: Config) -> Result<Running,
         );
         config.max_clients = room;
     }
-    let server = Server::new(config, Instant::now())?;
+    let server = Server::new(config, Instant::now(), SystemTime::now())?;
     if listeners.is_empty() {
         return Err(Error::NoListeners);
     }

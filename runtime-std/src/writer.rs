@@ -4,7 +4,8 @@ use std::io::{self, IoSlice, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
-use chat_core::{ClientId, Outbox};
+use chat_core::ClientId;
+use chat_core::kit::Outbox;
 use crossbeam_channel::Sender;
 
 use crate::event::Progress;

@@ -6,6 +6,8 @@ use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
 
 use socket2::{Domain, SockRef, Socket, Type};
 
+use chat_core::protocol::ServerLine;
+
 use crate::{Deadline, WAIT};
 
 /// How many recent lines a failure message shows.
@@ -58,6 +60,8 @@ pub struct Client {
     recording: bool,
     log: Vec<String>,
     recent: VecDeque<String>,
+    /// The name the welcome line gave.
+    name: Option<String>,
 }
 
 impl Client {
@@ -107,6 +111,7 @@ impl Client {
             recording: true,
             log: Vec::new(),
             recent: VecDeque::with_capacity(RECENT),
+            name: None,
         })
     }
 
@@ -115,14 +120,26 @@ impl Client {
         &self.label
     }
 
-    /// The client's own address, which is its default name in the room.
+    /// The client's own address (never shown to anyone by the server).
     pub fn local_addr(&self) -> SocketAddr {
         self.local
     }
 
-    /// The name the server gives this client until it uses `/nick`: its address.
+    /// The name from the welcome line, if it was read.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The name the server gave this client in its welcome line (`guest-NNNN`), which it keeps
+    /// until it uses `/nick`. Panics before the welcome was read.
     pub fn default_name(&self) -> String {
-        self.local.to_string()
+        self.name.clone().unwrap_or_else(|| {
+            panic!(
+                "client {}: its name is known once its welcome line was read{}",
+                self.label,
+                self.context()
+            )
+        })
     }
 
     /// Turns the transcript on or off (off for bulk traffic that is checked another way).
@@ -184,17 +201,48 @@ impl Client {
         drop(self);
     }
 
-    /// Reads the welcome line, which names this client by its address.
+    /// Reads the welcome line, which gives this client its name (see
+    /// [`default_name`](Self::default_name)).
     pub fn expect_welcome(&mut self) -> String {
-        let prefix = format!("*** Welcome to the chat room, {}: ", self.default_name());
         let line = self.next_line();
         assert!(
-            line.starts_with(&prefix) && line.ends_with(". Type /help for commands."),
-            "client {}: expected the welcome line `{prefix}...`, got `{line}`{}",
+            matches!(ServerLine::parse(&line), ServerLine::Welcome { .. }),
+            "client {}: expected the welcome line, got `{line}`{}",
             self.label,
             self.context()
         );
         line
+    }
+
+    /// Reads the welcome line and checks how many others it says are here.
+    pub fn expect_welcome_with(&mut self, others: usize) {
+        let line = self.expect_welcome();
+        let said = match ServerLine::parse(&line) {
+            ServerLine::Welcome { others, .. } => others,
+            _ => unreachable!("checked by expect_welcome"),
+        };
+        assert_eq!(said, others, "client {}: welcome `{line}`{}", self.label, self.context());
+    }
+
+    /// Reads a history replay (`--- last N lines ---` ... `--- end of history ---`) and returns
+    /// its lines as they were sent live (without their times).
+    pub fn expect_history(&mut self) -> Vec<String> {
+        let first = self.next_line();
+        let count = match ServerLine::parse(&first) {
+            ServerLine::HistoryStart { count } => count,
+            _ => panic!("client {}: expected a history replay, got `{first}`{}", self.label, self.context()),
+        };
+        let mut replayed = Vec::with_capacity(count);
+        loop {
+            let line = self.next_line();
+            match ServerLine::parse(&line) {
+                ServerLine::HistoryEnd => break,
+                ServerLine::Replayed { line, .. } => replayed.push(line.to_owned()),
+                _ => panic!("client {}: unexpected line in a replay: `{line}`{}", self.label, self.context()),
+            }
+        }
+        assert_eq!(replayed.len(), count, "client {}: the replay's count{}", self.label, self.context());
+        replayed
     }
 
     /// Reads the first line of a new connection: the welcome, or `refusal` followed by a clean
@@ -205,9 +253,8 @@ impl Client {
             self.expect_closed();
             return Admission::Refused;
         }
-        let welcome = format!("*** Welcome to the chat room, {}: ", self.default_name());
         assert!(
-            first.starts_with(&welcome),
+            matches!(ServerLine::parse(&first), ServerLine::Welcome { .. }),
             "client {}: neither welcome nor refusal: {first:?}{}",
             self.label,
             self.context()
@@ -311,6 +358,9 @@ impl Client {
                 });
                 self.start = end + 1;
                 self.note(format!("<- {line}"));
+                if let ServerLine::Welcome { name, .. } = ServerLine::parse(&line) {
+                    self.name = Some(name.to_owned());
+                }
                 return Ok(line);
             }
             scanned = pending.len();

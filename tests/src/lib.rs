@@ -27,5 +27,13 @@ pub use runtime::Runtime;
 pub use server::TestServer;
 pub use transcript::Transcript;
 
+/// The default config, except that arrivals are announced at once rather than after
+/// [`Config::announce_after`](chat_core::Config::announce_after): scenarios that are not about
+/// names then read join notices in the order clients connected. The scenarios about names use
+/// the real default.
+pub fn config() -> chat_core::Config {
+    chat_core::Config { announce_after: std::time::Duration::ZERO, ..chat_core::Config::default() }
+}
+
 /// The line every client receives when the server shuts down.
 pub const SHUTDOWN_NOTICE: &str = "*** Server is shutting down. Goodbye!";

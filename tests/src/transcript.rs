@@ -6,11 +6,12 @@ use std::sync::{Mutex, PoisonError};
 
 use crate::{Client, Runtime};
 
-/// What each client of a sequential scenario sent and received. Compared with every client
-/// address replaced by the client's label (ports differ between runs, nothing else may).
+/// What each client of a sequential scenario sent and received. Compared with every client's
+/// name replaced by its label, and the times of replayed history lines by `HH:MM` (nothing else
+/// may differ between runs).
 #[derive(Clone, Debug)]
 pub struct Transcript {
-    /// Label, default name (address) and log of each client.
+    /// Label, name from the welcome (the label if none came) and log of each client.
     clients: Vec<(String, String, Vec<String>)>,
 }
 
@@ -20,7 +21,7 @@ impl Transcript {
         Self {
             clients: clients
                 .iter()
-                .map(|c| (c.label().to_owned(), c.default_name(), c.log().to_vec()))
+                .map(|c| (c.label().to_owned(), c.name().unwrap_or(c.label()).to_owned(), c.log().to_vec()))
                 .collect(),
         }
     }
@@ -37,8 +38,10 @@ impl Transcript {
             self.clients.iter().map(|(label, addr, _)| (addr.as_str(), format!("{{{label}}}"))).collect();
         // Longest first, so `127.0.0.1:5000` never eats the start of `127.0.0.1:50001`.
         names.sort_by_key(|(addr, _)| std::cmp::Reverse(addr.len()));
-        let normalise =
-            |line: &String| names.iter().fold(line.clone(), |line, (addr, label)| line.replace(addr, label));
+        let normalise = |line: &String| {
+            let line = without_time(line);
+            names.iter().fold(line, |line, (addr, label)| line.replace(addr, label))
+        };
         self.clients
             .iter()
             .map(|(label, _, log)| (label.clone(), log.iter().map(normalise).collect()))
@@ -68,6 +71,14 @@ impl Transcript {
             let _ = write!(text, "\n  {} clients against {}", self.clients.len(), other.clients.len());
         }
         Some(text)
+    }
+}
+
+/// `line` with the time of a replayed history line (`<- [14:03] ...`) written `[HH:MM]`.
+fn without_time(line: &str) -> String {
+    match line.strip_prefix("<- [").and_then(|rest| rest.get(5..)).filter(|rest| rest.starts_with("] ")) {
+        Some(rest) => format!("<- [HH:MM{rest}"),
+        None => line.to_owned(),
     }
 }
 
@@ -120,6 +131,13 @@ mod tests {
         let normalised = run.normalised();
         assert_eq!(normalised[0].1, ["<- *** {b} entered the room"]);
         assert_eq!(normalised[1].1, ["<- <{a}> hi"]);
+    }
+
+    #[test]
+    fn replay_times_are_normalised() {
+        assert_eq!(without_time("<- [14:03] <a> hi"), "<- [HH:MM] <a> hi");
+        assert_eq!(without_time("<- [127.0.0.1:5] x"), "<- [127.0.0.1:5] x");
+        assert_eq!(without_time("-> [14:03] <a> hi"), "-> [14:03] <a> hi");
     }
 
     #[test]

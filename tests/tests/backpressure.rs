@@ -29,7 +29,7 @@ fn length(_: usize) -> usize {
 fn a_fast_reader_is_never_dropped_by_an_unpaced_sender(runtime: chat_tests::Runtime) {
     const LINES: usize = 20_000;
     const CHUNK: usize = 500;
-    let server = TestServer::start(runtime, Config { flood_rate: 0.0, ..Config::default() });
+    let server = TestServer::start(runtime, Config { flood_rate: 0.0, ..chat_tests::config() });
     let sender = server.join("sender");
     let mut reader = server.join("reader");
     reader.set_recording(false);
@@ -57,7 +57,7 @@ fn a_fast_reader_is_never_dropped_by_an_unpaced_sender(runtime: chat_tests::Runt
 fn non_readers_are_dropped_and_the_room_keeps_talking(runtime: chat_tests::Runtime) {
     const ATTACKERS: usize = 200;
     const SAID: usize = 20;
-    let config = Config { max_memory: 4 << 20, ..Config::default() };
+    let config = Config { max_memory: 4 << 20, ..chat_tests::config() };
     let server = TestServer::start(runtime, config);
     let talker = server.join("talker");
     let mut listener = server.join("listener");

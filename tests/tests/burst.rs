@@ -16,12 +16,12 @@ const LINES: usize = 1_000;
 /// write boundaries at odd places. A recipient gets about 0.5 MB in all, well under the 1 MiB
 /// queue cap, so however slowly this test reads no one can be dropped as too slow.
 fn length(index: usize) -> usize {
-    if index == LINES / 2 { Config::default().max_line } else { [20, 300, 600, 75][index % 4] }
+    if index == LINES / 2 { chat_tests::config().max_line } else { [20, 300, 600, 75][index % 4] }
 }
 
 fn three_bursts_of_a_thousand(runtime: Runtime) {
     // Flood control off: this is about delivery, not rate limits.
-    let server = TestServer::start(runtime, Config { flood_rate: 0.0, ..Config::default() });
+    let server = TestServer::start(runtime, Config { flood_rate: 0.0, ..chat_tests::config() });
     let mut clients: Vec<chat_tests::Client> = Vec::new();
     for sender in 0..SENDERS {
         let client = server.join(&format!("s{sender}"));

@@ -2,7 +2,6 @@
 //! handled for the sender alone and the connection carries on; transcripts must match between
 //! runtimes.
 
-use chat_core::Config;
 use chat_tests::{Client, Runtime, TestServer, Transcript, both_runtimes};
 
 both_runtimes!(same over_long_line, same invalid_utf8, same escape_injection, same one_byte_at_a_time);
@@ -19,9 +18,9 @@ fn pair(server: &TestServer) -> (Client, Client) {
 /// `max_line` bytes goes through; the connection carries on with the next line, even when the
 /// long line arrived in pieces.
 fn over_long_line(runtime: Runtime) -> Transcript {
-    let server = TestServer::start(runtime, Config::default());
+    let server = TestServer::start(runtime, chat_tests::config());
     let (mut a, mut b) = pair(&server);
-    let max = Config::default().max_line;
+    let max = chat_tests::config().max_line;
 
     let longest = "x".repeat(max);
     a.send_line(&longest);
@@ -45,7 +44,7 @@ fn over_long_line(runtime: Runtime) -> Transcript {
 /// Bytes that are not UTF-8 become U+FFFD and the line is still delivered; a character split
 /// across two sends is put back together.
 fn invalid_utf8(runtime: Runtime) -> Transcript {
-    let server = TestServer::start(runtime, Config::default());
+    let server = TestServer::start(runtime, chat_tests::config());
     let (mut a, mut b) = pair(&server);
     let a_name = a.default_name();
 
@@ -67,7 +66,7 @@ fn invalid_utf8(runtime: Runtime) -> Transcript {
 /// Nobody can write into another user's terminal: controls arrive in caret notation, bidi
 /// overrides and line separators as U+FFFD, in messages, actions and private messages alike.
 fn escape_injection(runtime: Runtime) -> Transcript {
-    let server = TestServer::start(runtime, Config::default());
+    let server = TestServer::start(runtime, chat_tests::config());
     let (mut a, mut b) = pair(&server);
     let a_name = a.default_name();
 
@@ -93,7 +92,7 @@ fn escape_injection(runtime: Runtime) -> Transcript {
 /// Lines sent one byte per write (each its own TCP segment, as `TCP_NODELAY` is on) are put
 /// back together whole: plain, CRLF-terminated, a command and multi-byte characters.
 fn one_byte_at_a_time(runtime: Runtime) -> Transcript {
-    let server = TestServer::start(runtime, Config::default());
+    let server = TestServer::start(runtime, chat_tests::config());
     let (mut a, mut b) = pair(&server);
     let a_name = a.default_name();
     for byte in "slowly typed\r\n/me types ünïcödé 💬\nlast\n".bytes() {

@@ -19,7 +19,7 @@ const WAVE: usize = 100;
 
 fn a_crowd_hears_one_broadcast(runtime: Runtime) {
     let crowd = crowd_size(CLIENTS);
-    let server = TestServer::start(runtime, Config::default());
+    let server = TestServer::start(runtime, chat_tests::config());
     let mut clients: Vec<Client> = Vec::with_capacity(crowd);
     while clients.len() < crowd {
         let wave: Vec<Client> = (clients.len()..(clients.len() + WAVE).min(crowd))
@@ -57,7 +57,7 @@ fn a_crowd_hears_one_broadcast(runtime: Runtime) {
 fn crowd_at_a_full_door(runtime: Runtime) {
     const ROOM: usize = 10;
     const CROWD: usize = 60;
-    let server = TestServer::start(runtime, Config { max_clients: ROOM, ..Config::default() });
+    let server = TestServer::start(runtime, Config { max_clients: ROOM, ..chat_tests::config() });
     let mut crowd: Vec<Client> = (0..CROWD).map(|i| server.connect(&format!("c{i}"))).collect();
     let full = format!("! The server is full ({ROOM} people); try again later.");
     let welcomed = crowd

@@ -7,7 +7,6 @@
 
 use std::fs::File;
 
-use chat_core::Config;
 use chat_tests::{Client, Deadline, Runtime, TestServer};
 
 /// `EMFILE`: too many open files.
@@ -24,7 +23,7 @@ fn accept_survives_running_out_of_file_descriptors_on_both_runtimes() {
 }
 
 fn accept_survives_running_out_of_file_descriptors(runtime: Runtime) {
-    let server = TestServer::start(runtime, Config::default());
+    let server = TestServer::start(runtime, chat_tests::config());
     let mut a = server.join("a");
     let mut b = server.join("b");
     a.expect_line(&format!("*** {} entered the room", b.default_name()));

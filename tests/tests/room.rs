@@ -23,23 +23,17 @@ both_runtimes!(
 
 /// Each newcomer is welcomed with the head count, and everyone already there is told.
 fn join_notices(runtime: Runtime) -> Transcript {
-    let server = TestServer::start(runtime, Config::default());
+    let server = TestServer::start(runtime, chat_tests::config());
     let mut a = server.connect("a");
-    a.expect_line(&format!(
-        "*** Welcome to the chat room, {}: nobody else is here yet. Type /help for commands.",
-        a.default_name()
-    ));
+    a.expect_welcome_with(0);
     let mut b = server.connect("b");
-    b.expect_line(&format!(
-        "*** Welcome to the chat room, {}: 1 other person is here. Type /help for commands.",
-        b.default_name()
-    ));
+    b.expect_welcome_with(1);
     a.expect_line(&format!("*** {} entered the room", b.default_name()));
     let mut c = server.connect("c");
-    c.expect_line(&format!(
-        "*** Welcome to the chat room, {}: 2 other people are here. Type /help for commands.",
-        c.default_name()
-    ));
+    c.expect_welcome_with(2);
+    for name in [a.default_name(), b.default_name(), c.default_name()] {
+        assert!(name.starts_with("guest-"), "a new client is a guest, not its address: {name}");
+    }
     a.expect_line(&format!("*** {} entered the room", c.default_name()));
     b.expect_line(&format!("*** {} entered the room", c.default_name()));
     Transcript::of(&[&a, &b, &c])
@@ -48,7 +42,7 @@ fn join_notices(runtime: Runtime) -> Transcript {
 /// A line reaches everyone else, and never comes back to its sender: the next line the
 /// sender reads is the one sent after it by someone else.
 fn broadcast_without_echo(runtime: Runtime) -> Transcript {
-    let server = TestServer::start(runtime, Config::default());
+    let server = TestServer::start(runtime, chat_tests::config());
     let mut a = server.join("a");
     let mut b = server.join("b");
     a.expect_line(&format!("*** {} entered the room", b.default_name()));
@@ -71,7 +65,7 @@ fn broadcast_without_echo(runtime: Runtime) -> Transcript {
 
 /// Closing the connection says `left`; an unterminated last line is still delivered first.
 fn offline_on_close(runtime: Runtime) -> Transcript {
-    let server = TestServer::start(runtime, Config::default());
+    let server = TestServer::start(runtime, chat_tests::config());
     let mut a = server.join("a");
     let mut b = server.join("b");
     a.expect_line(&format!("*** {} entered the room", b.default_name()));
@@ -93,7 +87,7 @@ fn offline_on_close(runtime: Runtime) -> Transcript {
 
 /// A reset connection (`SO_LINGER` 0) says `connection lost`.
 fn offline_on_reset(runtime: Runtime) -> Transcript {
-    let server = TestServer::start(runtime, Config::default());
+    let server = TestServer::start(runtime, chat_tests::config());
     let mut a = server.join("a");
     let mut b = server.join("b");
     a.expect_line(&format!("*** {} entered the room", b.default_name()));
@@ -111,15 +105,19 @@ fn offline_on_reset(runtime: Runtime) -> Transcript {
     Transcript::of(&[&a, &c]).and(transcript)
 }
 
-/// One server listening on 127.0.0.1 and ::1: both kinds of client share one room, and an IPv6
-/// client's default name is `[::1]:PORT`.
+/// One server listening on 127.0.0.1 and ::1: both kinds of client share one room, and neither
+/// is named after its address.
 fn ipv6_and_ipv4_share_the_room(runtime: Runtime) -> Transcript {
     let ips = [IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)];
-    let server = TestServer::start_on(runtime, Config::default(), &ips);
+    let server = TestServer::start_on(runtime, chat_tests::config(), &ips);
     let mut v4 = server.join("v4");
     let mut v6 = Client::connect(server.addrs()[1], "v6", Default::default());
     v6.expect_welcome();
-    assert!(v6.default_name().starts_with("[::1]:"), "an IPv6 name is bracketed: {}", v6.default_name());
+    let name = v6.default_name();
+    assert!(
+        name.starts_with("guest-") && !name.contains(':'),
+        "an IPv6 client's name {name} shows no address"
+    );
     v4.expect_line(&format!("*** {} entered the room", v6.default_name()));
     v6.send_line("hello from v6");
     v4.expect_line(&format!("<{}> hello from v6", v6.default_name()));
@@ -130,7 +128,7 @@ fn ipv6_and_ipv4_share_the_room(runtime: Runtime) -> Transcript {
 
 /// The commands work end to end: `/nick`, `/me`, `/msg`, `/who`, `/help`, errors, `/quit`.
 fn commands_round_trip(runtime: Runtime) -> Transcript {
-    let server = TestServer::start(runtime, Config::default());
+    let server = TestServer::start(runtime, chat_tests::config());
     let mut a = server.join("a");
     let mut b = server.join("b");
     a.expect_line(&format!("*** {} entered the room", b.default_name()));
@@ -149,7 +147,7 @@ fn commands_round_trip(runtime: Runtime) -> Transcript {
     b.send_line("/msg nobody hello?");
     b.expect_line("! No one here is called nobody.");
     b.send_line("/who");
-    b.expect_line(&format!("*** 2 here: {b_name}, alice"));
+    b.expect_line(&format!("*** 2 here: alice, {b_name}"));
     b.send_line("/bogus");
     b.expect_line("! unknown command /bogus; try /help (send //text to say a line starting with /)");
     b.send_line("/help");
@@ -164,7 +162,7 @@ fn commands_round_trip(runtime: Runtime) -> Transcript {
 /// A full room refuses the next client with a clear error and closes it; nobody else notices,
 /// and a place freed is taken again.
 fn max_clients_refusal(runtime: Runtime) -> Transcript {
-    let server = TestServer::start(runtime, Config { max_clients: 2, ..Config::default() });
+    let server = TestServer::start(runtime, Config { max_clients: 2, ..chat_tests::config() });
     let mut a = server.join("a");
     let mut b = server.join("b");
     a.expect_line(&format!("*** {} entered the room", b.default_name()));
@@ -181,10 +179,9 @@ fn max_clients_refusal(runtime: Runtime) -> Transcript {
     b.close();
     a.expect_line(&format!("*** {b_name} is offline (left)"));
     let mut c = server.connect("c");
-    c.expect_line(&format!(
-        "*** Welcome to the chat room, {}: 1 other person is here. Type /help for commands.",
-        c.default_name()
-    ));
+    c.expect_welcome_with(1);
+    // The room's history: what `a` said.
+    assert_eq!(c.expect_history(), [format!("<{}> still two of us", a.default_name())]);
     a.expect_line(&format!("*** {} entered the room", c.default_name()));
     Transcript::of(&[&a, &c]).and(transcript)
 }
@@ -192,7 +189,7 @@ fn max_clients_refusal(runtime: Runtime) -> Transcript {
 /// Stopping the server sends every client the notice, closes every connection cleanly, and
 /// `wait()` returns; a client that connects after the stop is turned away.
 fn graceful_shutdown(runtime: Runtime) -> Transcript {
-    let server = TestServer::start(runtime, Config::default());
+    let server = TestServer::start(runtime, chat_tests::config());
     let mut clients = vec![server.join("a")];
     for label in ["b", "c", "d"] {
         let client = server.join(label);
@@ -234,8 +231,11 @@ fn graceful_shutdown(runtime: Runtime) -> Transcript {
 /// the core's timer fires, so this checks each runtime honours `poll_timeout`. The summary goes
 /// to everyone in the room, the newcomer included.
 fn presence_summaries_come_on_the_timer(runtime: Runtime) -> Transcript {
-    let config =
-        Config { presence_batch_above: 1, presence_interval: Duration::from_millis(50), ..Config::default() };
+    let config = Config {
+        presence_batch_above: 1,
+        presence_interval: Duration::from_millis(50),
+        ..chat_tests::config()
+    };
     let server = TestServer::start(runtime, config);
     let mut a = server.join("a");
     let mut b = server.join("b");
@@ -261,7 +261,7 @@ fn presence_summaries_come_on_the_timer(runtime: Runtime) -> Transcript {
 fn flooder_is_warned_then_disconnected(runtime: Runtime) -> Transcript {
     // A rate so low no line is refilled during the test, so the verdicts are the same however
     // fast the machine is.
-    let config = Config { flood_rate: 0.001, flood_burst: 5, flood_kick: 3, ..Config::default() };
+    let config = Config { flood_rate: 0.001, flood_burst: 5, flood_kick: 3, ..chat_tests::config() };
     let server = TestServer::start(runtime, config);
     let mut a = server.join("a");
     let mut flooder = server.join("flooder");
@@ -301,7 +301,7 @@ fn flooder_is_warned_then_disconnected(runtime: Runtime) -> Transcript {
 /// A config that makes no sense is an error from `spawn` that says what is wrong with it.
 fn invalid_config_is_refused(runtime: Runtime) {
     let expected = chat_core::ConfigError::MaxLineTooSmall(1).to_string();
-    let config = Config { max_line: 1, ..Config::default() };
+    let config = Config { max_line: 1, ..chat_tests::config() };
     match TestServer::try_start_on(runtime, config, &[IpAddr::V4(Ipv4Addr::LOCALHOST)]) {
         Ok(_) => panic!("the {runtime} runtime started with max_line 1"),
         Err(error) => {

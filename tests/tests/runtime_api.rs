@@ -20,12 +20,12 @@ macro_rules! runtime_api_tests {
 
             #[test]
             fn refuses_to_start_without_a_listener() {
-                assert!(matches!(spawn(Vec::new(), Config::default()), Err(Error::NoListeners)));
+                assert!(matches!(spawn(Vec::new(), chat_tests::config()), Err(Error::NoListeners)));
             }
 
             #[test]
             fn refuses_a_config_the_core_refuses() {
-                let config = Config { max_line: 1, ..Config::default() };
+                let config = Config { max_line: 1, ..chat_tests::config() };
                 let error = spawn(vec![listener()], config).expect_err("an invalid config");
                 assert!(matches!(error, Error::Config(_)), "{error:?}");
                 assert!(error.to_string().starts_with("invalid configuration: "), "{error}");
@@ -35,7 +35,7 @@ macro_rules! runtime_api_tests {
             fn stop_is_idempotent_and_wait_releases_the_listeners() {
                 let (first, second) = (listener(), listener());
                 let addrs = [first.local_addr().unwrap(), second.local_addr().unwrap()];
-                let running = spawn(vec![first, second], Config::default()).expect("start");
+                let running = spawn(vec![first, second], chat_tests::config()).expect("start");
                 let stopper = running.stopper();
                 // Serving on both listeners.
                 for addr in addrs {
@@ -61,7 +61,7 @@ macro_rules! runtime_api_tests {
             fn dropping_running_stops_the_server_in_the_background() {
                 let listener = listener();
                 let addr = listener.local_addr().unwrap();
-                let running = spawn(vec![listener], Config::default()).expect("start");
+                let running = spawn(vec![listener], chat_tests::config()).expect("start");
                 let stream = TcpStream::connect(addr).expect("connect");
                 stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
                 let mut lines = BufReader::new(stream).lines().map(|line| line.expect("a line, not a reset"));

@@ -24,7 +24,7 @@ fn length(index: usize) -> usize {
 
 fn shutdown_while_clients_are_sending(runtime: Runtime) {
     // No flood control, and a queue cap high enough that no reader is ever too slow here.
-    let config = Config { flood_rate: 0.0, max_queue: 64 << 20, ..Config::default() };
+    let config = Config { flood_rate: 0.0, max_queue: 64 << 20, ..chat_tests::config() };
     let server = TestServer::start(runtime, config);
     let mut clients: Vec<Client> = Vec::new();
     for label in ["talker0", "talker1", "listener"] {

@@ -37,7 +37,7 @@ fn a_storm_from_two_hosts_is_welcomed_or_refused_never_cut_off(runtime: Runtime)
     chat_runtime_std::set_max_connections(ROOM + STD_REFUSAL_HEADROOM);
     let hosts = hosts();
     let storm = crowd_size(PER_HOST * HOSTS.len());
-    let server = TestServer::start(runtime, Config { max_clients: ROOM, ..Config::default() });
+    let server = TestServer::start(runtime, Config { max_clients: ROOM, ..chat_tests::config() });
     let full = format!("! The server is full ({ROOM} people); try again later.");
     // Every client is kept open until the end, so the ones let in stay in.
     let mut clients: Vec<Client> = Vec::with_capacity(storm);

@@ -12,7 +12,7 @@ both_runtimes!(same one_address_cannot_fill_the_room, same reconnecting_without_
 /// The third connection from one address is refused with one clear line; a slot frees when a
 /// connection leaves.
 fn one_address_cannot_fill_the_room(runtime: Runtime) -> Transcript {
-    let config = Config { max_per_ip: 2, limit_loopback: true, ..Config::default() };
+    let config = Config { max_per_ip: 2, limit_loopback: true, ..chat_tests::config() };
     let server = TestServer::start(runtime, config);
     let mut a = server.join("a");
     let b = server.join("b");
@@ -31,7 +31,8 @@ fn one_address_cannot_fill_the_room(runtime: Runtime) -> Transcript {
 
 /// Past its allowance of new connections, an address is told when to come back.
 fn reconnecting_without_end_is_refused(runtime: Runtime) -> Transcript {
-    let config = Config { max_per_ip: 0, max_connects_per_ip: 2, limit_loopback: true, ..Config::default() };
+    let config =
+        Config { max_per_ip: 0, max_connects_per_ip: 2, limit_loopback: true, ..chat_tests::config() };
     let server = TestServer::start(runtime, config);
     let mut first = server.join("first");
     let second = server.join("second");
@@ -47,7 +48,7 @@ fn reconnecting_without_end_is_refused(runtime: Runtime) -> Transcript {
 /// Bytes without a newline are dropped after the line timeout, with a notice; if the line is
 /// still not finished after as long again, the connection is closed and the others are told.
 fn an_unfinished_line_is_dropped_then_the_connection_closed(runtime: Runtime) -> Transcript {
-    let config = Config { line_timeout: Duration::from_secs(1), ..Config::default() };
+    let config = Config { line_timeout: Duration::from_secs(1), ..chat_tests::config() };
     let server = TestServer::start(runtime, config);
     let mut watcher = server.join("watcher");
     let mut slow = server.join("slowloris");

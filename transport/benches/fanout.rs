@@ -15,7 +15,7 @@ use std::io::{IoSlice, Write};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chat_core::Outbox;
+use chat_core::kit::Outbox;
 use chat_transport::ws::client;
 use chat_transport::{Endpoint, TlsConfig, Transport, WebConfig};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};

@@ -12,7 +12,8 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chat_core::{ClientId, Config, Input, Outbox, Output, PeerGone, Server};
+use chat_core::kit::Outbox;
+use chat_core::{ClientId, Config, Input, Output, PeerGone, Server};
 use chat_transport::{Endpoint, Incoming, TlsConfig, Transport, WebConfig, self_signed};
 
 struct Conn {
@@ -56,7 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         listener.set_nonblocking(true)?;
         println!("{} on {}", endpoint.kind(), listener.local_addr()?);
     }
-    let mut server = Server::new(config, Instant::now())?;
+    let mut server = Server::new(config, Instant::now(), std::time::SystemTime::now())?;
     let mut conns: HashMap<ClientId, Conn> = HashMap::new();
     let mut next_id = 0;
     let mut buf = vec![0; 64 * 1024];

@@ -9,7 +9,8 @@
 //! ```
 //! use std::io::IoSlice;
 //! use std::time::Instant;
-//! use chat_core::{ClientId, Config, Input, Outbox, Output, Server};
+//! use chat_core::kit::Outbox;
+//! use chat_core::{ClientId, Config, Input, Output, Server};
 //! use chat_transport::{Endpoint, Incoming};
 //!
 //! /// Tells the core what an `Incoming` says, in order.
@@ -30,7 +31,7 @@
 //!     }
 //! }
 //!
-//! let mut server = Server::new(Config::default(), Instant::now()).unwrap();
+//! let mut server = Server::new(Config::default(), Instant::now(), std::time::SystemTime::now()).unwrap();
 //! let id = ClientId(1);
 //! let mut transport = Endpoint::Plain.accept("127.0.0.1:4000".parse().unwrap()).unwrap();
 //! // Accepted: plain TCP is a chat client at once; other kinds say so later in `opened`.

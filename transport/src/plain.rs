@@ -5,7 +5,8 @@ use std::io::IoSlice;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use chat_core::{Outbox, PeerGone};
+use chat_core::PeerGone;
+use chat_core::kit::Outbox;
 
 use crate::Incoming;
 

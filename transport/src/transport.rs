@@ -177,7 +177,7 @@ impl Transport {
     }
 
     /// Fills `slices` with the bytes to write (give it
-    /// [`Outbox::MAX_SLICES`](chat_core::Outbox::MAX_SLICES) of them) and returns how many it
+    /// [`Outbox::MAX_SLICES`](chat_core::kit::Outbox::MAX_SLICES) of them) and returns how many it
     /// filled: write `&slices[..count]` with one vectored write, then call
     /// [`advance`](Self::advance).
     pub fn io_slices<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize {

@@ -3,12 +3,12 @@
 //! mention, join/leave noise). Sans-IO: the terminal and piped front ends feed it the lines
 //! they receive and act on what it says; it owns no socket, thread or clock.
 //!
-//! Names come from `chat_core::ServerLine`, so they never hold white space: each is one word
+//! Names come from `chat_core::protocol::ServerLine`, so they never hold white space: each is one word
 //! Tab can insert. The handout server's names (`('IP', PORT)`) are not learned.
 
 use std::collections::BTreeMap;
 
-use chat_core::ServerLine;
+use chat_core::protocol::ServerLine;
 
 /// The client's view of the room.
 #[derive(Debug, Default)]
@@ -57,20 +57,41 @@ impl Client {
                 self.learn(from);
                 mentions_me = true;
             }
-            ServerLine::PrivateOut { to: name, .. } | ServerLine::Joined { name } => self.learn(name),
-            ServerLine::Who { names, .. } | ServerLine::JoinedMany { names, .. } => {
+            ServerLine::PrivateOut { to: name, .. }
+            | ServerLine::Joined { name }
+            | ServerLine::RoomJoined { name, .. } => self.learn(name),
+            ServerLine::Who { names, .. }
+            | ServerLine::WhoIn { names, .. }
+            | ServerLine::JoinedMany { names, .. } => {
                 names.iter().for_each(|name| self.learn(name));
             }
             ServerLine::Renamed { old, new } => {
                 self.forget(old);
                 self.learn(new);
             }
-            ServerLine::Offline { name, .. } => self.forget(name),
+            ServerLine::Offline { name, .. } | ServerLine::RoomLeft { name, .. } => self.forget(name),
             ServerLine::OfflineMany { departures, .. } => {
                 departures.iter().for_each(|(name, _)| self.forget(name));
             }
             ServerLine::Help
             | ServerLine::ShuttingDown
+            | ServerLine::HistoryStart { .. }
+            | ServerLine::HistoryEnd
+            | ServerLine::Replayed { .. }
+            | ServerLine::YouJoined { .. }
+            | ServerLine::Topic { .. }
+            | ServerLine::NoTopic { .. }
+            | ServerLine::TopicSet { .. }
+            | ServerLine::TopicCleared { .. }
+            | ServerLine::RoomsHeader { .. }
+            | ServerLine::RoomEntry { .. }
+            | ServerLine::NoHistory { .. }
+            | ServerLine::Away { .. }
+            | ServerLine::YouAway { .. }
+            | ServerLine::YouBack
+            | ServerLine::Ignoring { .. }
+            | ServerLine::Unignored { .. }
+            | ServerLine::IgnoreList { .. }
             | ServerLine::Notice(_)
             | ServerLine::Error(_)
             | ServerLine::Other(_) => {}
@@ -82,6 +103,8 @@ impl Client {
                 | ServerLine::Offline { .. }
                 | ServerLine::OfflineMany { .. }
                 | ServerLine::Renamed { .. }
+                | ServerLine::RoomJoined { .. }
+                | ServerLine::RoomLeft { .. }
         );
         let welcome = matches!(parsed, ServerLine::Welcome { .. });
         Received { line: parsed, mentions_me, presence, welcome }

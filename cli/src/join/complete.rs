@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use chat_core::{Command, CommandInfo};
+use chat_core::protocol::{Command, CommandInfo};
 use reedline::{Completer, CompletionResult, Span, Suggestion};
 
 use super::shared::SharedClient;

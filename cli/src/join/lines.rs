@@ -1,6 +1,6 @@
 //! Turning the bytes a server sends into lines that are safe to show.
 
-use chat_core::sanitize;
+use chat_core::protocol::sanitize;
 
 /// The longest line kept whole; a longer one is shown in pieces of this size, so a hostile
 /// server cannot make the client buffer without bound.

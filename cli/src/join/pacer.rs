@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use chat_core::Command;
+use chat_core::protocol::Command;
 
 /// Lines of the server's burst we leave unused, so that network jitter (lines sent apart
 /// arriving closer together) cannot make the server's bucket run dry before ours does.
@@ -81,7 +81,7 @@ impl Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chat_core::WHO_COST;
+    use chat_core::protocol::WHO_COST;
 
     #[test]
     fn a_burst_goes_at_once_then_lines_follow_at_the_rate() {

@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use chat_core::ServerLine;
+use chat_core::protocol::ServerLine;
 use nu_ansi_term::{Color, Style};
 
 use super::client::Received;
@@ -41,7 +41,7 @@ pub fn name_colour(name: &str) -> Color {
     NAME_COLOURS[(hash % NAME_COLOURS.len() as u64) as usize]
 }
 
-/// The lines of the lab handout's Python server, which are not ours (`chat_core::ServerLine`
+/// The lines of the lab handout's Python server, which are not ours (`chat_core::protocol::ServerLine`
 /// reads them as `Other`): its messages `<('IP', PORT)> TEXT`, and its two notices
 /// `[IP:PORT] entered room` and `Client ('IP', PORT) is offline`.
 mod handout {
@@ -111,18 +111,7 @@ impl Styler {
                 None if handout::is_notice(line) => dim.paint(line).to_string(),
                 None => line.to_owned(),
             },
-            ServerLine::Joined { .. }
-            | ServerLine::Offline { .. }
-            | ServerLine::Renamed { .. }
-            | ServerLine::YouRenamed { .. }
-            | ServerLine::Welcome { .. }
-            | ServerLine::Who { .. }
-            | ServerLine::JoinedMany { .. }
-            | ServerLine::OfflineMany { .. }
-            | ServerLine::Help
-            | ServerLine::ShuttingDown
-            | ServerLine::Notice(_)
-            | ServerLine::Error(_) => dim.paint(line).to_string(),
+            _ => dim.paint(line).to_string(),
         }
     }
 

@@ -5,7 +5,8 @@
 use std::io::IoSlice;
 use std::net::SocketAddr;
 
-use chat_core::{Outbox, PeerGone};
+use chat_core::PeerGone;
+use chat_core::kit::Outbox;
 use chat_transport::{Endpoint, Incoming, Transport};
 
 /// An [`Incoming`] copied out, so the transport can be called again.

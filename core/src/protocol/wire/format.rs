@@ -7,7 +7,7 @@ use std::fmt::{self, Display, Write};
 
 use bytes::Bytes;
 
-use crate::Command;
+use crate::protocol::Command;
 
 /// Why a client left the room, as shown in the offline notice.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,6 +16,8 @@ pub(crate) enum Reason {
     Quit(Option<String>),
     /// The client closed its connection.
     Left,
+    /// The client went to another room (only in a big room's summary of departures).
+    Moved,
     /// The connection was reset or failed.
     Lost,
     /// The client fell more than the queue cap behind.
@@ -32,6 +34,7 @@ impl Display for Reason {
             Reason::Quit(None) => f.write_str("quit"),
             Reason::Quit(Some(reason)) => write!(f, "quit: {reason}"),
             Reason::Left => f.write_str("left"),
+            Reason::Moved => f.write_str("moved to another room"),
             Reason::Lost => f.write_str("connection lost"),
             Reason::TooSlow => f.write_str("too slow"),
             Reason::Flooding => f.write_str("flooding"),
@@ -43,7 +46,7 @@ impl Display for Reason {
 /// How many names a summary line (`/who`, coalesced presence) spells out before counting.
 pub(crate) const NAMES_SHOWN: usize = 10;
 
-fn line(args: fmt::Arguments<'_>) -> Bytes {
+pub(super) fn line(args: fmt::Arguments<'_>) -> Bytes {
     let mut text = String::with_capacity(64);
     let _ = text.write_fmt(args);
     text.push('\n');
@@ -92,11 +95,7 @@ pub(crate) fn you_renamed(new: &str) -> Bytes {
 
 /// The first line a client receives.
 pub(crate) fn welcome(name: &str, others: usize) -> Bytes {
-    let others = match others {
-        0 => "nobody else is here yet".to_owned(),
-        1 => "1 other person is here".to_owned(),
-        n => format!("{n} other people are here"),
-    };
+    let others = super::rooms::others_here(others);
     line(format_args!("*** Welcome to the chat room, {name}: {others}. Type /help for commands."))
 }
 
@@ -148,7 +147,7 @@ pub(crate) fn error(text: impl Display) -> Bytes {
 }
 
 /// Up to [`NAMES_SHOWN`] names from a list of `count`, then `and K more`.
-fn name_list<'a>(count: usize, names: impl Iterator<Item = &'a str>) -> String {
+pub(super) fn name_list<'a>(count: usize, names: impl Iterator<Item = &'a str>) -> String {
     let mut list = String::new();
     let mut shown = 0;
     for name in names.take(NAMES_SHOWN) {

@@ -1,14 +1,17 @@
-//! Who is connected: clients by id, and names by their uniqueness key.
+//! Who is connected: every connection by id, and names by their uniqueness key. Which room
+//! each is in is the business of [`Rooms`](crate::rooms::Rooms).
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::ClientId;
-use crate::decoder::LineDecoder;
 use crate::flood::FloodGate;
-use crate::nick::Nick;
 use crate::per_address::{Host, PerAddress};
-use crate::roster::Roster;
+use crate::protocol::LineDecoder;
+use crate::protocol::nick::Nick;
+use crate::rooms::RoomId;
+use crate::social::{Away, Ignores};
 use crate::unfinished::Unfinished;
 
 /// Where a connection is in its life.
@@ -28,7 +31,15 @@ pub(crate) enum Phase {
 #[derive(Debug)]
 pub(crate) struct Client {
     pub(crate) id: ClientId,
+    /// Where the connection comes from. Never shown to other users.
+    pub(crate) peer: SocketAddr,
     pub(crate) nick: Nick,
+    /// The room the client is in.
+    pub(crate) room: RoomId,
+    /// Whether the others were told it arrived (see `Config::announce_after`).
+    pub(crate) announced: bool,
+    pub(crate) away: Away,
+    pub(crate) ignores: Ignores,
     pub(crate) decoder: LineDecoder,
     pub(crate) flood: FloodGate,
     /// Bytes handed to the runtime and not yet reported flushed.
@@ -50,19 +61,27 @@ pub(crate) struct Client {
 }
 
 impl Client {
+    /// A new connection from `peer`, called `nick`, in `room`; its flood budget starts full at
+    /// `now` (`stalled`: the server's read pauses so far, see `flood.rs`).
     pub(crate) fn new(
         id: ClientId,
+        peer: SocketAddr,
         nick: Nick,
-        max_line: usize,
-        burst: u32,
+        room: RoomId,
+        config: &crate::Config,
         now: Instant,
         stalled: Duration,
     ) -> Self {
         Self {
             id,
+            peer,
             nick,
-            decoder: LineDecoder::new(max_line),
-            flood: FloodGate::new(burst, now, stalled),
+            room,
+            announced: false,
+            away: Away::default(),
+            ignores: Ignores::default(),
+            decoder: LineDecoder::new(config.max_line),
+            flood: FloodGate::new(config.flood_burst, now, stalled),
             queued: 0,
             frames: 0,
             blocked_since: None,
@@ -75,9 +94,9 @@ impl Client {
     }
 
     /// What the client's queue costs in memory: its bytes, plus each frame's handle and queue
-    /// slot (see [`Outbox::FRAME_OVERHEAD`](crate::Outbox::FRAME_OVERHEAD)).
+    /// slot (see [`Outbox::FRAME_OVERHEAD`](crate::kit::Outbox::FRAME_OVERHEAD)).
     pub(crate) fn cost(&self) -> usize {
-        self.queued + self.frames * crate::Outbox::FRAME_OVERHEAD
+        self.queued + self.frames * crate::kit::Outbox::FRAME_OVERHEAD
     }
 
     /// True if the client's socket has taken nothing for at least `grace` at `now`.
@@ -85,41 +104,32 @@ impl Client {
         self.blocked_since.is_some_and(|since| now.saturating_duration_since(since) >= grace)
     }
 
-    /// Reads lines and receives what is said in the room.
+    /// Reads lines and receives what is said in its room.
     pub(crate) fn is_active(&self) -> bool {
         self.phase == Phase::Active
     }
 
     /// Holds a name and counts as present, even if it lags.
-    pub(crate) fn in_room(&self) -> bool {
+    pub(crate) fn is_present(&self) -> bool {
         self.phase != Phase::Closing
     }
 }
 
-/// All connections, kept dense so that a broadcast walks one array.
+/// Every connection, kept dense so that a broadcast to a big room walks one array.
 #[derive(Debug)]
-pub(crate) struct Room {
+pub(crate) struct Registry {
     clients: Vec<Client>,
     index: HashMap<ClientId, usize>,
     names: HashMap<String, ClientId>,
-    /// The names of those in the room, sorted for `/who`.
-    roster: Roster,
     /// What each address may still open; a client's `host` is released when it is removed.
     per_address: PerAddress,
     active: usize,
 }
 
-impl Room {
-    /// An empty room whose connections are limited per address by `per_address`.
+impl Registry {
+    /// No connections yet; they are limited per address by `per_address`.
     pub(crate) fn new(per_address: PerAddress) -> Self {
-        Self {
-            clients: Vec::new(),
-            index: HashMap::new(),
-            names: HashMap::new(),
-            roster: Roster::default(),
-            per_address,
-            active: 0,
-        }
+        Self { clients: Vec::new(), index: HashMap::new(), names: HashMap::new(), per_address, active: 0 }
     }
 
     /// The per-address limits, to admit a new connection.
@@ -127,7 +137,7 @@ impl Room {
         &mut self.per_address
     }
 
-    /// Clients in the room (not counting those on their way out).
+    /// Clients present (not counting those on their way out).
     pub(crate) fn active(&self) -> usize {
         self.active
     }
@@ -155,12 +165,11 @@ impl Room {
     /// Adds an active client, its name registered. The caller checked the name is free.
     pub(crate) fn insert(&mut self, client: Client) {
         self.names.insert(client.nick.key().to_owned(), client.id);
-        self.roster.insert(client.nick.as_str(), client.id);
         self.active += 1;
         self.insert_raw(client);
     }
 
-    /// Adds a client that is closing from the start (refused): no name, not in the room.
+    /// Adds a client that is closing from the start (refused): no name, in no room.
     pub(crate) fn insert_closing(&mut self, mut client: Client) {
         client.phase = Phase::Closing;
         self.insert_raw(client);
@@ -176,29 +185,21 @@ impl Room {
         self.names.get(key).copied()
     }
 
-    /// The names of those in the room, in alphabetical order ignoring case.
-    pub(crate) fn roster(&self) -> &Roster {
-        &self.roster
-    }
-
     /// Gives client `id` (active) the name `nick`, freeing its old one.
     pub(crate) fn rename(&mut self, id: ClientId, nick: Nick) -> Option<Nick> {
         let &i = self.index.get(&id)?;
         let client = &mut self.clients[i];
         self.names.remove(client.nick.key());
         self.names.insert(nick.key().to_owned(), id);
-        self.roster.remove(client.nick.as_str(), id);
-        self.roster.insert(nick.as_str(), id);
         Some(std::mem::replace(&mut client.nick, nick))
     }
 
-    /// Takes an active client out of the room (frees its name) but keeps its connection.
+    /// Marks a present client as leaving (frees its name) but keeps its connection.
     pub(crate) fn leave(&mut self, id: ClientId) {
-        if let Some(client) = self.get_mut(id).filter(|c| c.in_room()) {
+        if let Some(client) = self.get_mut(id).filter(|c| c.is_present()) {
             client.phase = Phase::Closing;
-            let (key, name) = (client.nick.key().to_owned(), client.nick.as_str().to_owned());
+            let key = client.nick.key().to_owned();
             self.names.remove(&key);
-            self.roster.remove(&name, id);
             self.active -= 1;
         }
     }
@@ -212,10 +213,10 @@ impl Room {
         if let Some(moved) = self.clients.get(i) {
             self.index.insert(moved.id, i);
         }
-        self.shrink();
         if let Some(host) = client.host {
             self.per_address.release(host);
         }
+        self.shrink();
         Some(client)
     }
 

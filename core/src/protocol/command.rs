@@ -18,6 +18,26 @@ pub enum Command<'a> {
     },
     /// `/who`: list who is here.
     Who,
+    /// `/who #ROOM`: list who is in another room.
+    WhoIn(&'a str),
+    /// `/join #ROOM`: go to a room, creating it if it does not exist. The name as typed.
+    Join(&'a str),
+    /// `/part`: go back to `#lobby`.
+    Part,
+    /// `/list`: the rooms, biggest first.
+    List,
+    /// `/topic`: show the room's topic; `/topic TEXT` sets it.
+    Topic(Option<&'a str>),
+    /// `/topic -`: clear the room's topic.
+    ClearTopic,
+    /// `/history [N]`: show the room's last `N` lines (a screenful without `N`).
+    History(Option<usize>),
+    /// `/away MESSAGE`: mark yourself away; `/away` alone: back.
+    Away(Option<&'a str>),
+    /// `/ignore NAME`: hide someone's lines from you; `/ignore` alone: list whom you ignore.
+    Ignore(Option<&'a str>),
+    /// `/unignore NAME`: see someone's lines again.
+    Unignore(&'a str),
     /// `/quit [REASON]`: leave.
     Quit(Option<&'a str>),
     /// `/help`: list the commands.
@@ -53,7 +73,15 @@ impl Command<'_> {
         CommandInfo { name: "/nick", args: "NAME", about: "change your name" },
         CommandInfo { name: "/me", args: "ACTION", about: "act it out" },
         CommandInfo { name: "/msg", args: "NAME TEXT", about: "say TEXT to NAME only" },
-        CommandInfo { name: "/who", args: "", about: "list who is here" },
+        CommandInfo { name: "/join", args: "#ROOM", about: "go to a room (made if new)" },
+        CommandInfo { name: "/part", args: "", about: "go back to #lobby" },
+        CommandInfo { name: "/list", args: "", about: "list the rooms" },
+        CommandInfo { name: "/topic", args: "[TEXT]", about: "show or set the topic (- clears it)" },
+        CommandInfo { name: "/who", args: "[#ROOM]", about: "list who is here (or in #ROOM)" },
+        CommandInfo { name: "/history", args: "[N]", about: "show the room's last N lines" },
+        CommandInfo { name: "/away", args: "[MESSAGE]", about: "mark yourself away (alone: back)" },
+        CommandInfo { name: "/ignore", args: "[NAME]", about: "hide NAME's lines (alone: list)" },
+        CommandInfo { name: "/unignore", args: "NAME", about: "see NAME's lines again" },
         CommandInfo { name: "/quit", args: "[REASON]", about: "leave" },
         CommandInfo { name: "/help", args: "", about: "list the commands" },
     ];
@@ -66,11 +94,11 @@ impl Command<'_> {
 pub const WHO_COST: u32 = 2;
 
 impl<'a> Command<'a> {
-    /// What the command costs against flood control, in lines: [`WHO_COST`] for `/who`, 1 for
-    /// everything else.
+    /// What the command costs against flood control, in lines: [`WHO_COST`] for the commands
+    /// with long answers (`/who`, `/list`, `/history`), 1 for everything else.
     pub fn cost(&self) -> u32 {
         match self {
-            Command::Who => WHO_COST,
+            Command::Who | Command::WhoIn(_) | Command::List | Command::History(_) => WHO_COST,
             _ => 1,
         }
     }
@@ -102,12 +130,43 @@ impl<'a> Command<'a> {
                     some(usage)?.split_once(char::is_whitespace).ok_or(CommandError::Usage(usage))?;
                 Ok(Command::Msg { to, text: text.trim_start() })
             }
-            "who" => Ok(Command::Who),
+            "who" => match args {
+                "" => Ok(Command::Who),
+                room => Ok(Command::WhoIn(one_word(room, "/who [#ROOM] (one word)")?)),
+            },
+            "join" => Ok(Command::Join(one_word(some("/join #ROOM")?, "/join #ROOM (one word)")?)),
+            "part" => Ok(Command::Part),
+            "list" => Ok(Command::List),
+            "topic" => match args {
+                "" => Ok(Command::Topic(None)),
+                "-" => Ok(Command::ClearTopic),
+                topic => Ok(Command::Topic(Some(topic))),
+            },
+            "history" => match args {
+                "" => Ok(Command::History(None)),
+                n => match n.parse::<usize>() {
+                    Ok(n) if n > 0 => Ok(Command::History(Some(n))),
+                    _ => Err(CommandError::Usage("/history [N] (N a whole number from 1)")),
+                },
+            },
+            "away" => Ok(Command::Away(Some(args).filter(|a| !a.is_empty()))),
+            "ignore" => match args {
+                "" => Ok(Command::Ignore(None)),
+                name => Ok(Command::Ignore(Some(one_word(name, "/ignore [NAME] (one word)")?))),
+            },
+            "unignore" => {
+                Ok(Command::Unignore(one_word(some("/unignore NAME")?, "/unignore NAME (one word)")?))
+            }
             "quit" => Ok(Command::Quit(Some(args).filter(|a| !a.is_empty()))),
             "help" => Ok(Command::Help),
             _ => Err(CommandError::Unknown(name.chars().take(32).collect())),
         }
     }
+}
+
+/// `args` if it is one word, else the usage error.
+fn one_word<'a>(args: &'a str, usage: &'static str) -> Result<&'a str, CommandError> {
+    if args.contains(char::is_whitespace) { Err(CommandError::Usage(usage)) } else { Ok(args) }
 }
 
 #[cfg(test)]
@@ -125,6 +184,36 @@ mod tests {
         assert_eq!(Command::parse("/quit"), Ok(Command::Quit(None)));
         assert_eq!(Command::parse("/quit gone fishing"), Ok(Command::Quit(Some("gone fishing"))));
         assert_eq!(Command::parse("/help"), Ok(Command::Help));
+    }
+
+    #[test]
+    fn parses_the_room_commands() {
+        assert_eq!(Command::parse("/who #rust"), Ok(Command::WhoIn("#rust")));
+        assert_eq!(Command::parse("/JOIN #rust "), Ok(Command::Join("#rust")));
+        assert_eq!(Command::parse("/part"), Ok(Command::Part));
+        assert_eq!(Command::parse("/list"), Ok(Command::List));
+        assert_eq!(Command::parse("/topic"), Ok(Command::Topic(None)));
+        assert_eq!(Command::parse("/topic  all about  Rust "), Ok(Command::Topic(Some("all about  Rust"))));
+        assert_eq!(Command::parse("/topic -"), Ok(Command::ClearTopic));
+        assert_eq!(Command::parse("/history"), Ok(Command::History(None)));
+        assert_eq!(Command::parse("/history 50"), Ok(Command::History(Some(50))));
+        assert_eq!(Command::parse("/away"), Ok(Command::Away(None)));
+        assert_eq!(Command::parse("/away gone to lunch"), Ok(Command::Away(Some("gone to lunch"))));
+        assert_eq!(Command::parse("/ignore"), Ok(Command::Ignore(None)));
+        assert_eq!(Command::parse("/ignore bob"), Ok(Command::Ignore(Some("bob"))));
+        assert_eq!(Command::parse("/unignore bob"), Ok(Command::Unignore("bob")));
+    }
+
+    #[test]
+    fn refuses_bad_room_commands() {
+        let usage = |text| Err(CommandError::Usage(text));
+        assert_eq!(Command::parse("/join"), usage("/join #ROOM"));
+        assert_eq!(Command::parse("/join #a #b"), usage("/join #ROOM (one word)"));
+        assert_eq!(Command::parse("/who #a b"), usage("/who [#ROOM] (one word)"));
+        assert_eq!(Command::parse("/history 0"), usage("/history [N] (N a whole number from 1)"));
+        assert_eq!(Command::parse("/history lots"), usage("/history [N] (N a whole number from 1)"));
+        assert_eq!(Command::parse("/ignore a b"), usage("/ignore [NAME] (one word)"));
+        assert_eq!(Command::parse("/unignore"), usage("/unignore NAME"));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use bytes::{Buf, Bytes};
 /// ```
 /// use std::io::IoSlice;
 /// use bytes::Bytes;
-/// use chat_core::Outbox;
+/// use chat_core::kit::Outbox;
 ///
 /// let mut outbox = Outbox::default();
 /// outbox.push(Bytes::from_static(b"hello\n"));

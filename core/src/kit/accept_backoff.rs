@@ -19,7 +19,7 @@ use std::time::Duration;
 /// ```
 /// use std::io::{Error, ErrorKind};
 /// use std::time::Duration;
-/// use chat_core::AcceptBackoff;
+/// use chat_core::kit::AcceptBackoff;
 ///
 /// let mut backoff = AcceptBackoff::new();
 /// assert_eq!(backoff.on_error(&Error::from(ErrorKind::ConnectionAborted)), None);

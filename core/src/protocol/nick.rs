@@ -4,7 +4,7 @@ use std::fmt;
 
 use unicode_security::skeleton;
 
-use crate::sanitize::{is_invisible, sanitize};
+use crate::protocol::sanitize::{is_invisible, sanitize};
 
 /// What a chosen name may not hold (so that a client can always tell where a name ends).
 const FORBIDDEN: [char; 9] = [':', ',', '*', '!', '<', '>', '[', ']', '/'];
@@ -45,7 +45,7 @@ impl Nick {
     /// Validates a nickname that a user asked for.
     ///
     /// Allowed: up to `max_chars` characters; no white space, controls or invisible characters
-    /// (format characters, Default_Ignorable_Code_Points: see [`sanitize`](crate::sanitize),
+    /// (format characters, Default_Ignorable_Code_Points: see [`sanitize`](crate::protocol::sanitize),
     /// whose two exceptions for emoji apply), nor anything that looks like white space or like
     /// nothing; none of `: , * ! < > [ ] /` nor any look-alike of them (by the UTS #39
     /// confusable skeleton: `꞉` U+A789, `：` U+FF1A, `∶` U+2236, `＊` U+FF0A, `∗` U+2217 ...;
@@ -72,14 +72,9 @@ impl Nick {
         Ok(Self::new_unchecked(name.to_owned()))
     }
 
-    /// The default name of a client: its peer address as `ip:port` (as in the lab handout).
-    pub fn from_peer(peer: std::net::SocketAddr) -> Self {
-        Self::new_unchecked(peer.to_string())
-    }
-
-    /// A default name for a second connection from the same address: `ip:port~n`.
-    pub(crate) fn from_peer_with_suffix(peer: std::net::SocketAddr, n: usize) -> Self {
-        Self::new_unchecked(format!("{peer}~{n}"))
+    /// A `guest-NNNN` name made by [`GuestNames`](crate::protocol::guest::GuestNames).
+    pub(crate) fn guest(name: String) -> Self {
+        Self::new_unchecked(name)
     }
 
     fn new_unchecked(name: String) -> Self {

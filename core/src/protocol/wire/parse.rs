@@ -7,6 +7,8 @@
 //! [`ServerLine::OfflineMany`], where a quit reason is free text: see [`Departures`].
 
 use super::format::{HELP_PREFIX, NAMES_SHOWN, SHUTTING_DOWN};
+use super::parse_rooms;
+use super::rooms::AWAY_MARK;
 
 /// One line from the server, as `docs/PROTOCOL.md` lists them. Every field borrows from the line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,6 +105,137 @@ pub enum ServerLine<'a> {
     Help,
     /// `*** Server is shutting down. Goodbye!`: the connection closes next.
     ShuttingDown,
+    /// `--- last N lines ---`: the lines up to [`ServerLine::HistoryEnd`] are the room's past,
+    /// each a [`ServerLine::Replayed`].
+    HistoryStart {
+        /// How many lines follow.
+        count: usize,
+    },
+    /// `--- end of history ---`: live lines follow.
+    HistoryEnd,
+    /// `[HH:MM] LINE`: a line said in the past (the time is UTC); parse `line` again for what
+    /// it is.
+    Replayed {
+        /// The hour it was said, 0 to 23.
+        hour: u8,
+        /// The minute it was said, 0 to 59.
+        minute: u8,
+        /// The line as it was sent live, without its ending.
+        line: &'a str,
+    },
+    /// `*** NAME joined #ROOM`: someone came into our room.
+    RoomJoined {
+        /// Who came.
+        name: &'a str,
+        /// Our room.
+        room: &'a str,
+    },
+    /// `*** NAME left #ROOM`: someone went from our room to another one.
+    RoomLeft {
+        /// Who went.
+        name: &'a str,
+        /// Our room.
+        room: &'a str,
+    },
+    /// `*** You are in #ROOM: N other people are here.`: our `/join` or `/part` worked.
+    YouJoined {
+        /// The room we are in now.
+        room: &'a str,
+        /// How many others are in it.
+        others: usize,
+    },
+    /// `*** Topic of #ROOM: TEXT`: on joining a room with a topic, and the answer to `/topic`.
+    Topic {
+        /// The room.
+        room: &'a str,
+        /// Its topic.
+        topic: &'a str,
+    },
+    /// `*** #ROOM has no topic`: the answer to `/topic` in a room without one.
+    NoTopic {
+        /// The room.
+        room: &'a str,
+    },
+    /// `*** NAME set the topic of #ROOM: TEXT`.
+    TopicSet {
+        /// Who set it.
+        name: &'a str,
+        /// The room.
+        room: &'a str,
+        /// The new topic.
+        topic: &'a str,
+    },
+    /// `*** NAME cleared the topic of #ROOM`.
+    TopicCleared {
+        /// Who cleared it.
+        name: &'a str,
+        /// The room.
+        room: &'a str,
+    },
+    /// `*** Rooms, biggest first (N in all):`: the first line of the answer to `/list`; one
+    /// [`ServerLine::RoomEntry`] per room shown follows.
+    RoomsHeader {
+        /// How many rooms exist (more than are listed, in a busy server).
+        total: usize,
+    },
+    /// `*** #ROOM (N here): TOPIC`: one room of the answer to `/list`.
+    RoomEntry {
+        /// The room.
+        room: &'a str,
+        /// How many people are in it.
+        count: usize,
+        /// Its topic, if it has one.
+        topic: Option<&'a str>,
+    },
+    /// `*** N in #ROOM: A, B (away) and K more`: the answer to `/who #ROOM`.
+    WhoIn {
+        /// The room.
+        room: &'a str,
+        /// How many people are in it.
+        count: usize,
+        /// The first few of them, in alphabetical order.
+        names: Names<'a>,
+        /// How many more are in it than `names` spells out.
+        more: usize,
+    },
+    /// `*** NAME is away: MESSAGE`: the person we sent a private message to is away.
+    Away {
+        /// Who is away.
+        name: &'a str,
+        /// Their away message.
+        message: &'a str,
+    },
+    /// `*** You are marked away: MESSAGE`: our `/away MESSAGE` worked.
+    YouAway {
+        /// Our away message.
+        message: &'a str,
+    },
+    /// `*** You are no longer marked away`: our `/away` worked.
+    YouBack,
+    /// `*** Ignoring NAME: you will not see their lines`: our `/ignore NAME` worked.
+    Ignoring {
+        /// Whom we ignore.
+        name: &'a str,
+    },
+    /// `*** No longer ignoring NAME`: our `/unignore NAME` worked.
+    Unignored {
+        /// Whom we no longer ignore.
+        name: &'a str,
+    },
+    /// `*** You ignore: A, B and K more` or `*** You ignore no one`: the answer to `/ignore`.
+    IgnoreList {
+        /// How many people we ignore.
+        count: usize,
+        /// The first few of them.
+        names: Names<'a>,
+        /// How many more than `names` spells out.
+        more: usize,
+    },
+    /// `*** Nothing was said in #ROOM yet`: the answer to `/history` in a room without any.
+    NoHistory {
+        /// The room.
+        room: &'a str,
+    },
     /// `*** ...` that is none of the notices above (from a newer server, say): the text after
     /// `*** `.
     Notice(&'a str),
@@ -119,9 +252,11 @@ impl<'a> ServerLine<'a> {
     pub fn parse(line: &'a str) -> Self {
         let line = line.strip_suffix('\n').map_or(line, |l| l.strip_suffix('\r').unwrap_or(l));
         if let Some(notice) = line.strip_prefix("*** ") {
-            return notice_line(line, notice).unwrap_or(Self::Notice(notice));
+            return notice_line(line, notice)
+                .or_else(|| parse_rooms::notice(line, notice))
+                .unwrap_or(Self::Notice(notice));
         }
-        said_line(line).unwrap_or(Self::Other(line))
+        said_line(line).or_else(|| parse_rooms::history_line(line)).unwrap_or(Self::Other(line))
     }
 }
 
@@ -203,16 +338,12 @@ fn notice_line<'a>(line: &'a str, notice: &'a str) -> Option<ServerLine<'a>> {
 fn welcome(rest: &str) -> Option<ServerLine<'_>> {
     let (name, rest) = rest.split_once(": ")?;
     let others = rest.strip_suffix(". Type /help for commands.")?;
-    let others = match others {
-        "nobody else is here yet" => 0,
-        "1 other person is here" => 1,
-        others => count(others.strip_suffix(" other people are here")?).filter(|&n| n > 1)?,
-    };
+    let others = parse_rooms::others_here(others)?;
     is_name(name).then_some(ServerLine::Welcome { name, others })
 }
 
 /// The names of a `/who` or joins summary of `count` people, and how many more there are.
-fn names(count: usize, list: &str) -> Option<(Names<'_>, usize)> {
+pub(super) fn names(count: usize, list: &str) -> Option<(Names<'_>, usize)> {
     let (list, more) = split_more(list);
     let names = Names { list };
     let shown = names.iter().count();
@@ -221,7 +352,7 @@ fn names(count: usize, list: &str) -> Option<(Names<'_>, usize)> {
 }
 
 /// Splits ` and K more` off the end of a list, if it is there (K is then at least 1).
-fn split_more(list: &str) -> (&str, usize) {
+pub(super) fn split_more(list: &str) -> (&str, usize) {
     list.strip_suffix(" more")
         .and_then(|rest| rest.rsplit_once(" and "))
         .and_then(|(names, more)| Some((names, count(more).filter(|&more| more > 0)?)))
@@ -229,7 +360,7 @@ fn split_more(list: &str) -> (&str, usize) {
 }
 
 /// A decimal count as the server writes it: ASCII digits only.
-fn count(digits: &str) -> Option<usize> {
+pub(super) fn count(digits: &str) -> Option<usize> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -237,7 +368,7 @@ fn count(digits: &str) -> Option<usize> {
 }
 
 /// Whether `name` could be a name the server gives: a chosen one or a default `IP:PORT`.
-fn is_name(name: &str) -> bool {
+pub(super) fn is_name(name: &str) -> bool {
     !name.is_empty()
         && !name.starts_with(['-', '#'])
         && !name.contains(|c: char| c.is_whitespace() || c.is_control() || ",*!<>/".contains(c))
@@ -250,10 +381,22 @@ pub struct Names<'a> {
 }
 
 impl<'a> Names<'a> {
-    /// The names, in the order of the line.
+    /// No names.
+    pub(super) const EMPTY: Self = Self { list: "" };
+
+    /// The names, in the order of the line (without their away marks).
     pub fn iter(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        self.marked().map(|(name, _)| name)
+    }
+
+    /// The names, in the order of the line, each with whether it is marked away (`/who`).
+    pub fn marked(&self) -> impl Iterator<Item = (&'a str, bool)> + use<'a> {
         let list = self.list;
-        (!list.is_empty()).then(|| list.split(", ")).into_iter().flatten()
+        (!list.is_empty())
+            .then(|| list.split(", "))
+            .into_iter()
+            .flatten()
+            .map(|entry| entry.strip_suffix(AWAY_MARK).map_or((entry, false), |name| (name, true)))
     }
 }
 
@@ -296,7 +439,7 @@ mod tests {
 
     use super::super::format::{self, Reason};
     use super::*;
-    use crate::Command;
+    use crate::protocol::Command;
 
     /// Names of every shape: chosen, default IPv4 and IPv6, and a second connection's default.
     const NAMES: [&str; 6] =
@@ -462,12 +605,13 @@ mod tests {
         #[test]
         fn every_name_the_server_gives_is_read_back(
             chosen in r"\PC{1,24}",
-            peer in any::<std::net::SocketAddr>(),
+            guests in 0..20_000usize,
             text in r"\PC*",
         ) {
-            let peer = crate::Nick::from_peer(peer);
-            let chosen = crate::Nick::parse(&chosen, 24).ok();
-            for name in chosen.iter().chain([&peer]).map(crate::Nick::as_str) {
+            let mut names = crate::protocol::guest::GuestNames::default();
+            let guest = names.next(guests, |_| false);
+            let chosen = crate::protocol::Nick::parse(&chosen, 24).ok();
+            for name in chosen.iter().chain([&guest]).map(crate::protocol::Nick::as_str) {
                 let from = name;
                 assert_eq!(parse(&format::message(name, &text)), ServerLine::Message { from, text: &text });
                 assert_eq!(parse(&format::private_in(name, &text)), ServerLine::PrivateIn { from, text: &text });

@@ -10,15 +10,20 @@
 //! harness reports `Blocked`); while the core has paused reading, what clients send waits (as
 //! in their sockets) and arrives when reading resumes; a client whose connection the core
 //! closed closes its side too if it reads, or is released at the core's deadline.
-
-#![allow(dead_code)]
+//!
+//! Behind the `sim` feature: the one driver of [`Server`] that the core's tests, the fuzz
+//! targets and the benchmarks share.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use chat_core::{ClientId, Config, Input, Output, PeerGone, Server};
+use crate::{ClientId, Config, Input, Output, PeerGone, Server};
+
+/// The wall-clock time the world begins at, in seconds since the Unix epoch: 2026-11-28
+/// 14:00:00 UTC, so history times read `[14:00]` onwards in every run.
+pub const SIM_WALL_CLOCK_SECS: u64 = 1_795_874_400;
 
 /// One simulated client.
 #[derive(Debug, Default)]
@@ -78,9 +83,13 @@ impl SimClient {
 
 /// The server, its clients, and the clock.
 pub struct Sim {
+    /// The server under test.
     pub server: Server,
+    /// When the world began (the server's first instant).
     pub start: Instant,
+    /// The simulated clock.
     pub now: Instant,
+    /// Every client ever connected, by id.
     pub clients: BTreeMap<ClientId, SimClient>,
     next_id: u64,
     config: Config,
@@ -93,8 +102,11 @@ pub struct Sim {
 impl Sim {
     /// A world running `config`.
     pub fn new(config: Config) -> Self {
+        // Instants cannot be made from nothing: the one real reading of a clock, as the origin.
         let start = Instant::now();
-        let server = Server::new(config.clone(), start).expect("valid config");
+        let server =
+            Server::new(config.clone(), start, UNIX_EPOCH + Duration::from_secs(SIM_WALL_CLOCK_SECS))
+                .expect("valid config");
         Self {
             server,
             start,
@@ -117,6 +129,18 @@ impl Sim {
         let n = self.next_id;
         let peer: SocketAddr = format!("10.0.0.{}:{}", n % 250 + 1, 4000 + n).parse().unwrap();
         self.connect_from(label, peer)
+    }
+
+    /// A world with `count` clients (`ClientId(1)` to `ClientId(count)`, labelled `c1`, `c2`
+    /// ...) in `#lobby`, flood control off, room for one more; every arrival announced and
+    /// summarised, so that what follows sees only its own traffic (as the benchmarks need).
+    pub fn crowd(count: usize) -> Self {
+        let mut sim = Self::new(Config { flood_rate: 0.0, max_clients: count + 1, ..Config::default() });
+        for n in 1..=count {
+            sim.connect(&format!("c{n}"));
+        }
+        sim.advance(Duration::from_secs(10));
+        sim
     }
 
     /// Connects a client from `peer`.
@@ -193,6 +217,9 @@ impl Sim {
     pub fn input(&mut self, input: Input<'_>) {
         self.server.handle_input(self.now, input).expect("inputs follow the API contract");
         self.drain();
+        if let Some(at) = self.server.poll_timeout() {
+            assert!(at > self.now, "a timeout {:?} in the past: a runtime would spin", self.now - at);
+        }
     }
 
     fn drain(&mut self) {
@@ -316,7 +343,10 @@ impl Sim {
         let grace = self.config.blocked_grace;
         for (&id, client) in &self.clients {
             let stuck = client.blocked_since.is_some_and(|since| self.now >= since + grace);
-            if let Some(queued) = self.server.queued(id).filter(|_| stuck) {
+            if !stuck {
+                continue;
+            }
+            if let Some(queued) = self.server.queued(id) {
                 assert!(
                     queued <= self.config.max_queue,
                     "{id} is stuck with {queued} bytes queued, over the cap"

@@ -1,0 +1,125 @@
+//! A room's memory: its last lines, numbered, with the time each was said.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::ClientId;
+
+/// One line said in a room, as kept for replay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Said {
+    /// The room's sequence number of the line (1 for its first).
+    pub(crate) seq: u64,
+    /// Who said it (replays leave out the lines of those the reader ignores).
+    pub(crate) from: ClientId,
+    /// When it was said: wall-clock time since the Unix epoch.
+    pub(crate) at: Duration,
+    /// The line exactly as it was sent live, ending in `\n`.
+    pub(crate) frame: Bytes,
+}
+
+/// The last `capacity` lines of a room, oldest first; sequence numbers are consecutive.
+#[derive(Debug)]
+pub(crate) struct History {
+    capacity: usize,
+    lines: VecDeque<Said>,
+    /// The sequence number the next line gets.
+    next_seq: u64,
+}
+
+impl History {
+    /// Keeps at most `capacity` lines (0 keeps none, but still numbers them).
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self { capacity, lines: VecDeque::new(), next_seq: 1 }
+    }
+
+    /// Numbers `frame`, said at `at`, and keeps it; the oldest line goes if the ring is full.
+    /// Returns its sequence number.
+    pub(crate) fn push(&mut self, from: ClientId, at: Duration, frame: Bytes) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        if self.capacity > 0 {
+            if self.lines.len() == self.capacity {
+                self.lines.pop_front();
+            }
+            self.lines.push_back(Said { seq, from, at, frame });
+        }
+        seq
+    }
+
+    /// The sequence number of the last line said, 0 before the first.
+    #[cfg(test)]
+    fn last_seq(&self) -> u64 {
+        self.next_seq - 1
+    }
+
+    /// How many lines are kept.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// The last `count` lines kept whose frames add up to at most `budget` bytes, oldest first.
+    pub(crate) fn last(&self, count: usize, budget: usize) -> impl Iterator<Item = &Said> {
+        let mut bytes = 0;
+        let taken = self
+            .lines
+            .iter()
+            .rev()
+            .take(count)
+            .take_while(|said| {
+                bytes += said.frame.len();
+                bytes <= budget
+            })
+            .count();
+        self.lines.range(self.lines.len() - taken..)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn said(history: &mut History, text: &str) -> u64 {
+        history.push(ClientId(1), Duration::from_secs(60), Bytes::from(format!("{text}\n")))
+    }
+
+    fn seqs<'a>(lines: impl Iterator<Item = &'a Said>) -> Vec<u64> {
+        lines.map(|said| said.seq).collect()
+    }
+
+    #[test]
+    fn keeps_the_last_lines_numbered_from_one() {
+        let mut history = History::new(3);
+        assert_eq!(history.last_seq(), 0);
+        for (i, text) in ["a", "b", "c", "d", "e"].into_iter().enumerate() {
+            assert_eq!(said(&mut history, text), i as u64 + 1);
+        }
+        assert_eq!(history.len(), 3);
+        assert_eq!(history.last_seq(), 5);
+        assert_eq!(seqs(history.last(10, usize::MAX)), [3, 4, 5]);
+        assert_eq!(seqs(history.last(2, usize::MAX)), [4, 5]);
+        assert_eq!(seqs(history.last(0, usize::MAX)), [0u64; 0]);
+    }
+
+    #[test]
+    fn replay_stops_at_the_byte_budget() {
+        let mut history = History::new(10);
+        for text in ["aaaa", "bbbb", "cccc"] {
+            said(&mut history, text);
+        }
+        assert_eq!(seqs(history.last(10, 10)), [2, 3], "5 bytes a line");
+        assert_eq!(seqs(history.last(10, 4)), [0u64; 0]);
+    }
+
+    #[test]
+    fn capacity_zero_numbers_lines_but_keeps_none() {
+        let mut history = History::new(0);
+        assert_eq!(said(&mut history, "a"), 1);
+        assert_eq!(said(&mut history, "b"), 2);
+        assert_eq!(history.len(), 0);
+        assert_eq!(history.last_seq(), 2);
+    }
+}

@@ -1,0 +1,271 @@
+//! Connections coming and going, and people moving between rooms: who is told what, when.
+//!
+//! A new connection is put in `#lobby` at once (it receives the room's lines from then on,
+//! after the room's recent history), but the others are told only once it has had a moment to
+//! choose a name ([`Config::announce_after`](crate::Config::announce_after)) or sends its first
+//! line. In a big room, arrivals and departures are coalesced into summaries (`presence.rs`).
+
+use std::net::SocketAddr;
+
+use bytes::{BufMut, BytesMut};
+
+use super::Server;
+use super::delivery::Audience;
+use crate::clock::hours_minutes;
+use crate::per_address::Refusal;
+use crate::protocol::wire::{self, Reason};
+use crate::registry::Client;
+use crate::rooms::{Room, RoomId, Said};
+use crate::{ClientId, InputError, PeerGone};
+
+/// Lines replayed to whoever comes into a room; `/history` shows all the room remembers.
+pub(super) const REPLAY_ON_JOIN: usize = 20;
+
+/// Most bytes of lines one replay holds.
+pub(super) const REPLAY_BUDGET: usize = 64 << 10;
+
+/// How someone came into a room, which decides the notice the others get.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Arrival {
+    /// They connected (`*** NAME entered the room`).
+    Connected,
+    /// They came from another room (`*** NAME joined #ROOM`).
+    Moved,
+}
+
+impl Server {
+    pub(super) fn connect(&mut self, id: ClientId, peer: SocketAddr) -> Result<(), InputError> {
+        if self.registry.contains(id) || self.lingering.contains(&id) {
+            return Err(InputError::DuplicateId(id));
+        }
+        let registry = &self.registry;
+        let nick = self.guests.next(registry.active(), |key| registry.holder(key).is_some());
+        let lobby = self.rooms.lobby();
+        let mut client = Client::new(id, peer, nick, lobby, &self.config, self.now, self.stalled);
+        let refusal = if self.shutting_down {
+            Some(wire::shutting_down())
+        } else if self.registry.active() >= self.config.max_clients {
+            Some(self.full_notice())
+        } else {
+            match self.registry.per_address().admit(peer.ip(), self.now) {
+                Ok(host) => {
+                    client.host = host;
+                    None
+                }
+                Err(refusal) => Some(refused(refusal)),
+            }
+        };
+        if let Some(notice) = refusal {
+            tracing::info!(%id, %peer, "refused");
+            self.registry.insert_closing(client);
+            self.send(id, notice);
+            self.close_when_flushed(id);
+            return Ok(());
+        }
+        tracing::info!(%id, %peer, name = %client.nick, "connected");
+        let name = client.nick.as_str().to_owned();
+        let others = self.rooms.get(lobby).map_or(0, Room::len);
+        self.registry.insert(client);
+        self.rooms.enter(lobby, id, &name);
+        self.send(id, wire::welcome(&name, others));
+        self.show_topic(id, lobby, false);
+        self.replay(id, lobby, REPLAY_ON_JOIN, false);
+        self.unannounced.push(self.now, id);
+        Ok(())
+    }
+
+    /// Tells the others in its room that `id` is here, if they have not been told yet.
+    pub(super) fn announce(&mut self, id: ClientId) {
+        let Some(client) = self.registry.get_mut(id).filter(|c| c.is_present() && !c.announced) else {
+            return;
+        };
+        client.announced = true;
+        let (room, name) = (client.room, client.nick.as_str().to_owned());
+        self.tell_arrival(room, id, &name, Arrival::Connected);
+    }
+
+    fn tell_arrival(&mut self, room_id: RoomId, id: ClientId, name: &str, how: Arrival) {
+        let Some(room) = self.rooms.get_mut(room_id) else { return };
+        if room.len() > self.config.presence_batch_above {
+            if room.presence.deadline().is_none() {
+                self.presence_due.push(self.now, room_id);
+            }
+            room.presence.joined(name, self.now, self.config.presence_interval);
+            return;
+        }
+        let notice = match how {
+            Arrival::Connected => wire::joined(name),
+            Arrival::Moved => wire::room_joined(name, room.name().as_str()),
+        };
+        self.broadcast(Audience::others_in(room_id, id), notice);
+    }
+
+    /// Tells the others in `room_id` that `name` left it, in a summary if the room is big.
+    fn tell_departure(&mut self, room_id: RoomId, name: &str, reason: &Reason) {
+        let Some(room) = self.rooms.get_mut(room_id) else { return };
+        if room.len() > self.config.presence_batch_above {
+            if room.presence.deadline().is_none() {
+                self.presence_due.push(self.now, room_id);
+            }
+            room.presence.left(name, reason, self.now, self.config.presence_interval);
+            return;
+        }
+        let notice = match reason {
+            Reason::Moved => wire::room_left(name, room.name().as_str()),
+            reason => wire::offline(name, reason),
+        };
+        self.broadcast(Audience::everyone_in(room_id), notice);
+    }
+
+    /// Takes a present client out of its room and tells the others why (if they were told it
+    /// had come).
+    pub(super) fn depart(&mut self, id: ClientId, reason: Reason) {
+        let Some(client) = self.registry.get(id).filter(|c| c.is_present()) else { return };
+        let (name, room, announced) = (client.nick.as_str().to_owned(), client.room, client.announced);
+        tracing::info!(%id, peer = %client.peer, %name, %reason, "left");
+        self.take_out(id);
+        if announced {
+            self.tell_departure(room, &name, &reason);
+        }
+    }
+
+    /// Marks a present client as leaving: out of the registry's names and out of its room.
+    pub(super) fn take_out(&mut self, id: ClientId) {
+        let Some(client) = self.registry.get(id).filter(|c| c.is_present()) else { return };
+        let (room, name) = (client.room, client.nick.as_str().to_owned());
+        self.registry.leave(id);
+        self.rooms.leave(room, id, &name);
+    }
+
+    /// Moves a present client to room `to`: the old room is told it left, the client gets the
+    /// new room's topic and history, the new room is told it came.
+    pub(super) fn move_to(&mut self, id: ClientId, to: RoomId) {
+        let Some(client) = self.registry.get_mut(id).filter(|c| c.is_present()) else { return };
+        let (from, name, announced) = (client.room, client.nick.as_str().to_owned(), client.announced);
+        client.room = to;
+        client.announced = true;
+        self.rooms.leave(from, id, &name);
+        if announced {
+            self.tell_departure(from, &name, &Reason::Moved);
+        }
+        let Some(room) = self.rooms.get(to) else { return };
+        let others = room.len();
+        let joined = wire::you_joined(room.name().as_str(), others);
+        self.rooms.enter(to, id, &name);
+        tracing::info!(%id, %name, room = %self.rooms.get(to).map_or("", |r| r.name().as_str()), "moved");
+        self.send(id, joined);
+        self.show_topic(id, to, false);
+        self.replay(id, to, REPLAY_ON_JOIN, false);
+        self.tell_arrival(to, id, &name, Arrival::Moved);
+    }
+
+    /// Sends `id` the topic of `room`: if it has one, or always when `asked`.
+    pub(super) fn show_topic(&mut self, id: ClientId, room: RoomId, asked: bool) {
+        let Some(room) = self.rooms.get(room) else { return };
+        let line = match room.topic() {
+            Some(topic) => wire::topic(room.name().as_str(), topic),
+            None if asked => wire::no_topic(room.name().as_str()),
+            None => return,
+        };
+        self.send(id, line);
+    }
+
+    /// Sends `id` the last `count` lines of `room` (leaving out those of people it ignores),
+    /// between the history markers, as one frame. With nothing to replay, sends nothing, or
+    /// when `asked` (`/history`) says so.
+    pub(super) fn replay(&mut self, id: ClientId, room: RoomId, count: usize, asked: bool) {
+        let (Some(client), Some(room)) = (self.registry.get(id), self.rooms.get(room)) else { return };
+        let lines: Vec<&Said> =
+            room.history(usize::MAX, REPLAY_BUDGET).filter(|said| !client.ignores.hides(said.from)).collect();
+        let lines = &lines[lines.len().saturating_sub(count)..];
+        if lines.is_empty() {
+            if asked {
+                let line = wire::no_history(room.name().as_str());
+                self.send(id, line);
+            }
+            return;
+        }
+        let start = wire::history_start(lines.len());
+        let end = wire::history_end();
+        let size = lines.iter().map(|said| said.frame.len() + 8).sum::<usize>() + start.len() + end.len();
+        let mut frame = BytesMut::with_capacity(size);
+        frame.put_slice(&start);
+        for said in lines {
+            let (hour, minute) = hours_minutes(said.at);
+            frame.put_slice(&wire::replayed(hour, minute, &said.frame));
+        }
+        frame.put_slice(&end);
+        self.send(id, frame.freeze());
+    }
+
+    pub(super) fn disconnected(&mut self, id: ClientId, cause: PeerGone) {
+        if self.lingering.remove(&id) {
+            // A closed connection's client closed its side too: nothing can reset it now.
+            if cause == PeerGone::Closed {
+                self.outputs.push_back(crate::Output::Release { to: id });
+            }
+            return;
+        }
+        let Some(client) = self.registry.get_mut(id) else {
+            return;
+        };
+        match cause {
+            PeerGone::Lost => {
+                client.lost = true;
+                self.depart(id, Reason::Lost);
+                self.remove(id);
+            }
+            PeerGone::Closed => {
+                client.input_ended = true;
+                if client.is_active()
+                    && let Some(line) = client.decoder.finish()
+                {
+                    self.line(id, line);
+                }
+                self.depart(id, Reason::Left);
+                self.close_when_flushed(id);
+            }
+        }
+    }
+
+    pub(super) fn shutdown(&mut self) {
+        if self.shutting_down {
+            return;
+        }
+        tracing::info!(clients = self.registry.active(), "shutting down");
+        self.shutting_down = true;
+        self.shutdown_at = Some(self.now);
+        let notice = wire::shutting_down();
+        let ids: Vec<ClientId> =
+            self.registry.clients().iter().filter(|c| c.is_active()).map(|c| c.id).collect();
+        for id in ids {
+            self.send(id, notice.clone());
+            self.take_out(id);
+            self.close_when_flushed(id);
+        }
+        for (_, room) in self.rooms.iter_mut() {
+            room.presence.clear();
+        }
+    }
+}
+
+/// The one line a connection refused by the per-address limits gets.
+fn refused(refusal: Refusal) -> bytes::Bytes {
+    match refusal {
+        Refusal::TooMany { max } => wire::error(format_args!(
+            "Too many connections from your address ({max} at most); close one and try again."
+        )),
+        Refusal::TooOften { max, window, retry } => wire::error(format_args!(
+            "Too many new connections from your address ({max} per {}); try again in {}.",
+            span(window),
+            span(retry)
+        )),
+    }
+}
+
+/// A duration for people, rounded up: `1 second`, `20 seconds`, `10 minutes`.
+fn span(time: std::time::Duration) -> String {
+    let secs = time.as_secs() + u64::from(time.subsec_nanos() > 0);
+    let (n, unit) = if secs >= 120 { (secs.div_ceil(60), "minute") } else { (secs.max(1), "second") };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}

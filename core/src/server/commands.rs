@@ -1,0 +1,279 @@
+//! What each command does. The plumbing (queues, limits, timers) is in `delivery.rs`; who is
+//! told of arrivals and departures in `arrivals.rs`.
+
+use bytes::{BufMut, BytesMut};
+
+use super::Server;
+use super::delivery::Audience;
+use crate::ClientId;
+use crate::protocol::nick::{Nick, key_of};
+use crate::protocol::wire::{self, Reason};
+use crate::protocol::{Command, CommandError, RoomName, sanitize};
+use crate::rooms::{MAX_TOPIC, ROOMS_LISTED};
+use crate::social::{IgnoreRefused, MAX_AWAY, MAX_IGNORED};
+
+/// Longest `/quit` reason kept, in characters.
+const MAX_QUIT_REASON: usize = 200;
+
+impl Server {
+    pub(super) fn command(&mut self, id: ClientId, command: Result<Command<'_>, CommandError>) {
+        let command = match command {
+            Ok(command) => command,
+            Err(error) => return self.send(id, wire::error(sanitize(&error.to_string()))),
+        };
+        let Some(client) = self.registry.get(id) else { return };
+        let (name, room) = (client.nick.as_str().to_owned(), client.room);
+        match command {
+            Command::Say(text) => self.say(id, wire::message(&name, &sanitize(text))),
+            Command::Me(text) => self.say(id, wire::action(&name, &sanitize(text))),
+            Command::Nick(new) => self.rename(id, new),
+            Command::Msg { to, text } => self.private(id, &name, to, &sanitize(text)),
+            Command::Who => self.who(id, None),
+            Command::WhoIn(room) => self.who(id, Some(room)),
+            Command::Join(room) => self.join(id, room),
+            Command::Part => {
+                let lobby = self.rooms.lobby();
+                self.go_to(id, lobby);
+            }
+            Command::List => self.list(id),
+            Command::Topic(None) => self.show_topic(id, room, true),
+            Command::Topic(Some(topic)) => self.set_topic(id, &name, Some(topic)),
+            Command::ClearTopic => self.set_topic(id, &name, None),
+            Command::History(count) => {
+                let count = count.unwrap_or(usize::MAX);
+                self.replay(id, room, count, true);
+            }
+            Command::Away(message) => self.away(id, message),
+            Command::Ignore(None) => self.list_ignored(id),
+            Command::Ignore(Some(target)) => self.ignore(id, target),
+            Command::Unignore(target) => self.unignore(id, target),
+            Command::Quit(reason) => {
+                let reason = reason.map(|r| sanitize(r).chars().take(MAX_QUIT_REASON).collect());
+                self.depart(id, Reason::Quit(reason));
+                self.close_when_flushed(id);
+            }
+            Command::Help => self.send(id, wire::help()),
+        }
+    }
+
+    /// A line `id` says to its room: numbered, remembered, and sent to the others (but those
+    /// who ignore `id`). The others hear of `id`'s arrival first.
+    fn say(&mut self, id: ClientId, frame: bytes::Bytes) {
+        self.announce(id);
+        let Some(client) = self.registry.get(id) else { return };
+        let room = client.room;
+        let at = self.clock.at(self.now);
+        if let Some(said_in) = self.rooms.get_mut(room) {
+            let seq = said_in.record(id, at, frame.clone());
+            tracing::trace!(%id, room = %said_in.name(), seq, "said");
+        }
+        self.broadcast(Audience::said_in(room, id), frame);
+    }
+
+    fn rename(&mut self, id: ClientId, requested: &str) {
+        let nick = match Nick::parse(requested, self.config.max_nick) {
+            Ok(nick) => nick,
+            Err(error) => return self.send(id, wire::error(sanitize(&error.to_string()))),
+        };
+        if let Some(holder) = self.registry.holder(nick.key()).filter(|&h| h != id) {
+            let taken = self.registry.get(holder).map_or("", |c| c.nick.as_str()).to_owned();
+            let similar =
+                if taken == nick.as_str() { String::new() } else { format!(" (too close to {taken})") };
+            return self
+                .send(id, wire::error(format_args!("The name {nick} is taken{similar}; pick another.")));
+        }
+        let Some(old) = self.registry.rename(id, nick.clone()) else { return };
+        if old.as_str() == nick.as_str() {
+            return self.send(id, wire::error(format_args!("You are already called {nick}.")));
+        }
+        tracing::info!(%id, from = %old, to = %nick, "renamed");
+        let Some(client) = self.registry.get(id) else { return };
+        let (room, announced) = (client.room, client.announced);
+        if let Some(room) = self.rooms.get_mut(room) {
+            room.rename(id, old.as_str(), nick.as_str());
+        }
+        self.send(id, wire::you_renamed(nick.as_str()));
+        if announced {
+            self.broadcast(Audience::others_in(room, id), wire::renamed(old.as_str(), nick.as_str()));
+        }
+    }
+
+    /// `/msg`: to anyone, in any room. One who ignores the sender does not get it (the sender
+    /// is not told); one who is away still gets it, and the sender is told they are away.
+    fn private(&mut self, id: ClientId, from: &str, to: &str, text: &str) {
+        let Some(target) = self.registry.holder(&key_of(to)).and_then(|target| self.registry.get(target))
+        else {
+            return self.send(id, wire::error(format_args!("No one here is called {}.", sanitize(to))));
+        };
+        let (target, to) = (target.id, target.nick.as_str().to_owned());
+        let (ignored, away) = match self.registry.get(target) {
+            Some(client) => (client.ignores.hides(id), client.away.message().map(str::to_owned)),
+            None => return,
+        };
+        if !ignored {
+            self.send(target, wire::private_in(from, text));
+        }
+        self.send(id, wire::private_out(&to, text));
+        if let Some(message) = away {
+            self.send(id, wire::is_away(&to, &message));
+        }
+    }
+
+    /// `/who` (the client's room) or `/who #ROOM`: the count and the first few names in
+    /// alphabetical order, the away marked, read from the room's sorted roster.
+    fn who(&mut self, id: ClientId, typed: Option<&str>) {
+        let Some(client) = self.registry.get(id) else { return };
+        let room_id = match typed {
+            None => client.room,
+            Some(typed) => match RoomName::parse(typed) {
+                Ok(name) => match self.rooms.find(&name) {
+                    Some(room) => room,
+                    None => {
+                        return self.send(id, wire::error(format_args!("There is no room called {name}.")));
+                    }
+                },
+                Err(error) => return self.send(id, wire::error(sanitize(&error.to_string()))),
+            },
+        };
+        let Some(room) = self.rooms.get(room_id) else { return };
+        let names: Vec<String> = room
+            .roster()
+            .entries()
+            .take(wire::NAMES_SHOWN)
+            .map(|(name, holder)| match self.registry.get(holder) {
+                Some(client) if client.away.message().is_some() => wire::marked_away(name),
+                _ => name.to_owned(),
+            })
+            .collect();
+        let names = names.iter().map(String::as_str);
+        let line = if room_id == client.room {
+            wire::who(room.roster().len(), names)
+        } else {
+            wire::who_in(room.name().as_str(), room.roster().len(), names)
+        };
+        self.send(id, line);
+    }
+
+    /// `/join #ROOM`: moves there, creating the room if it is new.
+    fn join(&mut self, id: ClientId, typed: &str) {
+        let name = match RoomName::parse(typed) {
+            Ok(name) => name,
+            Err(error) => return self.send(id, wire::error(sanitize(&error.to_string()))),
+        };
+        let (room, created) = self.rooms.find_or_create(name);
+        if created {
+            tracing::info!(%id, room = %self.rooms.get(room).map_or("", |r| r.name().as_str()), "room created");
+        }
+        self.go_to(id, room);
+    }
+
+    /// Moves `id` to `room`, unless it is there already.
+    fn go_to(&mut self, id: ClientId, room: crate::rooms::RoomId) {
+        let Some(client) = self.registry.get(id) else { return };
+        if client.room == room {
+            let name = self.rooms.get(room).map_or("", |r| r.name().as_str());
+            return self.send(id, wire::error(format_args!("You are already in {name}.")));
+        }
+        self.move_to(id, room);
+    }
+
+    /// `/list`: the biggest rooms with their head counts and topics, in one frame.
+    fn list(&mut self, id: ClientId) {
+        let listed = self.rooms.biggest();
+        let mut frame = BytesMut::new();
+        frame.put_slice(&wire::rooms_header(self.rooms.len()));
+        for room in listed.iter().take(ROOMS_LISTED) {
+            frame.put_slice(&wire::room_entry(room.name().as_str(), room.len(), room.topic()));
+        }
+        self.send(id, frame.freeze());
+    }
+
+    /// `/topic TEXT` (`Some`) or `/topic -` (`None`) in the client's room; everyone there is
+    /// told, the client too.
+    fn set_topic(&mut self, id: ClientId, name: &str, topic: Option<&str>) {
+        let Some(client) = self.registry.get(id) else { return };
+        let room_id = client.room;
+        let Some(room) = self.rooms.get_mut(room_id) else { return };
+        let topic: Option<String> = topic.map(|t| sanitize(t).chars().take(MAX_TOPIC).collect());
+        if topic.is_none() && room.topic().is_none() {
+            let line = wire::no_topic(room.name().as_str());
+            return self.send(id, line);
+        }
+        room.set_topic(topic.as_deref());
+        let line = match &topic {
+            Some(topic) => wire::topic_set(name, room.name().as_str(), topic),
+            None => wire::topic_cleared(name, room.name().as_str()),
+        };
+        tracing::info!(%id, room = %room.name(), "topic changed");
+        self.broadcast(Audience::everyone_in(room_id), line);
+    }
+
+    /// `/away MESSAGE` marks away; `/away` alone, back.
+    fn away(&mut self, id: ClientId, message: Option<&str>) {
+        let Some(client) = self.registry.get_mut(id) else { return };
+        let message: Option<String> = message.map(|m| sanitize(m).chars().take(MAX_AWAY).collect());
+        client.away.set(message.as_deref());
+        let line = match &message {
+            Some(message) => wire::you_away(message),
+            None => wire::you_back(),
+        };
+        self.send(id, line);
+    }
+
+    /// The present client called `typed`, or the error to send.
+    fn holder_of(&self, id: ClientId, typed: &str) -> Result<(ClientId, String), bytes::Bytes> {
+        let holder = self.registry.holder(&key_of(typed)).and_then(|holder| self.registry.get(holder));
+        match holder {
+            Some(client) if client.id == id => Err(wire::error("You cannot ignore yourself.")),
+            Some(client) => Ok((client.id, client.nick.as_str().to_owned())),
+            None => Err(wire::error(format_args!("No one here is called {}.", sanitize(typed)))),
+        }
+    }
+
+    fn ignore(&mut self, id: ClientId, typed: &str) {
+        let (target, name) = match self.holder_of(id, typed) {
+            Ok(found) => found,
+            Err(error) => return self.send(id, error),
+        };
+        let Some(client) = self.registry.get_mut(id) else { return };
+        let line = match client.ignores.add(target) {
+            Ok(()) => wire::ignoring(&name),
+            Err(IgnoreRefused::Already) => wire::error(format_args!("You already ignore {name}.")),
+            Err(IgnoreRefused::Full) => {
+                wire::error(format_args!("You can ignore at most {MAX_IGNORED} people."))
+            }
+        };
+        self.send(id, line);
+    }
+
+    fn unignore(&mut self, id: ClientId, typed: &str) {
+        let (target, name) = match self.holder_of(id, typed) {
+            Ok(found) => found,
+            Err(error) => return self.send(id, error),
+        };
+        let Some(client) = self.registry.get_mut(id) else { return };
+        let line = if client.ignores.remove(target) {
+            wire::unignored(&name)
+        } else {
+            wire::error(format_args!("You are not ignoring {name}."))
+        };
+        self.send(id, line);
+    }
+
+    /// `/ignore` alone: whom the client ignores (those who left are forgotten first).
+    fn list_ignored(&mut self, id: ClientId) {
+        let Some(client) = self.registry.get(id) else { return };
+        let mut ignores = client.ignores.clone();
+        ignores.prune(|ignored| self.registry.get(ignored).is_some_and(|c| c.is_present()));
+        let names: Vec<String> = ignores
+            .iter()
+            .filter_map(|ignored| self.registry.get(ignored))
+            .map(|c| c.nick.as_str().to_owned())
+            .collect();
+        let line = wire::ignore_list(names.len(), names.iter().map(String::as_str));
+        if let Some(client) = self.registry.get_mut(id) {
+            client.ignores = ignores;
+        }
+        self.send(id, line);
+    }
+}
