@@ -119,14 +119,23 @@ fn a_killed_reader_connection_resumes_from_the_last_entry_delivered() {
     assert!(a.bridge.stats().reconnects >= 1);
 }
 
-/// The id of the client connection named `name`, from `CLIENT LIST`.
+/// The id of the client connection named `name`, from `CLIENT LIST`, waiting (to the
+/// deadline) for it to be there: a bridge may be reconnecting.
 fn client_id(admin: &mut redis::Connection, name: &str) -> u64 {
-    let list: String = redis::cmd("CLIENT").arg("LIST").query(admin).expect("CLIENT LIST");
-    list.lines()
-        .find(|line| line.split(' ').any(|field| field == format!("name={name}")))
-        .and_then(|line| line.split(' ').find_map(|field| field.strip_prefix("id=")))
-        .and_then(|id| id.parse().ok())
-        .unwrap_or_else(|| panic!("no client named {name} in {list}"))
+    let deadline = std::time::Instant::now() + support::DEADLINE;
+    loop {
+        let list: String = redis::cmd("CLIENT").arg("LIST").query(admin).expect("CLIENT LIST");
+        let id = list
+            .lines()
+            .find(|line| line.split(' ').any(|field| field == format!("name={name}")))
+            .and_then(|line| line.split(' ').find_map(|field| field.strip_prefix("id=")))
+            .and_then(|id| id.parse().ok());
+        if let Some(id) = id {
+            return id;
+        }
+        assert!(std::time::Instant::now() < deadline, "no client named {name} in {list}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 #[test]
