@@ -71,8 +71,10 @@
 //! ([`kit::Outbox`]) and the accept-error policy ([`kit::AcceptBackoff`]). Inside, the server
 //! is split into the plumbing of queues and timers, arrivals and departures, and what each
 //! command does; the registry of connections is apart from the rooms.
-//! The records the core will ask the runtime to persist ([`Record`], [`Stored`]) and the
-//! attempt limiter ([`AttemptLimiter`]) are engine types too, exported at the root.
+//! The records the core will ask the runtime to persist ([`Record`], [`Stored`]), the
+//! attempt limiter ([`AttemptLimiter`]) and the bus seam shared by several nodes
+//! ([`BusCommand`], [`BusEvent`]; see `docs/CLUSTER.md`) are engine types too, exported at the
+//! root.
 //!
 //! All policy lives here: flood control (every line counts, `/who` costs
 //! [`protocol::WHO_COST`]), who may connect (per-address limits, from the peer address in
@@ -83,6 +85,7 @@
 #![warn(missing_docs)]
 
 mod attempts;
+mod bus;
 mod clock;
 mod config;
 mod deadlines;
@@ -105,6 +108,10 @@ mod social;
 mod unfinished;
 
 pub use attempts::{AttemptLimiter, AttemptLimits, Limited, LimitedBy};
+pub use bus::{
+    BusCommand, BusEvent, BusPayload, Gap, GapReason, ModerationAction, PAYLOAD_VERSION, PayloadError,
+    StreamSeq, StreamSeqError, SubscribeFrom,
+};
 pub use config::Config;
 pub use error::{ConfigError, InputError};
 pub use id::ClientId;

@@ -1,0 +1,50 @@
+//! The Redis keys of a deployment, all under `chat:`.
+
+/// The deployment's epoch: a value set once (`SET NX`) when Redis first serves `chat`; if it
+/// changes, Redis lost its data.
+pub(crate) const EPOCH: &str = "chat:epoch";
+/// The set of node names that ever registered (and whose death was not yet cleaned up).
+pub(crate) const NODES: &str = "chat:nodes";
+
+/// Room `room`'s stream.
+pub(crate) fn room_stream(room: &str) -> String {
+    format!("chat:room:{room}")
+}
+
+/// The room key back from its stream's key.
+pub(crate) fn room_of_stream(stream: &str) -> Option<&str> {
+    stream.strip_prefix("chat:room:")
+}
+
+/// Per room: each node's last appended publishing mark (`incarnation:seq`), so a retried append
+/// is written once.
+pub(crate) fn room_marks(room: &str) -> String {
+    format!("chat:marks:{room}")
+}
+
+/// Node `node`'s heartbeat: present while it is alive.
+pub(crate) fn node_alive(node: &str) -> String {
+    format!("chat:node:{node}")
+}
+
+/// The users on node `node`.
+pub(crate) fn node_users(node: &str) -> String {
+    format!("chat:users:{node}")
+}
+
+/// The lease on name `name`: its value is the holding node.
+pub(crate) fn lease(name: &str) -> String {
+    format!("chat:lease:{name}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_streams_map_back_to_rooms() {
+        assert_eq!(room_stream("#lobby"), "chat:room:#lobby");
+        assert_eq!(room_of_stream(&room_stream("#a:b")), Some("#a:b"));
+        assert_eq!(room_of_stream("chat:node:x"), None);
+    }
+}

@@ -1,0 +1,259 @@
+//! What one stream entry says, and its encoding as the entry's fields: versioned and cheap.
+//!
+//! An entry is a handful of short fields: `v` (the payload version, [`PAYLOAD_VERSION`]),
+//! `kind`, then the kind's own fields (`from`, `text`, `user`, `action`, `target`, `by`). The
+//! bridge adds its own envelope fields beside them (the node's name and its publishing
+//! sequence, to append each entry once even when a send is retried). Fields a reader does not
+//! know are ignored, so a version may add fields; a reader refuses a version it does not know.
+
+use std::fmt;
+
+/// The payload version this build writes and reads.
+pub const PAYLOAD_VERSION: u32 = 1;
+
+/// A moderation action, applied on every node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ModerationAction {
+    /// The target may no longer join.
+    Ban,
+    /// A ban is lifted.
+    Unban,
+    /// The target's lines reach no one.
+    Mute,
+    /// A mute is lifted.
+    Unmute,
+    /// The target is put out of the room.
+    Kick,
+}
+
+impl ModerationAction {
+    const ALL: [ModerationAction; 5] = [Self::Ban, Self::Unban, Self::Mute, Self::Unmute, Self::Kick];
+
+    /// Its name in an entry.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ban => "ban",
+            Self::Unban => "unban",
+            Self::Mute => "mute",
+            Self::Unmute => "unmute",
+            Self::Kick => "kick",
+        }
+    }
+}
+
+/// What one entry of a room's stream says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BusPayload {
+    /// A user said something in the room.
+    Line {
+        /// Who said it (display name).
+        from: String,
+        /// What they said (already sanitised by the node that took it).
+        text: String,
+    },
+    /// A server notice to the room.
+    Notice {
+        /// The notice's text.
+        text: String,
+    },
+    /// A user of the appending node joined the room.
+    Joined {
+        /// The user's name.
+        user: String,
+    },
+    /// A user of the appending node left the room.
+    Left {
+        /// The user's name.
+        user: String,
+    },
+    /// A moderator acted on someone.
+    Moderation {
+        /// What was done.
+        action: ModerationAction,
+        /// To whom (a name or an address range, as the command gave it).
+        target: String,
+        /// The moderator's name.
+        by: String,
+        /// The reason given (may be empty).
+        reason: String,
+    },
+}
+
+/// Why an entry's fields are not a payload this build can read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PayloadError {
+    /// A field the kind needs is absent.
+    #[error("the entry has no {0:?} field")]
+    Missing(&'static str),
+    /// A field is not UTF-8 text.
+    #[error("the entry's {0:?} field is not UTF-8 text")]
+    NotText(&'static str),
+    /// The entry was written by a newer (or unknown) payload version.
+    #[error("the entry is payload version {0:?}; this chat reads version {PAYLOAD_VERSION}")]
+    Version(String),
+    /// The entry's kind (or moderation action) is unknown.
+    #[error("the entry's {field} {value:?} is unknown")]
+    Unknown {
+        /// The field.
+        field: &'static str,
+        /// Its value.
+        value: String,
+    },
+}
+
+impl BusPayload {
+    /// The entry's fields, `v` and `kind` first.
+    pub fn fields(&self) -> Vec<(&'static str, &str)> {
+        let mut fields = vec![("v", "1"), ("kind", self.kind())];
+        match self {
+            BusPayload::Line { from, text } => fields.extend([("from", from.as_str()), ("text", text)]),
+            BusPayload::Notice { text } => fields.push(("text", text)),
+            BusPayload::Joined { user } | BusPayload::Left { user } => fields.push(("user", user)),
+            BusPayload::Moderation { action, target, by, reason } => {
+                fields.extend([("action", action.as_str()), ("target", target), ("by", by), ("text", reason)])
+            }
+        }
+        fields
+    }
+
+    /// Reads a payload back from an entry's fields (in any order; unknown ones are ignored).
+    pub fn from_fields<'a>(
+        fields: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    ) -> Result<Self, PayloadError> {
+        let fields: Vec<(&str, &[u8])> = fields.into_iter().collect();
+        let get = |name: &'static str| -> Result<String, PayloadError> {
+            let (_, value) =
+                fields.iter().find(|(field, _)| *field == name).ok_or(PayloadError::Missing(name))?;
+            String::from_utf8(value.to_vec()).map_err(|_| PayloadError::NotText(name))
+        };
+        let version = get("v")?;
+        if version != PAYLOAD_VERSION.to_string() {
+            return Err(PayloadError::Version(version));
+        }
+        let kind = get("kind")?;
+        Ok(match kind.as_str() {
+            "line" => BusPayload::Line { from: get("from")?, text: get("text")? },
+            "notice" => BusPayload::Notice { text: get("text")? },
+            "join" => BusPayload::Joined { user: get("user")? },
+            "leave" => BusPayload::Left { user: get("user")? },
+            "mod" => {
+                let action = get("action")?;
+                let action = ModerationAction::ALL
+                    .into_iter()
+                    .find(|known| known.as_str() == action)
+                    .ok_or(PayloadError::Unknown { field: "action", value: action })?;
+                BusPayload::Moderation {
+                    action,
+                    target: get("target")?,
+                    by: get("by")?,
+                    reason: get("text")?,
+                }
+            }
+            _ => return Err(PayloadError::Unknown { field: "kind", value: kind }),
+        })
+    }
+
+    /// The bytes of its text fields, for bounding queues.
+    pub fn size(&self) -> usize {
+        self.fields().iter().map(|(name, value)| name.len() + value.len()).sum()
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            BusPayload::Line { .. } => "line",
+            BusPayload::Notice { .. } => "notice",
+            BusPayload::Joined { .. } => "join",
+            BusPayload::Left { .. } => "leave",
+            BusPayload::Moderation { .. } => "mod",
+        }
+    }
+}
+
+impl fmt::Display for ModerationAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn decode(fields: &[(&str, &str)]) -> Result<BusPayload, PayloadError> {
+        BusPayload::from_fields(fields.iter().map(|(name, value)| (*name, value.as_bytes())))
+    }
+
+    fn round_trip(payload: &BusPayload) -> Result<BusPayload, PayloadError> {
+        decode(&payload.fields())
+    }
+
+    fn payloads() -> impl Strategy<Value = BusPayload> {
+        let action = proptest::sample::select(ModerationAction::ALL.to_vec());
+        prop_oneof![
+            (".*", ".*").prop_map(|(from, text)| BusPayload::Line { from, text }),
+            ".*".prop_map(|text| BusPayload::Notice { text }),
+            ".*".prop_map(|user| BusPayload::Joined { user }),
+            ".*".prop_map(|user| BusPayload::Left { user }),
+            (action, ".*", ".*", ".*").prop_map(|(action, target, by, reason)| BusPayload::Moderation {
+                action,
+                target,
+                by,
+                reason
+            }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn every_payload_round_trips(payload in payloads()) {
+            prop_assert_eq!(round_trip(&payload), Ok(payload));
+        }
+    }
+
+    #[test]
+    fn a_line_is_four_short_fields() {
+        let line = BusPayload::Line { from: "bob".into(), text: "hi".into() };
+        assert_eq!(line.fields(), [("v", "1"), ("kind", "line"), ("from", "bob"), ("text", "hi")]);
+        assert_eq!(line.size(), 1 + 1 + 4 + 4 + 4 + 3 + 4 + 2);
+    }
+
+    #[test]
+    fn field_order_and_unknown_fields_do_not_matter() {
+        let decoded =
+            decode(&[("text", "hi"), ("node", "n1"), ("kind", "line"), ("v", "1"), ("from", "bob")]);
+        assert_eq!(decoded, Ok(BusPayload::Line { from: "bob".into(), text: "hi".into() }));
+    }
+
+    #[test]
+    fn unreadable_entries_say_why() {
+        assert_eq!(decode(&[("kind", "line")]), Err(PayloadError::Missing("v")));
+        assert_eq!(decode(&[("v", "2"), ("kind", "line")]), Err(PayloadError::Version("2".into())));
+        assert_eq!(
+            decode(&[("v", "1"), ("kind", "line"), ("from", "bob")]),
+            Err(PayloadError::Missing("text"))
+        );
+        assert_eq!(
+            decode(&[("v", "1"), ("kind", "poll")]),
+            Err(PayloadError::Unknown { field: "kind", value: "poll".into() })
+        );
+        assert_eq!(
+            decode(&[
+                ("v", "1"),
+                ("kind", "mod"),
+                ("action", "smite"),
+                ("target", "x"),
+                ("by", "op"),
+                ("text", "")
+            ]),
+            Err(PayloadError::Unknown { field: "action", value: "smite".into() })
+        );
+        let not_text = BusPayload::from_fields([("v", &b"1"[..]), ("kind", b"notice"), ("text", b"\xff")]);
+        assert_eq!(not_text, Err(PayloadError::NotText("text")));
+        assert_eq!(
+            PayloadError::Version("2".into()).to_string(),
+            "the entry is payload version \"2\"; this chat reads version 1"
+        );
+    }
+}
