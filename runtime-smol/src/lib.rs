@@ -84,20 +84,31 @@ use std::net::TcpListener;
 use std::time::Instant;
 
 use chat_core::{Config, Server};
+use chat_transport::Endpoint;
 
 pub use error::Error;
 pub use handle::{Running, Stopper};
 
-/// Starts serving the chat room on `listeners` (already bound by the caller, any mix of IPv4
-/// and IPv6) on a background thread, and returns at once.
+/// Starts serving the chat room over plain TCP on `listeners` (already bound by the caller,
+/// any mix of IPv4 and IPv6) on a background thread, and returns at once.
 pub fn spawn(listeners: Vec<TcpListener>, config: Config) -> Result<Running, Error> {
+    spawn_endpoints(listeners.into_iter().map(|listener| (listener, Endpoint::Plain)).collect(), config)
+}
+
+/// Starts serving the chat room on `listeners`, each speaking what its [`Endpoint`] says
+/// (plain TCP, TLS, or the web listener), on a background thread, and returns at once.
+pub fn spawn_endpoints(listeners: Vec<(TcpListener, Endpoint)>, config: Config) -> Result<Running, Error> {
     if listeners.is_empty() {
         return Err(Error::NoListeners);
     }
     let server = Server::new(config, Instant::now())?;
     let listeners = listeners
         .into_iter()
-        .map(|listener| smol::net::TcpListener::try_from(listener).map_err(Error::Listener))
+        .map(|(listener, endpoint)| {
+            smol::net::TcpListener::try_from(listener)
+                .map(|listener| (listener, endpoint))
+                .map_err(Error::Listener)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let (signal, stop) = smol::channel::bounded(1);
     let thread = std::thread::Builder::new()

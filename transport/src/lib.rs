@@ -90,6 +90,7 @@ pub mod http;
 mod plain;
 #[cfg(feature = "self-signed")]
 pub mod self_signed;
+mod standing;
 mod stream;
 pub mod tls;
 mod transport;
@@ -97,6 +98,7 @@ pub mod web;
 pub mod ws;
 
 pub use error::TlsError;
+pub use standing::{Heard, Standing};
 pub use tls::{Fingerprint, TlsConfig};
 pub use transport::{Endpoint, Incoming, Kind, Transport};
 pub use web::{MetricsHook, OriginPolicy, WebConfig};

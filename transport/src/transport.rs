@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chat_core::PeerGone;
+use chat_core::{Outbox, PeerGone};
 use rustls::ServerConnection;
 
 use crate::plain::Plain;
@@ -40,7 +40,7 @@ impl Endpoint {
                 Inner::Stream(Box::new(Stream::new(peer, tls, App::Web(Web::new(web.clone(), peer)))))
             }
         };
-        Ok(Transport { kind: self.kind(), inner })
+        Ok(Transport { kind: self.kind(), inner, in_flight: 0 })
     }
 
     /// The kind of transport this endpoint makes.
@@ -119,6 +119,8 @@ pub struct Incoming<'a> {
 pub struct Transport {
     kind: Kind,
     inner: Inner,
+    /// Encoded bytes [`drain`](Self::drain)ed to a writer and not yet [`written`](Self::written).
+    in_flight: usize,
 }
 
 #[derive(Debug)]
@@ -219,9 +221,46 @@ impl Transport {
     /// [`close`](Self::close), after an HTTP answer that ends the connection, after a WebSocket
     /// closing handshake, and after a protocol error (once its error answer is written).
     pub fn is_finished(&self) -> bool {
+        self.in_flight == 0
+            && match &self.inner {
+                Inner::Plain(plain) => plain.is_finished(),
+                Inner::Stream(stream) => stream.is_finished(),
+            }
+    }
+
+    /// For a runtime whose writer runs apart from the transport (on another thread), instead of
+    /// [`io_slices`](Self::io_slices) and [`advance`](Self::advance): moves what there is to
+    /// write into `into`, for the writer. On plain TCP these are the core's frames themselves,
+    /// shared, never copied; otherwise one copy of the encoded bytes, with at most one batch
+    /// in flight (the next is drained once the writer has written this one), so a client that
+    /// stops reading still leaves the rest in the core's queue. Report what the writer wrote
+    /// with [`written`](Self::written), and drain again while [`wants_write`](Self::wants_write).
+    pub fn drain(&mut self, into: &mut Outbox) -> Incoming<'_> {
+        match &mut self.inner {
+            Inner::Plain(plain) => {
+                plain.drain(into);
+                Incoming::default()
+            }
+            Inner::Stream(stream) if self.in_flight == 0 && stream.wants_write() => {
+                let bytes = Bytes::copy_from_slice(stream.pending_out());
+                self.in_flight = bytes.len();
+                into.push(bytes);
+                stream.advance(self.in_flight)
+            }
+            Inner::Stream(_) => Incoming::default(),
+        }
+    }
+
+    /// The writer wrote `bytes` of what [`drain`](Self::drain) gave it, completing `frames` of
+    /// its frames (what [`Outbox::advance`] returned).
+    pub fn written(&mut self, bytes: usize, frames: usize) -> Incoming<'static> {
         match &self.inner {
-            Inner::Plain(plain) => plain.is_finished(),
-            Inner::Stream(stream) => stream.is_finished(),
+            Inner::Plain(_) => Incoming { flushed: bytes, flushed_frames: frames, ..Incoming::default() },
+            Inner::Stream(_) => {
+                // The core's frames were counted when the transport took them.
+                self.in_flight = self.in_flight.saturating_sub(bytes);
+                Incoming::default()
+            }
         }
     }
 
