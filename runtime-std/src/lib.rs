@@ -149,5 +149,5 @@ mod writer;
 
 pub use capacity::set_max_connections;
 pub use error::Error;
-pub use running::{Running, spawn};
+pub use running::{Running, spawn, spawn_endpoints};
 pub use stop::Stopper;

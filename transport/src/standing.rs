@@ -54,6 +54,11 @@ impl Standing {
         self.known
     }
 
+    /// True once the core has closed the connection.
+    pub fn is_closed(self) -> bool {
+        self.closed
+    }
+
     /// The core closed the connection (`Output::Close`): from now on only the end of the
     /// client's input is reported.
     pub fn close(&mut self) {
