@@ -51,7 +51,6 @@ pub(crate) async fn read(pump: Rc<Pump>, link: Rc<Link>) {
 /// it reports `Input::Blocked` (once, until the next write goes through) and waits for
 /// writability, so a client that stops reading only ever stalls this task.
 pub(crate) async fn write(pump: Rc<Pump>, link: Rc<Link>) {
-    let mut blocked = false;
     loop {
         poll_fn(|cx| link.poll_outbound(cx)).await;
         if !link.wants_write() {
@@ -60,10 +59,10 @@ pub(crate) async fn write(pump: Rc<Pump>, link: Rc<Link>) {
             return pump.retire_if_done(&link);
         }
         match pump.write(&link) {
-            Ok(()) => blocked = false,
+            Ok(()) => link.set_blocked(false),
             Err(error) if error.kind() == ErrorKind::WouldBlock => {
-                if !blocked {
-                    blocked = true;
+                if !link.is_blocked() {
+                    link.set_blocked(true);
                     pump.blocked(&link);
                 }
                 if let Err(error) = poll_fn(|cx| link.poll_writable(cx)).await {

@@ -34,6 +34,8 @@ pub(crate) struct Link {
     writer: WakeSlot,
     /// Set once the core has closed the connection or it is gone: what is read is discarded.
     closed: Cell<bool>,
+    /// The writer found the socket full and has written nothing since.
+    blocked: Cell<bool>,
 }
 
 impl Link {
@@ -46,7 +48,18 @@ impl Link {
             standing: Cell::default(),
             writer: WakeSlot::default(),
             closed: Cell::new(false),
+            blocked: Cell::new(false),
         }
+    }
+
+    /// Whether the writer found the socket full and has written nothing since.
+    pub(crate) fn is_blocked(&self) -> bool {
+        self.blocked.get()
+    }
+
+    /// Records whether the socket is full.
+    pub(crate) fn set_blocked(&self, blocked: bool) {
+        self.blocked.set(blocked);
     }
 
     /// True once the connection is closing or gone.

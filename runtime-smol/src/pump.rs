@@ -84,17 +84,22 @@ impl Pump {
         while let Some(output) = server.poll_output() {
             match output {
                 Output::Transmit { to, frame } => {
-                    let taken = self
-                        .connections
-                        .borrow()
-                        .get(&to)
-                        .map_or(0, |connection| connection.link.push(frame));
-                    if taken > 0 {
+                    let (taken, blocked) = match self.connections.borrow().get(&to) {
+                        Some(connection) => (connection.link.push(frame), connection.link.is_blocked()),
+                        None => (0, false),
+                    };
+                    let follow = match (taken, blocked) {
                         // Taken into a transport's own bounded buffer (TLS, WebSocket).
-                        let flushed = Input::Flushed { id: to, bytes: taken, frames: 0 };
-                        if let Err(error) = server.handle_input(Instant::now(), flushed) {
-                            tracing::error!(%error, "the core refused an input (a runtime bug)");
-                        }
+                        (1.., _) => Some(Input::Flushed { id: to, bytes: taken, frames: 0 }),
+                        // The core's queue grows behind a full socket: the core ignores a full
+                        // socket while nothing of its own waits (a transport took it all).
+                        (0, true) => Some(Input::Blocked { id: to }),
+                        (0, false) => None,
+                    };
+                    if let Some(input) = follow
+                        && let Err(error) = server.handle_input(Instant::now(), input)
+                    {
+                        tracing::error!(%error, "the core refused an input (a runtime bug)");
                     }
                 }
                 Output::Close { to } => self.close(to),

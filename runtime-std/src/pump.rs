@@ -310,12 +310,18 @@ impl Pump {
                         if conn.list() {
                             self.unflushed.push(to);
                         }
-                        if taken > 0 {
+                        let follow = match (taken, conn.is_blocked()) {
                             // Taken into a transport's own bounded buffer (TLS, WebSocket).
-                            let flushed = Input::Flushed { id: to, bytes: taken, frames: 0 };
-                            if let Err(error) = self.server.handle_input(now, flushed) {
-                                tracing::error!(%error, "the core refused an input (a runtime bug)");
-                            }
+                            (1.., _) => Some(Input::Flushed { id: to, bytes: taken, frames: 0 }),
+                            // The core's queue grows behind a full socket: the core ignores a
+                            // full socket while nothing of its own waits (a transport took it all).
+                            (0, true) => Some(Input::Blocked { id: to }),
+                            (0, false) => None,
+                        };
+                        if let Some(input) = follow
+                            && let Err(error) = self.server.handle_input(now, input)
+                        {
+                            tracing::error!(%error, "the core refused an input (a runtime bug)");
                         }
                     }
                 }

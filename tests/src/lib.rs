@@ -16,6 +16,7 @@ mod deadline;
 pub mod open_files;
 mod progress;
 mod runtime;
+pub mod secure;
 mod server;
 pub mod traffic;
 pub mod transcript;
