@@ -20,6 +20,7 @@ pub mod secure;
 mod server;
 pub mod traffic;
 pub mod transcript;
+pub mod websocket;
 
 pub use client::{Admission, Client, ClientOptions, End, Writer};
 pub use deadline::{Deadline, WAIT};
