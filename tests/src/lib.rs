@@ -11,6 +11,7 @@
 //! scenarios checks that every client saw the same [`Transcript`] on both runtimes.
 
 mod both;
+pub mod browser;
 mod client;
 mod deadline;
 pub mod open_files;
