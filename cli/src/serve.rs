@@ -26,6 +26,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let (plain, tls) = (plan.addrs(Kind::Plain), plan.addrs(Kind::Tls));
     let web = [plan.addrs(Kind::Web), plan.addrs(Kind::WebTls)].concat();
     let web_scheme = if plan.tls.is_some() { "https" } else { "http" };
+    let admin = args.transports.admin;
     let running = args.runtime.spawn(plan.listeners, config)?;
     let stopper = running.stopper();
     signals::stop_on_signal(move || stopper.stop())?;
@@ -39,6 +40,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     for addr in web {
         say(format_args!("Web page at {web_scheme}://{addr}/"));
+    }
+    if let Some(addr) = admin {
+        say(format_args!("Metrics at http://{addr}/metrics"));
     }
     running.wait()?;
     say("Server stopped.");

@@ -16,11 +16,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod admin;
+
 use std::fmt;
 use std::net::TcpListener;
 use std::str::FromStr;
 use std::sync::Arc;
 
+pub use admin::{admin_endpoint, metrics};
 use chat_core::Config;
 pub use chat_transport::{Endpoint, Kind, OriginPolicy, TlsConfig, WebConfig};
 

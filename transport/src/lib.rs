@@ -87,6 +87,7 @@ mod buffer;
 mod effects;
 mod error;
 pub mod http;
+pub mod meter;
 mod plain;
 #[cfg(feature = "self-signed")]
 pub mod self_signed;

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use chat_core::{Outbox, PeerGone};
 use rustls::ServerConnection;
 
+use crate::meter::meter;
 use crate::plain::Plain;
 use crate::stream::{App, Stream};
 use crate::web::{Web, WebConfig};
@@ -40,6 +41,7 @@ impl Endpoint {
                 Inner::Stream(Box::new(Stream::new(peer, tls, App::Web(Web::new(web.clone(), peer)))))
             }
         };
+        meter().accepted(self.kind());
         Ok(Transport { kind: self.kind(), inner, in_flight: 0 })
     }
 
@@ -123,6 +125,12 @@ pub struct Transport {
     in_flight: usize,
 }
 
+impl Drop for Transport {
+    fn drop(&mut self) {
+        meter().closed(self.kind);
+    }
+}
+
 #[derive(Debug)]
 enum Inner {
     Plain(Plain),
@@ -134,18 +142,23 @@ impl Transport {
     /// (plain TCP); announce it with this address. Other kinds announce it later, through
     /// [`Incoming::opened`] (after the TLS handshake, or the WebSocket upgrade).
     pub fn start(&mut self) -> Option<SocketAddr> {
-        match &mut self.inner {
+        let opened = match &mut self.inner {
             Inner::Plain(plain) => plain.start(),
             Inner::Stream(_) => None,
-        }
+        };
+        meter().note(self.kind, &Incoming { opened, ..Incoming::default() });
+        opened
     }
 
     /// Feeds bytes read from the socket. On plain TCP, `data` is `bytes` itself.
     pub fn receive<'a>(&'a mut self, bytes: &'a [u8]) -> Incoming<'a> {
-        match &mut self.inner {
+        meter().received(self.kind, bytes.len());
+        let incoming = match &mut self.inner {
             Inner::Plain(plain) => plain.receive(bytes),
             Inner::Stream(stream) => stream.receive(bytes),
-        }
+        };
+        meter().note(self.kind, &incoming);
+        incoming
     }
 
     /// The socket reached end of file: the client sends nothing more.
@@ -197,10 +210,13 @@ impl Transport {
 
     /// The socket took `written` bytes of those from [`io_slices`](Self::io_slices).
     pub fn advance(&mut self, written: usize) -> Incoming<'_> {
-        match &mut self.inner {
+        meter().sent(self.kind, written);
+        let incoming = match &mut self.inner {
             Inner::Plain(plain) => plain.advance(written),
             Inner::Stream(stream) => stream.advance(written),
-        }
+        };
+        meter().note(self.kind, &incoming);
+        incoming
     }
 
     /// The core closed the connection ([`Output::Close`](chat_core::Output::Close)): drops
@@ -245,7 +261,9 @@ impl Transport {
                 let bytes = Bytes::copy_from_slice(stream.pending_out());
                 self.in_flight = bytes.len();
                 into.push(bytes);
-                stream.advance(self.in_flight)
+                let incoming = stream.advance(self.in_flight);
+                meter().note(self.kind, &incoming);
+                incoming
             }
             Inner::Stream(_) => Incoming::default(),
         }
@@ -254,6 +272,7 @@ impl Transport {
     /// The writer wrote `bytes` of what [`drain`](Self::drain) gave it, completing `frames` of
     /// its frames (what [`Outbox::advance`] returned).
     pub fn written(&mut self, bytes: usize, frames: usize) -> Incoming<'static> {
+        meter().sent(self.kind, bytes);
         match &self.inner {
             Inner::Plain(_) => Incoming { flushed: bytes, flushed_frames: frames, ..Incoming::default() },
             Inner::Stream(_) => {

@@ -69,6 +69,10 @@ pub struct Transports {
     /// (repeat for more); from anyone else the header is ignored.
     #[arg(long, value_name = "ADDR", env = "CHAT_TRUSTED_PROXY", value_delimiter = ',', requires = "web")]
     pub trusted_proxy: Vec<IpAddr>,
+    /// Serve the operator's pages at ADDR (for example 127.0.0.1:9100): /metrics in the
+    /// Prometheus text format and /healthz. Off by default; keep it off the public network.
+    #[arg(long, value_name = "ADDR", env = "CHAT_ADMIN")]
+    pub admin: Option<SocketAddr>,
 }
 
 /// The room's limits; the defaults are `chat_core::Config::default()`.

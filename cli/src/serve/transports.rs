@@ -21,11 +21,11 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The addresses served with `kind`'s transport.
+    /// The addresses served with `kind`'s transport (the admin listener aside).
     pub fn addrs(&self, kind: chat_runtime::Kind) -> Vec<SocketAddr> {
         self.listeners
             .iter()
-            .filter(|listener| listener.endpoint.kind() == kind)
+            .filter(|listener| listener.endpoint.kind() == kind && !is_admin(&listener.endpoint))
             .filter_map(|listener| listener.socket.local_addr().ok())
             .collect()
     }
@@ -53,6 +53,11 @@ pub fn plan(host: Option<&str>, port: u16, options: &Transports, max_line: usize
         }
         web.trusted_proxies.clone_from(&options.trusted_proxy);
         listeners.push(Listener::new(socket, Endpoint::Web(Arc::new(web), tls.clone())));
+    }
+    if let Some(addr) = options.admin {
+        let socket =
+            bind::address(addr).context("cannot serve the admin pages: give --admin another address")?;
+        listeners.push(Listener::new(socket, chat_runtime::admin_endpoint()));
     }
     if listeners.is_empty() {
         bail!(
@@ -103,4 +108,9 @@ fn data_dir(options: &Transports) -> anyhow::Result<PathBuf> {
         Some(dirs) => Ok(dirs.data_dir().to_owned()),
         None => bail!("cannot find a home directory for the server's files: give one with --data-dir"),
     }
+}
+
+/// True for the operator's listener.
+fn is_admin(endpoint: &Endpoint) -> bool {
+    matches!(endpoint, Endpoint::Web(web, _) if !web.chat)
 }
