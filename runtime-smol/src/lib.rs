@@ -36,6 +36,13 @@
 //!   that many bytes with `Input::Flushed`. Frames queued while
 //!   it waits for its turn or for writability go out together, so a busy room costs about one
 //!   system call per client per burst, not per line.
+//! - **Transports.** Every connection goes through a `chat_transport::Transport` made by its
+//!   listener's [`Endpoint`] ([`spawn_endpoints`]): plain TCP, TLS, or the web listener (HTTP
+//!   and WebSocket). The reader feeds it what it read and the writer writes what it has; on
+//!   plain TCP that is the core's shared frames themselves (the queue above), never copied.
+//!   What the transport reports goes to the core through `chat_transport::Standing`, the
+//!   rules both runtimes share; a connection the core does not know (a handshake, a page
+//!   request) is closed by the runtime once its transport is finished.
 //! - **Slow clients.** A client that stops reading only stalls its own writer, parked on
 //!   writability; the writer reports `Input::Blocked` when a write would block and
 //!   `Input::Flushed` (bytes and frames) when the socket takes bytes again. The core decides
