@@ -18,7 +18,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a chat room: `chat serve [--port 5000]`.
-    Serve(serve::Args),
+    Serve(Box<serve::Args>),
     /// Join a chat room: `chat join HOST [PORT] [--nick NAME]`.
     Join(join::Args),
 }
@@ -26,7 +26,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::Join(args) => join::run(args),
     };
     match result {

@@ -39,6 +39,9 @@ fn websocket_and_tcp_clients_chat(runtime: Runtime) {
     plain.expect_line(&format!("<{}> fragmented", web.default_name()));
 }
 
+/// What a broken client sends.
+type Breaker = Box<dyn Fn(&mut WsClient)>;
+
 fn broken_websocket_clients_get_close_codes(runtime: Runtime) {
     let config = Config::default();
     let max_line = config.max_line;
@@ -46,7 +49,7 @@ fn broken_websocket_clients_get_close_codes(runtime: Runtime) {
     let mut a = server.join("a");
     let mut b = server.join("b");
     a.expect_line(&format!("*** {} entered the room", b.default_name()));
-    let cases: [(&str, Box<dyn Fn(&mut WsClient)>, u16); 3] = [
+    let cases: [(&str, Breaker, u16); 3] = [
         ("an unmasked frame", Box::new(|ws| ws.send_frame(true, TEXT, b"hi", false)), 1002),
         ("invalid UTF-8", Box::new(|ws| ws.send_frame(true, TEXT, b"caf\xe9", true)), 1007),
         ("an oversize message", Box::new(move |ws| ws.send_text(&"x".repeat(max_line + 1))), 1009),
