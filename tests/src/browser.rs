@@ -10,7 +10,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use chat_transport::ws::client::{frame, read_server_frames};
+use chat_transport::ws::client::frame;
 use serde_json::{Value, json};
 
 use crate::WAIT;
@@ -96,14 +96,7 @@ impl Browser {
             .write_all(&frame(true, 0x1, message.as_bytes(), Some([1, 2, 3, 4])))
             .expect("send to DevTools");
         loop {
-            let (frames, _) = read_server_frames(&self.buf);
-            if let Some((_, payload)) = frames.into_iter().next() {
-                let header = match self.buf[1] & 0x7F {
-                    126 => 4,
-                    127 => 10,
-                    _ => 2,
-                };
-                self.buf.drain(..header + payload.len());
+            if let Some((_, payload)) = crate::websocket::take_frame(&mut self.buf) {
                 let reply: Value = serde_json::from_slice(&payload).expect("DevTools speaks JSON");
                 if reply["id"] == id {
                     assert!(reply.get("error").is_none(), "DevTools {method} failed: {reply}");
@@ -194,24 +187,7 @@ fn http_get(addr: SocketAddr, path: &str) -> String {
 fn websocket(addr: SocketAddr, path: &str) -> TcpStream {
     let mut stream = TcpStream::connect(addr).expect("connect to DevTools");
     stream.set_read_timeout(Some(WAIT)).expect("a read timeout");
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    )
-    .expect("upgrade to a WebSocket");
-    let mut head = Vec::new();
-    let mut byte = [0];
-    while !head.ends_with(b"\r\n\r\n") {
-        match stream.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            other => panic!("DevTools' upgrade answer ended early ({other:?})"),
-        }
-    }
-    assert!(
-        head.starts_with(b"HTTP/1.1 101"),
-        "DevTools refused the WebSocket: {}",
-        String::from_utf8_lossy(&head)
-    );
+    let head = crate::websocket::upgrade(&mut stream, addr, path, None).expect("DevTools' upgrade answer");
+    assert!(head.starts_with("HTTP/1.1 101"), "DevTools refused the WebSocket: {head}");
     stream
 }

@@ -39,21 +39,9 @@ impl WsClient {
         stream.set_read_timeout(Some(WAIT)).expect("a read timeout");
         stream.set_nodelay(true).expect("TCP_NODELAY");
         let local = stream.local_addr().expect("a local address");
-        let request = format!(
-            "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
-             Origin: http://{addr}\r\n\r\n"
-        );
-        stream.write_all(request.as_bytes()).expect("send the upgrade");
-        let mut head = Vec::new();
-        let mut byte = [0];
-        while !head.ends_with(b"\r\n\r\n") {
-            match stream.read(&mut byte) {
-                Ok(1) => head.push(byte[0]),
-                other => panic!("{label}: the upgrade answer ended early ({other:?}): {head:?}"),
-            }
-        }
-        let head = String::from_utf8_lossy(&head);
+        let origin = format!("http://{addr}");
+        let head = upgrade(&mut stream, addr, "/ws", Some(&origin))
+            .unwrap_or_else(|e| panic!("{label}: the upgrade failed: {e}"));
         assert!(head.starts_with("HTTP/1.1 101"), "{label}: the upgrade was refused: {head}");
         Self { label: label.to_owned(), stream, local, buf: Vec::new() }
     }
@@ -79,9 +67,7 @@ impl WsClient {
     pub fn next_message(&mut self) -> Option<(u8, Vec<u8>)> {
         let deadline = Deadline::standard();
         loop {
-            let (frames, _) = read_server_frames(&self.buf);
-            if let Some(first) = frames.into_iter().next() {
-                self.buf.drain(..header_len(&self.buf) + first.1.len());
+            if let Some(first) = take_frame(&mut self.buf) {
                 return Some(first);
             }
             let mut chunk = [0; 4096];
@@ -120,11 +106,41 @@ impl WsClient {
     }
 }
 
-/// The length of the header of the frame at the start of `buf` (the server never masks).
-fn header_len(buf: &[u8]) -> usize {
-    match buf.get(1).map(|len| len & 0x7F) {
-        Some(126) => 4,
-        Some(127) => 10,
-        _ => 2,
+/// Asks for a WebSocket at `path` on `stream` (connected to `addr`), with an `Origin` header
+/// if given, and returns the answer's head, whatever its status.
+pub fn upgrade(
+    stream: &mut TcpStream,
+    addr: SocketAddr,
+    path: &str,
+    origin: Option<&str>,
+) -> io::Result<String> {
+    let origin = origin.map(|origin| format!("Origin: {origin}\r\n")).unwrap_or_default();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{origin}\r\n"
+    );
+    stream.write_all(request.as_bytes())?;
+    let mut head = Vec::new();
+    let mut byte = [0];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte)? {
+            0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+            _ => head.push(byte[0]),
+        }
     }
+    Ok(String::from_utf8_lossy(&head).into_owned())
+}
+
+/// Takes the first whole frame (opcode and payload) a server sent from the front of `buf`,
+/// if it holds one. Servers never mask.
+pub fn take_frame(buf: &mut Vec<u8>) -> Option<(u8, Vec<u8>)> {
+    let (frames, _) = read_server_frames(buf);
+    let first = frames.into_iter().next()?;
+    let header = match buf[1] & 0x7F {
+        126 => 4,
+        127 => 10,
+        _ => 2,
+    };
+    buf.drain(..header + first.1.len());
+    Some(first)
 }
