@@ -59,7 +59,7 @@ pub(crate) async fn write(pump: Rc<Pump>, link: Rc<Link>) {
             return pump.retire_if_done(&link);
         }
         match pump.write(&link) {
-            Ok(()) => link.set_blocked(false),
+            Ok(()) => {}
             Err(error) if error.kind() == ErrorKind::WouldBlock => {
                 if !link.is_blocked() {
                     link.set_blocked(true);

@@ -142,6 +142,8 @@ impl Link {
         if written == 0 {
             return Err(io::ErrorKind::WriteZero.into());
         }
+        // Before the core hears of it: what it sends meanwhile must not find the socket full.
+        self.blocked.set(false);
         Ok(transport.advance(written).detach(data))
     }
 
