@@ -19,7 +19,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a chat room: `chat serve [--port 5000]`.
-    Serve(serve::Args),
+    Serve(Box<serve::Args>),
     /// Join a chat room: `chat join [--tls] HOST [PORT] [--nick NAME]`.
     Join(join::Args),
 }
@@ -27,7 +27,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::Join(args) => join::run(args),
     };
     match result {

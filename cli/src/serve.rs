@@ -4,12 +4,14 @@ mod args;
 mod bind;
 mod fd_limit;
 mod logging;
-mod runtime;
 mod signals;
+mod transports;
 
 use std::fmt::Display;
 use std::io::Write;
 use std::net::SocketAddr;
+
+use chat_runtime::{Kind, Runtime};
 
 pub use args::Args;
 
@@ -18,13 +20,30 @@ pub use args::Args;
 pub fn run(args: Args) -> anyhow::Result<()> {
     logging::init(args.verbose);
     let config = args.limits.config()?;
-    let listeners = bind::listeners(args.host.as_deref(), args.port)?;
+    let plan = transports::plan(args.host.as_deref(), args.port, &args.transports, config.max_line)?;
     // After binding, so that a start-up error is the only line on stderr.
     fd_limit::raise_for(config.max_clients);
-    let addrs: Vec<SocketAddr> = listeners.iter().filter_map(|listener| listener.local_addr().ok()).collect();
-    let running = runtime::spawn(args.runtime, listeners, config)?;
-    signals::stop_on_signal(running.stop_handle())?;
-    announce(&addrs, args.runtime);
+    let (plain, tls) = (plan.addrs(Kind::Plain), plan.addrs(Kind::Tls));
+    let web = [plan.addrs(Kind::Web), plan.addrs(Kind::WebTls)].concat();
+    let web_scheme = if plan.tls.is_some() { "https" } else { "http" };
+    let admin = args.transports.admin;
+    let running = args.runtime.spawn(plan.listeners, config)?;
+    let stopper = running.stopper();
+    signals::stop_on_signal(move || stopper.stop())?;
+    if let Some(tls) = plan.tls {
+        signals::reload_on_hangup(tls)?;
+    }
+    announce(&plain, args.runtime);
+    if !tls.is_empty() {
+        let port = tls[0].port();
+        say(format_args!("TLS on {} (connect with `openssl s_client -connect HOST:{port}`)", list(&tls)));
+    }
+    for addr in web {
+        say(format_args!("Web page at {web_scheme}://{addr}/"));
+    }
+    if let Some(addr) = admin {
+        say(format_args!("Metrics at http://{addr}/metrics"));
+    }
     running.wait()?;
     say("Server stopped.");
     Ok(())
@@ -32,12 +51,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
 /// Prints, like the lab handout, that the server started and where it listens. The first line
 /// is stable for scripts and tests: `Chat server started on port PORT`.
-fn announce(addrs: &[SocketAddr], runtime: runtime::Runtime) {
-    let port = addrs.first().map_or(0, SocketAddr::port);
-    let list: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
+fn announce(addrs: &[SocketAddr], runtime: Runtime) {
+    let Some(port) = addrs.first().map(SocketAddr::port) else {
+        return say(format_args!(
+            "Chat server started without plain TCP ({runtime} runtime); press Ctrl+C to stop."
+        ));
+    };
     say(format_args!("Chat server started on port {port}"));
-    say(format_args!("Listening on {} ({runtime} runtime)", list.join(" and ")));
+    say(format_args!("Listening on {} ({runtime} runtime)", list(addrs)));
     say(format_args!("Join with `chat join HOST {port}` or `nc HOST {port}`; press Ctrl+C to stop."));
+}
+
+/// `a and b`.
+fn list(addrs: &[SocketAddr]) -> String {
+    addrs.iter().map(SocketAddr::to_string).collect::<Vec<_>>().join(" and ")
 }
 
 /// Prints one status line on stdout. The server keeps serving if stdout is gone (say, piped

@@ -3,6 +3,7 @@
 use std::rc::Rc;
 
 use chat_core::kit::AcceptBackoff;
+use chat_transport::Endpoint;
 use smol::Timer;
 use smol::future;
 use smol::net::TcpListener;
@@ -10,22 +11,23 @@ use tracing::Instrument;
 
 use crate::pump::Pump;
 
-/// Accepts connections and hands them to the pump until the task is dropped (at shutdown).
+/// Accepts connections and hands them, with a transport made by `endpoint`, to the pump until the task is dropped (at shutdown).
 /// An error never ends it: [`AcceptBackoff`] (the policy both runtimes share) says whether to
 /// skip it (the client gave up before we accepted) or to pause first (EMFILE, ENFILE,
 /// ENOBUFS...), and logs it.
-pub(crate) async fn run(pump: Rc<Pump>, listener: TcpListener) {
+pub(crate) async fn run(pump: Rc<Pump>, listener: TcpListener, endpoint: Endpoint) {
     let local = listener.local_addr().ok();
-    accept_loop(pump, listener).instrument(tracing::info_span!("accept", ?local)).await;
+    let kind = endpoint.kind();
+    accept_loop(pump, listener, endpoint).instrument(tracing::info_span!("accept", ?local, %kind)).await;
 }
 
-async fn accept_loop(pump: Rc<Pump>, listener: TcpListener) {
+async fn accept_loop(pump: Rc<Pump>, listener: TcpListener, endpoint: Endpoint) {
     let mut backoff = AcceptBackoff::new();
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
                 backoff.on_success();
-                pump.connect(stream, peer);
+                pump.connect(stream, peer, &endpoint);
                 // Let the new connection's tasks and everyone else run between accepts.
                 future::yield_now().await;
             }

@@ -5,7 +5,6 @@ use std::future::poll_fn;
 use std::io::ErrorKind;
 use std::rc::Rc;
 
-use chat_core::Input;
 use smol::future;
 
 use crate::link::Link;
@@ -46,29 +45,25 @@ pub(crate) async fn read(pump: Rc<Pump>, link: Rc<Link>) {
     }
 }
 
-/// Writes what the core queues for the client, coalescing everything queued into one vectored
-/// write, and reports each write to the core with [`Input::Flushed`]. When the socket is full
-/// it reports [`Input::Blocked`] (once, until the next write goes through) and waits for
+/// Writes what the transport has for the client (on plain TCP, the core's frames), coalescing
+/// everything queued into one vectored write, and reports each write to the core (through the
+/// transport: `Input::Flushed`). Once the transport is finished, it shuts the socket down. When the socket is full
+/// it reports `Input::Blocked` (once, until the next write goes through) and waits for
 /// writability, so a client that stops reading only ever stalls this task.
 pub(crate) async fn write(pump: Rc<Pump>, link: Rc<Link>) {
-    let mut blocked = false;
     loop {
         poll_fn(|cx| link.poll_outbound(cx)).await;
-        match link.flush() {
-            Ok((bytes, frames)) => {
-                blocked = false;
-                pump.drive(Input::Flushed { id: link.id, bytes, frames });
-                if link.is_closed() {
-                    return;
-                }
-            }
+        if !link.wants_write() {
+            // The transport is finished (after its goodbye, an HTTP answer, an error).
+            link.shut_down();
+            return pump.retire_if_done(&link);
+        }
+        match pump.write(&link) {
+            Ok(()) => {}
             Err(error) if error.kind() == ErrorKind::WouldBlock => {
-                if !blocked {
-                    blocked = true;
-                    pump.drive(Input::Blocked { id: link.id });
-                    if link.is_closed() {
-                        return;
-                    }
+                if !link.is_blocked() {
+                    link.set_blocked(true);
+                    pump.blocked(&link);
                 }
                 if let Err(error) = poll_fn(|cx| link.poll_writable(cx)).await {
                     return pump.lost(&link, &error);

@@ -4,6 +4,7 @@ use std::convert::Infallible;
 use std::rc::Rc;
 
 use chat_core::{Input, Server};
+use chat_transport::Endpoint;
 use smol::channel::Receiver;
 use smol::net::TcpListener;
 use smol::{LocalExecutor, Task};
@@ -12,7 +13,7 @@ use crate::pump::Pump;
 use crate::{accept, timer};
 
 /// The body of the server thread: serves until `stop` is closed, then shuts down gracefully.
-pub(crate) fn run(server: Server, listeners: Vec<TcpListener>, stop: Receiver<Infallible>) {
+pub(crate) fn run(server: Server, listeners: Vec<(TcpListener, Endpoint)>, stop: Receiver<Infallible>) {
     let executor = Rc::new(LocalExecutor::new());
     smol::block_on(executor.run(serve(&executor, server, listeners, stop)));
     // Dropping the executor drops every task left (the timer, the readers of connections the
@@ -24,13 +25,15 @@ pub(crate) fn run(server: Server, listeners: Vec<TcpListener>, stop: Receiver<In
 async fn serve(
     executor: &Rc<LocalExecutor<'static>>,
     server: Server,
-    listeners: Vec<TcpListener>,
+    listeners: Vec<(TcpListener, Endpoint)>,
     stop: Receiver<Infallible>,
 ) {
     let pump = Rc::new(Pump::new(Rc::downgrade(executor), server));
     let _timer = executor.spawn(timer::run(pump.clone()));
-    let acceptors: Vec<Task<()>> =
-        listeners.into_iter().map(|listener| executor.spawn(accept::run(pump.clone(), listener))).collect();
+    let acceptors: Vec<Task<()>> = listeners
+        .into_iter()
+        .map(|(listener, endpoint)| executor.spawn(accept::run(pump.clone(), listener, endpoint)))
+        .collect();
     // Resolves when every sender is gone or closed: `Stopper::stop`, or the handles dropped.
     let _ = stop.recv().await;
     drop(acceptors);

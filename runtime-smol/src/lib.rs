@@ -36,6 +36,13 @@
 //!   that many bytes with `Input::Flushed`. Frames queued while
 //!   it waits for its turn or for writability go out together, so a busy room costs about one
 //!   system call per client per burst, not per line.
+//! - **Transports.** Every connection goes through a `chat_transport::Transport` made by its
+//!   listener's [`Endpoint`] ([`spawn_endpoints`]): plain TCP, TLS, or the web listener (HTTP
+//!   and WebSocket). The reader feeds it what it read and the writer writes what it has; on
+//!   plain TCP that is the core's shared frames themselves (the queue above), never copied.
+//!   What the transport reports goes to the core through `chat_transport::Standing`, the
+//!   rules both runtimes share; a connection the core does not know (a handshake, a page
+//!   request) is closed by the runtime once its transport is finished.
 //! - **Slow clients.** A client that stops reading only stalls its own writer, parked on
 //!   writability; the writer reports `Input::Blocked` when a write would block and
 //!   `Input::Flushed` (bytes and frames) when the socket takes bytes again. The core decides
@@ -84,20 +91,31 @@ use std::net::TcpListener;
 use std::time::{Instant, SystemTime};
 
 use chat_core::{Config, Server};
+use chat_transport::Endpoint;
 
 pub use error::Error;
 pub use handle::{Running, Stopper};
 
-/// Starts serving the chat room on `listeners` (already bound by the caller, any mix of IPv4
-/// and IPv6) on a background thread, and returns at once.
+/// Starts serving the chat room over plain TCP on `listeners` (already bound by the caller,
+/// any mix of IPv4 and IPv6) on a background thread, and returns at once.
 pub fn spawn(listeners: Vec<TcpListener>, config: Config) -> Result<Running, Error> {
+    spawn_endpoints(listeners.into_iter().map(|listener| (listener, Endpoint::Plain)).collect(), config)
+}
+
+/// Starts serving the chat room on `listeners`, each speaking what its [`Endpoint`] says
+/// (plain TCP, TLS, or the web listener), on a background thread, and returns at once.
+pub fn spawn_endpoints(listeners: Vec<(TcpListener, Endpoint)>, config: Config) -> Result<Running, Error> {
     if listeners.is_empty() {
         return Err(Error::NoListeners);
     }
     let server = Server::new(config, Instant::now(), SystemTime::now())?;
     let listeners = listeners
         .into_iter()
-        .map(|listener| smol::net::TcpListener::try_from(listener).map_err(Error::Listener))
+        .map(|(listener, endpoint)| {
+            smol::net::TcpListener::try_from(listener)
+                .map(|listener| (listener, endpoint))
+                .map_err(Error::Listener)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let (signal, stop) = smol::channel::bounded(1);
     let thread = std::thread::Builder::new()

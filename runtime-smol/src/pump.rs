@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use chat_core::{ClientId, Input, Output, PeerGone, Server};
+use chat_core::{ClientId, Input, Output, Server};
+use chat_transport::{Endpoint, Heard};
 use rustc_hash::FxHashMap;
 use smol::net::TcpStream;
 use smol::{LocalExecutor, Task};
@@ -31,6 +32,8 @@ pub(crate) struct Pump {
     connections: RefCell<FxHashMap<ClientId, Connection>>,
     next_id: Cell<u64>,
     scratch: RefCell<Box<[u8]>>,
+    /// Chat bytes a transport passed on, for the core (on plain TCP, a copy of what was read).
+    inbound: RefCell<Vec<u8>>,
     /// When the core wants [`Input::Timeout`] next.
     deadline: Cell<Option<Instant>>,
     /// The timer task, parked until `deadline` changes or passes.
@@ -62,6 +65,7 @@ impl Pump {
             connections: RefCell::default(),
             next_id: Cell::new(1),
             scratch: RefCell::new(vec![0; SCRATCH_SIZE].into_boxed_slice()),
+            inbound: RefCell::default(),
             deadline: Cell::new(deadline),
             timer: WakeSlot::default(),
             reading_paused: Cell::new(false),
@@ -80,8 +84,22 @@ impl Pump {
         while let Some(output) = server.poll_output() {
             match output {
                 Output::Transmit { to, frame } => {
-                    if let Some(connection) = self.connections.borrow().get(&to) {
-                        connection.link.push(frame);
+                    let (taken, blocked) = match self.connections.borrow().get(&to) {
+                        Some(connection) => (connection.link.push(frame), connection.link.is_blocked()),
+                        None => (0, false),
+                    };
+                    let follow = match (taken, blocked) {
+                        // Taken into a transport's own bounded buffer (TLS, WebSocket).
+                        (1.., _) => Some(Input::Flushed { id: to, bytes: taken, frames: 0 }),
+                        // The core's queue grows behind a full socket: the core ignores a full
+                        // socket while nothing of its own waits (a transport took it all).
+                        (0, true) => Some(Input::Blocked { id: to }),
+                        (0, false) => None,
+                    };
+                    if let Some(input) = follow
+                        && let Err(error) = server.handle_input(Instant::now(), input)
+                    {
+                        tracing::error!(%error, "the core refused an input (a runtime bug)");
                     }
                 }
                 Output::Close { to } => self.close(to),
@@ -103,27 +121,33 @@ impl Pump {
     }
 
     /// Takes in a freshly accepted connection: starts its reader and writer, then tells the
-    /// core (whose welcome then finds the connection ready).
-    pub(crate) fn connect(self: &Rc<Self>, stream: TcpStream, peer: SocketAddr) {
+    /// core if it is a chat client at once (plain TCP; other transports announce it later), so
+    /// that the core's welcome finds the connection ready.
+    pub(crate) fn connect(self: &Rc<Self>, stream: TcpStream, peer: SocketAddr, endpoint: &Endpoint) {
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%peer, %error, "cannot set TCP_NODELAY");
         }
+        let transport = match endpoint.accept(peer) {
+            Ok(transport) => transport,
+            Err(error) => return tracing::warn!(%peer, %error, "cannot start the connection's transport"),
+        };
         let id = ClientId(self.next_id.replace(self.next_id.get() + 1));
-        tracing::debug!(%id, %peer, "accepted");
+        tracing::debug!(%id, %peer, kind = %transport.kind(), "accepted");
         let Some(executor) = self.executor.upgrade() else { return };
-        let link = Rc::new(Link::new(id, Arc::from(stream)));
+        let link = Rc::new(Link::new(id, Arc::from(stream), transport));
         let connection = Connection {
             _reader: executor.spawn(connection::read(self.clone(), link.clone())),
             writer: Some(executor.spawn(connection::write(self.clone(), link.clone()))),
-            link,
+            link: link.clone(),
         };
         self.connections.borrow_mut().insert(id, connection);
-        self.drive(Input::Connected { id, peer });
+        let heard = link.start();
+        self.hear(&link, heard);
     }
 
-    /// Reads what `link`'s socket has into the shared buffer and feeds it to the core, or
-    /// throws it away once the core has closed the connection. Returns the byte count;
-    /// `Ok(0)` is end of file.
+    /// Reads what `link`'s socket has into the shared buffer and passes it through the
+    /// connection's transport to the core (which discards it once it has closed the
+    /// connection). Returns the byte count; `Ok(0)` is end of file.
     /// While reading is paused it reads nothing and fails with [`io::ErrorKind::WouldBlock`]: a
     /// reader woken by readiness just after the pause goes back to waiting for the resume.
     pub(crate) fn receive(self: &Rc<Self>, link: &Link) -> io::Result<usize> {
@@ -132,10 +156,60 @@ impl Pump {
         }
         let mut scratch = self.scratch.borrow_mut();
         let read = link.read(&mut scratch)?;
-        if read > 0 && !link.is_closed() {
-            self.drive(Input::Received { id: link.id, bytes: &scratch[..read] });
+        if read > 0 {
+            let heard = link.receive(&scratch[..read], &mut self.inbound.borrow_mut());
+            drop(scratch);
+            self.hear(link, heard);
+            self.retire_if_done(link);
         }
         Ok(read)
+    }
+
+    /// Writes what `link`'s transport has for the socket, in one non-blocking vectored write,
+    /// and tells the core what that did.
+    pub(crate) fn write(self: &Rc<Self>, link: &Link) -> io::Result<()> {
+        let heard = link.flush(&mut self.inbound.borrow_mut())?;
+        self.hear(link, heard);
+        Ok(())
+    }
+
+    /// The socket is full: the core hears it, if it knows the client and has not closed it.
+    pub(crate) fn blocked(self: &Rc<Self>, link: &Link) {
+        if link.standing().is_known() && !link.is_closed() {
+            self.drive(Input::Blocked { id: link.id });
+        }
+    }
+
+    /// Feeds the core what a transport reported about `link` (its data in `inbound`), in
+    /// order, as [`chat_transport::Standing`] allows.
+    fn hear(self: &Rc<Self>, link: &Link, heard: Heard) {
+        if heard == Heard::default() && self.inbound.borrow().is_empty() {
+            return;
+        }
+        let data = self.inbound.borrow();
+        let mut standing = link.standing();
+        let inputs = standing.inputs(link.id, heard, &data);
+        link.set_standing(standing);
+        for input in inputs {
+            // The core may close the connection while it hears the first of these.
+            let progress = matches!(input, Input::Received { .. } | Input::Flushed { .. });
+            if !(progress && link.is_closed()) {
+                self.drive(input);
+            }
+        }
+    }
+
+    /// Closes a connection the core does not know (not a chat client yet, or lost) once its
+    /// transport has said everything: an answered web request, a failed handshake.
+    pub(crate) fn retire_if_done(&self, link: &Link) {
+        if link.standing().is_known() || !link.is_done() {
+            return;
+        }
+        link.shut_down();
+        if let Some(connection) = self.connections.borrow_mut().remove(&link.id) {
+            tracing::debug!(id = %link.id, "finished");
+            drop(connection);
+        }
     }
 
     /// Ready when `link` may be read: reading is not paused, or the core has closed the
@@ -158,21 +232,26 @@ impl Pump {
     /// already, the core now releases it.
     pub(crate) fn end_of_input(self: &Rc<Self>, link: &Link) {
         tracing::debug!(id = %link.id, "end of input");
-        self.drive(Input::Disconnected { id: link.id, cause: PeerGone::Closed });
+        let heard = link.receive_eof(&mut self.inbound.borrow_mut());
+        self.hear(link, heard);
+        self.retire_if_done(link);
     }
 
     /// The connection failed (reset or another error): nothing more can be written, so forget
     /// it and tell the core (which sends no `Close` for it).
     pub(crate) fn lost(self: &Rc<Self>, link: &Link, error: &io::Error) {
         let Some(connection) = self.connections.borrow_mut().remove(&link.id) else { return };
-        connection.link.mark_closed();
+        let mut standing = connection.link.mark_lost();
         tracing::debug!(id = %link.id, %error, "connection lost");
         drop(connection);
-        self.drive(Input::Disconnected { id: link.id, cause: PeerGone::Lost });
+        if let Some(input) = standing.lost(link.id) {
+            self.drive(input);
+        }
     }
 
-    /// Carries out [`Output::Close`]: stops the writer, drops what is queued and sends FIN
-    /// after what the kernel holds. The reader goes on reading and discarding what the client
+    /// Carries out [`Output::Close`]: the transport drops what is queued and says goodbye (TLS,
+    /// WebSocket), then FIN follows what the kernel holds (at once on plain TCP, whose writer
+    /// is stopped). The reader goes on reading and discarding what the client
     /// still sends until the core releases the connection: closing with unread input would
     /// turn into a reset that could destroy the last lines (a goodbye or an error) before the
     /// client reads them.
@@ -180,10 +259,12 @@ impl Pump {
         let mut connections = self.connections.borrow_mut();
         let Some(connection) = connections.get_mut(&id) else { return };
         tracing::debug!(%id, "closing");
-        connection.link.shut_down();
+        if connection.link.close() {
+            connection.link.shut_down();
+            drop(connection.writer.take());
+        }
         // Wakes the reader if reading is paused: a closed connection's input is discarded.
         self.paused_readers.take().into_iter().for_each(Waker::wake);
-        drop(connection.writer.take());
     }
 
     /// Carries out [`Output::Release`]: cancels the connection's tasks and closes the socket.

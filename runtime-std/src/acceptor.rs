@@ -24,6 +24,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use chat_core::ClientId;
 use chat_core::kit::AcceptBackoff;
+use chat_transport::Endpoint;
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::Error;
@@ -43,16 +44,17 @@ const WAKE_TIMEOUT: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 pub(crate) struct Listener {
     listener: TcpListener,
+    endpoint: Endpoint,
     /// Where to connect to wake the acceptor thread.
     wake_addr: SocketAddr,
 }
 
 impl Listener {
     /// Makes `listener` blocking (a caller may have made it non-blocking) and finds its address.
-    pub(crate) fn prepare(listener: TcpListener) -> Result<Self, Error> {
+    pub(crate) fn prepare((listener, endpoint): (TcpListener, Endpoint)) -> Result<Self, Error> {
         let addr = listener.local_addr().map_err(|source| Error::listener(None, source))?;
         listener.set_nonblocking(false).map_err(|source| Error::listener(Some(addr), source))?;
-        Ok(Self { listener, wake_addr: wake_addr(addr) })
+        Ok(Self { listener, endpoint, wake_addr: wake_addr(addr) })
     }
 }
 
@@ -67,7 +69,7 @@ fn wake_addr(addr: SocketAddr) -> SocketAddr {
 }
 
 /// A connection accepted and not yet given its threads.
-type Accepted = (TcpStream, SocketAddr);
+type Accepted = (TcpStream, SocketAddr, Endpoint);
 
 /// The acceptor threads of one server, and their spawner thread.
 #[derive(Debug)]
@@ -103,11 +105,11 @@ impl Acceptors {
 
     /// Starts accepting on `listener`.
     pub(crate) fn start(&mut self, listener: Listener) -> Result<(), Error> {
-        let Listener { listener, wake_addr } = listener;
+        let Listener { listener, endpoint, wake_addr } = listener;
         let (stopping, accepted) = (Arc::clone(&self.stopping), self.accepted.clone());
         let thread = thread::Builder::new()
             .name(format!("chat-accept-{wake_addr}"))
-            .spawn(move || accept_loop(&listener, &stopping, &accepted))
+            .spawn(move || accept_loop(&listener, &endpoint, &stopping, &accepted))
             .map_err(|source| Error::Spawn { role: "acceptor", source })?;
         tracing::debug!(addr = %wake_addr, "accepting");
         self.running.push(Acceptor { thread, wake_addr });
@@ -158,7 +160,12 @@ fn wake(thread: &Thread, addr: SocketAddr) {
 
 /// Accepts connections and queues them for the spawner until `stopping` is set. Errors follow
 /// [`AcceptBackoff`], the policy both runtimes share: skipped, or followed by a pause.
-fn accept_loop(listener: &TcpListener, stopping: &AtomicBool, accepted: &Sender<Accepted>) {
+fn accept_loop(
+    listener: &TcpListener,
+    endpoint: &Endpoint,
+    stopping: &AtomicBool,
+    accepted: &Sender<Accepted>,
+) {
     let _span = tracing::info_span!("accept", local = ?listener.local_addr().ok()).entered();
     let mut backoff = AcceptBackoff::new();
     while !stopping.load(Ordering::Acquire) {
@@ -167,9 +174,9 @@ fn accept_loop(listener: &TcpListener, stopping: &AtomicBool, accepted: &Sender<
             return;
         }
         match result {
-            Ok(connection) => {
+            Ok((stream, peer)) => {
                 backoff.on_success();
-                if accepted.send(connection).is_err() {
+                if accepted.send((stream, peer, endpoint.clone())).is_err() {
                     return;
                 }
             }
@@ -205,7 +212,7 @@ fn spawn_loop(
     let mut backoff = AcceptBackoff::new();
     let mut refusing = false;
     let mut next_id = 1;
-    for (stream, peer) in queue {
+    for (stream, peer, endpoint) in queue {
         if stopping.load(Ordering::Acquire) {
             // Accepted just before shutdown: close it unannounced, as if never accepted.
             continue;
@@ -229,7 +236,14 @@ fn spawn_loop(
         let id = ClientId(next_id);
         next_id += 1;
         tracing::debug!(%id, %peer, "accepted");
-        match reader::start(id, peer, stream, senders.clone(), slot) {
+        let transport = match endpoint.accept(peer) {
+            Ok(transport) => transport,
+            Err(error) => {
+                tracing::warn!(%peer, %error, "cannot start the connection's transport");
+                continue;
+            }
+        };
+        match reader::start(id, peer, stream, transport, senders.clone(), slot) {
             Ok(thread) => {
                 connections.push(thread);
                 backoff.on_success();

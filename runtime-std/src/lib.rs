@@ -41,6 +41,14 @@
 //!   call); when woken it sends everything queued in vectored writes of up to
 //!   [`chat_core::kit::Outbox::MAX_SLICES`] frames, handling partial writes (the queues are
 //!   [`chat_core::kit::Outbox`]es, as in the smol runtime). `TCP_NODELAY` is on.
+//! - **Transports.** Every connection goes through a `chat_transport::Transport` made by its
+//!   listener's `Endpoint` ([`spawn_endpoints`]): plain TCP, TLS, or the web listener. It
+//!   lives on the core thread: readers send raw bytes, and the writer writes what
+//!   `Transport::drain` hands it, which on plain TCP is the core's shared frames themselves,
+//!   never copied (TLS and WebSocket bytes are copied once, one batch at a time). What the
+//!   transport reports goes to the core through `chat_transport::Standing`, the rules both
+//!   runtimes share; a connection the core does not know (a handshake, a page request) is
+//!   dropped once its transport is finished.
 //! - **Batched hand-over.** `Output::Transmit` frames go to a per-connection pending list that
 //!   only the core thread touches; they are handed to the writers, one lock and at most one
 //!   wake-up per writer, when the core has no more input at hand, every 64 events, or once 256
@@ -149,5 +157,5 @@ mod writer;
 
 pub use capacity::set_max_connections;
 pub use error::Error;
-pub use running::{Running, spawn};
+pub use running::{Running, spawn, spawn_endpoints};
 pub use stop::Stopper;

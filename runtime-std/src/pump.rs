@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chat_core::{ClientId, Input, Output, PeerGone, Server};
+use chat_transport::Heard;
 use crossbeam_channel::{RecvError, Select};
 
 use crate::Error;
@@ -67,6 +68,7 @@ pub(crate) fn run(start: Start) -> Result<(), Error> {
         unflushed: Vec::new(),
         unwoken: 0,
         held: 0,
+        inbound: Vec::new(),
     };
     match startup {
         Ok(()) => {
@@ -102,6 +104,8 @@ struct Pump {
     unwoken: usize,
     /// Frames held back since writers were last woken.
     held: usize,
+    /// Chat bytes a transport passed on, for the core (on plain TCP, what was read).
+    inbound: Vec<u8>,
 }
 
 /// What the core thread woke up for.
@@ -156,14 +160,54 @@ impl Pump {
 
     /// Hands the frames of the last batch of input to their writers, waking those that sleep.
     fn wake_writers(&mut self) {
-        for id in self.unflushed.drain(..) {
-            // A connection closed meanwhile has dropped its frames with it.
-            if let Some(conn) = self.conns.get_mut(&id) {
-                conn.flush();
-            }
+        let mut unflushed = std::mem::take(&mut self.unflushed);
+        for id in unflushed.drain(..) {
+            self.flush(id);
         }
+        // Keeps the list's room for the next batch (flushing may have queued more).
+        unflushed.append(&mut self.unflushed);
+        self.unflushed = unflushed;
         self.unwoken = 0;
         self.held = 0;
+    }
+
+    /// Hands what connection `id`'s transport has to write to its writer, and tells the core
+    /// what that did.
+    fn flush(&mut self, id: ClientId) {
+        // A connection released meanwhile has dropped its frames with it.
+        let Some(conn) = self.conns.get_mut(&id) else { return };
+        let heard = conn.flush(&mut self.inbound);
+        self.hear(id, heard);
+    }
+
+    /// Feeds the core what connection `id`'s transport reported (its data in `inbound`), in
+    /// order, as [`chat_transport::Standing`] allows; then drops the connection if the core
+    /// does not know it and its transport is done, or remembers to flush it.
+    fn hear(&mut self, id: ClientId, heard: Heard) {
+        let inbound = std::mem::take(&mut self.inbound);
+        let talked = heard != Heard::default() || !inbound.is_empty();
+        if let Some(conn) = self.conns.get_mut(&id).filter(|_| talked) {
+            for input in conn.standing.inputs(id, heard, &inbound) {
+                // The core may close the connection while it hears the first of these.
+                let progress = matches!(input, Input::Received { .. } | Input::Flushed { .. });
+                let live = self
+                    .conns
+                    .get(&id)
+                    .is_some_and(|conn| conn.standing.is_known() && !conn.standing.is_closed());
+                if !progress || live {
+                    self.feed(input);
+                }
+            }
+        }
+        self.inbound = inbound;
+        self.inbound.clear();
+        let Some(conn) = self.conns.get_mut(&id) else { return };
+        if !conn.standing.is_known() && conn.is_done() {
+            tracing::debug!(%id, "finished");
+            self.conns.remove(&id);
+        } else if conn.wants_flush() && conn.list() {
+            self.unflushed.push(id);
+        }
     }
 
     /// Waits for the next event, progress report or timeout of the core.
@@ -191,15 +235,20 @@ impl Pump {
 
     fn on_progress(&mut self, progress: Progress) {
         match progress {
-            Progress::Flushed { id } => match self.conns.get(&id).map(Conn::take_flushed) {
-                Some((bytes, frames)) if bytes > 0 => self.feed(Input::Flushed { id, bytes, frames }),
-                // Taken with an earlier report, or about a connection already released (the
-                // core must not hear of it again).
-                _ => {}
-            },
+            // Bytes taken with an earlier report, or about a connection already released, come
+            // to nothing: the core must not hear of it again.
+            Progress::Flushed { id } => {
+                if let Some(heard) = self.conns.get_mut(&id).map(Conn::take_written) {
+                    self.hear(id, heard);
+                }
+            }
             // Only if the writer has not written since: a report read late must not mark a
             // socket blocked after it took bytes again.
-            Progress::Blocked { id } if self.conns.get(&id).is_some_and(Conn::is_blocked) => {
+            Progress::Blocked { id }
+                if self.conns.get(&id).is_some_and(|conn| {
+                    conn.is_blocked() && conn.standing.is_known() && !conn.standing.is_closed()
+                }) =>
+            {
                 self.feed(Input::Blocked { id })
             }
             Progress::Failed { id } => self.disconnected(id, PeerGone::Lost),
@@ -209,16 +258,18 @@ impl Pump {
 
     fn on_event(&mut self, event: Event) {
         match event {
-            Event::Connected { id, peer, conn } => {
+            Event::Connected { id, mut conn } => {
+                let heard = conn.start();
                 self.conns.insert(id, conn);
-                self.feed(Input::Connected { id, peer })
+                self.hear(id, heard);
             }
-            Event::Received { id, bytes } if self.conns.contains_key(&id) => {
-                self.feed(Input::Received { id, bytes: &bytes })
+            Event::Received { id, bytes } => {
+                if let Some(conn) = self.conns.get_mut(&id) {
+                    let heard = conn.receive(&bytes, &mut self.inbound);
+                    self.hear(id, heard);
+                }
             }
             Event::Disconnected { id, cause } => self.disconnected(id, cause),
-            // About a connection already released.
-            Event::Received { .. } => {}
         }
     }
 
@@ -227,12 +278,18 @@ impl Pump {
     /// or error: nothing more can be sent, and the core forgets the client). Reports about a
     /// connection already released or lost are dropped: the core must not hear of it again.
     fn disconnected(&mut self, id: ClientId, cause: PeerGone) {
-        let known = match cause {
-            PeerGone::Closed => self.conns.contains_key(&id),
-            PeerGone::Lost => self.conns.remove(&id).is_some(),
-        };
-        if known {
-            self.feed(Input::Disconnected { id, cause });
+        match cause {
+            PeerGone::Closed => {
+                if let Some(conn) = self.conns.get_mut(&id) {
+                    let heard = conn.receive_eof(&mut self.inbound);
+                    self.hear(id, heard);
+                }
+            }
+            PeerGone::Lost => {
+                if let Some(input) = self.conns.remove(&id).and_then(|mut conn| conn.standing.lost(id)) {
+                    self.feed(input);
+                }
+            }
         }
     }
 
@@ -249,14 +306,31 @@ impl Pump {
                 Output::Transmit { to, frame } => {
                     if let Some(conn) = self.conns.get_mut(&to) {
                         self.held += 1;
-                        if conn.send(frame) {
+                        let taken = conn.send(frame);
+                        if conn.list() {
                             self.unflushed.push(to);
+                        }
+                        let follow = match (taken, conn.is_blocked()) {
+                            // Taken into a transport's own bounded buffer (TLS, WebSocket).
+                            (1.., _) => Some(Input::Flushed { id: to, bytes: taken, frames: 0 }),
+                            // The core's queue grows behind a full socket: the core ignores a
+                            // full socket while nothing of its own waits (a transport took it all).
+                            (0, true) => Some(Input::Blocked { id: to }),
+                            (0, false) => None,
+                        };
+                        if let Some(input) = follow
+                            && let Err(error) = self.server.handle_input(now, input)
+                        {
+                            tracing::error!(%error, "the core refused an input (a runtime bug)");
                         }
                     }
                 }
                 Output::Close { to } => {
                     if let Some(conn) = self.conns.get_mut(&to) {
                         conn.close();
+                        if conn.wants_flush() && conn.list() {
+                            self.unflushed.push(to);
+                        }
                     }
                 }
                 // Dropping the handle shuts the socket down, which ends its threads.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
 use chat_core::{ClientId, PeerGone};
+use chat_transport::Transport;
 use crossbeam_channel::Sender;
 
 use crate::capacity::Slot;
@@ -39,13 +40,14 @@ pub(crate) fn start(
     id: ClientId,
     peer: SocketAddr,
     stream: TcpStream,
+    transport: Transport,
     senders: Senders,
     slot: Slot,
 ) -> io::Result<JoinHandle<()>> {
     let stream = Arc::new(stream);
     let handoff = Arc::new(Handoff::default());
-    let conn = Conn::new(Arc::clone(&stream), Arc::clone(&handoff));
-    if senders.events.send(Event::Connected { id, peer, conn }).is_err() {
+    let conn = Conn::new(Arc::clone(&stream), Arc::clone(&handoff), transport);
+    if senders.events.send(Event::Connected { id, conn }).is_err() {
         return Err(io::Error::other("the server is shutting down"));
     }
     let events = senders.events.clone();

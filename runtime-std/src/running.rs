@@ -6,6 +6,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Instant, SystemTime};
 
 use chat_core::{Config, Server};
+use chat_transport::Endpoint;
 
 use crate::acceptor::Listener;
 use crate::capacity::Capacity;
@@ -17,12 +18,21 @@ use crate::{Error, Stopper};
 /// Connections kept free beyond `max_clients` so that refusals can be delivered.
 const REFUSAL_HEADROOM: usize = 64;
 
-/// Starts serving the chat room on `listeners` (already bound by the caller, any mix of IPv4
-/// and IPv6) on background threads, and returns at once.
+/// Starts serving the chat room over plain TCP on `listeners` (already bound by the caller,
+/// any mix of IPv4 and IPv6) on background threads, and returns at once.
 ///
 /// Fails if the configuration is invalid, if there is no listener, if a listener cannot be
 /// made blocking, or if a thread cannot be started; nothing keeps running after an error.
-pub fn spawn(listeners: Vec<TcpListener>, mut config: Config) -> Result<Running, Error> {
+pub fn spawn(listeners: Vec<TcpListener>, config: Config) -> Result<Running, Error> {
+    spawn_endpoints(listeners.into_iter().map(|listener| (listener, Endpoint::Plain)).collect(), config)
+}
+
+/// Like [`spawn`], with each listener speaking what its [`Endpoint`] says (plain TCP, TLS,
+/// or the web listener).
+pub fn spawn_endpoints(
+    listeners: Vec<(TcpListener, Endpoint)>,
+    mut config: Config,
+) -> Result<Running, Error> {
     // Leave threads for the connections the core refuses, so they get the "server is full"
     // notice instead of being cut off by the process's thread capacity.
     let room = Capacity::of_this_process().limit().saturating_sub(REFUSAL_HEADROOM);

@@ -11,14 +11,17 @@
 //! scenarios checks that every client saw the same [`Transcript`] on both runtimes.
 
 mod both;
+pub mod browser;
 mod client;
 mod deadline;
 pub mod open_files;
 mod progress;
 mod runtime;
+pub mod secure;
 mod server;
 pub mod traffic;
 pub mod transcript;
+pub mod websocket;
 
 pub use client::{Admission, Client, ClientOptions, End, Writer};
 pub use deadline::{Deadline, WAIT};

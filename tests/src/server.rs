@@ -6,8 +6,8 @@ use std::thread;
 
 use chat_core::Config;
 
-use crate::runtime::Handle;
 use crate::{Client, ClientOptions, Deadline, Runtime};
+use chat_runtime::{Endpoint, Listener};
 
 /// A chat server running in this process on an ephemeral loopback port.
 ///
@@ -35,18 +35,43 @@ impl TestServer {
     /// Like [`start_on`](Self::start_on), returning the runtime's error (as text) instead of
     /// panicking if it refuses to start.
     pub fn try_start_on(runtime: Runtime, config: Config, ips: &[IpAddr]) -> Result<Self, String> {
+        let endpoints = ips.iter().map(|&ip| (ip, Endpoint::Plain)).collect::<Vec<_>>();
+        Self::try_start_endpoints(runtime, config, &endpoints)
+    }
+
+    /// Starts `runtime` with `config`, listening on port 0 of each address, speaking what its
+    /// endpoint says (plain TCP, TLS, the web listener).
+    pub fn start_endpoints(runtime: Runtime, config: Config, endpoints: &[(IpAddr, Endpoint)]) -> Self {
+        Self::try_start_endpoints(runtime, config, endpoints)
+            .unwrap_or_else(|e| panic!("the {runtime} runtime did not start: {e}"))
+    }
+
+    fn try_start_endpoints(
+        runtime: Runtime,
+        config: Config,
+        endpoints: &[(IpAddr, Endpoint)],
+    ) -> Result<Self, String> {
         crate::open_files::raise_limit();
-        let listeners: Vec<TcpListener> = ips
+        let listeners: Vec<Listener> = endpoints
             .iter()
-            .map(|&ip| {
-                TcpListener::bind((ip, 0))
-                    .unwrap_or_else(|e| panic!("cannot bind a listener on {ip} port 0: {e}"))
+            .map(|(ip, endpoint)| {
+                let socket = TcpListener::bind((*ip, 0))
+                    .unwrap_or_else(|e| panic!("cannot bind a listener on {ip} port 0: {e}"));
+                Listener::new(socket, endpoint.clone())
             })
             .collect();
-        let addrs =
-            listeners.iter().map(|l| l.local_addr().expect("a bound listener has an address")).collect();
-        let Handle { stop, wait } = runtime.spawn(listeners, config)?;
-        Ok(Self { runtime, addrs, stop, wait: Some(wait) })
+        let addrs = listeners
+            .iter()
+            .map(|l| l.socket.local_addr().expect("a bound listener has an address"))
+            .collect();
+        let running = runtime.spawn(listeners, config).map_err(|e| e.to_string())?;
+        let stopper = running.stopper();
+        Ok(Self {
+            runtime,
+            addrs,
+            stop: Box::new(move || stopper.stop()),
+            wait: Some(Box::new(move || running.wait().map_err(|e| e.to_string()))),
+        })
     }
 
     /// The runtime serving.

@@ -88,9 +88,11 @@ mod buffer;
 mod effects;
 mod error;
 pub mod http;
+pub mod meter;
 mod plain;
 #[cfg(feature = "self-signed")]
 pub mod self_signed;
+mod standing;
 mod stream;
 pub mod tls;
 mod transport;
@@ -98,6 +100,7 @@ pub mod web;
 pub mod ws;
 
 pub use error::TlsError;
+pub use standing::{Heard, Standing};
 pub use tls::{Fingerprint, TlsConfig};
 pub use transport::{Endpoint, Incoming, Kind, Transport};
 pub use web::{MetricsHook, OriginPolicy, WebConfig};

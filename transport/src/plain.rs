@@ -55,6 +55,11 @@ impl Plain {
         Incoming { flushed: written, flushed_frames, ..Incoming::default() }
     }
 
+    /// Moves the queued frames into `into`, for a writer elsewhere.
+    pub(crate) fn drain(&mut self, into: &mut Outbox) {
+        into.append(&mut self.outbox);
+    }
+
     pub(crate) fn close(&mut self) {
         self.outbox.clear();
         self.closed = true;

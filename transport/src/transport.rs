@@ -8,8 +8,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use chat_core::PeerGone;
+use chat_core::kit::Outbox;
 use rustls::ServerConnection;
 
+use crate::meter::meter;
 use crate::plain::Plain;
 use crate::stream::{App, Stream};
 use crate::web::{Web, WebConfig};
@@ -40,7 +42,8 @@ impl Endpoint {
                 Inner::Stream(Box::new(Stream::new(peer, tls, App::Web(Web::new(web.clone(), peer)))))
             }
         };
-        Ok(Transport { kind: self.kind(), inner })
+        meter().accepted(self.kind());
+        Ok(Transport { kind: self.kind(), inner, in_flight: 0 })
     }
 
     /// The kind of transport this endpoint makes.
@@ -119,6 +122,14 @@ pub struct Incoming<'a> {
 pub struct Transport {
     kind: Kind,
     inner: Inner,
+    /// Encoded bytes [`drain`](Self::drain)ed to a writer and not yet [`written`](Self::written).
+    in_flight: usize,
+}
+
+impl Drop for Transport {
+    fn drop(&mut self) {
+        meter().closed(self.kind);
+    }
 }
 
 #[derive(Debug)]
@@ -132,18 +143,23 @@ impl Transport {
     /// (plain TCP); announce it with this address. Other kinds announce it later, through
     /// [`Incoming::opened`] (after the TLS handshake, or the WebSocket upgrade).
     pub fn start(&mut self) -> Option<SocketAddr> {
-        match &mut self.inner {
+        let opened = match &mut self.inner {
             Inner::Plain(plain) => plain.start(),
             Inner::Stream(_) => None,
-        }
+        };
+        meter().note(self.kind, &Incoming { opened, ..Incoming::default() });
+        opened
     }
 
     /// Feeds bytes read from the socket. On plain TCP, `data` is `bytes` itself.
     pub fn receive<'a>(&'a mut self, bytes: &'a [u8]) -> Incoming<'a> {
-        match &mut self.inner {
+        meter().received(self.kind, bytes.len());
+        let incoming = match &mut self.inner {
             Inner::Plain(plain) => plain.receive(bytes),
             Inner::Stream(stream) => stream.receive(bytes),
-        }
+        };
+        meter().note(self.kind, &incoming);
+        incoming
     }
 
     /// The socket reached end of file: the client sends nothing more.
@@ -195,10 +211,13 @@ impl Transport {
 
     /// The socket took `written` bytes of those from [`io_slices`](Self::io_slices).
     pub fn advance(&mut self, written: usize) -> Incoming<'_> {
-        match &mut self.inner {
+        meter().sent(self.kind, written);
+        let incoming = match &mut self.inner {
             Inner::Plain(plain) => plain.advance(written),
             Inner::Stream(stream) => stream.advance(written),
-        }
+        };
+        meter().note(self.kind, &incoming);
+        incoming
     }
 
     /// The core closed the connection ([`Output::Close`](chat_core::Output::Close)): drops
@@ -219,9 +238,49 @@ impl Transport {
     /// [`close`](Self::close), after an HTTP answer that ends the connection, after a WebSocket
     /// closing handshake, and after a protocol error (once its error answer is written).
     pub fn is_finished(&self) -> bool {
+        self.in_flight == 0
+            && match &self.inner {
+                Inner::Plain(plain) => plain.is_finished(),
+                Inner::Stream(stream) => stream.is_finished(),
+            }
+    }
+
+    /// For a runtime whose writer runs apart from the transport (on another thread), instead of
+    /// [`io_slices`](Self::io_slices) and [`advance`](Self::advance): moves what there is to
+    /// write into `into`, for the writer. On plain TCP these are the core's frames themselves,
+    /// shared, never copied; otherwise one copy of the encoded bytes, with at most one batch
+    /// in flight (the next is drained once the writer has written this one), so a client that
+    /// stops reading still leaves the rest in the core's queue. Report what the writer wrote
+    /// with [`written`](Self::written), and drain again while [`wants_write`](Self::wants_write).
+    pub fn drain(&mut self, into: &mut Outbox) -> Incoming<'_> {
+        match &mut self.inner {
+            Inner::Plain(plain) => {
+                plain.drain(into);
+                Incoming::default()
+            }
+            Inner::Stream(stream) if self.in_flight == 0 && stream.wants_write() => {
+                let bytes = Bytes::copy_from_slice(stream.pending_out());
+                self.in_flight = bytes.len();
+                into.push(bytes);
+                let incoming = stream.advance(self.in_flight);
+                meter().note(self.kind, &incoming);
+                incoming
+            }
+            Inner::Stream(_) => Incoming::default(),
+        }
+    }
+
+    /// The writer wrote `bytes` of what [`drain`](Self::drain) gave it, completing `frames` of
+    /// its frames (what [`Outbox::advance`] returned).
+    pub fn written(&mut self, bytes: usize, frames: usize) -> Incoming<'static> {
+        meter().sent(self.kind, bytes);
         match &self.inner {
-            Inner::Plain(plain) => plain.is_finished(),
-            Inner::Stream(stream) => stream.is_finished(),
+            Inner::Plain(_) => Incoming { flushed: bytes, flushed_frames: frames, ..Incoming::default() },
+            Inner::Stream(_) => {
+                // The core's frames were counted when the transport took them.
+                self.in_flight = self.in_flight.saturating_sub(bytes);
+                Incoming::default()
+            }
         }
     }
 

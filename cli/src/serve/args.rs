@@ -4,7 +4,11 @@ use anyhow::anyhow;
 use chat_core::{Config, ConfigError};
 use clap::ArgAction;
 
-use super::runtime::Runtime;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use chat_runtime::Runtime;
+
 use crate::flood_args::FloodArgs;
 
 /// Run a chat room that anyone can join with `chat join HOST PORT` or `nc HOST PORT`.
@@ -25,7 +29,52 @@ pub struct Args {
     #[arg(short, long, action = ArgAction::Count)]
     pub verbose: u8,
     #[command(flatten)]
+    pub transports: Transports,
+    #[command(flatten)]
     pub limits: Limits,
+}
+
+/// Where else the room is served: TLS, the web page and its WebSocket.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "TLS and the web")]
+pub struct Transports {
+    /// Do not serve plain TCP (`--port`): only TLS or the web page.
+    #[arg(long, env = "CHAT_NO_PLAIN")]
+    pub no_plain: bool,
+    /// Serve TLS with this certificate chain (PEM, leaf first); needs --tls-key. Sending the
+    /// server SIGHUP reads the certificate and key again without dropping anyone.
+    #[arg(long, value_name = "FILE", env = "CHAT_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "FILE", env = "CHAT_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve TLS with a self-signed certificate, made in --data-dir on first use and kept
+    /// there (so its fingerprint, printed at start, stays the same): for trying TLS out.
+    #[arg(long, env = "CHAT_TLS_SELF_SIGNED", conflicts_with_all = ["tls_cert", "tls_key"])]
+    pub tls_self_signed: bool,
+    /// TCP port for TLS, beside plain TCP on --port, on the same addresses.
+    #[arg(long, value_name = "PORT", env = "CHAT_TLS_PORT", default_value_t = 5001)]
+    pub tls_port: u16,
+    /// Where the server keeps its files (the self-signed certificate); by default the
+    /// platform's data directory for `chat` (~/.local/share/chat on Linux).
+    #[arg(long, value_name = "DIR", env = "CHAT_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Serve the web client at http://ADDR/ and its WebSocket at /ws (https and wss with a
+    /// TLS certificate), for example 127.0.0.1:8080.
+    #[arg(long, value_name = "ADDR", env = "CHAT_WEB")]
+    pub web: Option<SocketAddr>,
+    /// A page origin allowed to open the WebSocket, such as https://chat.example.org
+    /// (repeat for more); by default only pages from the host the browser asked for.
+    #[arg(long, value_name = "ORIGIN", env = "CHAT_WEB_ORIGIN", value_delimiter = ',', requires = "web")]
+    pub web_origin: Vec<String>,
+    /// A reverse proxy whose X-Forwarded-For header names the web client's real address
+    /// (repeat for more); from anyone else the header is ignored.
+    #[arg(long, value_name = "ADDR", env = "CHAT_TRUSTED_PROXY", value_delimiter = ',', requires = "web")]
+    pub trusted_proxy: Vec<IpAddr>,
+    /// Serve the operator's pages at ADDR (for example 127.0.0.1:9100): /metrics in the
+    /// Prometheus text format and /healthz. Off by default; keep it off the public network.
+    #[arg(long, value_name = "ADDR", env = "CHAT_ADMIN")]
+    pub admin: Option<SocketAddr>,
 }
 
 /// The room's limits; the defaults are `chat_core::Config::default()`.

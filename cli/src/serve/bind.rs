@@ -49,6 +49,11 @@ pub fn listeners(host: Option<&str>, port: u16) -> anyhow::Result<Vec<TcpListene
     }
 }
 
+/// Opens one listener on exactly `addr` (`--web`).
+pub fn address(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    bind(addr, false).map_err(|error| explain(&error, addr))
+}
+
 /// Binds every address in `addrs` on `port` (on the port the first one picked, if 0), skipping
 /// the addresses this machine lacks. The error names the address that failed.
 fn bind_all(addrs: &[SocketAddr], mut port: u16) -> Result<Vec<TcpListener>, (io::Error, SocketAddr)> {

@@ -3,14 +3,16 @@
 use std::io::Write;
 
 use anyhow::Context;
-use signal_hook::consts::{SIGINT, SIGTERM};
+use chat_runtime::TlsConfig;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 /// Calls `stop` on the first SIGINT or SIGTERM; exits the process on a later SIGINT (a second
 /// Ctrl+C). A later SIGTERM changes nothing: tools such as `timeout` send it twice (to the
 /// process and to its group), and a graceful shutdown is what SIGTERM asks for.
 ///
-/// SIGHUP keeps its default action, so `nohup chat serve` behaves as usual.
+/// SIGHUP keeps its default action, so `nohup chat serve` behaves as usual, unless the server
+/// serves TLS: then it reloads the certificate ([`reload_on_hangup`]).
 pub fn stop_on_signal(stop: impl Fn() + Send + 'static) -> anyhow::Result<()> {
     let mut signals =
         Signals::new([SIGINT, SIGTERM]).context("cannot install the Ctrl+C / SIGTERM handler")?;
@@ -30,5 +32,30 @@ pub fn stop_on_signal(stop: impl Fn() + Send + 'static) -> anyhow::Result<()> {
             }
         })
         .context("cannot start the signal-handling thread")?;
+    Ok(())
+}
+
+/// Reads the TLS certificate and key again on every SIGHUP, for the connections accepted from
+/// then on; nobody connected is dropped. A certificate that does not load is reported and the
+/// old one kept.
+pub fn reload_on_hangup(tls: TlsConfig) -> anyhow::Result<()> {
+    let mut signals = Signals::new([SIGHUP]).context("cannot install the SIGHUP handler")?;
+    std::thread::Builder::new()
+        .name("chat-reload".into())
+        .spawn(move || {
+            for _ in signals.forever() {
+                match tls.reload() {
+                    Ok(fingerprint) => {
+                        tracing::info!(%fingerprint, "TLS certificate reloaded");
+                        super::say(format_args!("TLS certificate reloaded (fingerprint {fingerprint})."));
+                    }
+                    Err(error) => tracing::error!(
+                        %error,
+                        "cannot reload the TLS certificate; still serving the old one (fix the files, then send SIGHUP again)"
+                    ),
+                }
+            }
+        })
+        .context("cannot start the certificate-reloading thread")?;
     Ok(())
 }

@@ -1,0 +1,70 @@
+//! The web listener's WebSocket end to end, with a protocol-level client beside plain TCP:
+//! masked and fragmented messages, pings, and the close codes of broken clients, which
+//! disturb no one.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use chat_core::Config;
+use chat_runtime::{Endpoint, WebConfig};
+use chat_tests::websocket::{CONTINUATION, PING, PONG, TEXT, WsClient};
+use chat_tests::{Deadline, Runtime, TestServer, both_runtimes};
+
+both_runtimes!(websocket_and_tcp_clients_chat, broken_websocket_clients_get_close_codes);
+
+const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// A server with plain TCP first and the web listener second.
+fn start(runtime: Runtime, config: Config) -> TestServer {
+    let web = Endpoint::Web(Arc::new(WebConfig::chat(config.max_line)), None);
+    TestServer::start_endpoints(runtime, config, &[(LOOPBACK, Endpoint::Plain), (LOOPBACK, web)])
+}
+
+fn websocket_and_tcp_clients_chat(runtime: Runtime) {
+    let server = start(runtime, Config::default());
+    let mut web = WsClient::connect(server.addrs()[1], "web");
+    assert!(web.next_text().starts_with("*** Welcome"));
+    let mut plain = server.join("plain");
+    assert_eq!(web.next_text(), format!("*** {} entered the room", plain.default_name()));
+    plain.send_line("hello over tcp");
+    assert_eq!(web.next_text(), format!("<{}> hello over tcp", plain.default_name()));
+    web.send_text("hello over a websocket");
+    plain.expect_line(&format!("<{}> hello over a websocket", web.default_name()));
+    // One message in three frames, with a ping between them.
+    web.send_frame(false, TEXT, b"frag", true);
+    web.send_frame(true, PING, b"are you there", true);
+    web.send_frame(false, CONTINUATION, b"men", true);
+    web.send_frame(true, CONTINUATION, b"ted", true);
+    assert_eq!(web.next_message(), Some((PONG, b"are you there".to_vec())));
+    plain.expect_line(&format!("<{}> fragmented", web.default_name()));
+}
+
+/// What a broken client sends.
+type Breaker = Box<dyn Fn(&mut WsClient)>;
+
+fn broken_websocket_clients_get_close_codes(runtime: Runtime) {
+    let config = Config::default();
+    let max_line = config.max_line;
+    let server = start(runtime, config);
+    let mut a = server.join("a");
+    let mut b = server.join("b");
+    a.expect_line(&format!("*** {} entered the room", b.default_name()));
+    let cases: [(&str, Breaker, u16); 3] = [
+        ("an unmasked frame", Box::new(|ws| ws.send_frame(true, TEXT, b"hi", false)), 1002),
+        ("invalid UTF-8", Box::new(|ws| ws.send_frame(true, TEXT, b"caf\xe9", true)), 1007),
+        ("an oversize message", Box::new(move |ws| ws.send_text(&"x".repeat(max_line + 1))), 1009),
+    ];
+    for (what, send, code) in cases {
+        let mut ws = WsClient::connect(server.addrs()[1], what);
+        send(&mut ws);
+        assert_eq!(ws.expect_close(), code, "the close code for {what}");
+    }
+    // The room goes on: `b` gets `a`'s line after whatever notices the broken clients caused.
+    a.send_line("still here");
+    let expected = format!("<{}> still here", a.default_name());
+    let lines = b.read_until("a's line", Deadline::standard(), |line| line == expected);
+    assert!(
+        lines.iter().all(|line| line.starts_with("***") || *line == expected),
+        "only notices besides a's line: {lines:?}"
+    );
+}
