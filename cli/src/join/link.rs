@@ -58,8 +58,8 @@ impl Linker {
                 sender.send(b"/who");
             }
             client.acted();
-            let time = chrono::Local::now().format("%H:%M").to_string();
-            let shown = view.show(&line, &received, &time);
+            let now = chrono::Local::now();
+            let shown = view.show(&line, &received, &now.format("%H:%M").to_string(), *now.offset());
             if let Some(text) = shown.text {
                 show(&to_editor, text)?;
             }
