@@ -144,23 +144,27 @@ fn no_color_and_a_dumb_terminal_turn_colour_off() {
 }
 
 #[test]
-fn when_the_server_goes_the_client_reconnects_and_takes_its_name_again() {
+fn when_the_server_goes_the_client_reconnects_and_takes_its_name_and_room_again() {
     let mut server = TestServer::start();
     let port = server.port();
     let (mut alice, bob) = alice_and_bob(&server, &[]);
     // The server waits (up to its linger time) for every client to hang up; bob would not.
     drop(bob);
+    alice.type_keys("/join #rust\r");
+    alice.wait_for_input_line("#rust alice>");
     alice.type_keys("unsent words");
-    alice.wait_for_text("#lobby alice> unsent words");
+    alice.wait_for_text("#rust alice> unsent words");
     server.stop();
     alice.wait_for_text("*** Server is shutting down. Goodbye!");
     alice.wait_for_text(&format!("Disconnected from 127.0.0.1:{port}. Reconnecting in 1 s"));
 
     let _server = TestServer::start_on_port("127.0.0.1", "smol", port);
     let mut carol = RawClient::join_as(port, "carol");
+    carol.send("/join #rust\n");
+    carol.expect_line(|line| line.starts_with("*** You are in #rust"));
     alice.wait_for_text(&format!("Reconnected to 127.0.0.1:{port}."));
-    // What was being typed is still there.
-    alice.wait_for_input_line("#lobby alice> unsent words");
+    // Back in the room it was in, and what was being typed is still there.
+    alice.wait_for_input_line("#rust alice> unsent words");
     alice.type_keys(", and back again\r");
     carol.expect_line(|line| line == "<alice> unsent words, and back again");
 }
