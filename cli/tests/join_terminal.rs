@@ -8,6 +8,7 @@ mod join_support;
 use join_support::client::RawClient;
 use join_support::server::TestServer;
 use join_support::terminal::{COLS, ROWS, Terminal, rows};
+use nu_ansi_term::Style;
 
 /// Starts `chat join` as alice on a terminal, with bob (a raw client) already in the room, and
 /// waits until alice has her name and her prompt.
@@ -17,7 +18,7 @@ fn alice_and_bob(server: &TestServer, env: &[(&str, Option<&str>)]) -> (Terminal
     let alice = Terminal::spawn(&["127.0.0.1", &port, "--nick", "alice"], env);
     alice.wait_for_output("Connected to 127.0.0.1:");
     alice.wait_for_text("*** You are now known as alice");
-    alice.wait_for_input_line("alice>");
+    alice.wait_for_input_line("#lobby alice>");
     // chat join sends /nick once greeted, so the room hears of alice by name, unless that round
     // trip took longer than the server holds an arrival back (300 ms; a loaded machine).
     bob.expect_line(|line| line == "*** alice entered the room" || line.ends_with(" is now known as alice"));
@@ -39,7 +40,7 @@ fn a_message_arriving_mid_line_prints_above_it_and_leaves_the_typed_text_intact(
     let server = TestServer::start();
     let (mut alice, mut bob) = alice_and_bob(&server, &[]);
     alice.type_keys("half a li");
-    alice.wait_for_text("alice> half a li");
+    alice.wait_for_text("#lobby alice> half a li");
 
     bob.send("interrupting you!\n");
     let (message_row, message) = alice.wait_for_text("<bob> interrupting you!");
@@ -47,12 +48,12 @@ fn a_message_arriving_mid_line_prints_above_it_and_leaves_the_typed_text_intact(
     // The line being typed is redrawn below the message, whole, with the cursor at its end.
     let (prompt_row, prompt) = alice.wait_for("the prompt redrawn below the message", |screen| {
         let rows = rows(screen);
-        let row = rows.iter().rposition(|row| row.starts_with("alice> "))?;
+        let row = rows.iter().rposition(|row| row.starts_with("#lobby alice> "))?;
         (row as u16 > message_row).then(|| (row as u16, rows[row].clone()))
     });
-    assert_eq!(prompt, "alice> half a li");
+    assert_eq!(prompt, "#lobby alice> half a li");
     alice.wait_for("the cursor at the end of the typed text", |screen| {
-        (screen.cursor_position() == (prompt_row, "alice> half a li".len() as u16)).then_some(())
+        (screen.cursor_position() == (prompt_row, "#lobby alice> half a li".len() as u16)).then_some(())
     });
     assert!(!alice.text().contains("half a li<bob>"), "{}", alice.text());
 
@@ -82,7 +83,7 @@ fn ctrl_c_and_quit_with_a_reason_leave_politely_too() {
 
     let port = server.port().to_string();
     let mut carol = Terminal::spawn(&["127.0.0.1", &port, "--nick", "carol"], &[]);
-    carol.wait_for_input_line("carol>");
+    carol.wait_for_input_line("#lobby carol>");
     bob.expect_line(|line| line == "*** carol entered the room" || line.ends_with(" is now known as carol"));
     carol.type_keys("typed but not sent\x03");
     carol.wait_for_text("You left the chat room.");
@@ -97,12 +98,12 @@ fn the_up_arrow_brings_back_what_was_typed() {
     // Like a person, wait for the fresh prompt before typing the next line.
     alice.type_keys("first line\r");
     bob.expect_line(|line| line == "<alice> first line");
-    alice.wait_for_input_line("alice>");
+    alice.wait_for_input_line("#lobby alice>");
     alice.type_keys("second line\r");
     bob.expect_line(|line| line == "<alice> second line");
-    alice.wait_for_input_line("alice>");
+    alice.wait_for_input_line("#lobby alice>");
     alice.type_keys("\x1b[A\x1b[A");
-    alice.wait_for_input_line("alice> first line");
+    alice.wait_for_input_line("#lobby alice> first line");
     alice.type_keys(" again\r");
     bob.expect_line(|line| line == "<alice> first line again");
 }
@@ -143,23 +144,27 @@ fn no_color_and_a_dumb_terminal_turn_colour_off() {
 }
 
 #[test]
-fn when_the_server_goes_the_client_reconnects_and_takes_its_name_again() {
+fn when_the_server_goes_the_client_reconnects_and_takes_its_name_and_room_again() {
     let mut server = TestServer::start();
     let port = server.port();
     let (mut alice, bob) = alice_and_bob(&server, &[]);
     // The server waits (up to its linger time) for every client to hang up; bob would not.
     drop(bob);
+    alice.type_keys("/join #rust\r");
+    alice.wait_for_input_line("#rust alice>");
     alice.type_keys("unsent words");
-    alice.wait_for_text("alice> unsent words");
+    alice.wait_for_text("#rust alice> unsent words");
     server.stop();
     alice.wait_for_text("*** Server is shutting down. Goodbye!");
     alice.wait_for_text(&format!("Disconnected from 127.0.0.1:{port}. Reconnecting in 1 s"));
 
     let _server = TestServer::start_on_port("127.0.0.1", "smol", port);
     let mut carol = RawClient::join_as(port, "carol");
+    carol.send("/join #rust\n");
+    carol.expect_line(|line| line.starts_with("*** You are in #rust"));
     alice.wait_for_text(&format!("Reconnected to 127.0.0.1:{port}."));
-    // What was being typed is still there.
-    alice.wait_for_input_line("alice> unsent words");
+    // Back in the room it was in, and what was being typed is still there.
+    alice.wait_for_input_line("#rust alice> unsent words");
     alice.type_keys(", and back again\r");
     carol.expect_line(|line| line == "<alice> unsent words, and back again");
 }
@@ -185,15 +190,37 @@ fn arriving_shows_who_is_here_and_tab_completes_their_names_and_the_commands() {
     alice.wait_for_text("*** 2 here: alice, bob");
 
     alice.type_keys("thanks b\t");
-    alice.wait_for_input_line("alice> thanks bob");
+    alice.wait_for_input_line("#lobby alice> thanks bob");
     alice.type_keys("for the help\r");
     bob.expect_line(|line| line == "<alice> thanks bob for the help");
 
-    alice.wait_for_input_line("alice>");
+    alice.wait_for_input_line("#lobby alice>");
     alice.type_keys("/ms\t");
-    alice.wait_for_input_line("alice> /msg");
+    alice.wait_for_input_line("#lobby alice> /msg");
     alice.type_keys("b\tpsst\r");
     bob.expect_line(|line| line == "*alice* psst");
+}
+
+#[test]
+fn tab_completes_a_listed_room_and_joining_it_changes_the_prompt_and_dims_its_past() {
+    let server = TestServer::start();
+    let (mut alice, mut bob) = alice_and_bob(&server, &[]);
+    bob.send("/join #rust\n");
+    bob.expect_line(|line| line.starts_with("*** You are in #rust"));
+    bob.send("rusty words\n");
+
+    alice.type_keys("/list\r");
+    // Once listed, bob's line is in #rust's history: the server answers in order.
+    alice.wait_for_output("#rust (1 here)");
+    alice.wait_for_input_line("#lobby alice>");
+    alice.type_keys("/join #r\t");
+    alice.wait_for_input_line("#lobby alice> /join #rust");
+    alice.type_keys("\r");
+    alice.wait_for_input_line("#rust alice>");
+    alice.wait_for_output("--- last 1 line ---");
+    // Dimmed, without the server's `[HH:MM] ` (its time is in the time column instead).
+    alice.wait_for_output(&Style::new().dimmed().paint("<bob> rusty words").to_string());
+    bob.expect_line(|line| line == "*** alice joined #rust");
 }
 
 #[test]
@@ -201,7 +228,7 @@ fn sigterm_leaves_politely_like_ctrl_d() {
     let server = TestServer::start();
     let (mut alice, mut bob) = alice_and_bob(&server, &[]);
     alice.type_keys("half typed");
-    alice.wait_for_input_line("alice> half typed");
+    alice.wait_for_input_line("#lobby alice> half typed");
     alice.terminate();
     alice.wait_for_text("You left the chat room.");
     bob.expect_line(|line| line == "*** alice is offline (quit)");
@@ -226,7 +253,7 @@ fn closing_the_terminal_leaves_politely_and_exits() {
     let server = TestServer::start();
     let (mut alice, mut bob) = alice_and_bob(&server, &[]);
     alice.type_keys("half typed");
-    alice.wait_for_input_line("alice> half typed");
+    alice.wait_for_input_line("#lobby alice> half typed");
     alice.hang_up();
     bob.expect_line(|line| line == "*** alice is offline (quit)");
     assert_eq!(alice.wait_exit(), 0);
@@ -238,10 +265,10 @@ fn typed_text_is_in_the_terminals_own_colour() {
     let server = TestServer::start();
     let (mut alice, _bob) = alice_and_bob(&server, &[]);
     alice.type_keys("readable");
-    alice.wait_for_input_line("alice> readable");
+    alice.wait_for_input_line("#lobby alice> readable");
     alice.wait_for("the typed text in the terminal's default colour", |screen| {
-        let row = rows(screen).iter().rposition(|row| row == "alice> readable")?;
-        let cells = (7..15).map(|col| screen.cell(row as u16, col)).collect::<Option<Vec<_>>>()?;
+        let row = rows(screen).iter().rposition(|row| row == "#lobby alice> readable")?;
+        let cells = (14..22).map(|col| screen.cell(row as u16, col)).collect::<Option<Vec<_>>>()?;
         cells.iter().all(|cell| cell.fgcolor() == vt100::Color::Default).then_some(())
     });
 }
@@ -292,13 +319,13 @@ fn each_line_shows_its_time_unless_told_not_to() {
 
     let port = server.port().to_string();
     let carol = Terminal::spawn(&["127.0.0.1", &port, "--nick", "carol", "--no-timestamps"], &[]);
-    carol.wait_for_input_line("carol>");
+    carol.wait_for_input_line("#lobby carol>");
     bob.send("no time\n");
     let (_, row) = carol.wait_for_text("<bob> no time");
     assert_eq!(row, "<bob> no time");
 
     let dave = Terminal::spawn(&["127.0.0.1", &port, "--nick", "dave"], &[("CHAT_NO_TIMESTAMPS", Some("1"))]);
-    dave.wait_for_input_line("dave>");
+    dave.wait_for_input_line("#lobby dave>");
     bob.send("still no time\n");
     let (_, row) = dave.wait_for_text("<bob> still no time");
     assert_eq!(row, "<bob> still no time");
@@ -317,7 +344,7 @@ fn a_line_naming_us_rings_the_bell_unless_told_not_to() {
 
     let port = server.port().to_string();
     let carol = Terminal::spawn(&["127.0.0.1", &port, "--nick", "carol", "--no-bell"], &[]);
-    carol.wait_for_input_line("carol>");
+    carol.wait_for_input_line("#lobby carol>");
     bob.send("carol: quiet please\n");
     carol.wait_for_text("<bob> carol: quiet please");
     bob.send("done\n");
@@ -343,7 +370,7 @@ fn quiet_hides_join_and_leave_notices_until_asked_again() {
     );
     assert!(!bob.seen().iter().any(|line| line.contains("quiet")), "/quiet never reaches the server");
 
-    alice.wait_for_input_line("alice>");
+    alice.wait_for_input_line("#lobby alice>");
     alice.type_keys("/quiet\r");
     alice.wait_for_text("Join and leave notices are shown again");
     let _dave = RawClient::join_as(server.port(), "dave");
@@ -359,18 +386,18 @@ fn what_was_typed_is_remembered_in_the_next_run() {
     let mut bob = RawClient::join_as(server.port(), "bob");
     let mut alice =
         Terminal::spawn(&["127.0.0.1", &port, "--nick", "alice"], &[("XDG_STATE_HOME", Some(state))]);
-    alice.wait_for_input_line("alice>");
+    alice.wait_for_input_line("#lobby alice>");
     alice.type_keys("remember me\r");
     bob.expect_line(|line| line == "<alice> remember me");
-    alice.wait_for_input_line("alice>");
+    alice.wait_for_input_line("#lobby alice>");
     alice.type_keys("\x04");
     assert_eq!(alice.wait_exit(), 0);
 
     let mut again =
         Terminal::spawn(&["127.0.0.1", &port, "--nick", "alice"], &[("XDG_STATE_HOME", Some(state))]);
-    again.wait_for_input_line("alice>");
+    again.wait_for_input_line("#lobby alice>");
     again.type_keys("\x1b[A");
-    again.wait_for_input_line("alice> remember me");
+    again.wait_for_input_line("#lobby alice> remember me");
 }
 
 #[test]

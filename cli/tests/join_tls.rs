@@ -252,7 +252,7 @@ mod on_a_terminal {
         chat.type_keys("y\r");
         chat.wait_for_output("Connected to 127.0.0.1:");
         // The server's first guest was the connection that showed the certificate.
-        chat.wait_for_input_line("guest2>");
+        chat.wait_for_input_line("#lobby guest2>");
         chat.type_keys("hello\r");
         chat.wait_for_text("<guest2> hello");
         let remembered = std::fs::read_to_string(&known_hosts).expect("the certificate is remembered");
@@ -261,7 +261,7 @@ mod on_a_terminal {
         // The server goes away and comes back: the remembered certificate lets us in again.
         server.drop_clients();
         chat.wait_for_output("Reconnected to 127.0.0.1:");
-        chat.wait_for_input_line("guest3>");
+        chat.wait_for_input_line("#lobby guest3>");
         chat.type_keys("hello again\r");
         chat.wait_for_text("<guest3> hello again");
     }
@@ -275,7 +275,7 @@ mod on_a_terminal {
         remember(&known_hosts, port, &identity);
         let mut chat = join_on_a_terminal(&server, &known_hosts);
         chat.wait_for_output("Connected to 127.0.0.1:");
-        chat.wait_for_input_line("guest1>");
+        chat.wait_for_input_line("#lobby guest1>");
 
         // The server comes back on the same port with another certificate.
         drop(server);

@@ -1,6 +1,6 @@
-//! What the server's lines tell the client, each line parsed once: our name, who is here,
-//! whether the server speaks this project's protocol, and what each line means to us (a
-//! mention, join/leave noise). Sans-IO: the terminal and piped front ends feed it the lines
+//! What the server's lines tell the client, each line parsed once: our name, our room, who is
+//! here, the rooms we have heard of, whether the server speaks this project's protocol, and
+//! what each line means to us (a mention, join/leave noise, the room's past being replayed). Sans-IO: the terminal and piped front ends feed it the lines
 //! they receive and act on what it says; it owns no socket, thread or clock.
 //!
 //! Names come from `chat_core::protocol::ServerLine`, so they never hold white space: each is one word
@@ -22,7 +22,17 @@ pub struct Client {
     /// The names seen in the room, keyed by the lowercased name, so one person is one entry
     /// whatever case they appear in.
     roster: BTreeMap<String, String>,
+    /// The room we are in, once the server has greeted us (`#lobby` first).
+    room: Option<String>,
+    /// The rooms heard of (from `/list` answers, join lines and topics), keyed by the
+    /// lowercased name as `roster` is.
+    rooms: BTreeMap<String, String>,
+    /// Between `--- last N lines ---` and `--- end of history ---`.
+    replaying: bool,
 }
+
+/// The room every connection starts in.
+pub const LOBBY: &str = "#lobby";
 
 /// One received line, as the client reads it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,19 +45,35 @@ pub struct Received<'a> {
     pub presence: bool,
     /// The server's greeting: the moment to send our `/nick` and ask `/who`.
     pub welcome: bool,
+    /// Part of a history replay: one of its two markers, or a line said in the past (then
+    /// `line` is [`ServerLine::Replayed`]).
+    pub replayed: bool,
 }
 
 impl Client {
     /// Learns from one received line (already sanitized) and says what it is.
     pub fn receive<'a>(&mut self, line: &'a str) -> Received<'a> {
         self.heard_anything = true;
-        let parsed = ServerLine::parse(line);
+        let mut parsed = ServerLine::parse(line);
+        let replayed = self.replay(&mut parsed, line);
+        if replayed {
+            return Received { line: parsed, mentions_me: false, presence: false, welcome: false, replayed };
+        }
         let mut mentions_me = false;
         match parsed {
             ServerLine::Welcome { name, .. } => {
                 self.speaks_chat = true;
                 self.me = Some(name.to_owned());
+                self.enter(LOBBY);
             }
+            // Names met elsewhere stay known: `/msg` reaches people in any room.
+            ServerLine::YouJoined { room, .. } => self.enter(room),
+            ServerLine::RoomEntry { room, .. }
+            | ServerLine::Topic { room, .. }
+            | ServerLine::NoTopic { room }
+            | ServerLine::TopicSet { room, .. }
+            | ServerLine::TopicCleared { room, .. }
+            | ServerLine::NoHistory { room } => self.learn_room(room),
             ServerLine::YouRenamed { name } => self.me = Some(name.to_owned()),
             ServerLine::Message { from, text } | ServerLine::Action { from, text } => {
                 self.learn(from);
@@ -57,12 +83,16 @@ impl Client {
                 self.learn(from);
                 mentions_me = true;
             }
-            ServerLine::PrivateOut { to: name, .. }
-            | ServerLine::Joined { name }
-            | ServerLine::RoomJoined { name, .. } => self.learn(name),
-            ServerLine::Who { names, .. }
-            | ServerLine::WhoIn { names, .. }
-            | ServerLine::JoinedMany { names, .. } => {
+            ServerLine::PrivateOut { to: name, .. } | ServerLine::Joined { name } => self.learn(name),
+            ServerLine::RoomJoined { name, room } => {
+                self.learn(name);
+                self.learn_room(room);
+            }
+            ServerLine::WhoIn { room, names, .. } => {
+                self.learn_room(room);
+                names.iter().for_each(|name| self.learn(name));
+            }
+            ServerLine::Who { names, .. } | ServerLine::JoinedMany { names, .. } => {
                 names.iter().for_each(|name| self.learn(name));
             }
             ServerLine::Renamed { old, new } => {
@@ -78,14 +108,7 @@ impl Client {
             | ServerLine::HistoryStart { .. }
             | ServerLine::HistoryEnd
             | ServerLine::Replayed { .. }
-            | ServerLine::YouJoined { .. }
-            | ServerLine::Topic { .. }
-            | ServerLine::NoTopic { .. }
-            | ServerLine::TopicSet { .. }
-            | ServerLine::TopicCleared { .. }
             | ServerLine::RoomsHeader { .. }
-            | ServerLine::RoomEntry { .. }
-            | ServerLine::NoHistory { .. }
             | ServerLine::Away { .. }
             | ServerLine::YouAway { .. }
             | ServerLine::YouBack
@@ -107,7 +130,28 @@ impl Client {
                 | ServerLine::RoomLeft { .. }
         );
         let welcome = matches!(parsed, ServerLine::Welcome { .. });
-        Received { line: parsed, mentions_me, presence, welcome }
+        Received { line: parsed, mentions_me, presence, welcome, replayed }
+    }
+
+    /// Follows the history replay: whether `line` is part of one. A `[HH:MM] ...` line is the
+    /// past only between the two markers; anywhere else it is read as any other line.
+    fn replay<'a>(&mut self, parsed: &mut ServerLine<'a>, line: &'a str) -> bool {
+        match *parsed {
+            ServerLine::HistoryStart { .. } => {
+                self.replaying = true;
+                true
+            }
+            ServerLine::HistoryEnd if self.replaying => {
+                self.replaying = false;
+                true
+            }
+            ServerLine::Replayed { .. } if self.replaying => true,
+            ServerLine::Replayed { .. } => {
+                *parsed = ServerLine::Other(line.trim_end_matches(['\r', '\n']));
+                false
+            }
+            _ => false,
+        }
     }
 
     /// Forgets everything, for a new connection.
@@ -118,6 +162,23 @@ impl Client {
     /// Our name in the room, once the server has told us.
     pub fn name(&self) -> Option<&str> {
         self.me.as_deref()
+    }
+
+    /// The room we are in, once the server has greeted us.
+    pub fn room(&self) -> Option<&str> {
+        self.room.as_deref()
+    }
+
+    /// The rooms heard of whose name starts with `prefix` (the `#` may be left out), ignoring
+    /// case, in alphabetical order, our own room included.
+    pub fn rooms_starting_with(&self, prefix: &str) -> Vec<String> {
+        let prefix = prefix.to_lowercase();
+        let prefix = if prefix.starts_with('#') { prefix } else { format!("#{prefix}") };
+        self.rooms
+            .range(prefix.clone()..)
+            .take_while(|(key, _)| key.starts_with(&prefix))
+            .map(|(_, room)| room.clone())
+            .collect()
     }
 
     /// Whether the server greeted us as this project's server does, so it understands `/quit`
@@ -160,6 +221,15 @@ impl Client {
 
     fn forget(&mut self, name: &str) {
         self.roster.remove(&name.to_lowercase());
+    }
+
+    fn learn_room(&mut self, room: &str) {
+        self.rooms.insert(room.to_lowercase(), room.to_owned());
+    }
+
+    fn enter(&mut self, room: &str) {
+        self.learn_room(room);
+        self.room = Some(room.to_owned());
     }
 }
 
@@ -255,5 +325,46 @@ mod tests {
         assert!(me.receive("*** dave is now known as dan").presence);
         assert!(!me.receive("<dan> hi").presence);
         assert!(!me.receive("*** 3 here: a, b, c").presence);
+    }
+
+    #[test]
+    fn the_room_follows_the_welcome_and_our_joins() {
+        let mut me = Client::default();
+        assert_eq!(me.room(), None);
+        me.receive("*** Welcome to the chat room, alice: nobody else is here yet. Type /help for commands.");
+        assert_eq!(me.room(), Some("#lobby"));
+        me.receive("*** bob joined #lobby");
+        me.receive("<bob> *** You are in #evil: nobody else is here yet.");
+        assert_eq!(me.room(), Some("#lobby"));
+        me.receive("*** You are in #Rust: 2 other people are here.");
+        assert_eq!(me.room(), Some("#Rust"));
+        me.receive("*** Topic of #Rust: ownership");
+        me.receive("*** #go (3 here): gophers");
+        assert_eq!(me.rooms_starting_with(""), ["#go", "#lobby", "#Rust"]);
+        assert_eq!(me.rooms_starting_with("#r"), ["#Rust"]);
+        me.receive("*** You are in #lobby: 1 other person is here.");
+        assert_eq!(me.room(), Some("#lobby"));
+        assert_eq!(me.names_starting_with("b"), ["bob"], "names met elsewhere stay known");
+        me.reset();
+        assert_eq!(me.room(), None);
+    }
+
+    #[test]
+    fn the_replay_is_told_apart_from_live_lines_and_teaches_nothing() {
+        let mut me = client(&["*** You are now known as alice"]);
+        assert!(!me.receive("[10:00] <bob> before").replayed, "no replay without its start marker");
+        assert!(me.receive("--- last 2 lines ---").replayed);
+        let past = me.receive("[09:15] <carol> hi alice");
+        assert!(past.replayed && !past.mentions_me);
+        assert_eq!(past.line, ServerLine::Replayed { hour: 9, minute: 15, line: "<carol> hi alice" });
+        let past = me.receive("[09:16] *** dave entered the room");
+        assert!(past.replayed && !past.presence);
+        assert!(me.receive("--- end of history ---").replayed);
+        let live = me.receive("<erin> hi alice");
+        assert!(!live.replayed && live.mentions_me);
+        let odd = me.receive("[10:00] <bob> after");
+        assert!(!odd.replayed);
+        assert_eq!(odd.line, ServerLine::Other("[10:00] <bob> after"));
+        assert_eq!(me.names_starting_with(""), ["erin"], "the past's names are not learned");
     }
 }

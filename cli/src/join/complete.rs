@@ -1,4 +1,5 @@
-//! Tab completion: command names at the start of a line, people's names anywhere.
+//! Tab completion: command names at the start of a line, rooms after `/join` (and any word
+//! starting with `#`), people's names anywhere else.
 
 use std::sync::Arc;
 
@@ -42,13 +43,19 @@ impl ChatCompleter {
                 })
                 .collect();
         }
-        if word.is_empty() {
-            return Vec::new();
-        }
-        self.client
-            .names_starting_with(word)
+        let joining =
+            before.split_whitespace().next().is_some_and(|first| first.eq_ignore_ascii_case("/join"))
+                && before[..start].split_whitespace().count() == 1;
+        let found = if joining || word.starts_with('#') {
+            self.client.rooms_starting_with(word)
+        } else if word.is_empty() {
+            Vec::new()
+        } else {
+            self.client.names_starting_with(word)
+        };
+        found
             .into_iter()
-            .map(|name| Suggestion { value: name, span, append_whitespace: true, ..Suggestion::default() })
+            .map(|value| Suggestion { value, span, append_whitespace: true, ..Suggestion::default() })
             .collect()
     }
 }
@@ -90,6 +97,27 @@ mod tests {
         assert_eq!(values(&completer, "hi B"), ["bob"]);
         assert!(values(&completer, "hi ").is_empty());
         assert!(values(&completer, "see /m").is_empty());
+    }
+
+    #[test]
+    fn join_completes_the_rooms_heard_of() {
+        let client = Arc::new(SharedClient::new());
+        client.receive(
+            "*** Welcome to the chat room, alice: nobody else is here yet. Type /help for commands.",
+        );
+        client.receive("*** Rooms, biggest first (3 in all):");
+        client.receive("*** #rust (4 here): all things Rust");
+        client.receive("*** #Ruby (1 here)");
+        client.receive("*** bob joined #rustaceans");
+        client.receive("*** 1 here: robert");
+        let completer = ChatCompleter::new(client);
+        assert_eq!(values(&completer, "/join "), ["#lobby", "#Ruby", "#rust", "#rustaceans"]);
+        assert_eq!(values(&completer, "/join #ru"), ["#Ruby", "#rust", "#rustaceans"]);
+        assert_eq!(values(&completer, "/JOIN rus"), ["#rust", "#rustaceans"]);
+        assert_eq!(values(&completer, "/who #l"), ["#lobby"]);
+        assert_eq!(values(&completer, "/msg r"), ["robert"]);
+        assert!(values(&completer, "/join #rust x").is_empty());
+        assert_eq!(values(&completer, "/p"), ["/part"]);
     }
 
     #[test]

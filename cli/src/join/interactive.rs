@@ -53,6 +53,7 @@ pub fn run(
         to_editor: printer.sender(),
         wake_editor: wake_editor.clone(),
         nick: Mutex::new(setup.nick.clone()),
+        room: Mutex::new(None),
         pace: setup.pace,
     };
     let link = Arc::new(Mutex::new(linker.attach(stream)?));
@@ -179,7 +180,8 @@ impl Session {
     }
 
     /// The server went away: tries again, waiting longer each time, until it answers (or we are
-    /// told to go); then takes the name we had, and the session goes on. A server whose TLS
+    /// told to go); then takes the name we had, goes back to the room we were in, and the
+    /// session goes on. A server whose TLS
     /// certificate is no longer trusted (it changed, say) is not tried again: that ends the
     /// session with an error.
     fn reconnect(&mut self) -> anyhow::Result<()> {
@@ -189,6 +191,7 @@ impl Session {
         if let Some(name) = self.linker.client.name().filter(|name| parse_nick(name).is_ok()) {
             *self.linker.nick.lock().unwrap_or_else(PoisonError::into_inner) = Some(name);
         }
+        *self.linker.room.lock().unwrap_or_else(PoisonError::into_inner) = self.linker.client.room();
         let mut backoff = Backoff::default();
         let mut wait = backoff.next_wait();
         say(&format!(

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::Context as _;
 
+use super::client::LOBBY;
 use super::outgoing::Outgoing;
 use super::receiver::{self, Stopped};
 use super::shared::SharedClient;
@@ -36,13 +37,16 @@ pub struct Linker {
     pub wake_editor: Arc<AtomicBool>,
     /// The name to take once the server greets us.
     pub nick: Mutex<Option<String>>,
+    /// The room to go back to once the server greets us (after a reconnect).
+    pub room: Mutex<Option<String>>,
     /// The server's flood budget.
     pub pace: Pace,
 }
 
 impl Linker {
     /// Starts sending and receiving on `stream`. When the server greets us, we take our name
-    /// (`/nick`) and ask who is here (`/who`).
+    /// (`/nick`), go back to our room (`/join`, if we were in one other than `#lobby`) and ask
+    /// who is here (`/who`).
     pub fn attach(&self, stream: Conn) -> anyhow::Result<Link> {
         let (stream, writer) = stream.split().context("could not share the connection")?;
         let (outgoing, _) =
@@ -50,16 +54,20 @@ impl Linker {
         let (client, view, to_editor) = (self.client.clone(), self.view.clone(), self.to_editor.clone());
         let sender = outgoing.clone();
         let nick = self.nick.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let room = self.room.lock().unwrap_or_else(PoisonError::into_inner).clone();
         let on_line = move |line: String| {
             let received = client.receive(&line);
             if received.welcome {
                 take_name(&sender, &client, nick.as_deref());
+                if let Some(room) = room.as_deref().filter(|room| !room.eq_ignore_ascii_case(LOBBY)) {
+                    sender.send(format!("/join {room}").as_bytes());
+                }
                 // Who is here: worth seeing on arrival, and it gives Tab the names to complete.
                 sender.send(b"/who");
             }
             client.acted();
-            let time = chrono::Local::now().format("%H:%M").to_string();
-            let shown = view.show(&line, &received, &time);
+            let now = chrono::Local::now();
+            let shown = view.show(&line, &received, &now.format("%H:%M").to_string(), *now.offset());
             if let Some(text) = shown.text {
                 show(&to_editor, text)?;
             }

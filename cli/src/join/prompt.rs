@@ -1,4 +1,4 @@
-//! The line editor's prompt: `NAME> `, with our name in the colour the others see it in.
+//! The line editor's prompt: `#ROOM NAME> `, with our name in the colour the others see it in.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -9,7 +9,8 @@ use reedline::{Prompt, PromptEditMode, PromptHistorySearch, PromptHistorySearchS
 use super::shared::SharedClient;
 use super::style::name_colour;
 
-/// Shows our current name (once the server has told it) before the text being typed.
+/// Shows our room and current name (once the server has told them) before the text being
+/// typed.
 #[derive(Debug)]
 pub struct ChatPrompt {
     client: Arc<SharedClient>,
@@ -24,7 +25,11 @@ impl ChatPrompt {
 
 impl Prompt for ChatPrompt {
     fn render_prompt_left(&self) -> Cow<'_, str> {
-        self.client.name().map_or(Cow::Borrowed(""), Cow::Owned)
+        match (self.client.room(), self.client.name()) {
+            (Some(room), Some(name)) => Cow::Owned(format!("{room} {name}")),
+            (None, Some(name)) => Cow::Owned(name),
+            (_, None) => Cow::Borrowed(""),
+        }
     }
 
     fn render_prompt_right(&self) -> Cow<'_, str> {
@@ -68,5 +73,20 @@ mod tests {
         client.receive("*** You are now known as alice");
         assert_eq!(prompt.render_prompt_left(), "alice");
         assert_eq!(prompt.get_prompt_color(), name_colour("alice"));
+    }
+
+    #[test]
+    fn the_prompt_follows_our_room() {
+        let client = Arc::new(SharedClient::new());
+        let prompt = ChatPrompt::new(client.clone());
+        client.receive(
+            "*** Welcome to the chat room, guest-1234: nobody else is here yet. Type /help for commands.",
+        );
+        assert_eq!(prompt.render_prompt_left(), "#lobby guest-1234");
+        client.receive("*** You are now known as alice");
+        client.receive("*** You are in #rust: 1 other person is here.");
+        assert_eq!(prompt.render_prompt_left(), "#rust alice");
+        client.receive("*** You are in #lobby: nobody else is here yet.");
+        assert_eq!(prompt.render_prompt_left(), "#lobby alice");
     }
 }

@@ -41,6 +41,16 @@ impl SharedClient {
         self.lock().name().map(str::to_owned)
     }
 
+    /// The room we are in, once the server has greeted us.
+    pub fn room(&self) -> Option<String> {
+        self.lock().room().map(str::to_owned)
+    }
+
+    /// The rooms heard of starting with `prefix` (see [`Client::rooms_starting_with`]).
+    pub fn rooms_starting_with(&self, prefix: &str) -> Vec<String> {
+        self.lock().rooms_starting_with(prefix)
+    }
+
     /// The known names starting with `prefix` (see [`Client::names_starting_with`]).
     pub fn names_starting_with(&self, prefix: &str) -> Vec<String> {
         self.lock().names_starting_with(prefix)

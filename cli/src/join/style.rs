@@ -1,4 +1,5 @@
-//! Colouring received lines: each person's name in a colour of its own, notices dimmed.
+//! Colouring received lines: each person's name in a colour of its own, notices and the
+//! room's replayed past dimmed.
 
 use std::io::IsTerminal;
 
@@ -79,9 +80,17 @@ impl Styler {
     /// `line` ready to print: with colour escapes around its parts when colouring, else as is;
     /// `received` is what the client made of it (a mention's text is shown in reverse video).
     /// `line` must already be sanitized: this adds escapes, it never lets any through.
+    /// A replayed line is shown as it was said live (without the server's `[HH:MM] `), dimmed.
     pub fn render(&self, line: &str, received: &Received<'_>) -> String {
+        let line = match received.line {
+            ServerLine::Replayed { line: said, .. } if received.replayed => said,
+            _ => line,
+        };
         if !self.colour {
             return line.to_owned();
+        }
+        if received.replayed {
+            return Style::new().dimmed().paint(line).to_string();
         }
         let name = |name: &str| name_colour(name).bold().paint(name.to_owned()).to_string();
         let dim = Style::new().dimmed();
@@ -181,5 +190,20 @@ mod tests {
             )
         );
         assert_eq!(render(Styler::new(true), "[1.2.3.4:5] entered room"), dimmed("[1.2.3.4:5] entered room"));
+    }
+
+    #[test]
+    fn the_replayed_past_is_dimmed_whole_without_the_servers_time() {
+        let mut client = Client::default();
+        let styler = Styler::new(true);
+        let dimmed = |line: &str| Style::new().dimmed().paint(line.to_owned()).to_string();
+        let start = "--- last 1 line ---";
+        assert_eq!(styler.render(start, &client.receive(start)), dimmed(start));
+        let past = "[12:00] <carol> hi";
+        assert_eq!(styler.render(past, &client.receive(past)), dimmed("<carol> hi"));
+        let end = "--- end of history ---";
+        assert_eq!(styler.render(end, &client.receive(end)), dimmed(end));
+        let live = "<carol> hi";
+        assert_ne!(styler.render(live, &client.receive(live)), dimmed(live));
     }
 }
