@@ -4,9 +4,10 @@
 N connections with a 4 KiB receive buffer never read; each sends `/nick qXY`, then its burst
 of 29 one-character lines, then 3 lines/s. Meanwhile one client says a timestamped line every half
 second (within the flood limit) and another reads them. Every second it prints the server's RSS
-(from /proc), its CPU time, what the reader got and the longest wait so far; at the end, the
-longest wait of the talker's lines (a line never heard counts as waiting until the end), the
-server's peak RSS, and its RSS 5 s after the attackers leave, as one `summary:` line.
+(from /proc), the kernel's memory for TCP buffers (all sockets), the server's CPU time, what the
+reader got and the longest wait so far; at the end, as one `summary:` line, the longest wait of
+the talker's lines (a line never heard counts as waiting until the end), the server's peak RSS,
+and its RSS 5 s after the attackers leave.
 
     scripts/attack.py PID PORT [ATTACKERS] [SECONDS]
 """
@@ -31,6 +32,16 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tcp_kib():
+    """The kernel's memory for all TCP sockets (socket buffers, not in any process's RSS), in KiB."""
+    with open("/proc/net/sockstat") as sockstat:
+        for line in sockstat:
+            if line.startswith("TCP:"):
+                fields = line.split()
+                return int(fields[fields.index("mem") + 1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+    return 0
 
 
 def connect(port, rcvbuf=None):
@@ -102,7 +113,7 @@ def main():
             waiting = max((now - sent for sent in unheard.values()), default=0.0)
             print(
                 f"  at {now - start:4.1f} s: RSS {rss / 1024:.0f} MiB (peak {hwm / 1024:.0f}),"
-                f" server CPU {cpu_seconds(pid) - cpu_start:.1f} s, reader got {got // 1024} KiB,"
+                f" TCP buffers {tcp_kib() / 1024:.0f} MiB, server CPU {cpu_seconds(pid) - cpu_start:.1f} s, reader got {got // 1024} KiB,"
                 f" talker {said - len(unheard)}/{said} heard, longest wait {max(worst, waiting) * 1000:.0f} ms",
                 flush=True,
             )
