@@ -10,6 +10,11 @@
 //! through one paced queue ([`outgoing`], [`pacer`]) so the server's flood control never drops
 //! a line; [`hangup`] makes SIGTERM, SIGHUP and a vanished terminal a polite goodbye.
 //!
+//! With `--tls` the connection is encrypted ([`tls`]): the server's certificate must be vouched
+//! for by the system's authorities or `--ca`, or be pinned (`--fingerprint`), or be trusted on
+//! first use and remembered in `known_hosts`, as ssh does ([`trust`]). [`connect`] is the one
+//! place that chooses the transport; [`stream`] gives both front ends the same two halves.
+//!
 //! Works with this project's server and with the lab handout's Python server.
 
 mod backoff;
@@ -21,6 +26,7 @@ mod goodbye;
 mod hangup;
 mod history;
 mod interactive;
+mod known_hosts;
 mod lines;
 mod link;
 mod outgoing;
@@ -29,18 +35,29 @@ mod piped;
 mod prompt;
 mod receiver;
 mod shared;
+mod stream;
 mod style;
+mod tls;
+mod trust;
 mod view;
+
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow};
 use chat_core::{Config, Nick};
+use chat_transport::Fingerprint;
 use clap::builder::BoolishValueParser;
 
+use crate::flood_args::FloodArgs;
+use connect::{Dial, DialError};
 use outgoing::Outgoing;
 use pacer::Pacer;
+use tls::{TlsError, TlsSetup, Trust};
+use trust::FirstUse;
 
 /// How long, after we stop sending, the server's last lines are waited for before leaving.
 const DRAIN_LIMIT: Duration = Duration::from_secs(3);
@@ -52,6 +69,9 @@ const PRINTER_CAPACITY: usize = 256;
 /// The port `chat serve` listens on by default.
 const DEFAULT_PORT: u16 = 5000;
 
+/// The port `chat serve` takes TLS on by default.
+const DEFAULT_TLS_PORT: u16 = 5001;
+
 /// Arguments of `chat join`. Every option can also be set in the environment (`CHAT_HOST`,
 /// `CHAT_PORT`, `CHAT_NICK`, ...), as for `chat serve`.
 #[derive(Debug, clap::Args)]
@@ -59,9 +79,9 @@ pub struct Args {
     /// Host name or address of the chat server (IPv6 addresses with or without brackets).
     #[arg(env = "CHAT_HOST")]
     host: String,
-    /// Port the chat server listens on.
-    #[arg(env = "CHAT_PORT", default_value_t = DEFAULT_PORT)]
-    port: u16,
+    /// Port the chat server listens on [default: 5000, or 5001 with --tls].
+    #[arg(env = "CHAT_PORT")]
+    port: Option<u16>,
     /// Your name in the room, set as soon as the server greets you (as if you typed
     /// `/nick NAME`); by default your login name ($USER), when it is a valid name.
     #[arg(long, value_name = "NAME", env = "CHAT_NICK", value_parser = parse_nick)]
@@ -81,19 +101,56 @@ pub struct Args {
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     connect_timeout: u64,
-    /// The server's flood control (its --flood-rate): lines per second it takes from each
-    /// client. What you send or paste is paced to it, so the server drops none; 0: no pacing.
-    #[arg(
-        long,
-        value_name = "LINES_PER_SEC",
-        env = "CHAT_FLOOD_RATE",
-        default_value_t = Config::default().flood_rate
-    )]
-    flood_rate: f64,
-    /// The server's burst allowance (its --flood-burst): lines it takes at once before the rate
-    /// applies.
-    #[arg(long, value_name = "N", env = "CHAT_FLOOD_BURST", default_value_t = Config::default().flood_burst)]
-    flood_burst: u32,
+    #[command(flatten)]
+    flood: FloodArgs,
+    #[command(flatten)]
+    tls: TlsArgs,
+}
+
+/// How `chat join` encrypts, and whom it trusts.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "TLS")]
+struct TlsArgs {
+    /// Connect with TLS (to `chat serve --tls-*`, port 5001 by default). The server's
+    /// certificate must be signed by an authority this system trusts, or be trusted on first
+    /// use: you are shown its fingerprint and asked, and it is remembered in `known_hosts`.
+    #[arg(long, env = "CHAT_TLS", value_parser = BoolishValueParser::new())]
+    tls: bool,
+    /// Trust only the certificate authorities in this PEM file (instead of the system's).
+    #[arg(long, value_name = "FILE", env = "CHAT_CA", requires = "tls", conflicts_with = "fingerprint")]
+    ca: Option<PathBuf>,
+    /// Trust only the certificate with this fingerprint (as `chat serve --tls-self-signed`
+    /// prints it), and remember it.
+    #[arg(long, value_name = "SHA256:...", env = "CHAT_FINGERPRINT", requires = "tls")]
+    fingerprint: Option<Fingerprint>,
+    /// Trust a server's certificate the first time it is seen without asking (when not on a
+    /// terminal, an unknown certificate is refused without it). A changed one is still refused.
+    #[arg(long, env = "CHAT_ACCEPT_NEW", requires = "tls", value_parser = BoolishValueParser::new())]
+    accept_new: bool,
+    /// The file of remembered certificates [default: `known_hosts` in chat's configuration
+    /// directory, e.g. ~/.config/chat/known_hosts].
+    #[arg(long, value_name = "FILE", env = known_hosts::ENV)]
+    known_hosts: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    /// The `known_hosts` file to use, if there is one.
+    fn known_hosts_file(&self) -> Option<PathBuf> {
+        self.known_hosts.clone().or_else(known_hosts::default_path)
+    }
+
+    /// TLS as asked for, or `None` for plain TCP.
+    fn setup(&self) -> anyhow::Result<Option<Arc<TlsSetup>>> {
+        if !self.tls {
+            return Ok(None);
+        }
+        let trust = match (&self.fingerprint, &self.ca) {
+            (Some(pinned), _) => Trust::Pinned(*pinned),
+            (None, Some(ca)) => Trust::Ca(ca.clone()),
+            (None, None) => Trust::Usual(self.known_hosts_file()),
+        };
+        Ok(Some(Arc::new(TlsSetup::new(trust)?)))
+    }
 }
 
 /// How a session ended.
@@ -149,12 +206,20 @@ impl Pace {
 /// Exit status: 0 when the user leaves (or stdin ends); 1, with an error saying why, when the
 /// server cannot be reached or goes away.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let target = display_target(&args.host, args.port);
-    let (host, port, timeout) = (args.host.clone(), args.port, Duration::from_secs(args.connect_timeout));
-    let stream = connect::connect(&host, port, timeout)
-        .map_err(|err| anyhow!("Unable to connect to {target}: {err}"))?;
+    let port = args.port.unwrap_or(if args.tls.tls { DEFAULT_TLS_PORT } else { DEFAULT_PORT });
+    let target = display_target(&args.host, port);
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let tls = args.tls.setup().with_context(|| format!("Unable to connect to {target}"))?;
+    let dial = Dial {
+        host: args.host.clone(),
+        port,
+        target: target.clone(),
+        timeout: Duration::from_secs(args.connect_timeout),
+        tls,
+    };
+    let stream = first_connect(&dial, &args.tls, interactive)?;
     let peer = stream.peer_addr().map_or_else(|_| target.clone(), |addr| addr.to_string());
+    let peer = if stream.is_tls() { format!("{peer}, TLS") } else { peer };
     if interactive {
         println!(
             "Connected to {target} ({peer}). Type a message and press Enter; /help for commands, Ctrl+D to leave."
@@ -163,22 +228,61 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("Connected to {target} ({peer}).");
     }
 
-    let pace = Pace { rate: args.flood_rate, burst: args.flood_burst };
+    let pace = Pace { rate: args.flood.flood_rate, burst: args.flood.flood_burst };
     let setup = Setup { nick: args.nick.or_else(login_name), pace };
     let outcome = if interactive {
         let styler = style::Styler::new(style::colour_wanted());
         let view = view::View::new(styler, !args.no_timestamps, !args.no_bell);
-        let reconnect = Box::new(move || Ok(connect::connect(&host, port, timeout)?));
+        let reconnect = Box::new(move || Ok(dial.connect()?));
         interactive::run(stream, setup, view, target, reconnect)?
     } else {
-        let writer = stream.try_clone().context("could not share the connection")?;
+        let (reader, writer) = stream.split().context("could not share the connection")?;
         let (outgoing, _) =
             Outgoing::spawn(writer, pace.pacer()).context("could not start the sending thread")?;
-        piped::run(stream, outgoing, setup)?
+        piped::run(reader, outgoing, setup)?
     };
     match outcome {
         Outcome::Left => Ok(()),
         Outcome::ServerGone => Err(anyhow!("Disconnected from chat server")),
+    }
+}
+
+impl Args {
+    /// The flood-control options as given.
+    #[cfg(test)]
+    pub fn flood(&self) -> FloodArgs {
+        self.flood
+    }
+}
+
+/// The first connection: where a certificate seen for the first time is trusted (or not), and
+/// a changed one is refused with a warning.
+fn first_connect(dial: &Dial, args: &TlsArgs, interactive: bool) -> anyhow::Result<stream::Conn> {
+    let target = &dial.target;
+    let unable = |err: DialError| anyhow!("Unable to connect to {target}: {err}");
+    match dial.connect() {
+        Ok(conn) => {
+            if let Some(pinned) = &args.fingerprint {
+                trust::remember_pinned(target, pinned, args.known_hosts_file().as_deref())?;
+            }
+            Ok(conn)
+        }
+        Err(DialError::Tls(TlsError::Unknown { fingerprint, why })) => {
+            let first_use = match (args.accept_new, interactive) {
+                (true, _) => FirstUse::Accept,
+                (false, true) => FirstUse::Ask,
+                (false, false) => FirstUse::Refuse,
+            };
+            trust::first_use(target, &fingerprint, &why, args.known_hosts_file().as_deref(), first_use)?;
+            dial.connect().map_err(unable)
+        }
+        Err(DialError::Tls(err @ TlsError::Changed { .. })) => {
+            if let TlsError::Changed { fingerprint, known, file, line } = &err {
+                eprintln!("{}", trust::changed_warning(target, fingerprint, known, file, *line));
+            }
+            Err(unable(err.into()))
+        }
+        Err(err) => Err(unable(err)),
     }
 }
 
@@ -209,11 +313,25 @@ fn parse_nick(name: &str) -> Result<String, String> {
 mod test_support {
     use std::net::{TcpListener, TcpStream};
 
+    use super::stream::{Conn, Reader, Writer};
+
     /// Both ends of a fresh loopback connection: (client, server).
-    pub fn tcp_pair() -> (TcpStream, TcpStream) {
+    fn tcp_pair() -> (TcpStream, TcpStream) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         (client, listener.accept().unwrap().0)
+    }
+
+    /// A plain connection's reading half, and the server's end.
+    pub fn reader_and_server() -> (Reader, TcpStream) {
+        let (client, server) = tcp_pair();
+        (Conn::plain(client).split().unwrap().0, server)
+    }
+
+    /// A plain connection's writing half, and the server's end.
+    pub fn writer_and_server() -> (Writer, TcpStream) {
+        let (client, server) = tcp_pair();
+        (Conn::plain(client).split().unwrap().1, server)
     }
 }
 

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod flood_args;
 mod join;
 mod serve;
 
@@ -36,7 +37,7 @@ struct Cli {
 enum Command {
     /// Run a chat room: `chat serve [--port 5000]`.
     Serve(serve::Args),
-    /// Join a chat room: `chat join HOST [PORT] [--nick NAME]`.
+    /// Join a chat room: `chat join [--tls] HOST [PORT] [--nick NAME]`.
     Join(join::Args),
 }
 

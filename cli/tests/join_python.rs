@@ -69,7 +69,7 @@ fn the_line_editor_works_with_the_handout_server() {
     let Some(server) = python_server() else { return };
     let port = server.port().to_string();
     let mut alice = Terminal::spawn(&["127.0.0.1", &port], &[]);
-    alice.wait_for_text("Connected to 127.0.0.1:");
+    alice.wait_for_output("Connected to 127.0.0.1:");
     alice.wait_for_input_line(">");
     let mut bob = RawClient::connect(server.port());
     alice.wait_for_text("] entered room");

@@ -15,7 +15,7 @@ fn alice_and_bob(server: &TestServer, env: &[(&str, Option<&str>)]) -> (Terminal
     let mut bob = RawClient::join_as(server.port(), "bob");
     let port = server.port().to_string();
     let alice = Terminal::spawn(&["127.0.0.1", &port, "--nick", "alice"], env);
-    alice.wait_for_text("Connected to 127.0.0.1:");
+    alice.wait_for_output("Connected to 127.0.0.1:");
     alice.wait_for_text("*** You are now known as alice");
     alice.wait_for_input_line("alice>");
     bob.expect_ending(" is now known as alice");

@@ -1,9 +1,72 @@
-//! Reaching the server: resolve the host, then try each of its addresses in turn.
+//! Reaching the server: resolve the host, try each of its addresses in turn, then, with
+//! `--tls`, the TLS handshake. This is the one place that chooses the transport.
 
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::Duration;
+
+use super::stream::Conn;
+use super::tls::{TlsError, TlsSetup};
+
+/// How to reach the server, again and again (reconnecting).
+#[derive(Clone)]
+pub struct Dial {
+    /// The host as typed.
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// `HOST:PORT` as shown, and as `known_hosts` names the server.
+    pub target: String,
+    /// How long each address, and then the TLS handshake, may take.
+    pub timeout: Duration,
+    /// TLS, and whom it trusts; `None`: plain TCP.
+    pub tls: Option<Arc<TlsSetup>>,
+}
+
+/// Why a connection could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum DialError {
+    /// No address accepted.
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    /// The TLS handshake failed, or the certificate is not trusted.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+}
+
+impl DialError {
+    /// Whether the server answered but its certificate is not trusted (trying again cannot
+    /// help, unlike a server that is down).
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Self::Tls(
+                TlsError::Unknown { .. }
+                    | TlsError::Changed { .. }
+                    | TlsError::NotPinned { .. }
+                    | TlsError::NotByCa { .. }
+            )
+        )
+    }
+}
+
+impl Dial {
+    /// Connects, and shakes hands with TLS if asked to.
+    pub fn connect(&self) -> Result<Conn, DialError> {
+        let socket = connect(&self.host, self.port, self.timeout)?;
+        match &self.tls {
+            None => Ok(Conn::plain(socket)),
+            Some(tls) => Ok(tls.handshake(socket, unbracketed(&self.host), &self.target, self.timeout)?),
+        }
+    }
+}
+
+/// The host without the brackets an IPv6 address may be written with.
+fn unbracketed(host: &str) -> &str {
+    host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host)
+}
 
 /// Why no connection could be made. Its `Display` is the reason shown after
 /// `Unable to connect to HOST:PORT: `.
@@ -44,8 +107,8 @@ impl std::error::Error for ConnectError {}
 ///
 /// `host` may be a name, an IPv4 address or an IPv6 address with or without brackets.
 pub fn connect(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, ConnectError> {
-    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-    let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs().map_err(ConnectError::Resolve)?.collect();
+    let addrs: Vec<SocketAddr> =
+        (unbracketed(host), port).to_socket_addrs().map_err(ConnectError::Resolve)?.collect();
     connect_any(addrs, timeout)
 }
 

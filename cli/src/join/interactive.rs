@@ -2,7 +2,6 @@
 //! and, when the server goes away, reconnecting with backoff under the same name.
 
 use std::io::{self, Write};
-use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -12,12 +11,16 @@ use reedline::{ExternalPrinter, Reedline, Signal};
 
 use super::backoff::Backoff;
 use super::complete::ChatCompleter;
+use super::connect::DialError;
 use super::goodbye::{GREETING_PATIENCE, goodbye, is_quit};
 use super::hangup::{self, Reason};
 use super::link::{Link, Linker};
 use super::outgoing::{Hurry, Queued};
 use super::prompt::ChatPrompt;
 use super::shared::SharedClient;
+use super::stream::Conn;
+use super::tls::TlsError;
+use super::trust::changed_warning;
 use super::view::View;
 use super::{DRAIN_LIMIT, Outcome, PRINTER_CAPACITY, Setup, editor, history, parse_nick};
 
@@ -26,13 +29,13 @@ use super::{DRAIN_LIMIT, Outcome, PRINTER_CAPACITY, Setup, editor, history, pars
 const GO_LIMIT: Duration = Duration::from_millis(900);
 
 /// Connects again to the same server, for reconnecting.
-pub type Reconnect = Box<dyn Fn() -> anyhow::Result<TcpStream>>;
+pub type Reconnect = Box<dyn Fn() -> anyhow::Result<Conn>>;
 
 /// Runs the chat session on the terminal until the user leaves; received lines are shown as
 /// `view` says. `target` names the server in messages; `reconnect` reaches it again after it
 /// went away.
 pub fn run(
-    stream: TcpStream,
+    stream: Conn,
     setup: Setup,
     view: View,
     target: String,
@@ -151,7 +154,7 @@ impl Session {
                     if self.told_to_go.load(Ordering::SeqCst) {
                         return self.leave("/quit");
                     }
-                    self.reconnect();
+                    self.reconnect()?;
                 }
                 other => tracing::debug!(?other, "ignored line editor signal"),
             }
@@ -176,8 +179,10 @@ impl Session {
     }
 
     /// The server went away: tries again, waiting longer each time, until it answers (or we are
-    /// told to go); then takes the name we had, and the session goes on.
-    fn reconnect(&mut self) {
+    /// told to go); then takes the name we had, and the session goes on. A server whose TLS
+    /// certificate is no longer trusted (it changed, say) is not tried again: that ends the
+    /// session with an error.
+    fn reconnect(&mut self) -> anyhow::Result<()> {
         let old = lock(&self.link).clone();
         old.stopped.wait_until(Instant::now() + DRAIN_LIMIT);
         // Our name as we had it, if we chose it (a default name is the server's to give).
@@ -194,10 +199,18 @@ impl Session {
         loop {
             std::thread::sleep(wait);
             if self.told_to_go.load(Ordering::SeqCst) {
-                return;
+                return Ok(());
             }
             let stream = match (self.reconnect)() {
                 Ok(stream) => stream,
+                Err(err) if err.downcast_ref::<DialError>().is_some_and(DialError::is_refusal) => {
+                    if let Some(DialError::Tls(TlsError::Changed { fingerprint, known, file, line })) =
+                        err.downcast_ref::<DialError>()
+                    {
+                        say(&changed_warning(&self.target, fingerprint, known, file, *line));
+                    }
+                    return Err(err.context(format!("Not reconnecting to {}", self.target)));
+                }
                 Err(err) => {
                     wait = backoff.next_wait();
                     say(&format!(
@@ -216,7 +229,7 @@ impl Session {
                     // nothing typed from now on is said under another name.
                     self.linker.client.speaks_chat(GREETING_PATIENCE);
                     say(&format!("Reconnected to {}.", self.target));
-                    return;
+                    return Ok(());
                 }
                 Err(err) => {
                     wait = backoff.next_wait();

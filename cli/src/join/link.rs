@@ -2,7 +2,6 @@
 //! thread, made anew when the client reconnects, feeding the same client state and screen.
 
 use std::io::{self, Write};
-use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -12,6 +11,7 @@ use anyhow::Context as _;
 use super::outgoing::Outgoing;
 use super::receiver::{self, Stopped};
 use super::shared::SharedClient;
+use super::stream::Conn;
 use super::view::View;
 use super::{PRINTER_CAPACITY, Pace};
 
@@ -43,8 +43,8 @@ pub struct Linker {
 impl Linker {
     /// Starts sending and receiving on `stream`. When the server greets us, we take our name
     /// (`/nick`) and ask who is here (`/who`).
-    pub fn attach(&self, stream: TcpStream) -> anyhow::Result<Link> {
-        let writer = stream.try_clone().context("could not share the connection")?;
+    pub fn attach(&self, stream: Conn) -> anyhow::Result<Link> {
+        let (stream, writer) = stream.split().context("could not share the connection")?;
         let (outgoing, _) =
             Outgoing::spawn(writer, self.pace.pacer()).context("could not start the sending thread")?;
         let (client, view, to_editor) = (self.client.clone(), self.view.clone(), self.to_editor.clone());

@@ -3,12 +3,12 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
-use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use super::pacer::{Pacer, line_cost};
+use super::stream::Writer;
 
 /// How long one write may block before the server is taken to be gone.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -84,9 +84,9 @@ pub struct Outgoing {
 }
 
 impl Outgoing {
-    /// Starts the writer thread on `stream` (a clone of the socket the receiver reads), paced by
-    /// `pacer`.
-    pub fn spawn(stream: TcpStream, pacer: Pacer) -> io::Result<(Self, JoinHandle<()>)> {
+    /// Starts the writer thread on `stream` (the writing half of the connection the receiver
+    /// reads), paced by `pacer`.
+    pub fn spawn(stream: Writer, pacer: Pacer) -> io::Result<(Self, JoinHandle<()>)> {
         stream.set_write_timeout(Some(SEND_TIMEOUT))?;
         let state = State { queue: VecDeque::new(), pacer, holding: false, closed: false, done: false };
         let shared = Arc::new(Shared { state: Mutex::new(state), changed: Condvar::new() });
@@ -169,7 +169,7 @@ fn lock(shared: &Shared) -> MutexGuard<'_, State> {
 }
 
 /// The writer thread: takes each item when the pacer allows, writes it, stops after a goodbye.
-fn write_all(shared: &Shared, mut stream: TcpStream) -> io::Result<()> {
+fn write_all(shared: &Shared, mut stream: Writer) -> io::Result<()> {
     loop {
         let item = next_item(shared);
         match item {
@@ -178,12 +178,7 @@ fn write_all(shared: &Shared, mut stream: TcpStream) -> io::Result<()> {
                 stream.write_all(&line)?;
             }
             Item::Goodbye(Goodbye::Quit(line)) => return stream.write_all(format!("{line}\n").as_bytes()),
-            Item::Goodbye(Goodbye::HalfClose) => {
-                return match stream.shutdown(Shutdown::Write) {
-                    Err(err) if err.kind() != io::ErrorKind::NotConnected => Err(err),
-                    _ => Ok(()),
-                };
-            }
+            Item::Goodbye(Goodbye::HalfClose) => return stream.shutdown_write(),
         }
     }
 }
@@ -219,7 +214,7 @@ mod tests {
     use super::*;
     use std::io::Read;
 
-    use super::super::test_support::tcp_pair as pair;
+    use super::super::test_support::writer_and_server as pair;
 
     #[test]
     fn lines_go_out_in_order_with_one_newline_then_the_goodbye() {

@@ -2,7 +2,6 @@
 //! so none is dropped), received lines come out on stdout.
 
 use std::io::{self, BufRead, Write};
-use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -16,6 +15,7 @@ use super::link::take_name;
 use super::outgoing::{Hurry, Outgoing, Queued};
 use super::receiver::{self, Ended};
 use super::shared::SharedClient;
+use super::stream::Reader;
 use super::{DRAIN_LIMIT, Outcome, Setup};
 
 enum Event {
@@ -29,7 +29,7 @@ enum Event {
 /// (or at a `/quit` line) it leaves politely and prints what the server still sends until it
 /// closes (for at most [`DRAIN_LIMIT`]) before returning. Once the server greets us, our name
 /// is taken before any stdin line is sent.
-pub fn run(stream: TcpStream, outgoing: Outgoing, setup: Setup) -> anyhow::Result<Outcome> {
+pub fn run(stream: Reader, outgoing: Outgoing, setup: Setup) -> anyhow::Result<Outcome> {
     let client = Arc::new(SharedClient::new());
     // Set before the goodbye is sent: the server may close before the stdin thread reports.
     let leaving = Arc::new(AtomicBool::new(false));

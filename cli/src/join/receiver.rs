@@ -1,12 +1,12 @@
 //! The receiving half: a thread that reads the server and hands over each line.
 
 use std::io::{self, Read};
-use std::net::TcpStream;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use super::lines::LineSplitter;
+use super::stream::Reader;
 
 /// How long an unterminated line may wait for the rest before it is shown as it is (the
 /// handout's server relays text without a line ending).
@@ -53,7 +53,7 @@ impl Stopped {
 /// sanitized, goes to `on_line`; when reading stops, the returned [`Stopped`] is set, then
 /// `on_end` says why, and the thread ends.
 pub fn spawn(
-    stream: TcpStream,
+    stream: Reader,
     mut on_line: impl FnMut(String) -> io::Result<()> + Send + 'static,
     on_end: impl FnOnce(Ended) + Send + 'static,
 ) -> io::Result<Stopped> {
@@ -68,7 +68,7 @@ pub fn spawn(
     Ok(stopped)
 }
 
-fn receive(mut stream: TcpStream, on_line: &mut impl FnMut(String) -> io::Result<()>) -> Ended {
+fn receive(mut stream: Reader, on_line: &mut impl FnMut(String) -> io::Result<()>) -> Ended {
     let mut splitter = LineSplitter::new();
     let mut buf = vec![0; 16 * 1024];
     let mut lines = Vec::new();
@@ -121,7 +121,7 @@ mod tests {
     use std::net::Shutdown;
     use std::sync::mpsc;
 
-    use super::super::test_support::tcp_pair as pair;
+    use super::super::test_support::reader_and_server as pair;
 
     #[test]
     fn lines_arrive_in_order_then_the_close_is_reported() {

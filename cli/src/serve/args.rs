@@ -5,6 +5,7 @@ use chat_core::{Config, ConfigError};
 use clap::ArgAction;
 
 use super::runtime::Runtime;
+use crate::flood_args::FloodArgs;
 
 /// Run a chat room that anyone can join with `chat join HOST PORT` or `nc HOST PORT`.
 #[derive(Debug, clap::Args)]
@@ -37,17 +38,8 @@ pub struct Limits {
     /// Longest line a client may send, in bytes; a longer line is dropped and its sender told so.
     #[arg(long, value_name = "BYTES", env = "CHAT_MAX_LINE", default_value_t = Config::default().max_line)]
     max_line: usize,
-    /// Lines per second each client may send on average; 0 turns flood control off.
-    #[arg(
-        long,
-        value_name = "LINES_PER_SEC",
-        env = "CHAT_FLOOD_RATE",
-        default_value_t = Config::default().flood_rate
-    )]
-    flood_rate: f64,
-    /// Lines a client may send at once before the rate applies (so a pasted block goes through).
-    #[arg(long, value_name = "N", env = "CHAT_FLOOD_BURST", default_value_t = Config::default().flood_burst)]
-    flood_burst: u32,
+    #[command(flatten)]
+    flood: FloodArgs,
     /// Most bytes of memory waiting to be sent to one client whose connection has taken nothing
     /// for a second; over it, the client (it stopped reading) is disconnected as too slow. A
     /// client that reads is never dropped, however far behind.
@@ -86,13 +78,19 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// The flood-control options as given.
+    #[cfg(test)]
+    pub fn flood(&self) -> FloodArgs {
+        self.flood
+    }
+
     /// The core's configuration, checked, with an error that names the option to change.
     pub fn config(&self) -> anyhow::Result<Config> {
         let config = Config {
             max_clients: self.max_clients,
             max_line: self.max_line,
-            flood_rate: self.flood_rate,
-            flood_burst: self.flood_burst,
+            flood_rate: self.flood.flood_rate,
+            flood_burst: self.flood.flood_burst,
             max_queue: self.max_queue,
             max_memory: self.max_memory,
             max_per_ip: self.max_per_ip,

@@ -8,6 +8,7 @@ pub mod piped;
 pub mod server;
 #[cfg(unix)]
 pub mod terminal;
+pub mod tls_server;
 
 use std::time::{Duration, Instant};
 

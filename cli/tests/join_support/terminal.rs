@@ -195,6 +195,14 @@ impl Terminal {
         })
     }
 
+    /// Waits until the program has written `needle`, whether or not it is still on the screen
+    /// (a line printed before the editor starts may scroll away as soon as the room talks).
+    pub fn wait_for_output(&self, needle: &str) {
+        self.wait_until(&format!("output containing {needle:?}"), |screen| {
+            String::from_utf8_lossy(&screen.raw).contains(needle).then_some(())
+        });
+    }
+
     /// Waits until the last non-blank row is exactly `line` (trailing blanks aside): the
     /// prompt with what is typed, ready for more keys.
     pub fn wait_for_input_line(&self, line: &str) {
