@@ -9,8 +9,8 @@ mod join;
 mod serve;
 
 /// The process's allocator: jemalloc, because glibc's malloc keeps the memory that a burst of
-/// clients freed (after issue 9's memory attack, 56-188 MiB stayed resident on smol against a
-/// 5 MiB baseline; jemalloc comes back to 8 MiB). BENCHMARKS.md has the comparison with glibc
+/// clients freed (after issue 9's memory attack, 32-197 MiB stayed resident on smol against a
+/// 5 MiB baseline; with jemalloc, 8-9 MiB against 6). BENCHMARKS.md has the comparison with glibc
 /// and mimalloc.
 #[cfg(unix)]
 #[global_allocator]
@@ -20,7 +20,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// them): a background thread hands freed pages back to the system after a second
 /// (`dirty_decay_ms`, then at once: `muzzy_decay_ms:0`), and no per-thread caches (`tcache`),
 /// which the std runtime's two threads per client would each fill (its peak under the attack
-/// was 350-530 MiB with them, 200 MiB without; fan-out speed did not change).
+/// was 400-530 MiB with them, 200-340 MiB without; fan-out speed did not suffer).
 #[cfg(unix)]
 #[unsafe(export_name = "_rjem_malloc_conf")]
 static MALLOC_CONF: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0,tcache:false\0";
