@@ -27,7 +27,7 @@ while [[ $# -gt 0 ]]; do
     --fanout-only) mode=fanout ;;
     --soak-only) mode=soak ;;
     --priority) priority="${2:?--priority needs rt, nice or none}"; shift ;;
-    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
