@@ -11,8 +11,9 @@ mod serve;
 /// The process's allocator: jemalloc, because glibc's malloc keeps the memory that a burst of
 /// clients freed (after issue 9's memory attack, 32-197 MiB stayed resident on smol against a
 /// 5 MiB baseline; with jemalloc, 8-9 MiB against 6). BENCHMARKS.md has the comparison with glibc
-/// and mimalloc.
-#[cfg(unix)]
+/// and mimalloc. Release builds only: in a debug build the std runtime's 64 KiB client threads
+/// overflow their stacks under jemalloc (they did not in release builds, 4,000 threads at once).
+#[cfg(all(unix, not(debug_assertions)))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
@@ -21,7 +22,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// (`dirty_decay_ms`, then at once: `muzzy_decay_ms:0`), and no per-thread caches (`tcache`),
 /// which the std runtime's two threads per client would each fill (its peak under the attack
 /// was 400-530 MiB with them, 200-340 MiB without; fan-out speed did not suffer).
-#[cfg(unix)]
+#[cfg(all(unix, not(debug_assertions)))]
 #[unsafe(export_name = "_rjem_malloc_conf")]
 static MALLOC_CONF: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0,tcache:false\0";
 
