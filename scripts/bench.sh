@@ -6,6 +6,7 @@
 #
 #   scripts/bench.sh              full run (about 12 minutes), rewrites the tables in BENCHMARKS.md
 #   scripts/bench.sh --fanout-only  the fan-out loads alone (about 2 minutes), rewrites that table
+#   scripts/bench.sh --soak-only  the soak alone (a minute per server), rewrites that table
 #   scripts/bench.sh --smoke      CI smoke test: small loads, checks zero loss only, never timing
 #   scripts/bench.sh --priority rt|nice|none
 #                                 how to schedule the servers and the load tool (default: nice).
@@ -24,6 +25,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --smoke) mode=smoke ;;
     --fanout-only) mode=fanout ;;
+    --soak-only) mode=soak ;;
     --priority) priority="${2:?--priority needs rt, nice or none}"; shift ;;
     -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
@@ -201,13 +203,15 @@ fresh() {
 fanout() {
   fresh "$1" "$1" "$2" fanout "${@:3}" --server-pid SERVER_PID
 }
-for server in "${servers[@]}"; do
-  fanout "$server" "paced 2,000 lines/s" --clients 1000 --senders 10 --size 64 --rate 200 --messages 1000
-  fanout "$server" "paced 10,000 lines/s" --clients 1000 --senders 10 --size 64 --rate 1000 --messages 3000
-  # 1,000 lines from each of 10 senders is about 830 KB per receiver: within our server's 1 MiB
-  # queue per client, so a burst is absorbed, not cut off as a slow client.
-  fanout "$server" "unpaced burst" --clients 1000 --senders 10 --size 64 --messages 1000
-done
+if [[ "$mode" != soak ]]; then
+  for server in "${servers[@]}"; do
+    fanout "$server" "paced 2,000 lines/s" --clients 1000 --senders 10 --size 64 --rate 200 --messages 1000
+    fanout "$server" "paced 10,000 lines/s" --clients 1000 --senders 10 --size 64 --rate 1000 --messages 3000
+    # 1,000 lines from each of 10 senders is about 830 KB per receiver: within our server's 1 MiB
+    # queue per client, so a burst is absorbed, not cut off as a slow client.
+    fanout "$server" "unpaced burst" --clients 1000 --senders 10 --size 64 --messages 1000
+  done
+fi
 
 if [[ "$mode" == full ]]; then
   for server in "${servers[@]}"; do
@@ -216,7 +220,9 @@ if [[ "$mode" == full ]]; then
   for server in ideal smol std; do
     fresh "$server" "$server" "19,000 idle connections" connections 19000 --server-pid SERVER_PID
   done
+fi
 
+if [[ "$mode" == full || "$mode" == soak ]]; then
   # The soak runs our servers with their default limits (flood control on). Not the ideal
   # broadcaster: it passes every byte on, escape sequences included, by design.
   for server in "${servers[@]}"; do

@@ -150,13 +150,15 @@ def main():
         kinds[mode].append(row)
     core = open(core_path).read() if os.path.exists(core_path) else ""
     where = environment(priority) + [""]
+    # bench.sh runs the idle and soak loads at normal priority whatever --priority says.
+    where_normal = environment("none") + [""]
     doc = open(doc_path).read() if os.path.exists(doc_path) else "# Benchmarks\n"
     if kinds["fanout"]:
         doc = replace_block(doc, "fanout", where + fanout_table(kinds["fanout"]))
     if kinds["connections"]:
-        doc = replace_block(doc, "idle", where + connections_table(kinds["connections"]))
+        doc = replace_block(doc, "idle", where_normal + connections_table(kinds["connections"]))
     if kinds["soak"]:
-        doc = replace_block(doc, "soak", where + soak_table(kinds["soak"]))
+        doc = replace_block(doc, "soak", where_normal + soak_table(kinds["soak"]))
     if core_table(core)[2:]:
         doc = replace_block(doc, "core", where + core_table(core))
     open(doc_path, "w").write(doc)
