@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use chat_core::protocol::ServerLine;
 use chat_transport::{TlsConfig, self_signed};
 use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
@@ -60,7 +61,8 @@ impl Drop for TestCert {
 /// A chat client over TLS, reading whole lines with a deadline.
 pub struct TlsClient {
     label: String,
-    local: SocketAddr,
+    /// The name the server gave it, from its welcome line.
+    name: Option<String>,
     stream: BufReader<StreamOwned<ClientConnection, TcpStream>>,
 }
 
@@ -75,7 +77,6 @@ impl TlsClient {
         socket.connect_timeout(&addr.into(), WAIT).unwrap_or_else(|e| panic!("{label}: cannot connect: {e}"));
         let tcp = TcpStream::from(socket);
         tcp.set_read_timeout(Some(WAIT)).expect("a read timeout");
-        let local = tcp.local_addr().expect("a local address");
         let name = ServerName::try_from("localhost").expect("a server name");
         let conn = ClientConnection::new(cert.client.clone(), name).expect("a TLS client");
         let mut stream = StreamOwned::new(conn, tcp);
@@ -85,12 +86,14 @@ impl TlsClient {
                 .complete_io(&mut stream.sock)
                 .unwrap_or_else(|e| panic!("{label}: TLS handshake: {e}"));
         }
-        Self { label: label.to_owned(), local, stream: BufReader::new(stream) }
+        Self { label: label.to_owned(), name: None, stream: BufReader::new(stream) }
     }
 
-    /// The name the server gives this client by default: its address.
+    /// The name the server gave this client in its welcome line.
     pub fn default_name(&self) -> String {
-        self.local.to_string()
+        self.name
+            .clone()
+            .unwrap_or_else(|| panic!("{}: its name is known once its welcome was read", self.label))
     }
 
     /// Sends `line` and a newline.
@@ -109,7 +112,13 @@ impl TlsClient {
         loop {
             match self.stream.read_line(&mut line) {
                 Ok(0) => return Ok(None),
-                Ok(_) => return Ok(Some(line.trim_end_matches('\n').to_owned())),
+                Ok(_) => {
+                    let line = line.trim_end_matches('\n').to_owned();
+                    if let ServerLine::Welcome { name, .. } = ServerLine::parse(&line) {
+                        self.name = Some(name.to_owned());
+                    }
+                    return Ok(Some(line));
+                }
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
                 Err(error) if deadline.remaining().is_some() && error.kind() == io::ErrorKind::WouldBlock => {
                 }

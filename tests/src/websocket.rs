@@ -4,6 +4,7 @@
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
+use chat_core::protocol::ServerLine;
 use chat_transport::ws::client::{frame, read_server_frames};
 
 use crate::{Deadline, WAIT};
@@ -26,7 +27,8 @@ const MASK: Option<[u8; 4]> = Some([0x11, 0x22, 0x33, 0x44]);
 pub struct WsClient {
     label: String,
     stream: TcpStream,
-    local: SocketAddr,
+    /// The name the server gave it, from its welcome line.
+    name: Option<String>,
     /// Bytes read and not yet a whole frame.
     buf: Vec<u8>,
 }
@@ -38,17 +40,18 @@ impl WsClient {
         let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("{label}: cannot connect: {e}"));
         stream.set_read_timeout(Some(WAIT)).expect("a read timeout");
         stream.set_nodelay(true).expect("TCP_NODELAY");
-        let local = stream.local_addr().expect("a local address");
         let origin = format!("http://{addr}");
         let head = upgrade(&mut stream, addr, "/ws", Some(&origin))
             .unwrap_or_else(|e| panic!("{label}: the upgrade failed: {e}"));
         assert!(head.starts_with("HTTP/1.1 101"), "{label}: the upgrade was refused: {head}");
-        Self { label: label.to_owned(), stream, local, buf: Vec::new() }
+        Self { label: label.to_owned(), stream, name: None, buf: Vec::new() }
     }
 
-    /// The name the server gives this client by default: its address.
+    /// The name the server gave this client in its welcome line.
     pub fn default_name(&self) -> String {
-        self.local.to_string()
+        self.name
+            .clone()
+            .unwrap_or_else(|| panic!("{}: its name is known once its welcome was read", self.label))
     }
 
     /// Sends one frame (masked unless `masked` is false).
@@ -86,7 +89,13 @@ impl WsClient {
     /// The next text message, as text.
     pub fn next_text(&mut self) -> String {
         match self.next_message() {
-            Some((TEXT, payload)) => String::from_utf8(payload).expect("text messages are UTF-8"),
+            Some((TEXT, payload)) => {
+                let text = String::from_utf8(payload).expect("text messages are UTF-8");
+                if let ServerLine::Welcome { name, .. } = ServerLine::parse(&text) {
+                    self.name = Some(name.to_owned());
+                }
+                text
+            }
             other => panic!("{}: expected a text message, got {other:?}", self.label),
         }
     }

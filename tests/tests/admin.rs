@@ -4,7 +4,6 @@
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 
-use chat_core::Config;
 use chat_runtime::{Endpoint, admin_endpoint};
 use chat_tests::{Runtime, TestServer, WAIT, both_runtimes};
 use prometheus_parse::{Scrape, Value};
@@ -41,7 +40,7 @@ fn tcp(scrape: &Scrape, name: &str) -> f64 {
 fn metrics_count_connections_and_bytes_by_transport(runtime: Runtime) {
     let server = TestServer::start_endpoints(
         runtime,
-        Config::default(),
+        chat_tests::config(),
         &[(LOOPBACK, Endpoint::Plain), (LOOPBACK, admin_endpoint())],
     );
     let admin = server.addrs()[1];

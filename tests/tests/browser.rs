@@ -4,7 +4,6 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use chat_core::Config;
 use chat_runtime::{Endpoint, WebConfig};
 use chat_tests::browser::Browser;
 use chat_tests::{Deadline, Runtime, TestServer, both_runtimes};
@@ -15,7 +14,7 @@ const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 fn a_line_typed_in_the_page_reaches_a_tcp_client_and_back(runtime: Runtime) {
     let Some(mut browser) = Browser::launch(&format!("browser-{runtime}")) else { return };
-    let config = Config::default();
+    let config = chat_tests::config();
     let web = Endpoint::Web(Arc::new(WebConfig::chat(config.max_line)), None);
     let server =
         TestServer::start_endpoints(runtime, config, &[(LOOPBACK, Endpoint::Plain), (LOOPBACK, web)]);

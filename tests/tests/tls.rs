@@ -30,7 +30,7 @@ fn start(runtime: Runtime, config: Config, cert: &TestCert) -> TestServer {
 
 fn tls_and_tcp_clients_chat(runtime: Runtime) {
     let cert = TestCert::new();
-    let server = start(runtime, Config::default(), &cert);
+    let server = start(runtime, chat_tests::config(), &cert);
     let mut secure = TlsClient::connect(server.addrs()[1], &cert, "secure", None);
     secure.expect_welcome();
     let mut plain = server.join("plain");
@@ -43,7 +43,7 @@ fn tls_and_tcp_clients_chat(runtime: Runtime) {
 
 fn bad_handshake_disturbs_no_one(runtime: Runtime) {
     let cert = TestCert::new();
-    let server = start(runtime, Config::default(), &cert);
+    let server = start(runtime, chat_tests::config(), &cert);
     let mut a = server.join("a");
     let mut b = server.join("b");
     a.expect_line(&format!("*** {} entered the room", b.default_name()));
@@ -72,7 +72,7 @@ const LINES: usize = 4_000;
 
 fn tls_client_that_stops_reading_is_dropped(runtime: Runtime) {
     let cert = TestCert::new();
-    let config = Config { flood_rate: 0.0, max_queue: 256 * 1024, ..Config::default() };
+    let config = Config { flood_rate: 0.0, max_queue: 256 * 1024, ..chat_tests::config() };
     let server = start(runtime, config, &cert);
     let mut talker = server.join("talker");
     let mut listener = server.join("listener");

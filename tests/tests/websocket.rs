@@ -21,7 +21,7 @@ fn start(runtime: Runtime, config: Config) -> TestServer {
 }
 
 fn websocket_and_tcp_clients_chat(runtime: Runtime) {
-    let server = start(runtime, Config::default());
+    let server = start(runtime, chat_tests::config());
     let mut web = WsClient::connect(server.addrs()[1], "web");
     assert!(web.next_text().starts_with("*** Welcome"));
     let mut plain = server.join("plain");
@@ -43,7 +43,7 @@ fn websocket_and_tcp_clients_chat(runtime: Runtime) {
 type Breaker = Box<dyn Fn(&mut WsClient)>;
 
 fn broken_websocket_clients_get_close_codes(runtime: Runtime) {
-    let config = Config::default();
+    let config = chat_tests::config();
     let max_line = config.max_line;
     let server = start(runtime, config);
     let mut a = server.join("a");
