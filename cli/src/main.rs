@@ -1,5 +1,6 @@
 //! `chat`: serve a terminal chat room, or join one.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -52,7 +53,8 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // One line: what went wrong, then what to do (the error chain joined with ": ").
-            eprintln!("error: {error:#}");
+            // Never a panic when stderr is gone (a closed terminal, a log reader that exited).
+            let _ = writeln!(std::io::stderr(), "error: {error:#}");
             ExitCode::FAILURE
         }
     }

@@ -129,7 +129,13 @@ struct Session {
 impl Session {
     fn run(mut self) -> anyhow::Result<Outcome> {
         while let Some(editor) = self.editor.as_mut() {
-            let signal = editor.read_line(&self.prompt).context("the terminal stopped working")?;
+            let signal = match editor.read_line(&self.prompt) {
+                Ok(signal) => signal,
+                // Hung up (or told to go): the goodbye is on its way; a terminal that is gone is
+                // no error to report, and there is nowhere left to report it.
+                Err(_) if self.told_to_go.load(Ordering::SeqCst) => return Ok(Outcome::Left),
+                Err(error) => return Err(anyhow::Error::new(error).context("the terminal stopped working")),
+            };
             match signal {
                 Signal::Success(text) => {
                     for line in text.lines().filter(|line| !line.trim().is_empty()) {
