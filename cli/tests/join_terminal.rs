@@ -386,6 +386,9 @@ fn what_was_typed_is_remembered_in_the_next_run() {
     let mut bob = RawClient::join_as(server.port(), "bob");
     let mut alice =
         Terminal::spawn(&["127.0.0.1", &port, "--nick", "alice"], &[("XDG_STATE_HOME", Some(state))]);
+    // The answer to the `/who` sent on arrival is the last line before the room is quiet: keys
+    // typed while the editor redraws for an arriving line can be lost.
+    alice.wait_for_output("*** 2 here: ");
     alice.wait_for_input_line("#lobby alice>");
     alice.type_keys("remember me\r");
     bob.expect_line(|line| line == "<alice> remember me");
@@ -395,6 +398,7 @@ fn what_was_typed_is_remembered_in_the_next_run() {
 
     let mut again =
         Terminal::spawn(&["127.0.0.1", &port, "--nick", "alice"], &[("XDG_STATE_HOME", Some(state))]);
+    again.wait_for_output("*** 2 here: ");
     again.wait_for_input_line("#lobby alice>");
     again.type_keys("\x1b[A");
     again.wait_for_input_line("#lobby alice> remember me");

@@ -64,19 +64,19 @@ fn chatters_unharmed_by_misbehaving_clients(runtime: Runtime) {
                 scope.spawn(move || chat(me, chatter, progress, deadline))
             })
             .collect();
-        // The stopped readers stay connected until the chatters are done: closing them would
-        // reset their connections ("connection lost") before the server finds them too slow,
-        // which it may do only after the schedule is over (when depends on what the kernel
-        // buffered and when the socket last took bytes).
+        // The stopped readers stay connected until the chatters are done, so that the server
+        // may still find them too slow rather than see their connections reset.
         let stopped = misbehave(&server, &progress, deadline);
         let reasons =
             chatting.into_iter().map(|chat| chat.join().expect("a chatter failed")).collect::<Vec<_>>();
         drop(stopped);
         reasons
     });
-    // The trouble really happened: each kind of departure was seen by every chatter.
+    // The trouble really happened: each kind of departure was seen by every chatter. (Whether a
+    // stopped reader is dropped as too slow within the soak depends on how much the kernel
+    // buffered for it; that drop has its own tests, in backpressure.rs and slow_reader.rs.)
     for (me, reasons) in reasons.iter().enumerate() {
-        for reason in ["connection lost", "too slow", "flooding", "left", "quit: had enough"] {
+        for reason in ["connection lost", "flooding", "left", "quit: had enough"] {
             assert!(
                 reasons.contains(reason),
                 "good{me} never saw anyone go offline ({reason}); saw {reasons:?}"
@@ -111,9 +111,7 @@ fn chat(me: usize, chatter: &mut Client, progress: &Progress, deadline: Deadline
                 writer.send_raw(&traffic::lines(me, round * ROUND..(round + 1) * ROUND, length));
             }
         });
-        // Every line, and then, if it has not come yet, a stopped reader's drop: when that happens
-        // depends on how much the kernel buffered for it, not on the schedule.
-        while !delivery.is_complete() || !reasons.contains("too slow") {
+        while !delivery.is_complete() {
             let line = chatter.next_line_by(deadline);
             match delivery.accept(&line) {
                 Ok(true) => {}
