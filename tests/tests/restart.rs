@@ -45,9 +45,8 @@ fn history_and_topics_survive_a_restart(runtime: Runtime) {
     assert_eq!(seqs(&database, "#lobby"), [1, 2, 3]);
 
     let server = TestServer::start_with_database(runtime, config.clone(), &database);
-    let mut bob = named_after_replay(&server, "bob");
-    assert_eq!(bob.0, ["<alice> line 1", "<alice> line 2", "<alice> line 3"]);
-    let mut bob = bob.1;
+    let (replayed, mut bob) = named_after_replay(&server, "bob");
+    assert_eq!(replayed, ["<alice> line 1", "<alice> line 2", "<alice> line 3"]);
     bob.send_line("/join #rust");
     bob.expect_line("*** You are in #Rust: nobody else is here yet.");
     bob.expect_line("*** Topic of #Rust: Rust talk");
