@@ -11,6 +11,7 @@
 //! - `commands.rs`: what each command does;
 //! - `services.rs`: asking the threads beside the event loop for work, and their answers.
 
+mod accounts;
 mod arrivals;
 mod commands;
 mod delivery;
@@ -73,6 +74,8 @@ pub struct Server {
     lines: Vec<Line>,
     /// When unfinished lines are due (see [`Config::line_timeout`]).
     line_deadlines: Deadlines,
+    /// The uniqueness keys of [`Config::operators`].
+    operator_keys: HashSet<String>,
 }
 
 /// Frames a drained output queue may keep room for; one a broadcast grew beyond this is freed.
@@ -89,6 +92,7 @@ impl Server {
             unannounced: FixedDelay::new(config.announce_after),
             registry: Registry::new(PerAddress::new(&config)),
             line_deadlines: Deadlines::new(config.line_timeout),
+            operator_keys: config.operators.iter().map(|name| crate::protocol::nick::key_of(name)).collect(),
             presence_due: FixedDelay::new(config.presence_interval),
             config,
             now,
