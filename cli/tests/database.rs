@@ -7,19 +7,19 @@
 #![cfg(unix)]
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::process::{Child, Command, ExitStatus};
+use std::sync::mpsc::Receiver;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use chat_core::Stored;
 use chat_store::{Store, StoreOptions};
 
-/// Longest wait for any one event; generous, since a loaded machine may be slow.
-const PATIENCE: Duration = Duration::from_secs(30);
+mod serve_support;
+
+use serve_support::{Raw, localhost, next_line, spawn_piped, to_end};
 
 /// A `chat serve` process and its output, line by line; killed when dropped.
 struct Serve {
@@ -31,18 +31,12 @@ struct Serve {
 impl Serve {
     /// Starts `chat serve` on a free port of 127.0.0.1 with `args`.
     fn start(runtime: &str, args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_chat"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_chat"));
+        command
             .args(["serve", "--host", "127.0.0.1", "--port", "0", "--runtime", runtime])
             .args(args)
-            .env_remove("RUST_LOG")
-            .env_remove("CHAT_DATA_DIR")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start chat serve");
-        let stdout = lines_of(child.stdout.take().expect("piped stdout"));
-        let stderr = lines_of(child.stderr.take().expect("piped stderr"));
+            .env_remove("CHAT_DATA_DIR");
+        let (child, stdout, stderr) = spawn_piped(&mut command);
         Self { child, stdout, stderr }
     }
 
@@ -58,7 +52,7 @@ impl Serve {
 
     /// Waits for the process to end and returns its status and everything it wrote to stderr.
     fn finish(mut self) -> (ExitStatus, Vec<String>) {
-        let stderr = to_end(&self.stderr);
+        let stderr = to_end(&self.stderr, "stderr");
         let status = self.child.wait().expect("wait for chat serve");
         (status, stderr)
     }
@@ -77,75 +71,12 @@ impl Drop for Serve {
     }
 }
 
-fn lines_of(output: impl std::io::Read + Send + 'static) -> Receiver<String> {
-    let (send, lines) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(output).lines() {
-            let Ok(line) = line else { break };
-            if send.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    lines
-}
-
-fn next_line(lines: &Receiver<String>, what: &str) -> String {
-    lines.recv_timeout(PATIENCE).unwrap_or_else(|e| panic!("no {what} within {PATIENCE:?}: {e}"))
-}
-
-fn to_end(lines: &Receiver<String>) -> Vec<String> {
-    let deadline = Instant::now() + PATIENCE;
-    let mut all = Vec::new();
-    loop {
-        match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(line) => all.push(line),
-            Err(RecvTimeoutError::Disconnected) => return all,
-            Err(RecvTimeoutError::Timeout) => panic!("the output did not end within {PATIENCE:?}: {all:?}"),
-        }
-    }
-}
-
-/// A raw client, as `nc` is.
-struct Raw {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-}
-
-impl Raw {
-    fn connect(port: u16) -> Self {
-        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-        stream.set_read_timeout(Some(PATIENCE)).expect("read timeout");
-        let writer = stream.try_clone().expect("clone the stream");
-        let mut raw = Self { reader: BufReader::new(stream), writer };
-        let welcome = raw.line();
-        assert!(welcome.starts_with("*** Welcome"), "{welcome:?}");
-        raw
-    }
-
-    fn line(&mut self) -> String {
-        let mut line = String::new();
-        let read = self.reader.read_line(&mut line).expect("a line within the patience");
-        assert!(read > 0, "the server closed the connection");
-        line.trim_end().to_owned()
-    }
-
-    /// Reads until a line ending in `end` (a chat line's text), within the patience.
-    fn until(&mut self, end: &str) -> Vec<String> {
-        let mut lines = Vec::new();
-        loop {
-            let line = self.line();
-            let done = line.ends_with(end);
-            lines.push(line);
-            if done {
-                return lines;
-            }
-        }
-    }
-
-    fn send(&mut self, line: &str) {
-        self.writer.write_all(format!("{line}\n").as_bytes()).expect("send");
-    }
+/// A raw client on 127.0.0.1:`port`, its welcome read.
+fn welcomed(port: u16) -> Raw {
+    let mut raw = Raw::connect(localhost(port));
+    let welcome = raw.expect_line();
+    assert!(welcome.starts_with("*** Welcome"), "{welcome:?}");
+    raw
 }
 
 /// What the database in `dir` holds (its server stopped or killed).
@@ -187,7 +118,7 @@ fn history_survives_a_restart_and_numbering_goes_on() {
         next_line(&serve.stdout, "the join line");
         let kept = next_line(&serve.stdout, "the database line");
         assert!(kept.starts_with(&format!("History kept in {data_dir}")), "{kept:?}");
-        let mut alice = Raw::connect(port);
+        let mut alice = welcomed(port);
         alice.send("before the restart");
         alice.send("/history");
         alice.until("before the restart");
@@ -196,7 +127,7 @@ fn history_survives_a_restart_and_numbering_goes_on() {
         assert!(status.success() && stderr.is_empty(), "{runtime}: {status}, {stderr:?}");
 
         let serve = Serve::start(runtime, &["--data-dir", data_dir]);
-        let mut bob = Raw::connect(serve.port());
+        let mut bob = welcomed(serve.port());
         let replay = bob.until("--- end of history ---");
         assert!(replay.iter().any(|line| line.ends_with("> before the restart")), "{runtime}: {replay:?}");
         bob.send("after the restart");
@@ -227,8 +158,8 @@ fn kill_9_loses_at_most_the_last_few_hundred_milliseconds() {
         let mut serve =
             Serve::start(runtime, &["--data-dir", data_dir, "--flood-rate", "0", "--history", "100000"]);
         let port = serve.port();
-        let mut watcher = Raw::connect(port);
-        let mut talker = Raw::connect(port);
+        let mut watcher = welcomed(port);
+        let mut talker = welcomed(port);
         // The talker's arrival, so that what the watcher reads next are the lines.
         watcher.until("entered the room");
         let talking = thread::spawn(move || {
@@ -243,7 +174,7 @@ fn kill_9_loses_at_most_the_last_few_hundred_milliseconds() {
         // A line the watcher reads was handed to the database writer before it was sent.
         let mut seen_at = Vec::with_capacity(SEEN);
         while seen_at.len() < SEEN {
-            let line = watcher.line();
+            let line = watcher.expect_line();
             let Some(n) = line.rsplit_once("> n").and_then(|(_, n)| n.parse::<usize>().ok()) else {
                 continue;
             };
@@ -319,7 +250,7 @@ fn with_data_dir_none_nothing_is_kept() {
         let line = next_line(&serve.stdout, "a start-up line");
         assert!(line.starts_with(expected), "{line:?}");
     }
-    let mut alice = Raw::connect(port);
+    let mut alice = welcomed(port);
     alice.send("gone at exit");
     alice.send("/history");
     alice.until("gone at exit");
@@ -339,8 +270,8 @@ fn a_failing_write_is_retried_and_the_room_goes_on() {
         let serve = Serve::start(runtime, &["--data-dir", dir.path().to_str().expect("a UTF-8 path")]);
         let port = serve.port();
         let pid = Pid::from_child(&serve.child);
-        let mut alice = Raw::connect(port);
-        let mut bob = Raw::connect(port);
+        let mut alice = welcomed(port);
+        let mut bob = welcomed(port);
         alice.until("entered the room");
         alice.send("written");
         bob.until("> written");
