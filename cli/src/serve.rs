@@ -20,7 +20,7 @@ pub use args::Args;
 /// down gracefully on the first Ctrl+C / SIGTERM.
 pub fn run(args: Args) -> anyhow::Result<()> {
     logging::init(args.verbose);
-    let mut config = args.limits.config()?;
+    let mut config = args.config()?;
     let data_dir = args.storage.data_dir();
     let plan =
         transports::plan(args.host.as_deref(), args.port, &args.transports, &data_dir, config.max_line)?;
