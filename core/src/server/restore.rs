@@ -13,6 +13,7 @@ impl Server {
     /// Each room comes back with its last [`Config::history`] lines (replayed as before the
     /// restart) and its topic, and numbers its next line after every line it ever had.
     /// `#lobby` is restored in place; every other room is put aside until someone joins it.
+    /// Accounts come back registered ([`Server::restore_accounts`]).
     pub fn restore(
         config: Config,
         now: Instant,
@@ -20,8 +21,9 @@ impl Server {
         stored: Stored,
     ) -> Result<Self, ConfigError> {
         let mut server = Self::new(config, now, wall)?;
-        let Stored { rooms, .. } = stored;
+        let Stored { rooms, accounts, .. } = stored;
         server.restore_rooms(rooms);
+        server.restore_accounts(accounts);
         Ok(server)
     }
 
