@@ -29,8 +29,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let web = [plan.addrs(Kind::Web), plan.addrs(Kind::WebTls)].concat();
     let web_scheme = if plan.tls.is_some() { "https" } else { "http" };
     let admin = args.transports.admin;
-    let (services, _stored) = ServiceThreads::start(ServiceOptions::default())
-        .context("cannot start the server's worker threads")?;
+    let options = ServiceOptions { auth: args.accounts.auth(), ..ServiceOptions::default() };
+    let (services, _stored) =
+        ServiceThreads::start(options).context("cannot start the server's worker threads")?;
     let running = args.runtime.spawn_with(plan.listeners, config, Box::new(services))?;
     let stopper = running.stopper();
     signals::stop_on_signal(move || stopper.stop())?;
