@@ -24,6 +24,8 @@ pub struct State {
     pub ready: VecDeque<Reply>,
     /// Answer everything `Unavailable` (a busy worker).
     pub busy: bool,
+    /// Every answer the server took, in order.
+    pub delivered: Vec<Reply>,
 }
 
 /// The [`Services`] given to the sim; clone the state before handing it over.
@@ -43,6 +45,22 @@ impl FakeAuth {
     /// How many answers are held.
     pub fn held(&self) -> usize {
         self.state.lock().unwrap().held.len()
+    }
+
+    /// How many answers the server took so far.
+    pub fn delivered(&self) -> usize {
+        self.state.lock().unwrap().delivered.len()
+    }
+
+    /// Whether an answer taken since the first `since` says a password matched or a hash was
+    /// made: the only answers that may identify anyone.
+    pub fn approved_since(&self, since: usize) -> bool {
+        self.state.lock().unwrap().delivered[since..].iter().any(|reply| {
+            matches!(
+                reply,
+                Reply::Password { outcome: PasswordOutcome::Verified(true) | PasswordOutcome::Hashed(_), .. }
+            )
+        })
     }
 
     /// Holds answers from now on (or not).
@@ -77,7 +95,10 @@ impl Services for FakeAuth {
     }
 
     fn try_reply(&mut self) -> Option<Reply> {
-        self.state.lock().unwrap().ready.pop_front()
+        let mut state = self.state.lock().unwrap();
+        let reply = state.ready.pop_front()?;
+        state.delivered.push(reply.clone());
+        Some(reply)
     }
 
     fn close(&mut self) {}
