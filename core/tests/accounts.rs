@@ -1,17 +1,14 @@
 //! Accounts on the simulated clock: every account command and refusal as a transcript
 //! (committed under `tests/snapshots/`), the records asked for, and the races between a
 //! password answer and what its client did meanwhile. Passwords are "hashed" by a deterministic
-//! stand-in (`support/fake_auth.rs`); the real argon2id workers are tested end to end.
-
-mod support;
+//! stand-in (`chat_core::sim::TestPasswords`); the real argon2id workers are tested end to end.
 
 use std::time::Duration;
 
 use chat_core::kit::NoServices;
-use chat_core::sim::Sim;
+use chat_core::sim::{Sim, TestPasswords, test_hash};
 use chat_core::{Account, AttemptLimits, ClientId, Config, PasswordRequest, Record, Request, UnixMillis};
 use insta::assert_snapshot;
-use support::fake_auth::{FakeAuth, fake_hash};
 
 /// After this, a new connection's arrival has been announced.
 const SETTLED: Duration = Duration::from_millis(400);
@@ -31,8 +28,8 @@ fn config() -> Config {
     }
 }
 
-fn world() -> (Sim, FakeAuth) {
-    let auth = FakeAuth::default();
+fn world() -> (Sim, TestPasswords) {
+    let auth = TestPasswords::default();
     (Sim::with_services(config(), Box::new(auth.clone())), auth)
 }
 
@@ -129,8 +126,8 @@ fn password_change_and_unregister() {
     };
     let records = records(&sim);
     assert_eq!(records.len(), 3, "{records:?}");
-    assert_eq!(hash(records[0]), Some(fake_hash("hunter22")));
-    assert_eq!(hash(records[1]), Some(fake_hash("new-password")));
+    assert_eq!(hash(records[0]), Some(test_hash("hunter22")));
+    assert_eq!(hash(records[1]), Some(test_hash("new-password")));
     assert_eq!(records[2], &Record::AccountDeleted { account: "alice".to_owned() });
 }
 
@@ -246,7 +243,7 @@ fn restored_accounts_reserve_their_names_and_identify() {
     sim.server.restore_accounts([Account {
         key: "carol".to_owned(),
         name: "Carol".to_owned(),
-        password_hash: fake_hash("hunter22"),
+        password_hash: test_hash("hunter22"),
         created: UnixMillis(1),
     }]);
     let first = sim.connect("first");
@@ -264,7 +261,7 @@ fn guest_names_cannot_be_registered_and_guests_never_draw_a_registered_name() {
     sim.server.restore_accounts([Account {
         key: chat_core::protocol::Nick::parse("guest-4513", 24).unwrap().key().to_owned(),
         name: "guest-4513".to_owned(),
-        password_hash: fake_hash("hunter22"),
+        password_hash: test_hash("hunter22"),
         created: UnixMillis(1),
     }]);
     let first = sim.connect("first");

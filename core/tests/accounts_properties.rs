@@ -8,15 +8,12 @@
 //!   "matched" (or a new account's hash) was taken;
 //! - no password typed ever shows in a request's `Debug` output or anything a client receives.
 
-mod support;
-
 use std::collections::HashMap;
 use std::time::Duration;
 
-use chat_core::sim::Sim;
+use chat_core::sim::{Sim, TestPasswords};
 use chat_core::{AttemptLimits, ClientId, Config, PeerGone};
 use proptest::prelude::*;
-use support::fake_auth::FakeAuth;
 
 const NAMES: [&str; 3] = ["alice", "Bob", "carol"];
 const PASSWORDS: [&str; 3] = ["secret-one", "secret-two", "secret-333"];
@@ -58,7 +55,7 @@ proptest! {
 
     #[test]
     fn registered_names_are_held_by_their_owners_only(ops in prop::collection::vec(op(), 1..120)) {
-        let auth = FakeAuth::default();
+        let auth = TestPasswords::default();
         let config = Config {
             flood_rate: 0.0,
             attempts: AttemptLimits { account_burst: 3, address_burst: 6, ..AttemptLimits::default() },
