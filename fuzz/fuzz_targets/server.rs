@@ -20,8 +20,9 @@
 //! - a client's first line is its welcome or its refusal, there is one welcome, and nothing
 //!   follows a farewell (the shutdown notice, the flood disconnection, the full-server refusal);
 //! - the server holds at most `max_clients`;
-//! - nobody but a client identified as its account holds a registered name;
-//! - no password ever reaches a client.
+//! - nobody but a client identified as its account holds a registered name. (That no password
+//!   is echoed is checked by the core's property tests: here, bytes sent without a line ending
+//!   can turn a password command into a line said to the room.)
 //!
 //! At the end the server is shut down; once the grace period has passed, every connection
 //! must be closed and the server finished.
@@ -99,7 +100,7 @@ enum Password {
     Short,
 }
 
-/// Every password a client may type: none may ever come back to a client.
+/// Every password a client may type.
 const PASSWORDS: [&str; 3] = ["secret-one", "secret-two", "shrt"];
 
 impl Password {
@@ -352,9 +353,6 @@ impl Harness {
                 seen.lines += 1;
                 let chat = line.starts_with('<') || line.starts_with("* ");
                 assert!(!(chat && speaker == Some(id)), "after {event:?}: {id} got its own line {line:?}");
-                for password in PASSWORDS {
-                    assert!(!line.contains(password), "after {event:?}: {id} got a password: {line:?}");
-                }
                 if FAREWELLS.iter().any(|farewell| line.starts_with(farewell)) {
                     seen.farewell = Some(line.to_owned());
                 }
