@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use chat_core::kit::NoServices;
 use chat_core::sim::{Sim, TestPasswords, test_hash};
-use chat_core::{Account, AttemptLimits, ClientId, Config, PasswordRequest, Record, Request, UnixMillis};
+use chat_core::{
+    Account, AttemptLimits, ClientId, Config, PasswordRequest, Record, Request, Stored, UnixMillis,
+};
 use insta::assert_snapshot;
 
 /// After this, a new connection's arrival has been announced.
@@ -16,6 +18,7 @@ const SETTLED: Duration = Duration::from_millis(400);
 fn config() -> Config {
     Config {
         flood_rate: 0.0,
+        persist: true,
         operators: vec!["Alice".to_owned()],
         attempts: AttemptLimits {
             address_burst: 3,
@@ -239,13 +242,14 @@ fn server_operators_are_the_identified_owners_of_the_names_given() {
 
 #[test]
 fn restored_accounts_reserve_their_names_and_identify() {
-    let (mut sim, _auth) = world();
-    sim.server.restore_accounts([Account {
+    let account = Account {
         key: "carol".to_owned(),
         name: "Carol".to_owned(),
         password_hash: test_hash("hunter22"),
         created: UnixMillis(1),
-    }]);
+    };
+    let stored = Stored { accounts: vec![account], ..Stored::default() };
+    let mut sim = Sim::restored(config(), Box::new(TestPasswords::default()), stored);
     let first = sim.connect("first");
     sim.say(first, "/nick carol");
     assert_ne!(sim.server.name_of(first), Some("carol"));
@@ -256,14 +260,15 @@ fn restored_accounts_reserve_their_names_and_identify() {
 
 #[test]
 fn guest_names_cannot_be_registered_and_guests_never_draw_a_registered_name() {
-    let (mut sim, _auth) = world();
     // guest-4513 is the first guest name drawn: restored as an account, it is skipped.
-    sim.server.restore_accounts([Account {
+    let account = Account {
         key: chat_core::protocol::Nick::parse("guest-4513", 24).unwrap().key().to_owned(),
         name: "guest-4513".to_owned(),
         password_hash: test_hash("hunter22"),
         created: UnixMillis(1),
-    }]);
+    };
+    let stored = Stored { accounts: vec![account], ..Stored::default() };
+    let mut sim = Sim::restored(config(), Box::new(TestPasswords::default()), stored);
     let first = sim.connect("first");
     assert_eq!(sim.server.name_of(first), Some("guest-2432"));
     sim.say(first, "/register hunter22");

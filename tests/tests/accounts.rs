@@ -1,13 +1,14 @@
 //! Accounts end to end, on both runtimes, with the real password workers (`chat-services`
 //! running argon2id with cheap parameters): registering a name, the name refused to others,
 //! a wrong password, the owner coming back on a new connection while the old one is still open
-//! (the old one is renamed), changing the password and giving the name up.
+//! (the old one is renamed), changing the password and giving the name up; and with a
+//! database, accounts kept across a restart.
 
 use chat_auth::{AuthOptions, HashParams};
 use chat_services::{ServiceOptions, ServiceThreads};
-use chat_tests::{Client, Runtime, TestServer, both_runtimes};
+use chat_tests::{Client, Deadline, Runtime, TestDatabase, TestServer, both_runtimes};
 
-both_runtimes!(register_reconnect_identify, change_the_password_and_unregister);
+both_runtimes!(register_reconnect_identify, change_the_password_and_unregister, accounts_survive_a_restart);
 
 /// A server whose passwords are hashed by the real workers, cheaply (argon2id is slow in a
 /// debug build with the default costs).
@@ -91,4 +92,38 @@ fn change_the_password_and_unregister(runtime: Runtime) {
     other.expect_line("*** You are now known as robert");
     bob.send_line("/nick bob");
     expect_soon(&mut bob, "*** You are now known as bob");
+}
+
+fn accounts_survive_a_restart(runtime: Runtime) {
+    let database = TestDatabase::new();
+    let server = TestServer::start_with_database(runtime, chat_tests::config(), &database);
+    let mut alice = server.join("alice");
+    alice.send_line("/nick alice");
+    alice.expect_line("*** You are now known as alice");
+    alice.send_line("/register first-password");
+    alice.expect_line("*** You registered alice: the name is yours, and you are identified.");
+    alice.send_line("/password first-password second-password");
+    alice.expect_line("*** Your password is changed.");
+    let mut carol = server.join("carol");
+    carol.send_line("/nick carol");
+    carol.expect_line("*** You are now known as carol");
+    carol.send_line("/register carols-password");
+    carol.expect_line("*** You registered carol: the name is yours, and you are identified.");
+    carol.send_line("/unregister carols-password");
+    expect_soon(&mut carol, "*** carol is no longer registered: anyone may take the name once you leave it.");
+    drop((alice, carol));
+    server.stop_and_wait(Deadline::standard());
+
+    let server = TestServer::start_with_database(runtime, chat_tests::config(), &database);
+    let mut mallory = server.join("mallory");
+    mallory.send_line("/nick alice");
+    mallory.expect_line("! The name alice is registered. If it is yours: /nick alice PASSWORD");
+    mallory.send_line("/nick carol");
+    mallory.expect_line("*** You are now known as carol");
+    let mut alice = server.join("alice");
+    alice.send_line("/identify alice first-password");
+    alice.expect_line("! Wrong password for alice.");
+    alice.send_line("/identify alice second-password");
+    alice.expect_line("*** You are now known as alice");
+    alice.expect_line("*** You are identified as alice.");
 }

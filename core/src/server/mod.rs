@@ -10,12 +10,16 @@
 //!   notices that tell the others;
 //! - `commands.rs`: what each command does;
 //! - `accounts.rs`: the account commands, reserved names and server operators;
-//! - `services.rs`: asking the threads beside the event loop for work, and their answers.
+//! - `services.rs`: asking the threads beside the event loop for work, and their answers;
+//! - `persist.rs`: the records the database is asked to keep;
+//! - `restore.rs`: building the server from what the database kept.
 
 mod accounts;
 mod arrivals;
 mod commands;
 mod delivery;
+mod persist;
+mod restore;
 mod services;
 
 use std::cmp::Reverse;
@@ -92,7 +96,7 @@ impl Server {
         config.validate()?;
         Ok(Self {
             clock: WallClock::new(now, wall),
-            rooms: Rooms::new(config.history),
+            rooms: Rooms::new(config.history, config.persist),
             unannounced: FixedDelay::new(config.announce_after),
             registry: Registry::new(PerAddress::new(&config)),
             line_deadlines: Deadlines::new(config.line_timeout),
