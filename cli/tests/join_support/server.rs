@@ -46,10 +46,11 @@ impl TestServer {
         Self::spawn(command, "chat serve")
     }
 
-    /// Starts `chat serve` on 127.0.0.1, on a port the OS picks, with `args` besides.
+    /// Starts `chat serve` on 127.0.0.1, on a port the OS picks, keeping nothing, with `args`
+    /// besides.
     pub fn start_args(args: &[&str]) -> Self {
         let mut command = Command::new(chat_bin());
-        command.args(["serve", "--host", "127.0.0.1", "--port", "0"]).args(args);
+        command.args(["serve", "--host", "127.0.0.1", "--port", "0"]).args(args).env("CHAT_DATA_DIR", "none");
         Self::spawn(command, "chat serve")
     }
 
