@@ -24,6 +24,16 @@ fn server(runtime: Runtime) -> TestServer {
     TestServer::start_with(runtime, chat_tests::config(), Box::new(services))
 }
 
+/// A client that took the name `name` and registered it with `password`.
+fn registered(server: &TestServer, name: &str, password: &str) -> Client {
+    let mut client = server.join(name);
+    client.send_line(&format!("/nick {name}"));
+    client.expect_line(&format!("*** You are now known as {name}"));
+    client.send_line(&format!("/register {password}"));
+    client.expect_line(&format!("*** You registered {name}: the name is yours, and you are identified."));
+    client
+}
+
 /// Reads until `line`, passing over what others do meanwhile.
 fn expect_soon(client: &mut Client, line: &str) {
     client.read_until(&format!("`{line}`"), chat_tests::Deadline::standard(), |got| got == line);
@@ -31,11 +41,7 @@ fn expect_soon(client: &mut Client, line: &str) {
 
 fn register_reconnect_identify(runtime: Runtime) {
     let server = server(runtime);
-    let mut alice = server.join("alice");
-    alice.send_line("/nick alice");
-    alice.expect_line("*** You are now known as alice");
-    alice.send_line("/register correct-horse");
-    alice.expect_line("*** You registered alice: the name is yours, and you are identified.");
+    let mut alice = registered(&server, "alice", "correct-horse");
 
     let mut mallory = server.join("mallory");
     mallory.send_line("/nick ALICE");
@@ -69,11 +75,7 @@ fn register_reconnect_identify(runtime: Runtime) {
 
 fn change_the_password_and_unregister(runtime: Runtime) {
     let server = server(runtime);
-    let mut bob = server.join("bob");
-    bob.send_line("/nick bob");
-    bob.expect_line("*** You are now known as bob");
-    bob.send_line("/register first-password");
-    bob.expect_line("*** You registered bob: the name is yours, and you are identified.");
+    let mut bob = registered(&server, "bob", "first-password");
     bob.send_line("/password wrong-password second-password");
     bob.expect_line("! Wrong password for bob.");
     bob.send_line("/password first-password second-password");
@@ -97,18 +99,10 @@ fn change_the_password_and_unregister(runtime: Runtime) {
 fn accounts_survive_a_restart(runtime: Runtime) {
     let database = TestDatabase::new();
     let server = TestServer::start_with_database(runtime, chat_tests::config(), &database);
-    let mut alice = server.join("alice");
-    alice.send_line("/nick alice");
-    alice.expect_line("*** You are now known as alice");
-    alice.send_line("/register first-password");
-    alice.expect_line("*** You registered alice: the name is yours, and you are identified.");
+    let mut alice = registered(&server, "alice", "first-password");
     alice.send_line("/password first-password second-password");
     alice.expect_line("*** Your password is changed.");
-    let mut carol = server.join("carol");
-    carol.send_line("/nick carol");
-    carol.expect_line("*** You are now known as carol");
-    carol.send_line("/register carols-password");
-    carol.expect_line("*** You registered carol: the name is yours, and you are identified.");
+    let mut carol = registered(&server, "carol", "carols-password");
     carol.send_line("/unregister carols-password");
     expect_soon(&mut carol, "*** carol is no longer registered: anyone may take the name once you leave it.");
     drop((alice, carol));
