@@ -278,3 +278,23 @@ fn guest_names_cannot_be_registered_and_guests_never_draw_a_registered_name() {
     let refusals = sim.lines(first).iter().filter(|l| l.contains("Guest names cannot be registered")).count();
     assert_eq!(refusals, 2);
 }
+
+#[test]
+fn an_account_given_up_while_its_password_is_checked() {
+    let (mut sim, auth) = world();
+    let alice = registered(&mut sim, "Alice", "hunter22");
+    sim.say(alice, "/nick Alicia");
+    let bob = sim.connect("bob");
+    sim.say(bob, "/nick alice");
+    auth.hold(true);
+    sim.say(bob, "/identify alice hunter22");
+    sim.say(alice, "/unregister hunter22");
+    auth.release(1);
+    sim.advance(Duration::ZERO);
+    auth.release(0);
+    sim.advance(Duration::ZERO);
+    assert_eq!(sim.server.account_of(bob), None);
+    sim.say(bob, "/nick alice");
+    assert_eq!(sim.server.name_of(bob), Some("alice"));
+    assert_snapshot!(sim.transcripts());
+}

@@ -88,7 +88,7 @@ fn change_the_password_and_unregister(runtime: Runtime) {
     expect_soon(&mut other, "*** You are now known as bob");
     other.expect_line("*** You are identified as bob.");
     other.send_line("/unregister second-password");
-    other.expect_line("*** bob is no longer registered: anyone may take the name once you leave it.");
+    other.expect_line("*** bob is no longer registered: it is an ordinary name again.");
     expect_soon(&mut bob, "*** The account bob was given up from another connection; you are a guest again.");
     other.send_line("/nick robert");
     other.expect_line("*** You are now known as robert");
@@ -104,7 +104,7 @@ fn accounts_survive_a_restart(runtime: Runtime) {
     alice.expect_line("*** Your password is changed.");
     let mut carol = registered(&server, "carol", "carols-password");
     carol.send_line("/unregister carols-password");
-    expect_soon(&mut carol, "*** carol is no longer registered: anyone may take the name once you leave it.");
+    expect_soon(&mut carol, "*** carol is no longer registered: it is an ordinary name again.");
     drop((alice, carol));
     server.stop_and_wait(Deadline::standard());
 
