@@ -105,6 +105,7 @@ mod server;
 #[cfg(feature = "sim")]
 pub mod sim;
 mod social;
+mod stats;
 mod unfinished;
 
 pub use attempts::{AttemptLimiter, AttemptLimits, Limited, LimitedBy};
@@ -121,3 +122,4 @@ pub use records::{
     StoredLine, StoredRoom, Topic, UnixMillis,
 };
 pub use server::Server;
+pub use stats::{DropReason, Drops, Lateness, Stats};

@@ -162,6 +162,13 @@ impl Link {
         heard
     }
 
+    /// On the operator's listener, leaves the server's stats where `/metrics` reads them.
+    pub(crate) fn publish_stats(&self, stats: impl FnOnce() -> chat_core::Stats) {
+        if let Some(board) = self.transport.borrow().stats_board() {
+            board.publish(stats());
+        }
+    }
+
     /// The client's end of file, through the transport.
     pub(crate) fn receive_eof(&self, data: &mut Vec<u8>) -> Heard {
         let mut transport = self.transport.borrow_mut();

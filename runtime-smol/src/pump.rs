@@ -157,6 +157,7 @@ impl Pump {
         let mut scratch = self.scratch.borrow_mut();
         let read = link.read(&mut scratch)?;
         if read > 0 {
+            link.publish_stats(|| self.server.borrow().stats());
             let heard = link.receive(&scratch[..read], &mut self.inbound.borrow_mut());
             drop(scratch);
             self.hear(link, heard);

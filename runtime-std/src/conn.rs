@@ -60,6 +60,13 @@ impl Conn {
         self.transport.receive(bytes).detach(data)
     }
 
+    /// On the operator's listener, leaves the server's stats where `/metrics` reads them.
+    pub(crate) fn publish_stats(&self, stats: impl FnOnce() -> chat_core::Stats) {
+        if let Some(board) = self.transport.stats_board() {
+            board.publish(stats());
+        }
+    }
+
     /// The client's end of file, through the transport.
     pub(crate) fn receive_eof(&mut self, data: &mut Vec<u8>) -> Heard {
         self.transport.receive_eof().detach(data)

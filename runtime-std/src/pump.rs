@@ -265,6 +265,7 @@ impl Pump {
             }
             Event::Received { id, bytes } => {
                 if let Some(conn) = self.conns.get_mut(&id) {
+                    conn.publish_stats(|| self.server.stats());
                     let heard = conn.receive(&bytes, &mut self.inbound);
                     self.hear(id, heard);
                 }

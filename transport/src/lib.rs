@@ -103,4 +103,4 @@ pub use error::TlsError;
 pub use standing::{Heard, Standing};
 pub use tls::{Fingerprint, TlsConfig};
 pub use transport::{Endpoint, Incoming, Kind, Transport};
-pub use web::{MetricsHook, OriginPolicy, WebConfig};
+pub use web::{MetricsHook, OriginPolicy, StatsBoard, WebConfig};

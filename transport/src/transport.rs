@@ -14,7 +14,7 @@ use rustls::ServerConnection;
 use crate::meter::meter;
 use crate::plain::Plain;
 use crate::stream::{App, Stream};
-use crate::web::{Web, WebConfig};
+use crate::web::{StatsBoard, Web, WebConfig};
 use crate::{TlsConfig, TlsError};
 
 /// What a listener speaks. Cloning is cheap: the settings are shared.
@@ -43,7 +43,11 @@ impl Endpoint {
             }
         };
         meter().accepted(self.kind());
-        Ok(Transport { kind: self.kind(), inner, in_flight: 0 })
+        let stats = match self {
+            Self::Web(web, _) if web.metrics.is_some() => Some(web.stats.clone()),
+            _ => None,
+        };
+        Ok(Transport { kind: self.kind(), inner, in_flight: 0, stats })
     }
 
     /// The kind of transport this endpoint makes.
@@ -124,6 +128,8 @@ pub struct Transport {
     inner: Inner,
     /// Encoded bytes [`drain`](Self::drain)ed to a writer and not yet [`written`](Self::written).
     in_flight: usize,
+    /// Where the server's stats go, on a listener that serves `/metrics`.
+    stats: Option<StatsBoard>,
 }
 
 impl Drop for Transport {
@@ -292,6 +298,14 @@ impl Transport {
             Inner::Plain(_) => 0,
             Inner::Stream(stream) => stream.buffered(),
         }
+    }
+
+    /// On a listener that serves `/metrics` (the operator's), where to publish the server's
+    /// [`Stats`](chat_core::Stats) before each [`receive`](Self::receive), so a request for
+    /// `/metrics` finds them fresh: `if let Some(board) = transport.stats_board() {
+    /// board.publish(server.stats()) }`. `None` on every other connection.
+    pub fn stats_board(&self) -> Option<&StatsBoard> {
+        self.stats.as_ref()
     }
 
     /// What this connection speaks.

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use chat_core::PeerGone;
 
-pub use config::{MetricsHook, OriginPolicy, WebConfig};
+pub use config::{MetricsHook, OriginPolicy, StatsBoard, WebConfig};
 
 use crate::effects::Effects;
 use crate::http::request::{self, MAX_HEAD, Parsed};

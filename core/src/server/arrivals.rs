@@ -16,6 +16,7 @@ use crate::per_address::Refusal;
 use crate::protocol::wire::{self, Reason};
 use crate::registry::Client;
 use crate::rooms::{Room, RoomId, Said};
+use crate::stats::DropReason;
 use crate::{ClientId, InputError, PeerGone};
 
 /// Lines replayed to whoever comes into a room; `/history` shows all the room remembers.
@@ -43,20 +44,23 @@ impl Server {
         let lobby = self.rooms.lobby();
         let mut client = Client::new(id, peer, nick, lobby, &self.config, self.now, self.stalled);
         let refusal = if self.shutting_down {
-            Some(wire::shutting_down())
+            Some((wire::shutting_down(), None))
         } else if self.registry.active() >= self.config.max_clients {
-            Some(self.full_notice())
+            Some((self.full_notice(), Some(DropReason::Full)))
         } else {
             match self.registry.per_address().admit(peer.ip(), self.now) {
                 Ok(host) => {
                     client.host = host;
                     None
                 }
-                Err(refusal) => Some(refused(refusal)),
+                Err(refusal) => Some((refused(refusal), Some(DropReason::PerAddress))),
             }
         };
-        if let Some(notice) = refusal {
+        if let Some((notice, reason)) = refusal {
             tracing::info!(%id, %peer, "refused");
+            if let Some(reason) = reason {
+                self.stats.drops.count(reason);
+            }
             self.registry.insert_closing(client);
             self.send(id, notice);
             self.close_when_flushed(id);
@@ -123,6 +127,9 @@ impl Server {
         let Some(client) = self.registry.get(id).filter(|c| c.is_present()) else { return };
         let (name, room, announced) = (client.nick.as_str().to_owned(), client.room, client.announced);
         tracing::info!(%id, peer = %client.peer, %name, %reason, "left");
+        if let Some(dropped) = reason.dropped() {
+            self.stats.drops.count(dropped);
+        }
         self.take_out(id);
         if announced {
             self.tell_departure(room, &name, &reason);

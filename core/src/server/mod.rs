@@ -27,6 +27,7 @@ use crate::protocol::wire::{self, Reason};
 use crate::protocol::{Command, Line};
 use crate::registry::{Client, Registry};
 use crate::rooms::{RoomId, Rooms};
+use crate::stats::Stats;
 use crate::unfinished::{Deadlines, Expired};
 use crate::{ClientId, Config, ConfigError, Input, InputError, Output};
 
@@ -71,6 +72,8 @@ pub struct Server {
     lines: Vec<Line>,
     /// When unfinished lines are due (see [`Config::line_timeout`]).
     line_deadlines: Deadlines,
+    /// What the server has done, for [`Server::stats`] (its gauges are filled in there).
+    stats: Stats,
 }
 
 /// Frames a drained output queue may keep room for; one a broadcast grew beyond this is freed.
@@ -104,6 +107,7 @@ impl Server {
             shutdown_at: None,
             shutting_down: false,
             lines: Vec::new(),
+            stats: Stats::default(),
         })
     }
 
@@ -117,6 +121,9 @@ impl Server {
     /// Input naming a client the core has already closed or forgotten is ignored: the runtime
     /// may have read it before it carried out the close. The only error is a runtime bug.
     pub fn handle_input(&mut self, now: Instant, input: Input<'_>) -> Result<(), InputError> {
+        if let Some(due) = self.poll_timeout().filter(|due| *due <= now) {
+            self.stats.lateness.observe(now - due);
+        }
         self.now = self.now.max(now);
         if self.outputs.is_empty() && self.outputs.capacity() > KEEP_OUTPUTS {
             self.outputs = VecDeque::new();
@@ -164,6 +171,17 @@ impl Server {
     /// Clients connected now, in every room (not counting those being closed).
     pub fn client_count(&self) -> usize {
         self.registry.active()
+    }
+
+    /// What the server has done since it started, and how it stands now: plain numbers,
+    /// cheap to copy, for an operator's `/metrics`.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            clients: self.registry.active(),
+            rooms: self.rooms.len(),
+            queued_bytes: self.memory,
+            ..self.stats
+        }
     }
 
     /// Bytes handed out for `id` and not yet reported flushed, if the client is known.
@@ -252,6 +270,7 @@ impl Server {
     /// Handles one framed line from an active client. Every line is charged to flood control,
     /// blank ones too (they do nothing else); a command may cost more than one line.
     fn line(&mut self, id: ClientId, line: Line) {
+        self.stats.lines_received += 1;
         let command = match &line {
             Line::Text(text) if !text.trim().is_empty() => Some(Command::parse(text)),
             Line::Text(_) | Line::Blank | Line::TooLong => None,
