@@ -85,6 +85,13 @@ pub struct Config {
     /// connection is closed: a client that trickles bytes and never ends a line (slowloris)
     /// cannot hold a connection. Default 30 s.
     pub line_timeout: Duration,
+    /// How long a connection that is not a chat client yet ([`Input::Accepted`]: a TLS
+    /// handshake, an HTTP connection that has not upgraded to the chat's WebSocket) may take to
+    /// become one. Then it is closed, so a handshake that never finishes or a slowloris on the
+    /// web port cannot hold a connection. Default 10 s.
+    ///
+    /// [`Input::Accepted`]: crate::Input::Accepted
+    pub handshake_timeout: Duration,
 }
 
 impl Default for Config {
@@ -111,6 +118,7 @@ impl Default for Config {
             connect_window: Duration::from_secs(600),
             limit_loopback: false,
             line_timeout: Duration::from_secs(30),
+            handshake_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -144,6 +152,9 @@ impl Config {
         }
         if self.line_timeout.is_zero() {
             return Err(ConfigError::LineTimeoutZero);
+        }
+        if self.handshake_timeout.is_zero() {
+            return Err(ConfigError::HandshakeTimeoutZero);
         }
         Ok(())
     }

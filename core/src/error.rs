@@ -41,6 +41,9 @@ pub enum ConfigError {
     /// `line_timeout` is zero: every unfinished line would be dropped at once.
     #[error("the time allowed to finish a line must be longer than zero")]
     LineTimeoutZero,
+    /// `handshake_timeout` is zero: no TLS or web connection could ever become a client.
+    #[error("the time allowed to become a client (a TLS handshake, a WebSocket upgrade) must be longer than zero")]
+    HandshakeTimeoutZero,
 }
 
 /// An input that breaks the API's contract: a bug in the runtime, not bad client behaviour

@@ -16,6 +16,23 @@ pub enum Input<'a> {
         /// The remote address of the connection.
         peer: SocketAddr,
     },
+    /// A connection was accepted that is not a chat client yet: a TLS handshake, or an HTTP
+    /// connection (a page, `/metrics`, a WebSocket upgrade to come). From now on it counts
+    /// toward the per-address limits (refused, it gets [`Output::Close`] and
+    /// [`Output::Release`] at once), and it has [`Config::handshake_timeout`] to become a
+    /// client ([`Input::Connected`] with the same id, perhaps with another address: the real
+    /// client behind a trusted proxy), after which the core closes it the same way. A
+    /// connection the runtime ends itself before that (a page answered, a failed handshake, a
+    /// reset) is reported with [`Input::Disconnected`] (either cause): the core forgets it and
+    /// sends nothing more for it. Plain TCP connections are clients at once: they skip this.
+    ///
+    /// [`Config::handshake_timeout`]: crate::Config::handshake_timeout
+    Accepted {
+        /// The id the runtime chose for this connection, which `Connected` will use.
+        id: ClientId,
+        /// The remote address of the connection.
+        peer: SocketAddr,
+    },
     /// Bytes arrived from a client, in any chunking.
     Received {
         /// The sending connection.

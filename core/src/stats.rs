@@ -21,20 +21,25 @@ pub enum DropReason {
     Full,
     /// Its address had too many connections, or opened them too often.
     PerAddress,
+    /// It did not become a client in time (a TLS handshake that never finished, an HTTP
+    /// connection that never upgraded): see
+    /// [`Config::handshake_timeout`](crate::Config::handshake_timeout).
+    Handshake,
 }
 
 impl DropReason {
     /// Every reason, in the order [`Drops`] keeps them.
-    pub const ALL: [DropReason; 5] = [
+    pub const ALL: [DropReason; 6] = [
         DropReason::Slow,
         DropReason::Flood,
         DropReason::UnfinishedLine,
         DropReason::Full,
         DropReason::PerAddress,
+        DropReason::Handshake,
     ];
 
     /// A short lower-case name, for a metric's label: `slow`, `flood`, `unfinished_line`,
-    /// `full`, `per_ip`.
+    /// `full`, `per_ip`, `handshake`.
     pub fn as_str(self) -> &'static str {
         match self {
             DropReason::Slow => "slow",
@@ -42,6 +47,7 @@ impl DropReason {
             DropReason::UnfinishedLine => "unfinished_line",
             DropReason::Full => "full",
             DropReason::PerAddress => "per_ip",
+            DropReason::Handshake => "handshake",
         }
     }
 
@@ -49,6 +55,9 @@ impl DropReason {
         self as usize
     }
 }
+
+// A reason added to the enum must be added to `ALL` too (last in both).
+const _: () = assert!(DropReason::Handshake as usize + 1 == DropReason::ALL.len());
 
 /// Connections dropped or turned away, by [`DropReason`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -186,6 +195,6 @@ mod tests {
         drops.count(DropReason::Flood);
         drops.count(DropReason::PerAddress);
         let counted: Vec<(&str, u64)> = drops.iter().map(|(reason, n)| (reason.as_str(), n)).collect();
-        assert_eq!(counted, [("slow", 0), ("flood", 2), ("unfinished_line", 0), ("full", 0), ("per_ip", 1)]);
+        assert_eq!(counted, [("slow", 0), ("flood", 2), ("unfinished_line", 0), ("full", 0), ("per_ip", 1), ("handshake", 0)]);
     }
 }

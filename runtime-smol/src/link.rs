@@ -87,9 +87,21 @@ impl Link {
         standing
     }
 
-    /// Announces a transport that is a chat client from the start (plain TCP).
-    pub(crate) fn start(&self) -> Heard {
-        Heard { opened: self.transport.borrow_mut().start(), ..Heard::default() }
+    /// Starts the transport: the core's first input for this connection (`Connected` on plain
+    /// TCP, `Accepted` otherwise).
+    pub(crate) fn start(&self) -> chat_core::Input<'static> {
+        let mut standing = self.standing.get();
+        let input = standing.start(self.id, &mut self.transport.borrow_mut());
+        self.standing.set(standing);
+        input
+    }
+
+    /// The runtime drops this connection, which is not a client: what the core must hear.
+    pub(crate) fn forget(&self) -> Option<chat_core::Input<'static>> {
+        let mut standing = self.standing.get();
+        let input = standing.forget(self.id);
+        self.standing.set(standing);
+        input
     }
 
     /// Queues `frame` after everything queued before, waking the writer if it was idle.

@@ -141,8 +141,7 @@ impl Pump {
             link: link.clone(),
         };
         self.connections.borrow_mut().insert(id, connection);
-        let heard = link.start();
-        self.hear(&link, heard);
+        self.drive(link.start());
     }
 
     /// Reads what `link`'s socket has into the shared buffer and passes it through the
@@ -202,14 +201,18 @@ impl Pump {
 
     /// Closes a connection the core does not know (not a chat client yet, or lost) once its
     /// transport has said everything: an answered web request, a failed handshake.
-    pub(crate) fn retire_if_done(&self, link: &Link) {
+    pub(crate) fn retire_if_done(self: &Rc<Self>, link: &Link) {
         if link.standing().is_known() || !link.is_done() {
             return;
         }
         link.shut_down();
-        if let Some(connection) = self.connections.borrow_mut().remove(&link.id) {
+        let connection = self.connections.borrow_mut().remove(&link.id);
+        if let Some(connection) = connection {
             tracing::debug!(id = %link.id, "finished");
             drop(connection);
+            if let Some(input) = link.forget() {
+                self.drive(input);
+            }
         }
     }
 

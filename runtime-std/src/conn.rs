@@ -50,9 +50,10 @@ impl Conn {
         }
     }
 
-    /// Announces a transport that is a chat client from the start (plain TCP).
-    pub(crate) fn start(&mut self) -> Heard {
-        Heard { opened: self.transport.start(), ..Heard::default() }
+    /// Starts the transport: the core's first input for connection `id` (`Connected` on plain
+    /// TCP, `Accepted` otherwise).
+    pub(crate) fn start(&mut self, id: chat_core::ClientId) -> chat_core::Input<'static> {
+        self.standing.start(id, &mut self.transport)
     }
 
     /// Passes bytes the reader read through the transport (its data into `data`).

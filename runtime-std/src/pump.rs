@@ -204,7 +204,9 @@ impl Pump {
         let Some(conn) = self.conns.get_mut(&id) else { return };
         if !conn.standing.is_known() && conn.is_done() {
             tracing::debug!(%id, "finished");
-            self.conns.remove(&id);
+            if let Some(input) = self.conns.remove(&id).and_then(|mut conn| conn.standing.forget(id)) {
+                self.feed(input);
+            }
         } else if conn.wants_flush() && conn.list() {
             self.unflushed.push(id);
         }
@@ -259,9 +261,9 @@ impl Pump {
     fn on_event(&mut self, event: Event) {
         match event {
             Event::Connected { id, mut conn } => {
-                let heard = conn.start();
+                let input = conn.start(id);
                 self.conns.insert(id, conn);
-                self.hear(id, heard);
+                self.feed(input);
             }
             Event::Received { id, bytes } => {
                 if let Some(conn) = self.conns.get_mut(&id) {

@@ -47,7 +47,7 @@ impl Endpoint {
             Self::Web(web, _) if web.metrics.is_some() => Some(web.stats.clone()),
             _ => None,
         };
-        Ok(Transport { kind: self.kind(), inner, in_flight: 0, stats })
+        Ok(Transport { kind: self.kind(), inner, in_flight: 0, stats, peer })
     }
 
     /// The kind of transport this endpoint makes.
@@ -130,6 +130,8 @@ pub struct Transport {
     in_flight: usize,
     /// Where the server's stats go, on a listener that serves `/metrics`.
     stats: Option<StatsBoard>,
+    /// The address of the socket's peer (maybe a proxy).
+    peer: SocketAddr,
 }
 
 impl Drop for Transport {
@@ -306,6 +308,11 @@ impl Transport {
     /// board.publish(server.stats()) }`. `None` on every other connection.
     pub fn stats_board(&self) -> Option<&StatsBoard> {
         self.stats.as_ref()
+    }
+
+    /// The address of the socket's peer (a proxy, for a client behind one).
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
     }
 
     /// What this connection speaks.

@@ -39,6 +39,8 @@ impl Server {
         if self.registry.contains(id) || self.lingering.contains(&id) {
             return Err(InputError::DuplicateId(id));
         }
+        // One that was not a client yet keeps its place in the per-address limits.
+        let mut pending = self.take_pending(id);
         let registry = &self.registry;
         let nick = self.guests.next(registry.active(), |key| registry.holder(key).is_some());
         let lobby = self.rooms.lobby();
@@ -48,7 +50,12 @@ impl Server {
         } else if self.registry.active() >= self.config.max_clients {
             Some((self.full_notice(), Some(DropReason::Full)))
         } else {
-            match self.registry.per_address().admit(peer.ip(), self.now) {
+            let per_address = self.registry.per_address();
+            let admitted = match pending.take() {
+                Some(was) => per_address.readmit(was.ip, was.host, peer.ip(), self.now),
+                None => per_address.admit(peer.ip(), self.now),
+            };
+            match admitted {
                 Ok(host) => {
                     client.host = host;
                     None
@@ -56,6 +63,9 @@ impl Server {
                 Err(refusal) => Some((refused(refusal), Some(DropReason::PerAddress))),
             }
         };
+        if let Some(was) = pending {
+            self.release_host(was.host);
+        }
         if let Some((notice, reason)) = refusal {
             tracing::info!(%id, %peer, "refused");
             if let Some(reason) = reason {
@@ -206,6 +216,9 @@ impl Server {
     }
 
     pub(super) fn disconnected(&mut self, id: ClientId, cause: PeerGone) {
+        if self.forget_pending(id) {
+            return;
+        }
         if self.lingering.remove(&id) {
             // A closed connection's client closed its side too: nothing can reset it now.
             if cause == PeerGone::Closed {
@@ -253,6 +266,7 @@ impl Server {
         for (_, room) in self.rooms.iter_mut() {
             room.presence.clear();
         }
+        self.close_pending();
     }
 }
 

@@ -274,6 +274,7 @@ impl Server {
             }
         }
         self.expire_unfinished_lines();
+        self.expire_handshakes();
         while let Some(id) = self.unannounced.pop_due(self.now) {
             self.announce(id);
         }

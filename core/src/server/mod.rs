@@ -13,9 +13,10 @@
 mod arrivals;
 mod commands;
 mod delivery;
+mod pending;
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashSet, VecDeque};
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::clock::WallClock;
@@ -74,6 +75,10 @@ pub struct Server {
     line_deadlines: Deadlines,
     /// What the server has done, for [`Server::stats`] (its gauges are filled in there).
     stats: Stats,
+    /// Connections that are not clients yet ([`Input::Accepted`]).
+    pending: HashMap<ClientId, pending::Pending>,
+    /// When they are closed if they are still not clients; entries for those gone are skipped.
+    handshakes: FixedDelay<ClientId>,
 }
 
 /// Frames a drained output queue may keep room for; one a broadcast grew beyond this is freed.
@@ -91,6 +96,7 @@ impl Server {
             registry: Registry::new(PerAddress::new(&config)),
             line_deadlines: Deadlines::new(config.line_timeout),
             presence_due: FixedDelay::new(config.presence_interval),
+            handshakes: FixedDelay::new(config.handshake_timeout),
             config,
             now,
             guests: GuestNames::default(),
@@ -108,6 +114,7 @@ impl Server {
             shutting_down: false,
             lines: Vec::new(),
             stats: Stats::default(),
+            pending: HashMap::new(),
         })
     }
 
@@ -129,6 +136,7 @@ impl Server {
             self.outputs = VecDeque::new();
         }
         match input {
+            Input::Accepted { id, peer } => self.accepted(id, peer)?,
             Input::Connected { id, peer } => self.connect(id, peer)?,
             Input::Received { id, bytes } => self.receive(id, bytes),
             Input::Flushed { id, bytes, frames } => self.flushed(id, bytes, frames),
@@ -162,6 +170,7 @@ impl Server {
             self.presence_due.deadline(),
             self.unannounced.deadline(),
             self.line_deadlines.next(),
+            self.handshakes.deadline(),
         ]
         .into_iter()
         .flatten()
