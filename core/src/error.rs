@@ -42,7 +42,9 @@ pub enum ConfigError {
     #[error("the time allowed to finish a line must be longer than zero")]
     LineTimeoutZero,
     /// `handshake_timeout` is zero: no TLS or web connection could ever become a client.
-    #[error("the time allowed to become a client (a TLS handshake, a WebSocket upgrade) must be longer than zero")]
+    #[error(
+        "the time allowed to become a client (a TLS handshake, a WebSocket upgrade) must be longer than zero"
+    )]
     HandshakeTimeoutZero,
 }
 

@@ -195,6 +195,9 @@ mod tests {
         drops.count(DropReason::Flood);
         drops.count(DropReason::PerAddress);
         let counted: Vec<(&str, u64)> = drops.iter().map(|(reason, n)| (reason.as_str(), n)).collect();
-        assert_eq!(counted, [("slow", 0), ("flood", 2), ("unfinished_line", 0), ("full", 0), ("per_ip", 1), ("handshake", 0)]);
+        assert_eq!(
+            counted,
+            [("slow", 0), ("flood", 2), ("unfinished_line", 0), ("full", 0), ("per_ip", 1), ("handshake", 0)]
+        );
     }
 }

@@ -178,9 +178,13 @@ mod tests {
 
     #[test]
     fn a_connection_that_is_not_a_client_yet_is_accepted_then_forgotten_once() {
-        let mut transport = crate::Endpoint::Web(Arc::new(crate::WebConfig::chat(4096)), None).accept(peer()).unwrap();
+        let mut transport =
+            crate::Endpoint::Web(Arc::new(crate::WebConfig::chat(4096)), None).accept(peer()).unwrap();
         let mut standing = Standing::default();
-        assert_eq!(names([standing.start(ID, &mut transport)].into_iter()), [format!("{:?}", Input::Accepted { id: ID, peer: peer() })]);
+        assert_eq!(
+            names([standing.start(ID, &mut transport)].into_iter()),
+            [format!("{:?}", Input::Accepted { id: ID, peer: peer() })]
+        );
         assert!(!standing.is_known());
         assert_eq!(names(standing.forget(ID).into_iter()), ["disconnected Lost"]);
         assert!(standing.forget(ID).is_none());
@@ -193,7 +197,8 @@ mod tests {
         let mut standing = Standing::default();
         assert_eq!(names([standing.start(ID, &mut transport)].into_iter()), ["connected"]);
         assert!(standing.is_known());
-        let mut transport = crate::Endpoint::Web(Arc::new(crate::WebConfig::chat(4096)), None).accept(peer()).unwrap();
+        let mut transport =
+            crate::Endpoint::Web(Arc::new(crate::WebConfig::chat(4096)), None).accept(peer()).unwrap();
         let mut standing = Standing::default();
         let _ = standing.start(ID, &mut transport);
         standing.close();
