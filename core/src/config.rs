@@ -46,7 +46,9 @@ pub struct Config {
     /// the most, and if that is not enough it stops reading from every connection
     /// ([`Output::PauseReading`](crate::Output::PauseReading)) until the queued output is back
     /// under three quarters of the budget: TCP then makes the senders wait, and nobody who
-    /// reads is dropped. Default 256 MiB.
+    /// reads is dropped. The transports' own buffers (TLS records, a WebSocket message being
+    /// read, an HTTP request head: see [`Input::Buffered`](crate::Input::Buffered)) count
+    /// toward it too. Default 256 MiB.
     pub max_memory: usize,
     /// Longest nickname, in characters. Default 24.
     pub max_nick: usize,

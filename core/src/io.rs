@@ -52,6 +52,18 @@ pub enum Input<'a> {
         /// How many queued frames those bytes completed.
         frames: usize,
     },
+    /// The transport between `id`'s socket and the core (TLS, HTTP, WebSocket) now holds
+    /// `bytes` of its own buffers: the core counts them toward
+    /// [`Config::max_memory`](crate::Config::max_memory), for a client or a connection that is
+    /// not one yet ([`Accepted`](Input::Accepted)), until it forgets the connection. Report it
+    /// when it changes (coarsely: a few KiB is fine); plain TCP, which holds nothing of its
+    /// own, never needs to.
+    Buffered {
+        /// The connection.
+        id: ClientId,
+        /// What its transport holds now, in bytes.
+        bytes: usize,
+    },
     /// A write to `id` would block: its socket's send buffer is full and the client is not
     /// reading fast enough. The core notes when; the next [`Flushed`](Input::Flushed) ends it.
     /// A client whose socket stays blocked too long while it has too much queued is

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use chat_core::sim::{Ending, Sim};
-use chat_core::{Config, DropReason, PeerGone};
+use chat_core::{Config, DropReason, Input, PeerGone};
 
 fn addr(text: &str) -> SocketAddr {
     text.parse().unwrap()
@@ -94,4 +94,29 @@ fn shutdown_closes_handshakes_too() {
     assert!(sim.server.is_finished());
     let late = sim.accept_from("late", addr("192.0.2.1:4001"));
     assert_eq!(sim.clients[&late].ended, Some(Ending::Released));
+}
+
+#[test]
+fn what_transports_hold_counts_toward_the_memory_budget_until_forgotten() {
+    let config = Config { max_memory: 1 << 20, ..Config::default() };
+    let mut sim = Sim::new(config);
+    let stuck = sim.accept_from("stuck", addr("192.0.2.1:4000"));
+    let client = sim.accept_from("client", addr("192.0.2.2:4000"));
+    sim.input(Input::Buffered { id: stuck, bytes: 600 << 10 });
+    sim.input(Input::Buffered { id: client, bytes: 100 << 10 });
+    assert_eq!(sim.server.queued_memory(), 700 << 10);
+    assert!(!sim.paused);
+    sim.open(client, addr("192.0.2.2:4000"));
+    sim.input(Input::Buffered { id: client, bytes: 500 << 10 });
+    assert!(sim.paused, "over the budget: reading pauses");
+    // The stuck handshake is closed at its deadline, and what it held is given back.
+    sim.advance(Duration::from_secs(10));
+    assert_eq!(sim.clients[&stuck].ended, Some(Ending::Released));
+    assert!(!sim.paused, "back under the budget");
+    assert!(sim.server.queued_memory() >= 500 << 10);
+    sim.disconnect(client, PeerGone::Lost);
+    assert_eq!(sim.server.queued_memory(), 0);
+    // Reports about connections the core does not know count for nothing.
+    sim.input(Input::Buffered { id: client, bytes: 1 << 20 });
+    assert_eq!(sim.server.queued_memory(), 0);
 }

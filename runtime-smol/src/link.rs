@@ -96,6 +96,14 @@ impl Link {
         input
     }
 
+    /// What the core must hear of the transport's own buffers, if they moved (memory budget).
+    pub(crate) fn buffered(&self) -> Option<chat_core::Input<'static>> {
+        let mut standing = self.standing.get();
+        let input = standing.buffered(self.id, &self.transport.borrow());
+        self.standing.set(standing);
+        input
+    }
+
     /// The runtime drops this connection, which is not a client: what the core must hear.
     pub(crate) fn forget(&self) -> Option<chat_core::Input<'static>> {
         let mut standing = self.standing.get();

@@ -183,9 +183,17 @@ impl Pump {
     /// Feeds the core what a transport reported about `link` (its data in `inbound`), in
     /// order, as [`chat_transport::Standing`] allows.
     fn hear(self: &Rc<Self>, link: &Link, heard: Heard) {
-        if heard == Heard::default() && self.inbound.borrow().is_empty() {
-            return;
+        if heard != Heard::default() || !self.inbound.borrow().is_empty() {
+            self.hear_inputs(link, heard);
         }
+        // What the transport holds, for the memory budget (never on plain TCP).
+        if let Some(input) = link.buffered() {
+            self.drive(input);
+        }
+    }
+
+    /// The inputs `heard` makes, as [`chat_transport::Standing`] allows.
+    fn hear_inputs(self: &Rc<Self>, link: &Link, heard: Heard) {
         let data = self.inbound.borrow();
         let mut standing = link.standing();
         let inputs = standing.inputs(link.id, heard, &data);

@@ -61,6 +61,11 @@ impl Conn {
         self.transport.receive(bytes).detach(data)
     }
 
+    /// What the core must hear of the transport's own buffers, if they moved (memory budget).
+    pub(crate) fn buffered(&mut self, id: chat_core::ClientId) -> Option<chat_core::Input<'static>> {
+        self.standing.buffered(id, &self.transport)
+    }
+
     /// On the operator's listener, leaves the server's stats where `/metrics` reads them.
     pub(crate) fn publish_stats(&self, stats: impl FnOnce() -> chat_core::Stats) {
         if let Some(board) = self.transport.stats_board() {

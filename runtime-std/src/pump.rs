@@ -201,6 +201,10 @@ impl Pump {
         }
         self.inbound = inbound;
         self.inbound.clear();
+        // What the transport holds, for the memory budget (never on plain TCP).
+        if let Some(input) = self.conns.get_mut(&id).and_then(|conn| conn.buffered(id)) {
+            self.feed(input);
+        }
         let Some(conn) = self.conns.get_mut(&id) else { return };
         if !conn.standing.is_known() && conn.is_done() {
             tracing::debug!(%id, "finished");

@@ -14,7 +14,10 @@ use chat_tests::{Deadline, Runtime, TestServer, WAIT, both_runtimes};
 use prometheus_parse::{Scrape, Value};
 use socket2::{Domain, Socket, Type};
 
-both_runtimes!(stuck_handshakes_block_no_one_and_are_closed_at_the_deadline);
+both_runtimes!(
+    stuck_handshakes_block_no_one_and_are_closed_at_the_deadline,
+    what_a_stuck_request_holds_counts_toward_the_memory_budget
+);
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// Where the stuck connections come from: another address than everyone else's.
@@ -48,22 +51,27 @@ fn closed_by(stream: &mut TcpStream, deadline: Deadline) -> bool {
     false
 }
 
-/// The count of drops for `reason` on `/metrics`.
-fn drops(admin: SocketAddr, reason: &str) -> f64 {
+/// `/metrics`, parsed.
+fn scrape(admin: SocketAddr) -> Scrape {
     let mut stream = TcpStream::connect(admin).expect("connect to the admin listener");
     stream.set_read_timeout(Some(WAIT)).expect("a read timeout");
     write!(stream, "GET /metrics HTTP/1.1\r\nHost: {admin}\r\nConnection: close\r\n\r\n").expect("ask");
     let mut answer = String::new();
     stream.read_to_string(&mut answer).expect("the page");
     let body = answer.split_once("\r\n\r\n").expect("a head and a body").1;
-    let scrape = Scrape::parse(body.lines().map(|line| Ok(line.to_owned()))).expect("the text format");
+    Scrape::parse(body.lines().map(|line| Ok(line.to_owned()))).expect("the text format")
+}
+
+/// The value of the sample `name` (with `reason` if given) on `/metrics`.
+fn metric(admin: SocketAddr, name: &str, reason: Option<&str>) -> f64 {
+    let scrape = scrape(admin);
     let sample = scrape
         .samples
         .iter()
-        .find(|s| s.metric == "chat_dropped_connections_total" && s.labels.get("reason") == Some(reason))
-        .unwrap_or_else(|| panic!("no drops for {reason}"));
+        .find(|s| s.metric == name && s.labels.get("reason") == reason)
+        .unwrap_or_else(|| panic!("no {name} {reason:?}"));
     match sample.value {
-        Value::Counter(value) | Value::Untyped(value) => value,
+        Value::Counter(value) | Value::Gauge(value) | Value::Untyped(value) => value,
         ref other => panic!("not a counter: {other:?}"),
     }
 }
@@ -114,9 +122,34 @@ fn stuck_handshakes_block_no_one_and_are_closed_at_the_deadline(runtime: Runtime
     let deadline = Deadline::standard();
     let open = stuck.iter_mut().map(|stream| closed_by(stream, deadline)).filter(|closed| !closed).count();
     assert_eq!(open, 0, "every stuck connection is closed by the deadline");
-    assert_eq!(drops(*admin, "handshake"), PER_IP as f64);
-    assert_eq!(drops(*admin, "per_ip"), (STUCK - PER_IP) as f64);
+    let drops = |reason| metric(*admin, "chat_dropped_connections_total", Some(reason));
+    assert_eq!(drops("handshake"), PER_IP as f64);
+    assert_eq!(drops("per_ip"), (STUCK - PER_IP) as f64);
     // And the attacker's address may connect again.
     let mut again = chat_tests::Client::connect_from(ATTACKER, *plain, "again", Default::default());
     again.expect_welcome();
+}
+
+fn what_a_stuck_request_holds_counts_toward_the_memory_budget(runtime: Runtime) {
+    let config = Config { handshake_timeout: Duration::from_secs(600), ..chat_tests::config() };
+    let web = Endpoint::Web(Arc::new(WebConfig::chat(config.max_line)), None);
+    let server =
+        TestServer::start_endpoints(runtime, config, &[(LOOPBACK, web), (LOOPBACK, admin_endpoint())]);
+    let [web, admin] = server.addrs() else { panic!("two listeners") };
+    assert_eq!(metric(*admin, "chat_queued_bytes", None), 0.0);
+    let mut slow = connect_from(LOOPBACK, *web);
+    slow.write_all(&[b'x'; 2000]).expect("the start of a request head");
+    let deadline = Deadline::standard();
+    let held = loop {
+        let held = metric(*admin, "chat_queued_bytes", None);
+        if held > 0.0 || deadline.remaining().is_none() {
+            break held;
+        }
+    };
+    assert!(held >= 2000.0, "the request head is counted: {held}");
+    drop(slow);
+    let deadline = Deadline::standard();
+    while metric(*admin, "chat_queued_bytes", None) > 0.0 {
+        assert!(deadline.remaining().is_some(), "what it held is given back when it goes");
+    }
 }

@@ -49,7 +49,15 @@ pub struct Standing {
     known: bool,
     pending: bool,
     closed: bool,
+    /// What the transport's own buffers held when last reported to the core, rounded up to
+    /// [`BUFFERED_STEP`].
+    reported: usize,
 }
+
+/// The transport's buffers are reported to the core when they move past a multiple of this:
+/// often enough for the memory budget, seldom enough to cost nothing (they are mostly
+/// capacities, which change rarely).
+const BUFFERED_STEP: usize = 4096;
 
 impl Standing {
     /// Right after accepting, before anything else: starts `transport` and returns the core's
@@ -68,6 +76,21 @@ impl Standing {
                 Input::Accepted { id, peer: transport.peer() }
             }
         }
+    }
+
+    /// After a call to `transport` (reading, writing, queuing): the input that tells the core
+    /// what its own buffers hold now ([`Input::Buffered`], for the memory budget), if that moved
+    /// past a multiple of 4 KiB and the core knows the connection. Never on plain TCP, which
+    /// holds nothing.
+    pub fn buffered(&mut self, id: ClientId, transport: &Transport) -> Option<Input<'static>> {
+        if !(self.pending || (self.known && !self.closed)) {
+            return None;
+        }
+        let bytes = transport.buffered().div_ceil(BUFFERED_STEP) * BUFFERED_STEP;
+        (bytes != self.reported).then(|| {
+            self.reported = bytes;
+            Input::Buffered { id, bytes }
+        })
     }
 
     /// The runtime drops a connection that is not a client (its transport is finished: a page
@@ -203,6 +226,28 @@ mod tests {
         let _ = standing.start(ID, &mut transport);
         standing.close();
         assert!(standing.forget(ID).is_none(), "the core closed it: it has forgotten it already");
+    }
+
+    #[test]
+    fn what_a_transport_holds_is_reported_when_it_moves_a_step() {
+        let config = Arc::new(crate::WebConfig::chat(4096));
+        let mut transport = crate::Endpoint::Web(config, None).accept(peer()).unwrap();
+        let mut standing = Standing::default();
+        assert!(standing.buffered(ID, &transport).is_none(), "unknown to the core: nothing to say");
+        let _ = standing.start(ID, &mut transport);
+        assert!(standing.buffered(ID, &transport).is_none(), "nothing held yet");
+        let _ = transport.receive(b"GET / HTTP/1.1\r\nHost: chat\r\nX-Slow: ");
+        let held = transport.buffered();
+        assert!(held > 0);
+        let reported = match standing.buffered(ID, &transport) {
+            Some(Input::Buffered { id: ID, bytes }) => bytes,
+            other => panic!("{other:?}"),
+        };
+        assert!(reported >= held && reported % BUFFERED_STEP == 0, "{reported} for {held}");
+        assert!(standing.buffered(ID, &transport).is_none(), "reported once");
+        standing.close();
+        let _ = transport.receive(&[b'x'; 10_000]);
+        assert!(standing.buffered(ID, &transport).is_none(), "closed: the core has forgotten it");
     }
 
     #[test]

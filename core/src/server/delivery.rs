@@ -169,6 +169,7 @@ impl Server {
         self.take_out(id);
         let client = self.registry.remove(id)?;
         self.memory -= client.cost();
+        self.forget_buffers(id);
         Some(client)
     }
 

@@ -79,6 +79,8 @@ pub struct Server {
     pending: HashMap<ClientId, pending::Pending>,
     /// When they are closed if they are still not clients; entries for those gone are skipped.
     handshakes: FixedDelay<ClientId>,
+    /// What each connection's transport holds ([`Input::Buffered`]), counted in `memory`.
+    buffers: HashMap<ClientId, usize>,
 }
 
 /// Frames a drained output queue may keep room for; one a broadcast grew beyond this is freed.
@@ -115,6 +117,7 @@ impl Server {
             lines: Vec::new(),
             stats: Stats::default(),
             pending: HashMap::new(),
+            buffers: HashMap::new(),
         })
     }
 
@@ -141,6 +144,7 @@ impl Server {
             Input::Received { id, bytes } => self.receive(id, bytes),
             Input::Flushed { id, bytes, frames } => self.flushed(id, bytes, frames),
             Input::Blocked { id } => self.blocked(id),
+            Input::Buffered { id, bytes } => self.buffered(id, bytes),
             Input::Disconnected { id, cause } => self.disconnected(id, cause),
             Input::Timeout => {}
             Input::Shutdown => self.shutdown(),
@@ -207,7 +211,8 @@ impl Server {
 
     /// What the output queued for every client costs in memory, in bytes (each frame counted as
     /// its length plus [`Outbox::FRAME_OVERHEAD`](crate::kit::Outbox::FRAME_OVERHEAD) per
-    /// recipient), which [`Config::max_memory`] bounds.
+    /// recipient), plus what the transports hold ([`Input::Buffered`]), which
+    /// [`Config::max_memory`] bounds.
     pub fn queued_memory(&self) -> usize {
         self.memory
     }

@@ -1,6 +1,7 @@
 //! Connections that are not chat clients yet ([`Input::Accepted`](crate::Input::Accepted): a
 //! TLS handshake, an HTTP connection): they count toward the per-address limits, and are
 //! closed if they do not become clients within [`Config::handshake_timeout`](crate::Config::handshake_timeout).
+//! What the transports of every connection hold counts toward the memory budget.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -52,7 +53,23 @@ impl Server {
     pub(super) fn forget_pending(&mut self, id: ClientId) -> bool {
         let Some(pending) = self.pending.remove(&id) else { return false };
         self.release_host(pending.host);
+        self.forget_buffers(id);
         true
+    }
+
+    /// What connection `id`'s transport holds now ([`Input::Buffered`](crate::Input::Buffered)),
+    /// counted toward the memory budget while the core knows the connection.
+    pub(super) fn buffered(&mut self, id: ClientId, bytes: usize) {
+        let known = self.pending.contains_key(&id) || self.registry.get(id).is_some_and(|c| !c.lost);
+        if known {
+            let before = self.buffers.insert(id, bytes).unwrap_or(0);
+            self.memory = self.memory + bytes - before;
+        }
+    }
+
+    /// Stops counting what connection `id`'s transport holds: the core forgets the connection.
+    pub(super) fn forget_buffers(&mut self, id: ClientId) {
+        self.memory -= self.buffers.remove(&id).unwrap_or(0);
     }
 
     /// Gives back a place in the per-address limits.
