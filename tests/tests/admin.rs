@@ -126,7 +126,10 @@ fn metrics_count_connections_and_bytes_by_transport(runtime: Runtime) {
     assert!(tcp(&scrape, "chat_clients_opened_total") >= 2.0);
     assert!(tcp(&scrape, "chat_received_bytes_total") >= (line.len() + 1) as f64);
     assert!(tcp(&scrape, "chat_sent_bytes_total") >= (line.len() + 1) as f64);
-    for kind in ["tls", "ws", "wss"] {
+    // The operator's own requests are no WebSocket clients (this binary has no web listener).
+    assert!(sample(&scrape, "chat_connections_accepted_total", "transport", "admin") >= 1.0);
+    assert_eq!(sample(&scrape, "chat_connections_accepted_total", "transport", "ws"), 0.0);
+    for kind in ["tls", "ws", "wss", "admin"] {
         let found = scrape.samples.iter().any(|sample| sample.labels.get("transport") == Some(kind));
         assert!(found, "every transport has its samples, {kind} too:\n{:?}", scrape.samples);
     }

@@ -21,11 +21,11 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The addresses served with `kind`'s transport (the admin listener aside).
+    /// The addresses served with `kind`'s transport (the admin listener is `Kind::Admin`).
     pub fn addrs(&self, kind: chat_runtime::Kind) -> Vec<SocketAddr> {
         self.listeners
             .iter()
-            .filter(|listener| listener.endpoint.kind() == kind && !is_admin(&listener.endpoint))
+            .filter(|listener| listener.endpoint.kind() == kind)
             .filter_map(|listener| listener.socket.local_addr().ok())
             .collect()
     }
@@ -108,9 +108,4 @@ fn data_dir(options: &Transports) -> anyhow::Result<PathBuf> {
         Some(dirs) => Ok(dirs.data_dir().to_owned()),
         None => bail!("cannot find a home directory for the server's files: give one with --data-dir"),
     }
-}
-
-/// True for the operator's listener.
-fn is_admin(endpoint: &Endpoint) -> bool {
-    matches!(endpoint, Endpoint::Web(web, _) if !web.chat)
 }
