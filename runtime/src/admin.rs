@@ -72,7 +72,7 @@ fn register_core(registry: &mut Registry, stats: &Stats) {
     registry.register("rooms", "Rooms that exist now", gauge(stats.rooms));
     registry.register_with_unit(
         "queued",
-        "Memory the output queued for clients costs now (bounded by --max-memory)",
+        "Memory the output queued for clients and the transports' buffers cost now (bounded by --max-memory)",
         Unit::Bytes,
         gauge(stats.queued_bytes),
     );
