@@ -11,7 +11,9 @@ use std::fmt::Display;
 use std::io::Write;
 use std::net::SocketAddr;
 
+use anyhow::Context as _;
 use chat_runtime::{Kind, Runtime};
+use chat_services::{ServiceOptions, ServiceThreads};
 
 pub use args::Args;
 
@@ -27,7 +29,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let web = [plan.addrs(Kind::Web), plan.addrs(Kind::WebTls)].concat();
     let web_scheme = if plan.tls.is_some() { "https" } else { "http" };
     let admin = args.transports.admin;
-    let running = args.runtime.spawn(plan.listeners, config)?;
+    let (services, _stored) = ServiceThreads::start(ServiceOptions::default())
+        .context("cannot start the server's worker threads")?;
+    let running = args.runtime.spawn_with(plan.listeners, config, Box::new(services))?;
     let stopper = running.stopper();
     signals::stop_on_signal(move || stopper.stop())?;
     if let Some(tls) = plan.tls {

@@ -90,6 +90,7 @@ mod wake_slot;
 use std::net::TcpListener;
 use std::time::{Instant, SystemTime};
 
+use chat_core::kit::{NoServices, Services};
 use chat_core::{Config, Server};
 use chat_transport::Endpoint;
 
@@ -105,6 +106,16 @@ pub fn spawn(listeners: Vec<TcpListener>, config: Config) -> Result<Running, Err
 /// Starts serving the chat room on `listeners`, each speaking what its [`Endpoint`] says
 /// (plain TCP, TLS, or the web listener), on a background thread, and returns at once.
 pub fn spawn_endpoints(listeners: Vec<(TcpListener, Endpoint)>, config: Config) -> Result<Running, Error> {
+    spawn_with(listeners, config, Box::new(NoServices::default()))
+}
+
+/// Like [`spawn_endpoints`], with `services` carrying out the core's service requests (the
+/// database writer, password hashing, the message bus) on their own threads.
+pub fn spawn_with(
+    listeners: Vec<(TcpListener, Endpoint)>,
+    config: Config,
+    services: Box<dyn Services>,
+) -> Result<Running, Error> {
     if listeners.is_empty() {
         return Err(Error::NoListeners);
     }
@@ -120,7 +131,7 @@ pub fn spawn_endpoints(listeners: Vec<(TcpListener, Endpoint)>, config: Config) 
     let (signal, stop) = smol::channel::bounded(1);
     let thread = std::thread::Builder::new()
         .name("chat-smol".into())
-        .spawn(move || event_loop::run(server, listeners, stop))
+        .spawn(move || event_loop::run(server, services, listeners, stop))
         .map_err(Error::Thread)?;
     Ok(Running { stopper: Stopper { signal }, thread: Some(thread) })
 }

@@ -8,12 +8,14 @@
 //!   slow clients, the memory budget, closing and lingering;
 //! - `arrivals.rs`: connections coming and going, and people moving between rooms, with the
 //!   notices that tell the others;
-//! - `commands.rs`: what each command does.
+//! - `commands.rs`: what each command does;
+//! - `services.rs`: asking the threads beside the event loop for work, and their answers.
 
 mod arrivals;
 mod commands;
 mod delivery;
 mod pending;
+mod services;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
@@ -146,6 +148,7 @@ impl Server {
             Input::Blocked { id } => self.blocked(id),
             Input::Buffered { id, bytes } => self.buffered(id, bytes),
             Input::Disconnected { id, cause } => self.disconnected(id, cause),
+            Input::Service(reply) => self.service_reply(reply),
             Input::Timeout => {}
             Input::Shutdown => self.shutdown(),
         }
