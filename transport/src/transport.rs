@@ -45,11 +45,7 @@ impl Endpoint {
             }
         };
         meter().accepted(self.kind());
-        let stats = match self {
-            Self::Web(web, _) if web.metrics.is_some() => Some(web.stats.clone()),
-            _ => None,
-        };
-        Ok(Transport { kind: self.kind(), inner, in_flight: 0, stats, peer })
+        Ok(Transport { kind: self.kind(), inner, in_flight: 0 })
     }
 
     /// The kind of transport this endpoint makes.
@@ -161,10 +157,6 @@ pub struct Transport {
     inner: Inner,
     /// Encoded bytes [`drain`](Self::drain)ed to a writer and not yet [`written`](Self::written).
     in_flight: usize,
-    /// Where the server's stats go, on a listener that serves `/metrics`.
-    stats: Option<StatsBoard>,
-    /// The address of the socket's peer (maybe a proxy).
-    peer: SocketAddr,
 }
 
 impl Drop for Transport {
@@ -340,12 +332,18 @@ impl Transport {
     /// `/metrics` finds them fresh: `if let Some(board) = transport.stats_board() {
     /// board.publish(server.stats()) }`. `None` on every other connection.
     pub fn stats_board(&self) -> Option<&StatsBoard> {
-        self.stats.as_ref()
+        match &self.inner {
+            Inner::Plain(_) => None,
+            Inner::Stream(stream) => stream.stats_board(),
+        }
     }
 
     /// The address of the socket's peer (a proxy, for a client behind one).
     pub fn peer(&self) -> SocketAddr {
-        self.peer
+        match &self.inner {
+            Inner::Plain(plain) => plain.peer(),
+            Inner::Stream(stream) => stream.peer(),
+        }
     }
 
     /// What this connection speaks.

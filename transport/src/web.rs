@@ -45,6 +45,11 @@ impl Web {
         Self { config, peer, phase: Phase::Http { head: Vec::new() } }
     }
 
+    /// Where the server's stats go, if this listener serves `/metrics`.
+    pub(crate) fn stats_board(&self) -> Option<&StatsBoard> {
+        self.config.metrics.as_ref().map(|_| &self.config.stats)
+    }
+
     /// True once the connection is a WebSocket that may be sent lines.
     pub(crate) fn is_open(&self) -> bool {
         matches!(self.phase, Phase::Ws(_))
