@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::load::payload;
 use crate::load::shared::Plan;
+use crate::load::wire::{TlsClient, Wire};
 
 /// The server under test and how the load tool runs: common to every load mode.
 #[derive(Debug, clap::Args)]
@@ -30,6 +31,16 @@ pub struct Target {
     /// Print one JSON line instead of the table (and no progress bar).
     #[arg(long)]
     pub json: bool,
+    /// What the connections speak: plain TCP, TLS, WebSocket at `/ws`, or WebSocket over TLS.
+    #[arg(long, value_enum, default_value_t = Wire::Tcp)]
+    pub wire: Wire,
+    /// For `--wire tls` and `wss`: the server's certificate to trust (PEM), for example the
+    /// one `chat serve --tls-self-signed` prints.
+    #[arg(long, value_name = "FILE")]
+    pub tls_ca: Option<std::path::PathBuf>,
+    /// For `--wire tls` and `wss`: the name the certificate must have.
+    #[arg(long, default_value = "localhost", value_name = "NAME")]
+    pub tls_name: String,
 }
 
 /// Options of `chat-bench fanout`.
@@ -155,6 +166,12 @@ impl Target {
             sync_interval: Duration::from_millis(500),
             check_control: false,
             stop_at_flood_control: true,
+            wire: self.wire,
+            tls: match &self.tls_ca {
+                Some(ca) => Some(TlsClient::new(ca, &self.tls_name).map_err(anyhow::Error::msg)?),
+                None => None,
+            },
+            host: format!("{}:{}", self.host, self.port),
         })
     }
 

@@ -268,6 +268,15 @@ fn limits_that_do_not_fit_name_the_option_to_change() {
 }
 
 #[test]
+fn a_zero_handshake_timeout_names_the_option_to_change() {
+    let mut serve = Serve::start(&["--host", "127.0.0.1", "--port", "0", "--handshake-timeout", "0"]);
+    let stderr = serve.stderr_to_end();
+    assert_eq!(stderr.len(), 1, "{stderr:?}");
+    assert!(stderr[0].ends_with("give --handshake-timeout at least 1 second"), "{stderr:?}");
+    assert!(!serve.exit_status().success());
+}
+
+#[test]
 fn limits_come_from_the_command_line() {
     let (_serve, port) = Serve::on_free_port(&["--max-clients", "1"]);
     let mut first = Raw::connect(localhost(port));
@@ -292,6 +301,7 @@ fn help_gives_every_limit_with_the_core_default() {
         ("--max-queue", defaults.max_queue.to_string()),
         ("--max-memory", defaults.max_memory.to_string()),
         ("--history", defaults.history.to_string()),
+        ("--handshake-timeout", defaults.handshake_timeout.as_secs().to_string()),
         ("--port", "5000".to_owned()),
         ("--runtime", "smol".to_owned()),
     ] {

@@ -47,7 +47,9 @@ pub struct Config {
     /// the most, and if that is not enough it stops reading from every connection
     /// ([`Output::PauseReading`](crate::Output::PauseReading)) until the queued output is back
     /// under three quarters of the budget: TCP then makes the senders wait, and nobody who
-    /// reads is dropped. Default 256 MiB.
+    /// reads is dropped. The transports' own buffers (TLS records, a WebSocket message being
+    /// read, an HTTP request head: see [`Input::Buffered`](crate::Input::Buffered)) count
+    /// toward it too. Default 256 MiB.
     pub max_memory: usize,
     /// Longest nickname, in characters. Default 24.
     pub max_nick: usize,
@@ -102,6 +104,13 @@ pub struct Config {
     /// How many failed password attempts an address, and an account, may make (`/identify`,
     /// `/nick NAME PASSWORD`, `/password`, `/unregister`). Default [`AttemptLimits::default`].
     pub attempts: AttemptLimits,
+    /// How long a connection that is not a chat client yet ([`Input::Accepted`]: a TLS
+    /// handshake, an HTTP connection that has not upgraded to the chat's WebSocket) may take to
+    /// become one. Then it is closed, so a handshake that never finishes or a slowloris on the
+    /// web port cannot hold a connection. Default 10 s.
+    ///
+    /// [`Input::Accepted`]: crate::Input::Accepted
+    pub handshake_timeout: Duration,
 }
 
 impl Default for Config {
@@ -132,6 +141,7 @@ impl Default for Config {
             line_timeout: Duration::from_secs(30),
             operators: Vec::new(),
             attempts: AttemptLimits::default(),
+            handshake_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -168,6 +178,9 @@ impl Config {
         }
         if let Some(name) = self.operators.iter().find(|name| Nick::parse(name, self.max_nick).is_err()) {
             return Err(ConfigError::Operator(name.clone()));
+        }
+        if self.handshake_timeout.is_zero() {
+            return Err(ConfigError::HandshakeTimeoutZero);
         }
         Ok(())
     }

@@ -44,6 +44,11 @@ pub enum ConfigError {
     /// A server operator's name is not a name anyone could register.
     #[error("the operator name {0:?} is not a valid name (a word of letters, digits, - or _)")]
     Operator(String),
+    /// `handshake_timeout` is zero: no TLS or web connection could ever become a client.
+    #[error(
+        "the time allowed to become a client (a TLS handshake, a WebSocket upgrade) must be longer than zero"
+    )]
+    HandshakeTimeoutZero,
 }
 
 /// An input that breaks the API's contract: a bug in the runtime, not bad client behaviour

@@ -114,6 +114,7 @@ mod service;
 #[cfg(feature = "sim")]
 pub mod sim;
 mod social;
+mod stats;
 mod unfinished;
 
 pub use attempts::{AttemptLimiter, AttemptLimits, Limited, LimitedBy};
@@ -131,3 +132,4 @@ pub use records::{
 };
 pub use server::Server;
 pub use service::{PasswordOutcome, PasswordRequest, Reply, Request, Ticket};
+pub use stats::{DropReason, Drops, Lateness, Stats};

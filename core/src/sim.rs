@@ -186,6 +186,24 @@ impl Sim {
         id
     }
 
+    /// Accepts a connection from `peer` that is not a client yet (a TLS handshake, say: see
+    /// [`Input::Accepted`]); [`open`](Self::open) makes it one.
+    pub fn accept_from(&mut self, label: &str, peer: SocketAddr) -> ClientId {
+        let id = ClientId(self.next_id);
+        self.next_id += 1;
+        self.clients.insert(id, SimClient { label: label.to_owned(), reading: true, ..SimClient::default() });
+        self.input(Input::Accepted { id, peer });
+        id
+    }
+
+    /// The connection `id`, accepted with [`accept_from`](Self::accept_from), becomes a client
+    /// from `peer` (its handshake is done).
+    pub fn open(&mut self, id: ClientId, peer: SocketAddr) {
+        if self.clients[&id].is_open() {
+            self.input(Input::Connected { id, peer });
+        }
+    }
+
     /// The client sends `bytes` (one chunk). While the server does not read, they wait.
     pub fn send(&mut self, id: ClientId, bytes: impl AsRef<[u8]>) {
         let client = self.clients.get_mut(&id).expect("known client");

@@ -181,11 +181,7 @@ impl Pump {
             link: link.clone(),
         };
         self.connections.borrow_mut().insert(id, connection);
-        let heard = link.start();
-        // The shared buffer may still hold what another connection sent last (a `/quit` whose
-        // connection closed before anything was written): none of it is this one's.
-        self.inbound.borrow_mut().clear();
-        self.hear(&link, heard);
+        self.drive(link.start());
     }
 
     /// Reads what `link`'s socket has into the shared buffer and passes it through the
@@ -200,6 +196,7 @@ impl Pump {
         let mut scratch = self.scratch.borrow_mut();
         let read = link.read(&mut scratch)?;
         if read > 0 {
+            link.publish_stats(|| self.server.borrow().stats());
             let heard = link.receive(&scratch[..read], &mut self.inbound.borrow_mut());
             drop(scratch);
             self.hear(link, heard);
@@ -228,9 +225,17 @@ impl Pump {
     /// shared by every connection, so data left in it would be heard again as the next
     /// connection's own (a new connection's `Connected` comes with no data of its own).
     fn hear(self: &Rc<Self>, link: &Link, heard: Heard) {
-        if heard == Heard::default() && self.inbound.borrow().is_empty() {
-            return;
+        if heard != Heard::default() || !self.inbound.borrow().is_empty() {
+            self.hear_inputs(link, heard);
         }
+        // What the transport holds, for the memory budget (never on plain TCP).
+        if let Some(input) = link.buffered() {
+            self.drive(input);
+        }
+    }
+
+    /// The inputs `heard` makes, as [`chat_transport::Standing`] allows.
+    fn hear_inputs(self: &Rc<Self>, link: &Link, heard: Heard) {
         let data = self.inbound.borrow();
         let mut standing = link.standing();
         let inputs = standing.inputs(link.id, heard, &data);
@@ -248,14 +253,18 @@ impl Pump {
 
     /// Closes a connection the core does not know (not a chat client yet, or lost) once its
     /// transport has said everything: an answered web request, a failed handshake.
-    pub(crate) fn retire_if_done(&self, link: &Link) {
+    pub(crate) fn retire_if_done(self: &Rc<Self>, link: &Link) {
         if link.standing().is_known() || !link.is_done() {
             return;
         }
         link.shut_down();
-        if let Some(connection) = self.connections.borrow_mut().remove(&link.id) {
+        let connection = self.connections.borrow_mut().remove(&link.id);
+        if let Some(connection) = connection {
             tracing::debug!(id = %link.id, "finished");
             drop(connection);
+            if let Some(input) = link.forget() {
+                self.drive(input);
+            }
         }
     }
 

@@ -197,7 +197,8 @@ fn pause_for(pause: Duration) {
 }
 
 /// Gives each accepted connection an id and its threads, until every acceptor has ended; a
-/// connection beyond the `capacity` is sent `full` and closed. Returns the connection threads
+/// connection beyond the `capacity` is sent `full` in its own protocol (or nothing, over TLS)
+/// and closed. Returns the connection threads
 /// still running.
 fn spawn_loop(
     queue: &Receiver<Accepted>,
@@ -226,7 +227,7 @@ fn spawn_loop(
                 );
                 refusing = true;
             }
-            refuse(stream, peer, full);
+            refuse(stream, peer, endpoint.refusal(full).as_deref());
             continue;
         };
         refusing = false;

@@ -125,8 +125,10 @@
 //!   once, with a warning. [`spawn`] lowers `max_clients` to that capacity less 64, so that in
 //!   all but a connection storm the core itself refuses the extra clients with its "server is
 //!   full" notice, while threads remain to deliver it; in a storm, the spawner sends the
-//!   core's same notice itself (one non-blocking write of a short line to a fresh socket,
-//!   which cannot block) before closing, so no client is ever cut off without a word.
+//!   core's same notice itself, in the connection's own protocol (one non-blocking write of a
+//!   short line, or an HTTP 503 on the web listener, to a fresh socket, which cannot block)
+//!   before closing, so no client is ever cut off without a word; over TLS, where a word would
+//!   take a handshake, it closes cleanly.
 //! - **Threads:** the machine's `kernel.pid_max` of 32,768 caps threads system-wide, about
 //!   16,000 connections for a server alone on the machine, if the mapping limit were raised.
 //! - **File descriptors:** one per connection; with the open-files limit of 20,000 that would be

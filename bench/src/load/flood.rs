@@ -87,6 +87,9 @@ mod tests {
             sync_interval: Duration::from_millis(50),
             check_control: false,
             stop_at_flood_control: true,
+            wire: crate::load::wire::Wire::Tcp,
+            tls: None,
+            host: String::new(),
         };
         let error = match run_plan(plan, Duration::from_secs(5)) {
             Ok(measured) => {

@@ -6,6 +6,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::flood;
+use super::wire::{TlsClient, Wire};
 
 /// What one run does; fixed before the workers start.
 #[derive(Clone, Debug)]
@@ -35,6 +36,12 @@ pub struct Plan {
     /// Stop the run at the first flood-control notice and say how to turn flood control off
     /// (loads far above a person's pace); the soak, which keeps to the pace, leaves it off.
     pub stop_at_flood_control: bool,
+    /// What the connections speak.
+    pub wire: Wire,
+    /// The client's TLS settings, for `wire` over TLS.
+    pub tls: Option<TlsClient>,
+    /// `HOST:PORT` as given, for a WebSocket upgrade's `Host` header.
+    pub host: String,
 }
 
 impl Plan {

@@ -16,6 +16,7 @@ use crate::per_address::Refusal;
 use crate::protocol::wire::{self, Reason};
 use crate::registry::Client;
 use crate::rooms::{Room, RoomId, Said};
+use crate::stats::DropReason;
 use crate::{ClientId, InputError, PeerGone};
 
 /// Lines replayed to whoever comes into a room; `/history` shows all the room remembers.
@@ -38,6 +39,8 @@ impl Server {
         if self.registry.contains(id) || self.lingering.contains(&id) {
             return Err(InputError::DuplicateId(id));
         }
+        // One that was not a client yet keeps its place in the per-address limits.
+        let mut pending = self.take_pending(id);
         let active = self.registry.active();
         let mut guests = std::mem::take(&mut self.guests);
         let nick = guests.next(active, |key| self.name_taken(key));
@@ -45,20 +48,31 @@ impl Server {
         let lobby = self.rooms.lobby();
         let mut client = Client::new(id, peer, nick, lobby, &self.config, self.now, self.stalled);
         let refusal = if self.shutting_down {
-            Some(wire::shutting_down())
+            Some((wire::shutting_down(), None))
         } else if self.registry.active() >= self.config.max_clients {
-            Some(self.full_notice())
+            Some((self.full_notice(), Some(DropReason::Full)))
         } else {
-            match self.registry.per_address().admit(peer.ip(), self.now) {
+            let per_address = self.registry.per_address();
+            let admitted = match pending.take() {
+                Some(was) => per_address.readmit(was.ip, was.host, peer.ip(), self.now),
+                None => per_address.admit(peer.ip(), self.now),
+            };
+            match admitted {
                 Ok(host) => {
                     client.host = host;
                     None
                 }
-                Err(refusal) => Some(refused(refusal)),
+                Err(refusal) => Some((refused(refusal), Some(DropReason::PerAddress))),
             }
         };
-        if let Some(notice) = refusal {
+        if let Some(was) = pending {
+            self.release_host(was.host);
+        }
+        if let Some((notice, reason)) = refusal {
             tracing::info!(%id, %peer, "refused");
+            if let Some(reason) = reason {
+                self.stats.drops.count(reason);
+            }
             self.registry.insert_closing(client);
             self.send(id, notice);
             self.close_when_flushed(id);
@@ -125,6 +139,9 @@ impl Server {
         let Some(client) = self.registry.get(id).filter(|c| c.is_present()) else { return };
         let (name, room, announced) = (client.nick.as_str().to_owned(), client.room, client.announced);
         tracing::info!(%id, peer = %client.peer, %name, %reason, "left");
+        if let Some(dropped) = reason.dropped() {
+            self.stats.drops.count(dropped);
+        }
         self.take_out(id);
         if announced {
             self.tell_departure(room, &name, &reason);
@@ -208,6 +225,9 @@ impl Server {
     }
 
     pub(super) fn disconnected(&mut self, id: ClientId, cause: PeerGone) {
+        if self.forget_pending(id) {
+            return;
+        }
         if self.lingering.remove(&id) {
             // A closed connection's client closed its side too: nothing can reset it now.
             if cause == PeerGone::Closed {
@@ -255,6 +275,7 @@ impl Server {
         for (_, room) in self.rooms.iter_mut() {
             room.presence.clear();
         }
+        self.close_pending();
     }
 }
 

@@ -49,6 +49,7 @@ impl Server {
     /// (one pass, no look-up per member); a small room through its member list.
     pub(super) fn broadcast(&mut self, to: Audience, frame: Bytes) {
         let limits = Limits::of(&self.config);
+        let (queued_before, frame_len) = (self.outputs.len(), frame.len() as u64);
         let mut fan =
             Fan { frame, limits, now: self.now, outputs: &mut self.outputs, too_slow: &mut self.too_slow };
         let Some(room) = self.rooms.get(to.room) else { return };
@@ -70,6 +71,7 @@ impl Server {
             added
         };
         self.memory += added;
+        self.stats.count_deliveries((self.outputs.len() - queued_before) as u64, frame_len);
     }
 
     /// Queues `frame` for one client, unless its socket is stuck and that would put it over
@@ -88,6 +90,7 @@ impl Server {
         client.queued += frame.len();
         client.frames += 1;
         self.memory += frame.len() + Outbox::FRAME_OVERHEAD;
+        self.stats.count_deliveries(1, frame.len() as u64);
         self.outputs.push_back(Output::Transmit { to: id, frame });
     }
 
@@ -167,6 +170,7 @@ impl Server {
         self.accounts.forget_client(id);
         let client = self.registry.remove(id)?;
         self.memory -= client.cost();
+        self.forget_buffers(id);
         Some(client)
     }
 
@@ -272,6 +276,7 @@ impl Server {
             }
         }
         self.expire_unfinished_lines();
+        self.expire_handshakes();
         while let Some(id) = self.unannounced.pop_due(self.now) {
             self.announce(id);
         }

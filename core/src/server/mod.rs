@@ -20,10 +20,11 @@ mod commands;
 mod delivery;
 mod persist;
 mod restore;
+mod pending;
 mod services;
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashSet, VecDeque};
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::accounts::Accounts;
@@ -36,6 +37,7 @@ use crate::protocol::wire::{self, Reason};
 use crate::protocol::{Command, Line};
 use crate::registry::{Client, Registry};
 use crate::rooms::{RoomId, Rooms};
+use crate::stats::Stats;
 use crate::unfinished::{Deadlines, Expired};
 use crate::{ClientId, Config, ConfigError, Input, InputError, Output};
 
@@ -84,6 +86,14 @@ pub struct Server {
     operator_keys: HashSet<String>,
     /// Registered accounts and the password work in flight (`accounts.rs`).
     accounts: Accounts,
+    /// What the server has done, for [`Server::stats`] (its gauges are filled in there).
+    stats: Stats,
+    /// Connections that are not clients yet ([`Input::Accepted`]).
+    pending: HashMap<ClientId, pending::Pending>,
+    /// When they are closed if they are still not clients; entries for those gone are skipped.
+    handshakes: FixedDelay<ClientId>,
+    /// What each connection's transport holds ([`Input::Buffered`]), counted in `memory`.
+    buffers: HashMap<ClientId, usize>,
 }
 
 /// Frames a drained output queue may keep room for; one a broadcast grew beyond this is freed.
@@ -103,6 +113,7 @@ impl Server {
             accounts: Accounts::new(config.attempts),
             operator_keys: config.operators.iter().map(|name| crate::protocol::nick::key_of(name)).collect(),
             presence_due: FixedDelay::new(config.presence_interval),
+            handshakes: FixedDelay::new(config.handshake_timeout),
             config,
             now,
             guests: GuestNames::default(),
@@ -119,6 +130,9 @@ impl Server {
             shutdown_at: None,
             shutting_down: false,
             lines: Vec::new(),
+            stats: Stats::default(),
+            pending: HashMap::new(),
+            buffers: HashMap::new(),
         })
     }
 
@@ -132,15 +146,20 @@ impl Server {
     /// Input naming a client the core has already closed or forgotten is ignored: the runtime
     /// may have read it before it carried out the close. The only error is a runtime bug.
     pub fn handle_input(&mut self, now: Instant, input: Input<'_>) -> Result<(), InputError> {
+        if let Some(due) = self.poll_timeout().filter(|due| *due <= now) {
+            self.stats.lateness.observe(now - due);
+        }
         self.now = self.now.max(now);
         if self.outputs.is_empty() && self.outputs.capacity() > KEEP_OUTPUTS {
             self.outputs = VecDeque::new();
         }
         match input {
+            Input::Accepted { id, peer } => self.accepted(id, peer)?,
             Input::Connected { id, peer } => self.connect(id, peer)?,
             Input::Received { id, bytes } => self.receive(id, bytes),
             Input::Flushed { id, bytes, frames } => self.flushed(id, bytes, frames),
             Input::Blocked { id } => self.blocked(id),
+            Input::Buffered { id, bytes } => self.buffered(id, bytes),
             Input::Disconnected { id, cause } => self.disconnected(id, cause),
             Input::Service(reply) => self.service_reply(reply),
             Input::Timeout => {}
@@ -171,6 +190,7 @@ impl Server {
             self.presence_due.deadline(),
             self.unannounced.deadline(),
             self.line_deadlines.next(),
+            self.handshakes.deadline(),
         ]
         .into_iter()
         .flatten()
@@ -180,6 +200,17 @@ impl Server {
     /// Clients connected now, in every room (not counting those being closed).
     pub fn client_count(&self) -> usize {
         self.registry.active()
+    }
+
+    /// What the server has done since it started, and how it stands now: plain numbers,
+    /// cheap to copy, for an operator's `/metrics`.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            clients: self.registry.active(),
+            rooms: self.rooms.len(),
+            queued_bytes: self.memory,
+            ..self.stats
+        }
     }
 
     /// Bytes handed out for `id` and not yet reported flushed, if the client is known.
@@ -196,7 +227,8 @@ impl Server {
 
     /// What the output queued for every client costs in memory, in bytes (each frame counted as
     /// its length plus [`Outbox::FRAME_OVERHEAD`](crate::kit::Outbox::FRAME_OVERHEAD) per
-    /// recipient), which [`Config::max_memory`] bounds.
+    /// recipient), plus what the transports hold ([`Input::Buffered`]), which
+    /// [`Config::max_memory`] bounds.
     pub fn queued_memory(&self) -> usize {
         self.memory
     }
@@ -268,6 +300,7 @@ impl Server {
     /// Handles one framed line from an active client. Every line is charged to flood control,
     /// blank ones too (they do nothing else); a command may cost more than one line.
     fn line(&mut self, id: ClientId, line: Line) {
+        self.stats.lines_received += 1;
         let command = match &line {
             Line::Text(text) if !text.trim().is_empty() => Some(Command::parse(text)),
             Line::Text(_) | Line::Blank | Line::TooLong => None,

@@ -28,6 +28,18 @@ pub(crate) enum Reason {
     UnfinishedLine,
 }
 
+impl Reason {
+    /// Why the server dropped the client, if it did.
+    pub(crate) fn dropped(&self) -> Option<crate::DropReason> {
+        match self {
+            Reason::TooSlow => Some(crate::DropReason::Slow),
+            Reason::Flooding => Some(crate::DropReason::Flood),
+            Reason::UnfinishedLine => Some(crate::DropReason::UnfinishedLine),
+            Reason::Quit(_) | Reason::Left | Reason::Moved | Reason::Lost => None,
+        }
+    }
+}
+
 impl Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
