@@ -85,6 +85,9 @@ pub struct Config {
     /// connection is closed: a client that trickles bytes and never ends a line (slowloris)
     /// cannot hold a connection. Default 30 s.
     pub line_timeout: Duration,
+    /// Account names that are server operators once identified (`chat serve --op NAME`,
+    /// repeatable): they moderate every room. Empty by default.
+    pub operators: Vec<String>,
 }
 
 impl Default for Config {
@@ -111,6 +114,7 @@ impl Default for Config {
             connect_window: Duration::from_secs(600),
             limit_loopback: false,
             line_timeout: Duration::from_secs(30),
+            operators: Vec::new(),
         }
     }
 }

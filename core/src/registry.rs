@@ -58,6 +58,8 @@ pub(crate) struct Client {
     pub(crate) host: Option<Host>,
     /// The deadline of its unfinished line, if one is unfinished.
     pub(crate) unfinished: Unfinished,
+    /// The identified account's key ([`Nick::key`]); `None` for a guest.
+    pub(crate) account: Option<String>,
 }
 
 impl Client {
@@ -90,6 +92,7 @@ impl Client {
             input_ended: false,
             host: None,
             unfinished: Unfinished::default(),
+            account: None,
         }
     }
 

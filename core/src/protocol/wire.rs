@@ -6,10 +6,12 @@
 //! same commit; the round-trip tests in [`parse`] fail if they drift apart.
 
 mod format;
+mod moderation;
 mod parse;
 mod parse_rooms;
 mod rooms;
 
 pub(crate) use format::*;
+pub(crate) use moderation::*;
 pub use parse::{Departures, Names, ServerLine};
 pub(crate) use rooms::*;

@@ -46,6 +46,8 @@ impl Server {
             Some(wire::shutting_down())
         } else if self.registry.active() >= self.config.max_clients {
             Some(self.full_notice())
+        } else if let Some(banned) = self.ban_refusal(peer.ip()) {
+            Some(banned)
         } else {
             match self.registry.per_address().admit(peer.ip(), self.now) {
                 Ok(host) => {
@@ -68,6 +70,7 @@ impl Server {
         self.registry.insert(client);
         self.rooms.enter(lobby, id, &name);
         self.send(id, wire::welcome(&name, others));
+        self.show_motd(id, false);
         self.show_topic(id, lobby, false);
         self.replay(id, lobby, REPLAY_ON_JOIN, false);
         self.unannounced.push(self.now, id);

@@ -166,6 +166,7 @@ impl Server {
         self.take_out(id);
         let client = self.registry.remove(id)?;
         self.memory -= client.cost();
+        self.moderation.mutes.forget(id);
         Some(client)
     }
 
@@ -271,6 +272,7 @@ impl Server {
             }
         }
         self.expire_unfinished_lines();
+        self.expire_moderation();
         while let Some(id) = self.unannounced.pop_due(self.now) {
             self.announce(id);
         }

@@ -9,11 +9,15 @@
 //! - `arrivals.rs`: connections coming and going, and people moving between rooms, with the
 //!   notices that tell the others;
 //! - `commands.rs`: what each command does;
-//! - `services.rs`: asking the threads beside the event loop for work, and their answers.
+//! - `services.rs`: asking the threads beside the event loop for work, and their answers;
+//! - `operators.rs`: who may moderate, operators, topic locks, the message of the day, `/whois`;
+//! - `moderation.rs`: kicks, bans and mutes, and their expiry.
 
 mod arrivals;
 mod commands;
 mod delivery;
+mod moderation;
+mod operators;
 mod services;
 
 use std::cmp::Reverse;
@@ -23,6 +27,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::clock::WallClock;
 use crate::deadlines::FixedDelay;
 use crate::flood::Verdict;
+use crate::moderation::Moderation;
 use crate::per_address::PerAddress;
 use crate::protocol::guest::GuestNames;
 use crate::protocol::wire::{self, Reason};
@@ -73,6 +78,8 @@ pub struct Server {
     lines: Vec<Line>,
     /// When unfinished lines are due (see [`Config::line_timeout`]).
     line_deadlines: Deadlines,
+    /// Operators, bans, mutes, the message of the day, topic locks.
+    moderation: Moderation,
 }
 
 /// Frames a drained output queue may keep room for; one a broadcast grew beyond this is freed.
@@ -90,6 +97,7 @@ impl Server {
             registry: Registry::new(PerAddress::new(&config)),
             line_deadlines: Deadlines::new(config.line_timeout),
             presence_due: FixedDelay::new(config.presence_interval),
+            moderation: Moderation::new(&config.operators),
             config,
             now,
             guests: GuestNames::default(),
@@ -158,6 +166,7 @@ impl Server {
             self.presence_due.deadline(),
             self.unannounced.deadline(),
             self.line_deadlines.next(),
+            self.moderation_deadline(),
         ]
         .into_iter()
         .flatten()

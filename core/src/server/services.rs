@@ -6,7 +6,6 @@ use crate::{Output, Reply, Request};
 
 impl Server {
     /// Queues `request` for the runtime's services, in order with every other output.
-    #[allow(dead_code, reason = "the first requests come with persistence, accounts and the bus")]
     pub(super) fn ask(&mut self, request: Request) {
         self.outputs.push_back(Output::Service(Box::new(request)));
     }

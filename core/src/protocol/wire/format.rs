@@ -26,6 +26,20 @@ pub(crate) enum Reason {
     Flooding,
     /// The client left a line unfinished for too long.
     UnfinishedLine,
+    /// An operator kicked the client (by name, with the reason given, possibly empty).
+    Kicked {
+        /// The operator's name.
+        by: String,
+        /// The reason given.
+        reason: String,
+    },
+    /// An operator banned the client.
+    Banned {
+        /// The operator's name.
+        by: String,
+        /// The reason given.
+        reason: String,
+    },
 }
 
 impl Display for Reason {
@@ -39,6 +53,10 @@ impl Display for Reason {
             Reason::TooSlow => f.write_str("too slow"),
             Reason::Flooding => f.write_str("flooding"),
             Reason::UnfinishedLine => f.write_str("unfinished line"),
+            Reason::Kicked { by, reason } if reason.is_empty() => write!(f, "kicked by {by}"),
+            Reason::Kicked { by, reason } => write!(f, "kicked by {by}: {reason}"),
+            Reason::Banned { by, reason } if reason.is_empty() => write!(f, "banned by {by}"),
+            Reason::Banned { by, reason } => write!(f, "banned by {by}: {reason}"),
         }
     }
 }
