@@ -21,7 +21,7 @@ pub use args::Args;
 /// down gracefully on the first Ctrl+C / SIGTERM.
 pub fn run(args: Args) -> anyhow::Result<()> {
     logging::init(args.verbose);
-    let config = args.limits.config()?;
+    let config = args.config()?;
     let plan = transports::plan(args.host.as_deref(), args.port, &args.transports, config.max_line)?;
     // After binding, so that a start-up error is the only line on stderr.
     fd_limit::raise_for(config.max_clients);

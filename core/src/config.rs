@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use crate::ConfigError;
+use crate::protocol::Nick;
+use crate::{AttemptLimits, ConfigError};
 
 /// The limits and policies of a chat room. [`Config::default`] suits people chatting.
 #[derive(Clone, Debug, PartialEq)]
@@ -85,9 +86,13 @@ pub struct Config {
     /// connection is closed: a client that trickles bytes and never ends a line (slowloris)
     /// cannot hold a connection. Default 30 s.
     pub line_timeout: Duration,
-    /// Account names that are server operators once identified (`chat serve --op NAME`,
-    /// repeatable): they moderate every room. Empty by default.
+    /// Account names whose owners are server operators once identified (`chat serve --op
+    /// NAME`): a name here gives nothing to whoever merely uses it, only to the client that
+    /// identified as its registered account. Default none.
     pub operators: Vec<String>,
+    /// How many failed password attempts an address, and an account, may make (`/identify`,
+    /// `/nick NAME PASSWORD`, `/password`, `/unregister`). Default [`AttemptLimits::default`].
+    pub attempts: AttemptLimits,
 }
 
 impl Default for Config {
@@ -115,6 +120,7 @@ impl Default for Config {
             limit_loopback: false,
             line_timeout: Duration::from_secs(30),
             operators: Vec::new(),
+            attempts: AttemptLimits::default(),
         }
     }
 }
@@ -148,6 +154,9 @@ impl Config {
         }
         if self.line_timeout.is_zero() {
             return Err(ConfigError::LineTimeoutZero);
+        }
+        if let Some(name) = self.operators.iter().find(|name| Nick::parse(name, self.max_nick).is_err()) {
+            return Err(ConfigError::Operator(name.clone()));
         }
         Ok(())
     }

@@ -34,6 +34,9 @@ pub(crate) struct Client {
     /// Where the connection comes from. Never shown to other users.
     pub(crate) peer: SocketAddr,
     pub(crate) nick: Nick,
+    /// The key of the account the client identified as (`/register`, `/identify`), or `None`
+    /// for a guest. Only ever set after the password was verified (or the account made).
+    pub(crate) account: Option<String>,
     /// The room the client is in.
     pub(crate) room: RoomId,
     /// Whether the others were told it arrived (see `Config::announce_after`).
@@ -58,8 +61,6 @@ pub(crate) struct Client {
     pub(crate) host: Option<Host>,
     /// The deadline of its unfinished line, if one is unfinished.
     pub(crate) unfinished: Unfinished,
-    /// The identified account's key ([`Nick::key`]); `None` for a guest.
-    pub(crate) account: Option<String>,
 }
 
 impl Client {
@@ -78,6 +79,7 @@ impl Client {
             id,
             peer,
             nick,
+            account: None,
             room,
             announced: false,
             away: Away::default(),
@@ -92,7 +94,6 @@ impl Client {
             input_ended: false,
             host: None,
             unfinished: Unfinished::default(),
-            account: None,
         }
     }
 

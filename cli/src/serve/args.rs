@@ -32,6 +32,25 @@ pub struct Args {
     pub transports: Transports,
     #[command(flatten)]
     pub limits: Limits,
+    #[command(flatten)]
+    pub accounts: Accounts,
+}
+
+impl Args {
+    /// The core's configuration, checked, with an error that names the option to change.
+    pub fn config(&self) -> anyhow::Result<Config> {
+        self.limits.config(&self.accounts)
+    }
+}
+
+/// Who runs the server.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Accounts")]
+pub struct Accounts {
+    /// An account name whose owner is a server operator once identified (registered with
+    /// /register, proved with /identify); repeat for more. Using the name is not enough.
+    #[arg(long = "op", value_name = "NAME", env = "CHAT_OP", value_delimiter = ',')]
+    pub operators: Vec<String>,
 }
 
 /// Where else the room is served: TLS, the web page and its WebSocket.
@@ -138,8 +157,9 @@ impl Limits {
     }
 
     /// The core's configuration, checked, with an error that names the option to change.
-    pub fn config(&self) -> anyhow::Result<Config> {
+    fn config(&self, accounts: &Accounts) -> anyhow::Result<Config> {
         let config = Config {
+            operators: accounts.operators.clone(),
             max_clients: self.max_clients,
             max_line: self.max_line,
             flood_rate: self.flood.flood_rate,
@@ -169,6 +189,33 @@ fn advice(error: &ConfigError) -> &'static str {
         ConfigError::MaxQueueTooSmall { .. } => "raise --max-queue or lower --max-line",
         ConfigError::MaxMemoryTooSmall { .. } => "raise --max-memory or lower --max-queue",
         ConfigError::LineTimeoutZero => "give --line-timeout at least 1 second",
+        ConfigError::Operator(_) => "give --op the name of an account, as /register made it",
         _ => "see chat serve --help",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use crate::{Cli, Command};
+
+    fn serve(args: &[&str]) -> super::Args {
+        match Cli::try_parse_from([&["chat", "serve"][..], args].concat())
+            .expect("a valid command line")
+            .command
+        {
+            Command::Serve(serve) => *serve,
+            Command::Join(_) => unreachable!("parsed a serve command line"),
+        }
+    }
+
+    #[test]
+    fn operators_are_repeatable_and_checked() {
+        let config = serve(&["--op", "alice", "--op", "Bob"]).config().unwrap();
+        assert_eq!(config.operators, ["alice", "Bob"]);
+        assert!(serve(&[]).config().unwrap().operators.is_empty());
+        let error = serve(&["--op", "no:colons"]).config().unwrap_err().to_string();
+        assert!(error.contains("no:colons") && error.contains("--op"), "{error}");
     }
 }

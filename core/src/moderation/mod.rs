@@ -29,10 +29,10 @@ pub(crate) struct Moderation {
 }
 
 impl Moderation {
-    /// Nothing banned or muted yet; `operators` (account names) are server operators.
-    pub(crate) fn new(operators: &[String]) -> Self {
+    /// Nothing granted, banned or muted yet.
+    pub(crate) fn new() -> Self {
         Self {
-            operators: Operators::new(operators),
+            operators: Operators::default(),
             bans: Bans::default(),
             mutes: Mutes::default(),
             motd: None,

@@ -54,8 +54,7 @@ impl Server {
     }
 
     /// Refuses an identified client whose account is banned: told why, and closed. Whether it
-    /// was refused. For identification to call once it succeeds.
-    #[allow(dead_code, reason = "identification (branch accounts) calls it once it lands")]
+    /// was refused. Identification calls it once it succeeds.
     pub(super) fn enforce_account_ban(&mut self, id: ClientId) -> bool {
         let now = self.wall_now();
         let Some(key) = self.registry.get(id).and_then(|client| client.account.clone()) else { return false };

@@ -24,13 +24,6 @@ pub(super) struct Target {
 }
 
 impl Server {
-    /// Whether client `id` is identified as an account named by [`Config::operators`](crate::Config::operators)
-    /// (or granted server operator status in the stored grants).
-    pub fn is_server_operator(&self, id: ClientId) -> bool {
-        let account = self.registry.get(id).and_then(|client| client.account.as_deref());
-        account.is_some_and(|key| self.moderation.operators.is_server(key))
-    }
-
     /// Whether client `id` may moderate `room`: a server operator, an operator of the room by
     /// connection, or identified as an account granted it.
     pub(super) fn is_room_operator(&self, id: ClientId, room: RoomId) -> bool {
