@@ -8,7 +8,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use chat_core::sim::{SIM_WALL_CLOCK_SECS, Sim};
-use chat_core::{AddressRange, Ban, BanTarget, ClientId, Record, Request, Stored, UnixMillis};
+use chat_core::kit::NoServices;
+use chat_core::{AddressRange, Ban, BanTarget, ClientId, Config, Record, Request, Stored, UnixMillis};
 use proptest::prelude::*;
 
 /// What a non-operator tries, aimed at client number `target`.
@@ -60,7 +61,7 @@ proptest! {
 
     #[test]
     fn no_operator_action_by_a_non_operator_takes_effect(steps in prop::collection::vec(step(), 1..60)) {
-        let mut sim = Sim::unlimited();
+        let mut sim = Sim::new(Config { flood_rate: 0.0, persist: true, ..Config::default() });
         let users: Vec<ClientId> = (0..5).map(|n| sim.connect(&name(n))).collect();
         let owner = sim.connect("owner");
         for (n, &id) in users.iter().enumerate() {
@@ -147,7 +148,6 @@ proptest! {
                 expires: seconds.map(|s| start.saturating_add(Duration::from_secs(s))),
             })
             .collect();
-        let mut sim = Sim::unlimited();
         let mut unique = bans.clone();
         unique.sort_by(|a, b| a.target.cmp(&b.target));
         unique.dedup_by(|a, b| a.target == b.target);
@@ -156,7 +156,9 @@ proptest! {
             .iter()
             .map(|ban| bans.iter().rev().find(|other| other.target == ban.target).unwrap().clone())
             .collect();
-        sim.server.restore_moderation(&Stored { bans: kept.clone(), ..Stored::default() });
+        let config = Config { flood_rate: 0.0, persist: true, ..Config::default() };
+        let stored = Stored { bans: kept.clone(), ..Stored::default() };
+        let mut sim = Sim::restored(config, Box::new(NoServices::default()), stored);
         let mut elapsed = 0u64;
         for (port, event) in events.into_iter().enumerate() {
             match event {

@@ -5,22 +5,24 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::ClientId;
+use crate::{ClientId, StoredLine};
 
 /// One line said in a room, as kept for replay.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Said {
     /// The room's sequence number of the line (1 for its first).
     pub(crate) seq: u64,
-    /// Who said it (replays leave out the lines of those the reader ignores).
-    pub(crate) from: ClientId,
+    /// Who said it (replays leave out the lines of those the reader ignores); `None` for a
+    /// line restored from the database, said before the server started.
+    pub(crate) from: Option<ClientId>,
     /// When it was said: wall-clock time since the Unix epoch.
     pub(crate) at: Duration,
     /// The line exactly as it was sent live, ending in `\n`.
     pub(crate) frame: Bytes,
 }
 
-/// The last `capacity` lines of a room, oldest first; sequence numbers are consecutive.
+/// The last `capacity` lines of a room, oldest first; sequence numbers increase (consecutive,
+/// but for lines a restored database had deleted).
 #[derive(Debug)]
 pub(crate) struct History {
     capacity: usize,
@@ -35,18 +37,52 @@ impl History {
         Self { capacity, lines: VecDeque::new(), next_seq: 1 }
     }
 
+    /// A history as a database kept it: the next line is numbered `next_seq` (or after the
+    /// last of `lines`, if that is higher) and the last `capacity` of `lines` (oldest first,
+    /// numbers increasing) are kept.
+    pub(crate) fn restored(capacity: usize, next_seq: u64, lines: Vec<StoredLine>) -> Self {
+        let mut history = Self::new(capacity);
+        let skip = lines.len().saturating_sub(capacity);
+        for line in lines.into_iter().skip(skip) {
+            if line.seq < history.next_seq {
+                continue;
+            }
+            history.next_seq = line.seq.saturating_add(1);
+            history.keep(Said { seq: line.seq, from: None, at: line.at.as_duration(), frame: line.frame });
+        }
+        history.next_seq = history.next_seq.max(next_seq);
+        history
+    }
+
     /// Numbers `frame`, said at `at`, and keeps it; the oldest line goes if the ring is full.
     /// Returns its sequence number.
     pub(crate) fn push(&mut self, from: ClientId, at: Duration, frame: Bytes) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
+        self.keep(Said { seq, from: Some(from), at, frame });
+        seq
+    }
+
+    fn keep(&mut self, said: Said) {
         if self.capacity > 0 {
             if self.lines.len() == self.capacity {
                 self.lines.pop_front();
             }
-            self.lines.push_back(Said { seq, from, at, frame });
+            self.lines.push_back(said);
         }
-        seq
+    }
+
+    /// Whether any line was ever said (the numbering has begun).
+    pub(crate) fn has_begun(&self) -> bool {
+        self.next_seq > 1
+    }
+
+    /// Forgets the lines said before wall-clock time `cutoff` (lines are kept in the order
+    /// said, so these are the oldest).
+    pub(crate) fn forget_before(&mut self, cutoff: Duration) {
+        while self.lines.front().is_some_and(|said| said.at < cutoff) {
+            self.lines.pop_front();
+        }
     }
 
     /// The sequence number of the last line said, 0 before the first.

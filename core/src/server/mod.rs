@@ -12,7 +12,9 @@
 //! - `accounts.rs`: the account commands, reserved names and server operators;
 //! - `services.rs`: asking the threads beside the event loop for work, and their answers;
 //! - `operators.rs`: who may moderate, operators, topic locks, the message of the day, `/whois`;
-//! - `moderation.rs`: kicks, bans and mutes, and their expiry.
+//! - `moderation.rs`: kicks, bans and mutes, and their expiry;
+//! - `persist.rs`: the records the database is asked to keep;
+//! - `restore.rs`: building the server from what the database kept.
 
 mod accounts;
 mod arrivals;
@@ -20,6 +22,8 @@ mod commands;
 mod delivery;
 mod moderation;
 mod operators;
+mod persist;
+mod restore;
 mod services;
 
 use std::cmp::Reverse;
@@ -99,7 +103,7 @@ impl Server {
         config.validate()?;
         Ok(Self {
             clock: WallClock::new(now, wall),
-            rooms: Rooms::new(config.history),
+            rooms: Rooms::new(config.history, config.persist),
             unannounced: FixedDelay::new(config.announce_after),
             registry: Registry::new(PerAddress::new(&config)),
             line_deadlines: Deadlines::new(config.line_timeout),

@@ -15,7 +15,7 @@ use crate::moderation::mutes::Muted;
 use crate::protocol::nick::key_of;
 use crate::protocol::sanitize;
 use crate::protocol::wire::{self, Reason};
-use crate::{AddressRange, Ban, BanTarget, ClientId, Mute, Record, Request, UnixMillis};
+use crate::{AddressRange, Ban, BanTarget, ClientId, Mute, Record, UnixMillis};
 
 /// Longest reason kept for a kick or a ban, in characters.
 const MAX_REASON: usize = 200;
@@ -123,7 +123,7 @@ impl Server {
             let ban = Ban { target: target.clone(), reason: reason.clone(), set_by: by.clone(), at, expires };
             tracing::info!(%id, %by, target = ?ban.target, ?length, %reason, "banned");
             self.moderation.bans.insert(ban.clone());
-            self.ask(Request::Persist(Record::Ban(ban)));
+            self.persist(Record::Ban(ban));
         }
         if let Some(name) = &named {
             self.moderation.bans.link(&key_of(name), targets.clone());
@@ -186,7 +186,7 @@ impl Server {
         for target in lifted {
             tracing::info!(%id, %by, ?target, "ban lifted");
             self.send(id, wire::unbanned(&target));
-            self.ask(Request::Persist(Record::BanLifted { target }));
+            self.persist(Record::BanLifted { target });
         }
     }
 
@@ -218,7 +218,7 @@ impl Server {
             Some(account) => {
                 let mute = Mute { account, set_by: by.clone(), at, expires };
                 self.moderation.mutes.insert_account(mute.clone());
-                self.ask(Request::Persist(Record::Mute(mute)));
+                self.persist(Record::Mute(mute));
             }
             None => self.moderation.mutes.insert_guest(target.id, expires),
         }
@@ -244,7 +244,7 @@ impl Server {
             account.as_ref().is_some_and(|key| self.moderation.mutes.remove(&Muted::Account(key.clone())));
         let by_connection = self.moderation.mutes.remove(&Muted::Guest(target.id));
         if by_account && let Some(account) = account {
-            self.ask(Request::Persist(Record::MuteLifted { account }));
+            self.persist(Record::MuteLifted { account });
         }
         if !(by_account || by_connection) {
             return self.send(id, wire::error(format_args!("{} is not muted.", target.name)));
@@ -270,14 +270,14 @@ impl Server {
         }
         for ban in self.moderation.bans.expire(now) {
             tracing::info!(target = ?ban.target, "ban expired");
-            self.ask(Request::Persist(Record::BanLifted { target: ban.target }));
+            self.persist(Record::BanLifted { target: ban.target });
         }
         for muted in self.moderation.mutes.expire(now) {
             tracing::info!(?muted, "mute expired");
             let told: Vec<ClientId> = match &muted {
                 Muted::Guest(id) => vec![*id],
                 Muted::Account(key) => {
-                    self.ask(Request::Persist(Record::MuteLifted { account: key.clone() }));
+                    self.persist(Record::MuteLifted { account: key.clone() });
                     let holders = self.registry.clients().iter();
                     holders
                         .filter(|client| client.account.as_ref() == Some(key))

@@ -14,7 +14,7 @@ use crate::protocol::nick::key_of;
 use crate::protocol::sanitize;
 use crate::protocol::wire;
 use crate::rooms::{MAX_TOPIC, RoomId};
-use crate::{ClientId, Motd, Operator, Record, Request, Stored, UnixMillis};
+use crate::{Ban, ClientId, Motd, Mute, Operator, Record, UnixMillis};
 
 /// Someone an operator acts on, found by name.
 pub(super) struct Target {
@@ -39,26 +39,30 @@ impl Server {
         UnixMillis::from_duration(self.clock.at(self.now))
     }
 
-    /// Restores what moderation keeps from a stored snapshot: operator grants, bans and mutes
-    /// still in force, the message of the day. Call it once, before the first connection.
-    pub fn restore_moderation(&mut self, stored: &Stored) {
+    /// Takes back what moderation kept from an earlier run (see [`Server::restore`]): room
+    /// operator grants, the bans and mutes still in force, the message of the day.
+    pub(super) fn restore_moderation(
+        &mut self,
+        operators: Vec<Operator>,
+        bans: Vec<Ban>,
+        mutes: Vec<Mute>,
+        motd: Option<Motd>,
+    ) {
         let now = self.wall_now();
-        for grant in &stored.operators {
-            self.moderation.operators.grant(grant.clone());
+        let grants = operators.len();
+        for grant in operators {
+            self.moderation.operators.grant(grant);
         }
-        for ban in stored.bans.iter().filter(|ban| ban.expires.is_none_or(|end| end > now)) {
-            self.moderation.bans.insert(ban.clone());
+        for ban in bans.into_iter().filter(|ban| ban.expires.is_none_or(|end| end > now)) {
+            self.moderation.bans.insert(ban);
         }
-        for mute in stored.mutes.iter().filter(|mute| mute.expires.is_none_or(|end| end > now)) {
-            self.moderation.mutes.insert_account(mute.clone());
+        for mute in mutes.into_iter().filter(|mute| mute.expires.is_none_or(|end| end > now)) {
+            self.moderation.mutes.insert_account(mute);
         }
-        self.moderation.motd = stored.motd.clone();
-        tracing::info!(
-            operators = stored.operators.len(),
-            bans = self.moderation.bans.len(),
-            motd = self.moderation.motd.is_some(),
-            "moderation restored"
-        );
+        self.moderation.motd = motd;
+        if grants > 0 || self.moderation.bans.len() > 0 || self.moderation.motd.is_some() {
+            tracing::info!(grants, bans = self.moderation.bans.len(), "moderation restored");
+        }
     }
 
     /// The present client called `typed`, or the error to send.
@@ -122,7 +126,7 @@ impl Server {
     /// Keeps and stores an account's grant, if it is new.
     fn grant(&mut self, grant: Operator) {
         if self.moderation.operators.grant(grant.clone()) {
-            self.ask(Request::Persist(Record::Operator(grant)));
+            self.persist(Record::Operator(grant));
         }
     }
 
@@ -170,7 +174,7 @@ impl Server {
         let by_account =
             account.as_deref().is_some_and(|account| self.moderation.operators.revoke(&key, account));
         if by_account && let Some(account) = account {
-            self.ask(Request::Persist(Record::OperatorRemoved { account, room: Some(key) }));
+            self.persist(Record::OperatorRemoved { account, room: Some(key) });
         }
         if !(by_connection || by_account) {
             return self
@@ -235,13 +239,13 @@ impl Server {
                 let text: String = sanitize(text).chars().take(MAX_TOPIC).collect();
                 let motd = Motd { text: text.clone(), set_by: by.clone(), at: self.wall_now() };
                 self.moderation.motd = Some(motd.clone());
-                self.ask(Request::Persist(Record::Motd(motd)));
+                self.persist(Record::Motd(motd));
                 wire::motd_set(&by, &text)
             }
             None if self.moderation.motd.is_none() => return self.show_motd(id, true),
             None => {
                 self.moderation.motd = None;
-                self.ask(Request::Persist(Record::MotdCleared));
+                self.persist(Record::MotdCleared);
                 wire::motd_cleared(&by)
             }
         };
