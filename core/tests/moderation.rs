@@ -265,5 +265,8 @@ fn room_operators_by_account_are_kept_and_cannot_touch_server_operators() {
     sim.say(root, "/kick carol");
     sim.advance(SETTLED);
     assert_snapshot!(sim.transcripts());
-    assert_snapshot!("room_operators_by_account_are_kept_and_cannot_touch_server_operators_records", kept(&sim));
+    assert_snapshot!(
+        "room_operators_by_account_are_kept_and_cannot_touch_server_operators_records",
+        kept(&sim)
+    );
 }

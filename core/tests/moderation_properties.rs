@@ -7,8 +7,8 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use chat_core::sim::{SIM_WALL_CLOCK_SECS, Sim};
 use chat_core::kit::NoServices;
+use chat_core::sim::{SIM_WALL_CLOCK_SECS, Sim};
 use chat_core::{AddressRange, Ban, BanTarget, ClientId, Config, Record, Request, Stored, UnixMillis};
 use proptest::prelude::*;
 
@@ -32,13 +32,23 @@ const ATTEMPTS: [&str; 13] = [
 #[derive(Clone, Debug)]
 enum Step {
     /// Client `c` (a non-operator) tries `ATTEMPTS[a]` on client `t`.
-    Attempt { c: usize, a: usize, t: usize },
+    Attempt {
+        c: usize,
+        a: usize,
+        t: usize,
+    },
     /// Client `c` goes to the owner's room (`true`) or back to `#lobby`.
-    Move { c: usize, to_owned: bool },
+    Move {
+        c: usize,
+        to_owned: bool,
+    },
     /// Client `c` says something (the owner's topic lock does not stop lines).
     Say(usize),
     /// The owner locks or unlocks its room's topic, then a client tries to change it.
-    Lock { lock: bool, c: usize },
+    Lock {
+        lock: bool,
+        c: usize,
+    },
     Advance(u64),
 }
 

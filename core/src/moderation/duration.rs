@@ -31,7 +31,7 @@ pub(crate) fn parse(typed: &str) -> Option<Duration> {
 pub(crate) fn show(duration: Duration) -> String {
     let secs = duration.as_secs();
     for (unit, scale) in [('w', 7 * 86_400), ('d', 86_400), ('h', 3_600), ('m', 60)] {
-        if secs >= scale && secs % scale == 0 {
+        if secs >= scale && secs.is_multiple_of(scale) {
             return format!("{}{unit}", secs / scale);
         }
     }

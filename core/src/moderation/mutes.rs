@@ -45,7 +45,7 @@ impl Mutes {
             Muted::Account(key) => self.accounts.get(key).map(|mute| mute.expires)?,
             Muted::Guest(id) => *self.guests.get(id)?,
         };
-        (!expires.is_some_and(|end| end <= now)).then_some(expires)
+        expires.is_none_or(|end| end > now).then_some(expires)
     }
 
     /// Forgets a guest's connection (it is gone).
