@@ -237,6 +237,10 @@ fn a_server_operator_kicks_bans_mutes_and_sets_the_motd() {
     sim.say(root, "/unban 192.0.2.0/24");
     sim.say(root, "/banned");
     sim.say(root, "/motd -");
+    // Kicked before the room heard of it: the operator is still told.
+    let quick = sim.connect("kicked before its arrival was told");
+    let name = sim.server.name_of(quick).unwrap().to_owned();
+    sim.say(root, &format!("/kick {name}"));
     assert!(!sim.clients[&again].is_open() && !sim.clients[&elsewhere].is_open());
     sim.advance(SETTLED);
     assert_snapshot!(sim.transcripts());

@@ -4,7 +4,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::sync::mpsc;
 use std::thread;
 
-use chat_core::Config;
+use chat_core::kit::{NoServices, Services};
+use chat_core::{Config, Stored};
 
 use crate::{Client, ClientOptions, Deadline, Runtime};
 use chat_runtime::{Endpoint, Listener};
@@ -24,6 +25,14 @@ impl TestServer {
     /// Starts `runtime` with `config` on `127.0.0.1`, port 0.
     pub fn start(runtime: Runtime, config: Config) -> Self {
         Self::start_on(runtime, config, &[IpAddr::V4(Ipv4Addr::LOCALHOST)])
+    }
+
+    /// Starts `runtime` with `config` on `127.0.0.1`, port 0, handing its service requests to
+    /// `services` (the real threads of `chat-services`, say) and built from `stored`.
+    pub fn start_with(runtime: Runtime, config: Config, services: Box<dyn Services>, stored: Stored) -> Self {
+        let endpoints = [(IpAddr::V4(Ipv4Addr::LOCALHOST), Endpoint::Plain)];
+        Self::try_start_with(runtime, config, &endpoints, services, stored)
+            .unwrap_or_else(|e| panic!("the {runtime} runtime did not start: {e}"))
     }
 
     /// Starts `runtime` with `config`, listening on port 0 of each of `ips`.
@@ -51,6 +60,16 @@ impl TestServer {
         config: Config,
         endpoints: &[(IpAddr, Endpoint)],
     ) -> Result<Self, String> {
+        Self::try_start_with(runtime, config, endpoints, Box::new(NoServices::default()), Stored::default())
+    }
+
+    fn try_start_with(
+        runtime: Runtime,
+        config: Config,
+        endpoints: &[(IpAddr, Endpoint)],
+        services: Box<dyn Services>,
+        stored: Stored,
+    ) -> Result<Self, String> {
         crate::open_files::raise_limit();
         let listeners: Vec<Listener> = endpoints
             .iter()
@@ -64,7 +83,7 @@ impl TestServer {
             .iter()
             .map(|l| l.socket.local_addr().expect("a bound listener has an address"))
             .collect();
-        let running = runtime.spawn(listeners, config).map_err(|e| e.to_string())?;
+        let running = runtime.spawn_with(listeners, config, services, stored).map_err(|e| e.to_string())?;
         let stopper = running.stopper();
         Ok(Self {
             runtime,

@@ -78,14 +78,15 @@ impl Server {
         tracing::info!(%id, %by, target = %target.name, %reason, "kicked");
         self.send(target.id, wire::you_kicked(by, &reason));
         let why = Reason::Kicked { by: by.to_owned(), reason };
-        self.confirm_elsewhere(id, target.room, wire::offline(&target.name, &why));
+        self.confirm(id, target.room, target.announced, wire::offline(&target.name, &why));
         self.depart(target.id, why);
         self.close_when_flushed(target.id);
     }
 
-    /// Sends `line` to `id` unless it is in `room` (where it is told anyway).
-    fn confirm_elsewhere(&mut self, id: ClientId, room: crate::rooms::RoomId, line: Bytes) {
-        if self.registry.get(id).is_some_and(|client| client.room != room) {
+    /// Sends operator `id` the `line` told to `room`, unless it is there and the room is told
+    /// (`told`: a departure is told only if the arrival was).
+    fn confirm(&mut self, id: ClientId, room: crate::rooms::RoomId, told: bool, line: Bytes) {
+        if !told || self.registry.get(id).is_some_and(|client| client.room != room) {
             self.send(id, line);
         }
     }
@@ -128,7 +129,7 @@ impl Server {
         if let Some(name) = &named {
             self.moderation.bans.link(&key_of(name), targets.clone());
         }
-        let shut_out: Vec<(ClientId, crate::rooms::RoomId, String)> = self
+        let shut_out: Vec<(ClientId, crate::rooms::RoomId, String, bool)> = self
             .registry
             .clients()
             .iter()
@@ -136,12 +137,12 @@ impl Server {
                 client.is_present()
                     && self.is_banned_by(client.peer.ip(), client.account.as_deref(), &targets)
             })
-            .map(|client| (client.id, client.room, client.nick.as_str().to_owned()))
+            .map(|client| (client.id, client.room, client.nick.as_str().to_owned(), client.announced))
             .collect();
-        for (banned, room, name) in &shut_out {
+        for (banned, room, name, announced) in &shut_out {
             self.send(*banned, wire::you_banned(&by, length, &reason));
             let why = Reason::Banned { by: by.clone(), reason: reason.clone() };
-            self.confirm_elsewhere(id, *room, wire::offline(name, &why));
+            self.confirm(id, *room, *announced, wire::offline(name, &why));
             self.depart(*banned, why);
             self.close_when_flushed(*banned);
         }
@@ -224,7 +225,7 @@ impl Server {
         }
         tracing::info!(%id, %by, target = %target.name, ?length, "muted");
         let line = wire::muted(&by, &target.name, length);
-        self.confirm_elsewhere(id, target.room, line.clone());
+        self.confirm(id, target.room, true, line.clone());
         self.broadcast(Audience::everyone_in(target.room), line);
         self.send(target.id, wire::you_muted(expires));
     }
@@ -251,7 +252,7 @@ impl Server {
         }
         tracing::info!(%id, %by, target = %target.name, "unmuted");
         let line = wire::unmuted(&by, &target.name);
-        self.confirm_elsewhere(id, target.room, line.clone());
+        self.confirm(id, target.room, true, line.clone());
         self.broadcast(Audience::everyone_in(target.room), line);
     }
 

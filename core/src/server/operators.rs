@@ -21,6 +21,8 @@ pub(super) struct Target {
     pub(super) id: ClientId,
     pub(super) name: String,
     pub(super) room: RoomId,
+    /// Whether its room was told it arrived (and so will be told it left).
+    pub(super) announced: bool,
 }
 
 impl Server {
@@ -69,9 +71,12 @@ impl Server {
     pub(super) fn present(&self, typed: &str) -> Result<Target, Bytes> {
         let found = self.registry.holder(&key_of(typed)).and_then(|holder| self.registry.get(holder));
         match found.filter(|client| client.is_present()) {
-            Some(client) => {
-                Ok(Target { id: client.id, name: client.nick.as_str().to_owned(), room: client.room })
-            }
+            Some(client) => Ok(Target {
+                id: client.id,
+                name: client.nick.as_str().to_owned(),
+                room: client.room,
+                announced: client.announced,
+            }),
             None => Err(wire::error(format_args!("No one here is called {}.", sanitize(typed)))),
         }
     }
