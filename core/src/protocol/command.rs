@@ -161,7 +161,11 @@ impl Command<'_> {
         CommandInfo { name: "/join", args: "#ROOM", about: "go to a room (made if new)" },
         CommandInfo { name: "/part", args: "", about: "go back to #lobby" },
         CommandInfo { name: "/list", args: "", about: "list the rooms" },
-        CommandInfo { name: "/topic", args: "[TEXT]", about: "show or set the topic (- clears it)" },
+        CommandInfo {
+            name: "/topic",
+            args: "[TEXT]",
+            about: "show or set the topic (- clears it; operators: lock, unlock)",
+        },
         CommandInfo { name: "/who", args: "[#ROOM]", about: "list who is here (or in #ROOM)" },
         CommandInfo { name: "/history", args: "[N]", about: "show the room's last N lines" },
         CommandInfo { name: "/away", args: "[MESSAGE]", about: "mark yourself away (alone: back)" },

@@ -11,6 +11,7 @@ use bytes::Bytes;
 
 use super::Server;
 use super::delivery::Audience;
+use super::operators::Target;
 use crate::moderation::mutes::Muted;
 use crate::protocol::nick::key_of;
 use crate::protocol::sanitize;
@@ -202,15 +203,18 @@ impl Server {
         self.send(id, line);
     }
 
+    /// The name of server operator `id` and the person called `typed` it may act on, or the
+    /// refusal to send.
+    fn server_operator_on(&self, id: ClientId, typed: &str) -> Result<(String, Target), Bytes> {
+        let by = self.server_operator_name(id)?;
+        Ok((by, self.may_act_on(id, typed, false)?))
+    }
+
     /// `/mute NAME [DURATION]`, by a server operator: NAME's lines reach no one until it ends.
     /// An identified person's account is muted (and stored); a guest's connection.
     pub(super) fn mute(&mut self, id: ClientId, typed: &str, length: Option<Duration>) {
-        let by = match self.server_operator_name(id) {
-            Ok(by) => by,
-            Err(refusal) => return self.send(id, refusal),
-        };
-        let target = match self.may_act_on(id, typed, false) {
-            Ok(target) => target,
+        let (by, target) = match self.server_operator_on(id, typed) {
+            Ok(found) => found,
             Err(refusal) => return self.send(id, refusal),
         };
         let at = self.wall_now();
@@ -232,12 +236,8 @@ impl Server {
 
     /// `/unmute NAME`, by a server operator.
     pub(super) fn unmute(&mut self, id: ClientId, typed: &str) {
-        let by = match self.server_operator_name(id) {
-            Ok(by) => by,
-            Err(refusal) => return self.send(id, refusal),
-        };
-        let target = match self.may_act_on(id, typed, false) {
-            Ok(target) => target,
+        let (by, target) = match self.server_operator_on(id, typed) {
+            Ok(found) => found,
             Err(refusal) => return self.send(id, refusal),
         };
         let account = self.registry.get(target.id).and_then(|client| client.account.clone());
