@@ -34,9 +34,16 @@ pub struct Args {
     #[command(flatten)]
     pub limits: Limits,
     #[command(flatten)]
-    pub accounts: Accounts,
-    #[command(flatten)]
     pub storage: Storage,
+    #[command(flatten)]
+    pub accounts: Accounts,
+}
+
+impl Args {
+    /// The core's configuration, checked, with an error that names the option to change.
+    pub fn config(&self) -> anyhow::Result<Config> {
+        self.limits.config(&self.accounts)
+    }
 }
 
 /// Where the server keeps what survives a restart.
@@ -64,13 +71,6 @@ impl Storage {
     /// How long a line is kept, from `--history-days`.
     pub fn max_age(&self) -> Option<std::time::Duration> {
         self.history_days.map(|days| std::time::Duration::from_secs(u64::from(days) * 86_400))
-    }
-}
-
-impl Args {
-    /// The core's configuration, checked, with an error that names the option to change.
-    pub fn config(&self) -> anyhow::Result<Config> {
-        self.limits.config(&self.accounts)
     }
 }
 

@@ -150,6 +150,43 @@ mod tests {
         assert_eq!(seqs(history.last(10, 4)), [0u64; 0]);
     }
 
+    fn stored(seq: u64, at_secs: u64) -> StoredLine {
+        StoredLine { seq, at: crate::UnixMillis(at_secs * 1000), frame: Bytes::from(format!("{seq}\n")) }
+    }
+
+    #[test]
+    fn a_restored_history_keeps_its_last_lines_and_numbers_on() {
+        let lines = vec![stored(2, 1), stored(3, 2), stored(5, 3), stored(6, 4)];
+        let mut history = History::restored(3, 7, lines.clone());
+        assert_eq!(seqs(history.last(10, usize::MAX)), [3, 5, 6]);
+        assert!(history.last(10, usize::MAX).all(|said| said.from.is_none()));
+        assert_eq!(history.last(1, usize::MAX).next().unwrap().at, Duration::from_secs(4));
+        assert_eq!(said(&mut history, "next"), 7);
+        // A numbering behind its lines (never written so) still goes on after the last.
+        let mut behind = History::restored(10, 2, lines);
+        assert_eq!(said(&mut behind, "next"), 7);
+        // Lines out of order (never written so) are skipped rather than numbered twice.
+        let mut jumbled = History::restored(10, 1, vec![stored(4, 1), stored(2, 2)]);
+        assert_eq!(seqs(jumbled.last(10, usize::MAX)), [4]);
+        assert_eq!(said(&mut jumbled, "next"), 5);
+        // Nothing kept but the numbering.
+        let mut empty = History::restored(0, 41, vec![stored(40, 1)]);
+        assert_eq!(empty.len(), 0);
+        assert!(empty.has_begun());
+        assert_eq!(said(&mut empty, "next"), 41);
+        assert!(!History::restored(5, 1, Vec::new()).has_begun());
+    }
+
+    #[test]
+    fn lines_said_before_a_cutoff_are_forgotten() {
+        let mut history = History::restored(10, 1, vec![stored(1, 10), stored(2, 20), stored(3, 30)]);
+        history.forget_before(Duration::from_secs(20));
+        assert_eq!(seqs(history.last(10, usize::MAX)), [2, 3]);
+        history.forget_before(Duration::from_secs(31));
+        assert_eq!(history.len(), 0);
+        assert_eq!(said(&mut history, "next"), 4, "forgetting keeps the numbering");
+    }
+
     #[test]
     fn capacity_zero_numbers_lines_but_keeps_none() {
         let mut history = History::new(0);

@@ -205,6 +205,58 @@ mod tests {
         assert!(created && again != rust, "a new room, with a new id");
     }
 
+    fn stored(typed: &str, next_seq: u64, topic: Option<&str>) -> StoredRoom {
+        let room = name(typed);
+        StoredRoom {
+            room: crate::RoomRef { key: room.key().to_owned(), name: room.as_str().to_owned() },
+            next_seq,
+            topic: topic.map(|text| crate::Topic {
+                text: text.to_owned(),
+                set_by: "op".to_owned(),
+                at: crate::UnixMillis(0),
+            }),
+            lines: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn with_a_database_a_room_left_empty_is_put_aside_and_comes_back_as_it_was() {
+        let mut rooms = Rooms::new(5, true);
+        let (rust, _) = rooms.find_or_create(name("#Rust"));
+        rooms.enter(rust, ClientId(1), "a");
+        rooms.get_mut(rust).unwrap().record(ClientId(1), std::time::Duration::ZERO, "x\n".into());
+        assert!(rooms.leave(rust, ClientId(1), "a"), "gone from the live rooms");
+        assert_eq!(rooms.find(&name("#rust")), None);
+        assert_eq!(rooms.len(), 1);
+        let (again, created) = rooms.find_or_create(name("#RUST"));
+        assert!(created && again != rust);
+        let room = rooms.get_mut(again).unwrap();
+        assert_eq!(room.name().as_str(), "#Rust", "the name it had");
+        assert_eq!(room.history(10, usize::MAX).count(), 1);
+        assert_eq!(room.record(ClientId(2), std::time::Duration::ZERO, "y\n".into()), 2);
+        // A room where nothing was said and no topic set is not worth keeping.
+        let (quiet, _) = rooms.find_or_create(name("#quiet"));
+        rooms.enter(quiet, ClientId(3), "c");
+        rooms.leave(quiet, ClientId(3), "c");
+        assert!(rooms.dormant.is_empty());
+    }
+
+    #[test]
+    fn restored_rooms_wait_aside_but_the_lobby_is_restored_in_place() {
+        let mut rooms = Rooms::new(5, true);
+        rooms.restore(stored("#lobby", 9, Some("welcome")));
+        rooms.restore(stored("#Rust", 4, None));
+        let lobby = rooms.get_mut(rooms.lobby()).unwrap();
+        assert_eq!(lobby.topic(), Some("welcome"));
+        assert_eq!(lobby.record(ClientId(1), std::time::Duration::ZERO, "x\n".into()), 9);
+        assert_eq!(rooms.len(), 1, "only the lobby is live");
+        let (rust, created) = rooms.find_or_create(name("#rust"));
+        assert!(created);
+        let rust = rooms.get_mut(rust).unwrap();
+        assert_eq!(rust.name().as_str(), "#Rust");
+        assert_eq!(rust.record(ClientId(1), std::time::Duration::ZERO, "x\n".into()), 4);
+    }
+
     #[test]
     fn the_list_shows_the_biggest_rooms_first_and_is_bounded() {
         let mut rooms = Rooms::new(0, false);
