@@ -7,8 +7,10 @@
 //! past the grace period holds at most `max_queue`; the queued output is over the budget only
 //! while reading is paused; `poll_timeout` is never in the past). Clients, though, do anything:
 //! connect from colliding addresses, send arbitrary bytes or commands, move between rooms, set
-//! topics, go away, ignore each other, read or stop reading, vanish, and input keeps arriving for
-//! clients already gone.
+//! topics, go away, ignore each other, moderate the rooms they created (and try to moderate the
+//! others), read or stop reading, vanish, and input keeps arriving for clients already gone.
+//! The server starts with `::1` banned for ten seconds, so connections from it are refused until
+//! the ban ends.
 //!
 //! After every step, besides the world's own checks:
 //! - everything a client received is UTF-8, whole non-empty lines, no control character but
@@ -28,8 +30,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use arbitrary::Arbitrary;
-use chat_core::sim::Sim;
-use chat_core::{ClientId, Config, PeerGone};
+use chat_core::kit::NoServices;
+use chat_core::sim::{SIM_WALL_CLOCK_SECS, Sim};
+use chat_core::{AddressRange, Ban, BanTarget, ClientId, Config, PeerGone, Stored, UnixMillis};
 use chat_fuzz::{Lines, check_frame};
 use libfuzzer_sys::fuzz_target;
 
@@ -75,6 +78,64 @@ enum Template {
     Slash(Word),
     TooLong(u8),
     Burst(u8),
+    // Moderation.
+    Op(Name),
+    Deop(Name),
+    Kick(Name, Option<Word>),
+    Ban(Target, Option<Length>, Option<Word>),
+    Unban(Target),
+    Banned,
+    Mute(Name, Option<Length>),
+    Unmute(Name),
+    Motd(Option<Word>),
+    ClearMotd,
+    TopicLock(bool),
+    Whois(Name),
+}
+
+/// What a ban names: people, the two loopback addresses, ranges, nonsense.
+#[derive(Debug, Arbitrary)]
+enum Target {
+    Name(Name),
+    V4,
+    V6,
+    Range,
+    Everything,
+    Bad,
+}
+
+/// How long a ban or mute lasts, as typed.
+#[derive(Debug, Arbitrary)]
+enum Length {
+    Seconds(u8),
+    Minutes(u8),
+    Zero,
+    Bad,
+}
+
+impl Target {
+    fn render(&self) -> String {
+        match self {
+            Target::Name(name) => name.as_str().to_owned(),
+            Target::V4 => "127.0.0.1".to_owned(),
+            Target::V6 => "::1".to_owned(),
+            Target::Range => "127.0.0.0/8".to_owned(),
+            Target::Everything => "::/0".to_owned(),
+            Target::Bad => "10.0.0.0/99".to_owned(),
+        }
+    }
+}
+
+impl Length {
+    fn render(length: &Option<Length>) -> String {
+        match length {
+            None => String::new(),
+            Some(Length::Seconds(n)) => format!(" {n}s"),
+            Some(Length::Minutes(n)) => format!(" {n}m"),
+            Some(Length::Zero) => " 0s".to_owned(),
+            Some(Length::Bad) => " forever".to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, Arbitrary)]
@@ -176,6 +237,20 @@ impl Template {
             Template::Slash(word) => format!("/{}", word.as_str()),
             Template::TooLong(extra) => "x".repeat(MAX_LINE + 1 + usize::from(*extra)),
             Template::Burst(lines) => "spam\n".repeat(usize::from(*lines % 64)),
+            Template::Op(name) => format!("/op {}", name.as_str()),
+            Template::Deop(name) => format!("/deop {}", name.as_str()),
+            Template::Kick(name, reason) => format!("/kick {}{}", name.as_str(), word(reason)),
+            Template::Ban(target, length, reason) => {
+                format!("/ban {}{}{}", target.render(), Length::render(length), word(reason))
+            }
+            Template::Unban(target) => format!("/unban {}", target.render()),
+            Template::Banned => "/banned".to_owned(),
+            Template::Mute(name, length) => format!("/mute {}{}", name.as_str(), Length::render(length)),
+            Template::Unmute(name) => format!("/unmute {}", name.as_str()),
+            Template::Motd(text) => format!("/motd{}", word(text)),
+            Template::ClearMotd => "/motd -".to_owned(),
+            Template::TopicLock(lock) => if *lock { "/topic lock" } else { "/topic unlock" }.to_owned(),
+            Template::Whois(name) => format!("/whois {}", name.as_str()),
         };
         let mut bytes = text.into_bytes();
         bytes.push(b'\n');
@@ -185,7 +260,14 @@ impl Template {
 
 const WELCOME: &str = "*** Welcome to the chat room, ";
 const FULL: &str = "! The server is full";
-const FAREWELLS: [&str; 3] = ["*** Server is shutting down. Goodbye!", "! Disconnected for flooding.", FULL];
+const FAREWELLS: [&str; 6] = [
+    "*** Server is shutting down. Goodbye!",
+    "! Disconnected for flooding.",
+    FULL,
+    "! You are banned from this server",
+    "! You are banned by ",
+    "! You were kicked by ",
+];
 
 const MAX_LINE: usize = 64;
 
@@ -312,8 +394,22 @@ impl Harness {
     }
 }
 
+/// What the server starts from: `::1` banned for ten seconds.
+fn stored() -> Stored {
+    let start = UnixMillis(SIM_WALL_CLOCK_SECS * 1_000);
+    let ban = Ban {
+        target: BanTarget::Addresses(AddressRange::single(IpAddr::V6(Ipv6Addr::LOCALHOST))),
+        reason: "fuzzing".to_owned(),
+        set_by: "root".to_owned(),
+        at: start,
+        expires: Some(start.saturating_add(Duration::from_secs(10))),
+    };
+    Stored { bans: vec![ban], ..Stored::default() }
+}
+
 fuzz_target!(|events: Vec<Event>| {
-    let mut harness = Harness { sim: Sim::new(config()), ids: Vec::new(), seen: BTreeMap::new() };
+    let sim = Sim::restored(config(), Box::new(NoServices::default()), stored());
+    let mut harness = Harness { sim, ids: Vec::new(), seen: BTreeMap::new() };
     for event in &events {
         harness.event(event);
     }

@@ -4,13 +4,11 @@
 //! mutes a guest; bans kept in the database refuse the address after a restart.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::Path;
 
 use chat_auth::{AuthOptions, HashParams};
 use chat_core::Config;
 use chat_services::{ServiceOptions, ServiceThreads};
-use chat_store::StoreOptions;
-use chat_tests::{Client, ClientOptions, Deadline, Runtime, TestServer, both_runtimes};
+use chat_tests::{Client, ClientOptions, Deadline, Runtime, TestDatabase, TestServer, both_runtimes};
 
 both_runtimes!(
     a_room_creator_kicks,
@@ -23,15 +21,14 @@ fn config() -> Config {
     Config { operators: vec!["root".to_owned()], flood_rate: 0.0, ..chat_tests::config() }
 }
 
-/// The password workers with the cheapest argon2id costs, and the database in `dir` if given.
-fn services(dir: Option<&Path>) -> (ServiceThreads, chat_core::Stored) {
+/// The password workers with the cheapest argon2id costs, keeping nothing.
+fn services() -> ServiceThreads {
     let params = HashParams { memory_kib: 8, iterations: 1, parallelism: 1 };
     let options = ServiceOptions {
-        store: dir.map(|dir| (dir.to_owned(), StoreOptions::default())),
         auth: AuthOptions { params, ..AuthOptions::default() },
-        bus: None,
+        ..ServiceOptions::default()
     };
-    ServiceThreads::start(options).expect("the services start")
+    ServiceThreads::start(options).expect("the services start").0
 }
 
 /// A client from `127.0.0.N`, welcomed and called `name`.
@@ -86,8 +83,7 @@ fn a_room_creator_kicks(runtime: Runtime) {
 }
 
 fn a_server_operator_bans_addresses_and_names_and_mutes(runtime: Runtime) {
-    let (threads, stored) = services(None);
-    let server = TestServer::start_with(runtime, config(), Box::new(threads), stored);
+    let server = TestServer::start_with(runtime, config(), Box::new(services()));
     let mut root = root(&server);
     let mut bob = named(&server, 2, "bob");
     let mut carol = named(&server, 3, "carol");
@@ -124,12 +120,9 @@ fn a_server_operator_bans_addresses_and_names_and_mutes(runtime: Runtime) {
 }
 
 fn bans_survive_a_restart(runtime: Runtime) {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    // As `chat serve` does when it has a database.
-    let config = || Config { persist: true, ..config() };
+    let database = TestDatabase::new();
     {
-        let (threads, stored) = services(Some(dir.path()));
-        let server = TestServer::start_with(runtime, config(), Box::new(threads), stored);
+        let server = TestServer::start_with_database(runtime, config(), &database);
         let mut root = root(&server);
         root.send_line("/ban 127.0.0.5 7d open proxy");
         until(&mut root, "*** Banned 127.0.0.5/32 for 1w; 0 connections closed");
@@ -138,9 +131,9 @@ fn bans_survive_a_restart(runtime: Runtime) {
         expect_refused(&mut from(&server, 5, "proxy"));
         server.stop_and_wait(Deadline::standard());
     }
-    let (threads, stored) = services(Some(dir.path()));
+    let stored = database.stored(config().history);
     assert_eq!(stored.bans.len(), 1, "{stored:?}");
-    let server = TestServer::start_with(runtime, config(), Box::new(threads), stored);
+    let server = TestServer::start_with_database(runtime, config(), &database);
     let mut proxy = from(&server, 5, "proxy after the restart");
     let refusal = proxy.next_line();
     assert!(
