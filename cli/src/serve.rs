@@ -30,7 +30,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let web = [plan.addrs(Kind::Web), plan.addrs(Kind::WebTls)].concat();
     let web_scheme = if plan.tls.is_some() { "https" } else { "http" };
     let admin = args.transports.admin;
-    let started = storage::start(&args.storage, &mut config)?;
+    signals::survive_file_size_limit()?;
+    let started = storage::start(&args.storage, args.accounts.auth(), &mut config)?;
     let running =
         args.runtime.spawn_with(plan.listeners, config, Box::new(started.services), started.stored)?;
     let stopper = running.stopper();

@@ -182,6 +182,9 @@ impl Pump {
         };
         self.connections.borrow_mut().insert(id, connection);
         let heard = link.start();
+        // The shared buffer may still hold what another connection sent last (a `/quit` whose
+        // connection closed before anything was written): none of it is this one's.
+        self.inbound.borrow_mut().clear();
         self.hear(&link, heard);
     }
 

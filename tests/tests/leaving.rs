@@ -13,7 +13,20 @@ both_runtimes!(
     same half_closed_client_gets_its_answers_then_is_closed,
     same quit_while_still_sending,
     quit_delivers_the_backlog_first,
+    the_next_connection_after_a_quit_is_not_quit_too,
 );
+
+/// One client quits, alone, and the next connects: the newcomer stays and can talk (the smol
+/// runtime used to feed the newcomer the `/quit` the last one sent, so it left at once).
+fn the_next_connection_after_a_quit_is_not_quit_too(runtime: Runtime) {
+    let server = TestServer::start(runtime, chat_tests::config());
+    let mut quitter = server.join("quitter");
+    quitter.send_line("/quit");
+    quitter.recv_all_until_closed(Deadline::standard());
+    let mut next = server.join("next");
+    next.send_line("/nick next");
+    next.expect_line("*** You are now known as next");
+}
 
 /// A client that sends its input and then end of file, as `printf '/who\nhi\n/who' | nc -N`
 /// does, has only half-closed: it still reads. It gets the answers to everything it sent, the
