@@ -1,19 +1,15 @@
 //! Snapshot tests of moderation: per-client transcripts of operators at work and of everyone
 //! else being refused, on the simulated clock, committed under `tests/snapshots/`, with the
 //! records the server asked to keep. Accounts are identified through the deterministic password
-//! stand-in of `support/fake_auth.rs`.
-
-#[allow(dead_code, reason = "the holding of answers is for the account tests")]
-mod support;
+//! stand-in `chat_core::sim::TestPasswords`.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use chat_core::kit::NoServices;
-use chat_core::sim::{SIM_WALL_CLOCK_SECS, Sim};
+use chat_core::sim::{SIM_WALL_CLOCK_SECS, Sim, TestPasswords};
 use chat_core::{AddressRange, Ban, BanTarget, ClientId, Config, Motd, Record, Request, Stored, UnixMillis};
 use insta::assert_snapshot;
-use support::fake_auth::FakeAuth;
 
 /// No flood control, `root` a server operator, records asked for.
 fn config() -> Config {
@@ -22,7 +18,7 @@ fn config() -> Config {
 
 /// A world whose passwords are checked by the stand-in.
 fn world() -> Sim {
-    Sim::with_services(config(), Box::new(FakeAuth::default()))
+    Sim::with_services(config(), Box::new(TestPasswords::default()))
 }
 
 /// A client called `name` that registered it (and so is identified as it).
