@@ -102,6 +102,7 @@ mod flood;
 mod id;
 mod io;
 pub mod kit;
+mod moderation;
 mod per_address;
 mod presence;
 pub mod protocol;

@@ -25,21 +25,24 @@ pub enum DropReason {
     /// connection that never upgraded): see
     /// [`Config::handshake_timeout`](crate::Config::handshake_timeout).
     Handshake,
+    /// Its address (or account) is banned.
+    Banned,
 }
 
 impl DropReason {
     /// Every reason, in the order [`Drops`] keeps them.
-    pub const ALL: [DropReason; 6] = [
+    pub const ALL: [DropReason; 7] = [
         DropReason::Slow,
         DropReason::Flood,
         DropReason::UnfinishedLine,
         DropReason::Full,
         DropReason::PerAddress,
         DropReason::Handshake,
+        DropReason::Banned,
     ];
 
     /// A short lower-case name, for a metric's label: `slow`, `flood`, `unfinished_line`,
-    /// `full`, `per_ip`, `handshake`.
+    /// `full`, `per_ip`, `handshake`, `banned`.
     pub fn as_str(self) -> &'static str {
         match self {
             DropReason::Slow => "slow",
@@ -48,6 +51,7 @@ impl DropReason {
             DropReason::Full => "full",
             DropReason::PerAddress => "per_ip",
             DropReason::Handshake => "handshake",
+            DropReason::Banned => "banned",
         }
     }
 
@@ -57,7 +61,7 @@ impl DropReason {
 }
 
 // A reason added to the enum must be added to `ALL` too (last in both).
-const _: () = assert!(DropReason::Handshake as usize + 1 == DropReason::ALL.len());
+const _: () = assert!(DropReason::Banned as usize + 1 == DropReason::ALL.len());
 
 /// Connections dropped or turned away, by [`DropReason`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -197,7 +201,15 @@ mod tests {
         let counted: Vec<(&str, u64)> = drops.iter().map(|(reason, n)| (reason.as_str(), n)).collect();
         assert_eq!(
             counted,
-            [("slow", 0), ("flood", 2), ("unfinished_line", 0), ("full", 0), ("per_ip", 1), ("handshake", 0)]
+            [
+                ("slow", 0),
+                ("flood", 2),
+                ("unfinished_line", 0),
+                ("full", 0),
+                ("per_ip", 1),
+                ("handshake", 0),
+                ("banned", 0)
+            ]
         );
     }
 }

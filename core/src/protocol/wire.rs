@@ -7,11 +7,13 @@
 
 mod accounts;
 mod format;
+mod moderation;
 mod parse;
 mod parse_rooms;
 mod rooms;
 
 pub(crate) use accounts::*;
 pub(crate) use format::*;
+pub(crate) use moderation::*;
 pub use parse::{Departures, Names, ServerLine};
 pub(crate) use rooms::*;

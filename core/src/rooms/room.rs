@@ -25,6 +25,9 @@ pub(crate) struct Room {
     history: History,
     /// Join and offline notices waiting to be sent as one summary, in a big room.
     pub(crate) presence: Presence,
+    /// Members who are its operators by connection (its creator, those made so with `/op`);
+    /// a member stops being one when it leaves. Grants to accounts are kept by `moderation`.
+    operators: Vec<ClientId>,
 }
 
 impl Room {
@@ -37,6 +40,7 @@ impl Room {
             roster: Roster::default(),
             history: History::new(history),
             presence: Presence::default(),
+            operators: Vec::new(),
         }
     }
 
@@ -104,9 +108,30 @@ impl Room {
             Some(i) => {
                 self.members.remove(i);
                 self.roster.remove(name, id);
+                self.operators.retain(|&op| op != id);
                 true
             }
             None => false,
+        }
+    }
+
+    /// Whether member `id` is an operator of the room by connection.
+    pub(crate) fn is_operator(&self, id: ClientId) -> bool {
+        self.operators.contains(&id)
+    }
+
+    /// Makes member `id` an operator (`true`) or not (`false`); whether that changed anything.
+    pub(crate) fn set_operator(&mut self, id: ClientId, operator: bool) -> bool {
+        match (self.is_operator(id), operator) {
+            (false, true) if self.members.contains(&id) => {
+                self.operators.push(id);
+                true
+            }
+            (true, false) => {
+                self.operators.retain(|&op| op != id);
+                true
+            }
+            _ => false,
         }
     }
 
@@ -149,6 +174,20 @@ mod tests {
         assert_eq!(room.len(), 3);
         room.rename(ClientId(5), "n5", "a5");
         assert_eq!(room.roster().entries().map(|(name, _)| name).collect::<Vec<_>>(), ["a5", "n2", "n3"]);
+    }
+
+    #[test]
+    fn operators_are_members_and_stop_when_they_leave() {
+        let mut room = Room::new(RoomName::lobby(), 10);
+        room.add(ClientId(1), "a");
+        assert!(!room.set_operator(ClientId(2), true), "not a member");
+        assert!(room.set_operator(ClientId(1), true));
+        assert!(!room.set_operator(ClientId(1), true));
+        assert!(room.is_operator(ClientId(1)));
+        room.remove(ClientId(1), "a");
+        assert!(!room.is_operator(ClientId(1)));
+        room.add(ClientId(1), "a");
+        assert!(!room.is_operator(ClientId(1)), "coming back is not enough");
     }
 
     #[test]

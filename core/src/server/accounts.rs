@@ -333,6 +333,9 @@ impl Server {
         if let Some(client) = self.registry.get_mut(id) {
             client.account = Some(key.to_owned());
         }
+        if self.enforce_account_ban(id) {
+            return;
+        }
         if let Some(holder) = self.registry.holder(key).filter(|&holder| holder != id) {
             let registry = &self.registry;
             let accounts = &self.accounts;

@@ -51,6 +51,8 @@ impl Server {
             Some((wire::shutting_down(), None))
         } else if self.registry.active() >= self.config.max_clients {
             Some((self.full_notice(), Some(DropReason::Full)))
+        } else if let Some(banned) = self.ban_refusal(peer.ip()) {
+            Some((banned, Some(DropReason::Banned)))
         } else {
             let per_address = self.registry.per_address();
             let admitted = match pending.take() {
@@ -84,6 +86,7 @@ impl Server {
         self.registry.insert(client);
         self.rooms.enter(lobby, id, &name);
         self.send(id, wire::welcome(&name, others));
+        self.show_motd(id, false);
         self.show_topic(id, lobby, false);
         self.replay(id, lobby, REPLAY_ON_JOIN, false);
         self.unannounced.push(self.now, id);

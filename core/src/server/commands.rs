@@ -23,6 +23,17 @@ impl Server {
         };
         let Some(client) = self.registry.get(id) else { return };
         let (name, room) = (client.nick.as_str().to_owned(), client.room);
+        let speaks = matches!(
+            command,
+            Command::Say(_)
+                | Command::Me(_)
+                | Command::Msg { .. }
+                | Command::Topic(Some(_))
+                | Command::ClearTopic
+        );
+        if speaks && !self.may_speak(id) {
+            return;
+        }
         match command {
             Command::Say(text) => self.say(id, wire::message(&name, &sanitize(text))),
             Command::Me(text) => self.say(id, wire::action(&name, &sanitize(text))),
@@ -58,6 +69,19 @@ impl Server {
             Command::Identify { name, password } => self.identify(id, name, password),
             Command::ChangePassword { old, new } => self.change_password(id, old, new),
             Command::Unregister(password) => self.unregister(id, password),
+            Command::Op(target) => self.op(id, &name, target),
+            Command::Deop(target) => self.deop(id, &name, target),
+            Command::Kick { name: target, reason } => self.kick(id, &name, target, reason),
+            Command::Ban { target, duration, reason } => self.ban(id, target, duration, reason),
+            Command::Unban(target) => self.unban(id, target),
+            Command::Banned => self.list_bans(id),
+            Command::Mute { name: target, duration } => self.mute(id, target, duration),
+            Command::Unmute(target) => self.unmute(id, target),
+            Command::Motd(None) => self.show_motd(id, true),
+            Command::Motd(Some(text)) => self.set_motd(id, Some(text)),
+            Command::ClearMotd => self.set_motd(id, None),
+            Command::LockTopic(lock) => self.lock_topic(id, &name, lock),
+            Command::Whois(target) => self.whois(id, target),
         }
     }
 
@@ -170,6 +194,7 @@ impl Server {
             wire::who_in(room.name().as_str(), room.roster().len(), names)
         };
         self.send(id, line);
+        self.show_addresses(id, room_id);
     }
 
     /// `/join #ROOM`: moves there, creating the room if it is new.
@@ -183,6 +208,9 @@ impl Server {
             tracing::info!(%id, room = %self.rooms.get(room).map_or("", |r| r.name().as_str()), "room created");
         }
         self.go_to(id, room);
+        if created {
+            self.creator(id, room);
+        }
     }
 
     /// Moves `id` to `room`, unless it is there already.
@@ -209,6 +237,9 @@ impl Server {
     /// `/topic TEXT` (`Some`) or `/topic -` (`None`) in the client's room; everyone there is
     /// told, the client too.
     fn set_topic(&mut self, id: ClientId, name: &str, topic: Option<&str>) {
+        if !self.may_set_topic(id) {
+            return;
+        }
         let Some(client) = self.registry.get(id) else { return };
         let room_id = client.room;
         let Some(room) = self.rooms.get_mut(room_id) else { return };

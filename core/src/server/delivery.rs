@@ -171,6 +171,7 @@ impl Server {
         let client = self.registry.remove(id)?;
         self.memory -= client.cost();
         self.forget_buffers(id);
+        self.moderation.mutes.forget(id);
         Some(client)
     }
 
@@ -277,6 +278,7 @@ impl Server {
         }
         self.expire_unfinished_lines();
         self.expire_handshakes();
+        self.expire_moderation();
         while let Some(id) = self.unannounced.pop_due(self.now) {
             self.announce(id);
         }

@@ -11,6 +11,8 @@
 //! - `commands.rs`: what each command does;
 //! - `accounts.rs`: the account commands, reserved names and server operators;
 //! - `services.rs`: asking the threads beside the event loop for work, and their answers;
+//! - `operators.rs`: who may moderate, operators, topic locks, the message of the day, `/whois`;
+//! - `moderation.rs`: kicks, bans and mutes, and their expiry;
 //! - `persist.rs`: the records the database is asked to keep;
 //! - `restore.rs`: building the server from what the database kept.
 
@@ -18,9 +20,11 @@ mod accounts;
 mod arrivals;
 mod commands;
 mod delivery;
+mod moderation;
+mod operators;
+mod pending;
 mod persist;
 mod restore;
-mod pending;
 mod services;
 
 use std::cmp::Reverse;
@@ -31,6 +35,7 @@ use crate::accounts::Accounts;
 use crate::clock::WallClock;
 use crate::deadlines::FixedDelay;
 use crate::flood::Verdict;
+use crate::moderation::Moderation;
 use crate::per_address::PerAddress;
 use crate::protocol::guest::GuestNames;
 use crate::protocol::wire::{self, Reason};
@@ -94,6 +99,8 @@ pub struct Server {
     handshakes: FixedDelay<ClientId>,
     /// What each connection's transport holds ([`Input::Buffered`]), counted in `memory`.
     buffers: HashMap<ClientId, usize>,
+    /// Operators, bans, mutes, the message of the day, topic locks.
+    moderation: Moderation,
 }
 
 /// Frames a drained output queue may keep room for; one a broadcast grew beyond this is freed.
@@ -114,6 +121,7 @@ impl Server {
             operator_keys: config.operators.iter().map(|name| crate::protocol::nick::key_of(name)).collect(),
             presence_due: FixedDelay::new(config.presence_interval),
             handshakes: FixedDelay::new(config.handshake_timeout),
+            moderation: Moderation::new(),
             config,
             now,
             guests: GuestNames::default(),
@@ -191,6 +199,7 @@ impl Server {
             self.unannounced.deadline(),
             self.line_deadlines.next(),
             self.handshakes.deadline(),
+            self.moderation_deadline(),
         ]
         .into_iter()
         .flatten()

@@ -26,6 +26,20 @@ pub(crate) enum Reason {
     Flooding,
     /// The client left a line unfinished for too long.
     UnfinishedLine,
+    /// An operator kicked the client (by name, with the reason given, possibly empty).
+    Kicked {
+        /// The operator's name.
+        by: String,
+        /// The reason given.
+        reason: String,
+    },
+    /// An operator banned the client.
+    Banned {
+        /// The operator's name.
+        by: String,
+        /// The reason given.
+        reason: String,
+    },
 }
 
 impl Reason {
@@ -35,7 +49,8 @@ impl Reason {
             Reason::TooSlow => Some(crate::DropReason::Slow),
             Reason::Flooding => Some(crate::DropReason::Flood),
             Reason::UnfinishedLine => Some(crate::DropReason::UnfinishedLine),
-            Reason::Quit(_) | Reason::Left | Reason::Moved | Reason::Lost => None,
+            Reason::Banned { .. } => Some(crate::DropReason::Banned),
+            Reason::Quit(_) | Reason::Left | Reason::Moved | Reason::Lost | Reason::Kicked { .. } => None,
         }
     }
 }
@@ -51,6 +66,10 @@ impl Display for Reason {
             Reason::TooSlow => f.write_str("too slow"),
             Reason::Flooding => f.write_str("flooding"),
             Reason::UnfinishedLine => f.write_str("unfinished line"),
+            Reason::Kicked { by, reason } if reason.is_empty() => write!(f, "kicked by {by}"),
+            Reason::Kicked { by, reason } => write!(f, "kicked by {by}: {reason}"),
+            Reason::Banned { by, reason } if reason.is_empty() => write!(f, "banned by {by}"),
+            Reason::Banned { by, reason } => write!(f, "banned by {by}: {reason}"),
         }
     }
 }
