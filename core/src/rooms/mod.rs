@@ -4,11 +4,13 @@
 //! with it), except `#lobby`, which always exists.
 
 mod history;
+mod log;
 mod room;
 
 use std::collections::HashMap;
 
 pub(crate) use history::Said;
+pub(crate) use log::Parked;
 pub(crate) use room::{MAX_TOPIC, Room};
 
 use crate::ClientId;

@@ -5,6 +5,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::history::{History, Said};
+use super::log::Log;
 use crate::ClientId;
 use crate::presence::Presence;
 use crate::protocol::RoomName;
@@ -25,6 +26,8 @@ pub(crate) struct Room {
     history: History,
     /// Join and offline notices waiting to be sent as one summary, in a big room.
     pub(crate) presence: Presence,
+    /// The broadcasts owed to members whose socket is full (see `log.rs`).
+    pub(crate) log: Log,
 }
 
 impl Room {
@@ -37,6 +40,7 @@ impl Room {
             roster: Roster::default(),
             history: History::new(history),
             presence: Presence::default(),
+            log: Log::default(),
         }
     }
 

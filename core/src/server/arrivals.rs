@@ -123,6 +123,8 @@ impl Server {
         let Some(client) = self.registry.get(id).filter(|c| c.is_present()) else { return };
         let (name, room, announced) = (client.nick.as_str().to_owned(), client.room, client.announced);
         tracing::info!(%id, peer = %client.peer, %name, %reason, "left");
+        // What its room's log owes it is worth handing out only if it may still read it.
+        self.unpark(id, !matches!(reason, Reason::TooSlow | Reason::Lost));
         self.take_out(id);
         if announced {
             self.tell_departure(room, &name, &reason);
@@ -133,6 +135,7 @@ impl Server {
     pub(super) fn take_out(&mut self, id: ClientId) {
         let Some(client) = self.registry.get(id).filter(|c| c.is_present()) else { return };
         let (room, name) = (client.room, client.nick.as_str().to_owned());
+        self.unpark(id, true);
         self.registry.leave(id);
         self.rooms.leave(room, id, &name);
     }
@@ -140,6 +143,8 @@ impl Server {
     /// Moves a present client to room `to`: the old room is told it left, the client gets the
     /// new room's topic and history, the new room is told it came.
     pub(super) fn move_to(&mut self, id: ClientId, to: RoomId) {
+        // What the old room's log owes it comes first.
+        self.unpark(id, true);
         let Some(client) = self.registry.get_mut(id).filter(|c| c.is_present()) else { return };
         let (from, name, announced) = (client.room, client.nick.as_str().to_owned(), client.announced);
         client.room = to;

@@ -231,6 +231,8 @@ impl Server {
     }
 
     fn ignore(&mut self, id: ClientId, typed: &str) {
+        // Whom it ignores decides which logged lines it is owed: settle those first.
+        self.unpark(id, true);
         let (target, name) = match self.holder_of(id, typed) {
             Ok(found) => found,
             Err(error) => return self.send(id, error),
@@ -247,6 +249,8 @@ impl Server {
     }
 
     fn unignore(&mut self, id: ClientId, typed: &str) {
+        // Whom it ignores decides which logged lines it is owed: settle those first.
+        self.unpark(id, true);
         let (target, name) = match self.holder_of(id, typed) {
             Ok(found) => found,
             Err(error) => return self.send(id, error),
@@ -262,6 +266,8 @@ impl Server {
 
     /// `/ignore` alone: whom the client ignores (those who left are forgotten first).
     fn list_ignored(&mut self, id: ClientId) {
+        // Whom it ignores decides which logged lines it is owed: settle those first.
+        self.unpark(id, true);
         let Some(client) = self.registry.get(id) else { return };
         let mut ignores = client.ignores.clone();
         ignores.prune(|ignored| self.registry.get(ignored).is_some_and(|c| c.is_present()));

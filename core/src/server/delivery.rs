@@ -11,7 +11,7 @@ use super::Server;
 use crate::kit::Outbox;
 use crate::protocol::wire::Reason;
 use crate::registry::{Client, Phase};
-use crate::rooms::RoomId;
+use crate::rooms::{Parked, RoomId};
 use crate::{ClientId, Config, Output};
 
 /// Who a line to a room is for.
@@ -43,15 +43,21 @@ impl Audience {
 }
 
 impl Server {
-    /// Queues `frame` for every active member of a room, as `to` says.
+    /// Queues `frame` for every active member of a room, as `to` says; members whose socket is
+    /// full (parked) are skipped, and the frame is logged once for all of them instead (see
+    /// `rooms/log.rs`).
     ///
     /// A room holding a good part of the server is walked through the registry's dense array
     /// (one pass, no look-up per member); a small room through its member list.
     pub(super) fn broadcast(&mut self, to: Audience, frame: Bytes) {
         let limits = Limits::of(&self.config);
+        let Some(room) = self.rooms.get_mut(to.room) else { return };
+        let logged = room.log.is_watched();
+        if logged {
+            self.memory += room.log.append(frame.clone(), to.except, to.said_by);
+        }
         let mut fan =
             Fan { frame, limits, now: self.now, outputs: &mut self.outputs, too_slow: &mut self.too_slow };
-        let Some(room) = self.rooms.get(to.room) else { return };
         let added = if room.len() * 4 >= self.registry.clients().len() {
             let mut added = 0;
             for client in self.registry.clients_mut() {
@@ -70,19 +76,102 @@ impl Server {
             added
         };
         self.memory += added;
+        if logged {
+            self.check_parked(to.room, to.except);
+        }
+    }
+
+    /// Drops the parked members of `room` that are owed more than the hard limit and have been
+    /// stuck for the grace period, oldest mark (owed the most) first; but not `sender`, whose
+    /// own line this was (it is not owed it, and the rest of its input is still to be read).
+    fn check_parked(&mut self, room: RoomId, sender: Option<ClientId>) {
+        let limits = Limits::of(&self.config);
+        loop {
+            let Some(log) = self.rooms.get(room).map(|room| &room.log) else { return };
+            let oldest = log.parked().find(|&id| Some(id) != sender);
+            let Some(client) = oldest.and_then(|id| self.registry.get(id)) else { return };
+            let owed = client.parked.as_ref().map_or(0, |parked| log.owed(&parked.mark));
+            if !limits.over(client, owed, self.now) {
+                return;
+            }
+            let id = client.id;
+            self.lag(id);
+        }
+    }
+
+    /// What the room's log owes `client`, if it is parked.
+    fn owed(&self, client: &Client) -> usize {
+        let Some(parked) = &client.parked else { return 0 };
+        self.rooms.get(client.room).map_or(0, |room| room.log.owed(&parked.mark))
+    }
+
+    /// Marks a client too slow: it gets nothing more, is let go of in its room's log, and is
+    /// disconnected once the current input is done.
+    fn lag(&mut self, id: ClientId) {
+        self.unpark(id, false);
+        if let Some(client) = self.registry.get_mut(id).filter(|c| c.is_active()) {
+            client.phase = Phase::Lagging;
+            self.too_slow.push(id);
+        }
+    }
+
+    /// Takes a parked client out of its room's log. With `deliver`, it is handed (queued) what
+    /// it is owed, in order: the log's entries meant for it, with what was sent to it alone in
+    /// between; otherwise that is dropped (it is being disconnected).
+    pub(super) fn unpark(&mut self, id: ClientId, deliver: bool) {
+        let Some(client) = self.registry.get_mut(id) else { return };
+        let Some(parked) = client.parked.take() else { return };
+        let Some(room) = self.rooms.get_mut(client.room) else { return };
+        if deliver {
+            let mut held = parked.held.into_iter().peekable();
+            let mut queue = |client: &mut Client, frame: Bytes| {
+                client.queued += frame.len();
+                client.frames += 1;
+                self.outputs.push_back(Output::Transmit { to: client.id, frame });
+            };
+            for (seq, entry) in room.log.since(parked.mark.seq) {
+                while let Some((_, frame)) = held.next_if(|&(before, _)| before <= seq) {
+                    queue(client, frame);
+                }
+                let hidden = entry.said_by.is_some_and(|from| client.ignores.hides(from));
+                if entry.except != Some(client.id) && !hidden {
+                    self.memory += entry.frame.len() + Outbox::FRAME_OVERHEAD;
+                    queue(client, entry.frame.clone());
+                }
+            }
+            held.for_each(|(_, frame)| queue(client, frame));
+        } else {
+            self.memory -= parked.held_cost;
+        }
+        self.memory -= room.log.unpark(id, &parked.mark);
+    }
+
+    /// Parks a client whose socket is full (it must be active, so in a room): broadcasts skip
+    /// it from now on, and its room's log keeps what it is owed.
+    fn park(&mut self, id: ClientId) {
+        let Some(client) = self.registry.get_mut(id).filter(|c| c.is_active() && c.parked.is_none()) else {
+            return;
+        };
+        if let Some(room) = self.rooms.get_mut(client.room) {
+            client.parked = Some(Parked::new(room.log.park(id)));
+        }
     }
 
     /// Queues `frame` for one client, unless its socket is stuck and that would put it over
-    /// the limits.
+    /// the limits. A parked client holds it until it is handed what its room's log owes it.
     pub(super) fn send(&mut self, id: ClientId, frame: Bytes) {
         let limits = Limits::of(&self.config);
         let now = self.now;
-        let Some(client) = self.registry.get_mut(id).filter(|c| !c.lost) else { return };
-        if limits.too_slow(client, frame.len(), now) {
-            if client.is_active() {
-                client.phase = Phase::Lagging;
-                self.too_slow.push(id);
-            }
+        let Some(client) = self.registry.get(id).filter(|c| !c.lost) else { return };
+        let owed = self.owed(client) + frame.len() + Outbox::FRAME_OVERHEAD;
+        if limits.over(client, owed, now) {
+            self.lag(id);
+            return;
+        }
+        let Some(client) = self.registry.get_mut(id) else { return };
+        if let Some(parked) = client.parked.as_mut() {
+            let before = self.rooms.get(client.room).map_or(0, |room| room.log.end());
+            self.memory += parked.hold(before, frame);
             return;
         }
         client.queued += frame.len();
@@ -102,13 +191,18 @@ impl Server {
             client.blocked_since = None;
         }
         self.memory -= before - client.cost();
-        if !client.is_active() && client.queued == 0 {
+        if bytes > 0 {
+            // Its socket takes bytes again: it is handed what it was owed while parked.
+            self.unpark(id, true);
+        }
+        if self.registry.get(id).is_some_and(|c| !c.is_active() && c.queued == 0) {
             self.close(id);
         }
     }
 
-    /// The client's socket is full: note since when, and check it against the limits once it
-    /// has been blocked for the grace period.
+    /// The client's socket is full: note since when, park it (broadcasts skip it until its
+    /// socket takes bytes again), and check it against the limits once it has been blocked
+    /// for the grace period.
     pub(super) fn blocked(&mut self, id: ClientId) {
         let Some(client) = self.registry.get_mut(id).filter(|c| c.blocked_since.is_none() && c.queued > 0)
         else {
@@ -116,6 +210,7 @@ impl Server {
         };
         client.blocked_since = Some(self.now);
         self.blocked.push(Reverse((self.now + self.config.blocked_grace, id)));
+        self.park(id);
     }
 
     /// Disconnects the clients found too slow, and announces it (which may find more).
@@ -207,7 +302,7 @@ impl Server {
             .clients()
             .iter()
             .filter(|c| c.is_active() && c.blocked_for(grace, now))
-            .map(|c| (c.cost(), c.id))
+            .map(|c| (c.cost() + self.owed(c), c.id))
             .collect();
         stuck.sort_unstable_by(|a, b| b.cmp(a));
         for (cost, id) in stuck {
@@ -229,14 +324,13 @@ impl Server {
                 break;
             }
             self.blocked.pop();
-            let Some(client) = self.registry.get_mut(id).filter(|c| c.is_active()) else { continue };
+            let Some(client) = self.registry.get(id).filter(|c| c.is_active()) else { continue };
             let Some(since) = client.blocked_since.filter(|_| client.blocked_for(limits.grace, self.now))
             else {
                 continue;
             };
-            if limits.exceeded(client, self.now) {
-                client.phase = Phase::Lagging;
-                self.too_slow.push(id);
+            if limits.over(client, self.owed(client), self.now) {
+                self.lag(id);
                 continue;
             }
             // Stuck now: it may be dropped to keep to the budget, or at its write deadline.
@@ -299,13 +393,15 @@ impl Fan<'_> {
     #[inline]
     fn offer(&mut self, client: &mut Client, to: Audience) -> usize {
         if !client.is_active()
+            || client.parked.is_some()
             || Some(client.id) == to.except
             || to.said_by.is_some_and(|from| client.ignores.hides(from))
         {
             return 0;
         }
         let len = self.frame.len();
-        if client.blocked_since.is_some() && self.limits.too_slow(client, len, self.now) {
+        if client.blocked_since.is_some() && self.limits.over(client, len + Outbox::FRAME_OVERHEAD, self.now)
+        {
             client.phase = Phase::Lagging;
             self.too_slow.push(client.id);
             return 0;
@@ -336,18 +432,12 @@ impl Limits {
         }
     }
 
-    /// Whether `client`, with one more frame of `len` bytes queued, is too slow at `now`: its
-    /// socket has taken nothing for the grace period and its queue would be over the hard
-    /// limit, or for the write deadline and over the soft limit.
-    fn too_slow(self, client: &Client, len: usize, now: Instant) -> bool {
-        let cost = client.cost() + len + Outbox::FRAME_OVERHEAD;
-        (cost > self.hard && client.blocked_for(self.grace, now))
-            || (cost > self.soft && client.blocked_for(self.deadline, now))
-    }
-
-    /// Whether `client` is too slow now, with what it has queued.
-    fn exceeded(self, client: &Client, now: Instant) -> bool {
-        let cost = client.cost();
+    /// Whether `client`, owed `extra` beyond its own queue (a frame about to be queued, what
+    /// its room's log owes it), is too slow at `now`: its socket has taken nothing for the
+    /// grace period and it would be over the hard limit, or for the write deadline and over
+    /// the soft limit.
+    fn over(self, client: &Client, extra: usize, now: Instant) -> bool {
+        let cost = client.cost() + extra;
         (cost > self.hard && client.blocked_for(self.grace, now))
             || (cost > self.soft && client.blocked_for(self.deadline, now))
     }
