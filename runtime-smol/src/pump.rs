@@ -127,6 +127,15 @@ impl Pump {
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%peer, %error, "cannot set TCP_NODELAY");
         }
+        let sndbuf = std::env::var("CHAT_SNDBUF")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(chat_core::kit::Outbox::SEND_BUFFER);
+        if sndbuf > 0
+            && let Err(error) = socket2::SockRef::from(&stream).set_send_buffer_size(sndbuf)
+        {
+            tracing::debug!(%peer, %error, "cannot set SO_SNDBUF");
+        }
         let transport = match endpoint.accept(peer) {
             Ok(transport) => transport,
             Err(error) => return tracing::warn!(%peer, %error, "cannot start the connection's transport"),

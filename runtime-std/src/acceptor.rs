@@ -233,6 +233,15 @@ fn spawn_loop(
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%peer, %error, "could not set TCP_NODELAY");
         }
+        let sndbuf = std::env::var("CHAT_SNDBUF")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(chat_core::kit::Outbox::SEND_BUFFER);
+        if sndbuf > 0
+            && let Err(error) = socket2::SockRef::from(&stream).set_send_buffer_size(sndbuf)
+        {
+            tracing::debug!(%peer, %error, "could not set SO_SNDBUF");
+        }
         let id = ClientId(next_id);
         next_id += 1;
         tracing::debug!(%id, %peer, "accepted");

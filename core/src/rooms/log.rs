@@ -29,6 +29,8 @@ pub(crate) struct Entry {
     pub(crate) except: Option<ClientId>,
     /// Said by this client: members who ignore it do not get it.
     pub(crate) said_by: Option<ClientId>,
+    /// The log's cumulative cost before this entry (a mark at it owes the rest).
+    cost_before: u64,
 }
 
 impl Entry {
@@ -114,7 +116,7 @@ impl Log {
         except: Option<ClientId>,
         said_by: Option<ClientId>,
     ) -> usize {
-        let entry = Entry { frame, except, said_by };
+        let entry = Entry { frame, except, said_by, cost_before: self.appended };
         let cost = entry.cost();
         self.appended += cost as u64;
         self.entries.push_back(entry);
@@ -138,10 +140,27 @@ impl Log {
         self.entries.iter().enumerate().skip(skip).map(|(i, entry)| (self.first + i as u64, entry))
     }
 
+    /// Moves member `id` from `mark` on to the entry `seq` (it was handed those before), then
+    /// forgets the entries no parked member is owed any more. Returns the new mark and what
+    /// the forgotten entries cost.
+    pub(crate) fn advance(&mut self, id: ClientId, mark: &Mark, seq: u64) -> (Mark, usize) {
+        let index = usize::try_from(seq.saturating_sub(self.first)).unwrap_or(usize::MAX);
+        let cost = self.entries.get(index).map_or(self.appended, |entry| entry.cost_before);
+        let to = Mark { seq, cost };
+        self.parked.remove(&(mark.seq, id));
+        self.parked.insert((seq, id));
+        (to, self.trim())
+    }
+
     /// Lets go of member `id` parked at `mark` (it was handed what it is owed, or dropped),
     /// then forgets the entries no parked member is owed any more. Returns what they cost.
     pub(crate) fn unpark(&mut self, id: ClientId, mark: &Mark) -> usize {
         self.parked.remove(&(mark.seq, id));
+        self.trim()
+    }
+
+    /// Forgets the entries before the oldest mark (all of them if no one is parked).
+    fn trim(&mut self) -> usize {
         let keep_from = self.parked.first().map_or(self.end(), |&(seq, _)| seq);
         let mut freed = 0;
         while self.first < keep_from {

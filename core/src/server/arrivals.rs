@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use bytes::{BufMut, BytesMut};
 
 use super::Server;
-use super::delivery::Audience;
+use super::delivery::{Audience, Owed};
 use crate::clock::hours_minutes;
 use crate::per_address::Refusal;
 use crate::protocol::wire::{self, Reason};
@@ -124,7 +124,10 @@ impl Server {
         let (name, room, announced) = (client.nick.as_str().to_owned(), client.room, client.announced);
         tracing::info!(%id, peer = %client.peer, %name, %reason, "left");
         // What its room's log owes it is worth handing out only if it may still read it.
-        self.unpark(id, !matches!(reason, Reason::TooSlow | Reason::Lost));
+        self.unpark(
+            id,
+            if matches!(reason, Reason::TooSlow | Reason::Lost) { Owed::Drop } else { Owed::All },
+        );
         self.take_out(id);
         if announced {
             self.tell_departure(room, &name, &reason);
@@ -135,7 +138,7 @@ impl Server {
     pub(super) fn take_out(&mut self, id: ClientId) {
         let Some(client) = self.registry.get(id).filter(|c| c.is_present()) else { return };
         let (room, name) = (client.room, client.nick.as_str().to_owned());
-        self.unpark(id, true);
+        self.unpark(id, Owed::All);
         self.registry.leave(id);
         self.rooms.leave(room, id, &name);
     }
@@ -144,7 +147,7 @@ impl Server {
     /// new room's topic and history, the new room is told it came.
     pub(super) fn move_to(&mut self, id: ClientId, to: RoomId) {
         // What the old room's log owes it comes first.
-        self.unpark(id, true);
+        self.unpark(id, Owed::All);
         let Some(client) = self.registry.get_mut(id).filter(|c| c.is_present()) else { return };
         let (from, name, announced) = (client.room, client.nick.as_str().to_owned(), client.announced);
         client.room = to;

@@ -232,7 +232,7 @@ impl Server {
 
     fn ignore(&mut self, id: ClientId, typed: &str) {
         // Whom it ignores decides which logged lines it is owed: settle those first.
-        self.unpark(id, true);
+        self.unpark(id, super::delivery::Owed::All);
         let (target, name) = match self.holder_of(id, typed) {
             Ok(found) => found,
             Err(error) => return self.send(id, error),
@@ -250,7 +250,7 @@ impl Server {
 
     fn unignore(&mut self, id: ClientId, typed: &str) {
         // Whom it ignores decides which logged lines it is owed: settle those first.
-        self.unpark(id, true);
+        self.unpark(id, super::delivery::Owed::All);
         let (target, name) = match self.holder_of(id, typed) {
             Ok(found) => found,
             Err(error) => return self.send(id, error),
@@ -267,7 +267,7 @@ impl Server {
     /// `/ignore` alone: whom the client ignores (those who left are forgotten first).
     fn list_ignored(&mut self, id: ClientId) {
         // Whom it ignores decides which logged lines it is owed: settle those first.
-        self.unpark(id, true);
+        self.unpark(id, super::delivery::Owed::All);
         let Some(client) = self.registry.get(id) else { return };
         let mut ignores = client.ignores.clone();
         ignores.prune(|ignored| self.registry.get(ignored).is_some_and(|c| c.is_present()));

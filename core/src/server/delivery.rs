@@ -14,6 +14,18 @@ use crate::registry::{Client, Phase};
 use crate::rooms::{Parked, RoomId};
 use crate::{ClientId, Config, Output};
 
+/// How much of what its room's log owes a parked client to hand out (see
+/// [`Server::unpark`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Owed {
+    /// Everything: it leaves the room, or changes whom it ignores.
+    All,
+    /// Up to the parking window: its socket took bytes again.
+    Window,
+    /// Nothing: it is being disconnected.
+    Drop,
+}
+
 /// Who a line to a room is for.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Audience {
@@ -56,8 +68,15 @@ impl Server {
         if logged {
             self.memory += room.log.append(frame.clone(), to.except, to.said_by);
         }
-        let mut fan =
-            Fan { frame, limits, now: self.now, outputs: &mut self.outputs, too_slow: &mut self.too_slow };
+        let mut parking = std::mem::take(&mut self.parking);
+        let mut fan = Fan {
+            frame,
+            limits,
+            now: self.now,
+            outputs: &mut self.outputs,
+            too_slow: &mut self.too_slow,
+            parking: &mut parking,
+        };
         let added = if room.len() * 4 >= self.registry.clients().len() {
             let mut added = 0;
             for client in self.registry.clients_mut() {
@@ -76,6 +95,10 @@ impl Server {
             added
         };
         self.memory += added;
+        for id in parking.drain(..) {
+            self.park(id);
+        }
+        self.parking = parking;
         if logged {
             self.check_parked(to.room, to.except);
         }
@@ -108,46 +131,69 @@ impl Server {
     /// Marks a client too slow: it gets nothing more, is let go of in its room's log, and is
     /// disconnected once the current input is done.
     fn lag(&mut self, id: ClientId) {
-        self.unpark(id, false);
+        self.unpark(id, Owed::Drop);
         if let Some(client) = self.registry.get_mut(id).filter(|c| c.is_active()) {
             client.phase = Phase::Lagging;
             self.too_slow.push(id);
         }
     }
 
-    /// Takes a parked client out of its room's log. With `deliver`, it is handed (queued) what
-    /// it is owed, in order: the log's entries meant for it, with what was sent to it alone in
-    /// between; otherwise that is dropped (it is being disconnected).
-    pub(super) fn unpark(&mut self, id: ClientId, deliver: bool) {
+    /// Hands a parked client what its room's log owes it, in order: the log's entries meant
+    /// for it, with what was sent to it alone in between. `Owed::Window` hands out only up
+    /// to the parking window (it stays parked, further on, if more is owed); `Owed::Drop`
+    /// hands out nothing (it is being disconnected). Either way the log lets go of what no
+    /// one is owed any more.
+    pub(super) fn unpark(&mut self, id: ClientId, how: Owed) {
+        let window = Limits::of(&self.config).window;
         let Some(client) = self.registry.get_mut(id) else { return };
         let Some(parked) = client.parked.take() else { return };
         let Some(room) = self.rooms.get_mut(client.room) else { return };
-        if deliver {
-            let mut held = parked.held.into_iter().peekable();
-            let mut queue = |client: &mut Client, frame: Bytes| {
-                client.queued += frame.len();
-                client.frames += 1;
-                self.outputs.push_back(Output::Transmit { to: client.id, frame });
-            };
-            for (seq, entry) in room.log.since(parked.mark.seq) {
-                while let Some((_, frame)) = held.next_if(|&(before, _)| before <= seq) {
-                    queue(client, frame);
-                }
-                let hidden = entry.said_by.is_some_and(|from| client.ignores.hides(from));
-                if entry.except != Some(client.id) && !hidden {
-                    self.memory += entry.frame.len() + Outbox::FRAME_OVERHEAD;
-                    queue(client, entry.frame.clone());
-                }
-            }
-            held.for_each(|(_, frame)| queue(client, frame));
-        } else {
-            self.memory -= parked.held_cost;
+        if how == Owed::Drop {
+            self.memory -= parked.held_cost + room.log.unpark(id, &parked.mark);
+            return;
         }
-        self.memory -= room.log.unpark(id, &parked.mark);
+        let mut held = parked.held.into_iter().peekable();
+        let mut queue = |client: &mut Client, frame: Bytes| {
+            client.queued += frame.len();
+            client.frames += 1;
+            self.outputs.push_back(Output::Transmit { to: client.id, frame });
+        };
+        let mut stop = None;
+        for (seq, entry) in room.log.since(parked.mark.seq) {
+            if how == Owed::Window && client.cost() > window {
+                stop = Some(seq);
+                break;
+            }
+            while let Some((_, frame)) = held.next_if(|&(before, _)| before <= seq) {
+                queue(client, frame);
+            }
+            let hidden = entry.said_by.is_some_and(|from| client.ignores.hides(from));
+            if entry.except != Some(client.id) && !hidden {
+                self.memory += entry.frame.len() + Outbox::FRAME_OVERHEAD;
+                queue(client, entry.frame.clone());
+            }
+        }
+        match stop {
+            Some(seq) => {
+                let (mark, freed) = room.log.advance(id, &parked.mark, seq);
+                self.memory -= freed;
+                let mut rest = Parked::new(mark);
+                // What was sent to it alone stays held (its cost was counted all along).
+                held.for_each(|(before, frame)| {
+                    rest.hold(before, frame);
+                });
+                client.parked = Some(rest);
+            }
+            None => {
+                held.for_each(|(_, frame)| queue(client, frame));
+                self.memory -= room.log.unpark(id, &parked.mark);
+            }
+        }
     }
 
-    /// Parks a client whose socket is full (it must be active, so in a room): broadcasts skip
-    /// it from now on, and its room's log keeps what it is owed.
+    /// Parks a client whose socket is full, or who has more than the parking window handed
+    /// out and not yet written (it must be active, so in a room): broadcasts skip it from now
+    /// on, and its room's log keeps what it is owed until the runtime reports it wrote some.
     fn park(&mut self, id: ClientId) {
         let Some(client) = self.registry.get_mut(id).filter(|c| c.is_active() && c.parked.is_none()) else {
             return;
@@ -192,8 +238,8 @@ impl Server {
         }
         self.memory -= before - client.cost();
         if bytes > 0 {
-            // Its socket takes bytes again: it is handed what it was owed while parked.
-            self.unpark(id, true);
+            // Its socket takes bytes again: it is handed (some of) what it is owed.
+            self.unpark(id, Owed::Window);
         }
         if self.registry.get(id).is_some_and(|c| !c.is_active() && c.queued == 0) {
             self.close(id);
@@ -386,6 +432,8 @@ struct Fan<'a> {
     now: Instant,
     outputs: &'a mut VecDeque<Output>,
     too_slow: &'a mut Vec<ClientId>,
+    /// Clients that have more than the parking window queued with this frame: parked after it.
+    parking: &'a mut Vec<ClientId>,
 }
 
 impl Fan<'_> {
@@ -409,6 +457,9 @@ impl Fan<'_> {
         client.queued += len;
         client.frames += 1;
         self.outputs.push_back(Output::Transmit { to: client.id, frame: self.frame.clone() });
+        if client.cost() > self.limits.window {
+            self.parking.push(client.id);
+        }
         len + Outbox::FRAME_OVERHEAD
     }
 }
@@ -418,6 +469,11 @@ impl Fan<'_> {
 struct Limits {
     hard: usize,
     soft: usize,
+    /// Most a client may have handed out and not yet written before it is parked: half the
+    /// soft limit. A client whose writes lag (its socket is about to be full, or the runtime
+    /// has not got round to it) then costs one logged line per broadcast, not a queued frame,
+    /// until it catches up.
+    window: usize,
     grace: Duration,
     deadline: Duration,
 }
@@ -427,6 +483,7 @@ impl Limits {
         Self {
             hard: config.max_queue,
             soft: config.soft_queue.min(config.max_queue),
+            window: config.soft_queue.min(config.max_queue) / 2,
             grace: config.blocked_grace,
             deadline: config.write_deadline,
         }
