@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
+use chat_core::kit::Outbox;
 use chat_core::{ClientId, Input, Output, Server};
 use chat_transport::{Endpoint, Heard};
 use rustc_hash::FxHashMap;
@@ -127,13 +128,8 @@ impl Pump {
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%peer, %error, "cannot set TCP_NODELAY");
         }
-        let sndbuf = std::env::var("CHAT_SNDBUF")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(chat_core::kit::Outbox::SEND_BUFFER);
-        if sndbuf > 0
-            && let Err(error) = socket2::SockRef::from(&stream).set_send_buffer_size(sndbuf)
-        {
+        // Bounds what a client that does not read costs the kernel and the server.
+        if let Err(error) = socket2::SockRef::from(&stream).set_send_buffer_size(Outbox::SEND_BUFFER) {
             tracing::debug!(%peer, %error, "cannot set SO_SNDBUF");
         }
         let transport = match endpoint.accept(peer) {
