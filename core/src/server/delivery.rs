@@ -182,7 +182,7 @@ impl Server {
                 held.for_each(|(before, frame)| {
                     rest.hold(before, frame);
                 });
-                client.parked = Some(rest);
+                client.parked = Some(Box::new(rest));
             }
             None => {
                 held.for_each(|(_, frame)| queue(client, frame));
@@ -199,7 +199,7 @@ impl Server {
             return;
         };
         if let Some(room) = self.rooms.get_mut(client.room) {
-            client.parked = Some(Parked::new(room.log.park(id)));
+            client.parked = Some(Box::new(Parked::new(room.log.park(id))));
         }
     }
 
