@@ -49,9 +49,9 @@ pub(crate) struct Client {
     /// Since when the runtime reports the client's socket full (no `Flushed` since).
     pub(crate) blocked_since: Option<Instant>,
     /// While parked (its socket full, or too much handed out and not yet written): where it is
-    /// in its room's log, which broadcasts skip it for
-    /// (see `rooms/log.rs`), and what was sent to it alone meanwhile. Boxed: most clients are
-    /// never parked, and an idle connection must stay small.
+    /// in its room's log, which broadcasts skip it for (see `rooms/log.rs`), and what was sent
+    /// to it alone meanwhile. Boxed: most clients are never parked, and an idle connection must
+    /// stay small.
     pub(crate) parked: Option<Box<Parked>>,
     pub(crate) phase: Phase,
     /// The runtime reported the connection lost: nothing more can be written to it, and it
