@@ -2,7 +2,9 @@
 
 use std::convert::Infallible;
 use std::rc::Rc;
+use std::sync::Arc;
 
+use chat_core::kit::Services;
 use chat_core::{Input, Server};
 use chat_transport::Endpoint;
 use smol::channel::Receiver;
@@ -13,9 +15,14 @@ use crate::pump::Pump;
 use crate::{accept, timer};
 
 /// The body of the server thread: serves until `stop` is closed, then shuts down gracefully.
-pub(crate) fn run(server: Server, listeners: Vec<(TcpListener, Endpoint)>, stop: Receiver<Infallible>) {
+pub(crate) fn run(
+    server: Server,
+    services: Box<dyn Services>,
+    listeners: Vec<(TcpListener, Endpoint)>,
+    stop: Receiver<Infallible>,
+) {
     let executor = Rc::new(LocalExecutor::new());
-    smol::block_on(executor.run(serve(&executor, server, listeners, stop)));
+    smol::block_on(executor.run(serve(&executor, server, services, listeners, stop)));
     // Dropping the executor drops every task left (the timer, the readers of connections the
     // core released) and with them the last references to the pump.
     drop(executor);
@@ -25,11 +32,13 @@ pub(crate) fn run(server: Server, listeners: Vec<(TcpListener, Endpoint)>, stop:
 async fn serve(
     executor: &Rc<LocalExecutor<'static>>,
     server: Server,
+    services: Box<dyn Services>,
     listeners: Vec<(TcpListener, Endpoint)>,
     stop: Receiver<Infallible>,
 ) {
-    let pump = Rc::new(Pump::new(Rc::downgrade(executor), server));
+    let pump = Rc::new(Pump::new(Rc::downgrade(executor), server, services));
     let _timer = executor.spawn(timer::run(pump.clone()));
+    let _answers = executor.spawn(answers(pump.clone()));
     let acceptors: Vec<Task<()>> = listeners
         .into_iter()
         .map(|(listener, endpoint)| executor.spawn(accept::run(pump.clone(), listener, endpoint)))
@@ -39,4 +48,17 @@ async fn serve(
     drop(acceptors);
     pump.drive(Input::Shutdown);
     pump.wound_down().await;
+    pump.close_services();
+}
+
+/// Feeds the core its services' answers whenever they ring (from their own threads).
+async fn answers(pump: Rc<Pump>) {
+    let (bell, rung) = smol::channel::bounded::<()>(1);
+    pump.set_wake(Arc::new(move || {
+        // Full: a ring is already pending, which takes every answer ready.
+        let _ = bell.try_send(());
+    }));
+    while rung.recv().await.is_ok() {
+        pump.answer();
+    }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use chat_core::kit::Outbox;
+use chat_core::kit::{Outbox, Services};
 use chat_core::{ClientId, Input, Output, Server};
 use chat_transport::{Endpoint, Heard};
 use rustc_hash::FxHashMap;
@@ -45,6 +45,8 @@ pub(crate) struct Pump {
     paused_readers: RefCell<Vec<Waker>>,
     /// The task waiting for the end of shutdown.
     shutdown: WakeSlot,
+    /// The threads beside the event loop (database, passwords, bus).
+    services: RefCell<Box<dyn Services>>,
 }
 
 /// A connection until the core releases it: the shared link and its tasks (dropping a task
@@ -58,7 +60,11 @@ struct Connection {
 
 impl Pump {
     /// A pump for `server`, spawning connection tasks on `executor`.
-    pub(crate) fn new(executor: Weak<LocalExecutor<'static>>, server: Server) -> Self {
+    pub(crate) fn new(
+        executor: Weak<LocalExecutor<'static>>,
+        server: Server,
+        services: Box<dyn Services>,
+    ) -> Self {
         let deadline = server.poll_timeout();
         Self {
             executor,
@@ -72,16 +78,55 @@ impl Pump {
             reading_paused: Cell::new(false),
             paused_readers: RefCell::default(),
             shutdown: WakeSlot::default(),
+            services: RefCell::new(services),
         }
     }
 
-    /// Feeds one input to the core, then carries out everything it asks, then re-arms the
-    /// timer: the core's invariant, in one place.
+    /// Feeds one input to the core, then carries out everything it asks (and feeds it the
+    /// services' answers that are ready, likewise), then re-arms the timer: the core's
+    /// invariant, in one place.
     pub(crate) fn drive(self: &Rc<Self>, input: Input<'_>) {
         let mut server = self.server.borrow_mut();
         if let Err(error) = server.handle_input(Instant::now(), input) {
             tracing::error!(%error, "the core refused an input (a runtime bug)");
         }
+        self.carry_out(&mut server);
+        loop {
+            let Some(reply) = self.services.borrow_mut().try_reply() else { break };
+            if let Err(error) = server.handle_input(Instant::now(), Input::Service(reply)) {
+                tracing::error!(%error, "the core refused an input (a runtime bug)");
+            }
+            self.carry_out(&mut server);
+        }
+        let deadline = server.poll_timeout();
+        if deadline != self.deadline.replace(deadline) {
+            self.timer.wake();
+        }
+        if server.is_finished() {
+            self.shutdown.wake();
+        }
+    }
+
+    /// Feeds the core the answers its services have ready: called when they ring.
+    pub(crate) fn answer(self: &Rc<Self>) {
+        let reply = self.services.borrow_mut().try_reply();
+        if let Some(reply) = reply {
+            self.drive(Input::Service(reply));
+        }
+    }
+
+    /// Lets the services know how to wake the event loop.
+    pub(crate) fn set_wake(&self, wake: chat_core::kit::Wake) {
+        self.services.borrow_mut().set_wake(wake);
+    }
+
+    /// The server has stopped: the services finish what they were asked and stop.
+    pub(crate) fn close_services(&self) {
+        self.services.borrow_mut().close();
+    }
+
+    /// Carries out every output the core has.
+    fn carry_out(self: &Rc<Self>, server: &mut Server) {
         while let Some(output) = server.poll_output() {
             match output {
                 Output::Transmit { to, frame } => {
@@ -110,14 +155,8 @@ impl Pump {
                     self.reading_paused.set(false);
                     self.paused_readers.take().into_iter().for_each(Waker::wake);
                 }
+                Output::Service(request) => self.services.borrow_mut().request(*request),
             }
-        }
-        let deadline = server.poll_timeout();
-        if deadline != self.deadline.replace(deadline) {
-            self.timer.wake();
-        }
-        if server.is_finished() {
-            self.shutdown.wake();
         }
     }
 

@@ -8,16 +8,25 @@
 //!   slow clients, the memory budget, closing and lingering;
 //! - `arrivals.rs`: connections coming and going, and people moving between rooms, with the
 //!   notices that tell the others;
-//! - `commands.rs`: what each command does.
+//! - `commands.rs`: what each command does;
+//! - `accounts.rs`: the account commands, reserved names and server operators;
+//! - `services.rs`: asking the threads beside the event loop for work, and their answers;
+//! - `persist.rs`: the records the database is asked to keep;
+//! - `restore.rs`: building the server from what the database kept.
 
+mod accounts;
 mod arrivals;
 mod commands;
 mod delivery;
+mod persist;
+mod restore;
+mod services;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet, VecDeque};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::accounts::Accounts;
 use crate::clock::WallClock;
 use crate::deadlines::FixedDelay;
 use crate::flood::Verdict;
@@ -73,6 +82,10 @@ pub struct Server {
     lines: Vec<Line>,
     /// When unfinished lines are due (see [`Config::line_timeout`]).
     line_deadlines: Deadlines,
+    /// The uniqueness keys of [`Config::operators`].
+    operator_keys: HashSet<String>,
+    /// Registered accounts and the password work in flight (`accounts.rs`).
+    accounts: Accounts,
 }
 
 /// Frames a drained output queue may keep room for; one a broadcast grew beyond this is freed.
@@ -85,10 +98,12 @@ impl Server {
         config.validate()?;
         Ok(Self {
             clock: WallClock::new(now, wall),
-            rooms: Rooms::new(config.history),
+            rooms: Rooms::new(config.history, config.persist),
             unannounced: FixedDelay::new(config.announce_after),
             registry: Registry::new(PerAddress::new(&config)),
             line_deadlines: Deadlines::new(config.line_timeout),
+            accounts: Accounts::new(config.attempts),
+            operator_keys: config.operators.iter().map(|name| crate::protocol::nick::key_of(name)).collect(),
             presence_due: FixedDelay::new(config.presence_interval),
             config,
             now,
@@ -130,6 +145,7 @@ impl Server {
             Input::Flushed { id, bytes, frames } => self.flushed(id, bytes, frames),
             Input::Blocked { id } => self.blocked(id),
             Input::Disconnected { id, cause } => self.disconnected(id, cause),
+            Input::Service(reply) => self.service_reply(reply),
             Input::Timeout => {}
             Input::Shutdown => self.shutdown(),
         }
