@@ -8,14 +8,6 @@ use std::time::Duration;
 use chat_core::sim::Sim;
 use chat_core::{Config, PeerGone};
 
-/// Chat lines `<NAME> text` received by a client, as their text.
-fn said(sim: &Sim, id: chat_core::ClientId) -> Vec<String> {
-    sim.lines(id)
-        .iter()
-        .filter_map(|l| l.strip_prefix('<')?.split_once("> ").map(|(_, t)| t.to_owned()))
-        .collect()
-}
-
 #[test]
 fn clients_that_do_not_read_cost_one_logged_line_each_not_one_per_recipient() {
     let mut sim = Sim::new(Config { flood_rate: 0.0, max_clients: 300, ..Config::default() });
@@ -38,14 +30,14 @@ fn clients_that_do_not_read_cost_one_logged_line_each_not_one_per_recipient() {
     // socket full), then the log keeps the other 49 once: 45 KB.
     let grown = sim.server.queued_memory() - before;
     assert!(grown < 200 * 200 + 50 * 200, "the output grew by {grown} bytes");
-    assert_eq!(said(&sim, reader), expected);
+    assert_eq!(sim.said(reader), expected);
     assert_eq!(sim.pauses, 0);
     // They read again within the grace period: each gets every line, once, in order.
     for &id in &sleepers {
         sim.set_reading(id, true);
     }
     for &id in &sleepers {
-        assert_eq!(said(&sim, id), expected, "{}", sim.clients[&id].label);
+        assert_eq!(sim.said(id), expected, "{}", sim.clients[&id].label);
     }
     assert_eq!(sim.server.queued_memory(), 0, "the log is let go once no one is owed it");
 }
@@ -112,7 +104,7 @@ fn a_parked_client_owed_more_than_the_hard_limit_is_dropped_once_stuck_for_the_g
     }
     assert!(lines >= 15, "dropped after only {lines} lines");
     assert!(sim.clients[&reader].is_open() && sim.clients[&sender].is_open());
-    assert!(said(&sim, reader).len() >= 30 + 1 + lines);
+    assert!(sim.said(reader).len() >= 30 + 1 + lines);
 }
 
 #[test]
@@ -135,8 +127,8 @@ fn a_parked_client_that_moves_leaves_or_is_lost_gets_what_it_may_still_read() {
     assert!(sim.server.queued_memory() > 0);
     sim.set_reading(mover, true);
     sim.set_reading(leaver, true);
-    assert_eq!(said(&sim, mover), ["before"], "the old room's line, then nothing from it");
+    assert_eq!(sim.said(mover), ["before"], "the old room's line, then nothing from it");
     assert!(sim.lines(mover).iter().any(|l| l.contains("#elsewhere")));
-    assert_eq!(said(&sim, leaver), ["before", "after"], "what was said before it left");
+    assert_eq!(sim.said(leaver), ["before", "after"], "what was said before it left");
     assert_eq!(sim.server.queued_memory(), 0, "the log is let go");
 }

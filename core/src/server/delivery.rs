@@ -113,8 +113,8 @@ impl Server {
             let Some(log) = self.rooms.get(room).map(|room| &room.log) else { return };
             let oldest = log.parked().find(|&id| Some(id) != sender);
             let Some(client) = oldest.and_then(|id| self.registry.get(id)) else { return };
-            let owed = client.parked.as_ref().map_or(0, |parked| log.owed(&parked.mark));
-            if !limits.over(client, owed, self.now) {
+            let Some(parked) = &client.parked else { return };
+            if !limits.over(client, log.owed(&parked.mark), self.now) {
                 return;
             }
             let id = client.id;
