@@ -51,6 +51,16 @@
 //! slows the senders down, and a client that reads is never dropped. Lines that waited in the
 //! socket while reading was paused are not charged to flood control as a burst.
 //!
+//! A client whose socket is full, or who has more than half of [`Config::soft_queue`] handed
+//! out and not yet written, is *parked*: broadcasts skip it, and its room keeps a log of each
+//! line once for all its parked members, from the oldest one's position on. When the runtime
+//! reports the socket took bytes, the client is handed what it is owed, in order, half the soft
+//! limit at a time. So a line to a room of 2,000 clients that do not read costs one logged
+//! frame, not 2,000 queued ones; what a parked client is owed counts against its limits, and
+//! the log once against the budget. Runtimes cap each socket's kernel send buffer at
+//! [`kit::Outbox::SEND_BUFFER`], so that a client that does not read is found out (its socket
+//! fills) after a few hundred lines rather than megabytes.
+//!
 //! # Rooms, history and names
 //!
 //! Every connection is in exactly one room, `#lobby` to begin with, so a client that never

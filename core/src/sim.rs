@@ -425,6 +425,14 @@ impl Sim {
         self.clients[&id].lines()
     }
 
+    /// The text of the chat lines (`<NAME> text`) received by `id`.
+    pub fn said(&self, id: ClientId) -> Vec<String> {
+        self.lines(id)
+            .iter()
+            .filter_map(|l| l.strip_prefix('<')?.split_once("> ").map(|(_, text)| text.to_owned()))
+            .collect()
+    }
+
     /// Every client's transcript, for snapshots: a header per client, the lines it received,
     /// and how its connection ended.
     pub fn transcripts(&self) -> String {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use chat_core::kit::Services;
+use chat_core::kit::{Outbox, Services};
 use chat_core::{ClientId, Input, Output, Server};
 use chat_transport::{Endpoint, Heard};
 use rustc_hash::FxHashMap;
@@ -166,6 +166,10 @@ impl Pump {
     pub(crate) fn connect(self: &Rc<Self>, stream: TcpStream, peer: SocketAddr, endpoint: &Endpoint) {
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%peer, %error, "cannot set TCP_NODELAY");
+        }
+        // Bounds what a client that does not read costs the kernel and the server.
+        if let Err(error) = socket2::SockRef::from(&stream).set_send_buffer_size(Outbox::SEND_BUFFER) {
+            tracing::debug!(%peer, %error, "cannot set SO_SNDBUF");
         }
         let transport = match endpoint.accept(peer) {
             Ok(transport) => transport,

@@ -7,11 +7,13 @@
 //! someone joins it again. The rooms restored at start-up are put aside likewise.
 
 mod history;
+mod log;
 mod room;
 
 use std::collections::HashMap;
 
 pub(crate) use history::Said;
+pub(crate) use log::Parked;
 pub(crate) use room::{MAX_TOPIC, Room};
 
 use crate::protocol::RoomName;

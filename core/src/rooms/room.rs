@@ -5,6 +5,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::history::{History, Said};
+use super::log::Log;
 use crate::presence::Presence;
 use crate::protocol::RoomName;
 use crate::roster::Roster;
@@ -28,6 +29,8 @@ pub(crate) struct Room {
     /// Members who are its operators by connection (its creator, those made so with `/op`);
     /// a member stops being one when it leaves. Grants to accounts are kept by `moderation`.
     operators: Vec<ClientId>,
+    /// The broadcasts owed to members whose socket is full (see `log.rs`).
+    pub(crate) log: Log,
 }
 
 impl Room {
@@ -41,6 +44,7 @@ impl Room {
             history: History::new(history),
             presence: Presence::default(),
             operators: Vec::new(),
+            log: Log::default(),
         }
     }
 

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use bytes::{BufMut, BytesMut};
 
 use super::Server;
-use super::delivery::Audience;
+use super::delivery::{Audience, Owed};
 use crate::clock::hours_minutes;
 use crate::per_address::Refusal;
 use crate::protocol::wire::{self, Reason};
@@ -145,6 +145,11 @@ impl Server {
         if let Some(dropped) = reason.dropped() {
             self.stats.drops.count(dropped);
         }
+        // What its room's log owes it is worth handing out only if it may still read it.
+        self.unpark(
+            id,
+            if matches!(reason, Reason::TooSlow | Reason::Lost) { Owed::Drop } else { Owed::All },
+        );
         self.take_out(id);
         if announced {
             self.tell_departure(room, &name, &reason);
@@ -155,6 +160,7 @@ impl Server {
     pub(super) fn take_out(&mut self, id: ClientId) {
         let Some(client) = self.registry.get(id).filter(|c| c.is_present()) else { return };
         let (room, name) = (client.room, client.nick.as_str().to_owned());
+        self.unpark(id, Owed::All);
         self.registry.leave(id);
         self.rooms.leave(room, id, &name);
     }
@@ -162,6 +168,8 @@ impl Server {
     /// Moves a present client to room `to`: the old room is told it left, the client gets the
     /// new room's topic and history, the new room is told it came.
     pub(super) fn move_to(&mut self, id: ClientId, to: RoomId) {
+        // What the old room's log owes it comes first.
+        self.unpark(id, Owed::All);
         let Some(client) = self.registry.get_mut(id).filter(|c| c.is_present()) else { return };
         let (from, name, announced) = (client.room, client.nick.as_str().to_owned(), client.announced);
         client.room = to;

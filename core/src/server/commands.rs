@@ -282,6 +282,8 @@ impl Server {
     }
 
     fn ignore(&mut self, id: ClientId, typed: &str) {
+        // Whom it ignores decides which logged lines it is owed: settle those first.
+        self.unpark(id, super::delivery::Owed::All);
         let (target, name) = match self.holder_of(id, typed) {
             Ok(found) => found,
             Err(error) => return self.send(id, error),
@@ -298,6 +300,8 @@ impl Server {
     }
 
     fn unignore(&mut self, id: ClientId, typed: &str) {
+        // Whom it ignores decides which logged lines it is owed: settle those first.
+        self.unpark(id, super::delivery::Owed::All);
         let (target, name) = match self.holder_of(id, typed) {
             Ok(found) => found,
             Err(error) => return self.send(id, error),
@@ -313,6 +317,8 @@ impl Server {
 
     /// `/ignore` alone: whom the client ignores (those who left are forgotten first).
     fn list_ignored(&mut self, id: ClientId) {
+        // Whom it ignores decides which logged lines it is owed: settle those first.
+        self.unpark(id, super::delivery::Owed::All);
         let Some(client) = self.registry.get(id) else { return };
         let mut ignores = client.ignores.clone();
         ignores.prune(|ignored| self.registry.get(ignored).is_some_and(|c| c.is_present()));

@@ -66,6 +66,8 @@ pub struct Server {
     closing: BinaryHeap<Reverse<(Instant, ClientId)>>,
     /// Clients that fell too far behind, to be disconnected once the current input is done.
     too_slow: Vec<ClientId>,
+    /// Clients to park once the current broadcast is queued (kept for its room).
+    parking: Vec<ClientId>,
     /// When blocked clients are next to be checked against the slow-client limits; entries for
     /// clients no longer blocked (or blocked again since) are skipped.
     blocked: BinaryHeap<Reverse<(Instant, ClientId)>>,
@@ -128,6 +130,7 @@ impl Server {
             outputs: VecDeque::new(),
             closing: BinaryHeap::new(),
             too_slow: Vec::new(),
+            parking: Vec::new(),
             blocked: BinaryHeap::new(),
             lingering: HashSet::new(),
             releases: BinaryHeap::new(),
