@@ -5,15 +5,14 @@ mod bind;
 mod fd_limit;
 mod logging;
 mod signals;
+mod storage;
 mod transports;
 
 use std::fmt::Display;
 use std::io::Write;
 use std::net::SocketAddr;
 
-use anyhow::Context as _;
 use chat_runtime::{Kind, Runtime};
-use chat_services::{ServiceOptions, ServiceThreads};
 
 pub use args::Args;
 
@@ -21,23 +20,30 @@ pub use args::Args;
 /// down gracefully on the first Ctrl+C / SIGTERM.
 pub fn run(args: Args) -> anyhow::Result<()> {
     logging::init(args.verbose);
-    let config = args.limits.config()?;
-    let plan = transports::plan(args.host.as_deref(), args.port, &args.transports, config.max_line)?;
+    let mut config = args.config()?;
+    let data_dir = args.storage.data_dir();
+    let plan =
+        transports::plan(args.host.as_deref(), args.port, &args.transports, &data_dir, config.max_line)?;
     // After binding, so that a start-up error is the only line on stderr.
     fd_limit::raise_for(config.max_clients);
     let (plain, tls) = (plan.addrs(Kind::Plain), plan.addrs(Kind::Tls));
     let web = [plan.addrs(Kind::Web), plan.addrs(Kind::WebTls)].concat();
     let web_scheme = if plan.tls.is_some() { "https" } else { "http" };
     let admin = args.transports.admin;
-    let (services, _stored) = ServiceThreads::start(ServiceOptions::default())
-        .context("cannot start the server's worker threads")?;
-    let running = args.runtime.spawn_with(plan.listeners, config, Box::new(services))?;
+    signals::survive_file_size_limit()?;
+    let started = storage::start(&args.storage, args.accounts.auth(), &mut config)?;
+    let running =
+        args.runtime.spawn_with(plan.listeners, config, Box::new(started.services), started.stored)?;
     let stopper = running.stopper();
     signals::stop_on_signal(move || stopper.stop())?;
     if let Some(tls) = plan.tls {
         signals::reload_on_hangup(tls)?;
     }
     announce(&plain, args.runtime);
+    match &started.database {
+        Some(path) => say(format_args!("History kept in {} (--data-dir none keeps nothing)", path.display())),
+        None => say("History kept in memory only (--data-dir none)"),
+    }
     if !tls.is_empty() {
         let port = tls[0].port();
         say(format_args!("TLS on {} (connect with `openssl s_client -connect HOST:{port}`)", list(&tls)));

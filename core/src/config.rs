@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use crate::ConfigError;
+use crate::protocol::Nick;
+use crate::{AttemptLimits, ConfigError};
 
 /// The limits and policies of a chat room. [`Config::default`] suits people chatting.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,6 +61,15 @@ pub struct Config {
     /// Lines each room remembers and replays to whoever comes in (`/history` shows them all);
     /// `0` keeps none. Default 100.
     pub history: usize,
+    /// How long a room remembers a line: older lines are no longer replayed (`--history-days`).
+    /// `None` keeps lines whatever their age. Default `None`.
+    pub history_max_age: Option<Duration>,
+    /// Whether a database keeps what must survive a restart (`chat serve --data-dir`). The core
+    /// then asks for every line said in a room and every topic change to be persisted
+    /// ([`Request::Persist`](crate::Request::Persist)), and a room left empty keeps its
+    /// history, numbering and topic, as the database does, instead of being forgotten.
+    /// Default `false`: everything lives in memory.
+    pub persist: bool,
     /// How long a new connection's arrival is held back before the others are told, unless it
     /// sends a line first: a client that opens with `/nick bob` then arrives as `bob`, never as
     /// its guest name. Default 300 ms.
@@ -87,6 +97,13 @@ pub struct Config {
     /// connection is closed: a client that trickles bytes and never ends a line (slowloris)
     /// cannot hold a connection. Default 30 s.
     pub line_timeout: Duration,
+    /// Account names whose owners are server operators once identified (`chat serve --op
+    /// NAME`): a name here gives nothing to whoever merely uses it, only to the client that
+    /// identified as its registered account. Default none.
+    pub operators: Vec<String>,
+    /// How many failed password attempts an address, and an account, may make (`/identify`,
+    /// `/nick NAME PASSWORD`, `/password`, `/unregister`). Default [`AttemptLimits::default`].
+    pub attempts: AttemptLimits,
     /// How long a connection that is not a chat client yet ([`Input::Accepted`]: a TLS
     /// handshake, an HTTP connection that has not upgraded to the chat's WebSocket) may take to
     /// become one. Then it is closed, so a handshake that never finishes or a slowloris on the
@@ -113,6 +130,8 @@ impl Default for Config {
             presence_batch_above: 100,
             presence_interval: Duration::from_secs(2),
             history: 100,
+            history_max_age: None,
+            persist: false,
             announce_after: Duration::from_millis(300),
             close_linger: Duration::from_secs(2),
             max_per_ip: 16,
@@ -120,6 +139,8 @@ impl Default for Config {
             connect_window: Duration::from_secs(600),
             limit_loopback: false,
             line_timeout: Duration::from_secs(30),
+            operators: Vec::new(),
+            attempts: AttemptLimits::default(),
             handshake_timeout: Duration::from_secs(10),
         }
     }
@@ -154,6 +175,9 @@ impl Config {
         }
         if self.line_timeout.is_zero() {
             return Err(ConfigError::LineTimeoutZero);
+        }
+        if let Some(name) = self.operators.iter().find(|name| Nick::parse(name, self.max_nick).is_err()) {
+            return Err(ConfigError::Operator(name.clone()));
         }
         if self.handshake_timeout.is_zero() {
             return Err(ConfigError::HandshakeTimeoutZero);

@@ -221,7 +221,9 @@ impl Pump {
     }
 
     /// Feeds the core what a transport reported about `link` (its data in `inbound`), in
-    /// order, as [`chat_transport::Standing`] allows.
+    /// order, as [`chat_transport::Standing`] allows, and empties `inbound`: the buffer is
+    /// shared by every connection, so data left in it would be heard again as the next
+    /// connection's own (a new connection's `Connected` comes with no data of its own).
     fn hear(self: &Rc<Self>, link: &Link, heard: Heard) {
         if heard != Heard::default() || !self.inbound.borrow().is_empty() {
             self.hear_inputs(link, heard);
@@ -245,6 +247,8 @@ impl Pump {
                 self.drive(input);
             }
         }
+        drop(data);
+        self.inbound.borrow_mut().clear();
     }
 
     /// Closes a connection the core does not know (not a chat client yet, or lost) once its

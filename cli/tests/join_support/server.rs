@@ -40,7 +40,17 @@ impl TestServer {
     pub fn start_on_port(host: &str, runtime: &str, port: u16) -> Self {
         let mut command = Command::new(chat_bin());
         let port = port.to_string();
-        command.args(["serve", "--host", host, "--port", &port, "--runtime", runtime]);
+        command
+            .args(["serve", "--host", host, "--port", &port, "--runtime", runtime])
+            .env("CHAT_DATA_DIR", "none");
+        Self::spawn(command, "chat serve")
+    }
+
+    /// Starts `chat serve` on 127.0.0.1, on a port the OS picks, keeping nothing, with `args`
+    /// besides.
+    pub fn start_args(args: &[&str]) -> Self {
+        let mut command = Command::new(chat_bin());
+        command.args(["serve", "--host", "127.0.0.1", "--port", "0"]).args(args).env("CHAT_DATA_DIR", "none");
         Self::spawn(command, "chat serve")
     }
 

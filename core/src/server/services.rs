@@ -6,7 +6,6 @@ use crate::{Output, Reply, Request};
 
 impl Server {
     /// Queues `request` for the runtime's services, in order with every other output.
-    #[allow(dead_code, reason = "the first requests come with persistence, accounts and the bus")]
     pub(super) fn ask(&mut self, request: Request) {
         self.outputs.push_back(Output::Service(Box::new(request)));
     }
@@ -15,7 +14,7 @@ impl Server {
     /// is dropped; so is a bus event on a server that is not part of a cluster.
     pub(super) fn service_reply(&mut self, reply: Reply) {
         match reply {
-            Reply::Password { ticket, .. } => tracing::debug!(?ticket, "a password answer nobody waits for"),
+            Reply::Password { ticket, outcome } => self.password_answer(ticket, outcome),
             Reply::Bus(event) => tracing::debug!(?event, "a bus event on a server without a bus"),
         }
     }
