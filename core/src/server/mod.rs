@@ -18,9 +18,9 @@ mod accounts;
 mod arrivals;
 mod commands;
 mod delivery;
+mod pending;
 mod persist;
 mod restore;
-mod pending;
 mod services;
 
 use std::cmp::Reverse;
