@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fan-out over every transport, in one run: the ideal broadcaster and `chat serve` (smol) over
 # plain TCP, TLS, WebSocket and WebSocket over TLS, each under the same `chat-bench fanout`
-# loads (1,000 clients, 10 senders, 64-byte lines), with a fresh server per load. Writes the
+# loads (200 clients, 10 senders, 64-byte lines), with a fresh server per load. Writes the
 # table, with each row's ratio to plain TCP and to the ideal broadcaster of the same run,
 # between the bench:transports markers in BENCHMARKS.md.
 #
@@ -96,8 +96,8 @@ if $quick; then
   loads=("paced:--clients 50 --senders 5 --size 64 --rate 100 --messages 100"
     "burst:--clients 50 --senders 5 --size 64 --messages 200")
 else
-  loads=("paced 2,000 lines/s:--clients 1000 --senders 10 --size 64 --rate 200 --messages 600"
-    "unpaced burst:--clients 1000 --senders 10 --size 64 --messages 600")
+  loads=("paced 2,000 lines/s:--clients 200 --senders 10 --size 64 --rate 200 --messages 600"
+    "unpaced burst:--clients 200 --senders 10 --size 64 --messages 600")
 fi
 for entry in "${loads[@]}"; do
   load="${entry%%:*}"

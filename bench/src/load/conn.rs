@@ -108,7 +108,8 @@ impl Conn {
 
     /// Reads what is there (up to a few buffers, for fairness) and checks every line.
     pub fn read(&mut self, buf: &mut [u8], shared: &Shared, totals: &mut Totals) -> Status {
-        for _ in 0..4 {
+        let mut rounds = 0;
+        loop {
             match self.layers.read(&mut self.stream, buf) {
                 Ok(0) => return Status::Gone,
                 Ok(n) => {
@@ -118,7 +119,9 @@ impl Conn {
                     if totals.counts.delivered > before {
                         shared.delivered(totals.counts.delivered - before);
                     }
-                    if n < buf.len() {
+                    rounds += 1;
+                    // What TLS or WebSocket holds already read is read now: no poller says so.
+                    if (n < buf.len() || rounds >= 4) && !self.layers.has_buffered() {
                         break;
                     }
                 }

@@ -77,7 +77,17 @@ impl TlsClient {
 #[derive(Debug)]
 pub struct Layers {
     tls: Option<Box<ClientConnection>>,
+    /// Plain text TLS decrypted and not yet read: kept here, where
+    /// [`has_buffered`](Self::has_buffered) sees it (a poller does not: the socket may be empty).
+    plain: Plain,
     ws: Option<Ws>,
+}
+
+/// Decrypted bytes, served from `taken` on.
+#[derive(Debug, Default)]
+struct Plain {
+    bytes: Vec<u8>,
+    taken: usize,
 }
 
 /// A WebSocket's state: frame bytes read and not yet whole, lines decoded and not yet read,
@@ -110,7 +120,7 @@ impl Layers {
         } else {
             None
         };
-        let mut layers = Self { tls, ws: None };
+        let mut layers = Self { tls, plain: Plain::default(), ws: None };
         if wire.ws() {
             layers.upgrade(stream, host)?;
         }
@@ -157,7 +167,9 @@ impl Layers {
 
     /// Like a non-blocking socket's `read`: chat lines into `buf`; `Ok(0)` at the end.
     pub fn read(&mut self, stream: &mut TcpStream, buf: &mut [u8]) -> io::Result<usize> {
-        let Some(ws) = &mut self.ws else { return read_below(self.tls.as_deref_mut(), stream, buf) };
+        let Some(ws) = &mut self.ws else {
+            return read_below(self.tls.as_deref_mut(), &mut self.plain, stream, buf);
+        };
         loop {
             if ws.taken < ws.lines.len() {
                 let n = (ws.lines.len() - ws.taken).min(buf.len());
@@ -165,7 +177,7 @@ impl Layers {
                 ws.taken += n;
                 return Ok(n);
             }
-            let n = read_below(self.tls.as_deref_mut(), stream, buf)?;
+            let n = read_below(self.tls.as_deref_mut(), &mut self.plain, stream, buf)?;
             if n == 0 {
                 return Ok(0);
             }
@@ -173,6 +185,13 @@ impl Layers {
                 return Ok(0);
             }
         }
+    }
+
+    /// True while bytes already read from the socket wait here to be read: read again, as the
+    /// socket may say nothing more.
+    pub fn has_buffered(&self) -> bool {
+        self.plain.taken < self.plain.bytes.len()
+            || self.ws.as_ref().is_some_and(|ws| ws.taken < ws.lines.len())
     }
 
     /// Like a non-blocking socket's `write` of whole lines: how many bytes of `data` were
@@ -232,23 +251,35 @@ impl Ws {
     }
 }
 
-/// Reads from the socket, through TLS if there is TLS.
+/// Reads from the socket, through TLS if there is TLS: everything TLS decrypts goes to `plain`
+/// and is served from there.
 fn read_below(
     tls: Option<&mut ClientConnection>,
+    plain: &mut Plain,
     stream: &mut TcpStream,
     buf: &mut [u8],
 ) -> io::Result<usize> {
     let Some(tls) = tls else { return stream.read(buf) };
     loop {
-        match tls.reader().read(buf) {
-            Ok(n) => return Ok(n),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
+        if plain.taken < plain.bytes.len() {
+            let n = (plain.bytes.len() - plain.taken).min(buf.len());
+            buf[..n].copy_from_slice(&plain.bytes[plain.taken..plain.taken + n]);
+            plain.taken += n;
+            return Ok(n);
         }
+        plain.bytes.clear();
+        plain.taken = 0;
         if tls.read_tls(stream)? == 0 {
             return Ok(0);
         }
         tls.process_new_packets().map_err(io::Error::other)?;
+        match tls.reader().read_to_end(&mut plain.bytes) {
+            // The server ended TLS cleanly (close_notify), with nothing left to read.
+            Ok(_) if plain.bytes.is_empty() => return Ok(0),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
     }
 }
 
