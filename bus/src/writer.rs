@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use chat_core::{BusCommand, BusEvent, BusPayload};
+use chat_core::{BusCommand, BusEvent};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use redis::{Connection, RedisError, RedisResult};
 
@@ -287,7 +287,7 @@ impl Writer {
                     .arg(&self.config.node)
                     .arg(&self.incarnation)
                     .arg(mark)
-                    .arg(payload_args(payload));
+                    .arg(payload_args(&payload.fields()));
                 count += 1;
             }
         }
@@ -485,7 +485,7 @@ impl Writer {
     }
 }
 
-/// The payload's fields as `field value field value ...` arguments.
-fn payload_args(payload: &BusPayload) -> Vec<&str> {
-    payload.fields().into_iter().flat_map(|(field, value)| [field, value]).collect()
+/// A payload's fields as `field value field value ...` arguments.
+fn payload_args<'a>(fields: &'a [(&'static str, std::borrow::Cow<'_, str>)]) -> Vec<&'a str> {
+    fields.iter().flat_map(|(field, value)| [*field, value.as_ref()]).collect()
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::ConfigError;
+use crate::{ClusterConfig, ConfigError};
 
 /// The limits and policies of a chat room. [`Config::default`] suits people chatting.
 #[derive(Clone, Debug, PartialEq)]
@@ -85,6 +85,10 @@ pub struct Config {
     /// connection is closed: a client that trickles bytes and never ends a line (slowloris)
     /// cannot hold a connection. Default 30 s.
     pub line_timeout: Duration,
+    /// Share rooms with other nodes through the bus (`chat serve --redis`): this node's name
+    /// and heartbeat. `None` (the default): a server on its own, which never asks the bus for
+    /// anything.
+    pub cluster: Option<ClusterConfig>,
 }
 
 impl Default for Config {
@@ -111,6 +115,7 @@ impl Default for Config {
             connect_window: Duration::from_secs(600),
             limit_loopback: false,
             line_timeout: Duration::from_secs(30),
+            cluster: None,
         }
     }
 }
@@ -144,6 +149,14 @@ impl Config {
         }
         if self.line_timeout.is_zero() {
             return Err(ConfigError::LineTimeoutZero);
+        }
+        if let Some(cluster) = &self.cluster {
+            if cluster.node.is_empty() {
+                return Err(ConfigError::NodeNameEmpty);
+            }
+            if cluster.heartbeat.is_zero() {
+                return Err(ConfigError::HeartbeatZero);
+            }
         }
         Ok(())
     }

@@ -6,6 +6,7 @@ use bytes::Bytes;
 
 use super::history::{History, Said};
 use crate::ClientId;
+use crate::cluster::RemoteMembers;
 use crate::presence::Presence;
 use crate::protocol::RoomName;
 use crate::roster::Roster;
@@ -25,6 +26,8 @@ pub(crate) struct Room {
     history: History,
     /// Join and offline notices waiting to be sent as one summary, in a big room.
     pub(crate) presence: Presence,
+    /// Its members on other nodes, in a cluster.
+    pub(crate) remote: RemoteMembers,
 }
 
 impl Room {
@@ -37,6 +40,7 @@ impl Room {
             roster: Roster::default(),
             history: History::new(history),
             presence: Presence::default(),
+            remote: RemoteMembers::default(),
         }
     }
 
@@ -64,6 +68,11 @@ impl Room {
     /// How many members.
     pub(crate) fn len(&self) -> usize {
         self.members.len()
+    }
+
+    /// How many people are in the room on every node (its members here and on other nodes).
+    pub(crate) fn head_count(&self) -> usize {
+        self.members.len() + self.remote.len()
     }
 
     /// Whether no one is in the room.
@@ -106,6 +115,23 @@ impl Room {
     /// number.
     pub(crate) fn record(&mut self, from: ClientId, at: Duration, frame: Bytes) -> u64 {
         self.history.push(from, at, frame)
+    }
+
+    /// Keeps a line numbered `seq` by the room's stream (a cluster's numbering); returns
+    /// false, keeping nothing, if it is not after the last line kept.
+    pub(crate) fn record_numbered(&mut self, seq: u64, from: ClientId, at: Duration, frame: Bytes) -> bool {
+        self.history.push_numbered(seq, from, at, frame)
+    }
+
+    /// The sequence number of the room's last line, 0 before the first.
+    pub(crate) fn last_seq(&self) -> u64 {
+        self.history.last_seq()
+    }
+
+    /// Skips the numbers up to `seq` (an entry this node cannot read, or lines lost in a gap),
+    /// so the next line kept must come after it.
+    pub(crate) fn skip_to(&mut self, seq: u64) {
+        self.history.skip_to(seq);
     }
 
     /// The last `count` remembered lines within `budget` bytes, oldest first.

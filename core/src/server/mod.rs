@@ -9,9 +9,11 @@
 //! - `arrivals.rs`: connections coming and going, and people moving between rooms, with the
 //!   notices that tell the others;
 //! - `commands.rs`: what each command does;
-//! - `services.rs`: asking the threads beside the event loop for work, and their answers.
+//! - `services.rs`: asking the threads beside the event loop for work, and their answers;
+//! - `cluster.rs`: rooms shared with other nodes through the bus.
 
 mod arrivals;
+mod cluster;
 mod commands;
 mod delivery;
 mod services;
@@ -21,6 +23,7 @@ use std::collections::{BinaryHeap, HashSet, VecDeque};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::clock::WallClock;
+use crate::cluster::{Cluster, guest_seed};
 use crate::deadlines::FixedDelay;
 use crate::flood::Verdict;
 use crate::per_address::PerAddress;
@@ -73,6 +76,8 @@ pub struct Server {
     lines: Vec<Line>,
     /// When unfinished lines are due (see [`Config::line_timeout`]).
     line_deadlines: Deadlines,
+    /// This node's part in a cluster, with a bus (see `cluster.rs`).
+    cluster: Option<Cluster>,
 }
 
 /// Frames a drained output queue may keep room for; one a broadcast grew beyond this is freed.
@@ -84,6 +89,8 @@ impl Server {
     pub fn new(config: Config, now: Instant, wall: SystemTime) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(Self {
+            guests: config.cluster.as_ref().map_or_else(GuestNames::default, |c| GuestNames::from(guest_seed(&c.node))),
+            cluster: config.cluster.as_ref().map(|c| Cluster::new(c, now)),
             clock: WallClock::new(now, wall),
             rooms: Rooms::new(config.history),
             unannounced: FixedDelay::new(config.announce_after),
@@ -92,7 +99,7 @@ impl Server {
             presence_due: FixedDelay::new(config.presence_interval),
             config,
             now,
-            guests: GuestNames::default(),
+
             outputs: VecDeque::new(),
             closing: BinaryHeap::new(),
             too_slow: Vec::new(),
@@ -136,6 +143,7 @@ impl Server {
         self.reap_too_slow();
         self.run_timers();
         self.keep_to_budget();
+        self.heartbeat();
         Ok(())
     }
 
@@ -158,6 +166,7 @@ impl Server {
             self.presence_due.deadline(),
             self.unannounced.deadline(),
             self.line_deadlines.next(),
+            self.heartbeat_deadline(),
         ]
         .into_iter()
         .flatten()

@@ -6,17 +6,16 @@ use crate::{Output, Reply, Request};
 
 impl Server {
     /// Queues `request` for the runtime's services, in order with every other output.
-    #[allow(dead_code, reason = "the first requests come with persistence, accounts and the bus")]
     pub(super) fn ask(&mut self, request: Request) {
         self.outputs.push_back(Output::Service(Box::new(request)));
     }
 
     /// Takes an answer from the services. An answer nobody waits for any more (its client left)
-    /// is dropped; so is a bus event on a server that is not part of a cluster.
+    /// is dropped; what the bus says goes to `cluster.rs`.
     pub(super) fn service_reply(&mut self, reply: Reply) {
         match reply {
             Reply::Password { ticket, .. } => tracing::debug!(?ticket, "a password answer nobody waits for"),
-            Reply::Bus(event) => tracing::debug!(?event, "a bus event on a server without a bus"),
+            Reply::Bus(event) => self.bus_event(event),
         }
     }
 }

@@ -26,6 +26,8 @@ pub(crate) enum Reason {
     Flooding,
     /// The client left a line unfinished for too long.
     UnfinishedLine,
+    /// Their server stopped (told to the other nodes of a cluster).
+    ServerStopped,
 }
 
 impl Display for Reason {
@@ -39,6 +41,7 @@ impl Display for Reason {
             Reason::TooSlow => f.write_str("too slow"),
             Reason::Flooding => f.write_str("flooding"),
             Reason::UnfinishedLine => f.write_str("unfinished line"),
+            Reason::ServerStopped => f.write_str("their server stopped"),
         }
     }
 }
@@ -79,7 +82,7 @@ pub(crate) fn joined(name: &str) -> Bytes {
 }
 
 /// `*** NAME is offline (REASON)`.
-pub(crate) fn offline(name: &str, reason: &Reason) -> Bytes {
+pub(crate) fn offline(name: &str, reason: &impl Display) -> Bytes {
     line(format_args!("*** {name} is offline ({reason})"))
 }
 
