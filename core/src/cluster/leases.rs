@@ -21,6 +21,11 @@ impl Leases {
         self.asked.insert(nick.key().to_owned(), (id, nick));
     }
 
+    /// Whether `id` waits for a lease.
+    pub(crate) fn is_waiting(&self, id: ClientId) -> bool {
+        self.asked.values().any(|(asker, _)| *asker == id)
+    }
+
     /// The answer for `key` came: who asked, for what.
     pub(crate) fn answered(&mut self, key: &str) -> Option<(ClientId, Nick)> {
         self.asked.remove(key)

@@ -77,6 +77,9 @@ impl Server {
 
     /// Tells the others in its room that `id` is here, if they have not been told yet.
     pub(super) fn announce(&mut self, id: ClientId) {
+        if self.waits_for_lease(id) {
+            return; // Announced under the name it asked for, once the answer comes.
+        }
         let Some(client) = self.registry.get_mut(id).filter(|c| c.is_present() && !c.announced) else {
             return;
         };

@@ -116,6 +116,12 @@ impl Server {
         true
     }
 
+    /// Whether `id` waits for the lease on the name it asked for (its arrival is announced
+    /// once the answer comes, under the name it then has).
+    pub(super) fn waits_for_lease(&self, id: ClientId) -> bool {
+        self.cluster.as_ref().is_some_and(|cluster| cluster.leases.is_waiting(id))
+    }
+
     /// What the bus said.
     pub(super) fn bus_event(&mut self, event: BusEvent) {
         if !self.is_clustered() {
@@ -138,6 +144,7 @@ impl Server {
                 let asked = self.cluster.as_mut().and_then(|cluster| cluster.leases.answered(&name));
                 if let Some((id, nick)) = asked {
                     self.send(id, wire::name_taken_elsewhere(nick.as_str()));
+                    self.announce(id);
                 }
             }
             BusEvent::LeaseLost { name } => {
@@ -321,6 +328,7 @@ impl Server {
                     cluster.leases.hold(key, id);
                 }
                 self.apply_rename(id, nick);
+                self.announce(id);
             }
             _ => self.bus(BusCommand::Release { name: key.to_owned() }),
         }
