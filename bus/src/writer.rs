@@ -174,6 +174,7 @@ impl Writer {
                     self.shared.counters.reconnects.fetch_add(1, Ordering::Relaxed);
                 }
                 self.ever_connected = true;
+                self.nodes.connected(Instant::now(), self.config.heartbeat_ttl);
                 self.shared.set_up(true, true);
                 self.check_leases();
             }

@@ -165,6 +165,9 @@ impl Server {
             },
         };
         let Some(room) = self.rooms.get(room_id) else { return };
+        if room.is_empty() && self.is_clustered() {
+            return self.send(id, wire::not_read_here(room.name().as_str()));
+        }
         let names: Vec<String> = if room.remote.len() > 0 {
             self.names_everywhere(room)
         } else {

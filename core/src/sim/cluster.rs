@@ -44,6 +44,9 @@ struct NodeState {
     inbox: VecDeque<Reply>,
     users: BTreeSet<String>,
     alive_at: Option<Duration>,
+    /// It reports no node dead before this (it just reconnected: the others need a time to
+    /// live to renew their heartbeats, as in the bridge).
+    quiet_until: Duration,
     crashed: bool,
     /// Nodes it was told are dead.
     told_dead: BTreeSet<String>,
@@ -144,6 +147,9 @@ impl World {
     fn heartbeat(&mut self, node: &str) {
         let now = self.now;
         self.node(node).alive_at = Some(now);
+        if now < self.node(node).quiet_until {
+            return;
+        }
         let dead: Vec<(String, Vec<String>)> = self
             .nodes
             .iter()
@@ -192,7 +198,14 @@ impl World {
         self.up = up;
         let names: Vec<String> = self.nodes.keys().cloned().collect();
         if up {
+            let now = self.now;
             for name in &names {
+                let state = self.node(name);
+                // Reconnected: the node re-registers its heartbeat, and waits before judging others.
+                if !state.crashed && state.alive_at.is_some() {
+                    state.alive_at = Some(now);
+                }
+                state.quiet_until = now + SIM_HEARTBEAT_TTL;
                 let waiting = std::mem::take(&mut self.node(name).outbox);
                 for command in waiting {
                     self.apply(name, command);
