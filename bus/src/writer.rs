@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use chat_core::{BusCommand, BusEvent};
+use chat_core::{BusCommand, BusEvent, SubscribeFrom};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use redis::{Connection, RedisError, RedisResult};
 
@@ -375,6 +375,14 @@ impl Writer {
                 let key = keys::lease(name);
                 let conn = connection::connected(&mut self.conn)?;
                 self.scripts.release.key(key).arg(&node).invoke::<i64>(conn).map(drop)
+            }
+            BusCommand::Subscribe { room, from: SubscribeFrom::Latest } => {
+                let waiting = self.shared.rooms().get(room).is_some_and(|sub| sub.cursor.is_none());
+                if waiting {
+                    let latest = crate::reader::latest_entry(connection::connected(&mut self.conn)?, room)?;
+                    self.shared.settle_latest(room, None, latest);
+                }
+                Ok(())
             }
             BusCommand::Append { .. }
             | BusCommand::Heartbeat
