@@ -2,6 +2,7 @@
 
 mod args;
 mod bind;
+mod cluster;
 mod fd_limit;
 mod logging;
 mod signals;
@@ -21,7 +22,7 @@ pub use args::Args;
 /// down gracefully on the first Ctrl+C / SIGTERM.
 pub fn run(args: Args) -> anyhow::Result<()> {
     logging::init(args.verbose);
-    let config = args.limits.config()?;
+    let mut config = args.limits.config()?;
     let plan = transports::plan(args.host.as_deref(), args.port, &args.transports, config.max_line)?;
     // After binding, so that a start-up error is the only line on stderr.
     fd_limit::raise_for(config.max_clients);
@@ -29,8 +30,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let web = [plan.addrs(Kind::Web), plan.addrs(Kind::WebTls)].concat();
     let web_scheme = if plan.tls.is_some() { "https" } else { "http" };
     let admin = args.transports.admin;
-    let (services, _stored) = ServiceThreads::start(ServiceOptions::default())
-        .context("cannot start the server's worker threads")?;
+    // A node is named after the port it really listens on (`--port 0` picks one).
+    let port = plain.first().or(tls.first()).map_or(args.port, SocketAddr::port);
+    let cluster = args.cluster.configs(port);
+    let mut options = ServiceOptions::default();
+    let mut sharing = None;
+    if let Some((node, bus)) = cluster {
+        sharing = Some(format!("Sharing rooms through Redis at {} as node {}", bus.url, node.node));
+        config.cluster = Some(node);
+        options.bus = Some(bus);
+    }
+    let (services, _stored) = ServiceThreads::start(options)
+        .context("cannot start the server's worker threads (with --redis: check --node-name)")?;
     let running = args.runtime.spawn_with(plan.listeners, config, Box::new(services))?;
     let stopper = running.stopper();
     signals::stop_on_signal(move || stopper.stop())?;
@@ -38,6 +49,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         signals::reload_on_hangup(tls)?;
     }
     announce(&plain, args.runtime);
+    if let Some(sharing) = sharing {
+        say(sharing);
+    }
     if !tls.is_empty() {
         let port = tls[0].port();
         say(format_args!("TLS on {} (connect with `openssl s_client -connect HOST:{port}`)", list(&tls)));

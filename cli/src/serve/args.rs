@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use chat_runtime::Runtime;
 
+use super::cluster::ClusterArgs;
 use crate::flood_args::FloodArgs;
 
 /// Run a chat room that anyone can join with `chat join HOST PORT` or `nc HOST PORT`.
@@ -32,6 +33,8 @@ pub struct Args {
     pub transports: Transports,
     #[command(flatten)]
     pub limits: Limits,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 /// Where else the room is served: TLS, the web page and its WebSocket.
@@ -169,6 +172,7 @@ fn advice(error: &ConfigError) -> &'static str {
         ConfigError::MaxQueueTooSmall { .. } => "raise --max-queue or lower --max-line",
         ConfigError::MaxMemoryTooSmall { .. } => "raise --max-memory or lower --max-queue",
         ConfigError::LineTimeoutZero => "give --line-timeout at least 1 second",
+        ConfigError::NodeNameEmpty => "give --node-name a name",
         _ => "see chat serve --help",
     }
 }
