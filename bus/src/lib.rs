@@ -59,6 +59,8 @@ mod nodes;
 mod reader;
 mod scripts;
 mod shared;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod url;
 mod writer;
 

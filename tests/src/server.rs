@@ -5,6 +5,7 @@ use std::sync::mpsc;
 use std::thread;
 
 use chat_core::Config;
+use chat_core::kit::{NoServices, Services};
 
 use crate::{Client, ClientOptions, Deadline, Runtime};
 use chat_runtime::{Endpoint, Listener};
@@ -46,10 +47,26 @@ impl TestServer {
             .unwrap_or_else(|e| panic!("the {runtime} runtime did not start: {e}"))
     }
 
+    /// Starts `runtime` with `config` and `services` (the bus bridge, say) on `127.0.0.1`.
+    pub fn start_with(runtime: Runtime, config: Config, services: Box<dyn Services>) -> Self {
+        let endpoints = [(IpAddr::V4(Ipv4Addr::LOCALHOST), Endpoint::Plain)];
+        Self::try_start_services(runtime, config, &endpoints, services)
+            .unwrap_or_else(|e| panic!("the {runtime} runtime did not start: {e}"))
+    }
+
     fn try_start_endpoints(
         runtime: Runtime,
         config: Config,
         endpoints: &[(IpAddr, Endpoint)],
+    ) -> Result<Self, String> {
+        Self::try_start_services(runtime, config, endpoints, Box::new(NoServices::default()))
+    }
+
+    fn try_start_services(
+        runtime: Runtime,
+        config: Config,
+        endpoints: &[(IpAddr, Endpoint)],
+        services: Box<dyn Services>,
     ) -> Result<Self, String> {
         crate::open_files::raise_limit();
         let listeners: Vec<Listener> = endpoints
@@ -64,7 +81,7 @@ impl TestServer {
             .iter()
             .map(|l| l.socket.local_addr().expect("a bound listener has an address"))
             .collect();
-        let running = runtime.spawn(listeners, config).map_err(|e| e.to_string())?;
+        let running = runtime.spawn_with(listeners, config, services).map_err(|e| e.to_string())?;
         let stopper = running.stopper();
         Ok(Self {
             runtime,
