@@ -286,8 +286,13 @@ impl Reader {
 /// The line number of a stream id (`N-M` is read as `N`; an unreadable id as 0).
 /// The number of room `room`'s last entry (zero for an empty or absent stream).
 pub(crate) fn latest_entry(conn: &mut Connection, room: &str) -> RedisResult<StreamSeq> {
-    let last: Vec<(String, Value)> =
-        redis::cmd("XREVRANGE").arg(keys::room_stream(room)).arg("+").arg("-").arg("COUNT").arg(1).query(conn)?;
+    let last: Vec<(String, Value)> = redis::cmd("XREVRANGE")
+        .arg(keys::room_stream(room))
+        .arg("+")
+        .arg("-")
+        .arg("COUNT")
+        .arg(1)
+        .query(conn)?;
     Ok(last.first().map_or(StreamSeq::ZERO, |(id, _)| seq_of(id)))
 }
 

@@ -478,7 +478,8 @@ fn a_killed_node_s_users_are_announced_offline(runtime: &str) {
     let mut clients = Vec::new();
     for n in 1..=3 {
         let name = format!("n{n}");
-        let (serve, port) = Serve::on_free_port(&["--runtime", runtime, "--redis", &url, "--node-name", &name]);
+        let (serve, port) =
+            Serve::on_free_port(&["--runtime", runtime, "--redis", &url, "--node-name", &name]);
         nodes.push(serve);
         let mut client = Raw::connect(localhost(port));
         client.expect_line();

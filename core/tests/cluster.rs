@@ -94,4 +94,3 @@ fn a_dead_node_s_users_are_announced_offline() {
     cluster.say(0, ann, "/nick bob");
     assert_snapshot!(transcripts(&cluster));
 }
-

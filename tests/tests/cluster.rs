@@ -42,7 +42,10 @@ fn chat_lines(client: &mut Client, expected: usize) -> Vec<String> {
 
 /// Every client got every line the others said exactly once, and any two clients got the
 /// lines neither of them said in the same order.
-fn check_once_and_in_one_order(received: &BTreeMap<String, Vec<String>>, said: &BTreeMap<String, Vec<String>>) {
+fn check_once_and_in_one_order(
+    received: &BTreeMap<String, Vec<String>>,
+    said: &BTreeMap<String, Vec<String>>,
+) {
     for (name, got) in received {
         let mut got_sorted = got.clone();
         got_sorted.sort();
@@ -57,7 +60,8 @@ fn check_once_and_in_one_order(received: &BTreeMap<String, Vec<String>>, said: &
     }
     for (a, got_a) in received {
         for (b, got_b) in received {
-            let neither = |line: &&String| !line.starts_with(&format!("<{a}>")) && !line.starts_with(&format!("<{b}>"));
+            let neither =
+                |line: &&String| !line.starts_with(&format!("<{a}>")) && !line.starts_with(&format!("<{b}>"));
             let on_a: Vec<&String> = got_a.iter().filter(neither).collect();
             let on_b: Vec<&String> = got_b.iter().filter(neither).collect();
             assert_eq!(on_a, on_b, "{a} and {b} got the others' lines in the same order");

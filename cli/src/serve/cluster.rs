@@ -58,7 +58,10 @@ mod tests {
     #[test]
     fn without_redis_the_server_is_on_its_own() {
         assert!(serve(&["chat", "serve"]).cluster.configs(5000).is_none());
-        assert!(Cli::try_parse_from(["chat", "serve", "--node-name", "a"]).is_err(), "--node-name needs --redis");
+        assert!(
+            Cli::try_parse_from(["chat", "serve", "--node-name", "a"]).is_err(),
+            "--node-name needs --redis"
+        );
     }
 
     #[test]
@@ -71,7 +74,8 @@ mod tests {
         assert_eq!(cluster.heartbeat * 3, bus.heartbeat_ttl);
         let (cluster, _) = serve(&["chat", "serve", "--redis", "redis://h"]).cluster.configs(5123).unwrap();
         assert!(cluster.node.ends_with(":5123"), "{}", cluster.node);
-        let bad = Cli::try_parse_from(["chat", "serve", "--redis", "http://h"]).err().expect("refused").to_string();
+        let bad =
+            Cli::try_parse_from(["chat", "serve", "--redis", "http://h"]).err().expect("refused").to_string();
         assert!(bad.contains("redis://"), "{bad}");
     }
 }

@@ -69,5 +69,6 @@ impl Cluster {
 /// A seed for this node's guest names, so nodes do not hand out the same `guest-NNNN` ones
 /// (FNV-1a of the node's name).
 pub(crate) fn guest_seed(node: &str) -> u64 {
-    node.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3))
+    node.bytes()
+        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3))
 }

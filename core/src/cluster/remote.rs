@@ -41,7 +41,8 @@ impl RemoteMembers {
 
     /// Takes out every member of `node`, returning their names.
     pub(crate) fn remove_node(&mut self, node: &str) -> Vec<String> {
-        let users: Vec<String> = self.by_node.remove(node).map(|users| users.into_iter().collect()).unwrap_or_default();
+        let users: Vec<String> =
+            self.by_node.remove(node).map(|users| users.into_iter().collect()).unwrap_or_default();
         self.count -= users.len();
         users
     }

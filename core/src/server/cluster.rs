@@ -17,11 +17,11 @@ use bytes::Bytes;
 
 use super::Server;
 use super::delivery::Audience;
-use crate::protocol::{Nick, sanitize};
 use crate::protocol::nick::key_of;
 use crate::protocol::wire::{self, Reason};
-use crate::roster::caseless_cmp;
+use crate::protocol::{Nick, sanitize};
 use crate::rooms::{Room, RoomId};
+use crate::roster::caseless_cmp;
 use crate::{BusCommand, BusEvent, BusPayload, ClientId, Gap, Request, StreamSeq, SubscribeFrom};
 
 /// Who said a line kept in history that someone on another node said (no local connection
@@ -255,7 +255,13 @@ impl Server {
 
     /// `*** NAME entered the room` (or `joined #ROOM` when `moved` names it) to the members
     /// of `room` but `except`, coalesced in a big room.
-    pub(super) fn arrival_notice(&mut self, room_id: RoomId, except: Option<ClientId>, name: &str, moved: Option<&str>) {
+    pub(super) fn arrival_notice(
+        &mut self,
+        room_id: RoomId,
+        except: Option<ClientId>,
+        name: &str,
+        moved: Option<&str>,
+    ) {
         let Some(room) = self.rooms.get_mut(room_id) else { return };
         if room.head_count() > self.config.presence_batch_above {
             if room.presence.deadline().is_none() {
@@ -311,7 +317,8 @@ impl Server {
         cluster.down = down;
         tracing::warn!(down, "the link to the other nodes changed");
         let line = if down { wire::link_down() } else { wire::link_up() };
-        let ids: Vec<ClientId> = self.registry.clients().iter().filter(|c| c.is_active()).map(|c| c.id).collect();
+        let ids: Vec<ClientId> =
+            self.registry.clients().iter().filter(|c| c.is_active()).map(|c| c.id).collect();
         for id in ids {
             self.send(id, line.clone());
         }
@@ -319,10 +326,12 @@ impl Server {
 
     fn lease_granted(&mut self, key: &str) {
         let asked = self.cluster.as_mut().and_then(|cluster| cluster.leases.answered(key));
-        let taken_here = |server: &Self, id: ClientId| server.registry.holder(key).is_some_and(|holder| holder != id);
+        let taken_here =
+            |server: &Self, id: ClientId| server.registry.holder(key).is_some_and(|holder| holder != id);
         match asked {
             Some((id, nick))
-                if self.registry.get(id).is_some_and(|client| client.is_active()) && !taken_here(self, id) =>
+                if self.registry.get(id).is_some_and(|client| client.is_active())
+                    && !taken_here(self, id) =>
             {
                 if let Some(cluster) = &mut self.cluster {
                     cluster.leases.hold(key, id);
@@ -357,7 +366,9 @@ impl Server {
             .roster()
             .entries()
             .take(wire::NAMES_SHOWN)
-            .map(|(name, holder)| (name, self.registry.get(holder).is_some_and(|c| c.away.message().is_some())))
+            .map(|(name, holder)| {
+                (name, self.registry.get(holder).is_some_and(|c| c.away.message().is_some()))
+            })
             .collect();
         let mut remote: Vec<&str> = room.remote.names().collect();
         remote.sort_by(|a, b| caseless_cmp(a, b));

@@ -6,11 +6,11 @@ use bytes::{BufMut, BytesMut};
 use super::Server;
 use super::delivery::Audience;
 use crate::protocol::nick::{Nick, key_of};
-use crate::{BusPayload, ClientId};
 use crate::protocol::wire::{self, Reason};
 use crate::protocol::{Command, CommandError, RoomName, sanitize};
 use crate::rooms::{MAX_TOPIC, ROOMS_LISTED};
 use crate::social::{IgnoreRefused, MAX_AWAY, MAX_IGNORED};
+use crate::{BusPayload, ClientId};
 
 /// Longest `/quit` reason kept, in characters.
 const MAX_QUIT_REASON: usize = 200;

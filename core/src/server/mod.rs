@@ -89,7 +89,10 @@ impl Server {
     pub fn new(config: Config, now: Instant, wall: SystemTime) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(Self {
-            guests: config.cluster.as_ref().map_or_else(GuestNames::default, |c| GuestNames::from(guest_seed(&c.node))),
+            guests: config
+                .cluster
+                .as_ref()
+                .map_or_else(GuestNames::default, |c| GuestNames::from(guest_seed(&c.node))),
             cluster: config.cluster.as_ref().map(|c| Cluster::new(c, now)),
             clock: WallClock::new(now, wall),
             rooms: Rooms::new(config.history),

@@ -46,5 +46,7 @@ pub(crate) fn notice(text: &str) -> Bytes {
 
 /// `! No one on this server is in #ROOM: ...`: `/who #ROOM` for a room this node does not read.
 pub(crate) fn not_read_here(room: &str) -> Bytes {
-    error(format_args!("No one on this server is in {room}, so it does not know who is there; /join it to see."))
+    error(format_args!(
+        "No one on this server is in {room}, so it does not know who is there; /join it to see."
+    ))
 }
