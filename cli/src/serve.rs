@@ -6,15 +6,14 @@ mod cluster;
 mod fd_limit;
 mod logging;
 mod signals;
+mod storage;
 mod transports;
 
 use std::fmt::Display;
 use std::io::Write;
 use std::net::SocketAddr;
 
-use anyhow::Context as _;
 use chat_runtime::{Kind, Runtime};
-use chat_services::{ServiceOptions, ServiceThreads};
 
 pub use args::Args;
 
@@ -22,8 +21,10 @@ pub use args::Args;
 /// down gracefully on the first Ctrl+C / SIGTERM.
 pub fn run(args: Args) -> anyhow::Result<()> {
     logging::init(args.verbose);
-    let mut config = args.limits.config()?;
-    let plan = transports::plan(args.host.as_deref(), args.port, &args.transports, config.max_line)?;
+    let mut config = args.config()?;
+    let data_dir = args.storage.data_dir();
+    let plan =
+        transports::plan(args.host.as_deref(), args.port, &args.transports, &data_dir, config.max_line)?;
     // After binding, so that a start-up error is the only line on stderr.
     fd_limit::raise_for(config.max_clients);
     let (plain, tls) = (plan.addrs(Kind::Plain), plan.addrs(Kind::Tls));
@@ -32,23 +33,26 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let admin = args.transports.admin;
     // A node is named after the port it really listens on (`--port 0` picks one).
     let port = plain.first().or(tls.first()).map_or(args.port, SocketAddr::port);
-    let cluster = args.cluster.configs(port);
-    let mut options = ServiceOptions::default();
+    let mut bus = None;
     let mut sharing = None;
-    if let Some((node, bus)) = cluster {
-        sharing = Some(format!("Sharing rooms through Redis at {} as node {}", bus.url, node.node));
+    if let Some((node, bus_config)) = args.cluster.configs(port) {
+        sharing = Some(format!("Sharing rooms through Redis at {} as node {}", bus_config.url, node.node));
         config.cluster = Some(node);
-        options.bus = Some(bus);
+        bus = Some(bus_config);
     }
-    let (services, _stored) = ServiceThreads::start(options)
-        .context("cannot start the server's worker threads (with --redis: check --node-name)")?;
-    let running = args.runtime.spawn_with(plan.listeners, config, Box::new(services))?;
+    let started = storage::start(&args.storage, &mut config, bus)?;
+    let running =
+        args.runtime.spawn_with(plan.listeners, config, Box::new(started.services), started.stored)?;
     let stopper = running.stopper();
     signals::stop_on_signal(move || stopper.stop())?;
     if let Some(tls) = plan.tls {
         signals::reload_on_hangup(tls)?;
     }
     announce(&plain, args.runtime);
+    match &started.database {
+        Some(path) => say(format_args!("History kept in {} (--data-dir none keeps nothing)", path.display())),
+        None => say("History kept in memory only (--data-dir none)"),
+    }
     if let Some(sharing) = sharing {
         say(sharing);
     }

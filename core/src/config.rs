@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use crate::{ClusterConfig, ConfigError};
+use crate::protocol::Nick;
+use crate::{AttemptLimits, ClusterConfig, ConfigError};
 
 /// The limits and policies of a chat room. [`Config::default`] suits people chatting.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,6 +59,15 @@ pub struct Config {
     /// Lines each room remembers and replays to whoever comes in (`/history` shows them all);
     /// `0` keeps none. Default 100.
     pub history: usize,
+    /// How long a room remembers a line: older lines are no longer replayed (`--history-days`).
+    /// `None` keeps lines whatever their age. Default `None`.
+    pub history_max_age: Option<Duration>,
+    /// Whether a database keeps what must survive a restart (`chat serve --data-dir`). The core
+    /// then asks for every line said in a room and every topic change to be persisted
+    /// ([`Request::Persist`](crate::Request::Persist)), and a room left empty keeps its
+    /// history, numbering and topic, as the database does, instead of being forgotten.
+    /// Default `false`: everything lives in memory.
+    pub persist: bool,
     /// How long a new connection's arrival is held back before the others are told, unless it
     /// sends a line first: a client that opens with `/nick bob` then arrives as `bob`, never as
     /// its guest name. Default 300 ms.
@@ -89,6 +99,13 @@ pub struct Config {
     /// and heartbeat. `None` (the default): a server on its own, which never asks the bus for
     /// anything.
     pub cluster: Option<ClusterConfig>,
+    /// Account names whose owners are server operators once identified (`chat serve --op
+    /// NAME`): a name here gives nothing to whoever merely uses it, only to the client that
+    /// identified as its registered account. Default none.
+    pub operators: Vec<String>,
+    /// How many failed password attempts an address, and an account, may make (`/identify`,
+    /// `/nick NAME PASSWORD`, `/password`, `/unregister`). Default [`AttemptLimits::default`].
+    pub attempts: AttemptLimits,
 }
 
 impl Default for Config {
@@ -108,6 +125,8 @@ impl Default for Config {
             presence_batch_above: 100,
             presence_interval: Duration::from_secs(2),
             history: 100,
+            history_max_age: None,
+            persist: false,
             announce_after: Duration::from_millis(300),
             close_linger: Duration::from_secs(2),
             max_per_ip: 16,
@@ -116,6 +135,8 @@ impl Default for Config {
             limit_loopback: false,
             line_timeout: Duration::from_secs(30),
             cluster: None,
+            operators: Vec::new(),
+            attempts: AttemptLimits::default(),
         }
     }
 }
@@ -157,6 +178,9 @@ impl Config {
             if cluster.heartbeat.is_zero() {
                 return Err(ConfigError::HeartbeatZero);
             }
+        }
+        if let Some(name) = self.operators.iter().find(|name| Nick::parse(name, self.max_nick).is_err()) {
+            return Err(ConfigError::Operator(name.clone()));
         }
         Ok(())
     }

@@ -47,6 +47,9 @@ pub enum ConfigError {
     /// A cluster node that would never say it is alive.
     #[error("a node's heartbeat interval must be longer than zero")]
     HeartbeatZero,
+    /// A server operator's name is not a name anyone could register.
+    #[error("the operator name {0:?} is not a valid name (a word of letters, digits, - or _)")]
+    Operator(String),
 }
 
 /// An input that breaks the API's contract: a bug in the runtime, not bad client behaviour

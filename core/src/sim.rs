@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use crate::kit::{NoServices, Services};
-use crate::{ClientId, Config, Input, Output, PeerGone, Request, Server};
+use crate::{ClientId, Config, Input, Output, PeerGone, Request, Server, Stored};
 
 /// The wall-clock time the world begins at, in seconds since the Unix epoch: 2026-11-28
 /// 14:00:00 UTC, so history times read `[14:00]` onwards in every run.
@@ -114,13 +114,29 @@ impl Sim {
     }
 
     /// A world running `config` whose service requests go to `services`.
-    pub fn with_services(config: Config, mut services: Box<dyn Services>) -> Self {
+    pub fn with_services(config: Config, services: Box<dyn Services>) -> Self {
+        Self::restored(config, services, Stored::default())
+    }
+
+    /// A world running `config` whose server is built from `stored` (see [`Server::restore`]),
+    /// `after` later in wall-clock time than a world built with [`Sim::new`]: a restart.
+    pub fn restored(config: Config, services: Box<dyn Services>, stored: Stored) -> Self {
+        Self::restored_after(config, services, stored, Duration::ZERO)
+    }
+
+    /// Like [`Sim::restored`], the world beginning `after` later in wall-clock time than
+    /// [`SIM_WALL_CLOCK_SECS`] (a server restarted some time after the first one began).
+    pub fn restored_after(
+        config: Config,
+        mut services: Box<dyn Services>,
+        stored: Stored,
+        after: Duration,
+    ) -> Self {
         services.set_wake(std::sync::Arc::new(|| {}));
         // Instants cannot be made from nothing: the one real reading of a clock, as the origin.
         let start = Instant::now();
-        let server =
-            Server::new(config.clone(), start, UNIX_EPOCH + Duration::from_secs(SIM_WALL_CLOCK_SECS))
-                .expect("valid config");
+        let wall = UNIX_EPOCH + Duration::from_secs(SIM_WALL_CLOCK_SECS) + after;
+        let server = Server::restore(config.clone(), start, wall, stored).expect("valid config");
         Self {
             server,
             start,

@@ -91,7 +91,7 @@ use std::net::TcpListener;
 use std::time::{Instant, SystemTime};
 
 use chat_core::kit::{NoServices, Services};
-use chat_core::{Config, Server};
+use chat_core::{Config, Server, Stored};
 use chat_transport::Endpoint;
 
 pub use error::Error;
@@ -106,20 +106,22 @@ pub fn spawn(listeners: Vec<TcpListener>, config: Config) -> Result<Running, Err
 /// Starts serving the chat room on `listeners`, each speaking what its [`Endpoint`] says
 /// (plain TCP, TLS, or the web listener), on a background thread, and returns at once.
 pub fn spawn_endpoints(listeners: Vec<(TcpListener, Endpoint)>, config: Config) -> Result<Running, Error> {
-    spawn_with(listeners, config, Box::new(NoServices::default()))
+    spawn_with(listeners, config, Box::new(NoServices::default()), Stored::default())
 }
 
 /// Like [`spawn_endpoints`], with `services` carrying out the core's service requests (the
-/// database writer, password hashing, the message bus) on their own threads.
+/// database writer, password hashing, the message bus) on their own threads, and the core
+/// built from `stored`, what the database kept (see [`Server::restore`]).
 pub fn spawn_with(
     listeners: Vec<(TcpListener, Endpoint)>,
     config: Config,
     services: Box<dyn Services>,
+    stored: Stored,
 ) -> Result<Running, Error> {
     if listeners.is_empty() {
         return Err(Error::NoListeners);
     }
-    let server = Server::new(config, Instant::now(), SystemTime::now())?;
+    let server = Server::restore(config, Instant::now(), SystemTime::now(), stored)?;
     let listeners = listeners
         .into_iter()
         .map(|(listener, endpoint)| {

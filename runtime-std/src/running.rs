@@ -6,7 +6,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Instant, SystemTime};
 
 use chat_core::kit::{NoServices, Services};
-use chat_core::{Config, Server};
+use chat_core::{Config, Server, Stored};
 use chat_transport::Endpoint;
 
 use crate::acceptor::Listener;
@@ -31,15 +31,17 @@ pub fn spawn(listeners: Vec<TcpListener>, config: Config) -> Result<Running, Err
 /// Like [`spawn`], with each listener speaking what its [`Endpoint`] says (plain TCP, TLS,
 /// or the web listener).
 pub fn spawn_endpoints(listeners: Vec<(TcpListener, Endpoint)>, config: Config) -> Result<Running, Error> {
-    spawn_with(listeners, config, Box::new(NoServices::default()))
+    spawn_with(listeners, config, Box::new(NoServices::default()), Stored::default())
 }
 
 /// Like [`spawn_endpoints`], with `services` carrying out the core's service requests (the
-/// database writer, password hashing, the message bus) on their own threads.
+/// database writer, password hashing, the message bus) on their own threads, and the core
+/// built from `stored`, what the database kept (see [`Server::restore`]).
 pub fn spawn_with(
     listeners: Vec<(TcpListener, Endpoint)>,
     mut config: Config,
     services: Box<dyn Services>,
+    stored: Stored,
 ) -> Result<Running, Error> {
     // Leave threads for the connections the core refuses, so they get the "server is full"
     // notice instead of being cut off by the process's thread capacity.
@@ -52,7 +54,7 @@ pub fn spawn_with(
         );
         config.max_clients = room;
     }
-    let server = Server::new(config, Instant::now(), SystemTime::now())?;
+    let server = Server::restore(config, Instant::now(), SystemTime::now(), stored)?;
     if listeners.is_empty() {
         return Err(Error::NoListeners);
     }

@@ -24,8 +24,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 pub use admin::{admin_endpoint, metrics};
-use chat_core::Config;
 use chat_core::kit::{NoServices, Services};
+use chat_core::{Config, Stored};
 pub use chat_transport::{Endpoint, Kind, OriginPolicy, TlsConfig, WebConfig};
 
 /// Which runtime drives the core.
@@ -45,21 +45,26 @@ impl Runtime {
     /// Starts serving `listeners` with `config` on this runtime, on background threads, with
     /// no services: nothing is persisted, password work is refused, no bus.
     pub fn spawn(self, listeners: Vec<Listener>, config: Config) -> Result<Running, Error> {
-        self.spawn_with(listeners, config, Box::new(NoServices::default()))
+        self.spawn_with(listeners, config, Box::new(NoServices::default()), Stored::default())
     }
 
     /// Like [`spawn`](Self::spawn), with `services` carrying out the core's service requests
-    /// (database writer, password hashing, message bus; see `chat-services`).
+    /// (database writer, password hashing, message bus; see `chat-services`) and the core
+    /// built from `stored`, what the database kept (`ServiceThreads::start` returns both; see
+    /// [`Server::restore`](chat_core::Server::restore)).
     pub fn spawn_with(
         self,
         listeners: Vec<Listener>,
         config: Config,
         services: Box<dyn Services>,
+        stored: Stored,
     ) -> Result<Running, Error> {
         let listeners = listeners.into_iter().map(|listener| (listener.socket, listener.endpoint)).collect();
         Ok(match self {
-            Runtime::Smol => Running::Smol(chat_runtime_smol::spawn_with(listeners, config, services)?),
-            Runtime::Std => Running::Std(chat_runtime_std::spawn_with(listeners, config, services)?),
+            Runtime::Smol => {
+                Running::Smol(chat_runtime_smol::spawn_with(listeners, config, services, stored)?)
+            }
+            Runtime::Std => Running::Std(chat_runtime_std::spawn_with(listeners, config, services, stored)?),
         })
     }
 }

@@ -14,6 +14,7 @@ mod both;
 pub mod browser;
 mod client;
 pub mod cluster;
+pub mod database;
 mod deadline;
 pub mod open_files;
 mod progress;
@@ -25,6 +26,7 @@ pub mod transcript;
 pub mod websocket;
 
 pub use client::{Admission, Client, ClientOptions, End, Writer};
+pub use database::TestDatabase;
 pub use deadline::{Deadline, WAIT};
 pub use progress::Progress;
 pub use runtime::Runtime;

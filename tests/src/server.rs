@@ -7,7 +7,7 @@ use std::thread;
 use chat_core::Config;
 use chat_core::kit::{NoServices, Services};
 
-use crate::{Client, ClientOptions, Deadline, Runtime};
+use crate::{Client, ClientOptions, Deadline, Runtime, TestDatabase};
 use chat_runtime::{Endpoint, Listener};
 
 /// A chat server running in this process on an ephemeral loopback port.
@@ -27,6 +27,15 @@ impl TestServer {
         Self::start_on(runtime, config, &[IpAddr::V4(Ipv4Addr::LOCALHOST)])
     }
 
+    /// Starts `runtime` with `config` on `127.0.0.1`, port 0, its service requests (password
+    /// work, records to keep) carried out by `services`: the real threads of `chat-services`,
+    /// say.
+    pub fn start_with(runtime: Runtime, config: Config, services: Box<dyn Services>) -> Self {
+        let endpoints = [(IpAddr::V4(Ipv4Addr::LOCALHOST), Endpoint::Plain)];
+        Self::try_start_endpoints(runtime, config, &endpoints, services)
+            .unwrap_or_else(|e| panic!("the {runtime} runtime did not start: {e}"))
+    }
+
     /// Starts `runtime` with `config`, listening on port 0 of each of `ips`.
     pub fn start_on(runtime: Runtime, config: Config, ips: &[IpAddr]) -> Self {
         Self::try_start_on(runtime, config, ips)
@@ -37,32 +46,17 @@ impl TestServer {
     /// panicking if it refuses to start.
     pub fn try_start_on(runtime: Runtime, config: Config, ips: &[IpAddr]) -> Result<Self, String> {
         let endpoints = ips.iter().map(|&ip| (ip, Endpoint::Plain)).collect::<Vec<_>>();
-        Self::try_start_endpoints(runtime, config, &endpoints)
+        Self::try_start_endpoints(runtime, config, &endpoints, Box::new(NoServices::default()))
     }
 
     /// Starts `runtime` with `config`, listening on port 0 of each address, speaking what its
     /// endpoint says (plain TCP, TLS, the web listener).
     pub fn start_endpoints(runtime: Runtime, config: Config, endpoints: &[(IpAddr, Endpoint)]) -> Self {
-        Self::try_start_endpoints(runtime, config, endpoints)
-            .unwrap_or_else(|e| panic!("the {runtime} runtime did not start: {e}"))
-    }
-
-    /// Starts `runtime` with `config` and `services` (the bus bridge, say) on `127.0.0.1`.
-    pub fn start_with(runtime: Runtime, config: Config, services: Box<dyn Services>) -> Self {
-        let endpoints = [(IpAddr::V4(Ipv4Addr::LOCALHOST), Endpoint::Plain)];
-        Self::try_start_services(runtime, config, &endpoints, services)
+        Self::try_start_endpoints(runtime, config, endpoints, Box::new(NoServices::default()))
             .unwrap_or_else(|e| panic!("the {runtime} runtime did not start: {e}"))
     }
 
     fn try_start_endpoints(
-        runtime: Runtime,
-        config: Config,
-        endpoints: &[(IpAddr, Endpoint)],
-    ) -> Result<Self, String> {
-        Self::try_start_services(runtime, config, endpoints, Box::new(NoServices::default()))
-    }
-
-    fn try_start_services(
         runtime: Runtime,
         config: Config,
         endpoints: &[(IpAddr, Endpoint)],
@@ -81,14 +75,35 @@ impl TestServer {
             .iter()
             .map(|l| l.socket.local_addr().expect("a bound listener has an address"))
             .collect();
-        let running = runtime.spawn_with(listeners, config, services).map_err(|e| e.to_string())?;
+        let running = runtime
+            .spawn_with(listeners, config, services, chat_core::Stored::default())
+            .map_err(|e| e.to_string())?;
+        Ok(Self::running(runtime, addrs, running))
+    }
+
+    /// Starts `runtime` with `config` on `127.0.0.1`, port 0, keeping what must survive a
+    /// restart in `database` (as `chat serve --data-dir DIR` does): the server is built from
+    /// what the database held, and asks it to keep every line and topic.
+    pub fn start_with_database(runtime: Runtime, config: Config, database: &TestDatabase) -> Self {
+        crate::open_files::raise_limit();
+        let socket = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a listener on 127.0.0.1");
+        let addrs = vec![socket.local_addr().expect("a bound listener has an address")];
+        let (services, stored) = database.open(&config);
+        let config = Config { persist: true, ..config };
+        let running = runtime
+            .spawn_with(vec![Listener::plain(socket)], config, Box::new(services), stored)
+            .unwrap_or_else(|e| panic!("the {runtime} runtime did not start: {e}"));
+        Self::running(runtime, addrs, running)
+    }
+
+    fn running(runtime: Runtime, addrs: Vec<SocketAddr>, running: chat_runtime::Running) -> Self {
         let stopper = running.stopper();
-        Ok(Self {
+        Self {
             runtime,
             addrs,
             stop: Box::new(move || stopper.stop()),
             wait: Some(Box::new(move || running.wait().map_err(|e| e.to_string()))),
-        })
+        }
     }
 
     /// The runtime serving.

@@ -8,6 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use chat_runtime::Runtime;
+use chat_store::DataDir;
 
 use super::cluster::ClusterArgs;
 use crate::flood_args::FloodArgs;
@@ -34,7 +35,56 @@ pub struct Args {
     #[command(flatten)]
     pub limits: Limits,
     #[command(flatten)]
+    pub storage: Storage,
+    #[command(flatten)]
+    pub accounts: Accounts,
+    #[command(flatten)]
     pub cluster: ClusterArgs,
+}
+
+impl Args {
+    /// The core's configuration, checked, with an error that names the option to change.
+    pub fn config(&self) -> anyhow::Result<Config> {
+        self.limits.config(&self.accounts)
+    }
+}
+
+/// Where the server keeps what survives a restart.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Database")]
+pub struct Storage {
+    /// Where the server keeps its files: the database of rooms' history and topics (chat.db)
+    /// and the self-signed certificate. By default the platform's data directory for `chat`
+    /// (~/.local/share/chat on Linux); `none` keeps nothing: everything lives in memory and is
+    /// gone when the server stops.
+    #[arg(long, value_name = "DIR|none", env = "CHAT_DATA_DIR")]
+    data_dir: Option<DataDir>,
+    /// Days a room keeps a line (--history is how many): older lines are no longer replayed
+    /// and are deleted from the database. By default lines are kept whatever their age.
+    #[arg(long, value_name = "DAYS", env = "CHAT_HISTORY_DAYS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub history_days: Option<u32>,
+}
+
+impl Storage {
+    /// `--data-dir` as given, or the platform's data directory.
+    pub fn data_dir(&self) -> DataDir {
+        self.data_dir.clone().unwrap_or_default()
+    }
+
+    /// How long a line is kept, from `--history-days`.
+    pub fn max_age(&self) -> Option<std::time::Duration> {
+        self.history_days.map(|days| std::time::Duration::from_secs(u64::from(days) * 86_400))
+    }
+}
+
+/// Who runs the server.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Accounts")]
+pub struct Accounts {
+    /// An account name whose owner is a server operator once identified (registered with
+    /// /register, proved with /identify); repeat for more. Using the name is not enough.
+    #[arg(long = "op", value_name = "NAME", env = "CHAT_OP", value_delimiter = ',')]
+    pub operators: Vec<String>,
 }
 
 /// Where else the room is served: TLS, the web page and its WebSocket.
@@ -58,10 +108,6 @@ pub struct Transports {
     /// TCP port for TLS, beside plain TCP on --port, on the same addresses.
     #[arg(long, value_name = "PORT", env = "CHAT_TLS_PORT", default_value_t = 5001)]
     pub tls_port: u16,
-    /// Where the server keeps its files (the self-signed certificate); by default the
-    /// platform's data directory for `chat` (~/.local/share/chat on Linux).
-    #[arg(long, value_name = "DIR", env = "CHAT_DATA_DIR")]
-    pub data_dir: Option<PathBuf>,
     /// Serve the web client at http://ADDR/ and its WebSocket at /ws (https and wss with a
     /// TLS certificate), for example 127.0.0.1:8080.
     #[arg(long, value_name = "ADDR", env = "CHAT_WEB")]
@@ -141,8 +187,9 @@ impl Limits {
     }
 
     /// The core's configuration, checked, with an error that names the option to change.
-    pub fn config(&self) -> anyhow::Result<Config> {
+    fn config(&self, accounts: &Accounts) -> anyhow::Result<Config> {
         let config = Config {
+            operators: accounts.operators.clone(),
             max_clients: self.max_clients,
             max_line: self.max_line,
             flood_rate: self.flood.flood_rate,
@@ -173,6 +220,33 @@ fn advice(error: &ConfigError) -> &'static str {
         ConfigError::MaxMemoryTooSmall { .. } => "raise --max-memory or lower --max-queue",
         ConfigError::LineTimeoutZero => "give --line-timeout at least 1 second",
         ConfigError::NodeNameEmpty => "give --node-name a name",
+        ConfigError::Operator(_) => "give --op the name of an account, as /register made it",
         _ => "see chat serve --help",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use crate::{Cli, Command};
+
+    fn serve(args: &[&str]) -> super::Args {
+        match Cli::try_parse_from([&["chat", "serve"][..], args].concat())
+            .expect("a valid command line")
+            .command
+        {
+            Command::Serve(serve) => *serve,
+            Command::Join(_) => unreachable!("parsed a serve command line"),
+        }
+    }
+
+    #[test]
+    fn operators_are_repeatable_and_checked() {
+        let config = serve(&["--op", "alice", "--op", "Bob"]).config().unwrap();
+        assert_eq!(config.operators, ["alice", "Bob"]);
+        assert!(serve(&[]).config().unwrap().operators.is_empty());
+        let error = serve(&["--op", "no:colons"]).config().unwrap_err().to_string();
+        assert!(error.contains("no:colons") && error.contains("--op"), "{error}");
     }
 }

@@ -5,11 +5,11 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::history::{History, Said};
-use crate::ClientId;
 use crate::cluster::RemoteMembers;
 use crate::presence::Presence;
 use crate::protocol::RoomName;
 use crate::roster::Roster;
+use crate::{ClientId, StoredRoom};
 
 /// Longest topic, in characters.
 pub(crate) const MAX_TOPIC: usize = 300;
@@ -42,6 +42,20 @@ impl Room {
             presence: Presence::default(),
             remote: RemoteMembers::default(),
         }
+    }
+
+    /// A room as a database kept it (empty: nobody is in a room at start-up), keeping
+    /// `history` lines.
+    pub(crate) fn restored(name: RoomName, history: usize, stored: StoredRoom) -> Self {
+        let mut room = Self::new(name, history);
+        room.history = History::restored(history, stored.next_seq, stored.lines);
+        room.set_topic(stored.topic.as_ref().map(|topic| topic.text.as_str()));
+        room
+    }
+
+    /// Whether the room has anything a database keeps: a line ever said, or a topic.
+    pub(crate) fn is_worth_keeping(&self) -> bool {
+        self.history.has_begun() || self.topic.is_some()
     }
 
     /// The room's name, as its creator wrote it.
@@ -132,6 +146,11 @@ impl Room {
     /// so the next line kept must come after it.
     pub(crate) fn skip_to(&mut self, seq: u64) {
         self.history.skip_to(seq);
+    }
+
+    /// Forgets the lines said before wall-clock time `cutoff`.
+    pub(crate) fn forget_before(&mut self, cutoff: Duration) {
+        self.history.forget_before(cutoff);
     }
 
     /// The last `count` remembered lines within `budget` bytes, oldest first.

@@ -37,8 +37,10 @@ impl Server {
         if self.registry.contains(id) || self.lingering.contains(&id) {
             return Err(InputError::DuplicateId(id));
         }
-        let registry = &self.registry;
-        let nick = self.guests.next(registry.active(), |key| registry.holder(key).is_some());
+        let active = self.registry.active();
+        let mut guests = std::mem::take(&mut self.guests);
+        let nick = guests.next(active, |key| self.name_taken(key));
+        self.guests = guests;
         let lobby = self.rooms.lobby();
         let mut client = Client::new(id, peer, nick, lobby, &self.config, self.now, self.stalled);
         let refusal = if self.shutting_down {
@@ -183,9 +185,16 @@ impl Server {
     /// between the history markers, as one frame. With nothing to replay, sends nothing, or
     /// when `asked` (`/history`) says so.
     pub(super) fn replay(&mut self, id: ClientId, room: RoomId, count: usize, asked: bool) {
+        if let Some(max_age) = self.config.history_max_age
+            && let Some(room) = self.rooms.get_mut(room)
+        {
+            room.forget_before(self.clock.at(self.now).saturating_sub(max_age));
+        }
         let (Some(client), Some(room)) = (self.registry.get(id), self.rooms.get(room)) else { return };
-        let lines: Vec<&Said> =
-            room.history(usize::MAX, REPLAY_BUDGET).filter(|said| !client.ignores.hides(said.from)).collect();
+        let lines: Vec<&Said> = room
+            .history(usize::MAX, REPLAY_BUDGET)
+            .filter(|said| said.from.is_none_or(|from| !client.ignores.hides(from)))
+            .collect();
         let lines = &lines[lines.len().saturating_sub(count)..];
         if lines.is_empty() {
             if asked {
@@ -281,7 +290,7 @@ fn refused(refusal: Refusal) -> bytes::Bytes {
 }
 
 /// A duration for people, rounded up: `1 second`, `20 seconds`, `10 minutes`.
-fn span(time: std::time::Duration) -> String {
+pub(super) fn span(time: std::time::Duration) -> String {
     let secs = time.as_secs() + u64::from(time.subsec_nanos() > 0);
     let (n, unit) = if secs >= 120 { (secs.div_ceil(60), "minute") } else { (secs.max(1), "second") };
     format!("{n} {unit}{}", if n == 1 { "" } else { "s" })

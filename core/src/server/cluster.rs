@@ -230,10 +230,14 @@ impl Server {
     /// members here (but its sender, if it is here, and those who ignore them).
     fn said(&mut self, room: RoomId, seq: StreamSeq, sender: Option<ClientId>, frame: Bytes) {
         let at = self.clock.at(self.now);
-        if let Some(said_in) = self.rooms.get_mut(room)
-            && !said_in.record_numbered(seq.0, sender.unwrap_or(ELSEWHERE), at, frame.clone())
-        {
-            tracing::warn!(room = %said_in.name(), %seq, "a line numbered before the last one kept");
+        if let Some(said_in) = self.rooms.get_mut(room) {
+            if said_in.record_numbered(seq.0, sender.unwrap_or(ELSEWHERE), at, frame.clone()) {
+                // The database keeps line `seq` of the stream: history follows the stream.
+                let name = said_in.name().clone();
+                self.persist_line(&name, seq.0, at, frame.clone());
+            } else {
+                tracing::warn!(room = %said_in.name(), %seq, "a line numbered before the last one kept");
+            }
         }
         self.broadcast(Audience { room, except: sender, said_by: sender }, frame);
     }
@@ -336,7 +340,7 @@ impl Server {
                 if let Some(cluster) = &mut self.cluster {
                     cluster.leases.hold(key, id);
                 }
-                self.apply_rename(id, nick);
+                self.set_name(id, nick);
                 self.announce(id);
             }
             _ => self.bus(BusCommand::Release { name: key.to_owned() }),

@@ -53,6 +53,11 @@ impl Server {
                 self.close_when_flushed(id);
             }
             Command::Help => self.send(id, wire::help()),
+            // Accounts (`accounts.rs`).
+            Command::Register(password) => self.register(id, password),
+            Command::Identify { name, password } => self.identify(id, name, password),
+            Command::ChangePassword { old, new } => self.change_password(id, old, new),
+            Command::Unregister(password) => self.unregister(id, password),
         }
     }
 
@@ -76,6 +81,10 @@ impl Server {
         if let Some(said_in) = self.rooms.get_mut(room) {
             let seq = said_in.record(id, at, frame.clone());
             tracing::trace!(%id, room = %said_in.name(), seq, "said");
+            if self.config.persist {
+                let name = said_in.name().clone();
+                self.persist_line(&name, seq, at, frame.clone());
+            }
         }
         self.broadcast(Audience::said_in(room, id), frame);
     }
@@ -92,17 +101,21 @@ impl Server {
             return self
                 .send(id, wire::error(format_args!("The name {nick} is taken{similar}; pick another.")));
         }
-        if self.registry.get(id).is_some_and(|client| client.nick.as_str() == nick.as_str()) {
+        if let Some(refusal) = self.reserved(id, nick.key()) {
+            return self.send(id, refusal);
+        }
+        if self.registry.get(id).is_some_and(|c| c.nick.as_str() == nick.as_str()) {
             return self.send(id, wire::error(format_args!("You are already called {nick}.")));
         }
         if self.lease_first(id, &nick) {
             return;
         }
-        self.apply_rename(id, nick);
+        self.set_name(id, nick);
     }
 
-    /// `id` is now called `nick` (free here, and leased with a bus): the room is told.
-    pub(super) fn apply_rename(&mut self, id: ClientId, nick: Nick) {
+    /// Gives client `id` the name `nick` (free, not reserved for someone else, and leased with
+    /// a bus) and tells it and its room.
+    pub(super) fn set_name(&mut self, id: ClientId, nick: Nick) {
         let Some(old) = self.registry.rename(id, nick.clone()) else { return };
         tracing::info!(%id, from = %old, to = %nick, "renamed");
         let Some(client) = self.registry.get(id) else { return };
@@ -241,6 +254,8 @@ impl Server {
             None => wire::topic_cleared(name, room.name().as_str()),
         };
         tracing::info!(%id, room = %room.name(), "topic changed");
+        let (room_name, kept) = (room.name().clone(), room.topic().map(str::to_owned));
+        self.persist_topic(&room_name, kept.as_deref(), name);
         self.broadcast(Audience::everyone_in(room_id), line);
     }
 

@@ -9,19 +9,26 @@
 //! - `arrivals.rs`: connections coming and going, and people moving between rooms, with the
 //!   notices that tell the others;
 //! - `commands.rs`: what each command does;
+//! - `accounts.rs`: the account commands, reserved names and server operators;
 //! - `services.rs`: asking the threads beside the event loop for work, and their answers;
+//! - `persist.rs`: the records the database is asked to keep;
+//! - `restore.rs`: building the server from what the database kept;
 //! - `cluster.rs`: rooms shared with other nodes through the bus.
 
+mod accounts;
 mod arrivals;
 mod cluster;
 mod commands;
 mod delivery;
+mod persist;
+mod restore;
 mod services;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet, VecDeque};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::accounts::Accounts;
 use crate::clock::WallClock;
 use crate::cluster::{Cluster, guest_seed};
 use crate::deadlines::FixedDelay;
@@ -76,6 +83,10 @@ pub struct Server {
     lines: Vec<Line>,
     /// When unfinished lines are due (see [`Config::line_timeout`]).
     line_deadlines: Deadlines,
+    /// The uniqueness keys of [`Config::operators`].
+    operator_keys: HashSet<String>,
+    /// Registered accounts and the password work in flight (`accounts.rs`).
+    accounts: Accounts,
     /// This node's part in a cluster, with a bus (see `cluster.rs`).
     cluster: Option<Cluster>,
 }
@@ -95,10 +106,12 @@ impl Server {
                 .map_or_else(GuestNames::default, |c| GuestNames::from(guest_seed(&c.node))),
             cluster: config.cluster.as_ref().map(|c| Cluster::new(c, now)),
             clock: WallClock::new(now, wall),
-            rooms: Rooms::new(config.history),
+            rooms: Rooms::new(config.history, config.persist),
             unannounced: FixedDelay::new(config.announce_after),
             registry: Registry::new(PerAddress::new(&config)),
             line_deadlines: Deadlines::new(config.line_timeout),
+            accounts: Accounts::new(config.attempts),
+            operator_keys: config.operators.iter().map(|name| crate::protocol::nick::key_of(name)).collect(),
             presence_due: FixedDelay::new(config.presence_interval),
             config,
             now,

@@ -14,7 +14,7 @@ impl Server {
     /// is dropped; what the bus says goes to `cluster.rs`.
     pub(super) fn service_reply(&mut self, reply: Reply) {
         match reply {
-            Reply::Password { ticket, .. } => tracing::debug!(?ticket, "a password answer nobody waits for"),
+            Reply::Password { ticket, outcome } => self.password_answer(ticket, outcome),
             Reply::Bus(event) => self.bus_event(event),
         }
     }

@@ -1,0 +1,3 @@
+//! Helpers shared by the account tests.
+
+pub mod fake_auth;
