@@ -92,7 +92,8 @@ impl Worker<'_> {
     }
 
     fn connect(&mut self, index: usize) -> Result<(), String> {
-        let addr = self.shared.plan.addr;
+        let addrs = &self.shared.plan.addrs;
+        let addr = addrs[index % addrs.len()];
         let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))
             .and_then(|s| s.set_nonblocking(true).map(|()| s))
             .and_then(|s| s.set_nodelay(true).map(|()| s))
