@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::RedisUrl;
+use crate::{BusConfig, RedisUrl};
 
 /// How long `redis-server` may take to answer after it is started.
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -127,6 +127,18 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// A bridge's settings for node `node` with short timings, so failures and recoveries happen
+/// within a test's patience: heartbeats live 2 s, reconnection backs off to 200 ms at most.
+pub fn quick_config(url: RedisUrl, node: &str) -> BusConfig {
+    let mut config = BusConfig::new(url, node);
+    config.heartbeat_ttl = Duration::from_secs(2);
+    config.backoff_first = Duration::from_millis(20);
+    config.backoff_cap = Duration::from_millis(200);
+    config.block = Duration::from_millis(200);
+    config.io_timeout = Duration::from_secs(1);
+    config
 }
 
 /// A port nothing listens on right now.

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use chat_bus::testing::RedisServer;
+use chat_bus::testing::{RedisServer, quick_config};
 use chat_core::{ClusterConfig, Config};
-use chat_services::{BusConfig, ServiceOptions, ServiceThreads};
+use chat_services::{ServiceOptions, ServiceThreads};
 
 use crate::{Client, Deadline, Runtime, TestServer};
 
@@ -17,18 +17,6 @@ pub struct TestCluster {
     pub redis: RedisServer,
 }
 
-/// Short timings, so outages and recoveries happen within a test's patience: heartbeats live
-/// 2 s, reconnection backs off to 200 ms at most.
-pub fn bus_config(redis: &RedisServer, node: &str) -> BusConfig {
-    let mut bus = BusConfig::new(redis.url(), node);
-    bus.heartbeat_ttl = Duration::from_secs(2);
-    bus.backoff_first = Duration::from_millis(20);
-    bus.backoff_cap = Duration::from_millis(200);
-    bus.block = Duration::from_millis(200);
-    bus.io_timeout = Duration::from_secs(1);
-    bus
-}
-
 impl TestCluster {
     /// Starts Redis and `count` nodes on `runtime` with `config`, or returns `None` (saying so
     /// loudly) when `redis-server` is not installed outside CI.
@@ -36,7 +24,7 @@ impl TestCluster {
         let redis = RedisServer::start()?;
         let nodes = (1..=count)
             .map(|n| {
-                let bus = bus_config(&redis, &format!("n{n}"));
+                let bus = quick_config(redis.url(), &format!("n{n}"));
                 let cluster = ClusterConfig { node: bus.node.clone(), heartbeat: bus.heartbeat_ttl / 3 };
                 let config = Config { cluster: Some(cluster), ..config.clone() };
                 let options = ServiceOptions { bus: Some(bus), ..ServiceOptions::default() };

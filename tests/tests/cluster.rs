@@ -69,6 +69,33 @@ fn check_once_and_in_one_order(
     }
 }
 
+/// Every client sends `each` lines (`line I from NAME`), `pause` apart, from a thread of its
+/// own; returns what each said and the threads.
+fn send_from_every_client(
+    clients: &[(String, Client)],
+    each: usize,
+    pause: Duration,
+) -> (BTreeMap<String, Vec<String>>, Vec<std::thread::JoinHandle<()>>) {
+    let mut said = BTreeMap::new();
+    let senders = clients
+        .iter()
+        .map(|(name, client)| {
+            let mut writer = client.writer();
+            let texts: Vec<String> = (0..each).map(|i| format!("line {i} from {name}")).collect();
+            said.insert(name.clone(), texts.clone());
+            std::thread::spawn(move || {
+                for text in texts {
+                    writer.send_raw(format!("{text}\n").as_bytes());
+                    if !pause.is_zero() {
+                        std::thread::sleep(pause);
+                    }
+                }
+            })
+        })
+        .collect();
+    (said, senders)
+}
+
 fn a_line_reaches_every_member_on_every_node_once_in_one_order(runtime: Runtime) {
     let Some(cluster) = TestCluster::start(runtime, NODES, &config()) else { return };
     let mut clients: Vec<(String, Client)> = Vec::new();
@@ -81,20 +108,7 @@ fn a_line_reaches_every_member_on_every_node_once_in_one_order(runtime: Runtime)
         who_until(client, "*** 6 here: c0, c1, c2, c3, c4, c5");
     }
     const EACH: usize = 40;
-    let mut said = BTreeMap::new();
-    let senders: Vec<_> = clients
-        .iter()
-        .map(|(name, client)| {
-            let mut writer = client.writer();
-            let texts: Vec<String> = (0..EACH).map(|i| format!("line {i} from {name}")).collect();
-            said.insert(name.clone(), texts.clone());
-            std::thread::spawn(move || {
-                for text in texts {
-                    writer.send_raw(format!("{text}\n").as_bytes());
-                }
-            })
-        })
-        .collect();
+    let (said, senders) = send_from_every_client(&clients, EACH, Duration::ZERO);
     for sender in senders {
         sender.join().expect("a sender thread");
     }
@@ -112,22 +126,8 @@ fn a_redis_restart_mid_stream_loses_doubles_and_reorders_nothing(runtime: Runtim
         who_until(client, "*** 3 here: p0, p1, p2");
     }
     const EACH: usize = 150;
-    let mut said = BTreeMap::new();
-    let senders: Vec<_> = clients
-        .iter()
-        .map(|(name, client)| {
-            let mut writer = client.writer();
-            let texts: Vec<String> = (0..EACH).map(|i| format!("paced {i} from {name}")).collect();
-            said.insert(name.clone(), texts.clone());
-            std::thread::spawn(move || {
-                for text in texts {
-                    writer.send_raw(format!("{text}\n").as_bytes());
-                    // Paced senders: the restart falls in the middle of the stream.
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-            })
-        })
-        .collect();
+    // Paced senders (a line every 5 ms each): the restart falls in the middle of the stream.
+    let (said, senders) = send_from_every_client(&clients, EACH, Duration::from_millis(5));
     // Restart once the stream is well under way (the first client has seen a third of it).
     let early = EACH * (NODES - 1) / 3;
     let mut first_lines = read_chat(&mut clients[0].1, early);

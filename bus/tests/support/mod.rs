@@ -17,13 +17,7 @@ pub use chat_bus::testing::{RedisServer, free_port};
 
 /// Short timings, so failures and recoveries happen within a test's patience.
 pub fn config(url: RedisUrl, node: &str) -> BusConfig {
-    let mut config = BusConfig::new(url, node);
-    config.heartbeat_ttl = Duration::from_secs(2);
-    config.backoff_first = Duration::from_millis(20);
-    config.backoff_cap = Duration::from_millis(200);
-    config.block = Duration::from_millis(200);
-    config.io_timeout = Duration::from_secs(1);
-    config
+    chat_bus::testing::quick_config(url, node)
 }
 
 /// One bridge and the events it sent so far.
