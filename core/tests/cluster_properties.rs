@@ -7,7 +7,7 @@
 //!   also when the bus went down in between (nothing lost, nothing doubled);
 //! - every line said is in the stream once;
 //! - presence converges: once the bus is back and quiet, `/who` says the same on every node
-//!   for every room.
+//!   for every room, also when a node died without a word (its users are gone everywhere).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -41,6 +41,8 @@ enum Move {
     Leave(usize, bool),
     Bus(bool),
     Advance(u64),
+    /// A node dies without a word (at most one per run, and never the last one).
+    Crash(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -59,13 +61,15 @@ fn moves() -> impl Strategy<Value = Move> {
         1 => (0..64usize, any::<bool>()).prop_map(|(c, lost)| Move::Leave(c, lost)),
         1 => any::<bool>().prop_map(Move::Bus),
         1 => (0..3000u64).prop_map(Move::Advance),
+        1 => (0..NODES).prop_map(Move::Crash),
     ]
 }
 
-/// Brings the bus back and lets every heartbeat and notice settle.
+/// Brings the bus back and lets every heartbeat and notice settle (a dead node's heartbeat
+/// expires, and the others' hold-off after reconnecting ends).
 fn quiet(cluster: &mut ClusterSim) {
     cluster.set_bus_up(true);
-    cluster.advance(Duration::from_secs(3));
+    cluster.advance(Duration::from_secs(16));
 }
 
 proptest! {
@@ -132,10 +136,12 @@ proptest! {
         let mut cluster = ClusterSim::new(NODES, &config());
         // Every client ever connected: its node, id, and whether it is still here.
         let mut clients: Vec<(usize, ClientId, bool)> = Vec::new();
+        let mut crashed: Option<usize> = None;
         for step in moves {
             let live: Vec<usize> = (0..clients.len()).filter(|&i| clients[i].2).collect();
             let pick = |n: usize| (!live.is_empty()).then(|| live[n % live.len()]);
             match step {
+                Move::Connect(node) if crashed == Some(node) => {}
                 Move::Connect(node) => {
                     let id = cluster.connect(node, &format!("c{}", clients.len()));
                     clients.push((node, id, true));
@@ -157,6 +163,13 @@ proptest! {
                 },
                 Move::Bus(up) => cluster.set_bus_up(up),
                 Move::Advance(ms) => cluster.advance(Duration::from_millis(ms)),
+                Move::Crash(node) => if crashed.is_none() {
+                    cluster.crash(node);
+                    crashed = Some(node);
+                    for client in clients.iter_mut().filter(|client| client.0 == node) {
+                        client.2 = false;
+                    }
+                },
             }
         }
         quiet(&mut cluster);
