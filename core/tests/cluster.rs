@@ -94,3 +94,22 @@ fn a_dead_node_s_users_are_announced_offline() {
     cluster.say(0, ann, "/nick bob");
     assert_snapshot!(transcripts(&cluster));
 }
+
+#[test]
+fn the_lobby_is_read_even_with_no_one_in_it_so_newcomers_get_its_history() {
+    let mut cluster = ClusterSim::new(2, &config());
+    // Node 2 has started (its first input), with no one in #lobby.
+    cluster.nodes[1].input(chat_core::Input::Timeout);
+    let ann = cluster.connect(0, "ann");
+    cluster.say(0, ann, "/nick ann");
+    cluster.advance(SETTLED);
+    cluster.say(0, ann, "said before anyone came to node 2");
+    let bob = cluster.connect(1, "bob");
+    cluster.say(1, bob, "/who #lobby");
+    let lines = cluster.lines(1, bob);
+    let replayed = lines.iter().position(|line| line.ends_with("<ann> said before anyone came to node 2"));
+    let end = lines.iter().position(|line| line == "--- end of history ---");
+    assert!(replayed.is_some() && replayed < end, "in the replay: {lines:#?}");
+    assert_eq!(lines.iter().filter(|line| line.contains("said before")).count(), 1, "{lines:#?}");
+    assert!(lines.iter().any(|line| line.starts_with("*** 2 here: ann, ")), "{lines:#?}");
+}

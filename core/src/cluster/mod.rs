@@ -41,6 +41,8 @@ pub(crate) struct Cluster {
     pub(crate) next_heartbeat: Instant,
     /// The bus said it is down (and not yet that it is back).
     pub(crate) down: bool,
+    /// `#lobby`'s stream is read (from the first input on, always).
+    pub(crate) lobby_read: bool,
     pub(crate) leases: Leases,
 }
 
@@ -52,6 +54,7 @@ impl Cluster {
             heartbeat: config.heartbeat,
             next_heartbeat: now,
             down: false,
+            lobby_read: false,
             leases: Leases::default(),
         }
     }

@@ -73,13 +73,30 @@ impl Server {
         }
     }
 
-    /// A local member came into `room`: the first one starts reading its stream, after the
-    /// last line this node has of it (or from now on, for a room new here).
-    pub(super) fn entered_room(&mut self, room: RoomId) {
-        if !self.is_clustered() {
+    /// Starts reading `#lobby`, once: it is read always, with or without local members, so its
+    /// history here has every line and its members elsewhere are known to whoever arrives.
+    pub(super) fn read_lobby(&mut self) {
+        let Some(cluster) = &mut self.cluster else { return };
+        if cluster.lobby_read {
             return;
         }
-        let Some(entered) = self.rooms.get(room).filter(|r| r.len() == 1) else { return };
+        cluster.lobby_read = true;
+        self.subscribe(self.rooms.lobby());
+    }
+
+    /// A local member came into `room`: the first one starts reading its stream (`#lobby` is
+    /// read always).
+    pub(super) fn entered_room(&mut self, room: RoomId) {
+        let first = self.rooms.get(room).is_some_and(|r| r.len() == 1);
+        if self.is_clustered() && first && room != self.rooms.lobby() {
+            self.subscribe(room);
+        }
+    }
+
+    /// Reads `room`'s stream after the last line this node has of it (or from now on, for a
+    /// room new here).
+    fn subscribe(&mut self, room: RoomId) {
+        let Some(entered) = self.rooms.get(room) else { return };
         let from = match entered.last_seq() {
             0 => SubscribeFrom::Latest,
             seq => SubscribeFrom::After(StreamSeq(seq)),
@@ -91,7 +108,7 @@ impl Server {
     /// A local member left the room `room` whose key is `key` (the room may be gone): with no
     /// local member left, this node stops reading it and forgets its members elsewhere.
     pub(super) fn left_room(&mut self, room: RoomId, key: &str) {
-        if !self.is_clustered() {
+        if !self.is_clustered() || room == self.rooms.lobby() {
             return;
         }
         if let Some(left) = self.rooms.get_mut(room) {

@@ -178,7 +178,7 @@ impl Server {
             },
         };
         let Some(room) = self.rooms.get(room_id) else { return };
-        if room.is_empty() && self.is_clustered() {
+        if room.is_empty() && self.is_clustered() && room_id != self.rooms.lobby() {
             return self.send(id, wire::not_read_here(room.name().as_str()));
         }
         let names: Vec<String> = if room.remote.len() > 0 {

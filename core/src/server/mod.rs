@@ -146,6 +146,7 @@ impl Server {
         if self.outputs.is_empty() && self.outputs.capacity() > KEEP_OUTPUTS {
             self.outputs = VecDeque::new();
         }
+        self.read_lobby();
         match input {
             Input::Connected { id, peer } => self.connect(id, peer)?,
             Input::Received { id, bytes } => self.receive(id, bytes),
