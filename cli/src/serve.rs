@@ -40,7 +40,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         config.cluster = Some(node);
         bus = Some(bus_config);
     }
-    let started = storage::start(&args.storage, &mut config, bus)?;
+    signals::survive_file_size_limit()?;
+    let started = storage::start(&args.storage, args.accounts.auth(), &mut config, bus)?;
     let running =
         args.runtime.spawn_with(plan.listeners, config, Box::new(started.services), started.stored)?;
     let stopper = running.stopper();

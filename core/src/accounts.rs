@@ -113,11 +113,6 @@ impl Accounts {
         self.by_key.get(key)
     }
 
-    /// How many accounts there are.
-    pub(crate) fn len(&self) -> usize {
-        self.by_key.len()
-    }
-
     /// Adds or replaces an account (by its key).
     pub(crate) fn insert(&mut self, account: Account) {
         self.by_key.insert(account.key.clone(), account);
@@ -185,7 +180,6 @@ mod tests {
         };
         accounts.insert(account.clone());
         assert_eq!(accounts.get("alice"), Some(&account));
-        assert_eq!(accounts.len(), 1);
         assert_eq!(accounts.remove("alice"), Some(account));
         assert_eq!(accounts.get("alice"), None);
     }

@@ -1,17 +1,16 @@
 //! Accounts on the simulated clock: every account command and refusal as a transcript
 //! (committed under `tests/snapshots/`), the records asked for, and the races between a
 //! password answer and what its client did meanwhile. Passwords are "hashed" by a deterministic
-//! stand-in (`support/fake_auth.rs`); the real argon2id workers are tested end to end.
-
-mod support;
+//! stand-in (`chat_core::sim::TestPasswords`); the real argon2id workers are tested end to end.
 
 use std::time::Duration;
 
 use chat_core::kit::NoServices;
-use chat_core::sim::Sim;
-use chat_core::{Account, AttemptLimits, ClientId, Config, PasswordRequest, Record, Request, UnixMillis};
+use chat_core::sim::{Sim, TestPasswords, test_hash};
+use chat_core::{
+    Account, AttemptLimits, ClientId, Config, PasswordRequest, Record, Request, Stored, UnixMillis,
+};
 use insta::assert_snapshot;
-use support::fake_auth::{FakeAuth, fake_hash};
 
 /// After this, a new connection's arrival has been announced.
 const SETTLED: Duration = Duration::from_millis(400);
@@ -19,6 +18,7 @@ const SETTLED: Duration = Duration::from_millis(400);
 fn config() -> Config {
     Config {
         flood_rate: 0.0,
+        persist: true,
         operators: vec!["Alice".to_owned()],
         attempts: AttemptLimits {
             address_burst: 3,
@@ -31,8 +31,8 @@ fn config() -> Config {
     }
 }
 
-fn world() -> (Sim, FakeAuth) {
-    let auth = FakeAuth::default();
+fn world() -> (Sim, TestPasswords) {
+    let auth = TestPasswords::default();
     (Sim::with_services(config(), Box::new(auth.clone())), auth)
 }
 
@@ -129,8 +129,8 @@ fn password_change_and_unregister() {
     };
     let records = records(&sim);
     assert_eq!(records.len(), 3, "{records:?}");
-    assert_eq!(hash(records[0]), Some(fake_hash("hunter22")));
-    assert_eq!(hash(records[1]), Some(fake_hash("new-password")));
+    assert_eq!(hash(records[0]), Some(test_hash("hunter22")));
+    assert_eq!(hash(records[1]), Some(test_hash("new-password")));
     assert_eq!(records[2], &Record::AccountDeleted { account: "alice".to_owned() });
 }
 
@@ -242,13 +242,14 @@ fn server_operators_are_the_identified_owners_of_the_names_given() {
 
 #[test]
 fn restored_accounts_reserve_their_names_and_identify() {
-    let (mut sim, _auth) = world();
-    sim.server.restore_accounts([Account {
+    let account = Account {
         key: "carol".to_owned(),
         name: "Carol".to_owned(),
-        password_hash: fake_hash("hunter22"),
+        password_hash: test_hash("hunter22"),
         created: UnixMillis(1),
-    }]);
+    };
+    let stored = Stored { accounts: vec![account], ..Stored::default() };
+    let mut sim = Sim::restored(config(), Box::new(TestPasswords::default()), stored);
     let first = sim.connect("first");
     sim.say(first, "/nick carol");
     assert_ne!(sim.server.name_of(first), Some("carol"));
@@ -259,14 +260,15 @@ fn restored_accounts_reserve_their_names_and_identify() {
 
 #[test]
 fn guest_names_cannot_be_registered_and_guests_never_draw_a_registered_name() {
-    let (mut sim, _auth) = world();
     // guest-4513 is the first guest name drawn: restored as an account, it is skipped.
-    sim.server.restore_accounts([Account {
+    let account = Account {
         key: chat_core::protocol::Nick::parse("guest-4513", 24).unwrap().key().to_owned(),
         name: "guest-4513".to_owned(),
-        password_hash: fake_hash("hunter22"),
+        password_hash: test_hash("hunter22"),
         created: UnixMillis(1),
-    }]);
+    };
+    let stored = Stored { accounts: vec![account], ..Stored::default() };
+    let mut sim = Sim::restored(config(), Box::new(TestPasswords::default()), stored);
     let first = sim.connect("first");
     assert_eq!(sim.server.name_of(first), Some("guest-2432"));
     sim.say(first, "/register hunter22");
@@ -275,4 +277,24 @@ fn guest_names_cannot_be_registered_and_guests_never_draw_a_registered_name() {
     assert_eq!(sim.server.account_of(first), None);
     let refusals = sim.lines(first).iter().filter(|l| l.contains("Guest names cannot be registered")).count();
     assert_eq!(refusals, 2);
+}
+
+#[test]
+fn an_account_given_up_while_its_password_is_checked() {
+    let (mut sim, auth) = world();
+    let alice = registered(&mut sim, "Alice", "hunter22");
+    sim.say(alice, "/nick Alicia");
+    let bob = sim.connect("bob");
+    sim.say(bob, "/nick alice");
+    auth.hold(true);
+    sim.say(bob, "/identify alice hunter22");
+    sim.say(alice, "/unregister hunter22");
+    auth.release(1);
+    sim.advance(Duration::ZERO);
+    auth.release(0);
+    sim.advance(Duration::ZERO);
+    assert_eq!(sim.server.account_of(bob), None);
+    sim.say(bob, "/nick alice");
+    assert_eq!(sim.server.name_of(bob), Some("alice"));
+    assert_snapshot!(sim.transcripts());
 }

@@ -1,13 +1,14 @@
 //! Accounts end to end, on both runtimes, with the real password workers (`chat-services`
 //! running argon2id with cheap parameters): registering a name, the name refused to others,
 //! a wrong password, the owner coming back on a new connection while the old one is still open
-//! (the old one is renamed), changing the password and giving the name up.
+//! (the old one is renamed), changing the password and giving the name up; and with a
+//! database, accounts kept across a restart.
 
 use chat_auth::{AuthOptions, HashParams};
 use chat_services::{ServiceOptions, ServiceThreads};
-use chat_tests::{Client, Runtime, TestServer, both_runtimes};
+use chat_tests::{Client, Deadline, Runtime, TestDatabase, TestServer, both_runtimes};
 
-both_runtimes!(register_reconnect_identify, change_the_password_and_unregister);
+both_runtimes!(register_reconnect_identify, change_the_password_and_unregister, accounts_survive_a_restart);
 
 /// A server whose passwords are hashed by the real workers, cheaply (argon2id is slow in a
 /// debug build with the default costs).
@@ -23,6 +24,16 @@ fn server(runtime: Runtime) -> TestServer {
     TestServer::start_with(runtime, chat_tests::config(), Box::new(services))
 }
 
+/// A client that took the name `name` and registered it with `password`.
+fn registered(server: &TestServer, name: &str, password: &str) -> Client {
+    let mut client = server.join(name);
+    client.send_line(&format!("/nick {name}"));
+    client.expect_line(&format!("*** You are now known as {name}"));
+    client.send_line(&format!("/register {password}"));
+    client.expect_line(&format!("*** You registered {name}: the name is yours, and you are identified."));
+    client
+}
+
 /// Reads until `line`, passing over what others do meanwhile.
 fn expect_soon(client: &mut Client, line: &str) {
     client.read_until(&format!("`{line}`"), chat_tests::Deadline::standard(), |got| got == line);
@@ -30,11 +41,7 @@ fn expect_soon(client: &mut Client, line: &str) {
 
 fn register_reconnect_identify(runtime: Runtime) {
     let server = server(runtime);
-    let mut alice = server.join("alice");
-    alice.send_line("/nick alice");
-    alice.expect_line("*** You are now known as alice");
-    alice.send_line("/register correct-horse");
-    alice.expect_line("*** You registered alice: the name is yours, and you are identified.");
+    let mut alice = registered(&server, "alice", "correct-horse");
 
     let mut mallory = server.join("mallory");
     mallory.send_line("/nick ALICE");
@@ -68,11 +75,7 @@ fn register_reconnect_identify(runtime: Runtime) {
 
 fn change_the_password_and_unregister(runtime: Runtime) {
     let server = server(runtime);
-    let mut bob = server.join("bob");
-    bob.send_line("/nick bob");
-    bob.expect_line("*** You are now known as bob");
-    bob.send_line("/register first-password");
-    bob.expect_line("*** You registered bob: the name is yours, and you are identified.");
+    let mut bob = registered(&server, "bob", "first-password");
     bob.send_line("/password wrong-password second-password");
     bob.expect_line("! Wrong password for bob.");
     bob.send_line("/password first-password second-password");
@@ -85,10 +88,36 @@ fn change_the_password_and_unregister(runtime: Runtime) {
     expect_soon(&mut other, "*** You are now known as bob");
     other.expect_line("*** You are identified as bob.");
     other.send_line("/unregister second-password");
-    other.expect_line("*** bob is no longer registered: anyone may take the name once you leave it.");
+    other.expect_line("*** bob is no longer registered: it is an ordinary name again.");
     expect_soon(&mut bob, "*** The account bob was given up from another connection; you are a guest again.");
     other.send_line("/nick robert");
     other.expect_line("*** You are now known as robert");
     bob.send_line("/nick bob");
     expect_soon(&mut bob, "*** You are now known as bob");
+}
+
+fn accounts_survive_a_restart(runtime: Runtime) {
+    let database = TestDatabase::new();
+    let server = TestServer::start_with_database(runtime, chat_tests::config(), &database);
+    let mut alice = registered(&server, "alice", "first-password");
+    alice.send_line("/password first-password second-password");
+    alice.expect_line("*** Your password is changed.");
+    let mut carol = registered(&server, "carol", "carols-password");
+    carol.send_line("/unregister carols-password");
+    expect_soon(&mut carol, "*** carol is no longer registered: it is an ordinary name again.");
+    drop((alice, carol));
+    server.stop_and_wait(Deadline::standard());
+
+    let server = TestServer::start_with_database(runtime, chat_tests::config(), &database);
+    let mut mallory = server.join("mallory");
+    mallory.send_line("/nick alice");
+    mallory.expect_line("! The name alice is registered. If it is yours: /nick alice PASSWORD");
+    mallory.send_line("/nick carol");
+    mallory.expect_line("*** You are now known as carol");
+    let mut alice = server.join("alice");
+    alice.send_line("/identify alice first-password");
+    alice.expect_line("! Wrong password for alice.");
+    alice.send_line("/identify alice second-password");
+    alice.expect_line("*** You are now known as alice");
+    alice.expect_line("*** You are identified as alice.");
 }

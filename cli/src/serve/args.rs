@@ -1,6 +1,7 @@
 //! The command line of `chat serve`.
 
 use anyhow::anyhow;
+use chat_auth::{AuthOptions, HashParams};
 use chat_core::{Config, ConfigError};
 use clap::ArgAction;
 
@@ -85,6 +86,27 @@ pub struct Accounts {
     /// /register, proved with /identify); repeat for more. Using the name is not enough.
     #[arg(long = "op", value_name = "NAME", env = "CHAT_OP", value_delimiter = ',')]
     pub operators: Vec<String>,
+    /// KiB of memory argon2id spends on each password it hashes or checks (with 2 passes):
+    /// more makes guessing stolen hashes dearer, and each check slower. A small machine can
+    /// lower it, down to 8.
+    #[arg(
+        long,
+        value_name = "KIB",
+        env = "CHAT_PASSWORD_MEMORY",
+        default_value_t = HashParams::default().memory_kib,
+        value_parser = clap::value_parser!(u32).range(8..)
+    )]
+    pub password_memory: u32,
+}
+
+impl Accounts {
+    /// The password workers' options.
+    pub fn auth(&self) -> AuthOptions {
+        AuthOptions {
+            params: HashParams { memory_kib: self.password_memory, ..HashParams::default() },
+            ..AuthOptions::default()
+        }
+    }
 }
 
 /// Where else the room is served: TLS, the web page and its WebSocket.

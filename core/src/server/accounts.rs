@@ -58,16 +58,6 @@ impl Server {
         self.accounts.get(&key_of(name)).is_some()
     }
 
-    /// Takes back accounts kept from an earlier run (from [`Stored::accounts`](crate::Stored)),
-    /// before anyone connects. An account whose name no longer fits [`Config::max_nick`](crate::Config)
-    /// is kept all the same: its owner can still identify.
-    pub fn restore_accounts(&mut self, accounts: impl IntoIterator<Item = Account>) {
-        for account in accounts {
-            self.accounts.insert(account);
-        }
-        tracing::info!(accounts = self.accounts.len(), "accounts restored");
-    }
-
     /// The refusal for client `id` taking the name with key `key`, if it is registered to an
     /// account `id` has not identified as.
     pub(super) fn reserved(&self, id: ClientId, key: &str) -> Option<Bytes> {
@@ -318,7 +308,7 @@ impl Server {
         let created = UnixMillis::from_duration(self.clock.at(self.now));
         let account = Account { key: key.clone(), name: name.clone(), password_hash: hash, created };
         self.accounts.insert(account.clone());
-        self.ask(Request::Persist(Record::Account(account)));
+        self.persist(Record::Account(account));
         if let Some(client) = self.registry.get_mut(id) {
             client.account = Some(key);
         }
@@ -366,14 +356,14 @@ impl Server {
         let account = Account { password_hash: hash, ..account.clone() };
         self.accounts.insert(account.clone());
         tracing::info!(%id, account = %account.name, "password changed");
-        self.ask(Request::Persist(Record::Account(account)));
+        self.persist(Record::Account(account));
         self.send(id, wire::password_changed());
     }
 
     /// Client `id` gave account `key` up: every client identified as it is a guest again.
     fn unregistered(&mut self, id: ClientId, key: &str) {
         let Some(account) = self.accounts.remove(key) else { return };
-        self.ask(Request::Persist(Record::AccountDeleted { account: key.to_owned() }));
+        self.persist(Record::AccountDeleted { account: key.to_owned() });
         tracing::info!(%id, account = %account.name, "unregistered");
         let owners: Vec<ClientId> = self
             .registry

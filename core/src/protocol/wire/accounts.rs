@@ -22,9 +22,9 @@ pub(crate) fn password_changed() -> Bytes {
     line(format_args!("*** Your password is changed."))
 }
 
-/// `*** NAME is no longer registered: anyone may take the name once you leave it.`
+/// `*** NAME is no longer registered: it is an ordinary name again.`
 pub(crate) fn unregistered(name: &str) -> Bytes {
-    line(format_args!("*** {name} is no longer registered: anyone may take the name once you leave it."))
+    line(format_args!("*** {name} is no longer registered: it is an ordinary name again."))
 }
 
 /// `*** The account NAME was given up from another connection; you are a guest again.`

@@ -1,3 +1,0 @@
-//! Helpers shared by the account tests.
-
-pub mod fake_auth;
