@@ -7,7 +7,7 @@ use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chat_core::Config;
 
