@@ -15,9 +15,11 @@ pub struct Target {
     /// Host of the server under test.
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
-    /// Port of the server under test.
-    #[arg(long, short, default_value_t = 5000)]
-    pub port: u16,
+    /// Port of the server under test; several (`--port 5000,5002,5004`) spread the clients
+    /// over the nodes of one deployment sharing rooms through Redis (`chat serve --redis`),
+    /// client `i` on the `i mod N`th.
+    #[arg(long, short, default_value = "5000", value_delimiter = ',')]
+    pub port: Vec<u16>,
     /// Open at most this many connections per second (a server with a short accept queue,
     /// like the handout's, drops connections that come faster and the kernel retries a second later).
     #[arg(long, value_name = "PER_SEC")]
@@ -124,13 +126,18 @@ pub struct Load {
 }
 
 impl Target {
-    /// The server's address.
-    pub fn addr(&self) -> Result<SocketAddr> {
-        (self.host.as_str(), self.port)
-            .to_socket_addrs()
-            .with_context(|| format!("could not resolve {}:{}", self.host, self.port))?
-            .next()
-            .with_context(|| format!("{} has no address", self.host))
+    /// The server's addresses, one per `--port`.
+    pub fn addrs(&self) -> Result<Vec<SocketAddr>> {
+        self.port
+            .iter()
+            .map(|&port| {
+                (self.host.as_str(), port)
+                    .to_socket_addrs()
+                    .with_context(|| format!("could not resolve {}:{port}", self.host))?
+                    .next()
+                    .with_context(|| format!("{} has no address", self.host))
+            })
+            .collect()
     }
 
     /// Checks `load` and makes the plan of a run against this target.
@@ -154,7 +161,7 @@ impl Target {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
         Ok(Plan {
-            addr: self.addr()?,
+            addrs: self.addrs()?,
             clients,
             senders,
             messages,
@@ -171,7 +178,7 @@ impl Target {
                 Some(ca) => Some(TlsClient::new(ca, &self.tls_name).map_err(anyhow::Error::msg)?),
                 None => None,
             },
-            host: format!("{}:{}", self.host, self.port),
+            host: format!("{}:{}", self.host, self.port.first().copied().unwrap_or_default()),
         })
     }
 

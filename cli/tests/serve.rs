@@ -7,7 +7,7 @@ use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chat_core::Config;
 
@@ -389,4 +389,78 @@ fn next_event(events: &Receiver<Event>, wanted: impl Fn(&Event) -> bool) -> Even
             Err(error) => panic!("no expected event within {PATIENCE:?}: {error}"),
         }
     }
+}
+
+/// Reads `client`'s lines until one is `wanted`; fails at end of file or after the read
+/// timeout (the deadline).
+fn read_until_line(client: &mut Raw, wanted: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    loop {
+        let line = client.line().unwrap_or_else(|| panic!("end of file before {wanted:?}; got {lines:#?}"));
+        let found = line == wanted;
+        lines.push(line);
+        if found {
+            return lines;
+        }
+    }
+}
+
+/// Three `chat serve --redis` nodes; node 3 is killed with SIGKILL (no goodbye), and the other
+/// nodes announce its user offline once its heartbeat expires (6 s).
+fn a_killed_node_s_users_are_announced_offline(runtime: &str) {
+    let Some(redis) = chat_bus::testing::RedisServer::start() else { return };
+    let url = redis.url().to_string();
+    let mut nodes = Vec::new();
+    let mut clients = Vec::new();
+    for n in 1..=3 {
+        let name = format!("n{n}");
+        let (serve, port) =
+            Serve::on_free_port(&["--runtime", runtime, "--redis", &url, "--node-name", &name]);
+        nodes.push(serve);
+        let mut client = Raw::connect(localhost(port));
+        client.expect_line();
+        let user = format!("user{n}");
+        client.send(&format!("/nick {user}"));
+        read_until_line(&mut client, &format!("*** You are now known as {user}"));
+        clients.push(client);
+    }
+    // Everyone is known everywhere before the kill.
+    for client in &mut clients {
+        loop {
+            client.send("/who");
+            let answer = read_until_line_starting(client, "*** ");
+            if answer == "*** 3 here: user1, user2, user3" {
+                break;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let mut killed = nodes.pop().expect("node 3");
+    killed.child.0.kill().expect("SIGKILL node 3");
+    killed.child.0.wait().expect("node 3 ends");
+    for client in &mut clients[..2] {
+        read_until_line(client, "*** user3 is offline (their server stopped responding)");
+        client.send("/who");
+        assert_eq!(read_until_line_starting(client, "*** 2 here"), "*** 2 here: user1, user2");
+    }
+}
+
+/// Reads until a line starting with `prefix` (and holding ` here`, for `/who`); returns it.
+fn read_until_line_starting(client: &mut Raw, prefix: &str) -> String {
+    loop {
+        let line = client.line().expect("a line, not end of file");
+        if line.starts_with(prefix) && line.contains(" here") {
+            return line;
+        }
+    }
+}
+
+#[test]
+fn a_killed_node_s_users_are_announced_offline_on_smol() {
+    a_killed_node_s_users_are_announced_offline("smol");
+}
+
+#[test]
+fn a_killed_node_s_users_are_announced_offline_on_std() {
+    a_killed_node_s_users_are_announced_offline("std");
 }

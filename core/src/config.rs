@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::protocol::Nick;
-use crate::{AttemptLimits, ConfigError};
+use crate::{AttemptLimits, ClusterConfig, ConfigError};
 
 /// The limits and policies of a chat room. [`Config::default`] suits people chatting.
 #[derive(Clone, Debug, PartialEq)]
@@ -97,6 +97,10 @@ pub struct Config {
     /// connection is closed: a client that trickles bytes and never ends a line (slowloris)
     /// cannot hold a connection. Default 30 s.
     pub line_timeout: Duration,
+    /// Share rooms with other nodes through the bus (`chat serve --redis`): this node's name
+    /// and heartbeat. `None` (the default): a server on its own, which never asks the bus for
+    /// anything.
+    pub cluster: Option<ClusterConfig>,
     /// Account names whose owners are server operators once identified (`chat serve --op
     /// NAME`): a name here gives nothing to whoever merely uses it, only to the client that
     /// identified as its registered account. Default none.
@@ -139,6 +143,7 @@ impl Default for Config {
             connect_window: Duration::from_secs(600),
             limit_loopback: false,
             line_timeout: Duration::from_secs(30),
+            cluster: None,
             operators: Vec::new(),
             attempts: AttemptLimits::default(),
             handshake_timeout: Duration::from_secs(10),
@@ -175,6 +180,14 @@ impl Config {
         }
         if self.line_timeout.is_zero() {
             return Err(ConfigError::LineTimeoutZero);
+        }
+        if let Some(cluster) = &self.cluster {
+            if cluster.node.is_empty() {
+                return Err(ConfigError::NodeNameEmpty);
+            }
+            if cluster.heartbeat.is_zero() {
+                return Err(ConfigError::HeartbeatZero);
+            }
         }
         if let Some(name) = self.operators.iter().find(|name| Nick::parse(name, self.max_nick).is_err()) {
             return Err(ConfigError::Operator(name.clone()));

@@ -105,6 +105,7 @@ mod accounts;
 mod attempts;
 mod bus;
 mod clock;
+mod cluster;
 mod config;
 mod deadlines;
 mod error;
@@ -133,6 +134,7 @@ pub use bus::{
     BusCommand, BusEvent, BusPayload, Gap, GapReason, ModerationAction, PAYLOAD_VERSION, PayloadError,
     StreamSeq, StreamSeqError, SubscribeFrom,
 };
+pub use cluster::ClusterConfig;
 pub use config::Config;
 pub use error::{ConfigError, InputError};
 pub use id::ClientId;

@@ -14,6 +14,8 @@
 //! Behind the `sim` feature: the one driver of [`Server`] that the core's tests, the fuzz
 //! targets and the benchmarks share.
 
+pub mod cluster;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;

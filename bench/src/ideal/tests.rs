@@ -99,7 +99,7 @@ fn every_line_goes_whole_and_in_order_to_every_other_connection() {
 fn the_load_tool_measures_it_without_loss() {
     let broadcaster = start(2);
     let plan = Plan {
-        addr: broadcaster.local_addr(),
+        addrs: vec![broadcaster.local_addr()],
         clients: 40,
         senders: 4,
         messages: 500,

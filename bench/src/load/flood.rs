@@ -75,7 +75,7 @@ mod tests {
     fn flood_control_is_named_with_the_way_to_turn_it_off() {
         let (addr, room) = strict_room();
         let plan = Plan {
-            addr,
+            addrs: vec![addr],
             clients: 2,
             senders: 1,
             messages: 10_000,

@@ -11,8 +11,9 @@ use super::wire::{TlsClient, Wire};
 /// What one run does; fixed before the workers start.
 #[derive(Clone, Debug)]
 pub struct Plan {
-    /// The server under test.
-    pub addr: SocketAddr,
+    /// The server under test: one address, or several nodes of one deployment (`chat serve
+    /// --redis`), client `i` connecting to the `i mod N`th.
+    pub addrs: Vec<SocketAddr>,
     /// Connections in all; the first `senders` of them also send.
     pub clients: usize,
     /// Connections that send.

@@ -93,8 +93,8 @@ impl Worker<'_> {
     }
 
     fn connect(&mut self, index: usize) -> Result<(), String> {
-        let addr = self.shared.plan.addr;
         let plan = &self.shared.plan;
+        let addr = plan.addrs[index % plan.addrs.len()];
         let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))
             .and_then(|s| s.set_nodelay(true).map(|()| s))
             .map_err(|e| {

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use chat_runtime::Runtime;
 use chat_store::DataDir;
 
+use super::cluster::ClusterArgs;
 use crate::flood_args::FloodArgs;
 
 /// Run a chat room that anyone can join with `chat join HOST PORT` or `nc HOST PORT`.
@@ -38,6 +39,8 @@ pub struct Args {
     pub storage: Storage,
     #[command(flatten)]
     pub accounts: Accounts,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 impl Args {
@@ -248,6 +251,7 @@ fn advice(error: &ConfigError) -> &'static str {
         ConfigError::MaxQueueTooSmall { .. } => "raise --max-queue or lower --max-line",
         ConfigError::MaxMemoryTooSmall { .. } => "raise --max-memory or lower --max-queue",
         ConfigError::LineTimeoutZero => "give --line-timeout at least 1 second",
+        ConfigError::NodeNameEmpty => "give --node-name a name",
         ConfigError::Operator(_) => "give --op the name of an account, as /register made it",
         ConfigError::HandshakeTimeoutZero => "give --handshake-timeout at least 1 second",
         _ => "see chat serve --help",

@@ -6,6 +6,7 @@
 //! same commit; the round-trip tests in [`parse`] fail if they drift apart.
 
 mod accounts;
+mod cluster;
 mod format;
 mod moderation;
 mod parse;
@@ -13,6 +14,7 @@ mod parse_rooms;
 mod rooms;
 
 pub(crate) use accounts::*;
+pub(crate) use cluster::*;
 pub(crate) use format::*;
 pub(crate) use moderation::*;
 pub use parse::{Departures, Names, ServerLine};

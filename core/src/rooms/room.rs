@@ -6,6 +6,7 @@ use bytes::Bytes;
 
 use super::history::{History, Said};
 use super::log::Log;
+use crate::cluster::RemoteMembers;
 use crate::presence::Presence;
 use crate::protocol::RoomName;
 use crate::roster::Roster;
@@ -31,6 +32,8 @@ pub(crate) struct Room {
     operators: Vec<ClientId>,
     /// The broadcasts owed to members whose socket is full (see `log.rs`).
     pub(crate) log: Log,
+    /// Its members on other nodes, in a cluster.
+    pub(crate) remote: RemoteMembers,
 }
 
 impl Room {
@@ -45,6 +48,7 @@ impl Room {
             presence: Presence::default(),
             operators: Vec::new(),
             log: Log::default(),
+            remote: RemoteMembers::default(),
         }
     }
 
@@ -86,6 +90,11 @@ impl Room {
     /// How many members.
     pub(crate) fn len(&self) -> usize {
         self.members.len()
+    }
+
+    /// How many people are in the room on every node (its members here and on other nodes).
+    pub(crate) fn head_count(&self) -> usize {
+        self.members.len() + self.remote.len()
     }
 
     /// Whether no one is in the room.
@@ -149,6 +158,23 @@ impl Room {
     /// number.
     pub(crate) fn record(&mut self, from: ClientId, at: Duration, frame: Bytes) -> u64 {
         self.history.push(from, at, frame)
+    }
+
+    /// Keeps a line numbered `seq` by the room's stream (a cluster's numbering); returns
+    /// false, keeping nothing, if it is not after the last line kept.
+    pub(crate) fn record_numbered(&mut self, seq: u64, from: ClientId, at: Duration, frame: Bytes) -> bool {
+        self.history.push_numbered(seq, from, at, frame)
+    }
+
+    /// The sequence number of the room's last line, 0 before the first.
+    pub(crate) fn last_seq(&self) -> u64 {
+        self.history.last_seq()
+    }
+
+    /// Skips the numbers up to `seq` (an entry this node cannot read, or lines lost in a gap),
+    /// so the next line kept must come after it.
+    pub(crate) fn skip_to(&mut self, seq: u64) {
+        self.history.skip_to(seq);
     }
 
     /// Forgets the lines said before wall-clock time `cutoff`.

@@ -14,10 +14,12 @@
 //! - `operators.rs`: who may moderate, operators, topic locks, the message of the day, `/whois`;
 //! - `moderation.rs`: kicks, bans and mutes, and their expiry;
 //! - `persist.rs`: the records the database is asked to keep;
-//! - `restore.rs`: building the server from what the database kept.
+//! - `restore.rs`: building the server from what the database kept;
+//! - `cluster.rs`: rooms shared with other nodes through the bus.
 
 mod accounts;
 mod arrivals;
+mod cluster;
 mod commands;
 mod delivery;
 mod moderation;
@@ -33,6 +35,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::accounts::Accounts;
 use crate::clock::WallClock;
+use crate::cluster::{Cluster, guest_seed};
 use crate::deadlines::FixedDelay;
 use crate::flood::Verdict;
 use crate::moderation::Moderation;
@@ -103,6 +106,8 @@ pub struct Server {
     buffers: HashMap<ClientId, usize>,
     /// Operators, bans, mutes, the message of the day, topic locks.
     moderation: Moderation,
+    /// This node's part in a cluster, with a bus (see `cluster.rs`).
+    cluster: Option<Cluster>,
 }
 
 /// Frames a drained output queue may keep room for; one a broadcast grew beyond this is freed.
@@ -114,6 +119,11 @@ impl Server {
     pub fn new(config: Config, now: Instant, wall: SystemTime) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(Self {
+            guests: config
+                .cluster
+                .as_ref()
+                .map_or_else(GuestNames::default, |c| GuestNames::from(guest_seed(&c.node))),
+            cluster: config.cluster.as_ref().map(|c| Cluster::new(c, now)),
             clock: WallClock::new(now, wall),
             rooms: Rooms::new(config.history, config.persist),
             unannounced: FixedDelay::new(config.announce_after),
@@ -126,7 +136,7 @@ impl Server {
             moderation: Moderation::new(),
             config,
             now,
-            guests: GuestNames::default(),
+
             outputs: VecDeque::new(),
             closing: BinaryHeap::new(),
             too_slow: Vec::new(),
@@ -164,6 +174,7 @@ impl Server {
         if self.outputs.is_empty() && self.outputs.capacity() > KEEP_OUTPUTS {
             self.outputs = VecDeque::new();
         }
+        self.read_lobby();
         match input {
             Input::Accepted { id, peer } => self.accepted(id, peer)?,
             Input::Connected { id, peer } => self.connect(id, peer)?,
@@ -179,6 +190,7 @@ impl Server {
         self.reap_too_slow();
         self.run_timers();
         self.keep_to_budget();
+        self.heartbeat();
         Ok(())
     }
 
@@ -203,6 +215,7 @@ impl Server {
             self.line_deadlines.next(),
             self.handshakes.deadline(),
             self.moderation_deadline(),
+            self.heartbeat_deadline(),
         ]
         .into_iter()
         .flatten()

@@ -40,6 +40,8 @@ pub(crate) enum Reason {
         /// The reason given.
         reason: String,
     },
+    /// Their server stopped (told to the other nodes of a cluster).
+    ServerStopped,
 }
 
 impl Reason {
@@ -50,7 +52,12 @@ impl Reason {
             Reason::Flooding => Some(crate::DropReason::Flood),
             Reason::UnfinishedLine => Some(crate::DropReason::UnfinishedLine),
             Reason::Banned { .. } => Some(crate::DropReason::Banned),
-            Reason::Quit(_) | Reason::Left | Reason::Moved | Reason::Lost | Reason::Kicked { .. } => None,
+            Reason::Quit(_)
+            | Reason::Left
+            | Reason::Moved
+            | Reason::Lost
+            | Reason::Kicked { .. }
+            | Reason::ServerStopped => None,
         }
     }
 }
@@ -70,6 +77,7 @@ impl Display for Reason {
             Reason::Kicked { by, reason } => write!(f, "kicked by {by}: {reason}"),
             Reason::Banned { by, reason } if reason.is_empty() => write!(f, "banned by {by}"),
             Reason::Banned { by, reason } => write!(f, "banned by {by}: {reason}"),
+            Reason::ServerStopped => f.write_str("their server stopped"),
         }
     }
 }
@@ -110,7 +118,7 @@ pub(crate) fn joined(name: &str) -> Bytes {
 }
 
 /// `*** NAME is offline (REASON)`.
-pub(crate) fn offline(name: &str, reason: &Reason) -> Bytes {
+pub(crate) fn offline(name: &str, reason: &impl Display) -> Bytes {
     line(format_args!("*** {name} is offline ({reason})"))
 }
 
