@@ -239,7 +239,9 @@ impl Server {
             tracing::info!(%id, room = %self.rooms.get(room).map_or("", |r| r.name().as_str()), "room created");
         }
         self.go_to(id, room);
-        if created {
+        // In a cluster the room may already exist on other nodes, and room operators are not
+        // shared between nodes: nobody is its creator there.
+        if created && !self.is_clustered() {
             self.creator(id, room);
         }
     }
