@@ -424,7 +424,8 @@ fn a_killed_node_s_users_are_announced_offline(runtime: &str) {
         read_until_line(&mut client, &format!("*** You are now known as {user}"));
         clients.push(client);
     }
-    // Everyone is known everywhere before the kill.
+    // Everyone is known everywhere before the kill (asked again until then, within PATIENCE).
+    let deadline = Instant::now() + PATIENCE;
     for client in &mut clients {
         loop {
             client.send("/who");
@@ -432,6 +433,7 @@ fn a_killed_node_s_users_are_announced_offline(runtime: &str) {
             if answer == "*** 3 here: user1, user2, user3" {
                 break;
             }
+            assert!(Instant::now() < deadline, "the nodes never agreed on /who: {answer}");
             thread::sleep(Duration::from_millis(50));
         }
     }
