@@ -295,15 +295,27 @@ fn lost() -> Effects {
     Effects { ended: Some(PeerGone::Lost), finish: true, ..Effects::default() }
 }
 
-/// Encrypts `plain` into records in `out`.
+/// Encrypts all of `plain` into records in `out`.
+///
+/// rustls takes at most 64 KiB at a time (its own buffer's limit, records included), and
+/// `plain` may be longer (the transport's room plus a frame): each piece's records move to
+/// `out` before the next piece goes in, so nothing is cut off.
 fn tls_write(tls: &mut ServerConnection, plain: &[u8], out: &mut OutBuf) {
-    if plain.is_empty() {
-        return;
+    let mut rest = plain;
+    while !rest.is_empty() {
+        match tls.writer().write(rest) {
+            Ok(0) if !tls.wants_write() => {
+                tracing::debug!(left = rest.len(), "TLS takes no more plain text");
+                return;
+            }
+            Ok(taken) => rest = &rest[taken..],
+            Err(error) => {
+                tracing::debug!(%error, left = rest.len(), "TLS write failed");
+                return;
+            }
+        }
+        tls_flush(tls, out);
     }
-    if let Err(error) = tls.writer().write_all(plain) {
-        tracing::debug!(%error, "TLS write failed");
-    }
-    tls_flush(tls, out);
 }
 
 /// Moves every record rustls has ready into `out`.
