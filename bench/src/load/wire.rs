@@ -6,7 +6,8 @@
 //! and `write` carrying chat lines: reads give lines ending in `\n` (each WebSocket message one
 //! line), writes take whole lines (each sent as one masked text message) and refuse more with
 //! `WouldBlock` while earlier bytes still wait for the socket, so a sender's backlog stays in
-//! its own buffer as on plain TCP.
+//! its own buffer as on plain TCP. What a write took may still wait in these layers:
+//! [`Layers::flush`] writes it.
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -221,6 +222,28 @@ impl Layers {
             }
         }
         Ok(whole)
+    }
+
+    /// Writes what earlier [`write`](Self::write)s took and left waiting (WebSocket frames,
+    /// TLS records): `WouldBlock` while some of it still waits for the socket. A sender calls
+    /// it after its last write, or its last lines would stay here, unsent.
+    pub fn flush(&mut self, stream: &mut TcpStream) -> io::Result<()> {
+        if let Some(ws) = &mut self.ws {
+            while ws.sent < ws.framed.len() {
+                match write_below(self.tls.as_deref_mut(), stream, &ws.framed[ws.sent..])? {
+                    0 => return Err(io::ErrorKind::WriteZero.into()),
+                    n => ws.sent += n,
+                }
+            }
+        }
+        if let Some(tls) = &mut self.tls {
+            while tls.wants_write() {
+                if tls.write_tls(stream)? == 0 {
+                    return Err(io::ErrorKind::WriteZero.into());
+                }
+            }
+        }
+        Ok(())
     }
 }
 
