@@ -92,12 +92,26 @@ impl Stream {
         self.apply(effects)
     }
 
-    pub(crate) fn send(&mut self, frame: Bytes) -> usize {
+    /// Queues one of the core's frames. It is encoded at once only if nothing waits for the
+    /// socket and `hold` is false (a writer elsewhere is not busy with an earlier batch);
+    /// otherwise it waits with the frames after it, to be encoded together once the socket has
+    /// taken what waits ([`advance`](Self::advance), [`refill`](Self::refill)): over TLS, one
+    /// record for many lines instead of one each. Returns the bytes of the core's frames taken.
+    pub(crate) fn send(&mut self, frame: Bytes, hold: bool) -> usize {
         if !frame.is_empty() {
             self.pending.push_back(frame);
-            self.fill();
+            if self.out.is_empty() && !hold {
+                self.fill();
+            }
         }
         std::mem::take(&mut self.taken)
+    }
+
+    /// A writer elsewhere has written its batch: encodes the frames that waited for it, and
+    /// returns the bytes and frames of the core's taken since last reported.
+    pub(crate) fn refill(&mut self) -> (usize, usize) {
+        self.fill();
+        (std::mem::take(&mut self.taken), std::mem::take(&mut self.taken_frames))
     }
 
     pub(crate) fn wants_write(&self) -> bool {

@@ -213,7 +213,8 @@ impl Transport {
     pub fn send(&mut self, frame: Bytes) -> usize {
         match &mut self.inner {
             Inner::Plain(plain) => plain.send(frame),
-            Inner::Stream(stream) => stream.send(frame),
+            // While a writer elsewhere has a batch in flight, frames wait to be encoded together.
+            Inner::Stream(stream) => stream.send(frame, self.in_flight > 0),
         }
     }
 
@@ -307,12 +308,17 @@ impl Transport {
     /// its frames (what [`Outbox::advance`] returned).
     pub fn written(&mut self, bytes: usize, frames: usize) -> Incoming<'static> {
         meter().sent(self.kind, bytes);
-        match &self.inner {
+        match &mut self.inner {
             Inner::Plain(_) => Incoming { flushed: bytes, flushed_frames: frames, ..Incoming::default() },
-            Inner::Stream(_) => {
+            Inner::Stream(stream) => {
                 // The core's frames were counted when the transport took them.
                 self.in_flight = self.in_flight.saturating_sub(bytes);
-                Incoming::default()
+                if self.in_flight > 0 {
+                    return Incoming::default();
+                }
+                // The batch is written: the frames that waited for it are encoded now.
+                let (flushed, flushed_frames) = stream.refill();
+                Incoming { flushed, flushed_frames, ..Incoming::default() }
             }
         }
     }

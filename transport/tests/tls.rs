@@ -166,6 +166,43 @@ fn a_backlog_bigger_than_the_buffer_arrives_whole_after_a_stall() {
     }
 }
 
+/// TLS records in `bytes`, which start at a record's header.
+fn records(mut bytes: &[u8]) -> usize {
+    let mut count = 0;
+    while let [_, _, _, high, low, rest @ ..] = bytes {
+        let len = usize::from(u16::from_be_bytes([*high, *low]));
+        assert!(rest.len() >= len, "whole records only");
+        bytes = &rest[len..];
+        count += 1;
+    }
+    count
+}
+
+/// Lines the core sends while earlier ones still wait for the socket are encrypted together
+/// once the socket takes those: a few records of up to 16 KiB, not one record per line (one
+/// encryption and 22 bytes of overhead each), however the runtime writes.
+#[test]
+fn lines_sent_while_the_socket_is_busy_share_records() {
+    let pki = Pki::new("batch");
+    for drained in [false, true] {
+        let mut pair = Pair::new(&Endpoint::Tls(pki.server.clone()), &pki.client);
+        pair.pump();
+        pair.server.written.clear();
+        let lines = numbered_lines(1_000);
+        pair.server.drained = drained;
+        pair.server.stalled = true;
+        for &line in &lines {
+            pair.server.send(line);
+        }
+        pair.server.stalled = false;
+        pair.server.write();
+        let count = records(&pair.server.written);
+        assert!(count <= 10, "drained: {drained}: {count} records for {} lines", lines.len());
+        assert!(pair.client_takes_everything() == lines.concat(), "drained: {drained}: every line, in order");
+        assert_eq!(pair.server.flushed, lines.concat().len());
+    }
+}
+
 /// The same over WebSocket over TLS, where a dropped piece would break the framing.
 #[test]
 fn a_websocket_backlog_bigger_than_the_buffer_arrives_whole_after_a_stall() {
