@@ -204,7 +204,11 @@ impl Transport {
     }
 
     /// Queues one of the core's frames ([`Output::Transmit`](chat_core::Output::Transmit)).
-    /// On plain TCP it is written as it is, shared with the other recipients. Returns how many
+    /// On plain TCP it is written as it is, shared with the other recipients. Otherwise it is
+    /// encoded at once if nothing waits for the socket; frames sent while encoded bytes wait
+    /// (or while a [`drain`](Self::drain)ed batch is not yet [`written`](Self::written)) are
+    /// encoded together once those are written, so that over TLS many lines share a record.
+    /// Returns how many
     /// bytes of the core's frames were taken at once (encoded into the transport's bounded
     /// buffer, or dropped because the connection is closing): report them to the core as
     /// [`Input::Flushed`](chat_core::Input::Flushed), like [`Incoming::flushed`]. Always 0 on
