@@ -124,6 +124,26 @@ impl Pair {
         }
         got
     }
+
+    /// The core sends `lines` while the client reads nothing; then the runtime writes (through
+    /// `drain` if `drained`) and the client reads until nothing more comes: what it read.
+    fn stall_then_read(&mut self, lines: &[&'static [u8]], drained: bool) -> Vec<u8> {
+        self.server.stalled = true;
+        for &line in lines {
+            self.server.send(line);
+        }
+        self.server.stalled = false;
+        self.server.drained = drained;
+        let mut got = Vec::new();
+        for _ in 0..1_000 {
+            self.server.write();
+            if self.server.written.is_empty() {
+                break;
+            }
+            got.extend(self.client_takes_everything());
+        }
+        got
+    }
 }
 
 /// `count` numbered chat lines of about 100 bytes, each its own `'static` frame.
@@ -145,20 +165,7 @@ fn a_backlog_bigger_than_the_buffer_arrives_whole_after_a_stall() {
         let mut pair = Pair::new(&Endpoint::Tls(pki.server.clone()), &pki.client);
         pair.pump();
         let lines = numbered_lines(3_000);
-        pair.server.stalled = true;
-        for &line in &lines {
-            pair.server.send(line);
-        }
-        pair.server.stalled = false;
-        pair.server.drained = drained;
-        let mut got = Vec::new();
-        for _ in 0..1_000 {
-            pair.server.write();
-            if pair.server.written.is_empty() {
-                break;
-            }
-            got.extend(pair.client_takes_everything());
-        }
+        let got = pair.stall_then_read(&lines, drained);
         let expected = lines.concat();
         assert_eq!(got.len(), expected.len(), "drained: {drained}");
         assert!(got == expected, "drained: {drained}: the lines arrive whole and in order");
@@ -215,20 +222,7 @@ fn a_websocket_backlog_bigger_than_the_buffer_arrives_whole_after_a_stall() {
         pair.pump();
         assert!(pair.client_reads().starts_with(b"HTTP/1.1 101 "));
         let lines = numbered_lines(3_000);
-        pair.server.stalled = true;
-        for &line in &lines {
-            pair.server.send(line);
-        }
-        pair.server.stalled = false;
-        pair.server.drained = drained;
-        let mut bytes = Vec::new();
-        for _ in 0..1_000 {
-            pair.server.write();
-            if pair.server.written.is_empty() {
-                break;
-            }
-            bytes.extend(pair.client_takes_everything());
-        }
+        let bytes = pair.stall_then_read(&lines, drained);
         let (frames, rest) = ws::read_server_frames(&bytes);
         assert!(rest.is_empty(), "drained: {drained}: {} bytes after the last whole frame", rest.len());
         let expected: Vec<_> = lines.iter().map(|line| (1, line[..line.len() - 1].to_vec())).collect();
