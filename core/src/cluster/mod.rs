@@ -8,11 +8,13 @@
 //! nodes have in a room ([`RemoteMembers`]), and the names waiting for a lease ([`Leases`]).
 
 mod leases;
+mod names;
 mod remote;
 
 use std::time::{Duration, Instant};
 
 pub(crate) use leases::Leases;
+pub(crate) use names::{Answered, Greetings, Held};
 pub(crate) use remote::RemoteMembers;
 
 /// How a node takes part in a cluster (see `docs/CLUSTER.md`).
@@ -44,6 +46,8 @@ pub(crate) struct Cluster {
     /// `#lobby`'s stream is read (from the first input on, always).
     pub(crate) lobby_read: bool,
     pub(crate) leases: Leases,
+    /// New connections waiting for their guest name's lease.
+    pub(crate) greetings: Greetings,
 }
 
 impl Cluster {
@@ -56,6 +60,7 @@ impl Cluster {
             down: false,
             lobby_read: false,
             leases: Leases::default(),
+            greetings: Greetings::default(),
         }
     }
 
@@ -66,6 +71,12 @@ impl Cluster {
         }
         self.next_heartbeat = now + self.heartbeat;
         true
+    }
+
+    /// How long a new connection waits for its name's lease before it is welcomed without it
+    /// (a heartbeat: the bus answers a lease in one round trip when it is up).
+    pub(crate) fn greeting_wait(&self) -> std::time::Duration {
+        self.heartbeat
     }
 }
 

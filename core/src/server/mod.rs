@@ -20,6 +20,7 @@
 mod accounts;
 mod arrivals;
 mod cluster;
+mod cluster_names;
 mod commands;
 mod delivery;
 mod moderation;
@@ -325,6 +326,8 @@ impl Server {
     /// Handles one framed line from an active client. Every line is charged to flood control,
     /// blank ones too (they do nothing else); a command may cost more than one line.
     fn line(&mut self, id: ClientId, line: Line) {
+        // With a bus, a connection not welcomed yet is heard after its welcome.
+        let Some(line) = self.hold_line(id, line) else { return };
         self.stats.lines_received += 1;
         let command = match &line {
             Line::Text(text) if !text.trim().is_empty() => Some(Command::parse(text)),
