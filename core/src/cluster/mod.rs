@@ -7,12 +7,14 @@
 //! module holds the state that takes: the settings ([`ClusterConfig`]), the members other
 //! nodes have in a room ([`RemoteMembers`]), and the names waiting for a lease ([`Leases`]).
 
+mod accounts;
 mod leases;
 mod names;
 mod remote;
 
 use std::time::{Duration, Instant};
 
+pub(crate) use accounts::{Fetching, SharedAccounts};
 pub(crate) use leases::Leases;
 pub(crate) use names::{Answered, Greetings, Held};
 pub(crate) use remote::RemoteMembers;
@@ -48,6 +50,8 @@ pub(crate) struct Cluster {
     pub(crate) leases: Leases,
     /// New connections waiting for their guest name's lease.
     pub(crate) greetings: Greetings,
+    /// Account commands waiting for the bus.
+    pub(crate) accounts: SharedAccounts,
 }
 
 impl Cluster {
@@ -61,6 +65,7 @@ impl Cluster {
             lobby_read: false,
             leases: Leases::default(),
             greetings: Greetings::default(),
+            accounts: SharedAccounts::default(),
         }
     }
 

@@ -189,6 +189,9 @@ impl Server {
                 }
             }
             BusEvent::NodeExpired { node, users } => self.node_expired(&node, &users),
+            BusEvent::AccountCreated { key, created } => self.shared_account_created(&key, created),
+            BusEvent::AccountFetched { key, account } => self.shared_account_fetched(&key, account),
+            BusEvent::Refused { command } => self.bus_refused(command),
         }
     }
 

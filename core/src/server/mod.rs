@@ -20,7 +20,9 @@
 mod accounts;
 mod arrivals;
 mod cluster;
+mod cluster_accounts;
 mod cluster_names;
+mod cluster_refused;
 mod commands;
 mod delivery;
 mod moderation;
