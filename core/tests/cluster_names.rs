@@ -234,3 +234,20 @@ fn a_full_bridge_queue_tells_the_sender_plainly() {
     let said = cluster.nodes[1].said(bob);
     assert_eq!(said, ["line 1", "line 2"], "what was taken is delivered, in order");
 }
+
+#[test]
+fn a_connection_waiting_for_its_welcome_hears_nothing_before_it() {
+    let mut cluster = ClusterSim::new(2, &config());
+    let bob = cluster.connect(0, "bob");
+    cluster.say(0, bob, "/nick bob");
+    cluster.advance(Duration::from_millis(400));
+    cluster.world.stall_leases(true);
+    let ann = cluster.connect(0, "ann");
+    cluster.say(0, bob, "said before ann's welcome");
+    cluster.advance(Duration::from_millis(500));
+    assert!(cluster.lines(0, ann).is_empty(), "{:#?}", cluster.lines(0, ann));
+    cluster.world.stall_leases(false);
+    cluster.settle();
+    let lines = cluster.lines(0, ann);
+    assert!(lines[0].starts_with("*** Welcome to the chat room, guest-"), "{lines:#?}");
+}

@@ -111,7 +111,7 @@ impl Server {
     /// A local member left the room `room` whose key is `key` (the room may be gone): with no
     /// local member left, this node stops reading it and forgets its members elsewhere.
     pub(super) fn left_room(&mut self, room: RoomId, key: &str) {
-        if !self.is_clustered() || room == self.rooms.lobby() {
+        if !self.is_clustered() || room == self.rooms.lobby() || room == RoomId::NOWHERE {
             return;
         }
         if let Some(left) = self.rooms.get_mut(room) {
