@@ -10,7 +10,10 @@
 mod leases;
 mod remote;
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
+
+use crate::StreamSeq;
 
 pub(crate) use leases::Leases;
 pub(crate) use remote::RemoteMembers;
@@ -44,6 +47,8 @@ pub(crate) struct Cluster {
     /// `#lobby`'s stream is read (from the first input on, always).
     pub(crate) lobby_read: bool,
     pub(crate) leases: Leases,
+    /// Per room (by key): the entry of its last topic change applied.
+    pub(crate) topic_changes: HashMap<String, StreamSeq>,
 }
 
 impl Cluster {
@@ -56,6 +61,7 @@ impl Cluster {
             down: false,
             lobby_read: false,
             leases: Leases::default(),
+            topic_changes: HashMap::new(),
         }
     }
 

@@ -15,11 +15,13 @@
 //! - `moderation.rs`: kicks, bans and mutes, and their expiry;
 //! - `persist.rs`: the records the database is asked to keep;
 //! - `restore.rs`: building the server from what the database kept;
-//! - `cluster.rs`: rooms shared with other nodes through the bus.
+//! - `cluster.rs`: rooms shared with other nodes through the bus;
+//! - `cluster_moderation.rs`: moderation, topics and the message of the day on every node.
 
 mod accounts;
 mod arrivals;
 mod cluster;
+mod cluster_moderation;
 mod commands;
 mod delivery;
 mod moderation;
