@@ -213,3 +213,79 @@ impl ServerChange {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BusPayload;
+
+    fn round_trip(payload: &BusPayload) -> Result<BusPayload, PayloadError> {
+        let fields = payload.fields();
+        BusPayload::from_fields(fields.iter().map(|(name, value)| (*name, value.as_bytes())))
+    }
+
+    #[test]
+    fn every_change_round_trips() {
+        let range: AddressRange = "192.0.2.0/24".parse().unwrap();
+        let ban = |target, expires| Ban {
+            target,
+            reason: "spam".into(),
+            set_by: "boss".into(),
+            at: UnixMillis(5),
+            expires,
+        };
+        let mute = Mute { account: "dan".into(), set_by: "boss".into(), at: UnixMillis(5), expires: None };
+        let changes = [
+            ServerChange::Ban(ban(BanTarget::Addresses(range), Some(UnixMillis(9)))),
+            ServerChange::Ban(ban(BanTarget::Account("dan".into()), None)),
+            ServerChange::BanLifted(BanTarget::Addresses(range)),
+            ServerChange::BanLifted(BanTarget::Account("dan".into())),
+            ServerChange::Mute(Mute { expires: Some(UnixMillis(7)), ..mute.clone() }),
+            ServerChange::Mute(mute),
+            ServerChange::MuteLifted("dan".into()),
+            ServerChange::Motd(Motd { text: "hello".into(), set_by: "boss".into(), at: UnixMillis(3) }),
+            ServerChange::MotdCleared,
+        ];
+        for change in changes {
+            let payload = BusPayload::Server(Box::new(change));
+            assert_eq!(round_trip(&payload), Ok(payload.clone()));
+        }
+        let topics = [
+            TopicChange::Set("Be kind".into()),
+            TopicChange::Set(String::new()),
+            TopicChange::Cleared,
+            TopicChange::Locked(true),
+            TopicChange::Locked(false),
+            TopicChange::State { text: Some("t".into()), locked: true, after: StreamSeq(4) },
+            TopicChange::State { text: None, locked: false, after: StreamSeq(0) },
+        ];
+        for change in topics {
+            let payload = BusPayload::Topic { by: "ann".into(), change };
+            assert_eq!(round_trip(&payload), Ok(payload.clone()));
+        }
+    }
+
+    #[test]
+    fn unreadable_changes_say_why() {
+        let decode = |fields: &[(&str, &str)]| {
+            BusPayload::from_fields(fields.iter().map(|(name, value)| (*name, value.as_bytes())))
+        };
+        let base = [("v", "1"), ("kind", "state")];
+        assert_eq!(
+            decode(&[base[0], base[1], ("action", "smite")]),
+            Err(PayloadError::Unknown { field: "action", value: "smite".into() })
+        );
+        assert_eq!(
+            decode(&[base[0], base[1], ("action", "unban"), ("range", "300.0.0.1")]),
+            Err(PayloadError::Unknown { field: "range", value: "300.0.0.1".into() })
+        );
+        assert_eq!(
+            decode(&[base[0], base[1], ("action", "motd"), ("text", "x"), ("by", "b"), ("at", "soon")]),
+            Err(PayloadError::Unknown { field: "at", value: "soon".into() })
+        );
+        assert_eq!(
+            decode(&[("v", "1"), ("kind", "topic"), ("by", "ann"), ("action", "state")]),
+            Err(PayloadError::Missing("locked"))
+        );
+    }
+}

@@ -117,8 +117,9 @@ pub enum BusPayload {
         /// How.
         change: TopicChange,
     },
-    /// The server-wide moderation state changed (only in the [`SERVER_STREAM`](super::SERVER_STREAM)).
-    Server(ServerChange),
+    /// The server-wide moderation state changed (only in the [`SERVER_STREAM`](super::SERVER_STREAM));
+    /// boxed, as a ban is bigger than any other payload.
+    Server(Box<ServerChange>),
 }
 
 /// Why an entry's fields are not a payload this build can read.
@@ -212,7 +213,7 @@ impl BusPayload {
                 }
             }
             "topic" => BusPayload::Topic { by: get("by")?, change: TopicChange::read(&get)? },
-            "state" => BusPayload::Server(ServerChange::read(&get)?),
+            "state" => BusPayload::Server(Box::new(ServerChange::read(&get)?)),
             _ => return Err(PayloadError::Unknown { field: "kind", value: kind }),
         })
     }

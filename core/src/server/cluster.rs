@@ -185,7 +185,7 @@ impl Server {
     fn entry(&mut self, key: &str, seq: StreamSeq, node: &str, payload: BusPayload) {
         if key == SERVER_STREAM {
             return match payload {
-                BusPayload::Server(change) => self.server_entry(change),
+                BusPayload::Server(change) => self.server_entry(*change),
                 other => tracing::warn!(?other, "an entry of the server-wide stream that is not a change"),
             };
         }

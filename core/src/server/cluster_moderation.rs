@@ -37,7 +37,7 @@ impl Server {
     /// With a bus, tells every node of a server-wide change this node just applied.
     pub(super) fn share(&mut self, change: ServerChange) {
         if self.is_clustered() {
-            self.publish(SERVER_STREAM, BusPayload::Server(change));
+            self.publish(SERVER_STREAM, BusPayload::Server(Box::new(change)));
         }
     }
 
@@ -243,10 +243,14 @@ impl Server {
         let now = self.wall_now();
         let over = |expires: Option<crate::UnixMillis>| expires.is_some_and(|end| end <= now);
         match change {
+            // A ban or mute already over replaces its target's earlier one all the same.
+            ServerChange::Ban(ban) if over(ban.expires) => {
+                self.server_entry(ServerChange::BanLifted(ban.target))
+            }
+            ServerChange::Mute(mute) if over(mute.expires) => {
+                self.server_entry(ServerChange::MuteLifted(mute.account));
+            }
             ServerChange::Ban(ban) => {
-                if over(ban.expires) {
-                    return;
-                }
                 if self.moderation.bans.get(&ban.target) != Some(&ban) {
                     tracing::info!(target = ?ban.target, by = %ban.set_by, "banned on another node");
                     self.moderation.bans.insert(ban.clone());
@@ -263,7 +267,7 @@ impl Server {
                 }
             }
             ServerChange::Mute(mute) => {
-                if !over(mute.expires) && self.moderation.mutes.account(&mute.account) != Some(&mute) {
+                if self.moderation.mutes.account(&mute.account) != Some(&mute) {
                     self.moderation.mutes.insert_account(mute.clone());
                     self.persist(Record::Mute(mute));
                 }
