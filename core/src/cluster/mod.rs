@@ -8,6 +8,7 @@
 //! nodes have in a room ([`RemoteMembers`]), and the names waiting for a lease ([`Leases`]).
 
 mod leases;
+mod names;
 mod remote;
 
 use std::collections::HashMap;
@@ -16,6 +17,7 @@ use std::time::{Duration, Instant};
 use crate::StreamSeq;
 
 pub(crate) use leases::Leases;
+pub(crate) use names::{Answered, Greetings, Held};
 pub(crate) use remote::RemoteMembers;
 
 /// How a node takes part in a cluster (see `docs/CLUSTER.md`).
@@ -49,6 +51,8 @@ pub(crate) struct Cluster {
     pub(crate) leases: Leases,
     /// Per room (by key): the entry of its last topic change applied.
     pub(crate) topic_changes: HashMap<String, StreamSeq>,
+    /// New connections waiting for their guest name's lease.
+    pub(crate) greetings: Greetings,
 }
 
 impl Cluster {
@@ -62,6 +66,7 @@ impl Cluster {
             lobby_read: false,
             leases: Leases::default(),
             topic_changes: HashMap::new(),
+            greetings: Greetings::default(),
         }
     }
 
@@ -72,6 +77,12 @@ impl Cluster {
         }
         self.next_heartbeat = now + self.heartbeat;
         true
+    }
+
+    /// How long a new connection waits for its name's lease before it is welcomed without it
+    /// (a heartbeat: the bus answers a lease in one round trip when it is up).
+    pub(crate) fn greeting_wait(&self) -> std::time::Duration {
+        self.heartbeat
     }
 }
 

@@ -350,7 +350,10 @@ impl Server {
             );
             self.set_name(holder, guest);
         }
-        if self.registry.get(id).is_some_and(|c| c.nick.as_str() != nick.as_str()) {
+        // With a bus, the name is leased first (renamed once it is granted).
+        if self.registry.get(id).is_some_and(|c| c.nick.as_str() != nick.as_str())
+            && !self.lease_first(id, &nick)
+        {
             self.set_name(id, nick.clone());
         }
         tracing::info!(%id, account = %nick, "identified");

@@ -81,9 +81,19 @@ impl Server {
             return Ok(());
         }
         tracing::info!(%id, %peer, name = %client.nick, "connected");
-        let name = client.nick.as_str().to_owned();
-        let others = self.rooms.get(lobby).map_or(0, Room::head_count);
         self.registry.insert(client);
+        if !self.hold_greeting(id) {
+            self.greet(id);
+        }
+        Ok(())
+    }
+
+    /// Welcomes `id` into `#lobby`: the others are told a moment later.
+    pub(super) fn greet(&mut self, id: ClientId) {
+        let Some(client) = self.registry.get(id) else { return };
+        let name = client.nick.as_str().to_owned();
+        let lobby = self.rooms.lobby();
+        let others = self.rooms.get(lobby).map_or(0, Room::head_count);
         self.rooms.enter(lobby, id, &name);
         self.entered_room(lobby);
         self.bus_online(&name);
@@ -92,7 +102,6 @@ impl Server {
         self.show_topic(id, lobby, false);
         self.replay(id, lobby, REPLAY_ON_JOIN, false);
         self.unannounced.push(self.now, id);
-        Ok(())
     }
 
     /// Tells the others in its room that `id` is here, if they have not been told yet.

@@ -47,6 +47,7 @@ impl Server {
 
     /// The heartbeat, when due; the next one is at [`Server::heartbeat_deadline`].
     pub(super) fn heartbeat(&mut self) {
+        self.expire_greetings(false);
         let now = self.now;
         if self.cluster.as_mut().is_some_and(|cluster| cluster.heartbeat_due(now)) {
             self.bus(BusCommand::Heartbeat);
@@ -55,7 +56,8 @@ impl Server {
 
     /// When the next heartbeat is due, in a cluster.
     pub(super) fn heartbeat_deadline(&self) -> Option<Instant> {
-        self.cluster.as_ref().map(|cluster| cluster.next_heartbeat)
+        let cluster = self.cluster.as_ref()?;
+        Some(cluster.greetings.deadline().map_or(cluster.next_heartbeat, |at| at.min(cluster.next_heartbeat)))
     }
 
     /// `name` is now a user of this node (others announce them offline if it dies).
@@ -67,6 +69,7 @@ impl Server {
 
     /// `id`, called `nick`, left this node: off its user set, and its name's lease released.
     pub(super) fn bus_offline(&mut self, id: ClientId, nick: &Nick) {
+        self.forget_greeting(id);
         let Some(cluster) = &mut self.cluster else { return };
         let release = cluster.leases.let_go(nick.key(), id);
         self.bus(BusCommand::Offline { user: nick.as_str().to_owned() });
@@ -131,6 +134,15 @@ impl Server {
         if current.as_deref() == Some(nick.key()) || cluster.leases.holds(nick.key(), id) {
             return false;
         }
+        match cluster.leases.asked_by(nick.key()) {
+            // Asked already: its answer will do.
+            Some(asker) if asker == id => return true,
+            Some(_) => {
+                self.send(id, wire::error(format_args!("The name {nick} is taken; pick another.")));
+                return true;
+            }
+            None => {}
+        }
         cluster.leases.ask(id, nick.clone());
         self.bus(BusCommand::Acquire { name: nick.key().to_owned() });
         true
@@ -140,6 +152,7 @@ impl Server {
     /// once the answer comes, under the name it then has).
     pub(super) fn waits_for_lease(&self, id: ClientId) -> bool {
         self.cluster.as_ref().is_some_and(|cluster| cluster.leases.is_waiting(id))
+            || self.greeting_pending(id)
     }
 
     /// What the bus said.
@@ -158,6 +171,8 @@ impl Server {
             BusEvent::Gap(gap) => self.gap(gap),
             BusEvent::Down => self.link(true),
             BusEvent::Up => self.link(false),
+            BusEvent::LeaseGranted { name } if self.greeting_answer(&name, None) => {}
+            BusEvent::LeaseRefused { name, holder } if self.greeting_answer(&name, Some(&holder)) => {}
             BusEvent::LeaseGranted { name } => self.lease_granted(&name),
             BusEvent::LeaseRefused { name, holder } => {
                 tracing::info!(%name, %holder, "a name is held on another node");
@@ -349,6 +364,9 @@ impl Server {
         }
         cluster.down = down;
         tracing::warn!(down, "the link to the other nodes changed");
+        if down {
+            self.expire_greetings(true);
+        }
         let line = if down { wire::link_down() } else { wire::link_up() };
         let ids: Vec<ClientId> =
             self.registry.clients().iter().filter(|c| c.is_active()).map(|c| c.id).collect();

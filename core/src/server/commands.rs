@@ -151,8 +151,7 @@ impl Server {
         }
         self.send(id, wire::you_renamed(nick.as_str()));
         if self.is_clustered() {
-            self.bus_offline(id, &old);
-            self.bus_online(nick.as_str());
+            self.bus_renamed(id, &old, &nick);
             if announced {
                 let (old, new) = (old.as_str().to_owned(), nick.as_str().to_owned());
                 self.publish(&key, BusPayload::Renamed { old, new });

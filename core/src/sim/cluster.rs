@@ -60,6 +60,8 @@ struct World {
     streams: BTreeMap<String, Vec<SimEntry>>,
     nodes: BTreeMap<String, NodeState>,
     leases: BTreeMap<String, String>,
+    /// Lease requests not answered yet, while leases are stalled ([`BusWorld::stall_leases`]).
+    stalled: Option<Vec<(String, String)>>,
 }
 
 /// The in-memory bus the nodes of a [`ClusterSim`] share.
@@ -74,6 +76,30 @@ impl BusWorld {
     /// Every entry of room `room`'s stream (its uniqueness key), in order.
     pub fn stream(&self, room: &str) -> Vec<SimEntry> {
         self.lock().streams.get(room).cloned().unwrap_or_default()
+    }
+
+    /// Every lease held: name key to node.
+    pub fn leases(&self) -> BTreeMap<String, String> {
+        self.lock().leases.clone()
+    }
+
+    /// Another node, `holder`, holds the lease on name key `name`.
+    pub fn hold_lease(&self, name: &str, holder: &str) {
+        self.lock().leases.insert(name.to_owned(), holder.to_owned());
+    }
+
+    /// Lease requests are left unanswered (`true`) until leases are stalled no more, when each
+    /// is answered in order.
+    pub fn stall_leases(&self, stalled: bool) {
+        let mut world = self.lock();
+        match (stalled, world.stalled.take()) {
+            (true, waiting) => world.stalled = Some(waiting.unwrap_or_default()),
+            (false, waiting) => {
+                for (node, name) in waiting.unwrap_or_default() {
+                    world.apply(&node, BusCommand::Acquire { name });
+                }
+            }
+        }
     }
 
     /// Whether some node has events waiting.
@@ -124,6 +150,9 @@ impl World {
             }
             BusCommand::Offline { user } => {
                 self.node(node).users.remove(&user);
+            }
+            BusCommand::Acquire { name } if self.stalled.is_some() => {
+                self.stalled.get_or_insert_default().push((node.to_owned(), name));
             }
             BusCommand::Acquire { name } => {
                 let holder = self.leases.entry(name.clone()).or_insert_with(|| node.to_owned()).clone();
