@@ -10,8 +10,10 @@ mod transports;
 use std::fmt::Display;
 use std::io::Write;
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 
-use chat_runtime::{Kind, Runtime};
+use anyhow::bail;
+use chat_runtime::{Kind, Options, Runtime};
 
 pub use args::Args;
 
@@ -20,6 +22,11 @@ pub use args::Args;
 pub fn run(args: Args) -> anyhow::Result<()> {
     logging::init(args.verbose);
     let config = args.limits.config()?;
+    if args.threads.is_some() && args.runtime == Runtime::Std {
+        bail!(
+            "--threads is for the smol runtime (the std runtime has a thread per connection): drop it or use --runtime smol"
+        );
+    }
     let plan = transports::plan(args.host.as_deref(), args.port, &args.transports, config.max_line)?;
     // After binding, so that a start-up error is the only line on stderr.
     fd_limit::raise_for(config.max_clients);
@@ -27,13 +34,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let web = [plan.addrs(Kind::Web), plan.addrs(Kind::WebTls)].concat();
     let web_scheme = if plan.tls.is_some() { "https" } else { "http" };
     let admin = args.transports.admin;
-    let running = args.runtime.spawn(plan.listeners, config)?;
+    let options = Options { threads: args.threads };
+    let running = args.runtime.spawn_with(plan.listeners, config, options)?;
     let stopper = running.stopper();
     signals::stop_on_signal(move || stopper.stop())?;
     if let Some(tls) = plan.tls {
         signals::reload_on_hangup(tls)?;
     }
-    announce(&plain, args.runtime);
+    announce(&plain, args.runtime, args.threads);
     if !tls.is_empty() {
         let port = tls[0].port();
         say(format_args!("TLS on {} (connect with `openssl s_client -connect HOST:{port}`)", list(&tls)));
@@ -51,14 +59,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
 /// Prints, like the lab handout, that the server started and where it listens. The first line
 /// is stable for scripts and tests: `Chat server started on port PORT`.
-fn announce(addrs: &[SocketAddr], runtime: Runtime) {
+fn announce(addrs: &[SocketAddr], runtime: Runtime, threads: Option<NonZeroUsize>) {
+    let runtime = match runtime {
+        Runtime::Smol => {
+            let threads = threads.unwrap_or_else(chat_runtime::default_smol_threads);
+            let plural = if threads.get() == 1 { "" } else { "s" };
+            format!("{runtime} runtime, {threads} I/O thread{plural}")
+        }
+        Runtime::Std => format!("{runtime} runtime"),
+    };
     let Some(port) = addrs.first().map(SocketAddr::port) else {
-        return say(format_args!(
-            "Chat server started without plain TCP ({runtime} runtime); press Ctrl+C to stop."
-        ));
+        return say(format_args!("Chat server started without plain TCP ({runtime}); press Ctrl+C to stop."));
     };
     say(format_args!("Chat server started on port {port}"));
-    say(format_args!("Listening on {} ({runtime} runtime)", list(addrs)));
+    say(format_args!("Listening on {} ({runtime})", list(addrs)));
     say(format_args!("Join with `chat join HOST {port}` or `nc HOST {port}`; press Ctrl+C to stop."));
 }
 

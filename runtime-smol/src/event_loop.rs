@@ -1,4 +1,5 @@
-//! The event loop thread: one executor, the pump, and the shutdown sequence.
+//! The event loop thread: the core, its timer, the accept tasks and the shutdown sequence, with
+//! the connections on the same executor (one I/O thread) or spread over the I/O threads.
 
 use std::convert::Infallible;
 use std::rc::Rc;
@@ -9,34 +10,108 @@ use smol::channel::Receiver;
 use smol::net::TcpListener;
 use smol::{LocalExecutor, Task};
 
-use crate::pump::Pump;
+use crate::core_cell::CoreCell;
+use crate::hub::Hub;
+use crate::io_thread::{self, IoThreads};
+use crate::pump::{CoreSide, Ids, Pump};
 use crate::{accept, timer};
 
 /// The body of the server thread: serves until `stop` is closed, then shuts down gracefully.
-pub(crate) fn run(server: Server, listeners: Vec<(TcpListener, Endpoint)>, stop: Receiver<Infallible>) {
+/// Without `io` (one I/O thread) the connections are served on this thread, which drives the
+/// core directly; with `io`, this thread is the hub and serves the first share.
+pub(crate) fn run(
+    server: Server,
+    listeners: Vec<(TcpListener, Endpoint)>,
+    stop: Receiver<Infallible>,
+    io: Option<IoThreads>,
+) {
     let executor = Rc::new(LocalExecutor::new());
-    smol::block_on(executor.run(serve(&executor, server, listeners, stop)));
+    let handles = match io {
+        None => {
+            smol::block_on(executor.run(serve(&executor, server, listeners, stop)));
+            Vec::new()
+        }
+        Some(mut io) => {
+            let handles = std::mem::take(&mut io.handles);
+            smol::block_on(executor.run(serve_hub(&executor, server, listeners, stop, io)));
+            handles
+        }
+    };
     // Dropping the executor drops every task left (the timer, the readers of connections the
     // core released) and with them the last references to the pump.
     drop(executor);
+    for handle in handles {
+        if handle.join().is_err() {
+            tracing::error!("an I/O thread panicked");
+        }
+    }
     tracing::debug!("event loop ended");
 }
 
+/// One I/O thread: the connections' tasks drive the core directly.
 async fn serve(
     executor: &Rc<LocalExecutor<'static>>,
     server: Server,
     listeners: Vec<(TcpListener, Endpoint)>,
     stop: Receiver<Infallible>,
 ) {
-    let pump = Rc::new(Pump::new(Rc::downgrade(executor), server));
-    let _timer = executor.spawn(timer::run(pump.clone()));
-    let acceptors: Vec<Task<()>> = listeners
-        .into_iter()
-        .map(|(listener, endpoint)| executor.spawn(accept::run(pump.clone(), listener, endpoint)))
-        .collect();
+    let core = Rc::new(CoreCell::new(server));
+    let pump = Rc::new(Pump::new(Rc::downgrade(executor), CoreSide::Here(core.clone()), Ids::of(0, 1)));
+    let driver = pump.clone();
+    let _timer = executor.spawn(timer::run(core.clone(), move |input| driver.drive(input)));
+    let acceptors = spawn_acceptors(executor, listeners, &pump, |pump, stream, peer, endpoint| {
+        pump.connect(stream, peer, endpoint)
+    });
     // Resolves when every sender is gone or closed: `Stopper::stop`, or the handles dropped.
     let _ = stop.recv().await;
     drop(acceptors);
     pump.drive(Input::Shutdown);
-    pump.wound_down().await;
+    core.wound_down().await;
+}
+
+/// Several I/O threads: this thread is the hub, and serves the first share of connections.
+async fn serve_hub(
+    executor: &Rc<LocalExecutor<'static>>,
+    server: Server,
+    listeners: Vec<(TcpListener, Endpoint)>,
+    stop: Receiver<Infallible>,
+    io: IoThreads,
+) {
+    let threads = io.inboxes.len();
+    let core = Rc::new(CoreCell::new(server));
+    let hub = Rc::new(Hub::new(core.clone(), io.inboxes));
+    let _hub = executor.spawn(hub.clone().run(io.heard));
+    let _first = executor.spawn(io_thread::serve(Rc::downgrade(executor), 0, threads, io.first, io.reports));
+    let driver = hub.clone();
+    let _timer = executor.spawn(timer::run(core.clone(), move |input| {
+        driver.drive(input);
+        driver.send();
+    }));
+    let acceptors = spawn_acceptors(executor, listeners, &hub, |hub, stream, peer, endpoint| {
+        hub.accepted(stream, peer, endpoint)
+    });
+    let _ = stop.recv().await;
+    drop(acceptors);
+    hub.drive(Input::Shutdown);
+    hub.send();
+    core.wound_down().await;
+    hub.close();
+}
+
+/// One accept task per listener, handing each connection to `to` through `hand`.
+fn spawn_acceptors<T: 'static>(
+    executor: &Rc<LocalExecutor<'static>>,
+    listeners: Vec<(TcpListener, Endpoint)>,
+    to: &Rc<T>,
+    hand: fn(&Rc<T>, smol::net::TcpStream, std::net::SocketAddr, &Endpoint),
+) -> Vec<Task<()>> {
+    listeners
+        .into_iter()
+        .map(|(listener, endpoint)| {
+            let to = to.clone();
+            executor.spawn(accept::run(listener, endpoint, move |stream, peer, endpoint| {
+                hand(&to, stream, peer, endpoint)
+            }))
+        })
+        .collect()
 }

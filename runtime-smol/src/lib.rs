@@ -79,15 +79,21 @@
 
 mod accept;
 mod connection;
+mod core_cell;
 mod error;
+mod event;
 mod event_loop;
 mod handle;
+mod hub;
+mod io_thread;
 mod link;
+mod outgoing;
 mod pump;
 mod timer;
 mod wake_slot;
 
 use std::net::TcpListener;
+use std::num::NonZeroUsize;
 use std::time::{Instant, SystemTime};
 
 use chat_core::{Config, Server};
@@ -103,8 +109,27 @@ pub fn spawn(listeners: Vec<TcpListener>, config: Config) -> Result<Running, Err
 }
 
 /// Starts serving the chat room on `listeners`, each speaking what its [`Endpoint`] says
-/// (plain TCP, TLS, or the web listener), on a background thread, and returns at once.
+/// (plain TCP, TLS, or the web listener), on [`default_threads`] I/O threads, and returns at
+/// once.
 pub fn spawn_endpoints(listeners: Vec<(TcpListener, Endpoint)>, config: Config) -> Result<Running, Error> {
+    spawn_threads(listeners, config, default_threads())
+}
+
+/// The I/O threads [`spawn_endpoints`] uses: one per core (`available_parallelism`), or one if
+/// that is unknown.
+pub fn default_threads() -> NonZeroUsize {
+    std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
+}
+
+/// Like [`spawn_endpoints`], with `threads` I/O threads. One thread serves every connection
+/// and the core on one executor, in an order that depends only on the events (the mode to
+/// reproduce a test in); more spread the connections over that many threads, the first of
+/// which also drives the core (see [Design](crate#design)).
+pub fn spawn_threads(
+    listeners: Vec<(TcpListener, Endpoint)>,
+    config: Config,
+    threads: NonZeroUsize,
+) -> Result<Running, Error> {
     if listeners.is_empty() {
         return Err(Error::NoListeners);
     }
@@ -118,9 +143,13 @@ pub fn spawn_endpoints(listeners: Vec<(TcpListener, Endpoint)>, config: Config) 
         })
         .collect::<Result<Vec<_>, _>>()?;
     let (signal, stop) = smol::channel::bounded(1);
+    let io = match threads.get() {
+        1 => None,
+        threads => Some(io_thread::IoThreads::start(threads).map_err(Error::Thread)?),
+    };
     let thread = std::thread::Builder::new()
         .name("chat-smol".into())
-        .spawn(move || event_loop::run(server, listeners, stop))
+        .spawn(move || event_loop::run(server, listeners, stop, io))
         .map_err(Error::Thread)?;
     Ok(Running { stopper: Stopper { signal }, thread: Some(thread) })
 }

@@ -1,49 +1,76 @@
-//! [`Pump`]: the one place that owns the core and carries out what it asks.
+//! [`Pump`]: the one place that owns a thread's connections, feeds the core what they do and
+//! carries out what it asks.
 
 use std::cell::{Cell, RefCell};
-use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::Instant;
 
-use chat_core::{ClientId, Input, Output, Server};
+use chat_core::{ClientId, Input, Output};
 use chat_transport::{Endpoint, Heard};
 use rustc_hash::FxHashMap;
 use smol::net::TcpStream;
 use smol::{LocalExecutor, Task};
 
 use crate::connection;
+use crate::core_cell::CoreCell;
+use crate::event::Event;
 use crate::link::Link;
-use crate::wake_slot::WakeSlot;
+use crate::outgoing::Outgoing;
 
 /// Size of the one read buffer all connections share. A read never holds it across an await,
 /// so idle connections cost no buffer at all.
 pub(crate) const SCRATCH_SIZE: usize = 64 * 1024;
 
-/// The core, the open connections and the wake-ups between them, owned by the event loop's
-/// thread. Every task holds an `Rc` to it; every input goes through [`Pump::drive`].
+/// One I/O thread's open connections and the wake-ups between them and the core, owned by
+/// that thread. Every task holds an `Rc` to it; every input goes through [`Pump::drive`].
 pub(crate) struct Pump {
     /// Weak, because the executor's tasks hold the pump: the event loop owns the executor.
     executor: Weak<LocalExecutor<'static>>,
-    server: RefCell<Server>,
+    /// Where the core is.
+    core: CoreSide,
     connections: RefCell<FxHashMap<ClientId, Connection>>,
-    next_id: Cell<u64>,
+    /// The ids this thread gives its connections.
+    ids: Cell<Ids>,
     scratch: RefCell<Box<[u8]>>,
     /// Chat bytes a transport passed on, for the core (on plain TCP, a copy of what was read).
     inbound: RefCell<Vec<u8>>,
-    /// When the core wants [`Input::Timeout`] next.
-    deadline: Cell<Option<Instant>>,
-    /// The timer task, parked until `deadline` changes or passes.
-    timer: WakeSlot,
     /// The core asked to stop reading (its queued output is over its budget).
     reading_paused: Cell<bool>,
     /// Readers waiting for reading to resume.
     paused_readers: RefCell<Vec<Waker>>,
-    /// The task waiting for the end of shutdown.
-    shutdown: WakeSlot,
+}
+
+/// Where a pump's core is.
+pub(crate) enum CoreSide {
+    /// On this thread (one I/O thread): inputs are fed at once, outputs carried out at once.
+    Here(Rc<CoreCell>),
+    /// On the hub's thread: inputs go in batches, outputs come back through [`Pump::carry`].
+    Away(Rc<Outgoing>),
+}
+
+/// The client ids one I/O thread hands out: `next`, then every `step`-th after it, so that
+/// threads never hand out the same id and the hub knows each id's thread.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ids {
+    /// The next id.
+    pub(crate) next: u64,
+    /// How many I/O threads share the ids.
+    pub(crate) step: u64,
+}
+
+impl Ids {
+    /// The ids of I/O thread `thread` of `threads`: 1, 2, ... for one thread.
+    pub(crate) fn of(thread: usize, threads: usize) -> Self {
+        Self { next: thread as u64 + 1, step: threads as u64 }
+    }
+
+    /// The I/O thread (of `threads`) that owns `id`.
+    pub(crate) fn thread_of(id: ClientId, threads: usize) -> usize {
+        ((id.0 - 1) % threads as u64) as usize
+    }
 }
 
 /// A connection until the core releases it: the shared link and its tasks (dropping a task
@@ -56,67 +83,69 @@ struct Connection {
 }
 
 impl Pump {
-    /// A pump for `server`, spawning connection tasks on `executor`.
-    pub(crate) fn new(executor: Weak<LocalExecutor<'static>>, server: Server) -> Self {
-        let deadline = server.poll_timeout();
+    /// A pump whose core is `core`, spawning connection tasks on `executor`, handing out `ids`.
+    pub(crate) fn new(executor: Weak<LocalExecutor<'static>>, core: CoreSide, ids: Ids) -> Self {
         Self {
             executor,
-            server: RefCell::new(server),
+            core,
             connections: RefCell::default(),
-            next_id: Cell::new(1),
+            ids: Cell::new(ids),
             scratch: RefCell::new(vec![0; SCRATCH_SIZE].into_boxed_slice()),
             inbound: RefCell::default(),
-            deadline: Cell::new(deadline),
-            timer: WakeSlot::default(),
             reading_paused: Cell::new(false),
             paused_readers: RefCell::default(),
-            shutdown: WakeSlot::default(),
         }
     }
 
-    /// Feeds one input to the core, then carries out everything it asks, then re-arms the
-    /// timer: the core's invariant, in one place.
-    pub(crate) fn drive(self: &Rc<Self>, input: Input<'_>) {
-        let mut server = self.server.borrow_mut();
-        if let Err(error) = server.handle_input(Instant::now(), input) {
-            tracing::error!(%error, "the core refused an input (a runtime bug)");
-        }
-        while let Some(output) = server.poll_output() {
-            match output {
-                Output::Transmit { to, frame } => {
-                    let (taken, blocked) = match self.connections.borrow().get(&to) {
-                        Some(connection) => (connection.link.push(frame), connection.link.is_blocked()),
-                        None => (0, false),
-                    };
-                    let follow = match (taken, blocked) {
-                        // Taken into a transport's own bounded buffer (TLS, WebSocket).
-                        (1.., _) => Some(Input::Flushed { id: to, bytes: taken, frames: 0 }),
-                        // The core's queue grows behind a full socket: the core ignores a full
-                        // socket while nothing of its own waits (a transport took it all).
-                        (0, true) => Some(Input::Blocked { id: to }),
-                        (0, false) => None,
-                    };
-                    if let Some(input) = follow
-                        && let Err(error) = server.handle_input(Instant::now(), input)
-                    {
-                        tracing::error!(%error, "the core refused an input (a runtime bug)");
-                    }
-                }
-                Output::Close { to } => self.close(to),
-                Output::Release { to } => self.release(to),
-                Output::PauseReading => self.reading_paused.set(true),
-                Output::ResumeReading => {
-                    self.reading_paused.set(false);
-                    self.paused_readers.take().into_iter().for_each(Waker::wake);
+    /// Feeds one input to the core: here, at once, carrying out everything it asks; away, in
+    /// the next batch to the hub.
+    pub(crate) fn drive(&self, input: Input<'_>) {
+        match &self.core {
+            CoreSide::Here(core) => core.feed(input, |output| self.carry(output)),
+            CoreSide::Away(outgoing) => {
+                if let Some(event) = Event::of(input) {
+                    outgoing.push(event);
                 }
             }
         }
-        let deadline = server.poll_timeout();
-        if deadline != self.deadline.replace(deadline) {
-            self.timer.wake();
-        }
-        if server.is_finished() {
-            self.shutdown.wake();
+    }
+
+    /// Carries out one output of the core, returning what the core must hear of it at once (a
+    /// transport took the frame's bytes, or the frame waits behind a full socket).
+    #[inline]
+    pub(crate) fn carry(&self, output: Output) -> Option<Input<'static>> {
+        match output {
+            Output::Transmit { to, frame } => {
+                let (taken, blocked) = match self.connections.borrow().get(&to) {
+                    Some(connection) => (connection.link.push(frame), connection.link.is_blocked()),
+                    None => (0, false),
+                };
+                match (taken, blocked) {
+                    // Taken into a transport's own bounded buffer (TLS, WebSocket).
+                    (1.., _) => Some(Input::Flushed { id: to, bytes: taken, frames: 0 }),
+                    // The core's queue grows behind a full socket: the core ignores a full
+                    // socket while nothing of its own waits (a transport took it all).
+                    (0, true) => Some(Input::Blocked { id: to }),
+                    (0, false) => None,
+                }
+            }
+            Output::Close { to } => {
+                self.close(to);
+                None
+            }
+            Output::Release { to } => {
+                self.release(to);
+                None
+            }
+            Output::PauseReading => {
+                self.reading_paused.set(true);
+                None
+            }
+            Output::ResumeReading => {
+                self.reading_paused.set(false);
+                self.paused_readers.take().into_iter().for_each(Waker::wake);
+                None
+            }
         }
     }
 
@@ -131,7 +160,9 @@ impl Pump {
             Ok(transport) => transport,
             Err(error) => return tracing::warn!(%peer, %error, "cannot start the connection's transport"),
         };
-        let id = ClientId(self.next_id.replace(self.next_id.get() + 1));
+        let ids = self.ids.get();
+        self.ids.set(Ids { next: ids.next + ids.step, ..ids });
+        let id = ClientId(ids.next);
         tracing::debug!(%id, %peer, kind = %transport.kind(), "accepted");
         let Some(executor) = self.executor.upgrade() else { return };
         let link = Rc::new(Link::new(id, Arc::from(stream), transport));
@@ -150,7 +181,7 @@ impl Pump {
     /// connection). Returns the byte count; `Ok(0)` is end of file.
     /// While reading is paused it reads nothing and fails with [`io::ErrorKind::WouldBlock`]: a
     /// reader woken by readiness just after the pause goes back to waiting for the resume.
-    pub(crate) fn receive(self: &Rc<Self>, link: &Link) -> io::Result<usize> {
+    pub(crate) fn receive(&self, link: &Link) -> io::Result<usize> {
         if self.reading_paused.get() && !link.is_closed() {
             return Err(io::ErrorKind::WouldBlock.into());
         }
@@ -167,14 +198,14 @@ impl Pump {
 
     /// Writes what `link`'s transport has for the socket, in one non-blocking vectored write,
     /// and tells the core what that did.
-    pub(crate) fn write(self: &Rc<Self>, link: &Link) -> io::Result<()> {
+    pub(crate) fn write(&self, link: &Link) -> io::Result<()> {
         let heard = link.flush(&mut self.inbound.borrow_mut())?;
         self.hear(link, heard);
         Ok(())
     }
 
     /// The socket is full: the core hears it, if it knows the client and has not closed it.
-    pub(crate) fn blocked(self: &Rc<Self>, link: &Link) {
+    pub(crate) fn blocked(&self, link: &Link) {
         if link.standing().is_known() && !link.is_closed() {
             self.drive(Input::Blocked { id: link.id });
         }
@@ -182,7 +213,7 @@ impl Pump {
 
     /// Feeds the core what a transport reported about `link` (its data in `inbound`), in
     /// order, as [`chat_transport::Standing`] allows.
-    fn hear(self: &Rc<Self>, link: &Link, heard: Heard) {
+    fn hear(&self, link: &Link, heard: Heard) {
         if heard == Heard::default() && self.inbound.borrow().is_empty() {
             return;
         }
@@ -230,7 +261,7 @@ impl Pump {
     /// The client sent end of file. It may still read (a half-close), so the connection stays
     /// open, writing what the core sends, until the core closes it; if the core has closed it
     /// already, the core now releases it.
-    pub(crate) fn end_of_input(self: &Rc<Self>, link: &Link) {
+    pub(crate) fn end_of_input(&self, link: &Link) {
         tracing::debug!(id = %link.id, "end of input");
         let heard = link.receive_eof(&mut self.inbound.borrow_mut());
         self.hear(link, heard);
@@ -239,7 +270,7 @@ impl Pump {
 
     /// The connection failed (reset or another error): nothing more can be written, so forget
     /// it and tell the core (which sends no `Close` for it).
-    pub(crate) fn lost(self: &Rc<Self>, link: &Link, error: &io::Error) {
+    pub(crate) fn lost(&self, link: &Link, error: &io::Error) {
         let Some(connection) = self.connections.borrow_mut().remove(&link.id) else { return };
         let mut standing = connection.link.mark_lost();
         tracing::debug!(id = %link.id, %error, "connection lost");
@@ -274,22 +305,5 @@ impl Pump {
             tracing::debug!(%id, "released");
         }
         drop(connection);
-    }
-
-    /// The next instant the core wants [`Input::Timeout`], with the timer task parked until it
-    /// changes.
-    pub(crate) fn poll_deadline(&self, cx: &std::task::Context<'_>) -> Option<Instant> {
-        self.timer.register(cx);
-        self.deadline.get()
-    }
-
-    /// Waits until the core has finished shutting down: every connection closed and released
-    /// (the core bounds how long that takes).
-    pub(crate) async fn wound_down(&self) {
-        poll_fn(|cx| {
-            self.shutdown.register(cx);
-            if self.server.borrow().is_finished() { Poll::Ready(()) } else { Poll::Pending }
-        })
-        .await;
     }
 }

@@ -20,6 +20,7 @@ mod admin;
 
 use std::fmt;
 use std::net::TcpListener;
+use std::num::NonZeroUsize;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -41,14 +42,43 @@ impl Runtime {
     /// Both runtimes.
     pub const ALL: [Runtime; 2] = [Runtime::Smol, Runtime::Std];
 
-    /// Starts serving `listeners` with `config` on this runtime, on background threads.
+    /// Starts serving `listeners` with `config` on this runtime, on background threads, with
+    /// the default [`Options`].
     pub fn spawn(self, listeners: Vec<Listener>, config: Config) -> Result<Running, Error> {
+        self.spawn_with(listeners, config, Options::default())
+    }
+
+    /// Starts serving `listeners` with `config` on this runtime, on background threads, as
+    /// `options` say.
+    pub fn spawn_with(
+        self,
+        listeners: Vec<Listener>,
+        config: Config,
+        options: Options,
+    ) -> Result<Running, Error> {
         let listeners = listeners.into_iter().map(|listener| (listener.socket, listener.endpoint)).collect();
         Ok(match self {
-            Runtime::Smol => Running::Smol(chat_runtime_smol::spawn_endpoints(listeners, config)?),
-            Runtime::Std => Running::Std(chat_runtime_std::spawn_endpoints(listeners, config)?),
+            Runtime::Smol => {
+                let threads = options.threads.unwrap_or_else(chat_runtime_smol::default_threads);
+                Running::Smol(chat_runtime_smol::spawn_threads(listeners, config, threads)?)
+            }
+            Runtime::Std => {
+                if options.threads.is_some() {
+                    return Err(Error::ThreadsOnStd);
+                }
+                Running::Std(chat_runtime_std::spawn_endpoints(listeners, config)?)
+            }
         })
     }
+}
+
+/// How a runtime uses the machine (the room's own limits are the core's `Config`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// The smol runtime's I/O threads; by default one per core. One thread serves everything
+    /// on one executor, in an order that depends only on the events. The std runtime has a
+    /// thread per connection and refuses this option.
+    pub threads: Option<NonZeroUsize>,
 }
 
 impl fmt::Display for Runtime {
@@ -102,6 +132,11 @@ pub enum Error {
     /// From `chat-runtime-std`.
     #[error(transparent)]
     Std(#[from] chat_runtime_std::Error),
+    /// [`Options::threads`] was given to the std runtime, which has a thread per connection.
+    #[error(
+        "the std runtime has a thread per connection: choose the number of I/O threads with the smol runtime"
+    )]
+    ThreadsOnStd,
     /// Not the name of a runtime.
     #[error("unknown runtime {0:?}: use smol or std")]
     UnknownRuntime(String),
@@ -158,4 +193,9 @@ impl fmt::Debug for Stopper {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Stopper")
     }
+}
+
+/// The I/O threads the smol runtime uses when [`Options::threads`] is not given: one per core.
+pub fn default_smol_threads() -> NonZeroUsize {
+    chat_runtime_smol::default_threads()
 }
