@@ -7,7 +7,7 @@ use std::thread;
 use chat_core::Config;
 
 use crate::{Client, ClientOptions, Deadline, Runtime};
-use chat_runtime::{Endpoint, Listener};
+use chat_runtime::{Endpoint, Listener, Options};
 
 /// A chat server running in this process on an ephemeral loopback port.
 ///
@@ -24,6 +24,13 @@ impl TestServer {
     /// Starts `runtime` with `config` on `127.0.0.1`, port 0.
     pub fn start(runtime: Runtime, config: Config) -> Self {
         Self::start_on(runtime, config, &[IpAddr::V4(Ipv4Addr::LOCALHOST)])
+    }
+
+    /// Starts `runtime` with `config` and `options` on `127.0.0.1`, port 0.
+    pub fn start_with(runtime: Runtime, config: Config, options: Options) -> Self {
+        let endpoints = [(IpAddr::V4(Ipv4Addr::LOCALHOST), Endpoint::Plain)];
+        Self::try_start_with(runtime, config, &endpoints, options)
+            .unwrap_or_else(|e| panic!("the {runtime} runtime did not start: {e}"))
     }
 
     /// Starts `runtime` with `config`, listening on port 0 of each of `ips`.
@@ -51,6 +58,15 @@ impl TestServer {
         config: Config,
         endpoints: &[(IpAddr, Endpoint)],
     ) -> Result<Self, String> {
+        Self::try_start_with(runtime, config, endpoints, Options::default())
+    }
+
+    fn try_start_with(
+        runtime: Runtime,
+        config: Config,
+        endpoints: &[(IpAddr, Endpoint)],
+        options: Options,
+    ) -> Result<Self, String> {
         crate::open_files::raise_limit();
         let listeners: Vec<Listener> = endpoints
             .iter()
@@ -64,7 +80,7 @@ impl TestServer {
             .iter()
             .map(|l| l.socket.local_addr().expect("a bound listener has an address"))
             .collect();
-        let running = runtime.spawn(listeners, config).map_err(|e| e.to_string())?;
+        let running = runtime.spawn_with(listeners, config, options).map_err(|e| e.to_string())?;
         let stopper = running.stopper();
         Ok(Self {
             runtime,
