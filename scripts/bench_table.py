@@ -5,7 +5,9 @@ Each table has its own markers (`<!-- bench:fanout:begin -->` ... `<!-- bench:fa
 `idle`, `soak`, `core`) and is rewritten only when this run measured it, with the date, commit and
 machine it was measured on; the others are left as they were.
 
-Usage: bench_table.py RESULTS.jsonl CORE_FANOUT.txt PRIORITY BENCHMARKS.md
+Usage: bench_table.py RESULTS.jsonl CORE_FANOUT.txt PRIORITY BENCHMARKS.md [FANOUT_BLOCK]
+(FANOUT_BLOCK: the block the fan-out rows go to, `fanout` unless given: `threads` for
+`bench.sh --threads-only`.)
 """
 
 import json
@@ -142,6 +144,7 @@ def replace_block(doc, name, body):
 
 def main():
     results_path, core_path, priority, doc_path = sys.argv[1:5]
+    fanout_block = sys.argv[5] if len(sys.argv) > 5 else "fanout"
     rows = [json.loads(line) for line in open(results_path) if line.strip()]
     kinds = {"fanout": [], "connections": [], "soak": []}
     for row in rows:
@@ -154,7 +157,7 @@ def main():
     where_normal = environment("none") + [""]
     doc = open(doc_path).read() if os.path.exists(doc_path) else "# Benchmarks\n"
     if kinds["fanout"]:
-        doc = replace_block(doc, "fanout", where + fanout_table(kinds["fanout"]))
+        doc = replace_block(doc, fanout_block, where + fanout_table(kinds["fanout"]))
     if kinds["connections"]:
         doc = replace_block(doc, "idle", where_normal + connections_table(kinds["connections"]))
     if kinds["soak"]:

@@ -79,9 +79,10 @@ async fn serve_hub(
 ) {
     let threads = io.inboxes.len();
     let core = Rc::new(CoreCell::new(server));
-    let hub = Rc::new(Hub::new(core.clone(), io.inboxes));
+    let hub = Rc::new(Hub::new(core.clone(), io.inboxes, io.spared));
     let _hub = executor.spawn(hub.clone().run(io.heard));
-    let _first = executor.spawn(io_thread::serve(Rc::downgrade(executor), 0, threads, io.first, io.reports));
+    let first = io_thread::serve(Rc::downgrade(executor), 0, threads, io.first, io.reports, io.spares);
+    let _first = executor.spawn(first);
     let driver = hub.clone();
     let _timer = executor.spawn(timer::run(core.clone(), move |input| {
         driver.drive(input);

@@ -1,5 +1,5 @@
-//! `chat-runtime-smol`: runs the [`chat_core`] room on [smol](https://docs.rs/smol): one thread,
-//! one executor, non-blocking sockets.
+//! `chat-runtime-smol`: runs the [`chat_core`] room on [smol](https://docs.rs/smol): one
+//! executor per I/O thread (one per core by default), non-blocking sockets.
 //!
 //! ```no_run
 //! let listener = std::net::TcpListener::bind("127.0.0.1:5000")?;
@@ -15,14 +15,32 @@
 //! The runtime owns sockets and nothing else: every decision is the core's. It is built to
 //! hold tens of thousands of mostly idle connections on one small machine.
 //!
-//! - **One thread.** [`spawn`] starts one thread running a [`smol::LocalExecutor`] inside
-//!   [`smol::block_on`], which also drives the I/O reactor, so readiness events are handled on
-//!   the same thread without a hop. The core lives in one `Rc<RefCell<Server>>`, next to a map
-//!   from client id to connection: no locks, no channels.
-//! - **One door to the core.** Every event goes through the pump's `drive`: feed one input,
-//!   drain `poll_output` (a `Transmit` pushes the shared frame onto that connection's outbound
-//!   queue and wakes its writer if the queue was empty; a `Close` closes it), then re-arm the
-//!   one timer task from `poll_timeout`. A broadcast to N clients is N queue pushes, no copy.
+//! - **One I/O thread** ([`spawn_threads`] with 1). One thread runs a [`smol::LocalExecutor`]
+//!   inside [`smol::block_on`], which also drives the I/O reactor, so readiness events are
+//!   handled on the same thread without a hop. The core lives in one `RefCell<Server>`, next
+//!   to a map from client id to connection: no locks, no channels. What happens depends only
+//!   on the order of the events: the mode to reproduce a test in.
+//! - **Several I/O threads** (the default: one per core, [`default_threads`]). The core stays
+//!   one state machine on one thread, the *hub*; what scales is the I/O around it (in the
+//!   profile, the kernel's `writev` is three quarters of the server's time, the core a few
+//!   percent). Each I/O thread has its own executor and pump, and owns the connections it is
+//!   handed (in turn, as they are accepted): their reads, transports and writes. The hub's
+//!   thread is also the first I/O thread. An I/O thread's pump reports what it hears (owned
+//!   copies of the inputs) in batches: the first report of a batch wakes a sending task that
+//!   runs after the tasks already queued, so the writers one hand-over woke report together,
+//!   with one cross-thread wake-up. The hub feeds the core every batch at hand, sorts the
+//!   outputs by the thread owning each client (client ids say which: thread `k` of `n` hands
+//!   out `k + 1`, `k + 1 + n`, ...; `PauseReading` and `ResumeReading` go to every thread), and
+//!   sends each thread its batch: frames stay shared `Bytes`, never copied. An I/O thread
+//!   carries its batch out as the single-thread pump does, and reports what the core must
+//!   hear of it (a transport took the bytes, a full socket). Reports about a connection the
+//!   core has closed meanwhile are harmless: it ignores progress and data from a client it has
+//!   closed or released.
+//! - **One door to the core.** Every event goes through the pump's `drive` (with several I/O
+//!   threads, the hub's): feed one input, drain `poll_output` (a `Transmit` pushes the shared
+//!   frame onto that connection's outbound queue and wakes its writer if the queue was empty;
+//!   a `Close` closes it), then re-arm the one timer task from `poll_timeout`. A broadcast to N
+//!   clients is N queue pushes, no copy.
 //! - **Per connection, a reader and a writer task.** The reader waits until the core lets it
 //!   read (`Output::PauseReading` holds every reader until `ResumeReading`) and for readiness
 //!   (`poll_readable`), and only then borrows the one shared 64 KiB scratch buffer for a single
@@ -60,12 +78,14 @@
 //!   lines are small and latency matters). An accept error never ends the loop nor spins it:
 //!   [`chat_core::kit::AcceptBackoff`], the policy both runtimes share, skips errors about one
 //!   connection and pauses accepting after others such as EMFILE (10 ms, doubling up to 250 ms
-//!   while they go on).
+//!   while they go on). With several I/O threads they run on the hub's thread, which hands
+//!   each socket to the next thread in turn.
 //! - **Shutdown.** [`Stopper::stop`] closes a channel the main task waits on; it then drops the
 //!   accept tasks (closing the listeners), feeds `Input::Shutdown`, and waits until the core
 //!   reports `is_finished`, the only stop condition: every connection closed and released,
-//!   which the core bounds to `close_linger` after the stop. [`Running::wait`] joins the
-//!   thread.
+//!   which the core bounds to `close_linger` after the stop; the hub then closes the I/O
+//!   threads' inboxes, and each ends once it has carried out what it holds. [`Running::wait`]
+//!   joins the threads.
 //!
 //! # Measured
 //!
@@ -78,6 +98,7 @@
 #![warn(missing_docs)]
 
 mod accept;
+mod batch;
 mod connection;
 mod core_cell;
 mod error;

@@ -243,14 +243,27 @@ impl Pump {
         }
     }
 
-    /// Ready when `link` may be read: reading is not paused, or the core has closed the
+    /// Ready when `link` may be read: reading is not paused, and (with the core on another
+    /// thread) what this thread read last has been answered; or the core has closed the
     /// connection (what a lingering connection reads is discarded, so it costs nothing).
     pub(crate) fn poll_may_read(&self, link: &Link, cx: &Context<'_>) -> Poll<()> {
-        if !self.reading_paused.get() || link.is_closed() {
+        let unanswered = matches!(&self.core, CoreSide::Away(outgoing) if outgoing.is_unanswered());
+        if !(self.reading_paused.get() || unanswered) || link.is_closed() {
             return Poll::Ready(());
         }
         self.paused_readers.borrow_mut().push(cx.waker().clone());
         Poll::Pending
+    }
+
+    /// The hub answered `count` batches with data read: once none is left, the readers go on
+    /// (after the writers the answer woke, queued before them).
+    pub(crate) fn answered(&self, count: usize) {
+        if let CoreSide::Away(outgoing) = &self.core
+            && outgoing.answered(count)
+            && !self.reading_paused.get()
+        {
+            self.paused_readers.take().into_iter().for_each(Waker::wake);
+        }
     }
 
     /// Whether the core has asked to stop reading.
