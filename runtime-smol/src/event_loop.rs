@@ -57,6 +57,7 @@ async fn serve(
 ) {
     let core = Rc::new(CoreCell::new(server));
     let pump = Rc::new(Pump::new(Rc::downgrade(executor), CoreSide::Here(core.clone()), Ids::of(0, 1)));
+    let _window = executor.spawn(pump.window().clone().run());
     let driver = pump.clone();
     let _timer = executor.spawn(timer::run(core.clone(), move |input| driver.drive(input)));
     let acceptors = spawn_acceptors(executor, listeners, &pump, |pump, stream, peer, endpoint| {

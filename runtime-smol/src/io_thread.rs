@@ -72,7 +72,10 @@ pub(crate) async fn serve(
     let Some(_sender) = executor.upgrade().map(|executor| executor.spawn(outgoing.clone().run())) else {
         return;
     };
-    let pump = Rc::new(Pump::new(executor, CoreSide::Away(outgoing), Ids::of(thread, threads)));
+    let pump = Rc::new(Pump::new(executor.clone(), CoreSide::Away(outgoing), Ids::of(thread, threads)));
+    let Some(_window) = executor.upgrade().map(|executor| executor.spawn(pump.window().clone().run())) else {
+        return;
+    };
     while let Ok(mut batch) = inbox.recv().await {
         for item in batch.drain() {
             match item {

@@ -112,6 +112,7 @@ mod outgoing;
 mod pump;
 mod timer;
 mod wake_slot;
+mod write_window;
 
 use std::net::TcpListener;
 use std::num::NonZeroUsize;

@@ -19,6 +19,7 @@ use crate::core_cell::CoreCell;
 use crate::event::Event;
 use crate::link::Link;
 use crate::outgoing::Outgoing;
+use crate::write_window::WriteWindow;
 
 /// Size of the one read buffer all connections share. A read never holds it across an await,
 /// so idle connections cost no buffer at all.
@@ -41,6 +42,8 @@ pub(crate) struct Pump {
     reading_paused: Cell<bool>,
     /// Readers waiting for reading to resume.
     paused_readers: RefCell<Vec<Waker>>,
+    /// Write coalescing while the thread is busy.
+    window: Rc<WriteWindow>,
 }
 
 /// Where a pump's core is.
@@ -94,7 +97,13 @@ impl Pump {
             inbound: RefCell::default(),
             reading_paused: Cell::new(false),
             paused_readers: RefCell::default(),
+            window: Rc::default(),
         }
+    }
+
+    /// This thread's write coalescing (its ticking task runs beside the pump's).
+    pub(crate) fn window(&self) -> &Rc<WriteWindow> {
+        &self.window
     }
 
     /// Feeds one input to the core: here, at once, carrying out everything it asks; away, in
@@ -200,6 +209,7 @@ impl Pump {
     /// and tells the core what that did.
     pub(crate) fn write(&self, link: &Link) -> io::Result<()> {
         let heard = link.flush(&mut self.inbound.borrow_mut())?;
+        self.window.wrote();
         self.hear(link, heard);
         Ok(())
     }
