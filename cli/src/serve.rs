@@ -5,6 +5,7 @@ mod bind;
 mod fd_limit;
 mod logging;
 mod signals;
+mod storage;
 mod transports;
 
 use std::fmt::Display;
@@ -21,27 +22,36 @@ pub use args::Args;
 /// down gracefully on the first Ctrl+C / SIGTERM.
 pub fn run(args: Args) -> anyhow::Result<()> {
     logging::init(args.verbose);
-    let config = args.limits.config()?;
+    let mut config = args.limits.config()?;
     if args.threads.is_some() && args.runtime == Runtime::Std {
         bail!(
             "--threads is for the smol runtime (the std runtime has a thread per connection): drop it or use --runtime smol"
         );
     }
-    let plan = transports::plan(args.host.as_deref(), args.port, &args.transports, config.max_line)?;
+    let data_dir = args.storage.data_dir();
+    let plan =
+        transports::plan(args.host.as_deref(), args.port, &args.transports, &data_dir, config.max_line)?;
     // After binding, so that a start-up error is the only line on stderr.
     fd_limit::raise_for(config.max_clients);
     let (plain, tls) = (plan.addrs(Kind::Plain), plan.addrs(Kind::Tls));
     let web = [plan.addrs(Kind::Web), plan.addrs(Kind::WebTls)].concat();
     let web_scheme = if plan.tls.is_some() { "https" } else { "http" };
     let admin = args.transports.admin;
+    let started = storage::start(&args.storage, &mut config)?;
     let options = Options { threads: args.threads };
-    let running = args.runtime.spawn_with(plan.listeners, config, options)?;
+    let services = Box::new(started.services);
+    let running =
+        args.runtime.spawn_with_options(plan.listeners, config, services, started.stored, options)?;
     let stopper = running.stopper();
     signals::stop_on_signal(move || stopper.stop())?;
     if let Some(tls) = plan.tls {
         signals::reload_on_hangup(tls)?;
     }
     announce(&plain, args.runtime, args.threads);
+    match &started.database {
+        Some(path) => say(format_args!("History kept in {} (--data-dir none keeps nothing)", path.display())),
+        None => say("History kept in memory only (--data-dir none)"),
+    }
     if !tls.is_empty() {
         let port = tls[0].port();
         say(format_args!("TLS on {} (connect with `openssl s_client -connect HOST:{port}`)", list(&tls)));

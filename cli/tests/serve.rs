@@ -34,10 +34,11 @@ struct Serve {
 }
 
 impl Serve {
-    /// Starts `chat serve ARGS` with piped output.
+    /// Starts `chat serve ARGS` with piped output, keeping nothing on disk unless ARGS give a
+    /// `--data-dir`.
     fn start(args: &[&str]) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_chat"));
-        command.arg("serve").args(args);
+        command.arg("serve").args(args).env("CHAT_DATA_DIR", "none");
         Self::spawn(&mut command)
     }
 
@@ -236,6 +237,7 @@ fn a_closed_log_stream_stops_neither_the_server_nor_a_listener() {
         let mut child = Guard(
             Command::new(env!("CARGO_BIN_EXE_chat"))
                 .args(["serve", "-v", "--port", "0", "--runtime", runtime, "--max-clients", "100"])
+                .env("CHAT_DATA_DIR", "none")
                 .env_remove("RUST_LOG")
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())

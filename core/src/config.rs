@@ -58,6 +58,15 @@ pub struct Config {
     /// Lines each room remembers and replays to whoever comes in (`/history` shows them all);
     /// `0` keeps none. Default 100.
     pub history: usize,
+    /// How long a room remembers a line: older lines are no longer replayed (`--history-days`).
+    /// `None` keeps lines whatever their age. Default `None`.
+    pub history_max_age: Option<Duration>,
+    /// Whether a database keeps what must survive a restart (`chat serve --data-dir`). The core
+    /// then asks for every line said in a room and every topic change to be persisted
+    /// ([`Request::Persist`](crate::Request::Persist)), and a room left empty keeps its
+    /// history, numbering and topic, as the database does, instead of being forgotten.
+    /// Default `false`: everything lives in memory.
+    pub persist: bool,
     /// How long a new connection's arrival is held back before the others are told, unless it
     /// sends a line first: a client that opens with `/nick bob` then arrives as `bob`, never as
     /// its guest name. Default 300 ms.
@@ -104,6 +113,8 @@ impl Default for Config {
             presence_batch_above: 100,
             presence_interval: Duration::from_secs(2),
             history: 100,
+            history_max_age: None,
+            persist: false,
             announce_after: Duration::from_millis(300),
             close_linger: Duration::from_secs(2),
             max_per_ip: 16,

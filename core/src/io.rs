@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use bytes::Bytes;
 
-use crate::ClientId;
+use crate::{ClientId, Reply, Request};
 
 /// One event from the outside world, fed to [`Server::handle_input`](crate::Server::handle_input).
 #[derive(Debug)]
@@ -62,6 +62,9 @@ pub enum Input<'a> {
         /// How it ended.
         cause: PeerGone,
     },
+    /// A thread beside the event loop answered a [`Output::Service`] request, or the message
+    /// bus said something (see [`Reply`]).
+    Service(Reply),
     /// Nothing happened but time passed. Feed this when the instant from
     /// [`Server::poll_timeout`](crate::Server::poll_timeout) is reached.
     Timeout,
@@ -119,4 +122,8 @@ pub enum Output {
     PauseReading,
     /// Read from connections again: the queued output is back under the low-water mark.
     ResumeReading,
+    /// Hand `request` to the threads beside the event loop
+    /// ([`Services::request`](crate::kit::Services::request)) without waiting; feed their
+    /// replies back as [`Input::Service`]. Boxed, so that the frequent outputs stay small.
+    Service(Box<Request>),
 }

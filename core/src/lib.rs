@@ -23,13 +23,15 @@
 //!         Output::Release { to } => { /* close and forget `to` */ }
 //!         Output::PauseReading => { /* read from no connection until ResumeReading */ }
 //!         Output::ResumeReading => { /* read again */ }
+//!         Output::Service(request) => { /* services.request(*request); feed replies as Input::Service */ }
 //!     }
 //! }
 //! // Sleep until server.poll_timeout(), then feed Input::Timeout; stop once is_finished().
 //! ```
 //!
 //! **Invariant:** after every call to `handle_input`, drain `poll_output` until it returns
-//! `None`, then ask `poll_timeout` for the next wake-up. Outputs are in the order the runtime
+//! `None` (feeding back every [`Reply`] the [`kit::Services`] have ready, likewise), then ask
+//! `poll_timeout` for the next wake-up. Outputs are in the order the runtime
 //! must carry them out per client. No output names a client after its `Release` (or after the
 //! runtime reported it `Lost`), and no `Transmit` follows its `Close`. The output queued for the
 //! clients costs at most [`Config::max_memory`] plus what one input fans out
@@ -71,6 +73,9 @@
 //! ([`kit::Outbox`]) and the accept-error policy ([`kit::AcceptBackoff`]). Inside, the server
 //! is split into the plumbing of queues and timers, arrivals and departures, and what each
 //! command does; the registry of connections is apart from the rooms.
+//! Work that must not run on the event loop (the database, password hashing, the message bus)
+//! is asked for through one seam: [`Output::Service`] with a [`Request`], answered by
+//! [`Input::Service`] with a [`Reply`] (see [`kit::Services`]).
 //! The records the core will ask the runtime to persist ([`Record`], [`Stored`]), the
 //! attempt limiter ([`AttemptLimiter`]) and the bus seam shared by several nodes
 //! ([`BusCommand`], [`BusEvent`]; see `docs/CLUSTER.md`) are engine types too, exported at the
@@ -102,6 +107,7 @@ mod registry;
 mod rooms;
 mod roster;
 mod server;
+mod service;
 #[cfg(feature = "sim")]
 pub mod sim;
 mod social;
@@ -121,3 +127,4 @@ pub use records::{
     StoredLine, StoredRoom, Topic, UnixMillis,
 };
 pub use server::Server;
+pub use service::{PasswordOutcome, PasswordRequest, Reply, Request, Ticket};

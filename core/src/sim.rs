@@ -19,7 +19,8 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use crate::{ClientId, Config, Input, Output, PeerGone, Server};
+use crate::kit::{NoServices, Services};
+use crate::{ClientId, Config, Input, Output, PeerGone, Request, Server, Stored};
 
 /// The wall-clock time the world begins at, in seconds since the Unix epoch: 2026-11-28
 /// 14:00:00 UTC, so history times read `[14:00]` onwards in every run.
@@ -97,16 +98,43 @@ pub struct Sim {
     pub paused: bool,
     /// How many times reading was paused.
     pub pauses: usize,
+    /// Every service request the server made, in order.
+    pub requests: Vec<Request>,
+    /// What carries the requests out: answers are fed back as soon as they are ready, within
+    /// the same step ([`NoServices`] unless built [`with_services`](Sim::with_services)).
+    pub services: Box<dyn Services>,
 }
 
 impl Sim {
     /// A world running `config`.
     pub fn new(config: Config) -> Self {
+        Self::with_services(config, Box::new(NoServices::default()))
+    }
+
+    /// A world running `config` whose service requests go to `services`.
+    pub fn with_services(config: Config, services: Box<dyn Services>) -> Self {
+        Self::restored(config, services, Stored::default())
+    }
+
+    /// A world running `config` whose server is built from `stored` (see [`Server::restore`]),
+    /// `after` later in wall-clock time than a world built with [`Sim::new`]: a restart.
+    pub fn restored(config: Config, services: Box<dyn Services>, stored: Stored) -> Self {
+        Self::restored_after(config, services, stored, Duration::ZERO)
+    }
+
+    /// Like [`Sim::restored`], the world beginning `after` later in wall-clock time than
+    /// [`SIM_WALL_CLOCK_SECS`] (a server restarted some time after the first one began).
+    pub fn restored_after(
+        config: Config,
+        mut services: Box<dyn Services>,
+        stored: Stored,
+        after: Duration,
+    ) -> Self {
+        services.set_wake(std::sync::Arc::new(|| {}));
         // Instants cannot be made from nothing: the one real reading of a clock, as the origin.
         let start = Instant::now();
-        let server =
-            Server::new(config.clone(), start, UNIX_EPOCH + Duration::from_secs(SIM_WALL_CLOCK_SECS))
-                .expect("valid config");
+        let wall = UNIX_EPOCH + Duration::from_secs(SIM_WALL_CLOCK_SECS) + after;
+        let server = Server::restore(config.clone(), start, wall, stored).expect("valid config");
         Self {
             server,
             start,
@@ -116,6 +144,8 @@ impl Sim {
             config,
             paused: false,
             pauses: 0,
+            requests: Vec::new(),
+            services,
         }
     }
 
@@ -279,10 +309,18 @@ impl Sim {
                         self.paused = false;
                         resumed = true;
                     }
+                    Output::Service(request) => {
+                        self.requests.push((*request).clone());
+                        self.services.request(*request);
+                    }
                 }
             }
             self.check_queues();
             let mut inputs = 0;
+            while let Some(reply) = self.services.try_reply() {
+                self.server.handle_input(self.now, Input::Service(reply)).unwrap();
+                inputs += 1;
+            }
             for (id, (bytes, frames)) in flushed {
                 if self.clients[&id].is_open() {
                     self.server.handle_input(self.now, Input::Flushed { id, bytes, frames }).unwrap();

@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use chat_core::{ClientId, Input, PeerGone};
 
 /// What an I/O thread heard about one of its connections, for the core: an [`Input`] that owns
-/// its bytes. Timeouts and the shutdown are the core thread's own, so they never travel.
+/// its bytes. Timeouts, the shutdown and the services' answers are the core thread's own, so
+/// they never travel.
 #[derive(Debug)]
 pub(crate) enum Event {
     /// [`Input::Connected`].
@@ -21,7 +22,8 @@ pub(crate) enum Event {
 }
 
 impl Event {
-    /// The event for `input`, if it is about a connection (not a timeout or the shutdown).
+    /// The event for `input`, if it is about a connection (not a timeout, the shutdown or a
+    /// service's answer).
     pub(crate) fn of(input: Input<'_>) -> Option<Self> {
         Some(match input {
             Input::Connected { id, peer } => Self::Connected { id, peer },
@@ -29,7 +31,7 @@ impl Event {
             Input::Flushed { id, bytes, frames } => Self::Flushed { id, bytes, frames },
             Input::Blocked { id } => Self::Blocked { id },
             Input::Disconnected { id, cause } => Self::Disconnected { id, cause },
-            Input::Timeout | Input::Shutdown => return None,
+            Input::Timeout | Input::Shutdown | Input::Service(_) => return None,
         })
     }
 

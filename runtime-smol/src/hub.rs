@@ -64,6 +64,8 @@ impl Hub {
                 Output::PauseReading | Output::ResumeReading => {
                     batches.iter_mut().for_each(|batch| batch.push_output(output.clone(), false));
                 }
+                // The core cell hands requests to the services itself.
+                Output::Service(_) => tracing::error!("a service request reached the hub (a runtime bug)"),
             }
             None
         });

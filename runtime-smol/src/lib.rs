@@ -118,7 +118,8 @@ use std::net::TcpListener;
 use std::num::NonZeroUsize;
 use std::time::{Instant, SystemTime};
 
-use chat_core::{Config, Server};
+use chat_core::kit::{NoServices, Services};
+use chat_core::{Config, Server, Stored};
 use chat_transport::Endpoint;
 
 pub use error::Error;
@@ -134,28 +135,42 @@ pub fn spawn(listeners: Vec<TcpListener>, config: Config) -> Result<Running, Err
 /// (plain TCP, TLS, or the web listener), on [`default_threads`] I/O threads, and returns at
 /// once.
 pub fn spawn_endpoints(listeners: Vec<(TcpListener, Endpoint)>, config: Config) -> Result<Running, Error> {
-    spawn_threads(listeners, config, default_threads())
+    spawn_with(listeners, config, Box::new(NoServices::default()), Stored::default())
 }
 
-/// The I/O threads [`spawn_endpoints`] uses: one per core (`available_parallelism`), or one if
-/// that is unknown.
+/// Like [`spawn_endpoints`], with `services` carrying out the core's service requests (the
+/// database writer, password hashing, the message bus) on their own threads, and the core
+/// built from `stored`, what the database kept (see [`Server::restore`]).
+pub fn spawn_with(
+    listeners: Vec<(TcpListener, Endpoint)>,
+    config: Config,
+    services: Box<dyn Services>,
+    stored: Stored,
+) -> Result<Running, Error> {
+    spawn_threads(listeners, config, services, stored, default_threads())
+}
+
+/// The I/O threads [`spawn_endpoints`] and [`spawn_with`] use: one per core
+/// (`available_parallelism`), or one if that is unknown.
 pub fn default_threads() -> NonZeroUsize {
     std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
 }
 
-/// Like [`spawn_endpoints`], with `threads` I/O threads. One thread serves every connection
-/// and the core on one executor, in an order that depends only on the events (the mode to
+/// Like [`spawn_with`], with `threads` I/O threads. One thread serves every connection and
+/// the core on one executor, in an order that depends only on the events (the mode to
 /// reproduce a test in); more spread the connections over that many threads, the first of
 /// which also drives the core (see [Design](crate#design)).
 pub fn spawn_threads(
     listeners: Vec<(TcpListener, Endpoint)>,
     config: Config,
+    services: Box<dyn Services>,
+    stored: Stored,
     threads: NonZeroUsize,
 ) -> Result<Running, Error> {
     if listeners.is_empty() {
         return Err(Error::NoListeners);
     }
-    let server = Server::new(config, Instant::now(), SystemTime::now())?;
+    let server = Server::restore(config, Instant::now(), SystemTime::now(), stored)?;
     let listeners = listeners
         .into_iter()
         .map(|(listener, endpoint)| {
@@ -171,7 +186,7 @@ pub fn spawn_threads(
     };
     let thread = std::thread::Builder::new()
         .name("chat-smol".into())
-        .spawn(move || event_loop::run(server, listeners, stop, io))
+        .spawn(move || event_loop::run(server, services, listeners, stop, io))
         .map_err(Error::Thread)?;
     Ok(Running { stopper: Stopper { signal }, thread: Some(thread) })
 }

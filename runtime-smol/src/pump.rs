@@ -155,6 +155,10 @@ impl Pump {
                 self.paused_readers.take().into_iter().for_each(Waker::wake);
                 None
             }
+            Output::Service(_) => {
+                tracing::error!("a service request reached a connection's pump (a runtime bug)");
+                None
+            }
         }
     }
 
@@ -182,6 +186,8 @@ impl Pump {
         };
         self.connections.borrow_mut().insert(id, connection);
         let heard = link.start();
+        // What the last read left in the buffer is another connection's.
+        self.inbound.borrow_mut().clear();
         self.hear(&link, heard);
     }
 

@@ -68,6 +68,8 @@ pub(crate) enum Progress {
     },
     /// A [`Stopper`](crate::Stopper) asked for shutdown; nothing else to do but look.
     Wake,
+    /// The services have answers ready (see [`chat_core::kit::Services`]).
+    Answers,
 }
 
 /// The sending ends, cloned into every thread that reports to the core thread.

@@ -157,5 +157,5 @@ mod writer;
 
 pub use capacity::set_max_connections;
 pub use error::Error;
-pub use running::{Running, spawn, spawn_endpoints};
+pub use running::{Running, spawn, spawn_endpoints, spawn_with};
 pub use stop::Stopper;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use chat_core::kit::Services;
 use chat_core::{ClientId, Input, Output, PeerGone, Server};
 use chat_transport::Heard;
 use crossbeam_channel::{RecvError, Select};
@@ -32,6 +33,8 @@ const FRAMES_PER_CONN: usize = 256;
 pub(crate) struct Start {
     /// The room.
     pub(crate) server: Server,
+    /// The threads beside the event loop.
+    pub(crate) services: Box<dyn Services>,
     /// Where to accept connections.
     pub(crate) listeners: Vec<Listener>,
     /// What the other threads report.
@@ -47,7 +50,12 @@ pub(crate) struct Start {
 /// The body of the core thread: starts the acceptors, serves until the core has finished
 /// shutting down, then ends every thread the server started.
 pub(crate) fn run(start: Start) -> Result<(), Error> {
-    let Start { server, listeners, receivers, senders, stop, started } = start;
+    let Start { server, mut services, listeners, receivers, senders, stop, started } = start;
+    let ring = senders.progress.clone();
+    services.set_wake(Arc::new(move || {
+        // Full: the core thread has reports to take, and takes every answer ready with them.
+        let _ = ring.try_send(Progress::Answers);
+    }));
     let capacity = Capacity::of_this_process();
     let mut acceptors = match Acceptors::new(senders.clone(), capacity, server.full_notice()) {
         Ok(acceptors) => acceptors,
@@ -69,6 +77,7 @@ pub(crate) fn run(start: Start) -> Result<(), Error> {
         unwoken: 0,
         held: 0,
         inbound: Vec::new(),
+        services,
     };
     match startup {
         Ok(()) => {
@@ -79,6 +88,7 @@ pub(crate) fn run(start: Start) -> Result<(), Error> {
             let _ = started.send(Err(error));
         }
     }
+    pump.services.close();
     let connections = acceptors.join();
     // Closes the connections still open (only after a start-up error), then every connection whose
     // announcement is still queued, and fails the sends of threads blocked on a full queue.
@@ -106,6 +116,8 @@ struct Pump {
     held: usize,
     /// Chat bytes a transport passed on, for the core (on plain TCP, what was read).
     inbound: Vec<u8>,
+    /// The threads beside the event loop (database, passwords, bus).
+    services: Box<dyn Services>,
 }
 
 /// What the core thread woke up for.
@@ -252,6 +264,11 @@ impl Pump {
                 self.feed(Input::Blocked { id })
             }
             Progress::Failed { id } => self.disconnected(id, PeerGone::Lost),
+            Progress::Answers => {
+                if let Some(reply) = self.services.try_reply() {
+                    self.feed(Input::Service(reply));
+                }
+            }
             Progress::Blocked { .. } | Progress::Wake => {}
         }
     }
@@ -296,11 +313,23 @@ impl Pump {
     /// Feeds one input, then carries out every output (the core's invariant). An input the
     /// core refuses is a bug in this runtime, not anything a client did: it is logged, and the
     /// server carries on (as the smol runtime does).
+    /// The services' answers that are ready are fed likewise.
     fn feed(&mut self, input: Input<'_>) {
-        let now = Instant::now();
-        if let Err(error) = self.server.handle_input(now, input) {
+        if let Err(error) = self.server.handle_input(Instant::now(), input) {
             tracing::error!(%error, "the core refused an input (a runtime bug)");
         }
+        self.carry_out();
+        while let Some(reply) = self.services.try_reply() {
+            if let Err(error) = self.server.handle_input(Instant::now(), Input::Service(reply)) {
+                tracing::error!(%error, "the core refused an input (a runtime bug)");
+            }
+            self.carry_out();
+        }
+    }
+
+    /// Carries out every output the core has.
+    fn carry_out(&mut self) {
+        let now = Instant::now();
         while let Some(output) = self.server.poll_output() {
             match output {
                 Output::Transmit { to, frame } => {
@@ -337,6 +366,7 @@ impl Pump {
                 Output::Release { to } => drop(self.conns.remove(&to)),
                 Output::PauseReading => self.reading_paused = true,
                 Output::ResumeReading => self.reading_paused = false,
+                Output::Service(request) => self.services.request(*request),
             }
         }
     }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Instant, SystemTime};
 
-use chat_core::{Config, Server};
+use chat_core::kit::{NoServices, Services};
+use chat_core::{Config, Server, Stored};
 use chat_transport::Endpoint;
 
 use crate::acceptor::Listener;
@@ -29,9 +30,18 @@ pub fn spawn(listeners: Vec<TcpListener>, config: Config) -> Result<Running, Err
 
 /// Like [`spawn`], with each listener speaking what its [`Endpoint`] says (plain TCP, TLS,
 /// or the web listener).
-pub fn spawn_endpoints(
+pub fn spawn_endpoints(listeners: Vec<(TcpListener, Endpoint)>, config: Config) -> Result<Running, Error> {
+    spawn_with(listeners, config, Box::new(NoServices::default()), Stored::default())
+}
+
+/// Like [`spawn_endpoints`], with `services` carrying out the core's service requests (the
+/// database writer, password hashing, the message bus) on their own threads, and the core
+/// built from `stored`, what the database kept (see [`Server::restore`]).
+pub fn spawn_with(
     listeners: Vec<(TcpListener, Endpoint)>,
     mut config: Config,
+    services: Box<dyn Services>,
+    stored: Stored,
 ) -> Result<Running, Error> {
     // Leave threads for the connections the core refuses, so they get the "server is full"
     // notice instead of being cut off by the process's thread capacity.
@@ -44,7 +54,7 @@ pub fn spawn_endpoints(
         );
         config.max_clients = room;
     }
-    let server = Server::new(config, Instant::now(), SystemTime::now())?;
+    let server = Server::restore(config, Instant::now(), SystemTime::now(), stored)?;
     if listeners.is_empty() {
         return Err(Error::NoListeners);
     }
@@ -52,7 +62,7 @@ pub fn spawn_endpoints(
     let (senders, receivers) = event::channels();
     let stop = Arc::new(StopRequest::new(senders.progress.clone()));
     let (started, startup) = crossbeam_channel::bounded(1);
-    let start = Start { server, listeners, receivers, senders, stop: Arc::clone(&stop), started };
+    let start = Start { server, services, listeners, receivers, senders, stop: Arc::clone(&stop), started };
     let core = thread::Builder::new()
         .name("chat-core".to_owned())
         .spawn(move || pump::run(start))

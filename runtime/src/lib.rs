@@ -25,7 +25,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 pub use admin::{admin_endpoint, metrics};
-use chat_core::Config;
+use chat_core::kit::{NoServices, Services};
+use chat_core::{Config, Stored};
 pub use chat_transport::{Endpoint, Kind, OriginPolicy, TlsConfig, WebConfig};
 
 /// Which runtime drives the core.
@@ -43,30 +44,45 @@ impl Runtime {
     pub const ALL: [Runtime; 2] = [Runtime::Smol, Runtime::Std];
 
     /// Starts serving `listeners` with `config` on this runtime, on background threads, with
-    /// the default [`Options`].
+    /// no services: nothing is persisted, password work is refused, no bus.
     pub fn spawn(self, listeners: Vec<Listener>, config: Config) -> Result<Running, Error> {
-        self.spawn_with(listeners, config, Options::default())
+        self.spawn_with(listeners, config, Box::new(NoServices::default()), Stored::default())
     }
 
-    /// Starts serving `listeners` with `config` on this runtime, on background threads, as
-    /// `options` say.
+    /// Like [`spawn`](Self::spawn), with `services` carrying out the core's service requests
+    /// (database writer, password hashing, message bus; see `chat-services`) and the core
+    /// built from `stored`, what the database kept (`ServiceThreads::start` returns both; see
+    /// [`Server::restore`](chat_core::Server::restore)).
     pub fn spawn_with(
         self,
         listeners: Vec<Listener>,
         config: Config,
+        services: Box<dyn Services>,
+        stored: Stored,
+    ) -> Result<Running, Error> {
+        self.spawn_with_options(listeners, config, services, stored, Options::default())
+    }
+
+    /// Like [`spawn_with`](Self::spawn_with), using the machine as `options` say.
+    pub fn spawn_with_options(
+        self,
+        listeners: Vec<Listener>,
+        config: Config,
+        services: Box<dyn Services>,
+        stored: Stored,
         options: Options,
     ) -> Result<Running, Error> {
         let listeners = listeners.into_iter().map(|listener| (listener.socket, listener.endpoint)).collect();
         Ok(match self {
             Runtime::Smol => {
                 let threads = options.threads.unwrap_or_else(chat_runtime_smol::default_threads);
-                Running::Smol(chat_runtime_smol::spawn_threads(listeners, config, threads)?)
+                Running::Smol(chat_runtime_smol::spawn_threads(listeners, config, services, stored, threads)?)
             }
             Runtime::Std => {
                 if options.threads.is_some() {
                     return Err(Error::ThreadsOnStd);
                 }
-                Running::Std(chat_runtime_std::spawn_endpoints(listeners, config)?)
+                Running::Std(chat_runtime_std::spawn_with(listeners, config, services, stored)?)
             }
         })
     }

@@ -13,6 +13,7 @@
 mod both;
 pub mod browser;
 mod client;
+pub mod database;
 mod deadline;
 pub mod open_files;
 mod progress;
@@ -24,6 +25,7 @@ pub mod transcript;
 pub mod websocket;
 
 pub use client::{Admission, Client, ClientOptions, End, Writer};
+pub use database::TestDatabase;
 pub use deadline::{Deadline, WAIT};
 pub use progress::Progress;
 pub use runtime::Runtime;

@@ -6,7 +6,8 @@ use std::thread;
 
 use chat_core::Config;
 
-use crate::{Client, ClientOptions, Deadline, Runtime};
+use crate::{Client, ClientOptions, Deadline, Runtime, TestDatabase};
+use chat_core::kit::NoServices;
 use chat_runtime::{Endpoint, Listener, Options};
 
 /// A chat server running in this process on an ephemeral loopback port.
@@ -80,14 +81,36 @@ impl TestServer {
             .iter()
             .map(|l| l.socket.local_addr().expect("a bound listener has an address"))
             .collect();
-        let running = runtime.spawn_with(listeners, config, options).map_err(|e| e.to_string())?;
+        let services = Box::new(NoServices::default());
+        let running = runtime
+            .spawn_with_options(listeners, config, services, Default::default(), options)
+            .map_err(|e| e.to_string())?;
+        Ok(Self::running(runtime, addrs, running))
+    }
+
+    /// Starts `runtime` with `config` on `127.0.0.1`, port 0, keeping what must survive a
+    /// restart in `database` (as `chat serve --data-dir DIR` does): the server is built from
+    /// what the database held, and asks it to keep every line and topic.
+    pub fn start_with_database(runtime: Runtime, config: Config, database: &TestDatabase) -> Self {
+        crate::open_files::raise_limit();
+        let socket = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a listener on 127.0.0.1");
+        let addrs = vec![socket.local_addr().expect("a bound listener has an address")];
+        let (services, stored) = database.open(&config);
+        let config = Config { persist: true, ..config };
+        let running = runtime
+            .spawn_with(vec![Listener::plain(socket)], config, Box::new(services), stored)
+            .unwrap_or_else(|e| panic!("the {runtime} runtime did not start: {e}"));
+        Self::running(runtime, addrs, running)
+    }
+
+    fn running(runtime: Runtime, addrs: Vec<SocketAddr>, running: chat_runtime::Running) -> Self {
         let stopper = running.stopper();
-        Ok(Self {
+        Self {
             runtime,
             addrs,
             stop: Box::new(move || stopper.stop()),
             wait: Some(Box::new(move || running.wait().map_err(|e| e.to_string()))),
-        })
+        }
     }
 
     /// The runtime serving.

@@ -7,6 +7,7 @@ use std::num::NonZeroUsize;
 use std::thread;
 
 use chat_core::Config;
+use chat_core::kit::NoServices;
 use chat_runtime::{Listener, Options};
 use chat_tests::traffic::{self, Delivery};
 use chat_tests::{Client, Deadline, Runtime, SHUTDOWN_NOTICE, TestServer, WAIT};
@@ -90,8 +91,15 @@ fn one_room_over(count: usize) {
 #[test]
 fn the_std_runtime_refuses_a_thread_count() {
     let socket = std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    let services = Box::new(NoServices::default());
     let error = Runtime::Std
-        .spawn_with(vec![Listener::plain(socket)], chat_tests::config(), threads(2))
+        .spawn_with_options(
+            vec![Listener::plain(socket)],
+            chat_tests::config(),
+            services,
+            Default::default(),
+            threads(2),
+        )
         .expect_err("the std runtime has no I/O threads to count");
     assert!(matches!(error, chat_runtime::Error::ThreadsOnStd), "{error:?}");
 }

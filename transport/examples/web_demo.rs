@@ -123,7 +123,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     }
                 }
                 // This demo closes a socket once its transport is finished, and always reads.
-                Output::Release { .. } | Output::PauseReading | Output::ResumeReading => {}
+                Output::Release { .. }
+                | Output::PauseReading
+                | Output::ResumeReading
+                | Output::Service(_) => {}
             }
         }
         for (&id, conn) in conns.iter_mut() {

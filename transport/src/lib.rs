@@ -51,7 +51,7 @@
 //!         Output::Close { to } => transport.close(),
 //!         // Release: close the socket once `transport.is_finished()`; pauses: stop or resume
 //!         // reading this socket.
-//!         Output::Release { .. } | Output::PauseReading | Output::ResumeReading => {}
+//!         Output::Release { .. } | Output::PauseReading | Output::ResumeReading | Output::Service(_) => {}
 //!     }
 //! }
 //! // The socket is writable and the transport wants to write: one vectored write.

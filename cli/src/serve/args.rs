@@ -9,6 +9,7 @@ use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use chat_runtime::Runtime;
+use chat_store::DataDir;
 
 use crate::flood_args::FloodArgs;
 
@@ -37,6 +38,36 @@ pub struct Args {
     pub transports: Transports,
     #[command(flatten)]
     pub limits: Limits,
+    #[command(flatten)]
+    pub storage: Storage,
+}
+
+/// Where the server keeps what survives a restart.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Database")]
+pub struct Storage {
+    /// Where the server keeps its files: the database of rooms' history and topics (chat.db)
+    /// and the self-signed certificate. By default the platform's data directory for `chat`
+    /// (~/.local/share/chat on Linux); `none` keeps nothing: everything lives in memory and is
+    /// gone when the server stops.
+    #[arg(long, value_name = "DIR|none", env = "CHAT_DATA_DIR")]
+    data_dir: Option<DataDir>,
+    /// Days a room keeps a line (--history is how many): older lines are no longer replayed
+    /// and are deleted from the database. By default lines are kept whatever their age.
+    #[arg(long, value_name = "DAYS", env = "CHAT_HISTORY_DAYS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub history_days: Option<u32>,
+}
+
+impl Storage {
+    /// `--data-dir` as given, or the platform's data directory.
+    pub fn data_dir(&self) -> DataDir {
+        self.data_dir.clone().unwrap_or_default()
+    }
+
+    /// How long a line is kept, from `--history-days`.
+    pub fn max_age(&self) -> Option<std::time::Duration> {
+        self.history_days.map(|days| std::time::Duration::from_secs(u64::from(days) * 86_400))
+    }
 }
 
 /// Where else the room is served: TLS, the web page and its WebSocket.
@@ -60,10 +91,6 @@ pub struct Transports {
     /// TCP port for TLS, beside plain TCP on --port, on the same addresses.
     #[arg(long, value_name = "PORT", env = "CHAT_TLS_PORT", default_value_t = 5001)]
     pub tls_port: u16,
-    /// Where the server keeps its files (the self-signed certificate); by default the
-    /// platform's data directory for `chat` (~/.local/share/chat on Linux).
-    #[arg(long, value_name = "DIR", env = "CHAT_DATA_DIR")]
-    pub data_dir: Option<PathBuf>,
     /// Serve the web client at http://ADDR/ and its WebSocket at /ws (https and wss with a
     /// TLS certificate), for example 127.0.0.1:8080.
     #[arg(long, value_name = "ADDR", env = "CHAT_WEB")]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use chat_runtime::{Endpoint, Listener, OriginPolicy, TlsConfig, WebConfig};
+use chat_store::DataDir;
 use chat_transport::self_signed;
 
 use super::args::Transports;
@@ -32,9 +33,16 @@ impl Plan {
 }
 
 /// Binds what the options ask for: plain TCP on `port` unless `--no-plain`, TLS on
-/// `--tls-port` with a certificate, the web page on `--web`.
-pub fn plan(host: Option<&str>, port: u16, options: &Transports, max_line: usize) -> anyhow::Result<Plan> {
-    let tls = tls_config(host, options)?;
+/// `--tls-port` with a certificate (a self-signed one kept in `data_dir`), the web page on
+/// `--web`.
+pub fn plan(
+    host: Option<&str>,
+    port: u16,
+    options: &Transports,
+    data_dir: &DataDir,
+    max_line: usize,
+) -> anyhow::Result<Plan> {
+    let tls = tls_config(host, options, data_dir)?;
     let mut listeners = Vec::new();
     if !options.no_plain {
         listeners.extend(bind::listeners(host, port)?.into_iter().map(Listener::plain));
@@ -68,7 +76,11 @@ pub fn plan(host: Option<&str>, port: u16, options: &Transports, max_line: usize
 }
 
 /// The certificate from `--tls-cert`/`--tls-key`, or the self-signed one (made if needed).
-fn tls_config(host: Option<&str>, options: &Transports) -> anyhow::Result<Option<TlsConfig>> {
+fn tls_config(
+    host: Option<&str>,
+    options: &Transports,
+    data_dir: &DataDir,
+) -> anyhow::Result<Option<TlsConfig>> {
     if let (Some(cert), Some(key)) = (&options.tls_cert, &options.tls_key) {
         let tls = TlsConfig::from_pem_files(cert, key).with_context(|| {
             format!(
@@ -82,7 +94,7 @@ fn tls_config(host: Option<&str>, options: &Transports) -> anyhow::Result<Option
     if !options.tls_self_signed {
         return Ok(None);
     }
-    let dir = data_dir(options)?;
+    let dir = certificate_dir(data_dir)?;
     let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
     names.extend(host.map(str::to_owned));
     let made = self_signed::load_or_generate(&dir, &names).with_context(|| {
@@ -99,14 +111,14 @@ fn tls_config(host: Option<&str>, options: &Transports) -> anyhow::Result<Option
     Ok(Some(tls))
 }
 
-/// `--data-dir`, or the platform's data directory for `chat`.
-fn data_dir(options: &Transports) -> anyhow::Result<PathBuf> {
-    if let Some(dir) = &options.data_dir {
-        return Ok(dir.clone());
-    }
-    match directories::ProjectDirs::from("", "", "chat") {
-        Some(dirs) => Ok(dirs.data_dir().to_owned()),
-        None => bail!("cannot find a home directory for the server's files: give one with --data-dir"),
+/// `--data-dir`, resolved: the self-signed certificate needs a directory to be kept in.
+fn certificate_dir(data_dir: &DataDir) -> anyhow::Result<PathBuf> {
+    match data_dir.resolve() {
+        Ok(Some(dir)) => Ok(dir),
+        Ok(None) => {
+            bail!("--tls-self-signed keeps its certificate in --data-dir: give a directory, not none")
+        }
+        Err(error) => Err(anyhow::anyhow!("{error}")),
     }
 }
 

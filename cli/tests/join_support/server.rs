@@ -40,7 +40,9 @@ impl TestServer {
     pub fn start_on_port(host: &str, runtime: &str, port: u16) -> Self {
         let mut command = Command::new(chat_bin());
         let port = port.to_string();
-        command.args(["serve", "--host", host, "--port", &port, "--runtime", runtime]);
+        command
+            .args(["serve", "--host", host, "--port", &port, "--runtime", runtime])
+            .env("CHAT_DATA_DIR", "none");
         Self::spawn(command, "chat serve")
     }
 

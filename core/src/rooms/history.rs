@@ -5,22 +5,24 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::ClientId;
+use crate::{ClientId, StoredLine};
 
 /// One line said in a room, as kept for replay.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Said {
     /// The room's sequence number of the line (1 for its first).
     pub(crate) seq: u64,
-    /// Who said it (replays leave out the lines of those the reader ignores).
-    pub(crate) from: ClientId,
+    /// Who said it (replays leave out the lines of those the reader ignores); `None` for a
+    /// line restored from the database, said before the server started.
+    pub(crate) from: Option<ClientId>,
     /// When it was said: wall-clock time since the Unix epoch.
     pub(crate) at: Duration,
     /// The line exactly as it was sent live, ending in `\n`.
     pub(crate) frame: Bytes,
 }
 
-/// The last `capacity` lines of a room, oldest first; sequence numbers are consecutive.
+/// The last `capacity` lines of a room, oldest first; sequence numbers increase (consecutive,
+/// but for lines a restored database had deleted).
 #[derive(Debug)]
 pub(crate) struct History {
     capacity: usize,
@@ -35,18 +37,52 @@ impl History {
         Self { capacity, lines: VecDeque::new(), next_seq: 1 }
     }
 
+    /// A history as a database kept it: the next line is numbered `next_seq` (or after the
+    /// last of `lines`, if that is higher) and the last `capacity` of `lines` (oldest first,
+    /// numbers increasing) are kept.
+    pub(crate) fn restored(capacity: usize, next_seq: u64, lines: Vec<StoredLine>) -> Self {
+        let mut history = Self::new(capacity);
+        let skip = lines.len().saturating_sub(capacity);
+        for line in lines.into_iter().skip(skip) {
+            if line.seq < history.next_seq {
+                continue;
+            }
+            history.next_seq = line.seq.saturating_add(1);
+            history.keep(Said { seq: line.seq, from: None, at: line.at.as_duration(), frame: line.frame });
+        }
+        history.next_seq = history.next_seq.max(next_seq);
+        history
+    }
+
     /// Numbers `frame`, said at `at`, and keeps it; the oldest line goes if the ring is full.
     /// Returns its sequence number.
     pub(crate) fn push(&mut self, from: ClientId, at: Duration, frame: Bytes) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
+        self.keep(Said { seq, from: Some(from), at, frame });
+        seq
+    }
+
+    fn keep(&mut self, said: Said) {
         if self.capacity > 0 {
             if self.lines.len() == self.capacity {
                 self.lines.pop_front();
             }
-            self.lines.push_back(Said { seq, from, at, frame });
+            self.lines.push_back(said);
         }
-        seq
+    }
+
+    /// Whether any line was ever said (the numbering has begun).
+    pub(crate) fn has_begun(&self) -> bool {
+        self.next_seq > 1
+    }
+
+    /// Forgets the lines said before wall-clock time `cutoff` (lines are kept in the order
+    /// said, so these are the oldest).
+    pub(crate) fn forget_before(&mut self, cutoff: Duration) {
+        while self.lines.front().is_some_and(|said| said.at < cutoff) {
+            self.lines.pop_front();
+        }
     }
 
     /// The sequence number of the last line said, 0 before the first.
@@ -112,6 +148,43 @@ mod tests {
         }
         assert_eq!(seqs(history.last(10, 10)), [2, 3], "5 bytes a line");
         assert_eq!(seqs(history.last(10, 4)), [0u64; 0]);
+    }
+
+    fn stored(seq: u64, at_secs: u64) -> StoredLine {
+        StoredLine { seq, at: crate::UnixMillis(at_secs * 1000), frame: Bytes::from(format!("{seq}\n")) }
+    }
+
+    #[test]
+    fn a_restored_history_keeps_its_last_lines_and_numbers_on() {
+        let lines = vec![stored(2, 1), stored(3, 2), stored(5, 3), stored(6, 4)];
+        let mut history = History::restored(3, 7, lines.clone());
+        assert_eq!(seqs(history.last(10, usize::MAX)), [3, 5, 6]);
+        assert!(history.last(10, usize::MAX).all(|said| said.from.is_none()));
+        assert_eq!(history.last(1, usize::MAX).next().unwrap().at, Duration::from_secs(4));
+        assert_eq!(said(&mut history, "next"), 7);
+        // A numbering behind its lines (never written so) still goes on after the last.
+        let mut behind = History::restored(10, 2, lines);
+        assert_eq!(said(&mut behind, "next"), 7);
+        // Lines out of order (never written so) are skipped rather than numbered twice.
+        let mut jumbled = History::restored(10, 1, vec![stored(4, 1), stored(2, 2)]);
+        assert_eq!(seqs(jumbled.last(10, usize::MAX)), [4]);
+        assert_eq!(said(&mut jumbled, "next"), 5);
+        // Nothing kept but the numbering.
+        let mut empty = History::restored(0, 41, vec![stored(40, 1)]);
+        assert_eq!(empty.len(), 0);
+        assert!(empty.has_begun());
+        assert_eq!(said(&mut empty, "next"), 41);
+        assert!(!History::restored(5, 1, Vec::new()).has_begun());
+    }
+
+    #[test]
+    fn lines_said_before_a_cutoff_are_forgotten() {
+        let mut history = History::restored(10, 1, vec![stored(1, 10), stored(2, 20), stored(3, 30)]);
+        history.forget_before(Duration::from_secs(20));
+        assert_eq!(seqs(history.last(10, usize::MAX)), [2, 3]);
+        history.forget_before(Duration::from_secs(31));
+        assert_eq!(history.len(), 0);
+        assert_eq!(said(&mut history, "next"), 4, "forgetting keeps the numbering");
     }
 
     #[test]

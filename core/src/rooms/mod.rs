@@ -1,7 +1,10 @@
 //! The rooms of the server: each connection is in exactly one, `#lobby` to begin with.
 //!
 //! A room is created when someone joins it and removed when its last member leaves (its history
-//! with it), except `#lobby`, which always exists.
+//! with it), except `#lobby`, which always exists. With a database
+//! ([`Config::persist`](crate::Config::persist)) a room left empty keeps what the database
+//! keeps (its history, numbering and topic): it is put aside, and comes back as it was when
+//! someone joins it again. The rooms restored at start-up are put aside likewise.
 
 mod history;
 mod room;
@@ -11,8 +14,8 @@ use std::collections::HashMap;
 pub(crate) use history::Said;
 pub(crate) use room::{MAX_TOPIC, Room};
 
-use crate::ClientId;
 use crate::protocol::RoomName;
+use crate::{ClientId, StoredRoom};
 
 /// How many rooms `/list` spells out.
 pub(crate) const ROOMS_LISTED: usize = 20;
@@ -30,23 +33,57 @@ pub(crate) struct Rooms {
     next_id: u64,
     /// Lines each room remembers.
     history: usize,
+    /// Whether a room left empty is put aside in `dormant` rather than forgotten.
+    keep_empty: bool,
+    /// Rooms nobody is in that keep their history and topic, by key.
+    dormant: HashMap<String, Room>,
 }
 
 impl Rooms {
-    /// Just `#lobby`, every room keeping `history` lines.
-    pub(crate) fn new(history: usize) -> Self {
-        let mut rooms =
-            Self { rooms: HashMap::new(), by_key: HashMap::new(), lobby: RoomId(0), next_id: 0, history };
-        rooms.lobby = rooms.create(RoomName::lobby());
+    /// Just `#lobby`, every room keeping `history` lines; with `keep_empty`, a room left
+    /// empty is put aside (history, numbering, topic) rather than forgotten.
+    pub(crate) fn new(history: usize, keep_empty: bool) -> Self {
+        let mut rooms = Self {
+            rooms: HashMap::new(),
+            by_key: HashMap::new(),
+            lobby: RoomId(0),
+            next_id: 0,
+            history,
+            keep_empty,
+            dormant: HashMap::new(),
+        };
+        rooms.lobby = rooms.open(Room::new(RoomName::lobby(), history));
         rooms
     }
 
-    fn create(&mut self, name: RoomName) -> RoomId {
+    fn open(&mut self, room: Room) -> RoomId {
         let id = RoomId(self.next_id);
         self.next_id += 1;
-        self.by_key.insert(name.key().to_owned(), id);
-        self.rooms.insert(id, Room::new(name, self.history));
+        self.by_key.insert(room.name().key().to_owned(), id);
+        self.rooms.insert(id, room);
         id
+    }
+
+    /// Takes back a room a database kept: `#lobby`'s history and topic become the lobby's,
+    /// any other room is put aside until someone joins it. A name that is no longer valid is
+    /// skipped (and logged).
+    pub(crate) fn restore(&mut self, stored: StoredRoom) {
+        let name = match RoomName::parse(&stored.room.name) {
+            Ok(name) => name,
+            Err(error) => {
+                tracing::warn!(room = %stored.room.name, %error, "a stored room's name is not valid: skipped");
+                return;
+            }
+        };
+        let room = Room::restored(name, self.history, stored);
+        let key = room.name().key().to_owned();
+        if key == RoomName::lobby().key() {
+            if let Some(lobby) = self.rooms.get_mut(&self.lobby).filter(|lobby| lobby.is_empty()) {
+                *lobby = room;
+            }
+        } else if !self.by_key.contains_key(&key) {
+            self.dormant.insert(key, room);
+        }
     }
 
     /// `#lobby`.
@@ -74,13 +111,18 @@ impl Rooms {
         self.by_key.get(name.key()).copied()
     }
 
-    /// The room called `name`, created if need be. Returns the room and whether it was
-    /// created.
+    /// The room called `name`, created (or brought back from aside, with its history and
+    /// topic, under the name it had) if need be. Returns the room and whether it was created
+    /// or brought back.
     pub(crate) fn find_or_create(&mut self, name: RoomName) -> (RoomId, bool) {
-        match self.find(&name) {
-            Some(id) => (id, false),
-            None => (self.create(name), true),
+        if let Some(id) = self.find(&name) {
+            return (id, false);
         }
+        let room = match self.dormant.remove(name.key()) {
+            Some(room) => room,
+            None => Room::new(name, self.history),
+        };
+        (self.open(room), true)
     }
 
     /// Adds `member`, called `name`, to room `id` (which exists).
@@ -96,15 +138,22 @@ impl Rooms {
         let Some(room) = self.rooms.get_mut(&id) else { return false };
         room.remove(member, name);
         if room.is_empty() && id != self.lobby {
-            if let Some(room) = self.rooms.remove(&id) {
-                self.by_key.remove(room.name().key());
+            if let Some(mut room) = self.rooms.remove(&id) {
+                let key = self.by_key.remove_entry(room.name().key()).map(|(key, _)| key);
+                if self.keep_empty
+                    && room.is_worth_keeping()
+                    && let Some(key) = key
+                {
+                    room.presence.clear();
+                    self.dormant.insert(key, room);
+                }
             }
             return true;
         }
         false
     }
 
-    /// Every room, to change.
+    /// Every room, to change (not those put aside).
     pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (RoomId, &mut Room)> {
         self.rooms.iter_mut().map(|(&id, room)| (id, room))
     }
@@ -136,7 +185,7 @@ mod tests {
 
     #[test]
     fn rooms_come_and_go_but_the_lobby_stays() {
-        let mut rooms = Rooms::new(5);
+        let mut rooms = Rooms::new(5, false);
         let lobby = rooms.lobby();
         rooms.enter(lobby, ClientId(1), "a");
         let (rust, created) = rooms.find_or_create(name("#Rust"));
@@ -156,9 +205,61 @@ mod tests {
         assert!(created && again != rust, "a new room, with a new id");
     }
 
+    fn stored(typed: &str, next_seq: u64, topic: Option<&str>) -> StoredRoom {
+        let room = name(typed);
+        StoredRoom {
+            room: crate::RoomRef { key: room.key().to_owned(), name: room.as_str().to_owned() },
+            next_seq,
+            topic: topic.map(|text| crate::Topic {
+                text: text.to_owned(),
+                set_by: "op".to_owned(),
+                at: crate::UnixMillis(0),
+            }),
+            lines: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn with_a_database_a_room_left_empty_is_put_aside_and_comes_back_as_it_was() {
+        let mut rooms = Rooms::new(5, true);
+        let (rust, _) = rooms.find_or_create(name("#Rust"));
+        rooms.enter(rust, ClientId(1), "a");
+        rooms.get_mut(rust).unwrap().record(ClientId(1), std::time::Duration::ZERO, "x\n".into());
+        assert!(rooms.leave(rust, ClientId(1), "a"), "gone from the live rooms");
+        assert_eq!(rooms.find(&name("#rust")), None);
+        assert_eq!(rooms.len(), 1);
+        let (again, created) = rooms.find_or_create(name("#RUST"));
+        assert!(created && again != rust);
+        let room = rooms.get_mut(again).unwrap();
+        assert_eq!(room.name().as_str(), "#Rust", "the name it had");
+        assert_eq!(room.history(10, usize::MAX).count(), 1);
+        assert_eq!(room.record(ClientId(2), std::time::Duration::ZERO, "y\n".into()), 2);
+        // A room where nothing was said and no topic set is not worth keeping.
+        let (quiet, _) = rooms.find_or_create(name("#quiet"));
+        rooms.enter(quiet, ClientId(3), "c");
+        rooms.leave(quiet, ClientId(3), "c");
+        assert!(rooms.dormant.is_empty());
+    }
+
+    #[test]
+    fn restored_rooms_wait_aside_but_the_lobby_is_restored_in_place() {
+        let mut rooms = Rooms::new(5, true);
+        rooms.restore(stored("#lobby", 9, Some("welcome")));
+        rooms.restore(stored("#Rust", 4, None));
+        let lobby = rooms.get_mut(rooms.lobby()).unwrap();
+        assert_eq!(lobby.topic(), Some("welcome"));
+        assert_eq!(lobby.record(ClientId(1), std::time::Duration::ZERO, "x\n".into()), 9);
+        assert_eq!(rooms.len(), 1, "only the lobby is live");
+        let (rust, created) = rooms.find_or_create(name("#rust"));
+        assert!(created);
+        let rust = rooms.get_mut(rust).unwrap();
+        assert_eq!(rust.name().as_str(), "#Rust");
+        assert_eq!(rust.record(ClientId(1), std::time::Duration::ZERO, "x\n".into()), 4);
+    }
+
     #[test]
     fn the_list_shows_the_biggest_rooms_first_and_is_bounded() {
-        let mut rooms = Rooms::new(0);
+        let mut rooms = Rooms::new(0, false);
         let mut next = 0;
         for n in 0..30u64 {
             let (id, _) = rooms.find_or_create(name(&format!("#r{n:02}")));

@@ -5,10 +5,10 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::history::{History, Said};
-use crate::ClientId;
 use crate::presence::Presence;
 use crate::protocol::RoomName;
 use crate::roster::Roster;
+use crate::{ClientId, StoredRoom};
 
 /// Longest topic, in characters.
 pub(crate) const MAX_TOPIC: usize = 300;
@@ -38,6 +38,20 @@ impl Room {
             history: History::new(history),
             presence: Presence::default(),
         }
+    }
+
+    /// A room as a database kept it (empty: nobody is in a room at start-up), keeping
+    /// `history` lines.
+    pub(crate) fn restored(name: RoomName, history: usize, stored: StoredRoom) -> Self {
+        let mut room = Self::new(name, history);
+        room.history = History::restored(history, stored.next_seq, stored.lines);
+        room.set_topic(stored.topic.as_ref().map(|topic| topic.text.as_str()));
+        room
+    }
+
+    /// Whether the room has anything a database keeps: a line ever said, or a topic.
+    pub(crate) fn is_worth_keeping(&self) -> bool {
+        self.history.has_begun() || self.topic.is_some()
     }
 
     /// The room's name, as its creator wrote it.
@@ -106,6 +120,11 @@ impl Room {
     /// number.
     pub(crate) fn record(&mut self, from: ClientId, at: Duration, frame: Bytes) -> u64 {
         self.history.push(from, at, frame)
+    }
+
+    /// Forgets the lines said before wall-clock time `cutoff`.
+    pub(crate) fn forget_before(&mut self, cutoff: Duration) {
+        self.history.forget_before(cutoff);
     }
 
     /// The last `count` remembered lines within `budget` bytes, oldest first.

@@ -174,9 +174,16 @@ impl Server {
     /// between the history markers, as one frame. With nothing to replay, sends nothing, or
     /// when `asked` (`/history`) says so.
     pub(super) fn replay(&mut self, id: ClientId, room: RoomId, count: usize, asked: bool) {
+        if let Some(max_age) = self.config.history_max_age
+            && let Some(room) = self.rooms.get_mut(room)
+        {
+            room.forget_before(self.clock.at(self.now).saturating_sub(max_age));
+        }
         let (Some(client), Some(room)) = (self.registry.get(id), self.rooms.get(room)) else { return };
-        let lines: Vec<&Said> =
-            room.history(usize::MAX, REPLAY_BUDGET).filter(|said| !client.ignores.hides(said.from)).collect();
+        let lines: Vec<&Said> = room
+            .history(usize::MAX, REPLAY_BUDGET)
+            .filter(|said| said.from.is_none_or(|from| !client.ignores.hides(from)))
+            .collect();
         let lines = &lines[lines.len().saturating_sub(count)..];
         if lines.is_empty() {
             if asked {

@@ -66,6 +66,10 @@ impl Server {
         if let Some(said_in) = self.rooms.get_mut(room) {
             let seq = said_in.record(id, at, frame.clone());
             tracing::trace!(%id, room = %said_in.name(), seq, "said");
+            if self.config.persist {
+                let name = said_in.name().clone();
+                self.persist_line(&name, seq, at, frame.clone());
+            }
         }
         self.broadcast(Audience::said_in(room, id), frame);
     }
@@ -205,6 +209,8 @@ impl Server {
             None => wire::topic_cleared(name, room.name().as_str()),
         };
         tracing::info!(%id, room = %room.name(), "topic changed");
+        let (room_name, kept) = (room.name().clone(), room.topic().map(str::to_owned));
+        self.persist_topic(&room_name, kept.as_deref(), name);
         self.broadcast(Audience::everyone_in(room_id), line);
     }
 

@@ -8,11 +8,17 @@
 //!   slow clients, the memory budget, closing and lingering;
 //! - `arrivals.rs`: connections coming and going, and people moving between rooms, with the
 //!   notices that tell the others;
-//! - `commands.rs`: what each command does.
+//! - `commands.rs`: what each command does;
+//! - `services.rs`: asking the threads beside the event loop for work, and their answers;
+//! - `persist.rs`: the records the database is asked to keep;
+//! - `restore.rs`: building the server from what the database kept.
 
 mod arrivals;
 mod commands;
 mod delivery;
+mod persist;
+mod restore;
+mod services;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet, VecDeque};
@@ -83,7 +89,7 @@ impl Server {
         config.validate()?;
         Ok(Self {
             clock: WallClock::new(now, wall),
-            rooms: Rooms::new(config.history),
+            rooms: Rooms::new(config.history, config.persist),
             unannounced: FixedDelay::new(config.announce_after),
             registry: Registry::new(PerAddress::new(&config)),
             line_deadlines: Deadlines::new(config.line_timeout),
@@ -127,6 +133,7 @@ impl Server {
             Input::Flushed { id, bytes, frames } => self.flushed(id, bytes, frames),
             Input::Blocked { id } => self.blocked(id),
             Input::Disconnected { id, cause } => self.disconnected(id, cause),
+            Input::Service(reply) => self.service_reply(reply),
             Input::Timeout => {}
             Input::Shutdown => self.shutdown(),
         }

@@ -1,0 +1,47 @@
+//! The database `chat serve` keeps (`--data-dir`), opened with the other service threads.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, anyhow};
+use chat_core::{Config, Stored};
+use chat_services::{ServiceError, ServiceOptions, ServiceThreads};
+use chat_store::{DB_FILE, StoreOptions};
+
+use super::args::Storage;
+
+/// The service threads started, what the database held, and the database file (`None` with
+/// `--data-dir none`). Sets `config.persist` and `config.history_max_age` to match.
+pub struct Started {
+    /// The threads, for the runtime.
+    pub services: ServiceThreads,
+    /// What the database held, for the core.
+    pub stored: Stored,
+    /// The database file, if there is one.
+    pub database: Option<PathBuf>,
+}
+
+/// Opens the database `storage` names (if any) and starts the service threads. A database
+/// that cannot be used (locked by another process, unwritable, damaged) is the one error,
+/// saying what to do.
+pub fn start(storage: &Storage, config: &mut Config) -> anyhow::Result<Started> {
+    let dir = storage.data_dir().resolve().map_err(|error| anyhow!("{error}"))?;
+    config.persist = dir.is_some();
+    config.history_max_age = storage.max_age();
+    let database = dir.as_ref().map(|dir| dir.join(DB_FILE));
+    let store = dir.map(|dir| {
+        let options = StoreOptions {
+            history: config.history,
+            history_days: storage.history_days,
+            ..StoreOptions::default()
+        };
+        (dir, options)
+    });
+    let (services, stored) =
+        match ServiceThreads::start(ServiceOptions { store, ..ServiceOptions::default() }) {
+            Ok(started) => started,
+            // The store's errors say what went wrong and what to do, their cause included.
+            Err(ServiceError::Store(error)) => return Err(anyhow!("{error}")),
+            Err(error) => return Err(error).context("cannot start the server's worker threads"),
+        };
+    Ok(Started { services, stored, database })
+}

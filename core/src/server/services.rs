@@ -1,0 +1,21 @@
+//! Asking the threads beside the event loop for work ([`Output::Service`]), and taking their
+//! answers ([`Input::Service`](crate::Input::Service)).
+
+use super::Server;
+use crate::{Output, Reply, Request};
+
+impl Server {
+    /// Queues `request` for the runtime's services, in order with every other output.
+    pub(super) fn ask(&mut self, request: Request) {
+        self.outputs.push_back(Output::Service(Box::new(request)));
+    }
+
+    /// Takes an answer from the services. An answer nobody waits for any more (its client left)
+    /// is dropped; so is a bus event on a server that is not part of a cluster.
+    pub(super) fn service_reply(&mut self, reply: Reply) {
+        match reply {
+            Reply::Password { ticket, .. } => tracing::debug!(?ticket, "a password answer nobody waits for"),
+            Reply::Bus(event) => tracing::debug!(?event, "a bus event on a server without a bus"),
+        }
+    }
+}
