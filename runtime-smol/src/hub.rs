@@ -85,13 +85,12 @@ impl Hub {
     /// warm.)
     pub(crate) fn send(&self) {
         for (batch, inbox) in self.batches.borrow_mut().iter_mut().zip(&self.threads) {
-            if !batch.is_empty() {
-                if inbox
-                    .try_send(std::mem::replace(batch, self.spares.try_recv().unwrap_or_default()))
-                    .is_err()
-                {
-                    tracing::debug!("an I/O thread has ended");
-                }
+            if batch.is_empty() {
+                continue;
+            }
+            let full = std::mem::replace(batch, self.spares.try_recv().unwrap_or_default());
+            if inbox.try_send(full).is_err() {
+                tracing::debug!("an I/O thread has ended");
             }
         }
     }

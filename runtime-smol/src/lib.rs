@@ -35,7 +35,15 @@
 //!   carries its batch out as the single-thread pump does, and reports what the core must
 //!   hear of it (a transport took the bytes, a full socket). Reports about a connection the
 //!   core has closed meanwhile are harmless: it ignores progress and data from a client it has
-//!   closed or released.
+//!   closed or released. A batch holding data read is *answered*: its thread's readers wait
+//!   until the hub's batch with what the core made of it has been carried out (the writers it
+//!   woke run first), as a reader on one thread yields to the writers its read woke, so that
+//!   reading cannot outrun writing and fill memory with queues. Each frame crosses once per
+//!   batch (entries of 16 bytes name it), and a thread other than the hub's gets its own copy
+//!   of it: reference counts shared by two cores bounced between them and took a third of the
+//!   time. The hub's thread takes one new connection for every two the others take, since it
+//!   also runs the core. The services (database, passwords, bus) are driven from the hub's
+//!   thread, beside the core.
 //! - **One door to the core.** Every event goes through the pump's `drive` (with several I/O
 //!   threads, the hub's): feed one input, drain `poll_output` (a `Transmit` pushes the shared
 //!   frame onto that connection's outbound queue and wakes its writer if the queue was empty;
@@ -61,6 +69,11 @@
 //!   What the transport reports goes to the core through `chat_transport::Standing`, the
 //!   rules both runtimes share; a connection the core does not know (a handshake, a page
 //!   request) is closed by the runtime once its transport is finished.
+//! - **Adaptive write coalescing.** While an I/O thread writes to 128 clients within a
+//!   millisecond, a woken writer first waits for the thread's next 1 ms tick, so that the
+//!   lines arriving meanwhile go out in the same system call; a quiet room writes at once.
+//!   (At 2,000 lines/s to 1,000 clients this saved a fifth of the `writev` calls; under
+//!   overload the writes already carry hundreds of frames each.)
 //! - **Slow clients.** A client that stops reading only stalls its own writer, parked on
 //!   writability; the writer reports `Input::Blocked` when a write would block and
 //!   `Input::Flushed` (bytes and frames) when the socket takes bytes again. The core decides
