@@ -106,6 +106,9 @@
 //! about 1.3 KiB each (30 MB resident in all, core included) and one broadcast reaches all of
 //! them in under a second; 1,000 clients with 10 unpaced senders get 1.36 million deliveries
 //! a second with nothing lost, using about a third of the CPU the std runtime needs.
+//! With two I/O threads on that machine (the load tool needs the second core) the rates are
+//! the same to 15% lower under overload for 20-25% more CPU, and an idle connection costs about
+//! 400 bytes more: more threads pay where cores are free (BENCHMARKS.md, *Multi-core*).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
