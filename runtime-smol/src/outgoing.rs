@@ -1,9 +1,7 @@
 //! [`Outgoing`]: what an I/O thread tells the core's thread, sent in batches.
 
 use std::cell::{Cell, RefCell};
-use std::future::poll_fn;
 use std::rc::Rc;
-use std::task::Poll;
 
 use smol::channel::Sender;
 
@@ -80,15 +78,7 @@ impl Outgoing {
     /// hub is gone.
     pub(crate) async fn run(self: Rc<Self>) {
         loop {
-            poll_fn(|cx| {
-                if self.batch.borrow().is_empty() {
-                    self.sender.register(cx);
-                    Poll::Pending
-                } else {
-                    Poll::Ready(())
-                }
-            })
-            .await;
+            self.sender.wait_until(|| !self.batch.borrow().is_empty()).await;
             let events = self.batch.take();
             let read = self.read.replace(false);
             if read {

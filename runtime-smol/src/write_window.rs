@@ -86,15 +86,7 @@ impl WriteWindow {
     /// The ticking task: while writers wait, ticks every [`WINDOW`] and lets them all write.
     pub(crate) async fn run(self: Rc<Self>) {
         loop {
-            poll_fn(|cx| {
-                if self.waiting.borrow().is_empty() {
-                    self.ticker.register(cx);
-                    Poll::Pending
-                } else {
-                    Poll::Ready(())
-                }
-            })
-            .await;
+            self.ticker.wait_until(|| !self.waiting.borrow().is_empty()).await;
             Timer::after(WINDOW).await;
             self.tick.set(self.tick.get() + 1);
             self.waiting.take().into_iter().for_each(Waker::wake);
