@@ -89,10 +89,11 @@ free_port() {
 start_server() {
   local name="$1" log="$out/server-$1.log"
   : >"$log" # so that the port read below is this server's, not a previous one's
+  # --data-dir none: the load's lines are not written to the user's database.
   case "$name" in
     smol | std)
       (run_prio "$chat" serve --runtime "$name" --host 127.0.0.1 --port 0 --flood-rate 0 \
-        --max-clients 19900 >"$log" 2>&1) &
+        --max-clients 19900 --data-dir none >"$log" 2>&1) &
       ;;
     smol-t*) # smol with --threads N (smol-t1, smol-t2): the multi-core dimension
       (run_prio "$chat" serve --runtime smol --threads "${name#smol-t}" --host 127.0.0.1 --port 0 \
@@ -100,7 +101,7 @@ start_server() {
       ;;
     smol-default | std-default)
       (run_prio "$chat" serve --runtime "${name%-default}" --host 127.0.0.1 --port 0 \
-        --max-clients 19900 >"$log" 2>&1) &
+        --max-clients 19900 --data-dir none >"$log" 2>&1) &
       ;;
     python)
       (run_prio python3 -u "$handout" --port "$(free_port)" >"$log" 2>&1) &

@@ -98,17 +98,14 @@ impl AuthWorker {
         deliver: impl Fn(Answer) + Send + Sync + 'static,
     ) -> Result<Self, AuthError> {
         let hasher = Hasher::new(options.params)?;
-        // A hash with the same costs, for accounts that do not exist.
-        let nothing = hasher.hash(&Password::new(String::new()))?;
         let (requests, queue) = crossbeam_channel::bounded(options.queue.max(1));
         let deliver: Arc<dyn Fn(Answer) + Send + Sync> = Arc::new(deliver);
         let mut worker = Self { requests: Some(requests), threads: Vec::new() };
         for n in 0..options.threads.max(1) {
-            let (queue, hasher, nothing, deliver) =
-                (queue.clone(), hasher.clone(), nothing.clone(), Arc::clone(&deliver));
+            let (queue, hasher, deliver) = (queue.clone(), hasher.clone(), Arc::clone(&deliver));
             let thread = std::thread::Builder::new()
                 .name(format!("chat-auth-{n}"))
-                .spawn(move || serve(&queue, &hasher, &nothing, &*deliver))
+                .spawn(move || serve(&queue, &hasher, &*deliver))
                 .map_err(AuthError::Thread)?;
             worker.threads.push(thread);
         }
@@ -149,12 +146,10 @@ impl Drop for AuthWorker {
 }
 
 /// One worker thread: answers requests until the channel closes.
-fn serve(
-    queue: &Receiver<Request>,
-    hasher: &Hasher,
-    nothing: &str,
-    deliver: &(dyn Fn(Answer) + Send + Sync),
-) {
+fn serve(queue: &Receiver<Request>, hasher: &Hasher, deliver: &(dyn Fn(Answer) + Send + Sync)) {
+    // A hash with the same costs, for accounts that do not exist: made when first needed, so
+    // that starting a server costs no hash (seconds in a debug build).
+    let mut nothing: Option<String> = None;
     for request in queue {
         let answer = match request {
             Request::Hash { id, password } => {
@@ -167,6 +162,12 @@ fn serve(
                     }
                     None => {
                         // As costly as a real check; whatever it says, nobody is that account.
+                        let nothing = match &mut nothing {
+                            Some(nothing) => nothing,
+                            empty => {
+                                empty.insert(hasher.hash(&Password::new(String::new())).unwrap_or_default())
+                            }
+                        };
                         std::hint::black_box(hasher.verify(&password, nothing)).ok();
                         Outcome::Verified(false)
                     }

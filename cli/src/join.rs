@@ -34,6 +34,7 @@ mod pacer;
 mod piped;
 mod prompt;
 mod receiver;
+mod secret;
 mod shared;
 mod stream;
 mod style;
@@ -87,6 +88,12 @@ pub struct Args {
     /// `/nick NAME`); by default your login name ($USER), when it is a valid name.
     #[arg(long, value_name = "NAME", env = "CHAT_NICK", value_parser = parse_nick)]
     nick: Option<String>,
+    /// Identify as the registered account NAME as soon as the server greets you (and after
+    /// every reconnect), with the password in CHAT_PASSWORD, or else asked for on the terminal
+    /// without echo. On the terminal, /identify NAME, /register, /password and /unregister
+    /// typed without a password ask for it the same way.
+    #[arg(long, value_name = "NAME", env = "CHAT_IDENTIFY", value_parser = parse_nick, conflicts_with = "nick")]
+    identify: Option<String>,
     /// Do not show the time each line arrived at (on a terminal).
     #[arg(long, env = "CHAT_NO_TIMESTAMPS", value_parser = BoolishValueParser::new())]
     no_timestamps: bool,
@@ -168,6 +175,8 @@ enum Outcome {
 struct Setup {
     /// The name to take once the server greets us.
     nick: Option<String>,
+    /// The account to identify as once the server greets us.
+    identity: Option<secret::Identity>,
     /// The server's flood budget, which sending keeps to.
     pace: Pace,
 }
@@ -211,6 +220,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let target = display_target(&args.host, port);
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let tls = args.tls.setup().with_context(|| format!("Unable to connect to {target}"))?;
+    let identity = args.identify.clone().map(secret::Identity::for_name).transpose()?;
     let dial = Dial {
         host: args.host.clone(),
         port,
@@ -230,7 +240,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
 
     let pace = Pace { rate: args.flood.flood_rate, burst: args.flood.flood_burst };
-    let setup = Setup { nick: args.nick.or_else(login_name), pace };
+    let nick = args.identify.or(args.nick).or_else(login_name);
+    let setup = Setup { nick, identity, pace };
     let outcome = if interactive {
         let styler = style::Styler::new(style::colour_wanted());
         let view = view::View::new(styler, !args.no_timestamps, !args.no_bell);

@@ -22,7 +22,7 @@ pub use args::Args;
 /// down gracefully on the first Ctrl+C / SIGTERM.
 pub fn run(args: Args) -> anyhow::Result<()> {
     logging::init(args.verbose);
-    let mut config = args.limits.config()?;
+    let mut config = args.config()?;
     if args.threads.is_some() && args.runtime == Runtime::Std {
         bail!(
             "--threads is for the smol runtime (the std runtime has a thread per connection): drop it or use --runtime smol"
@@ -37,7 +37,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let web = [plan.addrs(Kind::Web), plan.addrs(Kind::WebTls)].concat();
     let web_scheme = if plan.tls.is_some() { "https" } else { "http" };
     let admin = args.transports.admin;
-    let started = storage::start(&args.storage, &mut config)?;
+    signals::survive_file_size_limit()?;
+    let started = storage::start(&args.storage, args.accounts.auth(), &mut config)?;
     let options = Options { threads: args.threads };
     let services = Box::new(started.services);
     let running =

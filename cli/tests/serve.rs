@@ -2,17 +2,18 @@
 //!
 //! Every wait has a deadline; every child process is killed when its guard drops.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chat_core::Config;
 
-/// Longest wait for any one event; generous, since a loaded CI machine may be slow.
-const PATIENCE: Duration = Duration::from_secs(20);
+mod serve_support;
+
+use serve_support::{PATIENCE, Raw, lines_of, localhost, next_line, spawn_piped, to_end};
 
 const GOODBYE: &str = "*** Server is shutting down. Goodbye!";
 
@@ -44,15 +45,7 @@ impl Serve {
 
     /// Starts `command` (which runs `chat serve`) with piped output.
     fn spawn(command: &mut Command) -> Self {
-        let mut child = command
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start chat serve");
-        let stdout = lines_of(child.stdout.take().expect("piped stdout"));
-        let stderr = lines_of(child.stderr.take().expect("piped stderr"));
+        let (child, stdout, stderr) = spawn_piped(command);
         Self { child: Guard(child), stdout, stderr }
     }
 
@@ -92,71 +85,6 @@ impl Serve {
     }
 }
 
-/// The lines of a child's output, as they come, on a channel that disconnects at end of file.
-fn lines_of(output: impl std::io::Read + Send + 'static) -> Receiver<String> {
-    let (sender, receiver) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(output).lines() {
-            let Ok(line) = line else { break };
-            if sender.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    receiver
-}
-
-fn next_line(lines: &Receiver<String>, what: &str) -> String {
-    match lines.recv_timeout(PATIENCE) {
-        Ok(line) => line,
-        Err(RecvTimeoutError::Timeout) => panic!("no {what} within {PATIENCE:?}"),
-        Err(RecvTimeoutError::Disconnected) => panic!("the output ended before {what}"),
-    }
-}
-
-fn to_end(lines: &Receiver<String>, what: &str) -> Vec<String> {
-    let deadline = Instant::now() + PATIENCE;
-    let mut all = Vec::new();
-    loop {
-        match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(line) => all.push(line),
-            Err(RecvTimeoutError::Disconnected) => return all,
-            Err(RecvTimeoutError::Timeout) => panic!("{what} still open after {PATIENCE:?}; so far: {all:?}"),
-        }
-    }
-}
-
-/// A raw TCP client, as `nc` would be.
-struct Raw {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-}
-
-impl Raw {
-    fn connect(addr: SocketAddr) -> Self {
-        let stream = TcpStream::connect_timeout(&addr, PATIENCE).expect("connect");
-        stream.set_read_timeout(Some(PATIENCE)).expect("read timeout");
-        Self { writer: stream.try_clone().expect("clone"), reader: BufReader::new(stream) }
-    }
-
-    /// The next line, without its `\n`; `None` at end of file.
-    fn line(&mut self) -> Option<String> {
-        let mut line = String::new();
-        match self.reader.read_line(&mut line).expect("read a line (or time out)") {
-            0 => None,
-            _ => Some(line.trim_end_matches('\n').to_owned()),
-        }
-    }
-
-    fn expect_line(&mut self) -> String {
-        self.line().expect("a line, not end of file")
-    }
-
-    fn send(&mut self, line: &str) {
-        self.writer.write_all(format!("{line}\n").as_bytes()).expect("send");
-    }
-}
-
 /// The name a welcome line gives, checking it says `others`.
 fn welcome_name(welcome: &str, others: &str) -> String {
     assert!(welcome.ends_with(&format!(": {others}. Type /help for commands.")), "{welcome:?}");
@@ -168,10 +96,6 @@ fn name_of(welcome: &str) -> String {
     let rest =
         welcome.strip_prefix("*** Welcome to the chat room, ").unwrap_or_else(|| panic!("{welcome:?}"));
     rest.split_once(": ").unwrap_or_else(|| panic!("{welcome:?}")).0.to_owned()
-}
-
-fn localhost(port: u16) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], port))
 }
 
 #[test]

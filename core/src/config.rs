@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use crate::ConfigError;
+use crate::protocol::Nick;
+use crate::{AttemptLimits, ConfigError};
 
 /// The limits and policies of a chat room. [`Config::default`] suits people chatting.
 #[derive(Clone, Debug, PartialEq)]
@@ -94,6 +95,13 @@ pub struct Config {
     /// connection is closed: a client that trickles bytes and never ends a line (slowloris)
     /// cannot hold a connection. Default 30 s.
     pub line_timeout: Duration,
+    /// Account names whose owners are server operators once identified (`chat serve --op
+    /// NAME`): a name here gives nothing to whoever merely uses it, only to the client that
+    /// identified as its registered account. Default none.
+    pub operators: Vec<String>,
+    /// How many failed password attempts an address, and an account, may make (`/identify`,
+    /// `/nick NAME PASSWORD`, `/password`, `/unregister`). Default [`AttemptLimits::default`].
+    pub attempts: AttemptLimits,
 }
 
 impl Default for Config {
@@ -122,6 +130,8 @@ impl Default for Config {
             connect_window: Duration::from_secs(600),
             limit_loopback: false,
             line_timeout: Duration::from_secs(30),
+            operators: Vec::new(),
+            attempts: AttemptLimits::default(),
         }
     }
 }
@@ -155,6 +165,9 @@ impl Config {
         }
         if self.line_timeout.is_zero() {
             return Err(ConfigError::LineTimeoutZero);
+        }
+        if let Some(name) = self.operators.iter().find(|name| Nick::parse(name, self.max_nick).is_err()) {
+            return Err(ConfigError::Operator(name.clone()));
         }
         Ok(())
     }

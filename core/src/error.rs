@@ -41,6 +41,9 @@ pub enum ConfigError {
     /// `line_timeout` is zero: every unfinished line would be dropped at once.
     #[error("the time allowed to finish a line must be longer than zero")]
     LineTimeoutZero,
+    /// A server operator's name is not a name anyone could register.
+    #[error("the operator name {0:?} is not a valid name (a word of letters, digits, - or _)")]
+    Operator(String),
 }
 
 /// An input that breaks the API's contract: a bug in the runtime, not bad client behaviour

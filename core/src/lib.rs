@@ -60,7 +60,9 @@
 //! arrives as `bob`. Each room numbers its lines and keeps the last [`Config::history`] of
 //! them, replayed to whoever comes in. The core has no clock: [`Server::new`] is told the
 //! wall-clock time of its first instant, and a line's time is derived from the instant it was
-//! handled at.
+//! handled at. With a database ([`Config::persist`]) the core asks for every line and topic to
+//! be kept ([`Request::Persist`]), and [`Server::restore`] builds it from what was kept
+//! ([`Stored`]): history, topics and numbering survive a restart.
 //!
 //! # Layout
 //!
@@ -89,6 +91,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod accounts;
 mod attempts;
 mod bus;
 mod clock;

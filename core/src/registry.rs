@@ -34,6 +34,9 @@ pub(crate) struct Client {
     /// Where the connection comes from. Never shown to other users.
     pub(crate) peer: SocketAddr,
     pub(crate) nick: Nick,
+    /// The key of the account the client identified as (`/register`, `/identify`), or `None`
+    /// for a guest. Only ever set after the password was verified (or the account made).
+    pub(crate) account: Option<String>,
     /// The room the client is in.
     pub(crate) room: RoomId,
     /// Whether the others were told it arrived (see `Config::announce_after`).
@@ -76,6 +79,7 @@ impl Client {
             id,
             peer,
             nick,
+            account: None,
             room,
             announced: false,
             away: Away::default(),

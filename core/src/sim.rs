@@ -19,6 +19,10 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
+mod passwords;
+
+pub use passwords::{State as PasswordState, TestPasswords, test_hash};
+
 use crate::kit::{NoServices, Services};
 use crate::{ClientId, Config, Input, Output, PeerGone, Request, Server, Stored};
 

@@ -269,3 +269,17 @@ fn lines_older_than_the_age_limit_are_not_replayed() {
     sim.say(a, "/history");
     assert_eq!(sim.lines(a).last().map(String::as_str), Some("*** Nothing was said in #lobby yet"));
 }
+
+#[test]
+fn accounts_come_back_registered() {
+    let account = chat_core::Account {
+        key: "alice".to_owned(),
+        name: "Alice".to_owned(),
+        password_hash: "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".to_owned(),
+        created: chat_core::UnixMillis(1),
+    };
+    let stored = Stored { accounts: vec![account], ..Stored::default() };
+    let sim = Sim::restored(config(10), Box::new(NoServices::default()), stored);
+    assert!(sim.server.is_registered("ALICE"));
+    assert!(!Sim::new(config(10)).server.is_registered("alice"));
+}

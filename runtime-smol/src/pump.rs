@@ -186,7 +186,8 @@ impl Pump {
         };
         self.connections.borrow_mut().insert(id, connection);
         let heard = link.start();
-        // What the last read left in the buffer is another connection's.
+        // The shared buffer may still hold what another connection sent last (a `/quit` whose
+        // connection closed before anything was written): none of it is this one's.
         self.inbound.borrow_mut().clear();
         self.hear(&link, heard);
     }
@@ -228,7 +229,9 @@ impl Pump {
     }
 
     /// Feeds the core what a transport reported about `link` (its data in `inbound`), in
-    /// order, as [`chat_transport::Standing`] allows.
+    /// order, as [`chat_transport::Standing`] allows, and empties `inbound`: the buffer is
+    /// shared by every connection, so data left in it would be heard again as the next
+    /// connection's own (a new connection's `Connected` comes with no data of its own).
     fn hear(&self, link: &Link, heard: Heard) {
         if heard == Heard::default() && self.inbound.borrow().is_empty() {
             return;
@@ -244,6 +247,8 @@ impl Pump {
                 self.drive(input);
             }
         }
+        drop(data);
+        self.inbound.borrow_mut().clear();
     }
 
     /// Closes a connection the core does not know (not a chat client yet, or lost) once its

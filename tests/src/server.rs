@@ -5,9 +5,9 @@ use std::sync::mpsc;
 use std::thread;
 
 use chat_core::Config;
+use chat_core::kit::{NoServices, Services};
 
 use crate::{Client, ClientOptions, Deadline, Runtime, TestDatabase};
-use chat_core::kit::NoServices;
 use chat_runtime::{Endpoint, Listener, Options};
 
 /// A chat server running in this process on an ephemeral loopback port.
@@ -27,10 +27,20 @@ impl TestServer {
         Self::start_on(runtime, config, &[IpAddr::V4(Ipv4Addr::LOCALHOST)])
     }
 
-    /// Starts `runtime` with `config` and `options` on `127.0.0.1`, port 0.
-    pub fn start_with(runtime: Runtime, config: Config, options: Options) -> Self {
+    /// Starts `runtime` with `config` and `options` (the smol runtime's I/O threads) on
+    /// `127.0.0.1`, port 0.
+    pub fn start_threads(runtime: Runtime, config: Config, options: Options) -> Self {
         let endpoints = [(IpAddr::V4(Ipv4Addr::LOCALHOST), Endpoint::Plain)];
-        Self::try_start_with(runtime, config, &endpoints, options)
+        Self::try_start_with(runtime, config, &endpoints, Box::new(NoServices::default()), options)
+            .unwrap_or_else(|e| panic!("the {runtime} runtime did not start: {e}"))
+    }
+
+    /// Starts `runtime` with `config` on `127.0.0.1`, port 0, its service requests (password
+    /// work, records to keep) carried out by `services`: the real threads of `chat-services`,
+    /// say.
+    pub fn start_with(runtime: Runtime, config: Config, services: Box<dyn Services>) -> Self {
+        let endpoints = [(IpAddr::V4(Ipv4Addr::LOCALHOST), Endpoint::Plain)];
+        Self::try_start_endpoints(runtime, config, &endpoints, services)
             .unwrap_or_else(|e| panic!("the {runtime} runtime did not start: {e}"))
     }
 
@@ -44,13 +54,13 @@ impl TestServer {
     /// panicking if it refuses to start.
     pub fn try_start_on(runtime: Runtime, config: Config, ips: &[IpAddr]) -> Result<Self, String> {
         let endpoints = ips.iter().map(|&ip| (ip, Endpoint::Plain)).collect::<Vec<_>>();
-        Self::try_start_endpoints(runtime, config, &endpoints)
+        Self::try_start_endpoints(runtime, config, &endpoints, Box::new(NoServices::default()))
     }
 
     /// Starts `runtime` with `config`, listening on port 0 of each address, speaking what its
     /// endpoint says (plain TCP, TLS, the web listener).
     pub fn start_endpoints(runtime: Runtime, config: Config, endpoints: &[(IpAddr, Endpoint)]) -> Self {
-        Self::try_start_endpoints(runtime, config, endpoints)
+        Self::try_start_endpoints(runtime, config, endpoints, Box::new(NoServices::default()))
             .unwrap_or_else(|e| panic!("the {runtime} runtime did not start: {e}"))
     }
 
@@ -58,14 +68,16 @@ impl TestServer {
         runtime: Runtime,
         config: Config,
         endpoints: &[(IpAddr, Endpoint)],
+        services: Box<dyn Services>,
     ) -> Result<Self, String> {
-        Self::try_start_with(runtime, config, endpoints, Options::default())
+        Self::try_start_with(runtime, config, endpoints, services, Options::default())
     }
 
     fn try_start_with(
         runtime: Runtime,
         config: Config,
         endpoints: &[(IpAddr, Endpoint)],
+        services: Box<dyn Services>,
         options: Options,
     ) -> Result<Self, String> {
         crate::open_files::raise_limit();
@@ -81,9 +93,8 @@ impl TestServer {
             .iter()
             .map(|l| l.socket.local_addr().expect("a bound listener has an address"))
             .collect();
-        let services = Box::new(NoServices::default());
         let running = runtime
-            .spawn_with_options(listeners, config, services, Default::default(), options)
+            .spawn_with_options(listeners, config, services, chat_core::Stored::default(), options)
             .map_err(|e| e.to_string())?;
         Ok(Self::running(runtime, addrs, running))
     }

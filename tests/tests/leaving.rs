@@ -1,6 +1,7 @@
 //! Leaving: what a client that goes gets before its connection closes. A half-closed client
 //! still gets its answers; one that quits while still sending gets the answers to what it sent
-//! before `/quit` and a clean close; one that quits with a backlog gets all of it first.
+//! before `/quit` and a clean close; one that quits with a backlog gets all of it first. What a
+//! client sends after its `/quit` is discarded, and never heard as another client's input.
 
 use std::thread;
 use std::time::Duration;
@@ -13,7 +14,21 @@ both_runtimes!(
     same half_closed_client_gets_its_answers_then_is_closed,
     same quit_while_still_sending,
     quit_delivers_the_backlog_first,
+    the_next_connection_after_a_quit_is_not_quit_too,
+    input_after_quit_is_nobody_elses,
 );
+
+/// One client quits, alone, and the next connects: the newcomer stays and can talk (the smol
+/// runtime used to feed the newcomer the `/quit` the last one sent, so it left at once).
+fn the_next_connection_after_a_quit_is_not_quit_too(runtime: Runtime) {
+    let server = TestServer::start(runtime, chat_tests::config());
+    let mut quitter = server.join("quitter");
+    quitter.send_line("/quit");
+    quitter.recv_all_until_closed(Deadline::standard());
+    let mut next = server.join("next");
+    next.send_line("/nick next");
+    next.expect_line("*** You are now known as next");
+}
 
 /// A client that sends its input and then end of file, as `printf '/who\nhi\n/who' | nc -N`
 /// does, has only half-closed: it still reads. It gets the answers to everything it sent, the
@@ -117,4 +132,29 @@ fn quit_delivers_the_backlog_first(runtime: Runtime) {
         }
     }
     assert!(delivery.is_complete(), "the leaver's backlog was cut short: {}", delivery.progress());
+}
+
+/// What a client sends after its `/quit` is read and discarded: the next client to connect
+/// does not start with it as its own input. (The smol runtime once heard a new connection with
+/// the bytes last read from another, left in the buffer all connections share: the newcomer
+/// quit at once, or its first line was the end of someone else's half line, so that its own
+/// `/quit` was not a command and its connection never closed.)
+fn input_after_quit_is_nobody_elses(runtime: Runtime) {
+    let server = TestServer::start(runtime, chat_tests::config());
+    // Alone in the server, so that nothing is written to anyone between the read of a's last
+    // bytes and the next connection.
+    let mut gone = server.join("gone");
+    // One small write, so one read: the `/quit`, then the start of a line, discarded.
+    gone.send_raw(b"/quit\nhalf a li");
+    gone.expect_closed();
+
+    // `gone` keeps its side open (the server lingers, discarding), so its end of input does not
+    // come between.
+    let mut next = server.join("next");
+    next.send_line("/who");
+    let answer = next.read_until("the /who answer", Deadline::standard(), |line| line.contains(" here: "));
+    assert_eq!(answer, [format!("*** 1 here: {}", next.default_name())], "next's first lines");
+    next.send_line("/quit bye");
+    next.expect_closed();
+    drop(gone);
 }

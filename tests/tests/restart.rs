@@ -6,7 +6,11 @@ use chat_core::Config;
 use chat_tests::database::stored_room;
 use chat_tests::{Client, Deadline, Runtime, TestDatabase, TestServer, both_runtimes};
 
-both_runtimes!(history_and_topics_survive_a_restart, a_room_emptied_before_the_restart_comes_back_too,);
+both_runtimes!(
+    history_and_topics_survive_a_restart,
+    a_room_emptied_before_the_restart_comes_back_too,
+    an_account_survives_a_restart,
+);
 
 fn seqs(database: &TestDatabase, room: &str) -> Vec<u64> {
     stored_room(&database.stored(100), room).lines.iter().map(|line| line.seq).collect()
@@ -107,4 +111,27 @@ fn a_room_emptied_before_the_restart_comes_back_too(runtime: Runtime) {
     drop(dave);
     server.stop_and_wait(Deadline::standard());
     assert_eq!(seqs(&database, "#quiet"), [3, 4]);
+}
+
+/// A name registered before the restart is still its owner's after it.
+fn an_account_survives_a_restart(runtime: Runtime) {
+    let database = TestDatabase::new();
+    let config = chat_tests::config();
+
+    let server = TestServer::start_with_database(runtime, config.clone(), &database);
+    let mut erin = named(&server, "erin");
+    erin.send_line("/register s3cret-words");
+    erin.expect_line("*** You registered erin: the name is yours, and you are identified.");
+    drop(erin);
+    server.stop_and_wait(Deadline::standard());
+    assert_eq!(database.stored(100).accounts.iter().map(|a| a.key.as_str()).collect::<Vec<_>>(), ["erin"]);
+
+    let server = TestServer::start_with_database(runtime, config, &database);
+    let mut mallory = server.join("mallory");
+    mallory.send_line("/nick erin");
+    mallory.expect_line("! The name erin is registered. If it is yours: /nick erin PASSWORD");
+    let mut back = server.join("erin back");
+    back.send_line("/nick erin s3cret-words");
+    back.expect_line("*** You are now known as erin");
+    back.expect_line("*** You are identified as erin.");
 }

@@ -44,7 +44,7 @@ fn more_io_threads_than_clients_per_thread() {
 /// all the others, and the shutdown notice reaching everyone.
 fn one_room_over(count: usize) {
     let config = Config { flood_rate: 0.0, ..chat_tests::config() };
-    let server = TestServer::start_with(Runtime::Smol, config, threads(count));
+    let server = TestServer::start_threads(Runtime::Smol, config, threads(count));
     let mut clients: Vec<Client> = Vec::new();
     for index in 0..CLIENTS {
         let client = server.join(&format!("c{index}"));

@@ -117,7 +117,8 @@ mod tests {
         assert_eq!(values(&completer, "/who #l"), ["#lobby"]);
         assert_eq!(values(&completer, "/msg r"), ["robert"]);
         assert!(values(&completer, "/join #rust x").is_empty());
-        assert_eq!(values(&completer, "/p"), ["/part"]);
+        assert_eq!(values(&completer, "/pa"), ["/part", "/password"]);
+        assert_eq!(values(&completer, "/par"), ["/part"]);
     }
 
     #[test]

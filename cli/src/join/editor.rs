@@ -14,6 +14,7 @@ use reedline::{
 
 use super::complete::ChatCompleter;
 use super::history::HISTORY_SIZE;
+use super::secret::Discreet;
 
 const COMPLETION_MENU: &str = "completion_menu";
 
@@ -52,7 +53,7 @@ pub fn build(
         .with_ansi_colors(colour);
     let Some(file) = history else { return editor };
     match FileBackedHistory::with_file(HISTORY_SIZE, file.clone()) {
-        Ok(history) => editor.with_history(Box::new(history)),
+        Ok(history) => editor.with_history(Box::new(Discreet(history))),
         Err(err) => {
             tracing::warn!(file = %file.display(), %err, "cannot read the input history");
             editor

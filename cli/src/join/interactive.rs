@@ -17,6 +17,7 @@ use super::hangup::{self, Reason};
 use super::link::{Link, Linker};
 use super::outgoing::{Hurry, Queued};
 use super::prompt::ChatPrompt;
+use super::secret::{self, Secret, Typed};
 use super::shared::SharedClient;
 use super::stream::Conn;
 use super::tls::TlsError;
@@ -54,6 +55,7 @@ pub fn run(
         wake_editor: wake_editor.clone(),
         nick: Mutex::new(setup.nick.clone()),
         room: Mutex::new(None),
+        identity: setup.identity.clone(),
         pace: setup.pace,
     };
     let link = Arc::new(Mutex::new(linker.attach(stream)?));
@@ -146,7 +148,19 @@ impl Session {
                             say(quiet_notice(self.view.toggle_quiet()));
                             continue;
                         }
-                        let queued = lock(&self.link).outgoing.send(line.as_bytes());
+                        let line = match secret::complete(line, secret::ask) {
+                            Ok(Typed::AsIs) => Secret::new(line.to_owned()),
+                            Ok(Typed::Completed(line)) => line,
+                            Ok(Typed::Refused(why)) => {
+                                say(why);
+                                continue;
+                            }
+                            Err(error) => {
+                                say(&format!("(Nothing was sent: {error:#}.)"));
+                                continue;
+                            }
+                        };
+                        let queued = lock(&self.link).outgoing.send(line.as_str().as_bytes());
                         match queued {
                             Queued::Sent => {}
                             Queued::HeldBack => say(&self.setup.pace.held_back_notice()),

@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use super::client::LOBBY;
 use super::outgoing::Outgoing;
 use super::receiver::{self, Stopped};
+use super::secret::Identity;
 use super::shared::SharedClient;
 use super::stream::Conn;
 use super::view::View;
@@ -37,6 +38,8 @@ pub struct Linker {
     pub wake_editor: Arc<AtomicBool>,
     /// The name to take once the server greets us.
     pub nick: Mutex<Option<String>>,
+    /// The account to identify as once the server greets us.
+    pub identity: Option<Identity>,
     /// The room to go back to once the server greets us (after a reconnect).
     pub room: Mutex<Option<String>>,
     /// The server's flood budget.
@@ -55,10 +58,11 @@ impl Linker {
         let sender = outgoing.clone();
         let nick = self.nick.lock().unwrap_or_else(PoisonError::into_inner).clone();
         let room = self.room.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let identity = self.identity.clone();
         let on_line = move |line: String| {
             let received = client.receive(&line);
             if received.welcome {
-                take_name(&sender, &client, nick.as_deref());
+                take_name(&sender, &client, nick.as_deref(), identity.as_ref());
                 if let Some(room) = room.as_deref().filter(|room| !room.eq_ignore_ascii_case(LOBBY)) {
                     sender.send(format!("/join {room}").as_bytes());
                 }
@@ -87,12 +91,23 @@ impl Linker {
     }
 }
 
-/// Sends `/nick NICK` if we are to be called `nick` and are not yet.
-pub fn take_name(outgoing: &Outgoing, client: &SharedClient, nick: Option<&str>) {
-    if let Some(nick) = nick
-        && client.name().as_deref() != Some(nick)
-    {
-        outgoing.send(format!("/nick {nick}").as_bytes());
+/// Sends `/nick NICK` if we are to be called `nick` and are not yet; `/nick NICK PASSWORD`
+/// instead if `nick` is the account of `identity`.
+pub fn take_name(
+    outgoing: &Outgoing,
+    client: &SharedClient,
+    nick: Option<&str>,
+    identity: Option<&Identity>,
+) {
+    let Some(nick) = nick else { return };
+    match identity.filter(|identity| identity.name.eq_ignore_ascii_case(nick)) {
+        Some(identity) => {
+            outgoing.send(identity.line().as_str().as_bytes());
+        }
+        None if client.name().as_deref() != Some(nick) => {
+            outgoing.send(format!("/nick {nick}").as_bytes());
+        }
+        None => {}
     }
 }
 

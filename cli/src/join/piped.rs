@@ -39,7 +39,7 @@ pub fn run(stream: Reader, outgoing: Outgoing, setup: Setup) -> anyhow::Result<O
     let sender = outgoing.clone();
     let on_line = move |line: String| {
         if observer.receive(&line).welcome {
-            take_name(&sender, &observer, setup.nick.as_deref());
+            take_name(&sender, &observer, setup.nick.as_deref(), setup.identity.as_ref());
         }
         observer.acted();
         print_line(&line)

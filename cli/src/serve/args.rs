@@ -1,6 +1,7 @@
 //! The command line of `chat serve`.
 
 use anyhow::anyhow;
+use chat_auth::{AuthOptions, HashParams};
 use chat_core::{Config, ConfigError};
 use clap::ArgAction;
 
@@ -40,6 +41,15 @@ pub struct Args {
     pub limits: Limits,
     #[command(flatten)]
     pub storage: Storage,
+    #[command(flatten)]
+    pub accounts: Accounts,
+}
+
+impl Args {
+    /// The core's configuration, checked, with an error that names the option to change.
+    pub fn config(&self) -> anyhow::Result<Config> {
+        self.limits.config(&self.accounts)
+    }
 }
 
 /// Where the server keeps what survives a restart.
@@ -67,6 +77,37 @@ impl Storage {
     /// How long a line is kept, from `--history-days`.
     pub fn max_age(&self) -> Option<std::time::Duration> {
         self.history_days.map(|days| std::time::Duration::from_secs(u64::from(days) * 86_400))
+    }
+}
+
+/// Who runs the server.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Accounts")]
+pub struct Accounts {
+    /// An account name whose owner is a server operator once identified (registered with
+    /// /register, proved with /identify); repeat for more. Using the name is not enough.
+    #[arg(long = "op", value_name = "NAME", env = "CHAT_OP", value_delimiter = ',')]
+    pub operators: Vec<String>,
+    /// KiB of memory argon2id spends on each password it hashes or checks (with 2 passes):
+    /// more makes guessing stolen hashes dearer, and each check slower. A small machine can
+    /// lower it, down to 8.
+    #[arg(
+        long,
+        value_name = "KIB",
+        env = "CHAT_PASSWORD_MEMORY",
+        default_value_t = HashParams::default().memory_kib,
+        value_parser = clap::value_parser!(u32).range(8..)
+    )]
+    pub password_memory: u32,
+}
+
+impl Accounts {
+    /// The password workers' options.
+    pub fn auth(&self) -> AuthOptions {
+        AuthOptions {
+            params: HashParams { memory_kib: self.password_memory, ..HashParams::default() },
+            ..AuthOptions::default()
+        }
     }
 }
 
@@ -170,8 +211,9 @@ impl Limits {
     }
 
     /// The core's configuration, checked, with an error that names the option to change.
-    pub fn config(&self) -> anyhow::Result<Config> {
+    fn config(&self, accounts: &Accounts) -> anyhow::Result<Config> {
         let config = Config {
+            operators: accounts.operators.clone(),
             max_clients: self.max_clients,
             max_line: self.max_line,
             flood_rate: self.flood.flood_rate,
@@ -201,6 +243,33 @@ fn advice(error: &ConfigError) -> &'static str {
         ConfigError::MaxQueueTooSmall { .. } => "raise --max-queue or lower --max-line",
         ConfigError::MaxMemoryTooSmall { .. } => "raise --max-memory or lower --max-queue",
         ConfigError::LineTimeoutZero => "give --line-timeout at least 1 second",
+        ConfigError::Operator(_) => "give --op the name of an account, as /register made it",
         _ => "see chat serve --help",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use crate::{Cli, Command};
+
+    fn serve(args: &[&str]) -> super::Args {
+        match Cli::try_parse_from([&["chat", "serve"][..], args].concat())
+            .expect("a valid command line")
+            .command
+        {
+            Command::Serve(serve) => *serve,
+            Command::Join(_) => unreachable!("parsed a serve command line"),
+        }
+    }
+
+    #[test]
+    fn operators_are_repeatable_and_checked() {
+        let config = serve(&["--op", "alice", "--op", "Bob"]).config().unwrap();
+        assert_eq!(config.operators, ["alice", "Bob"]);
+        assert!(serve(&[]).config().unwrap().operators.is_empty());
+        let error = serve(&["--op", "no:colons"]).config().unwrap_err().to_string();
+        assert!(error.contains("no:colons") && error.contains("--op"), "{error}");
     }
 }

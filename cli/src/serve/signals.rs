@@ -1,10 +1,12 @@
 //! Ctrl+C and SIGTERM: the first starts graceful shutdown; another Ctrl+C quits at once.
 
 use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 use chat_runtime::TlsConfig;
-use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGXFSZ};
 use signal_hook::iterator::Signals;
 
 /// Calls `stop` on the first SIGINT or SIGTERM; exits the process on a later SIGINT (a second
@@ -57,5 +59,14 @@ pub fn reload_on_hangup(tls: TlsConfig) -> anyhow::Result<()> {
             }
         })
         .context("cannot start the certificate-reloading thread")?;
+    Ok(())
+}
+
+/// A write past the file-size limit (`ulimit -f`) fails instead of killing the server (the
+/// default action of SIGXFSZ): the database writer logs the failure and retries, and the
+/// rooms go on.
+pub fn survive_file_size_limit() -> anyhow::Result<()> {
+    signal_hook::flag::register(SIGXFSZ, Arc::new(AtomicBool::new(false)))
+        .context("cannot install the SIGXFSZ handler")?;
     Ok(())
 }

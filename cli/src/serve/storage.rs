@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context as _, anyhow};
+use chat_auth::AuthOptions;
 use chat_core::{Config, Stored};
 use chat_services::{ServiceError, ServiceOptions, ServiceThreads};
 use chat_store::{DB_FILE, StoreOptions};
@@ -20,10 +21,11 @@ pub struct Started {
     pub database: Option<PathBuf>,
 }
 
-/// Opens the database `storage` names (if any) and starts the service threads. A database
+/// Opens the database `storage` names (if any) and starts the service threads (the password
+/// workers with `auth`). A database
 /// that cannot be used (locked by another process, unwritable, damaged) is the one error,
 /// saying what to do.
-pub fn start(storage: &Storage, config: &mut Config) -> anyhow::Result<Started> {
+pub fn start(storage: &Storage, auth: AuthOptions, config: &mut Config) -> anyhow::Result<Started> {
     let dir = storage.data_dir().resolve().map_err(|error| anyhow!("{error}"))?;
     config.persist = dir.is_some();
     config.history_max_age = storage.max_age();
@@ -37,7 +39,7 @@ pub fn start(storage: &Storage, config: &mut Config) -> anyhow::Result<Started> 
         (dir, options)
     });
     let (services, stored) =
-        match ServiceThreads::start(ServiceOptions { store, ..ServiceOptions::default() }) {
+        match ServiceThreads::start(ServiceOptions { store, auth, ..ServiceOptions::default() }) {
             Ok(started) => started,
             // The store's errors say what went wrong and what to do, their cause included.
             Err(ServiceError::Store(error)) => return Err(anyhow!("{error}")),

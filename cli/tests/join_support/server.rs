@@ -46,6 +46,14 @@ impl TestServer {
         Self::spawn(command, "chat serve")
     }
 
+    /// Starts `chat serve` on 127.0.0.1, on a port the OS picks, keeping nothing, with `args`
+    /// besides.
+    pub fn start_args(args: &[&str]) -> Self {
+        let mut command = Command::new(chat_bin());
+        command.args(["serve", "--host", "127.0.0.1", "--port", "0"]).args(args).env("CHAT_DATA_DIR", "none");
+        Self::spawn(command, "chat serve")
+    }
+
     /// Starts the handout's Python server on a free port, or says why it cannot (no `python3`,
     /// or no copy of the handout's reference programs beside the repository).
     pub fn python() -> Result<Self, String> {

@@ -1,5 +1,7 @@
 //! What a client's line asks for: a message, or one of the `/` commands.
 
+use std::fmt;
+
 /// One parsed input line. Text borrows from the line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command<'a> {
@@ -42,6 +44,43 @@ pub enum Command<'a> {
     Quit(Option<&'a str>),
     /// `/help`: list the commands.
     Help,
+    // Accounts (see `docs/PROTOCOL.md`, "Accounts"). Passwords are one word each.
+    /// `/register PASSWORD`: reserve the current name and identify as it.
+    Register(Password<'a>),
+    /// `/identify [NAME] PASSWORD`, or `/nick NAME PASSWORD`: prove an account (the current
+    /// name's without `NAME`) and take its name.
+    Identify {
+        /// The account's name as typed, or `None` for the current name.
+        name: Option<&'a str>,
+        /// The password given.
+        password: Password<'a>,
+    },
+    /// `/password OLD NEW`: change the identified account's password.
+    ChangePassword {
+        /// The password now.
+        old: Password<'a>,
+        /// The password from now on.
+        new: Password<'a>,
+    },
+    /// `/unregister PASSWORD`: delete the identified account; its name is free again.
+    Unregister(Password<'a>),
+}
+
+/// A password as typed in a command. Its `Debug` never shows it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Password<'a>(pub &'a str);
+
+impl<'a> Password<'a> {
+    /// The password as typed.
+    pub fn as_str(&self) -> &'a str {
+        self.0
+    }
+}
+
+impl fmt::Debug for Password<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
 }
 
 /// One command as `/help` lists it: its name, its arguments and what it does.
@@ -82,6 +121,11 @@ impl Command<'_> {
         CommandInfo { name: "/away", args: "[MESSAGE]", about: "mark yourself away (alone: back)" },
         CommandInfo { name: "/ignore", args: "[NAME]", about: "hide NAME's lines (alone: list)" },
         CommandInfo { name: "/unignore", args: "NAME", about: "see NAME's lines again" },
+        // Accounts.
+        CommandInfo { name: "/register", args: "PASSWORD", about: "reserve your name" },
+        CommandInfo { name: "/identify", args: "[NAME] PASSWORD", about: "prove a registered name is yours" },
+        CommandInfo { name: "/password", args: "OLD NEW", about: "change your password" },
+        CommandInfo { name: "/unregister", args: "PASSWORD", about: "give your name up" },
         CommandInfo { name: "/quit", args: "[REASON]", about: "leave" },
         CommandInfo { name: "/help", args: "", about: "list the commands" },
     ];
@@ -118,11 +162,10 @@ impl<'a> Command<'a> {
         let some = |usage| if args.is_empty() { Err(CommandError::Usage(usage)) } else { Ok(args) };
         match name.to_ascii_lowercase().as_str() {
             "me" => some("/me ACTION").map(Command::Me),
-            "nick" => match some("/nick NAME")? {
-                name if name.contains(char::is_whitespace) => {
-                    Err(CommandError::Usage("/nick NAME (one word)"))
-                }
-                name => Ok(Command::Nick(name)),
+            "nick" => match words(some("/nick NAME")?)[..] {
+                [name] => Ok(Command::Nick(name)),
+                [name, password] => Ok(Command::Identify { name: Some(name), password: Password(password) }),
+                _ => Err(CommandError::Usage("/nick NAME [PASSWORD] (one word each)")),
             },
             "msg" => {
                 let usage = "/msg NAME TEXT";
@@ -159,9 +202,33 @@ impl<'a> Command<'a> {
             }
             "quit" => Ok(Command::Quit(Some(args).filter(|a| !a.is_empty()))),
             "help" => Ok(Command::Help),
+            // Accounts.
+            "register" => match words(args)[..] {
+                [password] => Ok(Command::Register(Password(password))),
+                _ => Err(CommandError::Usage("/register PASSWORD")),
+            },
+            "identify" => match words(args)[..] {
+                [password] => Ok(Command::Identify { name: None, password: Password(password) }),
+                [name, password] => Ok(Command::Identify { name: Some(name), password: Password(password) }),
+                _ => Err(CommandError::Usage("/identify [NAME] PASSWORD")),
+            },
+            "password" => match words(args)[..] {
+                [old, new] => Ok(Command::ChangePassword { old: Password(old), new: Password(new) }),
+                _ => Err(CommandError::Usage("/password OLD NEW")),
+            },
+            "unregister" => match words(args)[..] {
+                [password] => Ok(Command::Unregister(Password(password))),
+                _ => Err(CommandError::Usage("/unregister PASSWORD")),
+            },
             _ => Err(CommandError::Unknown(name.chars().take(32).collect())),
         }
     }
+}
+
+/// The first three words of `args` (fewer if there are fewer): enough to tell one or two
+/// from more.
+fn words(args: &str) -> Vec<&str> {
+    args.split_whitespace().take(3).collect()
 }
 
 /// `args` if it is one word, else the usage error.
@@ -230,11 +297,50 @@ mod tests {
     }
 
     #[test]
+    fn parses_the_account_commands() {
+        let pw = Password;
+        assert_eq!(Command::parse("/register  s3cret "), Ok(Command::Register(pw("s3cret"))));
+        assert_eq!(
+            Command::parse("/identify s3cret"),
+            Ok(Command::Identify { name: None, password: pw("s3cret") })
+        );
+        let as_alice = Ok(Command::Identify { name: Some("alice"), password: pw("s3cret") });
+        assert_eq!(Command::parse("/IDENTIFY alice s3cret"), as_alice);
+        assert_eq!(Command::parse("/nick alice s3cret"), as_alice);
+        assert_eq!(
+            Command::parse("/password old new"),
+            Ok(Command::ChangePassword { old: pw("old"), new: pw("new") })
+        );
+        assert_eq!(Command::parse("/unregister s3cret"), Ok(Command::Unregister(pw("s3cret"))));
+        let usage = |text| Err(CommandError::Usage(text));
+        assert_eq!(Command::parse("/register two words"), usage("/register PASSWORD"));
+        assert_eq!(Command::parse("/identify a b c"), usage("/identify [NAME] PASSWORD"));
+        assert_eq!(Command::parse("/password one"), usage("/password OLD NEW"));
+        assert_eq!(Command::parse("/password a b c"), usage("/password OLD NEW"));
+        assert_eq!(Command::parse("/unregister"), usage("/unregister PASSWORD"));
+    }
+
+    #[test]
+    fn passwords_never_show_in_debug_output() {
+        for line in [
+            "/register hunter2",
+            "/identify alice hunter2",
+            "/nick alice hunter2",
+            "/password hunter2 hunter3",
+            "/unregister hunter2",
+        ] {
+            let shown = format!("{:?}", Command::parse(line));
+            assert!(!shown.contains("hunter"), "{shown}");
+        }
+    }
+
+    #[test]
     fn refuses_bad_commands() {
         assert_eq!(Command::parse("/dance"), Err(CommandError::Unknown("dance".into())));
         assert_eq!(Command::parse("/msg bob"), Err(CommandError::Usage("/msg NAME TEXT")));
         assert_eq!(Command::parse("/nick"), Err(CommandError::Usage("/nick NAME")));
-        assert_eq!(Command::parse("/nick a b"), Err(CommandError::Usage("/nick NAME (one word)")));
+        let nick_usage = Err(CommandError::Usage("/nick NAME [PASSWORD] (one word each)"));
+        assert_eq!(Command::parse("/nick a b c"), nick_usage);
         assert_eq!(Command::parse("/me"), Err(CommandError::Usage("/me ACTION")));
     }
 }

@@ -12,7 +12,7 @@ mod room_name;
 pub(crate) mod sanitize;
 pub(crate) mod wire;
 
-pub use command::{Command, CommandError, CommandInfo, WHO_COST};
+pub use command::{Command, CommandError, CommandInfo, Password, WHO_COST};
 pub use decoder::{Line, LineDecoder};
 pub use nick::{Nick, NickError};
 pub use room_name::{LOBBY, MAX_ROOM_NAME, RoomName, RoomNameError};

@@ -5,11 +5,13 @@
 //! The two halves live side by side so that changing a line's wording changes its parser in the
 //! same commit; the round-trip tests in [`parse`] fail if they drift apart.
 
+mod accounts;
 mod format;
 mod parse;
 mod parse_rooms;
 mod rooms;
 
+pub(crate) use accounts::*;
 pub(crate) use format::*;
 pub use parse::{Departures, Names, ServerLine};
 pub(crate) use rooms::*;

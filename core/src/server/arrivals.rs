@@ -38,8 +38,10 @@ impl Server {
         if self.registry.contains(id) || self.lingering.contains(&id) {
             return Err(InputError::DuplicateId(id));
         }
-        let registry = &self.registry;
-        let nick = self.guests.next(registry.active(), |key| registry.holder(key).is_some());
+        let active = self.registry.active();
+        let mut guests = std::mem::take(&mut self.guests);
+        let nick = guests.next(active, |key| self.name_taken(key));
+        self.guests = guests;
         let lobby = self.rooms.lobby();
         let mut client = Client::new(id, peer, nick, lobby, &self.config, self.now, self.stalled);
         let refusal = if self.shutting_down {
@@ -271,7 +273,7 @@ fn refused(refusal: Refusal) -> bytes::Bytes {
 }
 
 /// A duration for people, rounded up: `1 second`, `20 seconds`, `10 minutes`.
-fn span(time: std::time::Duration) -> String {
+pub(super) fn span(time: std::time::Duration) -> String {
     let secs = time.as_secs() + u64::from(time.subsec_nanos() > 0);
     let (n, unit) = if secs >= 120 { (secs.div_ceil(60), "minute") } else { (secs.max(1), "second") };
     format!("{n} {unit}{}", if n == 1 { "" } else { "s" })

@@ -53,6 +53,11 @@ impl Server {
                 self.close_when_flushed(id);
             }
             Command::Help => self.send(id, wire::help()),
+            // Accounts (`accounts.rs`).
+            Command::Register(password) => self.register(id, password),
+            Command::Identify { name, password } => self.identify(id, name, password),
+            Command::ChangePassword { old, new } => self.change_password(id, old, new),
+            Command::Unregister(password) => self.unregister(id, password),
         }
     }
 
@@ -86,10 +91,19 @@ impl Server {
             return self
                 .send(id, wire::error(format_args!("The name {nick} is taken{similar}; pick another.")));
         }
-        let Some(old) = self.registry.rename(id, nick.clone()) else { return };
-        if old.as_str() == nick.as_str() {
+        if let Some(refusal) = self.reserved(id, nick.key()) {
+            return self.send(id, refusal);
+        }
+        if self.registry.get(id).is_some_and(|c| c.nick.as_str() == nick.as_str()) {
             return self.send(id, wire::error(format_args!("You are already called {nick}.")));
         }
+        self.set_name(id, nick);
+    }
+
+    /// Gives client `id` the name `nick` (free, and not reserved for someone else) and tells
+    /// it and its room.
+    pub(super) fn set_name(&mut self, id: ClientId, nick: Nick) {
+        let Some(old) = self.registry.rename(id, nick.clone()) else { return };
         tracing::info!(%id, from = %old, to = %nick, "renamed");
         let Some(client) = self.registry.get(id) else { return };
         let (room, announced) = (client.room, client.announced);

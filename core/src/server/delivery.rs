@@ -164,6 +164,7 @@ impl Server {
     /// Forgets a client, and what its queue cost (the runtime drops the queue).
     pub(super) fn remove(&mut self, id: ClientId) -> Option<Client> {
         self.take_out(id);
+        self.accounts.forget_client(id);
         let client = self.registry.remove(id)?;
         self.memory -= client.cost();
         Some(client)

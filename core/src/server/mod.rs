@@ -9,10 +9,12 @@
 //! - `arrivals.rs`: connections coming and going, and people moving between rooms, with the
 //!   notices that tell the others;
 //! - `commands.rs`: what each command does;
+//! - `accounts.rs`: the account commands, reserved names and server operators;
 //! - `services.rs`: asking the threads beside the event loop for work, and their answers;
 //! - `persist.rs`: the records the database is asked to keep;
 //! - `restore.rs`: building the server from what the database kept.
 
+mod accounts;
 mod arrivals;
 mod commands;
 mod delivery;
@@ -24,6 +26,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet, VecDeque};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::accounts::Accounts;
 use crate::clock::WallClock;
 use crate::deadlines::FixedDelay;
 use crate::flood::Verdict;
@@ -77,6 +80,10 @@ pub struct Server {
     lines: Vec<Line>,
     /// When unfinished lines are due (see [`Config::line_timeout`]).
     line_deadlines: Deadlines,
+    /// The uniqueness keys of [`Config::operators`].
+    operator_keys: HashSet<String>,
+    /// Registered accounts and the password work in flight (`accounts.rs`).
+    accounts: Accounts,
 }
 
 /// Frames a drained output queue may keep room for; one a broadcast grew beyond this is freed.
@@ -93,6 +100,8 @@ impl Server {
             unannounced: FixedDelay::new(config.announce_after),
             registry: Registry::new(PerAddress::new(&config)),
             line_deadlines: Deadlines::new(config.line_timeout),
+            accounts: Accounts::new(config.attempts),
+            operator_keys: config.operators.iter().map(|name| crate::protocol::nick::key_of(name)).collect(),
             presence_due: FixedDelay::new(config.presence_interval),
             config,
             now,

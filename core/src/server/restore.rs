@@ -4,7 +4,7 @@
 use std::time::{Instant, SystemTime};
 
 use super::Server;
-use crate::{Config, ConfigError, Stored, StoredRoom};
+use crate::{Account, Config, ConfigError, Stored, StoredRoom};
 
 impl Server {
     /// A server with no one in it yet, like [`Server::new`], built from `stored`: what a
@@ -13,6 +13,7 @@ impl Server {
     /// Each room comes back with its last [`Config::history`] lines (replayed as before the
     /// restart) and its topic, and numbers its next line after every line it ever had.
     /// `#lobby` is restored in place; every other room is put aside until someone joins it.
+    /// Accounts come back as they were: their names reserved, their passwords unchanged.
     pub fn restore(
         config: Config,
         now: Instant,
@@ -20,9 +21,22 @@ impl Server {
         stored: Stored,
     ) -> Result<Self, ConfigError> {
         let mut server = Self::new(config, now, wall)?;
-        let Stored { rooms, .. } = stored;
+        let Stored { rooms, accounts, .. } = stored;
         server.restore_rooms(rooms);
+        server.restore_accounts(accounts);
         Ok(server)
+    }
+
+    /// Accounts. One whose name no longer fits [`Config::max_nick`] is kept all the same: its
+    /// owner can still identify.
+    fn restore_accounts(&mut self, accounts: Vec<Account>) {
+        let count = accounts.len();
+        for account in accounts {
+            self.accounts.insert(account);
+        }
+        if count > 0 {
+            tracing::info!(accounts = count, "accounts restored");
+        }
     }
 
     /// Rooms: their history, numbering and topics.

@@ -14,7 +14,7 @@ impl Server {
     /// is dropped; so is a bus event on a server that is not part of a cluster.
     pub(super) fn service_reply(&mut self, reply: Reply) {
         match reply {
-            Reply::Password { ticket, .. } => tracing::debug!(?ticket, "a password answer nobody waits for"),
+            Reply::Password { ticket, outcome } => self.password_answer(ticket, outcome),
             Reply::Bus(event) => tracing::debug!(?event, "a bus event on a server without a bus"),
         }
     }
