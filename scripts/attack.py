@@ -3,7 +3,8 @@
 
 N connections with a 4 KiB receive buffer never read; each sends `/nick qXY`, then its burst
 of 29 one-character lines, then 3 lines/s. Meanwhile one client says a timestamped line every half
-second (within the flood limit) and another reads them. Every second it prints the server's RSS
+second (within the flood limit) and another reads them; both read what they are sent, as people
+do (a talker that never read would rightly be dropped as too slow once its socket is full). Every second it prints the server's RSS
 (from /proc), the kernel's memory for TCP buffers (all sockets), the server's CPU time, what the
 reader got and the longest wait so far; at the end, as one `summary:` line, the longest wait of
 the talker's lines (a line never heard counts as waiting until the end), the server's peak RSS,
@@ -52,6 +53,19 @@ def connect(port, rcvbuf=None):
     return sock
 
 
+def drain(sock):
+    """Everything `sock` (non-blocking) has to read now; raises SystemExit at end of file."""
+    data = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise SystemExit("a normal user (the talker or the listener) was disconnected")
+            data += chunk
+    except BlockingIOError:
+        return data
+
+
 def main():
     pid, port = int(sys.argv[1]), int(sys.argv[2])
     attackers_n = int(sys.argv[3]) if len(sys.argv) > 3 else 2000
@@ -60,9 +74,15 @@ def main():
     cpu_start = cpu_seconds(pid)
     talker, listener = connect(port), connect(port)
     listener.setblocking(False)
+    talker.setblocking(False)
     talker.sendall(b"/nick talker\n")
     attackers = []
+    buffer = b""
     for i in range(attackers_n):
+        if i % 50 == 0:
+            # The two normal users read all along, as people do.
+            drain(talker)
+            buffer += drain(listener)
         sock = connect(port, 4096)
         sock.setblocking(False)
         burst = f"/nick q{i:04}\n".encode() + b"x\n" * 29
@@ -73,16 +93,18 @@ def main():
         attackers.append(sock)
     start = time.monotonic()
     worst = 0.0
-    buffer = b""
+    got = len(buffer)
     unheard = {}  # the talker's lines not heard yet: sequence number -> time said
-    said = got = attack_lines = 0
+    said = attack_lines = 0
     next_report = start + 1
     next_say = next_attack = start
     now = start
     while now - start < seconds:
         now = time.monotonic()
         if now >= next_say:
+            talker.setblocking(True)
             talker.sendall(f"t {said} {now:.6f}\n".encode())
+            talker.setblocking(False)
             unheard[said] = now
             said += 1
             next_say += 0.5
@@ -93,15 +115,10 @@ def main():
                 except OSError:
                     pass
             next_attack += 1 / 3
-        try:
-            while True:
-                chunk = listener.recv(65536)
-                if not chunk:
-                    raise SystemExit("the listener was disconnected")
-                buffer += chunk
-                got += len(chunk)
-        except BlockingIOError:
-            pass
+        drain(talker)
+        chunk = drain(listener)
+        buffer += chunk
+        got += len(chunk)
         *lines, buffer = buffer.split(b"\n")
         now = time.monotonic()
         for line in lines:

@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::load::payload;
 use crate::load::shared::Plan;
+use crate::load::wire::{TlsClient, Wire};
 
 /// The server under test and how the load tool runs: common to every load mode.
 #[derive(Debug, clap::Args)]
@@ -14,9 +15,11 @@ pub struct Target {
     /// Host of the server under test.
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
-    /// Port of the server under test.
-    #[arg(long, short, default_value_t = 5000)]
-    pub port: u16,
+    /// Port of the server under test; several (`--port 5000,5002,5004`) spread the clients
+    /// over the nodes of one deployment sharing rooms through Redis (`chat serve --redis`),
+    /// client `i` on the `i mod N`th.
+    #[arg(long, short, default_value = "5000", value_delimiter = ',')]
+    pub port: Vec<u16>,
     /// Open at most this many connections per second (a server with a short accept queue,
     /// like the handout's, drops connections that come faster and the kernel retries a second later).
     #[arg(long, value_name = "PER_SEC")]
@@ -30,6 +33,16 @@ pub struct Target {
     /// Print one JSON line instead of the table (and no progress bar).
     #[arg(long)]
     pub json: bool,
+    /// What the connections speak: plain TCP, TLS, WebSocket at `/ws`, or WebSocket over TLS.
+    #[arg(long, value_enum, default_value_t = Wire::Tcp)]
+    pub wire: Wire,
+    /// For `--wire tls` and `wss`: the server's certificate to trust (PEM), for example the
+    /// one `chat serve --tls-self-signed` prints.
+    #[arg(long, value_name = "FILE")]
+    pub tls_ca: Option<std::path::PathBuf>,
+    /// For `--wire tls` and `wss`: the name the certificate must have.
+    #[arg(long, default_value = "localhost", value_name = "NAME")]
+    pub tls_name: String,
 }
 
 /// Options of `chat-bench fanout`.
@@ -113,13 +126,18 @@ pub struct Load {
 }
 
 impl Target {
-    /// The server's address.
-    pub fn addr(&self) -> Result<SocketAddr> {
-        (self.host.as_str(), self.port)
-            .to_socket_addrs()
-            .with_context(|| format!("could not resolve {}:{}", self.host, self.port))?
-            .next()
-            .with_context(|| format!("{} has no address", self.host))
+    /// The server's addresses, one per `--port`.
+    pub fn addrs(&self) -> Result<Vec<SocketAddr>> {
+        self.port
+            .iter()
+            .map(|&port| {
+                (self.host.as_str(), port)
+                    .to_socket_addrs()
+                    .with_context(|| format!("could not resolve {}:{port}", self.host))?
+                    .next()
+                    .with_context(|| format!("{} has no address", self.host))
+            })
+            .collect()
     }
 
     /// Checks `load` and makes the plan of a run against this target.
@@ -143,7 +161,7 @@ impl Target {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
         Ok(Plan {
-            addr: self.addr()?,
+            addrs: self.addrs()?,
             clients,
             senders,
             messages,
@@ -155,6 +173,12 @@ impl Target {
             sync_interval: Duration::from_millis(500),
             check_control: false,
             stop_at_flood_control: true,
+            wire: self.wire,
+            tls: match &self.tls_ca {
+                Some(ca) => Some(TlsClient::new(ca, &self.tls_name).map_err(anyhow::Error::msg)?),
+                None => None,
+            },
+            host: format!("{}:{}", self.host, self.port.first().copied().unwrap_or_default()),
         })
     }
 

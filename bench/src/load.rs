@@ -9,6 +9,7 @@ pub mod proc_stats;
 pub mod report;
 pub mod shared;
 pub mod tally;
+pub mod wire;
 pub mod worker;
 
 use std::time::Duration;

@@ -40,7 +40,7 @@ pub fn run(args: &Soak) -> Result<Report> {
     let mut engine = Engine::start(plan.clone(), args.target.json)?;
     engine.warm_up()?;
     let sampler = args.server_pid.map(|pid| Sampler::start(pid, Duration::from_millis(250))).transpose()?;
-    let mischief = Mischief::start(plan.addr, MISCHIEF_SLOTS)?;
+    let mischief = Mischief::start(plan.addrs[0], MISCHIEF_SLOTS)?;
     let measured = engine.measure(args.target.drain());
     let misbehaved = mischief.finish();
     let samples = sampler.map(Sampler::finish);

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 
-use chat_core::{BusCommand, BusEvent};
+use chat_core::{BusCommand, BusEvent, SubscribeFrom};
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::config::valid_node_name;
@@ -107,7 +107,13 @@ impl Bridge {
         let shared = &self.shared;
         match command {
             BusCommand::Subscribe { room, from } => {
-                shared.subscribe(room, from);
+                shared.subscribe(room.clone(), from);
+                if from == SubscribeFrom::Latest {
+                    // The writer finds where "from now on" starts, in order with the appends:
+                    // an append this node makes after subscribing is then surely read back.
+                    shared.queued_commands.fetch_add(1, Ordering::Relaxed);
+                    let _ = commands.send(Message::Command(BusCommand::Subscribe { room, from }));
+                }
                 let _ = commands.send(Message::RoomsChanged);
                 return Ok(());
             }

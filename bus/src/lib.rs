@@ -20,7 +20,7 @@
 //!     // Tell ann her line did not go out (full.0 is the command).
 //! }
 //! for event in events.try_iter() {
-//!     // server.handle_input(now, Input::Bus(event)) once the engine is wired.
+//!     // server.handle_input(now, Input::Service(Reply::Bus(event))): chat-services does this.
 //! }
 //! # Ok(()) }
 //! ```
@@ -59,6 +59,8 @@ mod nodes;
 mod reader;
 mod scripts;
 mod shared;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod url;
 mod writer;
 

@@ -2,7 +2,7 @@
 //! users it had, so this node can announce them offline.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chat_core::BusEvent;
 use redis::{Connection, RedisResult};
@@ -18,12 +18,24 @@ const KEEP_DEAD_USERS: Duration = Duration::from_secs(60);
 #[derive(Debug, Default)]
 pub(crate) struct NodeWatch {
     reported: BTreeSet<String>,
+    /// No node is reported dead before this: after an outage, every node's heartbeat may have
+    /// expired meanwhile, and the others need a time to live to reconnect and renew theirs.
+    quiet_until: Option<Instant>,
 }
 
 impl NodeWatch {
+    /// This node (re)connected at `now`: others are given `ttl` to renew their heartbeats
+    /// before any is reported dead.
+    pub(crate) fn connected(&mut self, now: Instant, ttl: Duration) {
+        self.quiet_until = Some(now + ttl);
+    }
+
     /// Looks at every registered node but `me`: returns a [`BusEvent::NodeExpired`] for each
     /// newly dead one that had users.
     pub(crate) fn scan(&mut self, conn: &mut Connection, me: &str) -> RedisResult<Vec<BusEvent>> {
+        if self.quiet_until.is_some_and(|until| Instant::now() < until) {
+            return Ok(Vec::new());
+        }
         let nodes: Vec<String> = redis::cmd("SMEMBERS").arg(keys::NODES).query(conn)?;
         let others: Vec<String> = nodes.into_iter().filter(|node| node != me).collect();
         if others.is_empty() {

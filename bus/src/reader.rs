@@ -195,7 +195,9 @@ impl Reader {
         Ok(())
     }
 
-    /// Finds where "from now on" starts for rooms subscribed with `Latest`.
+    /// Finds where "from now on" starts for rooms subscribed with `Latest` (the writer does
+    /// it first, in order with its appends; this is for a subscription the writer has not
+    /// reached yet when the reader reads).
     fn resolve_latest(&mut self) -> RedisResult<()> {
         let waiting: Vec<(String, u64)> = self
             .shared
@@ -205,18 +207,8 @@ impl Reader {
             .map(|(room, sub)| (room.clone(), sub.generation))
             .collect();
         for (room, generation) in waiting {
-            let last: Vec<(String,)> = redis::cmd("XREVRANGE")
-                .arg(keys::room_stream(&room))
-                .arg("+")
-                .arg("-")
-                .arg("COUNT")
-                .arg(1)
-                .query(connection::connected(&mut self.conn)?)
-                .map(|entries: Vec<(String, Value)>| entries.into_iter().map(|(id, _)| (id,)).collect())?;
-            let latest = last.first().map_or(StreamSeq::ZERO, |(id,)| seq_of(id));
-            if let Some(sub) = self.shared.rooms().get_mut(&room).filter(|sub| sub.generation == generation) {
-                sub.cursor = Some(latest);
-            }
+            let latest = latest_entry(connection::connected(&mut self.conn)?, &room)?;
+            self.shared.settle_latest(&room, Some(generation), latest);
         }
         Ok(())
     }
@@ -292,6 +284,18 @@ impl Reader {
 }
 
 /// The line number of a stream id (`N-M` is read as `N`; an unreadable id as 0).
+/// The number of room `room`'s last entry (zero for an empty or absent stream).
+pub(crate) fn latest_entry(conn: &mut Connection, room: &str) -> RedisResult<StreamSeq> {
+    let last: Vec<(String, Value)> = redis::cmd("XREVRANGE")
+        .arg(keys::room_stream(room))
+        .arg("+")
+        .arg("-")
+        .arg("COUNT")
+        .arg(1)
+        .query(conn)?;
+    Ok(last.first().map_or(StreamSeq::ZERO, |(id, _)| seq_of(id)))
+}
+
 fn seq_of(id: &str) -> StreamSeq {
     let millis = id.split_once('-').map_or(id, |(millis, _)| millis);
     millis.parse().unwrap_or(StreamSeq::ZERO)

@@ -105,6 +105,18 @@ impl Shared {
     }
 
     /// Stops reading `room`.
+    /// A `Latest` subscription to `room` starts after `latest`, unless it was settled already
+    /// (or, with `generation`, unless the room was subscribed again since).
+    pub(crate) fn settle_latest(&self, room: &str, generation: Option<u64>, latest: StreamSeq) {
+        let mut rooms = self.rooms();
+        if let Some(sub) = rooms.get_mut(room)
+            && sub.cursor.is_none()
+            && generation.is_none_or(|generation| generation == sub.generation)
+        {
+            sub.cursor = Some(latest);
+        }
+    }
+
     pub(crate) fn unsubscribe(&self, room: &str) {
         self.rooms().remove(room);
         self.rooms_changed.notify_all();

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use chat_core::{BusCommand, BusEvent, BusPayload};
+use chat_core::{BusCommand, BusEvent, SubscribeFrom};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use redis::{Connection, RedisError, RedisResult};
 
@@ -174,6 +174,7 @@ impl Writer {
                     self.shared.counters.reconnects.fetch_add(1, Ordering::Relaxed);
                 }
                 self.ever_connected = true;
+                self.nodes.connected(Instant::now(), self.config.heartbeat_ttl);
                 self.shared.set_up(true, true);
                 self.check_leases();
             }
@@ -287,7 +288,7 @@ impl Writer {
                     .arg(&self.config.node)
                     .arg(&self.incarnation)
                     .arg(mark)
-                    .arg(payload_args(payload));
+                    .arg(payload_args(&payload.fields()));
                 count += 1;
             }
         }
@@ -374,6 +375,14 @@ impl Writer {
                 let key = keys::lease(name);
                 let conn = connection::connected(&mut self.conn)?;
                 self.scripts.release.key(key).arg(&node).invoke::<i64>(conn).map(drop)
+            }
+            BusCommand::Subscribe { room, from: SubscribeFrom::Latest } => {
+                let waiting = self.shared.rooms().get(room).is_some_and(|sub| sub.cursor.is_none());
+                if waiting {
+                    let latest = crate::reader::latest_entry(connection::connected(&mut self.conn)?, room)?;
+                    self.shared.settle_latest(room, None, latest);
+                }
+                Ok(())
             }
             BusCommand::Append { .. }
             | BusCommand::Heartbeat
@@ -485,7 +494,7 @@ impl Writer {
     }
 }
 
-/// The payload's fields as `field value field value ...` arguments.
-fn payload_args(payload: &BusPayload) -> Vec<&str> {
-    payload.fields().into_iter().flat_map(|(field, value)| [field, value]).collect()
+/// A payload's fields as `field value field value ...` arguments.
+fn payload_args<'a>(fields: &'a [(&'static str, std::borrow::Cow<'_, str>)]) -> Vec<&'a str> {
+    fields.iter().flat_map(|(field, value)| [*field, value.as_ref()]).collect()
 }

@@ -272,3 +272,24 @@ fn a_closing_node_sends_everything_it_queued_first() {
     let on_b = b.wait_for_lines("#r", 3_000);
     assert_sent_order(&on_b, "a", 3_000);
 }
+
+#[test]
+fn a_line_appended_right_after_subscribing_from_the_latest_entry_is_read_back() {
+    let server = redis_or_skip!();
+    let (mut a, b) = two_nodes(&server);
+    let mut admin = server.admin();
+    for round in 0..5 {
+        let room = format!("#r{round}");
+        b.say_numbered(&room, "old", 0..3);
+        b.wait_sent();
+        // a's reader is reconnecting, so it looks the room's latest entry up only after a
+        // while: a's own append, made right after subscribing, must still be read back.
+        let reader = client_id(&mut admin, "chat-reader-a");
+        redis::cmd("CLIENT").arg("KILL").arg("ID").arg(reader).exec(&mut admin).expect("CLIENT KILL");
+        a.subscribe(&room, SubscribeFrom::Latest);
+        a.say(&room, "mine");
+        let on_a = a.wait_for_lines(&room, 1);
+        assert_eq!(on_a, [(StreamSeq(4), "mine".to_owned())], "round {round}");
+    }
+    assert!(gaps(&a.seen).is_empty());
+}

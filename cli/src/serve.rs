@@ -2,6 +2,7 @@
 
 mod args;
 mod bind;
+mod cluster;
 mod fd_limit;
 mod logging;
 mod signals;
@@ -37,8 +38,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let web = [plan.addrs(Kind::Web), plan.addrs(Kind::WebTls)].concat();
     let web_scheme = if plan.tls.is_some() { "https" } else { "http" };
     let admin = args.transports.admin;
+    // A node is named after the port it really listens on (`--port 0` picks one).
+    let port = plain.first().or(tls.first()).map_or(args.port, SocketAddr::port);
+    let mut bus = None;
+    let mut sharing = None;
+    if let Some((node, bus_config)) = args.cluster.configs(port) {
+        sharing = Some(format!("Sharing rooms through Redis at {} as node {}", bus_config.url, node.node));
+        config.cluster = Some(node);
+        bus = Some(bus_config);
+    }
     signals::survive_file_size_limit()?;
-    let started = storage::start(&args.storage, args.accounts.auth(), &mut config)?;
+    let started = storage::start(&args.storage, args.accounts.auth(), &mut config, bus)?;
     let options = Options { threads: args.threads };
     let services = Box::new(started.services);
     let running =
@@ -52,6 +62,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     match &started.database {
         Some(path) => say(format_args!("History kept in {} (--data-dir none keeps nothing)", path.display())),
         None => say("History kept in memory only (--data-dir none)"),
+    }
+    if let Some(sharing) = sharing {
+        say(sharing);
     }
     if !tls.is_empty() {
         let port = tls[0].port();

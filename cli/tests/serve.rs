@@ -7,7 +7,7 @@ use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chat_core::Config;
 
@@ -268,6 +268,15 @@ fn limits_that_do_not_fit_name_the_option_to_change() {
 }
 
 #[test]
+fn a_zero_handshake_timeout_names_the_option_to_change() {
+    let mut serve = Serve::start(&["--host", "127.0.0.1", "--port", "0", "--handshake-timeout", "0"]);
+    let stderr = serve.stderr_to_end();
+    assert_eq!(stderr.len(), 1, "{stderr:?}");
+    assert!(stderr[0].ends_with("give --handshake-timeout at least 1 second"), "{stderr:?}");
+    assert!(!serve.exit_status().success());
+}
+
+#[test]
 fn limits_come_from_the_command_line() {
     let (_serve, port) = Serve::on_free_port(&["--max-clients", "1"]);
     let mut first = Raw::connect(localhost(port));
@@ -292,6 +301,7 @@ fn help_gives_every_limit_with_the_core_default() {
         ("--max-queue", defaults.max_queue.to_string()),
         ("--max-memory", defaults.max_memory.to_string()),
         ("--history", defaults.history.to_string()),
+        ("--handshake-timeout", defaults.handshake_timeout.as_secs().to_string()),
         ("--port", "5000".to_owned()),
         ("--runtime", "smol".to_owned()),
     ] {
@@ -379,4 +389,80 @@ fn next_event(events: &Receiver<Event>, wanted: impl Fn(&Event) -> bool) -> Even
             Err(error) => panic!("no expected event within {PATIENCE:?}: {error}"),
         }
     }
+}
+
+/// Reads `client`'s lines until one is `wanted`; fails at end of file or after the read
+/// timeout (the deadline).
+fn read_until_line(client: &mut Raw, wanted: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    loop {
+        let line = client.line().unwrap_or_else(|| panic!("end of file before {wanted:?}; got {lines:#?}"));
+        let found = line == wanted;
+        lines.push(line);
+        if found {
+            return lines;
+        }
+    }
+}
+
+/// Three `chat serve --redis` nodes; node 3 is killed with SIGKILL (no goodbye), and the other
+/// nodes announce its user offline once its heartbeat expires (6 s).
+fn a_killed_node_s_users_are_announced_offline(runtime: &str) {
+    let Some(redis) = chat_bus::testing::RedisServer::start() else { return };
+    let url = redis.url().to_string();
+    let mut nodes = Vec::new();
+    let mut clients = Vec::new();
+    for n in 1..=3 {
+        let name = format!("n{n}");
+        let (serve, port) =
+            Serve::on_free_port(&["--runtime", runtime, "--redis", &url, "--node-name", &name]);
+        nodes.push(serve);
+        let mut client = Raw::connect(localhost(port));
+        client.expect_line();
+        let user = format!("user{n}");
+        client.send(&format!("/nick {user}"));
+        read_until_line(&mut client, &format!("*** You are now known as {user}"));
+        clients.push(client);
+    }
+    // Everyone is known everywhere before the kill (asked again until then, within PATIENCE).
+    let deadline = Instant::now() + PATIENCE;
+    for client in &mut clients {
+        loop {
+            client.send("/who");
+            let answer = read_until_line_starting(client, "*** ");
+            if answer == "*** 3 here: user1, user2, user3" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the nodes never agreed on /who: {answer}");
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let mut killed = nodes.pop().expect("node 3");
+    killed.child.0.kill().expect("SIGKILL node 3");
+    killed.child.0.wait().expect("node 3 ends");
+    for client in &mut clients[..2] {
+        read_until_line(client, "*** user3 is offline (their server stopped responding)");
+        client.send("/who");
+        assert_eq!(read_until_line_starting(client, "*** 2 here"), "*** 2 here: user1, user2");
+    }
+}
+
+/// Reads until a line starting with `prefix` (and holding ` here`, for `/who`); returns it.
+fn read_until_line_starting(client: &mut Raw, prefix: &str) -> String {
+    loop {
+        let line = client.line().expect("a line, not end of file");
+        if line.starts_with(prefix) && line.contains(" here") {
+            return line;
+        }
+    }
+}
+
+#[test]
+fn a_killed_node_s_users_are_announced_offline_on_smol() {
+    a_killed_node_s_users_are_announced_offline("smol");
+}
+
+#[test]
+fn a_killed_node_s_users_are_announced_offline_on_std() {
+    a_killed_node_s_users_are_announced_offline("std");
 }

@@ -78,6 +78,19 @@ pub(crate) enum Work {
     },
 }
 
+impl Work {
+    /// The account a password was checked against (an attempt charged to it), if this is a
+    /// verification.
+    pub(crate) fn checked_account(&self) -> Option<&str> {
+        match self {
+            Work::Identify { key, .. } | Work::CheckOld { key, .. } | Work::Unregister { key, .. } => {
+                Some(key)
+            }
+            Work::Register { .. } | Work::Rehash { .. } => None,
+        }
+    }
+}
+
 /// Who asked, and for what.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Pending {

@@ -106,6 +106,13 @@ impl AttemptLimiter {
         self.accounts.due.remove(account);
     }
 
+    /// The attempt `address` made for `account` at `now` could not be checked at all (the
+    /// password workers were busy): both get that one charge back.
+    pub fn unchecked(&mut self, now: Instant, address: IpAddr, account: &str) {
+        self.addresses.refund(&counted(address), now, self.limits.address_refill);
+        self.accounts.refund(account, now, self.limits.account_refill);
+    }
+
     /// Forgets every key whose budget is whole again at `now`.
     pub fn prune(&mut self, now: Instant) {
         self.addresses.prune(now);
@@ -161,7 +168,11 @@ impl<K: Hash + Eq + Clone> Budgets<K> {
     }
 
     /// Takes back one charge of `refill` from `key`.
-    fn refund(&mut self, key: &K, now: Instant, refill: Duration) {
+    fn refund<Q>(&mut self, key: &Q, now: Instant, refill: Duration)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         if let Some(due) = self.due.get_mut(key) {
             match due.checked_sub(refill) {
                 Some(earlier) if earlier > now => *due = earlier,
@@ -281,6 +292,18 @@ mod tests {
         limiter.attempt(t0, a, "bob").unwrap();
         limiter.attempt(t0, a, "carol").unwrap();
         assert_eq!(limiter.attempt(t0, a, "dave").unwrap_err().by, LimitedBy::Address);
+    }
+
+    #[test]
+    fn an_attempt_that_could_not_be_checked_costs_nothing() {
+        let t0 = Instant::now();
+        let mut limiter = AttemptLimiter::new(limits());
+        let a = ip("192.0.2.1");
+        for _ in 0..100 {
+            assert_eq!(limiter.attempt(t0, a, ALICE), Ok(()));
+            limiter.unchecked(t0, a, ALICE);
+        }
+        assert_eq!(limiter.tracked(), (0, 0));
     }
 
     #[test]

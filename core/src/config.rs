@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::protocol::Nick;
-use crate::{AttemptLimits, ConfigError};
+use crate::{AttemptLimits, ClusterConfig, ConfigError};
 
 /// The limits and policies of a chat room. [`Config::default`] suits people chatting.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,7 +47,9 @@ pub struct Config {
     /// the most, and if that is not enough it stops reading from every connection
     /// ([`Output::PauseReading`](crate::Output::PauseReading)) until the queued output is back
     /// under three quarters of the budget: TCP then makes the senders wait, and nobody who
-    /// reads is dropped. Default 256 MiB.
+    /// reads is dropped. The transports' own buffers (TLS records, a WebSocket message being
+    /// read, an HTTP request head: see [`Input::Buffered`](crate::Input::Buffered)) count
+    /// toward it too. Default 256 MiB.
     pub max_memory: usize,
     /// Longest nickname, in characters. Default 24.
     pub max_nick: usize,
@@ -95,6 +97,10 @@ pub struct Config {
     /// connection is closed: a client that trickles bytes and never ends a line (slowloris)
     /// cannot hold a connection. Default 30 s.
     pub line_timeout: Duration,
+    /// Share rooms with other nodes through the bus (`chat serve --redis`): this node's name
+    /// and heartbeat. `None` (the default): a server on its own, which never asks the bus for
+    /// anything.
+    pub cluster: Option<ClusterConfig>,
     /// Account names whose owners are server operators once identified (`chat serve --op
     /// NAME`): a name here gives nothing to whoever merely uses it, only to the client that
     /// identified as its registered account. Default none.
@@ -102,6 +108,13 @@ pub struct Config {
     /// How many failed password attempts an address, and an account, may make (`/identify`,
     /// `/nick NAME PASSWORD`, `/password`, `/unregister`). Default [`AttemptLimits::default`].
     pub attempts: AttemptLimits,
+    /// How long a connection that is not a chat client yet ([`Input::Accepted`]: a TLS
+    /// handshake, an HTTP connection that has not upgraded to the chat's WebSocket) may take to
+    /// become one. Then it is closed, so a handshake that never finishes or a slowloris on the
+    /// web port cannot hold a connection. Default 10 s.
+    ///
+    /// [`Input::Accepted`]: crate::Input::Accepted
+    pub handshake_timeout: Duration,
 }
 
 impl Default for Config {
@@ -130,8 +143,10 @@ impl Default for Config {
             connect_window: Duration::from_secs(600),
             limit_loopback: false,
             line_timeout: Duration::from_secs(30),
+            cluster: None,
             operators: Vec::new(),
             attempts: AttemptLimits::default(),
+            handshake_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -166,8 +181,19 @@ impl Config {
         if self.line_timeout.is_zero() {
             return Err(ConfigError::LineTimeoutZero);
         }
+        if let Some(cluster) = &self.cluster {
+            if cluster.node.is_empty() {
+                return Err(ConfigError::NodeNameEmpty);
+            }
+            if cluster.heartbeat.is_zero() {
+                return Err(ConfigError::HeartbeatZero);
+            }
+        }
         if let Some(name) = self.operators.iter().find(|name| Nick::parse(name, self.max_nick).is_err()) {
             return Err(ConfigError::Operator(name.clone()));
+        }
+        if self.handshake_timeout.is_zero() {
+            return Err(ConfigError::HandshakeTimeoutZero);
         }
         Ok(())
     }

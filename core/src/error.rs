@@ -41,9 +41,20 @@ pub enum ConfigError {
     /// `line_timeout` is zero: every unfinished line would be dropped at once.
     #[error("the time allowed to finish a line must be longer than zero")]
     LineTimeoutZero,
+    /// A cluster node with no name.
+    #[error("a node of a cluster needs a name (--node-name)")]
+    NodeNameEmpty,
+    /// A cluster node that would never say it is alive.
+    #[error("a node's heartbeat interval must be longer than zero")]
+    HeartbeatZero,
     /// A server operator's name is not a name anyone could register.
     #[error("the operator name {0:?} is not a valid name (a word of letters, digits, - or _)")]
     Operator(String),
+    /// `handshake_timeout` is zero: no TLS or web connection could ever become a client.
+    #[error(
+        "the time allowed to become a client (a TLS handshake, a WebSocket upgrade) must be longer than zero"
+    )]
+    HandshakeTimeoutZero,
 }
 
 /// An input that breaks the API's contract: a bug in the runtime, not bad client behaviour

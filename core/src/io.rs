@@ -16,6 +16,23 @@ pub enum Input<'a> {
         /// The remote address of the connection.
         peer: SocketAddr,
     },
+    /// A connection was accepted that is not a chat client yet: a TLS handshake, or an HTTP
+    /// connection (a page, `/metrics`, a WebSocket upgrade to come). From now on it counts
+    /// toward the per-address limits (refused, it gets [`Output::Close`] and
+    /// [`Output::Release`] at once), and it has [`Config::handshake_timeout`] to become a
+    /// client ([`Input::Connected`] with the same id, perhaps with another address: the real
+    /// client behind a trusted proxy), after which the core closes it the same way. A
+    /// connection the runtime ends itself before that (a page answered, a failed handshake, a
+    /// reset) is reported with [`Input::Disconnected`] (either cause): the core forgets it and
+    /// sends nothing more for it. Plain TCP connections are clients at once: they skip this.
+    ///
+    /// [`Config::handshake_timeout`]: crate::Config::handshake_timeout
+    Accepted {
+        /// The id the runtime chose for this connection, which `Connected` will use.
+        id: ClientId,
+        /// The remote address of the connection.
+        peer: SocketAddr,
+    },
     /// Bytes arrived from a client, in any chunking.
     Received {
         /// The sending connection.
@@ -34,6 +51,18 @@ pub enum Input<'a> {
         bytes: usize,
         /// How many queued frames those bytes completed.
         frames: usize,
+    },
+    /// The transport between `id`'s socket and the core (TLS, HTTP, WebSocket) now holds
+    /// `bytes` of its own buffers: the core counts them toward
+    /// [`Config::max_memory`](crate::Config::max_memory), for a client or a connection that is
+    /// not one yet ([`Accepted`](Input::Accepted)), until it forgets the connection. Report it
+    /// when it changes (coarsely: a few KiB is fine); plain TCP, which holds nothing of its
+    /// own, never needs to.
+    Buffered {
+        /// The connection.
+        id: ClientId,
+        /// What its transport holds now, in bytes.
+        bytes: usize,
     },
     /// A write to `id` would block: its socket's send buffer is full and the client is not
     /// reading fast enough. The core notes when; the next [`Flushed`](Input::Flushed) ends it.

@@ -51,6 +51,16 @@
 //! slows the senders down, and a client that reads is never dropped. Lines that waited in the
 //! socket while reading was paused are not charged to flood control as a burst.
 //!
+//! A client whose socket is full, or who has more than half of [`Config::soft_queue`] handed
+//! out and not yet written, is *parked*: broadcasts skip it, and its room keeps a log of each
+//! line once for all its parked members, from the oldest one's position on. When the runtime
+//! reports the socket took bytes, the client is handed what it is owed, in order, half the soft
+//! limit at a time. So a line to a room of 2,000 clients that do not read costs one logged
+//! frame, not 2,000 queued ones; what a parked client is owed counts against its limits, and
+//! the log once against the budget. Runtimes cap each socket's kernel send buffer at
+//! [`kit::Outbox::SEND_BUFFER`], so that a client that does not read is found out (its socket
+//! fills) after a few hundred lines rather than megabytes.
+//!
 //! # Rooms, history and names
 //!
 //! Every connection is in exactly one room, `#lobby` to begin with, so a client that never
@@ -95,6 +105,7 @@ mod accounts;
 mod attempts;
 mod bus;
 mod clock;
+mod cluster;
 mod config;
 mod deadlines;
 mod error;
@@ -102,6 +113,7 @@ mod flood;
 mod id;
 mod io;
 pub mod kit;
+mod moderation;
 mod per_address;
 mod presence;
 pub mod protocol;
@@ -114,6 +126,7 @@ mod service;
 #[cfg(feature = "sim")]
 pub mod sim;
 mod social;
+mod stats;
 mod unfinished;
 
 pub use attempts::{AttemptLimiter, AttemptLimits, Limited, LimitedBy};
@@ -121,6 +134,7 @@ pub use bus::{
     BusCommand, BusEvent, BusPayload, Gap, GapReason, ModerationAction, PAYLOAD_VERSION, PayloadError,
     StreamSeq, StreamSeqError, SubscribeFrom,
 };
+pub use cluster::ClusterConfig;
 pub use config::Config;
 pub use error::{ConfigError, InputError};
 pub use id::ClientId;
@@ -131,3 +145,4 @@ pub use records::{
 };
 pub use server::Server;
 pub use service::{PasswordOutcome, PasswordRequest, Reply, Request, Ticket};
+pub use stats::{DropReason, Drops, Lateness, Stats};

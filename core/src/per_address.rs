@@ -117,6 +117,25 @@ impl PerAddress {
         Ok(Some(host))
     }
 
+    /// A connection admitted from `was` (holding `held`, from [`admit`](Self::admit)) turns
+    /// out to come from `ip` (the real client behind a proxy): it keeps its place if that is
+    /// the same address, and is admitted anew otherwise.
+    pub(crate) fn readmit(
+        &mut self,
+        was: IpAddr,
+        held: Option<Host>,
+        ip: IpAddr,
+        now: Instant,
+    ) -> Result<Option<Host>, Refusal> {
+        if Host::of(was) == Host::of(ip) {
+            return Ok(held);
+        }
+        if let Some(host) = held {
+            self.release(host);
+        }
+        self.admit(ip, now)
+    }
+
     /// A connection admitted with [`admit`](Self::admit) left.
     pub(crate) fn release(&mut self, host: Host) {
         if let Some(entry) = self.hosts.get_mut(&host) {

@@ -47,7 +47,13 @@ impl Presence {
     }
 
     /// Records that `name` left, `reason` as shown in the summary.
-    pub(crate) fn left(&mut self, name: &str, reason: &wire::Reason, now: Instant, interval: Duration) {
+    pub(crate) fn left(
+        &mut self,
+        name: &str,
+        reason: &impl std::fmt::Display,
+        now: Instant,
+        interval: Duration,
+    ) {
         self.left.add(format!("{name} ({reason})"));
         self.due.get_or_insert(now + interval);
     }

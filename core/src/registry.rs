@@ -10,7 +10,7 @@ use crate::flood::FloodGate;
 use crate::per_address::{Host, PerAddress};
 use crate::protocol::LineDecoder;
 use crate::protocol::nick::Nick;
-use crate::rooms::RoomId;
+use crate::rooms::{Parked, RoomId};
 use crate::social::{Away, Ignores};
 use crate::unfinished::Unfinished;
 
@@ -51,6 +51,11 @@ pub(crate) struct Client {
     pub(crate) frames: usize,
     /// Since when the runtime reports the client's socket full (no `Flushed` since).
     pub(crate) blocked_since: Option<Instant>,
+    /// While parked (its socket full, or too much handed out and not yet written): where it is
+    /// in its room's log, which broadcasts skip it for (see `rooms/log.rs`), and what was sent
+    /// to it alone meanwhile. Boxed: most clients are never parked, and an idle connection must
+    /// stay small.
+    pub(crate) parked: Option<Box<Parked>>,
     pub(crate) phase: Phase,
     /// The runtime reported the connection lost: nothing more can be written to it, and it
     /// needs no close action.
@@ -89,6 +94,7 @@ impl Client {
             queued: 0,
             frames: 0,
             blocked_since: None,
+            parked: None,
             phase: Phase::Active,
             lost: false,
             input_ended: false,
@@ -98,9 +104,12 @@ impl Client {
     }
 
     /// What the client's queue costs in memory: its bytes, plus each frame's handle and queue
-    /// slot (see [`Outbox::FRAME_OVERHEAD`](crate::kit::Outbox::FRAME_OVERHEAD)).
+    /// slot (see [`Outbox::FRAME_OVERHEAD`](crate::kit::Outbox::FRAME_OVERHEAD)), counting the
+    /// frames held for it alone while it is parked (not what its room's log owes it).
     pub(crate) fn cost(&self) -> usize {
-        self.queued + self.frames * crate::kit::Outbox::FRAME_OVERHEAD
+        self.queued
+            + self.frames * crate::kit::Outbox::FRAME_OVERHEAD
+            + self.parked.as_ref().map_or(0, |parked| parked.held_cost)
     }
 
     /// True if the client's socket has taken nothing for at least `grace` at `now`.

@@ -14,6 +14,8 @@
 //! Behind the `sim` feature: the one driver of [`Server`] that the core's tests, the fuzz
 //! targets and the benchmarks share.
 
+pub mod cluster;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -184,6 +186,24 @@ impl Sim {
         self.clients.insert(id, SimClient { label: label.to_owned(), reading: true, ..SimClient::default() });
         self.input(Input::Connected { id, peer });
         id
+    }
+
+    /// Accepts a connection from `peer` that is not a client yet (a TLS handshake, say: see
+    /// [`Input::Accepted`]); [`open`](Self::open) makes it one.
+    pub fn accept_from(&mut self, label: &str, peer: SocketAddr) -> ClientId {
+        let id = ClientId(self.next_id);
+        self.next_id += 1;
+        self.clients.insert(id, SimClient { label: label.to_owned(), reading: true, ..SimClient::default() });
+        self.input(Input::Accepted { id, peer });
+        id
+    }
+
+    /// The connection `id`, accepted with [`accept_from`](Self::accept_from), becomes a client
+    /// from `peer` (its handshake is done).
+    pub fn open(&mut self, id: ClientId, peer: SocketAddr) {
+        if self.clients[&id].is_open() {
+            self.input(Input::Connected { id, peer });
+        }
     }
 
     /// The client sends `bytes` (one chunk). While the server does not read, they wait.
@@ -405,6 +425,14 @@ impl Sim {
     /// Lines received by `id`.
     pub fn lines(&self, id: ClientId) -> Vec<String> {
         self.clients[&id].lines()
+    }
+
+    /// The text of the chat lines (`<NAME> text`) received by `id`.
+    pub fn said(&self, id: ClientId) -> Vec<String> {
+        self.lines(id)
+            .iter()
+            .filter_map(|l| l.strip_prefix('<')?.split_once("> ").map(|(_, text)| text.to_owned()))
+            .collect()
     }
 
     /// Every client's transcript, for snapshots: a header per client, the lines it received,

@@ -298,3 +298,17 @@ fn an_account_given_up_while_its_password_is_checked() {
     assert_eq!(sim.server.name_of(bob), Some("alice"));
     assert_snapshot!(sim.transcripts());
 }
+
+#[test]
+fn a_password_the_busy_workers_could_not_check_is_no_failed_attempt() {
+    let (mut sim, auth) = world();
+    registered(&mut sim, "Alice", "hunter22");
+    let friend = sim.connect("friend");
+    auth.state.lock().unwrap().busy = true;
+    for _ in 0..10 {
+        sim.say(friend, "/identify alice hunter22");
+    }
+    auth.state.lock().unwrap().busy = false;
+    sim.say(friend, "/identify alice hunter22");
+    assert_eq!(sim.server.account_of(friend), Some("alice"), "{:?}", sim.lines(friend));
+}

@@ -68,6 +68,33 @@ fn check_parse(line: &str) {
             assert!(within(line, name) && no_space(name), "{line:?}: name {name:?}");
         }
         Command::History(count) => assert!(count.is_none_or(|n| n > 0), "{line:?}: /history {count:?}"),
+        Command::Op(name)
+        | Command::Deop(name)
+        | Command::Unban(name)
+        | Command::Unmute(name)
+        | Command::Whois(name)
+        | Command::Mute { name, .. } => {
+            assert!(within(line, name) && no_space(name), "{line:?}: name {name:?}");
+        }
+        Command::Kick { name: target, reason } | Command::Ban { target, reason, .. } => {
+            assert!(within(line, target) && no_space(target), "{line:?}: target {target:?}");
+            assert!(reason.is_none_or(|r| within(line, r) && !r.trim().is_empty()), "{line:?}: {reason:?}");
+        }
+        Command::Motd(Some(text)) => assert!(within(line, text) && !text.trim().is_empty(), "{line:?}: {text:?}"),
+        Command::Register(password) | Command::Unregister(password) => {
+            assert!(within(line, password.as_str()) && no_space(password.as_str()), "{line:?}");
+        }
+        Command::Identify { name, password } => {
+            assert!(name.is_none_or(|n| within(line, n) && no_space(n)), "{line:?}: {name:?}");
+            assert!(within(line, password.as_str()) && no_space(password.as_str()), "{line:?}");
+        }
+        Command::ChangePassword { old, new } => {
+            assert!(within(line, old.as_str()) && no_space(old.as_str()), "{line:?}");
+            assert!(within(line, new.as_str()) && no_space(new.as_str()), "{line:?}");
+        }
+        Command::Motd(None) | Command::ClearMotd | Command::LockTopic(_) | Command::Banned => {
+            assert!(line.starts_with('/'), "{line:?}")
+        }
         Command::Who
         | Command::Help
         | Command::Part

@@ -11,7 +11,9 @@
 //! clients already gone. Accounts too: clients register, identify (with right and wrong
 //! passwords, by `/identify` or `/nick NAME PASSWORD`), change passwords and give names up,
 //! while the password answers (from `chat_core::sim::TestPasswords`) are held back and released
-//! in any order.
+//! in any order. Clients moderate the rooms they created (and try to moderate the others),
+//! `alice` moderates everywhere once identified, and the server starts with `::1` banned for
+//! ten seconds, so connections from it are refused until the ban ends.
 //!
 //! After every step, besides the world's own checks:
 //! - everything a client received is UTF-8, whole non-empty lines, no control character but
@@ -34,8 +36,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use arbitrary::Arbitrary;
-use chat_core::sim::{Sim, TestPasswords};
-use chat_core::{ClientId, Config, PeerGone};
+use chat_core::sim::{SIM_WALL_CLOCK_SECS, Sim, TestPasswords};
+use chat_core::{AddressRange, Ban, BanTarget, ClientId, Config, PeerGone, Stored, UnixMillis};
 use chat_fuzz::{Lines, check_frame};
 use libfuzzer_sys::fuzz_target;
 
@@ -90,6 +92,19 @@ enum Template {
     NickWithPassword(Name, Password),
     ChangePassword(Password, Password),
     Unregister(Password),
+    // Moderation.
+    Op(Name),
+    Deop(Name),
+    Kick(Name, Option<Word>),
+    Ban(Target, Option<Length>, Option<Word>),
+    Unban(Target),
+    Banned,
+    Mute(Name, Option<Length>),
+    Unmute(Name),
+    Motd(Option<Word>),
+    ClearMotd,
+    TopicLock(bool),
+    Whois(Name),
 }
 
 /// Passwords: two that work, one too short to register.
@@ -109,6 +124,51 @@ impl Password {
             Password::One => PASSWORDS[0],
             Password::Two => PASSWORDS[1],
             Password::Short => PASSWORDS[2],
+        }
+    }
+}
+
+/// What a ban names: people, the two loopback addresses, ranges, nonsense.
+#[derive(Debug, Arbitrary)]
+enum Target {
+    Name(Name),
+    V4,
+    V6,
+    Range,
+    Everything,
+    Bad,
+}
+
+/// How long a ban or mute lasts, as typed.
+#[derive(Debug, Arbitrary)]
+enum Length {
+    Seconds(u8),
+    Minutes(u8),
+    Zero,
+    Bad,
+}
+
+impl Target {
+    fn render(&self) -> String {
+        match self {
+            Target::Name(name) => name.as_str().to_owned(),
+            Target::V4 => "127.0.0.1".to_owned(),
+            Target::V6 => "::1".to_owned(),
+            Target::Range => "127.0.0.0/8".to_owned(),
+            Target::Everything => "::/0".to_owned(),
+            Target::Bad => "10.0.0.0/99".to_owned(),
+        }
+    }
+}
+
+impl Length {
+    fn render(length: &Option<Length>) -> String {
+        match length {
+            None => String::new(),
+            Some(Length::Seconds(n)) => format!(" {n}s"),
+            Some(Length::Minutes(n)) => format!(" {n}m"),
+            Some(Length::Zero) => " 0s".to_owned(),
+            Some(Length::Bad) => " forever".to_owned(),
         }
     }
 }
@@ -212,10 +272,28 @@ impl Template {
             Template::Slash(word) => format!("/{}", word.as_str()),
             Template::TooLong(extra) => "x".repeat(MAX_LINE + 1 + usize::from(*extra)),
             Template::Burst(lines) => "spam\n".repeat(usize::from(*lines % 64)),
+            Template::Op(name) => format!("/op {}", name.as_str()),
+            Template::Deop(name) => format!("/deop {}", name.as_str()),
+            Template::Kick(name, reason) => format!("/kick {}{}", name.as_str(), word(reason)),
+            Template::Ban(target, length, reason) => {
+                format!("/ban {}{}{}", target.render(), Length::render(length), word(reason))
+            }
+            Template::Unban(target) => format!("/unban {}", target.render()),
+            Template::Banned => "/banned".to_owned(),
+            Template::Mute(name, length) => format!("/mute {}{}", name.as_str(), Length::render(length)),
+            Template::Unmute(name) => format!("/unmute {}", name.as_str()),
+            Template::Motd(text) => format!("/motd{}", word(text)),
+            Template::ClearMotd => "/motd -".to_owned(),
+            Template::TopicLock(lock) => if *lock { "/topic lock" } else { "/topic unlock" }.to_owned(),
+            Template::Whois(name) => format!("/whois {}", name.as_str()),
             Template::Register(password) => format!("/register {}", password.as_str()),
             Template::Identify(None, password) => format!("/identify {}", password.as_str()),
-            Template::Identify(Some(name), password) => format!("/identify {} {}", name.as_str(), password.as_str()),
-            Template::NickWithPassword(name, password) => format!("/nick {} {}", name.as_str(), password.as_str()),
+            Template::Identify(Some(name), password) => {
+                format!("/identify {} {}", name.as_str(), password.as_str())
+            }
+            Template::NickWithPassword(name, password) => {
+                format!("/nick {} {}", name.as_str(), password.as_str())
+            }
             Template::ChangePassword(old, new) => format!("/password {} {}", old.as_str(), new.as_str()),
             Template::Unregister(password) => format!("/unregister {}", password.as_str()),
         };
@@ -227,7 +305,14 @@ impl Template {
 
 const WELCOME: &str = "*** Welcome to the chat room, ";
 const FULL: &str = "! The server is full";
-const FAREWELLS: [&str; 3] = ["*** Server is shutting down. Goodbye!", "! Disconnected for flooding.", FULL];
+const FAREWELLS: [&str; 6] = [
+    "*** Server is shutting down. Goodbye!",
+    "! Disconnected for flooding.",
+    FULL,
+    "! You are banned from this server",
+    "! You are banned by ",
+    "! You were kicked by ",
+];
 
 const MAX_LINE: usize = 64;
 
@@ -244,6 +329,7 @@ fn config() -> Config {
         max_nick: 12,
         presence_batch_above: 2,
         history: 5,
+        operators: vec!["alice".to_owned()],
         ..Config::default()
     }
 }
@@ -361,7 +447,8 @@ impl Harness {
         for &id in &self.ids {
             let server = &self.sim.server;
             if let Some(name) = server.name_of(id).filter(|name| server.is_registered(name)) {
-                let key = chat_core::protocol::Nick::parse(name, usize::MAX).map(|nick| nick.key().to_owned());
+                let key =
+                    chat_core::protocol::Nick::parse(name, usize::MAX).map(|nick| nick.key().to_owned());
                 assert_eq!(server.account_of(id), key.ok().as_deref(), "after {event:?}: {id} holds {name}");
             }
         }
@@ -370,9 +457,22 @@ impl Harness {
     }
 }
 
+/// What the server starts from: `::1` banned for ten seconds.
+fn stored() -> Stored {
+    let start = UnixMillis(SIM_WALL_CLOCK_SECS * 1_000);
+    let ban = Ban {
+        target: BanTarget::Addresses(AddressRange::single(IpAddr::V6(Ipv6Addr::LOCALHOST))),
+        reason: "fuzzing".to_owned(),
+        set_by: "root".to_owned(),
+        at: start,
+        expires: Some(start.saturating_add(Duration::from_secs(10))),
+    };
+    Stored { bans: vec![ban], ..Stored::default() }
+}
+
 fuzz_target!(|events: Vec<Event>| {
     let passwords = TestPasswords::default();
-    let sim = Sim::with_services(config(), Box::new(passwords.clone()));
+    let sim = Sim::restored(config(), Box::new(passwords.clone()), stored());
     let mut harness = Harness { sim, passwords, ids: Vec::new(), seen: BTreeMap::new() };
     for event in &events {
         harness.event(event);

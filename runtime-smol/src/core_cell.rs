@@ -85,6 +85,11 @@ impl CoreCell {
         }
     }
 
+    /// The server's stats now (`/metrics`).
+    pub(crate) fn stats(&self) -> chat_core::Stats {
+        self.server.borrow().stats()
+    }
+
     /// Whether the services have an answer ready (then feed the core [`Input::Service`] with
     /// it: the services' bell rang).
     pub(crate) fn next_answer(&self) -> Option<chat_core::Reply> {

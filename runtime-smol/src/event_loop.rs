@@ -85,7 +85,8 @@ async fn serve_hub(
     io: IoThreads,
 ) {
     let threads = io.inboxes.len();
-    let hub = Rc::new(Hub::new(core.clone(), io.inboxes, io.spared));
+    let endpoints = listeners.iter().map(|(_, endpoint)| endpoint);
+    let hub = Rc::new(Hub::new(core.clone(), io.inboxes, io.spared, endpoints));
     let _hub = executor.spawn(hub.clone().run(io.heard));
     let first = io_thread::serve(Rc::downgrade(executor), 0, threads, io.first, io.reports, io.spares);
     let _first = executor.spawn(first);

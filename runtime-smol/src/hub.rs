@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 
 use chat_core::{Input, Output};
-use chat_transport::Endpoint;
+use chat_transport::{Endpoint, StatsBoard};
 use smol::channel::{Receiver, Sender};
 use smol::net::TcpStream;
 
@@ -30,13 +30,23 @@ pub(crate) struct Hub {
     spares: Receiver<Batch>,
     /// Where the next accepted connection goes: a turn of [`Hub::turn`] slots.
     next_slot: Cell<usize>,
+    /// Where `/metrics` reads the core's stats (the operator's listeners): the core's thread
+    /// leaves them there after every round, since the connections asking are on other threads.
+    boards: Vec<StatsBoard>,
 }
 
 impl Hub {
-    /// A hub feeding `core` and handing out to `threads`.
-    pub(crate) fn new(core: Rc<CoreCell>, threads: Vec<Sender<Batch>>, spares: Receiver<Batch>) -> Self {
+    /// A hub feeding `core` and handing out to `threads` the connections of listeners with
+    /// `endpoints`.
+    pub(crate) fn new<'a>(
+        core: Rc<CoreCell>,
+        threads: Vec<Sender<Batch>>,
+        spares: Receiver<Batch>,
+        endpoints: impl IntoIterator<Item = &'a Endpoint>,
+    ) -> Self {
         let batches = RefCell::new(threads.iter().map(|_| Batch::default()).collect());
-        Self { core, threads, batches, spares, next_slot: Cell::new(0) }
+        let boards = endpoints.into_iter().filter_map(Endpoint::stats_board).cloned().collect();
+        Self { core, threads, batches, spares, next_slot: Cell::new(0), boards }
     }
 
     /// The I/O thread that takes the connection accepted in `slot` of a turn of `2n - 1` slots:
@@ -82,8 +92,13 @@ impl Hub {
 
     /// Sends every I/O thread its batch, if it has one: one wake-up per thread. (The next
     /// batch reuses one an I/O thread emptied, when there is one: its memory is mapped and
-    /// warm.)
+    /// warm.) The stats go on the boards first, so a client that heard of this round and then
+    /// asks for `/metrics` sees it counted.
     pub(crate) fn send(&self) {
+        if !self.boards.is_empty() {
+            let stats = self.core.stats();
+            self.boards.iter().for_each(|board| board.publish(stats));
+        }
         for (batch, inbox) in self.batches.borrow_mut().iter_mut().zip(&self.threads) {
             if batch.is_empty() {
                 continue;

@@ -87,9 +87,29 @@ impl Link {
         standing
     }
 
-    /// Announces a transport that is a chat client from the start (plain TCP).
-    pub(crate) fn start(&self) -> Heard {
-        Heard { opened: self.transport.borrow_mut().start(), ..Heard::default() }
+    /// Starts the transport: the core's first input for this connection (`Connected` on plain
+    /// TCP, `Accepted` otherwise).
+    pub(crate) fn start(&self) -> chat_core::Input<'static> {
+        let mut standing = self.standing.get();
+        let input = standing.start(self.id, &mut self.transport.borrow_mut());
+        self.standing.set(standing);
+        input
+    }
+
+    /// What the core must hear of the transport's own buffers, if they moved (memory budget).
+    pub(crate) fn buffered(&self) -> Option<chat_core::Input<'static>> {
+        let mut standing = self.standing.get();
+        let input = standing.buffered(self.id, &self.transport.borrow());
+        self.standing.set(standing);
+        input
+    }
+
+    /// The runtime drops this connection, which is not a client: what the core must hear.
+    pub(crate) fn forget(&self) -> Option<chat_core::Input<'static>> {
+        let mut standing = self.standing.get();
+        let input = standing.forget(self.id);
+        self.standing.set(standing);
+        input
     }
 
     /// Queues `frame` after everything queued before, waking the writer if it was idle.
@@ -160,6 +180,13 @@ impl Link {
         let heard = transport.receive(bytes).detach(data);
         self.wake_if_writing(&transport);
         heard
+    }
+
+    /// On the operator's listener, leaves the server's stats where `/metrics` reads them.
+    pub(crate) fn publish_stats(&self, stats: impl FnOnce() -> chat_core::Stats) {
+        if let Some(board) = self.transport.borrow().stats_board() {
+            board.publish(stats());
+        }
     }
 
     /// The client's end of file, through the transport.

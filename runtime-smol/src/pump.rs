@@ -8,6 +8,7 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use chat_core::kit::Outbox;
 use chat_core::{ClientId, Input, Output};
 use chat_transport::{Endpoint, Heard};
 use rustc_hash::FxHashMap;
@@ -169,6 +170,10 @@ impl Pump {
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%peer, %error, "cannot set TCP_NODELAY");
         }
+        // Bounds what a client that does not read costs the kernel and the server.
+        if let Err(error) = socket2::SockRef::from(&stream).set_send_buffer_size(Outbox::SEND_BUFFER) {
+            tracing::debug!(%peer, %error, "cannot set SO_SNDBUF");
+        }
         let transport = match endpoint.accept(peer) {
             Ok(transport) => transport,
             Err(error) => return tracing::warn!(%peer, %error, "cannot start the connection's transport"),
@@ -185,11 +190,7 @@ impl Pump {
             link: link.clone(),
         };
         self.connections.borrow_mut().insert(id, connection);
-        let heard = link.start();
-        // The shared buffer may still hold what another connection sent last (a `/quit` whose
-        // connection closed before anything was written): none of it is this one's.
-        self.inbound.borrow_mut().clear();
-        self.hear(&link, heard);
+        self.drive(link.start());
     }
 
     /// Reads what `link`'s socket has into the shared buffer and passes it through the
@@ -204,6 +205,10 @@ impl Pump {
         let mut scratch = self.scratch.borrow_mut();
         let read = link.read(&mut scratch)?;
         if read > 0 {
+            // With the core away, the hub leaves its stats on the boards after every round.
+            if let CoreSide::Here(core) = &self.core {
+                link.publish_stats(|| core.stats());
+            }
             let heard = link.receive(&scratch[..read], &mut self.inbound.borrow_mut());
             drop(scratch);
             self.hear(link, heard);
@@ -233,9 +238,17 @@ impl Pump {
     /// shared by every connection, so data left in it would be heard again as the next
     /// connection's own (a new connection's `Connected` comes with no data of its own).
     fn hear(&self, link: &Link, heard: Heard) {
-        if heard == Heard::default() && self.inbound.borrow().is_empty() {
-            return;
+        if heard != Heard::default() || !self.inbound.borrow().is_empty() {
+            self.hear_inputs(link, heard);
         }
+        // What the transport holds, for the memory budget (never on plain TCP).
+        if let Some(input) = link.buffered() {
+            self.drive(input);
+        }
+    }
+
+    /// The inputs `heard` makes, as [`chat_transport::Standing`] allows.
+    fn hear_inputs(&self, link: &Link, heard: Heard) {
         let data = self.inbound.borrow();
         let mut standing = link.standing();
         let inputs = standing.inputs(link.id, heard, &data);
@@ -258,9 +271,13 @@ impl Pump {
             return;
         }
         link.shut_down();
-        if let Some(connection) = self.connections.borrow_mut().remove(&link.id) {
+        let connection = self.connections.borrow_mut().remove(&link.id);
+        if let Some(connection) = connection {
             tracing::debug!(id = %link.id, "finished");
             drop(connection);
+            if let Some(input) = link.forget() {
+                self.drive(input);
+            }
         }
     }
 

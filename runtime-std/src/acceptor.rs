@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use chat_core::ClientId;
-use chat_core::kit::AcceptBackoff;
+use chat_core::kit::{AcceptBackoff, Outbox};
 use chat_transport::Endpoint;
 use crossbeam_channel::{Receiver, Sender};
 
@@ -197,7 +197,8 @@ fn pause_for(pause: Duration) {
 }
 
 /// Gives each accepted connection an id and its threads, until every acceptor has ended; a
-/// connection beyond the `capacity` is sent `full` and closed. Returns the connection threads
+/// connection beyond the `capacity` is sent `full` in its own protocol (or nothing, over TLS)
+/// and closed. Returns the connection threads
 /// still running.
 fn spawn_loop(
     queue: &Receiver<Accepted>,
@@ -206,7 +207,7 @@ fn spawn_loop(
     capacity: &'static Capacity,
     full: &[u8],
 ) -> Threads {
-    let mut connections = Threads::default();
+    let connections = Threads::default();
     let _span = tracing::info_span!("spawn").entered();
     // Failing to start a connection's threads is failing to take it: the same policy as accept.
     let mut backoff = AcceptBackoff::new();
@@ -226,12 +227,16 @@ fn spawn_loop(
                 );
                 refusing = true;
             }
-            refuse(stream, peer, full);
+            refuse(stream, peer, endpoint.refusal(full).as_deref());
             continue;
         };
         refusing = false;
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%peer, %error, "could not set TCP_NODELAY");
+        }
+        // Bounds what a client that does not read costs the kernel and the server.
+        if let Err(error) = socket2::SockRef::from(&stream).set_send_buffer_size(Outbox::SEND_BUFFER) {
+            tracing::debug!(%peer, %error, "could not set SO_SNDBUF");
         }
         let id = ClientId(next_id);
         next_id += 1;
@@ -243,11 +248,8 @@ fn spawn_loop(
                 continue;
             }
         };
-        match reader::start(id, peer, stream, transport, senders.clone(), slot) {
-            Ok(thread) => {
-                connections.push(thread);
-                backoff.on_success();
-            }
+        match reader::start(id, peer, stream, transport, senders.clone(), slot, connections.token()) {
+            Ok(()) => backoff.on_success(),
             Err(error) => {
                 tracing::debug!(%id, %peer, %error, "could not start the connection's reader thread; dropped it");
                 if let Some(pause) = backoff.on_error(&error) {

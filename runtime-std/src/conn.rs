@@ -50,14 +50,27 @@ impl Conn {
         }
     }
 
-    /// Announces a transport that is a chat client from the start (plain TCP).
-    pub(crate) fn start(&mut self) -> Heard {
-        Heard { opened: self.transport.start(), ..Heard::default() }
+    /// Starts the transport: the core's first input for connection `id` (`Connected` on plain
+    /// TCP, `Accepted` otherwise).
+    pub(crate) fn start(&mut self, id: chat_core::ClientId) -> chat_core::Input<'static> {
+        self.standing.start(id, &mut self.transport)
     }
 
     /// Passes bytes the reader read through the transport (its data into `data`).
     pub(crate) fn receive(&mut self, bytes: &[u8], data: &mut Vec<u8>) -> Heard {
         self.transport.receive(bytes).detach(data)
+    }
+
+    /// What the core must hear of the transport's own buffers, if they moved (memory budget).
+    pub(crate) fn buffered(&mut self, id: chat_core::ClientId) -> Option<chat_core::Input<'static>> {
+        self.standing.buffered(id, &self.transport)
+    }
+
+    /// On the operator's listener, leaves the server's stats where `/metrics` reads them.
+    pub(crate) fn publish_stats(&self, stats: impl FnOnce() -> chat_core::Stats) {
+        if let Some(board) = self.transport.stats_board() {
+            board.publish(stats());
+        }
     }
 
     /// The client's end of file, through the transport.

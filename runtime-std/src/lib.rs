@@ -59,9 +59,11 @@
 //!   `chat-bench soak` (flood control off, misbehaving clients churning) the server peaks at
 //!   19-25 MiB with 100 clients, against 51 MiB before that trimming.
 //! - **Slow clients** block only their own writer thread, in `write`. Writes time out after
-//!   100 ms, when the writer reports the socket blocked (`Input::Blocked`, once per episode, and
-//!   only if it has not written since by the time the core thread reads it), then writes on;
-//!   `Input::Flushed` reports bytes and frames written. The core decides who is too slow.
+//!   10 ms, when the writer reports the socket blocked (`Input::Blocked`, once per episode, and
+//!   only if it has not written since by the time the core thread reads it; the core then
+//!   parks the client, so broadcasts stop queueing frames for it), then waits on in 100 ms
+//!   steps; `Input::Flushed` reports bytes and frames written. The core decides who is too
+//!   slow. Each socket's send buffer is capped at `chat_core::kit::Outbox::SEND_BUFFER`.
 //! - **Pausing reads.** While the core has asked to stop reading (`Output::PauseReading`, its
 //!   queued output is over `Config::max_memory`), the core thread takes only progress reports:
 //!   readers block on the full event queue and TCP slows the senders down. A connection lost
@@ -86,7 +88,9 @@
 //! - **Shutdown.** [`Stopper::stop`] sets a flag and wakes the core thread (it never blocks).
 //!   The core thread stops the acceptors, feeds `Input::Shutdown` and serves on until the core
 //!   `is_finished` (every connection closed and released), which the core bounds to
-//!   `close_linger` (2 s by default); then it joins every thread it started. A
+//!   `close_linger` (2 s by default); then it waits for every thread it started (connection
+//!   threads are detached and counted, so that each gives its stack back as it ends rather
+//!   than at shutdown). A
 //!   thread blocked in `accept` cannot be interrupted in std, so the acceptors are woken by
 //!   connecting to each listener once (to loopback when it is bound to a wildcard address);
 //!   this is portable, costs nothing while running and cannot miss (the wake-up connection
@@ -125,8 +129,10 @@
 //!   once, with a warning. [`spawn`] lowers `max_clients` to that capacity less 64, so that in
 //!   all but a connection storm the core itself refuses the extra clients with its "server is
 //!   full" notice, while threads remain to deliver it; in a storm, the spawner sends the
-//!   core's same notice itself (one non-blocking write of a short line to a fresh socket,
-//!   which cannot block) before closing, so no client is ever cut off without a word.
+//!   core's same notice itself, in the connection's own protocol (one non-blocking write of a
+//!   short line, or an HTTP 503 on the web listener, to a fresh socket, which cannot block)
+//!   before closing, so no client is ever cut off without a word; over TLS, where a word would
+//!   take a handshake, it closes cleanly.
 //! - **Threads:** the machine's `kernel.pid_max` of 32,768 caps threads system-wide, about
 //!   16,000 connections for a server alone on the machine, if the mapping limit were raised.
 //! - **File descriptors:** one per connection; with the open-files limit of 20,000 that would be

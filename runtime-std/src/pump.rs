@@ -213,10 +213,16 @@ impl Pump {
         }
         self.inbound = inbound;
         self.inbound.clear();
+        // What the transport holds, for the memory budget (never on plain TCP).
+        if let Some(input) = self.conns.get_mut(&id).and_then(|conn| conn.buffered(id)) {
+            self.feed(input);
+        }
         let Some(conn) = self.conns.get_mut(&id) else { return };
         if !conn.standing.is_known() && conn.is_done() {
             tracing::debug!(%id, "finished");
-            self.conns.remove(&id);
+            if let Some(input) = self.conns.remove(&id).and_then(|mut conn| conn.standing.forget(id)) {
+                self.feed(input);
+            }
         } else if conn.wants_flush() && conn.list() {
             self.unflushed.push(id);
         }
@@ -276,12 +282,13 @@ impl Pump {
     fn on_event(&mut self, event: Event) {
         match event {
             Event::Connected { id, mut conn } => {
-                let heard = conn.start();
+                let input = conn.start(id);
                 self.conns.insert(id, conn);
-                self.hear(id, heard);
+                self.feed(input);
             }
             Event::Received { id, bytes } => {
                 if let Some(conn) = self.conns.get_mut(&id) {
+                    conn.publish_stats(|| self.server.stats());
                     let heard = conn.receive(&bytes, &mut self.inbound);
                     self.hear(id, heard);
                 }

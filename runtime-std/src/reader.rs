@@ -16,6 +16,7 @@ use crate::capacity::Slot;
 use crate::conn::Conn;
 use crate::event::{Event, Progress, Senders};
 use crate::handoff::Handoff;
+use crate::threads::Token;
 use crate::writer;
 
 /// Stack size of each connection thread. Both threads only run short, shallow loops; small
@@ -29,9 +30,9 @@ const MIN_READ: usize = 1024;
 /// paste, a flood, a benchmark), so bulk input costs few system calls.
 const MAX_READ: usize = 16 * 1024;
 
-/// Announces the connection `id` to the core thread, then starts its threads and returns the
-/// reader thread, which ends (after joining the writer thread) once the connection is over,
-/// giving back its `slot`.
+/// Announces the connection `id` to the core thread, then starts its threads: the reader
+/// thread (detached, holding `token`) ends after joining the writer thread once the connection
+/// is over, giving back its `slot`.
 ///
 /// The announcement is made here, on the one spawner thread, so that the core hears of
 /// connections in the order they were accepted (as with the smol runtime); the reader's own
@@ -43,7 +44,8 @@ pub(crate) fn start(
     transport: Transport,
     senders: Senders,
     slot: Slot,
-) -> io::Result<JoinHandle<()>> {
+    token: Token,
+) -> io::Result<()> {
     let stream = Arc::new(stream);
     let handoff = Arc::new(Handoff::default());
     let conn = Conn::new(Arc::clone(&stream), Arc::clone(&handoff), transport);
@@ -57,7 +59,9 @@ pub(crate) fn start(
         .spawn(move || {
             run(id, peer, stream, handoff, senders);
             drop(slot);
+            drop(token);
         })
+        .map(drop)
         .inspect_err(|_| {
             let _ = events.send(Event::Disconnected { id, cause: PeerGone::Lost });
         })

@@ -12,10 +12,16 @@ use crate::event::Progress;
 use crate::handoff::Handoff;
 
 /// How long a write may wait for room in the socket before the writer reports the client's
-/// socket blocked (`Input::Blocked`) to the core, which times slow clients from then on. The
-/// writer then goes on waiting, in steps this long (checking whether the connection was closed
-/// meanwhile).
-pub(crate) const BLOCKED_AFTER: Duration = Duration::from_millis(100);
+/// socket blocked (`Input::Blocked`) to the core, which parks the client (broadcasts skip it)
+/// and times it from then on. Short, because until then every line said in its room is still
+/// queued for it one by one (thousands of clients that never read, each taking 10 lines more
+/// per millisecond of a burst, were most of the attack's memory at 100 ms).
+pub(crate) const BLOCKED_AFTER: Duration = Duration::from_millis(10);
+
+/// Once the socket is reported blocked, the writer goes on waiting in steps this long
+/// (checking whether the connection was closed meanwhile): long enough that thousands of
+/// blocked writers cost nothing while they wait.
+pub(crate) const WAIT_STEP: Duration = Duration::from_millis(100);
 
 /// Writes whatever is queued in `handoff`, all of it per system call where the socket allows,
 /// reporting what it wrote with [`Progress::Flushed`] and a full socket with
@@ -23,9 +29,7 @@ pub(crate) const BLOCKED_AFTER: Duration = Duration::from_millis(100);
 /// then marked failed, the socket shut down and the core thread told with [`Progress::Failed`])
 /// or when the core thread is gone.
 pub(crate) fn run(id: ClientId, stream: &TcpStream, handoff: &Handoff, progress: &Sender<Progress>) {
-    if let Err(error) = stream.set_write_timeout(Some(BLOCKED_AFTER)) {
-        tracing::debug!(%id, %error, "cannot set a write timeout; a full socket will not be reported");
-    }
+    set_timeout(id, stream, BLOCKED_AFTER);
     // Once written, the emptied batch (which gave back the room of a burst) becomes the
     // hand-over's queue at the next `take`.
     let mut batch = Outbox::new();
@@ -55,6 +59,9 @@ fn write_batch(
     batch: &mut Outbox,
     progress: &Sender<Progress>,
 ) -> io::Result<bool> {
+    // Whether the write timeout is the long step (the socket was found full, and nothing was
+    // written since).
+    let mut waiting = false;
     while !batch.is_empty() {
         let written = {
             let mut slices = [IoSlice::new(&[]); Outbox::MAX_SLICES];
@@ -70,15 +77,30 @@ fn write_batch(
                     if handoff.set_blocked() && progress.send(Progress::Blocked { id }).is_err() {
                         return Ok(false);
                     }
+                    if !waiting {
+                        waiting = true;
+                        set_timeout(id, stream, WAIT_STEP);
+                    }
                     continue;
                 }
                 Err(error) => return Err(error),
             }
         };
+        if waiting {
+            waiting = false;
+            set_timeout(id, stream, BLOCKED_AFTER);
+        }
         let frames = batch.advance(written);
         if handoff.add_flushed(written, frames) && progress.send(Progress::Flushed { id }).is_err() {
             return Ok(false);
         }
     }
     Ok(true)
+}
+
+/// Sets how long a write waits for room in the socket.
+fn set_timeout(id: ClientId, stream: &TcpStream, timeout: Duration) {
+    if let Err(error) = stream.set_write_timeout(Some(timeout)) {
+        tracing::debug!(%id, %error, "cannot set a write timeout; a full socket will not be reported");
+    }
 }

@@ -21,4 +21,5 @@
 mod threads;
 mod wake;
 
+pub use chat_bus::{BusConfig, RedisUrl};
 pub use threads::{ServiceError, ServiceOptions, ServiceThreads};

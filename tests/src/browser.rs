@@ -128,6 +128,43 @@ impl Browser {
         result["result"]["value"].clone()
     }
 
+    /// Waits (in the page, up to [`WAIT`]) until the JavaScript `condition` is true; `what`
+    /// says what that means, for the failure message.
+    pub fn wait_for(&mut self, what: &str, condition: &str) {
+        let expression = format!(
+            "new Promise((resolve, reject) => {{ const start = Date.now(); (function check() {{ \
+             if ({condition}) resolve(true); \
+             else if (Date.now() - start > {ms}) reject(new Error('waited in vain for ' + {what:?})); \
+             else setTimeout(check, 50); }})(); }})",
+            ms = WAIT.as_millis()
+        );
+        self.eval(&expression);
+    }
+
+    /// Types `line` into the page's message box and sends it.
+    pub fn type_line(&mut self, line: &str) {
+        self.eval(&format!(
+            "document.getElementById('line').value = {line:?}; \
+             document.getElementById('compose').requestSubmit(); true"
+        ));
+    }
+
+    /// Shows the page as a screen of `width` x `height` CSS pixels (`mobile`: a phone's).
+    pub fn set_screen(&mut self, width: u32, height: u32, mobile: bool) {
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile }),
+        );
+    }
+
+    /// A PNG of what the page shows now.
+    pub fn screenshot(&mut self) -> Vec<u8> {
+        use base64::Engine as _;
+        let shot = self.call("Page.captureScreenshot", json!({ "format": "png" }));
+        let data = shot["data"].as_str().expect("the screenshot's data");
+        base64::engine::general_purpose::STANDARD.decode(data).expect("a base64 PNG")
+    }
+
     /// Waits (in the page, up to [`WAIT`]) until the element `id`'s text contains `needle`;
     /// returns that text.
     pub fn wait_for_text(&mut self, id: &str, needle: &str) -> String {

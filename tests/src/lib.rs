@@ -13,6 +13,7 @@
 mod both;
 pub mod browser;
 mod client;
+pub mod cluster;
 pub mod database;
 mod deadline;
 pub mod open_files;

@@ -12,7 +12,8 @@ use chat_tests::{Client, ClientOptions, Deadline, TestServer, both_runtimes};
 
 both_runtimes!(
     a_fast_reader_is_never_dropped_by_an_unpaced_sender,
-    non_readers_are_dropped_and_the_room_keeps_talking
+    non_readers_are_dropped_and_the_room_keeps_talking,
+    a_client_that_stops_reading_gets_every_line_in_order_when_it_reads_again
 );
 
 /// Bytes per line (before the `<NAME> ` prefix the server adds).
@@ -111,4 +112,38 @@ fn non_readers_are_dropped_and_the_room_keeps_talking(runtime: chat_tests::Runti
     while listener.next_line_by(deadline) != format!("<{name}> after the storm") {}
     talker_out.send_raw(b"/quit\n");
     talker_reads.join().expect("the talker reads until the server closes it");
+}
+
+/// A client with a small receive buffer stops reading while 500 KB is said in its room: its
+/// socket fills, and the server parks it (what it is owed waits in the room's log, not queued
+/// line by line) while another client hears everything. When it reads again it gets every
+/// line, once, in order. The limits are generous so that it is surely not dropped meanwhile
+/// (no timing in the test).
+fn a_client_that_stops_reading_gets_every_line_in_order_when_it_reads_again(runtime: chat_tests::Runtime) {
+    const LINES: usize = 500;
+    let config = Config {
+        flood_rate: 0.0,
+        blocked_grace: Duration::from_secs(600),
+        write_deadline: Duration::from_secs(600),
+        ..chat_tests::config()
+    };
+    let server = TestServer::start(runtime, config);
+    let mut sender = server.join("sender");
+    let mut hearer = server.join("hearer");
+    hearer.set_recording(false);
+    let mut sleeper = Client::connect(server.addr(), "sleeper", ClientOptions { recv_buffer: Some(4096) });
+    sleeper.expect_welcome();
+    sleeper.set_recording(false);
+    let name = sender.default_name();
+    // Everyone's arrival is out of the way before the traffic starts.
+    sender.send_line("/who");
+    sender.read_until("the answer to /who", Deadline::standard(), |line| line.starts_with("*** 3 here"));
+    sender.send_raw(&traffic::lines(0, 0..LINES, length));
+    let mut delivery = Delivery::new();
+    delivery.expect_from(&name, 0, LINES, length);
+    hearer.receive_traffic(&mut delivery, Deadline::after(Duration::from_secs(120)));
+    // Everything was said and fanned out; only now does the sleeper read.
+    let mut delivery = Delivery::new();
+    delivery.expect_from(&name, 0, LINES, length);
+    sleeper.receive_traffic(&mut delivery, Deadline::after(Duration::from_secs(120)));
 }

@@ -35,6 +35,7 @@ fn rooms_topics_and_history(runtime: Runtime) -> Transcript {
 
     a.send_line("/join #rust");
     a.expect_line("*** You are in #rust: nobody else is here yet.");
+    a.expect_line("*** You created #rust: you are its operator.");
     b.expect_line("*** alice left #lobby");
     a.send_line("/topic Rust talk");
     a.expect_line("*** alice set the topic of #rust: Rust talk");
@@ -105,6 +106,7 @@ fn a_raw_client_stays_in_the_lobby(runtime: Runtime) -> Transcript {
     a.expect_line(&format!("<{}> hello a", raw.default_name()));
     a.send_line("/join #elsewhere");
     a.expect_line("*** You are in #elsewhere: nobody else is here yet.");
+    a.expect_line("*** You created #elsewhere: you are its operator.");
     raw.expect_line(&format!("*** {} left #lobby", a.default_name()));
     a.send_line("not for the lobby");
     a.send_line("/part");

@@ -75,6 +75,16 @@
 //! them. A client that breaks a protocol gets an answer (an HTTP error, a WebSocket close
 //! code, a TLS alert) and is closed; it never disturbs the others.
 //!
+//! Runtimes go through [`Standing`], the rules they share: [`Standing::start`] gives the
+//! core's first input for a connection (`Connected` on plain TCP; `Accepted` for a TLS
+//! handshake or an HTTP connection, which the core counts per address and closes if it does not
+//! become a client within its handshake timeout), [`Standing::inputs`] what each `Incoming`
+//! means to the core, [`Standing::buffered`] what the transport's own buffers hold (they count
+//! toward the core's memory budget), and [`Standing::forget`] the end of a connection that
+//! never became a client. On the operator's listener, [`Transport::stats_board`] is where the
+//! runtime leaves the core's [`Stats`](chat_core::Stats) for `/metrics`;
+//! [`Endpoint::refusal`] is what a connection turned away before it gets a transport is told.
+//!
 //! TLS certificates live in a [`TlsConfig`] that [`TlsConfig::reload`] refreshes without
 //! dropping anyone; [`self_signed::generate`] makes a pair for trying TLS out and
 //! [`Fingerprint`] names it. The web client's page is in `web/` (HTML, CSS and JavaScript, no
@@ -103,4 +113,4 @@ pub use error::TlsError;
 pub use standing::{Heard, Standing};
 pub use tls::{Fingerprint, TlsConfig};
 pub use transport::{Endpoint, Incoming, Kind, Transport};
-pub use web::{MetricsHook, OriginPolicy, WebConfig};
+pub use web::{MetricsHook, OriginPolicy, StatsBoard, WebConfig};

@@ -33,10 +33,10 @@ pub struct Reading {
 /// The process's transport counters: see [`meter`].
 #[derive(Debug)]
 pub struct Meter {
-    kinds: [Counters; 4],
+    kinds: [Counters; Kind::ALL.len()],
 }
 
-static METER: Meter = Meter { kinds: [const { Counters::new() }; 4] };
+static METER: Meter = Meter { kinds: [const { Counters::new() }; Kind::ALL.len()] };
 
 impl Counters {
     const fn new() -> Self {
@@ -57,8 +57,8 @@ pub fn meter() -> &'static Meter {
 
 impl Meter {
     /// Every kind of transport with what it has seen.
-    pub fn read(&self) -> [(Kind, Reading); 4] {
-        [Kind::Plain, Kind::Tls, Kind::Web, Kind::WebTls].map(|kind| {
+    pub fn read(&self) -> [(Kind, Reading); Kind::ALL.len()] {
+        Kind::ALL.map(|kind| {
             let counters = self.of(kind);
             let accepted = counters.accepted.load(Ordering::Relaxed);
             let closed = counters.closed.load(Ordering::Relaxed);
@@ -79,6 +79,7 @@ impl Meter {
             Kind::Tls => 1,
             Kind::Web => 2,
             Kind::WebTls => 3,
+            Kind::Admin => 4,
         }]
     }
 

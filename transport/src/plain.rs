@@ -20,6 +20,11 @@ pub(crate) struct Plain {
 }
 
 impl Plain {
+    /// The socket's peer.
+    pub(crate) fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
     pub(crate) fn new(peer: SocketAddr) -> Self {
         Self { peer, outbox: Outbox::new(), started: false, closed: false }
     }

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use chat_core::{ClientId, Input, PeerGone};
 
-use crate::Incoming;
+use crate::{Incoming, Transport};
 
 /// An [`Incoming`] detached from its transport (its `data` copied out by
 /// [`Incoming::detach`]), so the runtime may use the transport again (to queue the frames the
@@ -37,18 +37,69 @@ impl Incoming<'_> {
 }
 
 /// Where the core stands with one connection, as its runtime tracks it: whether the core knows
-/// the client (announced, and neither lost nor released), and whether it has closed it.
+/// the client (announced, and neither lost nor released), whether it knows the connection as
+/// one that is not a client yet ([`Input::Accepted`]), and whether it has closed it.
 ///
-/// A connection the core does not know (not a chat client yet, such as a TLS handshake or a
-/// web page request, or one lost) is the runtime's to close: once its transport
-/// [`is_finished`](crate::Transport::is_finished) and has nothing left to write.
+/// A connection the core does not know as a client (not a chat client yet, such as a TLS
+/// handshake or a web page request, or one lost) is the runtime's to close: once its transport
+/// [`is_finished`](crate::Transport::is_finished) and has nothing left to write, telling the
+/// core with [`forget`](Self::forget).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Standing {
     known: bool,
+    pending: bool,
     closed: bool,
+    /// What the transport's own buffers held when last reported to the core, rounded up to
+    /// [`BUFFERED_STEP`].
+    reported: usize,
 }
 
+/// The transport's buffers are reported to the core when they move past a multiple of this:
+/// often enough for the memory budget, seldom enough to cost nothing (they are mostly
+/// capacities, which change rarely).
+const BUFFERED_STEP: usize = 4096;
+
 impl Standing {
+    /// Right after accepting, before anything else: starts `transport` and returns the core's
+    /// first input for connection `id`: [`Input::Connected`] for a chat client at once (plain
+    /// TCP), [`Input::Accepted`] for any other (a TLS handshake, an HTTP connection), which the
+    /// core counts toward the per-address limits and closes if it does not become a client in
+    /// time.
+    pub fn start(&mut self, id: ClientId, transport: &mut Transport) -> Input<'static> {
+        match transport.start() {
+            Some(peer) => {
+                self.known = true;
+                Input::Connected { id, peer }
+            }
+            None => {
+                self.pending = true;
+                Input::Accepted { id, peer: transport.peer() }
+            }
+        }
+    }
+
+    /// After a call to `transport` (reading, writing, queuing): the input that tells the core
+    /// what its own buffers hold now ([`Input::Buffered`], for the memory budget), if that moved
+    /// past a multiple of 4 KiB and the core knows the connection. Never on plain TCP, which
+    /// holds nothing.
+    pub fn buffered(&mut self, id: ClientId, transport: &Transport) -> Option<Input<'static>> {
+        if !(self.pending || (self.known && !self.closed)) {
+            return None;
+        }
+        let bytes = transport.buffered().div_ceil(BUFFERED_STEP) * BUFFERED_STEP;
+        (bytes != self.reported).then(|| {
+            self.reported = bytes;
+            Input::Buffered { id, bytes }
+        })
+    }
+
+    /// The runtime drops a connection that is not a client (its transport is finished: a page
+    /// answered, a failed handshake): the input that tells the core, if it knows the
+    /// connection.
+    pub fn forget(&mut self, id: ClientId) -> Option<Input<'static>> {
+        std::mem::take(&mut self.pending).then_some(Input::Disconnected { id, cause: PeerGone::Lost })
+    }
+
     /// True while the core knows the client: only the core's `Release` (or a loss) ends it.
     pub fn is_known(self) -> bool {
         self.known
@@ -63,11 +114,14 @@ impl Standing {
     /// client's input is reported.
     pub fn close(&mut self) {
         self.closed = true;
+        self.pending = false;
     }
 
-    /// The socket failed: the input that tells the core, if it knows the client.
+    /// The socket failed: the input that tells the core, if it knows the client or the
+    /// connection.
     pub fn lost(&mut self, id: ClientId) -> Option<Input<'static>> {
-        std::mem::take(&mut self.known).then_some(Input::Disconnected { id, cause: PeerGone::Lost })
+        let known = std::mem::take(&mut self.known) | std::mem::take(&mut self.pending);
+        known.then_some(Input::Disconnected { id, cause: PeerGone::Lost })
     }
 
     /// The core's inputs for what a transport reported about connection `id` (`data` is what
@@ -81,6 +135,7 @@ impl Standing {
     ) -> impl Iterator<Item = Input<'d>> + use<'d> {
         let connected = heard.opened.filter(|_| !self.known && !self.closed).map(|peer| {
             self.known = true;
+            self.pending = false;
             Input::Connected { id, peer }
         });
         let live = self.known && !self.closed;
@@ -102,6 +157,8 @@ impl Standing {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     const ID: ClientId = ClientId(7);
@@ -140,6 +197,57 @@ mod tests {
         let heard = Heard { flushed: 3, ended: Some(PeerGone::Closed), ..Heard::default() };
         assert_eq!(names(standing.inputs(ID, heard, b"late\n")), ["disconnected Closed"]);
         assert!(standing.is_known(), "the core still releases a closed client");
+    }
+
+    #[test]
+    fn a_connection_that_is_not_a_client_yet_is_accepted_then_forgotten_once() {
+        let mut transport =
+            crate::Endpoint::Web(Arc::new(crate::WebConfig::chat(4096)), None).accept(peer()).unwrap();
+        let mut standing = Standing::default();
+        assert_eq!(
+            names([standing.start(ID, &mut transport)].into_iter()),
+            [format!("{:?}", Input::Accepted { id: ID, peer: peer() })]
+        );
+        assert!(!standing.is_known());
+        assert_eq!(names(standing.forget(ID).into_iter()), ["disconnected Lost"]);
+        assert!(standing.forget(ID).is_none());
+        assert!(standing.lost(ID).is_none());
+    }
+
+    #[test]
+    fn a_plain_connection_is_a_client_at_once_and_one_the_core_closed_is_not_forgotten() {
+        let mut transport = crate::Endpoint::Plain.accept(peer()).unwrap();
+        let mut standing = Standing::default();
+        assert_eq!(names([standing.start(ID, &mut transport)].into_iter()), ["connected"]);
+        assert!(standing.is_known());
+        let mut transport =
+            crate::Endpoint::Web(Arc::new(crate::WebConfig::chat(4096)), None).accept(peer()).unwrap();
+        let mut standing = Standing::default();
+        let _ = standing.start(ID, &mut transport);
+        standing.close();
+        assert!(standing.forget(ID).is_none(), "the core closed it: it has forgotten it already");
+    }
+
+    #[test]
+    fn what_a_transport_holds_is_reported_when_it_moves_a_step() {
+        let config = Arc::new(crate::WebConfig::chat(4096));
+        let mut transport = crate::Endpoint::Web(config, None).accept(peer()).unwrap();
+        let mut standing = Standing::default();
+        assert!(standing.buffered(ID, &transport).is_none(), "unknown to the core: nothing to say");
+        let _ = standing.start(ID, &mut transport);
+        assert!(standing.buffered(ID, &transport).is_none(), "nothing held yet");
+        let _ = transport.receive(b"GET / HTTP/1.1\r\nHost: chat\r\nX-Slow: ");
+        let held = transport.buffered();
+        assert!(held > 0);
+        let reported = match standing.buffered(ID, &transport) {
+            Some(Input::Buffered { id: ID, bytes }) => bytes,
+            other => panic!("{other:?}"),
+        };
+        assert!(reported >= held && reported % BUFFERED_STEP == 0, "{reported} for {held}");
+        assert!(standing.buffered(ID, &transport).is_none(), "reported once");
+        standing.close();
+        let _ = transport.receive(&[b'x'; 10_000]);
+        assert!(standing.buffered(ID, &transport).is_none(), "closed: the core has forgotten it");
     }
 
     #[test]

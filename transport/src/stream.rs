@@ -144,6 +144,19 @@ impl Stream {
         self.finishing && self.out.is_empty()
     }
 
+    /// The socket's peer (maybe a proxy).
+    pub(crate) fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// Where the server's stats go, on a listener that serves `/metrics`.
+    pub(crate) fn stats_board(&self) -> Option<&crate::StatsBoard> {
+        match &self.app {
+            App::Web(web) => web.stats_board(),
+            App::Lines => None,
+        }
+    }
+
     pub(crate) fn buffered(&self) -> usize {
         let app = match &self.app {
             App::Web(web) => web.buffered(),

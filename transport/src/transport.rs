@@ -11,10 +11,12 @@ use chat_core::PeerGone;
 use chat_core::kit::Outbox;
 use rustls::ServerConnection;
 
+use crate::http::Status;
+use crate::http::response::Response;
 use crate::meter::meter;
 use crate::plain::Plain;
 use crate::stream::{App, Stream};
-use crate::web::{Web, WebConfig};
+use crate::web::{StatsBoard, Web, WebConfig};
 use crate::{TlsConfig, TlsError};
 
 /// What a listener speaks. Cloning is cheap: the settings are shared.
@@ -46,13 +48,45 @@ impl Endpoint {
         Ok(Transport { kind: self.kind(), inner, in_flight: 0 })
     }
 
+    /// Where the runtime leaves the server's stats for this listener's connections, if it
+    /// serves `/metrics` (see [`Transport::stats_board`]): a runtime whose core is on another
+    /// thread than the connections publishes there itself.
+    pub fn stats_board(&self) -> Option<&StatsBoard> {
+        match self {
+            Self::Web(web, _) => web.stats_board(),
+            Self::Plain | Self::Tls(_) => None,
+        }
+    }
+
     /// The kind of transport this endpoint makes.
     pub fn kind(&self) -> Kind {
         match self {
             Self::Plain => Kind::Plain,
             Self::Tls(_) => Kind::Tls,
+            Self::Web(web, _) if !web.chat => Kind::Admin,
             Self::Web(_, None) => Kind::Web,
             Self::Web(_, Some(_)) => Kind::WebTls,
+        }
+    }
+
+    /// What to write to a connection this endpoint accepted and the server turns away before
+    /// it gets a transport (a runtime out of threads, say), in the connection's own protocol:
+    /// the core's `notice` line on plain TCP, a `503 Service Unavailable` saying it on an HTTP
+    /// listener. `None` over TLS, where answering would take a handshake: close the connection
+    /// cleanly instead (after reading what it sent, so no reset destroys anything).
+    pub fn refusal(&self, notice: &[u8]) -> Option<Vec<u8>> {
+        match self {
+            Self::Plain => Some(notice.to_vec()),
+            Self::Web(_, None) => {
+                let mut response =
+                    Response::new(Status::SERVICE_UNAVAILABLE, "text/plain; charset=utf-8", notice.to_vec())
+                        .header("Retry-After", "10");
+                response.close = true;
+                let mut out = Vec::new();
+                response.write(&mut out);
+                Some(out)
+            }
+            Self::Tls(_) | Self::Web(_, Some(_)) => None,
         }
     }
 }
@@ -68,16 +102,25 @@ pub enum Kind {
     Web,
     /// HTTPS and WebSocket over TLS.
     WebTls,
+    /// The operator's listener (`/metrics`, `/healthz`), over HTTP or HTTPS: never a chat
+    /// client.
+    Admin,
 }
 
 impl Kind {
-    /// A short lower-case name: `tcp`, `tls`, `ws` or `wss`.
+    /// Every kind.
+    pub const ALL: [Kind; 5] = [Kind::Plain, Kind::Tls, Kind::Web, Kind::WebTls, Kind::Admin];
+}
+
+impl Kind {
+    /// A short lower-case name: `tcp`, `tls`, `ws`, `wss` or `admin`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Plain => "tcp",
             Self::Tls => "tls",
             Self::Web => "ws",
             Self::WebTls => "wss",
+            Self::Admin => "admin",
         }
     }
 }
@@ -291,6 +334,25 @@ impl Transport {
         match &self.inner {
             Inner::Plain(_) => 0,
             Inner::Stream(stream) => stream.buffered(),
+        }
+    }
+
+    /// On a listener that serves `/metrics` (the operator's), where to publish the server's
+    /// [`Stats`](chat_core::Stats) before each [`receive`](Self::receive), so a request for
+    /// `/metrics` finds them fresh: `if let Some(board) = transport.stats_board() {
+    /// board.publish(server.stats()) }`. `None` on every other connection.
+    pub fn stats_board(&self) -> Option<&StatsBoard> {
+        match &self.inner {
+            Inner::Plain(_) => None,
+            Inner::Stream(stream) => stream.stats_board(),
+        }
+    }
+
+    /// The address of the socket's peer (a proxy, for a client behind one).
+    pub fn peer(&self) -> SocketAddr {
+        match &self.inner {
+            Inner::Plain(plain) => plain.peer(),
+            Inner::Stream(stream) => stream.peer(),
         }
     }
 

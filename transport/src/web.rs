@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use chat_core::PeerGone;
 
-pub use config::{MetricsHook, OriginPolicy, WebConfig};
+pub use config::{MetricsHook, OriginPolicy, StatsBoard, WebConfig};
 
 use crate::effects::Effects;
 use crate::http::request::{self, MAX_HEAD, Parsed};
@@ -43,6 +43,11 @@ impl Web {
     /// A fresh connection from `peer`.
     pub(crate) fn new(config: Arc<WebConfig>, peer: SocketAddr) -> Self {
         Self { config, peer, phase: Phase::Http { head: Vec::new() } }
+    }
+
+    /// Where the server's stats go, if this listener serves `/metrics`.
+    pub(crate) fn stats_board(&self) -> Option<&StatsBoard> {
+        self.config.stats_board()
     }
 
     /// True once the connection is a WebSocket that may be sent lines.

@@ -121,7 +121,7 @@ fn a_head_that_never_ends_is_cut_off_at_the_limit() {
 
 #[test]
 fn metrics_come_from_the_hook_on_the_admin_listener() {
-    let admin = with(WebConfig::admin(Arc::new(|| "chat_rooms 1\n".to_owned())));
+    let admin = with(WebConfig::admin(Arc::new(|_: &chat_core::Stats| "chat_rooms 1\n".to_owned())));
     let mut driver = Driver::new(&admin, "127.0.0.1:40000");
     driver.feed(b"GET /metrics HTTP/1.1\r\n\r\n");
     let answer = driver.take_text();

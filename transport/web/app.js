@@ -23,10 +23,16 @@
   let leaving = false;         // we sent /quit: do not reconnect until the next line typed
   const names = new Set();
   let total = 0;
+  let room = "#lobby";         // the room we are in
+  let wanted = null;           // the room we went to, joined again after reconnecting
+  let listPending = false;     // the automatic /list: its answer fills the rooms, not the log
+  let listing = false;         // reading the lines of a /list answer
+  let rooms = [];              // [{ name, count, topic }], biggest first, from the last /list
 
   // ---- reading the server's lines ----
 
   const NAME = "[^\\s,*!<>/]+";
+  const ROOM = "#[^\\s,:]+";
   const patterns = [
     ["message", new RegExp(`^<(${NAME})> (.*)$`)],
     ["action", new RegExp(`^\\* (${NAME}) (.*)$`)],
@@ -34,7 +40,16 @@
     ["privateIn", new RegExp(`^\\*(${NAME})\\* (.*)$`)],
   ];
   const notices = [
-    ["welcome", new RegExp(`^Welcome to the chat room, (${NAME}): `)],
+    ["welcome", new RegExp(`^Welcome to the chat room, (${NAME}): (.*?)\\.`)],
+    ["youAreIn", new RegExp(`^You are in (${ROOM}): (.*?)\\.$`)],
+    ["topicIs", new RegExp(`^Topic of (${ROOM}): (.*)$`)],
+    ["noTopic", new RegExp(`^(${ROOM}) has no topic$`)],
+    ["topicSet", new RegExp(`^(${NAME}) set the topic of (${ROOM}): (.*)$`)],
+    ["topicCleared", new RegExp(`^(${NAME}) cleared the topic of (${ROOM})$`)],
+    ["roomJoined", new RegExp(`^(${NAME}) joined (${ROOM})$`)],
+    ["roomLeft", new RegExp(`^(${NAME}) left (${ROOM})$`)],
+    ["roomsHeader", /^Rooms, biggest first \((\d+) in all\):$/],
+    ["roomEntry", new RegExp(`^(${ROOM}) \\((\\d+) here\\)(?:: (.*))?$`)],
     ["youRenamed", new RegExp(`^You are now known as (${NAME})$`)],
     ["who", /^(\d+) here: (.*)$/],
     ["joinedMany", /^(\d+) entered the room: (.*)$/],
@@ -68,7 +83,13 @@
     return shown === "" ? [] : shown.split(", ");
   }
 
-  // ---- the names list ----
+  // "nobody else is here yet", "1 other person is here", "N other people are here" -> N
+  function others(text) {
+    const m = /^(\d+) other/.exec(text);
+    return m ? Number(m[1]) : 0;
+  }
+
+  // ---- the names and rooms lists, the room and its topic ----
 
   function renderNames() {
     const list = $("names");
@@ -85,20 +106,87 @@
     $("more").textContent = count > names.size ? `and ${count - names.size} more` : "";
   }
 
+  function renderRooms() {
+    const list = $("rooms");
+    list.replaceChildren();
+    const shown = rooms.some((entry) => entry.name.toLowerCase() === room.toLowerCase())
+      ? rooms
+      : [{ name: room, count: total, topic: "" }, ...rooms];
+    for (const entry of shown) {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = entry.name;
+      const count = document.createElement("span");
+      count.className = "count";
+      count.textContent = String(entry.count);
+      button.append(count);
+      if (entry.topic) button.title = entry.topic;
+      if (entry.name.toLowerCase() === room.toLowerCase()) {
+        item.className = "current";
+        button.setAttribute("aria-current", "true");
+      }
+      button.addEventListener("click", () => {
+        if (entry.name.toLowerCase() !== room.toLowerCase()) submit(`/join ${entry.name}`);
+        people.classList.remove("open");
+        toggle.setAttribute("aria-expanded", "false");
+        input.focus();
+      });
+      item.append(button);
+      list.append(item);
+    }
+  }
+
+  function setRoom(name) {
+    room = name;
+    $("room").textContent = name;
+    document.title = `${name} · chat`;
+    setTopic("");
+    renderRooms();
+  }
+
+  function setTopic(text) {
+    const topic = $("topic");
+    topic.textContent = text;
+    topic.hidden = text === "";
+  }
+
   function rename(oldName, newName) {
     if (names.delete(oldName)) names.add(newName);
   }
 
+  function askRooms() {
+    listPending = true;
+    send("/list");
+  }
+
   // ---- the log ----
 
+  // A time of day for the log: `at` (a Date), shown in the reader's time zone.
+  function stamp(at) {
+    const time = document.createElement("time");
+    time.dateTime = at.toISOString();
+    time.textContent = at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return time;
+  }
+
+  // The instant of a replayed line's `[HH:MM]` (UTC, within the last day).
+  function pastTime(hours, minutes) {
+    const now = new Date();
+    const at = new Date(now);
+    at.setUTCHours(Number(hours), Number(minutes), 0, 0);
+    if (at > now) at.setUTCDate(at.getUTCDate() - 1);
+    return at;
+  }
+
   function show(className, ...parts) {
+    showAt(new Date(), className, ...parts);
+  }
+
+  function showAt(at, className, ...parts) {
     const item = document.createElement("li");
     item.className = className;
-    const time = document.createElement("time");
-    const now = new Date();
-    time.dateTime = now.toISOString();
-    time.textContent = now.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    item.append(time);
+    item.append(stamp(at));
     for (const part of parts) {
       if (typeof part === "string") {
         item.append(part);
@@ -115,13 +203,46 @@
     if (atBottom) item.scrollIntoView({ block: "end" });
   }
 
-  function handle(line) {
-    const p = parseLine(line);
+  // The parts that show a said line (a message or an action), or null for anything else.
+  function said(p) {
     switch (p.kind) {
       case "message":
-        return show("message", "<", { name: p.m[1] }, "> " + p.m[2]);
+        return ["message", "<", { name: p.m[1] }, "> " + p.m[2]];
       case "action":
-        return show("action", "* ", { name: p.m[1] }, " " + p.m[2]);
+        return ["action", "* ", { name: p.m[1] }, " " + p.m[2]];
+      default:
+        return null;
+    }
+  }
+
+  // A line of the room's past, between the history markers: dimmed, with the time it was said.
+  function replayed(hours, minutes, line) {
+    const p = parseLine(line);
+    const [className, ...parts] = said(p) || ["notice", p.text ?? line];
+    const own = p.m && p.m[1] === me ? " own" : "";
+    showAt(pastTime(hours, minutes), `${className} past${own}`, ...parts);
+  }
+
+  function handle(line) {
+    if (line.startsWith("--- ")) {
+      const end = line.startsWith("--- end");
+      const item = document.createElement("li");
+      item.className = `marker${end ? " end" : ""}`;
+      item.textContent = end ? "now" : `earlier in ${room}`;
+      log.append(item);
+      return;
+    }
+    const past = /^\[(\d\d):(\d\d)\] (.*)$/.exec(line);
+    if (past) return replayed(past[1], past[2], past[3]);
+    const p = parseLine(line);
+    if (listing && p.kind !== "roomEntry") {
+      listing = false;
+      listPending = false;
+      renderRooms();
+    }
+    const parts = said(p);
+    if (parts) return show(...parts);
+    switch (p.kind) {
       case "privateIn":
         return show("private", "from ", { name: p.m[1] }, ": " + p.m[2]);
       case "privateOut":
@@ -132,12 +253,56 @@
         me = p.m[1];
         names.clear();
         names.add(me);
-        total = 1;
+        total = 1 + others(p.m[2]);
         retry = FIRST_RETRY;
         setStatus("online", `connected as ${me}`);
+        setRoom("#lobby");
         if (chosen && chosen !== me) send(`/nick ${chosen}`);
+        if (wanted && wanted.toLowerCase() !== "#lobby") send(`/join ${wanted}`);
         whoPending = true;
         send("/who");
+        askRooms();
+        break;
+      case "youAreIn":
+        names.clear();
+        if (me) names.add(me);
+        total = 1 + others(p.m[2]);
+        wanted = p.m[1];
+        setRoom(p.m[1]);
+        whoPending = true;
+        send("/who");
+        askRooms();
+        break;
+      case "topicIs":
+      case "topicSet":
+        if (p.m[p.kind === "topicIs" ? 1 : 2].toLowerCase() === room.toLowerCase()) {
+          setTopic(p.m[p.kind === "topicIs" ? 2 : 3]);
+        }
+        break;
+      case "noTopic":
+      case "topicCleared":
+        setTopic("");
+        break;
+      case "roomJoined":
+        names.add(p.m[1]);
+        total += 1;
+        break;
+      case "roomLeft":
+        names.delete(p.m[1]);
+        total = Math.max(total - 1, names.size);
+        break;
+      case "roomsHeader":
+        rooms = [];
+        listing = true;
+        renderRooms();
+        if (listPending) return;
+        break;
+      case "roomEntry":
+        if (listing) {
+          rooms.push({ name: p.m[1], count: Number(p.m[2]), topic: p.m[3] || "" });
+          renderRooms();
+          if (listPending) return;
+        }
         break;
       case "youRenamed":
         rename(me, p.m[1]);
@@ -148,7 +313,7 @@
       case "who":
         total = Number(p.m[1]);
         names.clear();
-        for (const name of listed(p.m[2])) names.add(name);
+        for (const name of listed(p.m[2])) names.add(name.replace(/ \(away\)$/, ""));
         if (me) names.add(me);
         renderNames();
         if (whoPending) {
@@ -214,6 +379,8 @@
       chosen = command[2].trim() || chosen;
     } else if (command[1].toLowerCase() === "who") {
       whoPending = false;
+    } else if (command[1].toLowerCase() === "list") {
+      listPending = false;
     } else if (command[1].toLowerCase() === "quit") {
       leaving = true;
     }
@@ -252,6 +419,7 @@
       me = null;
       names.clear();
       total = 0;
+      listing = false;
       renderNames();
       const wait = Math.round(retry * (0.75 + Math.random() / 2));
       retry = Math.min(retry * 2, LAST_RETRY);

@@ -99,7 +99,7 @@ fn every_line_goes_whole_and_in_order_to_every_other_connection() {
 fn the_load_tool_measures_it_without_loss() {
     let broadcaster = start(2);
     let plan = Plan {
-        addr: broadcaster.local_addr(),
+        addrs: vec![broadcaster.local_addr()],
         clients: 40,
         senders: 4,
         messages: 500,
@@ -111,6 +111,9 @@ fn the_load_tool_measures_it_without_loss() {
         sync_interval: Duration::from_millis(50),
         check_control: false,
         stop_at_flood_control: true,
+        wire: crate::load::wire::Wire::Tcp,
+        tls: None,
+        host: String::new(),
     };
     let expected = plan.expected();
     let measured = run_plan(plan, Duration::from_secs(5)).expect("the run completes");

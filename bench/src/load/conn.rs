@@ -1,7 +1,7 @@
 //! One bench connection: reads and checks what the server delivers, and (for a sender) writes
 //! its lines on schedule.
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::TcpStream;
 use std::time::Instant;
 
@@ -10,6 +10,7 @@ use hdrhistogram::Histogram;
 use super::payload::{self, Kind, Parsed, Stamp};
 use super::shared::{Phase, Shared};
 use super::tally::{Counts, Seen, Tally};
+use super::wire::Layers;
 
 /// The longest unterminated line kept between reads; past it the line counts as corrupted.
 const MAX_CARRY: usize = 1 << 16;
@@ -79,6 +80,8 @@ pub enum Status {
 pub struct Conn {
     /// The socket, non-blocking.
     pub stream: TcpStream,
+    /// TLS and WebSocket above it, if the run speaks them.
+    layers: Layers,
     /// This client's index in the run; senders are the first ones.
     pub index: usize,
     carry: Vec<u8>,
@@ -90,15 +93,24 @@ pub struct Conn {
 
 impl Conn {
     /// Client `index` of a run with `senders` senders.
-    pub fn new(stream: TcpStream, index: usize, senders: usize) -> Self {
+    pub fn new(stream: TcpStream, layers: Layers, index: usize, senders: usize) -> Self {
         let sender = (index < senders).then(|| Sender::new(index as u16));
-        Self { stream, index, carry: Vec::new(), tally: Tally::new(senders), synced: Vec::new(), sender }
+        Self {
+            stream,
+            layers,
+            index,
+            carry: Vec::new(),
+            tally: Tally::new(senders),
+            synced: Vec::new(),
+            sender,
+        }
     }
 
     /// Reads what is there (up to a few buffers, for fairness) and checks every line.
     pub fn read(&mut self, buf: &mut [u8], shared: &Shared, totals: &mut Totals) -> Status {
-        for _ in 0..4 {
-            match self.stream.read(buf) {
+        let mut rounds = 0;
+        loop {
+            match self.layers.read(&mut self.stream, buf) {
                 Ok(0) => return Status::Gone,
                 Ok(n) => {
                     let now_ns = shared.now_ns();
@@ -107,7 +119,9 @@ impl Conn {
                     if totals.counts.delivered > before {
                         shared.delivered(totals.counts.delivered - before);
                     }
-                    if n < buf.len() {
+                    rounds += 1;
+                    // What TLS or WebSocket holds already read is read now: no poller says so.
+                    if (n < buf.len() || rounds >= 4) && !self.layers.has_buffered() {
                         break;
                     }
                 }
@@ -253,7 +267,7 @@ impl Conn {
             }
             Phase::Connect | Phase::Stop => {}
         }
-        let status = flush(&mut self.stream, sender);
+        let status = flush(&mut self.stream, &mut self.layers, sender);
         if plan.rate.is_none()
             && matches!(phase, Phase::Measure { .. })
             && matches!(status, Status::Open { blocked: false })
@@ -266,9 +280,9 @@ impl Conn {
     }
 }
 
-fn flush(stream: &mut TcpStream, sender: &mut Sender) -> Status {
+fn flush(stream: &mut TcpStream, layers: &mut Layers, sender: &mut Sender) -> Status {
     while sender.written < sender.out.len() {
-        match stream.write(&sender.out[sender.written..]) {
+        match layers.write(stream, &sender.out[sender.written..]) {
             Ok(0) => return Status::Gone,
             Ok(n) => sender.written += n,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Status::Open { blocked: true },

@@ -75,7 +75,7 @@ mod tests {
     fn flood_control_is_named_with_the_way_to_turn_it_off() {
         let (addr, room) = strict_room();
         let plan = Plan {
-            addr,
+            addrs: vec![addr],
             clients: 2,
             senders: 1,
             messages: 10_000,
@@ -87,6 +87,9 @@ mod tests {
             sync_interval: Duration::from_millis(50),
             check_control: false,
             stop_at_flood_control: true,
+            wire: crate::load::wire::Wire::Tcp,
+            tls: None,
+            host: String::new(),
         };
         let error = match run_plan(plan, Duration::from_secs(5)) {
             Ok(measured) => {

@@ -91,7 +91,7 @@ impl Report {
         let seconds = m.elapsed.as_secs_f64();
         let mut report = Self {
             mode,
-            server: plan.addr.to_string(),
+            server: plan.addrs.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
             clients: plan.clients,
             senders: plan.senders,
             messages: plan.messages,

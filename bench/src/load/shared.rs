@@ -6,12 +6,14 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::flood;
+use super::wire::{TlsClient, Wire};
 
 /// What one run does; fixed before the workers start.
 #[derive(Clone, Debug)]
 pub struct Plan {
-    /// The server under test.
-    pub addr: SocketAddr,
+    /// The server under test: one address, or several nodes of one deployment (`chat serve
+    /// --redis`), client `i` connecting to the `i mod N`th.
+    pub addrs: Vec<SocketAddr>,
     /// Connections in all; the first `senders` of them also send.
     pub clients: usize,
     /// Connections that send.
@@ -35,6 +37,12 @@ pub struct Plan {
     /// Stop the run at the first flood-control notice and say how to turn flood control off
     /// (loads far above a person's pace); the soak, which keeps to the pace, leaves it off.
     pub stop_at_flood_control: bool,
+    /// What the connections speak.
+    pub wire: Wire,
+    /// The client's TLS settings, for `wire` over TLS.
+    pub tls: Option<TlsClient>,
+    /// `HOST:PORT` as given, for a WebSocket upgrade's `Host` header.
+    pub host: String,
 }
 
 impl Plan {

@@ -10,6 +10,7 @@ use polling::{Event, Events, PollMode, Poller};
 
 use super::conn::{Conn, Status, Totals};
 use super::shared::{Phase, Shared};
+use super::wire::Layers;
 
 /// Bytes read from a socket at once.
 const READ_BUFFER: usize = 64 * 1024;
@@ -92,9 +93,9 @@ impl Worker<'_> {
     }
 
     fn connect(&mut self, index: usize) -> Result<(), String> {
-        let addr = self.shared.plan.addr;
-        let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))
-            .and_then(|s| s.set_nonblocking(true).map(|()| s))
+        let plan = &self.shared.plan;
+        let addr = plan.addrs[index % plan.addrs.len()];
+        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))
             .and_then(|s| s.set_nodelay(true).map(|()| s))
             .map_err(|e| {
                 format!(
@@ -102,12 +103,15 @@ impl Worker<'_> {
                      is `ulimit -n` high enough for this many connections?)"
                 )
             })?;
+        let layers = Layers::open(&mut stream, plan.wire, plan.tls.as_ref(), &plan.host)
+            .map_err(|e| format!("client {index}: {e}"))?;
+        stream.set_nonblocking(true).map_err(|e| format!("client {index}: {e}"))?;
         let key = self.slots.len();
         // SAFETY: the socket stays registered only while its slot owns it: `finish` and `gone`
         // delete it from the poller before the stream is dropped.
         unsafe { self.poller.add_with_mode(&stream, Event::readable(key), PollMode::Level) }
             .map_err(|e| format!("could not watch a socket: {e}"))?;
-        let conn = Conn::new(stream, index, self.shared.plan.senders);
+        let conn = Conn::new(stream, layers, index, self.shared.plan.senders);
         if conn.sender.is_some() {
             self.senders.push(key);
         }

@@ -89,7 +89,7 @@ mod tests {
         client.receive("*** 3 here: alice, albert, bob");
         client.receive("*** You are now known as albert");
         let completer = ChatCompleter::new(client);
-        assert_eq!(values(&completer, "/m"), ["/me", "/msg"]);
+        assert_eq!(values(&completer, "/m"), ["/me", "/msg", "/motd", "/mute"]);
         let all: Vec<&str> = Command::LIST.iter().chain(&CLIENT_COMMANDS).map(|c| c.name).collect();
         assert_eq!(values(&completer, "/"), all);
         assert_eq!(values(&completer, "/q"), ["/quit", "/quiet"]);

@@ -72,10 +72,45 @@ impl Identity {
     }
 }
 
-/// Asks for a password on the terminal, without echo.
+/// Asks for a password on the terminal, without echo. Echo is off before the prompt shows, so
+/// not even keys typed ahead of it are shown.
 pub fn ask(prompt: &str) -> anyhow::Result<Secret> {
+    #[cfg(unix)]
+    let _quiet = Quiet::new();
     let password = rpassword::prompt_password(prompt).context("cannot read a password from the terminal")?;
     Ok(Secret::new(password))
+}
+
+/// The terminal's echo turned off until dropped (then its settings are put back).
+#[cfg(unix)]
+struct Quiet {
+    tty: std::fs::File,
+    saved: rustix::termios::Termios,
+}
+
+#[cfg(unix)]
+impl Quiet {
+    /// `None` when there is no terminal (the password prompt then says so itself).
+    fn new() -> Option<Self> {
+        use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+        let tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").ok()?;
+        let saved = tcgetattr(&tty).ok()?;
+        let mut quiet = saved.clone();
+        quiet.local_modes.remove(LocalModes::ECHO);
+        tcsetattr(&tty, OptionalActions::Now, &quiet).ok()?;
+        Some(Self { tty, saved })
+    }
+}
+
+#[cfg(unix)]
+impl Drop for Quiet {
+    fn drop(&mut self) {
+        let restored =
+            rustix::termios::tcsetattr(&self.tty, rustix::termios::OptionalActions::Now, &self.saved);
+        if let Err(error) = restored {
+            tracing::warn!(%error, "cannot turn the terminal's echo back on");
+        }
+    }
 }
 
 /// Whether the server would read `line` as an account command, which carries a password.

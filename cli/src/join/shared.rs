@@ -1,6 +1,7 @@
 //! The one piece of client state the threads share: the [`Client`], fed by the receiving
 //! thread, read by the line editor's prompt and completion and by whoever says goodbye.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -11,6 +12,8 @@ use super::client::{Client, Received};
 pub struct SharedClient {
     client: Mutex<Client>,
     heard: Condvar,
+    /// The receiver acted on a line of this connection (set under the client's lock).
+    acted: AtomicBool,
 }
 
 impl SharedClient {
@@ -28,12 +31,17 @@ impl SharedClient {
 
     /// Says the receiver has acted on the lines received so far.
     pub fn acted(&self) {
+        // Under the lock, so that a waiter between its check and its wait is not missed.
+        let _client = self.lock();
+        self.acted.store(true, Ordering::SeqCst);
         self.heard.notify_all();
     }
 
     /// Forgets everything, for a new connection.
     pub fn reset(&self) {
-        self.lock().reset();
+        let mut client = self.lock();
+        client.reset();
+        self.acted.store(false, Ordering::SeqCst);
     }
 
     /// Our name in the room, once the server has told us.
@@ -59,12 +67,16 @@ impl SharedClient {
     /// Whether the server speaks this project's protocol (see [`Client::speaks_chat`]).
     ///
     /// Our server greets every client at once, so this waits up to `patience` for the
-    /// server's first line before answering; the handout's server may say nothing at all.
+    /// receiver to have acted on the server's first line (our `/nick` is then sent) before
+    /// answering; the handout's server may say nothing at all. (Waiting only until the line was
+    /// heard let a line typed meanwhile go out before our `/nick`.)
     pub fn speaks_chat(&self, patience: Duration) -> bool {
         let client = self.lock();
         let (client, _) = self
             .heard
-            .wait_timeout_while(client, patience, |client| !client.heard_anything())
+            .wait_timeout_while(client, patience, |client| {
+                !(client.heard_anything() && self.acted.load(Ordering::SeqCst))
+            })
             .unwrap_or_else(PoisonError::into_inner);
         client.speaks_chat()
     }

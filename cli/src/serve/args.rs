@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use chat_runtime::Runtime;
 use chat_store::DataDir;
 
+use super::cluster::ClusterArgs;
 use crate::flood_args::FloodArgs;
 
 /// Run a chat room that anyone can join with `chat join HOST PORT` or `nc HOST PORT`.
@@ -43,6 +44,8 @@ pub struct Args {
     pub storage: Storage,
     #[command(flatten)]
     pub accounts: Accounts,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 impl Args {
@@ -197,6 +200,15 @@ pub struct Limits {
         default_value_t = Config::default().line_timeout.as_secs()
     )]
     line_timeout: u64,
+    /// Seconds a TLS or web connection may take to become a chat client (finish its handshake,
+    /// upgrade to the chat's WebSocket): then it is closed.
+    #[arg(
+        long,
+        value_name = "SECS",
+        env = "CHAT_HANDSHAKE_TIMEOUT",
+        default_value_t = Config::default().handshake_timeout.as_secs()
+    )]
+    handshake_timeout: u64,
     /// Lines each room remembers and replays to whoever comes in (the last 20 on arrival, all
     /// with /history); 0 keeps none.
     #[arg(long, value_name = "LINES", env = "CHAT_HISTORY", default_value_t = Config::default().history)]
@@ -224,6 +236,7 @@ impl Limits {
             max_connects_per_ip: self.max_connects_per_ip,
             limit_loopback: self.limit_loopback,
             line_timeout: std::time::Duration::from_secs(self.line_timeout),
+            handshake_timeout: std::time::Duration::from_secs(self.handshake_timeout),
             history: self.history,
             ..Config::default()
         };
@@ -243,7 +256,9 @@ fn advice(error: &ConfigError) -> &'static str {
         ConfigError::MaxQueueTooSmall { .. } => "raise --max-queue or lower --max-line",
         ConfigError::MaxMemoryTooSmall { .. } => "raise --max-memory or lower --max-queue",
         ConfigError::LineTimeoutZero => "give --line-timeout at least 1 second",
+        ConfigError::NodeNameEmpty => "give --node-name a name",
         ConfigError::Operator(_) => "give --op the name of an account, as /register made it",
+        ConfigError::HandshakeTimeoutZero => "give --handshake-timeout at least 1 second",
         _ => "see chat serve --help",
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, anyhow};
 use chat_auth::AuthOptions;
 use chat_core::{Config, Stored};
-use chat_services::{ServiceError, ServiceOptions, ServiceThreads};
+use chat_services::{BusConfig, ServiceError, ServiceOptions, ServiceThreads};
 use chat_store::{DB_FILE, StoreOptions};
 
 use super::args::Storage;
@@ -22,10 +22,15 @@ pub struct Started {
 }
 
 /// Opens the database `storage` names (if any) and starts the service threads (the password
-/// workers with `auth`). A database
-/// that cannot be used (locked by another process, unwritable, damaged) is the one error,
-/// saying what to do.
-pub fn start(storage: &Storage, auth: AuthOptions, config: &mut Config) -> anyhow::Result<Started> {
+/// workers with `auth`, the Redis bridge when `bus` is given: `--redis`). A database that
+/// cannot be used (locked by another process, unwritable, damaged) is an error saying what to
+/// do; so is a bad `--node-name`.
+pub fn start(
+    storage: &Storage,
+    auth: AuthOptions,
+    config: &mut Config,
+    bus: Option<BusConfig>,
+) -> anyhow::Result<Started> {
     let dir = storage.data_dir().resolve().map_err(|error| anyhow!("{error}"))?;
     config.persist = dir.is_some();
     config.history_max_age = storage.max_age();
@@ -38,12 +43,12 @@ pub fn start(storage: &Storage, auth: AuthOptions, config: &mut Config) -> anyho
         };
         (dir, options)
     });
-    let (services, stored) =
-        match ServiceThreads::start(ServiceOptions { store, auth, ..ServiceOptions::default() }) {
-            Ok(started) => started,
-            // The store's errors say what went wrong and what to do, their cause included.
-            Err(ServiceError::Store(error)) => return Err(anyhow!("{error}")),
-            Err(error) => return Err(error).context("cannot start the server's worker threads"),
-        };
+    let (services, stored) = match ServiceThreads::start(ServiceOptions { store, auth, bus }) {
+        Ok(started) => started,
+        // The store's errors say what went wrong and what to do, their cause included.
+        Err(ServiceError::Store(error)) => return Err(anyhow!("{error}")),
+        Err(ServiceError::Bus(error)) => return Err(anyhow!("{error}: check --redis and --node-name")),
+        Err(error) => return Err(error).context("cannot start the server's worker threads"),
+    };
     Ok(Started { services, stored, database })
 }

@@ -22,11 +22,11 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The addresses served with `kind`'s transport (the admin listener aside).
+    /// The addresses served with `kind`'s transport (the admin listener is `Kind::Admin`).
     pub fn addrs(&self, kind: chat_runtime::Kind) -> Vec<SocketAddr> {
         self.listeners
             .iter()
-            .filter(|listener| listener.endpoint.kind() == kind && !is_admin(&listener.endpoint))
+            .filter(|listener| listener.endpoint.kind() == kind)
             .filter_map(|listener| listener.socket.local_addr().ok())
             .collect()
     }
@@ -120,9 +120,4 @@ fn certificate_dir(data_dir: &DataDir) -> anyhow::Result<PathBuf> {
         }
         Err(error) => Err(anyhow::anyhow!("{error}")),
     }
-}
-
-/// True for the operator's listener.
-fn is_admin(endpoint: &Endpoint) -> bool {
-    matches!(endpoint, Endpoint::Web(web, _) if !web.chat)
 }

@@ -6,6 +6,7 @@
 //! sequence, to append each entry once even when a send is retried). Fields a reader does not
 //! know are ignored, so a version may add fields; a reader refuses a version it does not know.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// The payload version this build writes and reads.
@@ -51,6 +52,13 @@ pub enum BusPayload {
         /// What they said (already sanitised by the node that took it).
         text: String,
     },
+    /// A user did something in the room (`/me`).
+    Action {
+        /// Who did it (display name).
+        from: String,
+        /// What they did (already sanitised by the node that took it).
+        text: String,
+    },
     /// A server notice to the room.
     Notice {
         /// The notice's text.
@@ -65,6 +73,22 @@ pub enum BusPayload {
     Left {
         /// The user's name.
         user: String,
+        /// Why, as the offline notice shows it (`quit: bye`, `connection lost`); `moved` when
+        /// they went to another room.
+        reason: String,
+    },
+    /// A user of the appending node in the room changed name.
+    Renamed {
+        /// The name they had.
+        old: String,
+        /// The name they have now.
+        new: String,
+    },
+    /// The users of the appending node in the room, said when another node starts sharing the
+    /// room, so that it learns who was already here.
+    Present {
+        /// Their names.
+        users: Vec<String>,
     },
     /// A moderator acted on someone.
     Moderation {
@@ -104,15 +128,27 @@ pub enum PayloadError {
 
 impl BusPayload {
     /// The entry's fields, `v` and `kind` first.
-    pub fn fields(&self) -> Vec<(&'static str, &str)> {
-        let mut fields = vec![("v", "1"), ("kind", self.kind())];
+    pub fn fields(&self) -> Vec<(&'static str, Cow<'_, str>)> {
+        fn borrowed<'a>(fields: &[(&'static str, &'a str)]) -> Vec<(&'static str, Cow<'a, str>)> {
+            fields.iter().map(|&(name, value)| (name, Cow::Borrowed(value))).collect()
+        }
+        let mut fields = borrowed(&[("v", "1"), ("kind", self.kind())]);
         match self {
-            BusPayload::Line { from, text } => fields.extend([("from", from.as_str()), ("text", text)]),
-            BusPayload::Notice { text } => fields.push(("text", text)),
-            BusPayload::Joined { user } | BusPayload::Left { user } => fields.push(("user", user)),
-            BusPayload::Moderation { action, target, by, reason } => {
-                fields.extend([("action", action.as_str()), ("target", target), ("by", by), ("text", reason)])
+            BusPayload::Line { from, text } | BusPayload::Action { from, text } => {
+                fields.extend(borrowed(&[("from", from), ("text", text)]))
             }
+            BusPayload::Notice { text } => fields.extend(borrowed(&[("text", text)])),
+            BusPayload::Joined { user } => fields.extend(borrowed(&[("user", user)])),
+            BusPayload::Renamed { old, new } => fields.extend(borrowed(&[("user", old), ("new", new)])),
+            BusPayload::Left { user, reason } => fields.extend(borrowed(&[("user", user), ("text", reason)])),
+            // Names hold no space: one field, space-separated (a reader keeps one value per field).
+            BusPayload::Present { users } => fields.push(("users", Cow::Owned(users.join(" ")))),
+            BusPayload::Moderation { action, target, by, reason } => fields.extend(borrowed(&[
+                ("action", action.as_str()),
+                ("target", target),
+                ("by", by),
+                ("text", reason),
+            ])),
         }
         fields
     }
@@ -134,9 +170,14 @@ impl BusPayload {
         let kind = get("kind")?;
         Ok(match kind.as_str() {
             "line" => BusPayload::Line { from: get("from")?, text: get("text")? },
+            "me" => BusPayload::Action { from: get("from")?, text: get("text")? },
             "notice" => BusPayload::Notice { text: get("text")? },
             "join" => BusPayload::Joined { user: get("user")? },
-            "leave" => BusPayload::Left { user: get("user")? },
+            "leave" => BusPayload::Left { user: get("user")?, reason: get("text").unwrap_or_default() },
+            "nick" => BusPayload::Renamed { old: get("user")?, new: get("new")? },
+            "here" => {
+                BusPayload::Present { users: get("users")?.split_whitespace().map(str::to_owned).collect() }
+            }
             "mod" => {
                 let action = get("action")?;
                 let action = ModerationAction::ALL
@@ -162,9 +203,12 @@ impl BusPayload {
     fn kind(&self) -> &'static str {
         match self {
             BusPayload::Line { .. } => "line",
+            BusPayload::Action { .. } => "me",
             BusPayload::Notice { .. } => "notice",
             BusPayload::Joined { .. } => "join",
             BusPayload::Left { .. } => "leave",
+            BusPayload::Renamed { .. } => "nick",
+            BusPayload::Present { .. } => "here",
             BusPayload::Moderation { .. } => "mod",
         }
     }
@@ -186,16 +230,20 @@ mod tests {
     }
 
     fn round_trip(payload: &BusPayload) -> Result<BusPayload, PayloadError> {
-        decode(&payload.fields())
+        let fields = payload.fields();
+        BusPayload::from_fields(fields.iter().map(|(name, value)| (*name, value.as_bytes())))
     }
 
     fn payloads() -> impl Strategy<Value = BusPayload> {
         let action = proptest::sample::select(ModerationAction::ALL.to_vec());
         prop_oneof![
             (".*", ".*").prop_map(|(from, text)| BusPayload::Line { from, text }),
+            (".*", ".*").prop_map(|(from, text)| BusPayload::Action { from, text }),
             ".*".prop_map(|text| BusPayload::Notice { text }),
             ".*".prop_map(|user| BusPayload::Joined { user }),
-            ".*".prop_map(|user| BusPayload::Left { user }),
+            (".*", ".*").prop_map(|(user, reason)| BusPayload::Left { user, reason }),
+            (".*", ".*").prop_map(|(old, new)| BusPayload::Renamed { old, new }),
+            proptest::collection::vec("[a-z0-9-]{1,8}", 0..5).prop_map(|users| BusPayload::Present { users }),
             (action, ".*", ".*", ".*").prop_map(|(action, target, by, reason)| BusPayload::Moderation {
                 action,
                 target,
@@ -215,7 +263,10 @@ mod tests {
     #[test]
     fn a_line_is_four_short_fields() {
         let line = BusPayload::Line { from: "bob".into(), text: "hi".into() };
-        assert_eq!(line.fields(), [("v", "1"), ("kind", "line"), ("from", "bob"), ("text", "hi")]);
+        let fields: Vec<(&str, String)> =
+            line.fields().into_iter().map(|(name, value)| (name, value.into_owned())).collect();
+        let expected = [("v", "1"), ("kind", "line"), ("from", "bob"), ("text", "hi")];
+        assert_eq!(fields, expected.map(|(name, value)| (name, value.to_owned())));
         assert_eq!(line.size(), 1 + 1 + 4 + 4 + 4 + 3 + 4 + 2);
     }
 

@@ -57,6 +57,15 @@ impl Outbox {
     /// `Config::max_queue` and `Config::max_memory`.
     pub const FRAME_OVERHEAD: usize = 64;
 
+    /// The kernel send buffer (`SO_SNDBUF`) a runtime gives each connection. Linux otherwise
+    /// grows a socket's send buffer up to 4 MiB, even towards a client that reads nothing: a
+    /// server then copies hundreds of KiB per such client into the kernel before its socket
+    /// is full, and only a full socket parks a client (see the core's room log), so 2,000
+    /// clients that never read cost the machine over a GiB and the server most of its time
+    /// (issue 9's attack). Linux doubles the value given (for its bookkeeping); 32 KiB of
+    /// chat lines is still hundreds of lines in flight per client.
+    pub const SEND_BUFFER: usize = 16 << 10;
+
     /// An empty queue (which allocates nothing until the first frame).
     pub fn new() -> Self {
         Self::default()

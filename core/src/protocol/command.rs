@@ -1,6 +1,9 @@
 //! What a client's line asks for: a message, or one of the `/` commands.
 
 use std::fmt;
+use std::time::Duration;
+
+use crate::moderation::duration;
 
 /// One parsed input line. Text borrows from the line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,6 +47,49 @@ pub enum Command<'a> {
     Quit(Option<&'a str>),
     /// `/help`: list the commands.
     Help,
+    // Moderation (docs/PROTOCOL.md, "Moderation"): refused to whoever is not an operator.
+    /// `/op NAME`: make NAME an operator of your room.
+    Op(&'a str),
+    /// `/deop NAME`: NAME is no longer an operator of your room.
+    Deop(&'a str),
+    /// `/kick NAME [REASON]`: put NAME out of the room (off the server, from `#lobby` or by a
+    /// server operator).
+    Kick {
+        /// The name as typed.
+        name: &'a str,
+        /// Why, if given.
+        reason: Option<&'a str>,
+    },
+    /// `/ban NAME|IP|CIDR [DURATION] [REASON]`: refuse an account and address, or addresses.
+    Ban {
+        /// A name, an address or a range, as typed.
+        target: &'a str,
+        /// How long (`10m`, `2h`, `7d`); `None`: until lifted.
+        duration: Option<Duration>,
+        /// Why, if given.
+        reason: Option<&'a str>,
+    },
+    /// `/unban NAME|IP|CIDR`: lift a ban.
+    Unban(&'a str),
+    /// `/banned`: list the bans in force.
+    Banned,
+    /// `/mute NAME [DURATION]`: NAME's lines reach no one.
+    Mute {
+        /// The name as typed.
+        name: &'a str,
+        /// How long; `None`: until lifted.
+        duration: Option<Duration>,
+    },
+    /// `/unmute NAME`: lift a mute.
+    Unmute(&'a str),
+    /// `/motd`: show the message of the day; `/motd TEXT` sets it.
+    Motd(Option<&'a str>),
+    /// `/motd -`: clear the message of the day.
+    ClearMotd,
+    /// `/topic lock` (`true`) or `/topic unlock`: only operators may change the room's topic.
+    LockTopic(bool),
+    /// `/whois NAME`: who someone is (their address, to a server operator).
+    Whois(&'a str),
     // Accounts (see `docs/PROTOCOL.md`, "Accounts"). Passwords are one word each.
     /// `/register PASSWORD`: reserve the current name and identify as it.
     Register(Password<'a>),
@@ -115,7 +161,11 @@ impl Command<'_> {
         CommandInfo { name: "/join", args: "#ROOM", about: "go to a room (made if new)" },
         CommandInfo { name: "/part", args: "", about: "go back to #lobby" },
         CommandInfo { name: "/list", args: "", about: "list the rooms" },
-        CommandInfo { name: "/topic", args: "[TEXT]", about: "show or set the topic (- clears it)" },
+        CommandInfo {
+            name: "/topic",
+            args: "[TEXT]",
+            about: "show or set the topic (- clears it; operators: lock, unlock)",
+        },
         CommandInfo { name: "/who", args: "[#ROOM]", about: "list who is here (or in #ROOM)" },
         CommandInfo { name: "/history", args: "[N]", about: "show the room's last N lines" },
         CommandInfo { name: "/away", args: "[MESSAGE]", about: "mark yourself away (alone: back)" },
@@ -126,6 +176,28 @@ impl Command<'_> {
         CommandInfo { name: "/identify", args: "[NAME] PASSWORD", about: "prove a registered name is yours" },
         CommandInfo { name: "/password", args: "OLD NEW", about: "change your password" },
         CommandInfo { name: "/unregister", args: "PASSWORD", about: "give your name up" },
+        CommandInfo { name: "/whois", args: "NAME", about: "who NAME is" },
+        CommandInfo {
+            name: "/motd",
+            args: "[TEXT]",
+            about: "show the message of the day (operators: set it, - clears)",
+        },
+        CommandInfo { name: "/op", args: "NAME", about: "make NAME an operator of your room (operators)" },
+        CommandInfo { name: "/deop", args: "NAME", about: "take NAME's operator status (operators)" },
+        CommandInfo { name: "/kick", args: "NAME [REASON]", about: "put NAME out of the room (operators)" },
+        CommandInfo {
+            name: "/ban",
+            args: "NAME|IP|CIDR [DURATION] [REASON]",
+            about: "ban for 10m, 2h, 7d or for good (server operators)",
+        },
+        CommandInfo { name: "/unban", args: "NAME|IP|CIDR", about: "lift a ban (server operators)" },
+        CommandInfo { name: "/banned", args: "", about: "list the bans (server operators)" },
+        CommandInfo {
+            name: "/mute",
+            args: "NAME [DURATION]",
+            about: "NAME's lines reach no one (server operators)",
+        },
+        CommandInfo { name: "/unmute", args: "NAME", about: "lift a mute (server operators)" },
         CommandInfo { name: "/quit", args: "[REASON]", about: "leave" },
         CommandInfo { name: "/help", args: "", about: "list the commands" },
     ];
@@ -183,6 +255,8 @@ impl<'a> Command<'a> {
             "topic" => match args {
                 "" => Ok(Command::Topic(None)),
                 "-" => Ok(Command::ClearTopic),
+                "lock" => Ok(Command::LockTopic(true)),
+                "unlock" => Ok(Command::LockTopic(false)),
                 topic => Ok(Command::Topic(Some(topic))),
             },
             "history" => match args {
@@ -220,9 +294,57 @@ impl<'a> Command<'a> {
                 [password] => Ok(Command::Unregister(Password(password))),
                 _ => Err(CommandError::Usage("/unregister PASSWORD")),
             },
-            _ => Err(CommandError::Unknown(name.chars().take(32).collect())),
+            other => moderation(other, args)
+                .unwrap_or_else(|| Err(CommandError::Unknown(name.chars().take(32).collect()))),
         }
     }
+}
+
+/// The moderation commands (`name` in lower case); `None` if `name` is none of them.
+fn moderation<'a>(name: &str, args: &'a str) -> Option<Result<Command<'a>, CommandError>> {
+    let some = |usage| if args.is_empty() { Err(CommandError::Usage(usage)) } else { Ok(args) };
+    let one = |usage, long| some(usage).and_then(|args| one_word(args, long));
+    // The first word, and the rest (trimmed, `None` if empty).
+    let split = |args: &'a str| match args.split_once(char::is_whitespace) {
+        Some((first, rest)) => (first, Some(rest.trim_start()).filter(|r| !r.is_empty())),
+        None => (args, None),
+    };
+    Some(match name {
+        "op" => one("/op NAME", "/op NAME (one word)").map(Command::Op),
+        "deop" => one("/deop NAME", "/deop NAME (one word)").map(Command::Deop),
+        "kick" => some("/kick NAME [REASON]").map(|args| {
+            let (name, reason) = split(args);
+            Command::Kick { name, reason }
+        }),
+        "ban" => some("/ban NAME|IP|CIDR [DURATION] [REASON]").map(|args| {
+            let (target, rest) = split(args);
+            let (duration, reason) = match rest.map(split) {
+                Some((first, after)) => match duration::parse(first) {
+                    Some(duration) => (Some(duration), after),
+                    None => (None, rest),
+                },
+                None => (None, None),
+            };
+            Command::Ban { target, duration, reason }
+        }),
+        "unban" => one("/unban NAME|IP|CIDR", "/unban NAME|IP|CIDR (one word)").map(Command::Unban),
+        "banned" => Ok(Command::Banned),
+        "mute" => some("/mute NAME [DURATION]").and_then(|args| match split(args) {
+            (name, None) => Ok(Command::Mute { name, duration: None }),
+            (name, Some(typed)) => match duration::parse(typed) {
+                Some(duration) => Ok(Command::Mute { name, duration: Some(duration) }),
+                None => Err(CommandError::Usage("/mute NAME [DURATION] (DURATION like 10m, 2h or 7d)")),
+            },
+        }),
+        "unmute" => one("/unmute NAME", "/unmute NAME (one word)").map(Command::Unmute),
+        "motd" => Ok(match args {
+            "" => Command::Motd(None),
+            "-" => Command::ClearMotd,
+            text => Command::Motd(Some(text)),
+        }),
+        "whois" => one("/whois NAME", "/whois NAME (one word)").map(Command::Whois),
+        _ => return None,
+    })
 }
 
 /// The first three words of `args` (fewer if there are fewer): enough to tell one or two
@@ -294,6 +416,66 @@ mod tests {
                 assert_eq!(usage, format!("{} {}", info.name, info.args));
             }
         }
+    }
+
+    #[test]
+    fn parses_the_moderation_commands() {
+        let hours = |h: u64| Some(Duration::from_secs(h * 3_600));
+        assert_eq!(Command::parse("/op bob"), Ok(Command::Op("bob")));
+        assert_eq!(Command::parse("/DEOP bob"), Ok(Command::Deop("bob")));
+        assert_eq!(Command::parse("/kick bob"), Ok(Command::Kick { name: "bob", reason: None }));
+        assert_eq!(
+            Command::parse("/kick bob  be  nice "),
+            Ok(Command::Kick { name: "bob", reason: Some("be  nice") })
+        );
+        assert_eq!(
+            Command::parse("/ban bob"),
+            Ok(Command::Ban { target: "bob", duration: None, reason: None })
+        );
+        assert_eq!(
+            Command::parse("/ban 10.0.0.0/8 2h"),
+            Ok(Command::Ban { target: "10.0.0.0/8", duration: hours(2), reason: None })
+        );
+        assert_eq!(
+            Command::parse("/ban bob 2h spam, again"),
+            Ok(Command::Ban { target: "bob", duration: hours(2), reason: Some("spam, again") })
+        );
+        assert_eq!(
+            Command::parse("/ban bob spam"),
+            Ok(Command::Ban { target: "bob", duration: None, reason: Some("spam") })
+        );
+        assert_eq!(Command::parse("/unban 10.0.0.1"), Ok(Command::Unban("10.0.0.1")));
+        assert_eq!(Command::parse("/banned"), Ok(Command::Banned));
+        assert_eq!(Command::parse("/mute bob"), Ok(Command::Mute { name: "bob", duration: None }));
+        assert_eq!(
+            Command::parse("/mute bob 10m"),
+            Ok(Command::Mute { name: "bob", duration: Some(Duration::from_secs(600)) })
+        );
+        assert_eq!(Command::parse("/unmute bob"), Ok(Command::Unmute("bob")));
+        assert_eq!(Command::parse("/motd"), Ok(Command::Motd(None)));
+        assert_eq!(Command::parse("/motd be kind"), Ok(Command::Motd(Some("be kind"))));
+        assert_eq!(Command::parse("/motd -"), Ok(Command::ClearMotd));
+        assert_eq!(Command::parse("/topic lock"), Ok(Command::LockTopic(true)));
+        assert_eq!(Command::parse("/topic unlock"), Ok(Command::LockTopic(false)));
+        assert_eq!(Command::parse("/whois bob"), Ok(Command::Whois("bob")));
+    }
+
+    #[test]
+    fn refuses_bad_moderation_commands() {
+        let usage = |text| Err(CommandError::Usage(text));
+        assert_eq!(Command::parse("/op"), usage("/op NAME"));
+        assert_eq!(Command::parse("/op a b"), usage("/op NAME (one word)"));
+        assert_eq!(Command::parse("/kick"), usage("/kick NAME [REASON]"));
+        assert_eq!(Command::parse("/ban"), usage("/ban NAME|IP|CIDR [DURATION] [REASON]"));
+        assert_eq!(
+            Command::parse("/mute bob forever"),
+            usage("/mute NAME [DURATION] (DURATION like 10m, 2h or 7d)")
+        );
+        assert_eq!(
+            Command::parse("/mute bob 10m more"),
+            usage("/mute NAME [DURATION] (DURATION like 10m, 2h or 7d)")
+        );
+        assert_eq!(Command::parse("/whois"), usage("/whois NAME"));
     }
 
     #[test]

@@ -21,6 +21,14 @@ pub(crate) struct GuestNames {
     drawn: u64,
 }
 
+impl From<u64> for GuestNames {
+    /// Names drawn from `seed` on: nodes of a cluster start at different places, so they
+    /// rarely hand out the same name.
+    fn from(seed: u64) -> Self {
+        Self { drawn: seed }
+    }
+}
+
 impl GuestNames {
     /// The next free guest name. `present` is how many names are in use (the numbers get a
     /// digit longer while the room is more than half as big as the space of numbers, so a draw

@@ -6,12 +6,16 @@
 //! same commit; the round-trip tests in [`parse`] fail if they drift apart.
 
 mod accounts;
+mod cluster;
 mod format;
+mod moderation;
 mod parse;
 mod parse_rooms;
 mod rooms;
 
 pub(crate) use accounts::*;
+pub(crate) use cluster::*;
 pub(crate) use format::*;
+pub(crate) use moderation::*;
 pub use parse::{Departures, Names, ServerLine};
 pub(crate) use rooms::*;

@@ -85,9 +85,24 @@ impl History {
         }
     }
 
+    /// Keeps `frame` as line `seq` (numbered by the room's stream, in a cluster), if it comes
+    /// after the last line: the numbers may jump, never go back. Returns whether it was kept.
+    pub(crate) fn push_numbered(&mut self, seq: u64, from: ClientId, at: Duration, frame: Bytes) -> bool {
+        if seq < self.next_seq {
+            return false;
+        }
+        self.next_seq = seq;
+        self.push(from, at, frame);
+        true
+    }
+
+    /// Numbers up to `seq` are used: the next line comes after it.
+    pub(crate) fn skip_to(&mut self, seq: u64) {
+        self.next_seq = self.next_seq.max(seq.saturating_add(1));
+    }
+
     /// The sequence number of the last line said, 0 before the first.
-    #[cfg(test)]
-    fn last_seq(&self) -> u64 {
+    pub(crate) fn last_seq(&self) -> u64 {
         self.next_seq - 1
     }
 
@@ -185,6 +200,21 @@ mod tests {
         history.forget_before(Duration::from_secs(31));
         assert_eq!(history.len(), 0);
         assert_eq!(said(&mut history, "next"), 4, "forgetting keeps the numbering");
+    }
+
+    #[test]
+    fn lines_numbered_by_a_stream_may_jump_but_never_go_back() {
+        let mut history = History::new(5);
+        let frame = || Bytes::from_static(b"x\n");
+        assert!(history.push_numbered(3, ClientId(1), Duration::ZERO, frame()));
+        assert!(history.push_numbered(7, ClientId(1), Duration::ZERO, frame()));
+        assert!(!history.push_numbered(7, ClientId(1), Duration::ZERO, frame()), "no number twice");
+        assert!(!history.push_numbered(5, ClientId(1), Duration::ZERO, frame()), "no going back");
+        history.skip_to(9);
+        assert!(!history.push_numbered(9, ClientId(1), Duration::ZERO, frame()));
+        assert!(history.push_numbered(10, ClientId(1), Duration::ZERO, frame()));
+        assert_eq!(seqs(history.last(10, usize::MAX)), [3, 7, 10]);
+        assert_eq!(history.last_seq(), 10);
     }
 
     #[test]

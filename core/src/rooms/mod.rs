@@ -7,11 +7,13 @@
 //! someone joins it again. The rooms restored at start-up are put aside likewise.
 
 mod history;
+mod log;
 mod room;
 
 use std::collections::HashMap;
 
 pub(crate) use history::Said;
+pub(crate) use log::Parked;
 pub(crate) use room::{MAX_TOPIC, Room};
 
 use crate::protocol::RoomName;
@@ -106,6 +108,11 @@ impl Rooms {
         self.rooms.get_mut(&id)
     }
 
+    /// The room whose uniqueness key is `key`, if it exists.
+    pub(crate) fn find_key(&self, key: &str) -> Option<RoomId> {
+        self.by_key.get(key).copied()
+    }
+
     /// The room called `name` (or a look-alike), if it exists.
     pub(crate) fn find(&self, name: &RoomName) -> Option<RoomId> {
         self.by_key.get(name.key()).copied()
@@ -165,12 +172,15 @@ impl Rooms {
         if rooms.len() > ROOMS_LISTED {
             // Which rooms make the list: the biggest, ties broken by the uniqueness key (no
             // allocation per comparison).
-            let cheap =
-                |a: &&Room, b: &&Room| b.len().cmp(&a.len()).then_with(|| a.name().key().cmp(b.name().key()));
+            let cheap = |a: &&Room, b: &&Room| {
+                b.head_count().cmp(&a.head_count()).then_with(|| a.name().key().cmp(b.name().key()))
+            };
             rooms.select_nth_unstable_by(ROOMS_LISTED, cheap);
             rooms.truncate(ROOMS_LISTED);
         }
-        rooms.sort_by_cached_key(|room| (std::cmp::Reverse(room.len()), room.name().as_str().to_lowercase()));
+        rooms.sort_by_cached_key(|room| {
+            (std::cmp::Reverse(room.head_count()), room.name().as_str().to_lowercase())
+        });
         rooms
     }
 }

@@ -5,6 +5,8 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::history::{History, Said};
+use super::log::Log;
+use crate::cluster::RemoteMembers;
 use crate::presence::Presence;
 use crate::protocol::RoomName;
 use crate::roster::Roster;
@@ -25,6 +27,13 @@ pub(crate) struct Room {
     history: History,
     /// Join and offline notices waiting to be sent as one summary, in a big room.
     pub(crate) presence: Presence,
+    /// Members who are its operators by connection (its creator, those made so with `/op`);
+    /// a member stops being one when it leaves. Grants to accounts are kept by `moderation`.
+    operators: Vec<ClientId>,
+    /// The broadcasts owed to members whose socket is full (see `log.rs`).
+    pub(crate) log: Log,
+    /// Its members on other nodes, in a cluster.
+    pub(crate) remote: RemoteMembers,
 }
 
 impl Room {
@@ -37,6 +46,9 @@ impl Room {
             roster: Roster::default(),
             history: History::new(history),
             presence: Presence::default(),
+            operators: Vec::new(),
+            log: Log::default(),
+            remote: RemoteMembers::default(),
         }
     }
 
@@ -80,6 +92,11 @@ impl Room {
         self.members.len()
     }
 
+    /// How many people are in the room on every node (its members here and on other nodes).
+    pub(crate) fn head_count(&self) -> usize {
+        self.members.len() + self.remote.len()
+    }
+
     /// Whether no one is in the room.
     pub(crate) fn is_empty(&self) -> bool {
         self.members.is_empty()
@@ -104,9 +121,30 @@ impl Room {
             Some(i) => {
                 self.members.remove(i);
                 self.roster.remove(name, id);
+                self.operators.retain(|&op| op != id);
                 true
             }
             None => false,
+        }
+    }
+
+    /// Whether member `id` is an operator of the room by connection.
+    pub(crate) fn is_operator(&self, id: ClientId) -> bool {
+        self.operators.contains(&id)
+    }
+
+    /// Makes member `id` an operator (`true`) or not (`false`); whether that changed anything.
+    pub(crate) fn set_operator(&mut self, id: ClientId, operator: bool) -> bool {
+        match (self.is_operator(id), operator) {
+            (false, true) if self.members.contains(&id) => {
+                self.operators.push(id);
+                true
+            }
+            (true, false) => {
+                self.operators.retain(|&op| op != id);
+                true
+            }
+            _ => false,
         }
     }
 
@@ -120,6 +158,23 @@ impl Room {
     /// number.
     pub(crate) fn record(&mut self, from: ClientId, at: Duration, frame: Bytes) -> u64 {
         self.history.push(from, at, frame)
+    }
+
+    /// Keeps a line numbered `seq` by the room's stream (a cluster's numbering); returns
+    /// false, keeping nothing, if it is not after the last line kept.
+    pub(crate) fn record_numbered(&mut self, seq: u64, from: ClientId, at: Duration, frame: Bytes) -> bool {
+        self.history.push_numbered(seq, from, at, frame)
+    }
+
+    /// The sequence number of the room's last line, 0 before the first.
+    pub(crate) fn last_seq(&self) -> u64 {
+        self.history.last_seq()
+    }
+
+    /// Skips the numbers up to `seq` (an entry this node cannot read, or lines lost in a gap),
+    /// so the next line kept must come after it.
+    pub(crate) fn skip_to(&mut self, seq: u64) {
+        self.history.skip_to(seq);
     }
 
     /// Forgets the lines said before wall-clock time `cutoff`.
@@ -149,6 +204,20 @@ mod tests {
         assert_eq!(room.len(), 3);
         room.rename(ClientId(5), "n5", "a5");
         assert_eq!(room.roster().entries().map(|(name, _)| name).collect::<Vec<_>>(), ["a5", "n2", "n3"]);
+    }
+
+    #[test]
+    fn operators_are_members_and_stop_when_they_leave() {
+        let mut room = Room::new(RoomName::lobby(), 10);
+        room.add(ClientId(1), "a");
+        assert!(!room.set_operator(ClientId(2), true), "not a member");
+        assert!(room.set_operator(ClientId(1), true));
+        assert!(!room.set_operator(ClientId(1), true));
+        assert!(room.is_operator(ClientId(1)));
+        room.remove(ClientId(1), "a");
+        assert!(!room.is_operator(ClientId(1)));
+        room.add(ClientId(1), "a");
+        assert!(!room.is_operator(ClientId(1)), "coming back is not enough");
     }
 
     #[test]

@@ -236,12 +236,18 @@ impl Server {
         };
         let Some(peer) = self.registry.get(id).filter(|c| c.is_active()).map(|c| c.peer.ip()) else { return };
         match (work, outcome) {
-            (_, PasswordOutcome::Unavailable) => self.send(
-                id,
-                wire::error(
-                    "Passwords cannot be checked right now (the server is busy); try again in a moment.",
-                ),
-            ),
+            (work, PasswordOutcome::Unavailable) => {
+                // Nothing was checked: the attempt costs nothing.
+                if let Some(key) = work.checked_account() {
+                    self.accounts.attempts.unchecked(self.now, peer, key);
+                }
+                self.send(
+                    id,
+                    wire::error(
+                        "Passwords cannot be checked right now (the server is busy); try again in a moment.",
+                    ),
+                );
+            }
             (Work::Register { key, name }, PasswordOutcome::Hashed(hash)) => {
                 self.registered(id, key, name, hash)
             }
@@ -326,6 +332,9 @@ impl Server {
         };
         if let Some(client) = self.registry.get_mut(id) {
             client.account = Some(key.to_owned());
+        }
+        if self.enforce_account_ban(id) {
+            return;
         }
         if let Some(holder) = self.registry.holder(key).filter(|&holder| holder != id) {
             let registry = &self.registry;

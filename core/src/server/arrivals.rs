@@ -10,13 +10,14 @@ use std::net::SocketAddr;
 use bytes::{BufMut, BytesMut};
 
 use super::Server;
-use super::delivery::Audience;
+use super::delivery::Owed;
 use crate::clock::hours_minutes;
 use crate::per_address::Refusal;
 use crate::protocol::wire::{self, Reason};
 use crate::registry::Client;
 use crate::rooms::{Room, RoomId, Said};
-use crate::{ClientId, InputError, PeerGone};
+use crate::stats::DropReason;
+use crate::{BusPayload, ClientId, InputError, PeerGone};
 
 /// Lines replayed to whoever comes into a room; `/history` shows all the room remembers.
 pub(super) const REPLAY_ON_JOIN: usize = 20;
@@ -38,6 +39,8 @@ impl Server {
         if self.registry.contains(id) || self.lingering.contains(&id) {
             return Err(InputError::DuplicateId(id));
         }
+        // One that was not a client yet keeps its place in the per-address limits.
+        let mut pending = self.take_pending(id);
         let active = self.registry.active();
         let mut guests = std::mem::take(&mut self.guests);
         let nick = guests.next(active, |key| self.name_taken(key));
@@ -45,20 +48,33 @@ impl Server {
         let lobby = self.rooms.lobby();
         let mut client = Client::new(id, peer, nick, lobby, &self.config, self.now, self.stalled);
         let refusal = if self.shutting_down {
-            Some(wire::shutting_down())
+            Some((wire::shutting_down(), None))
         } else if self.registry.active() >= self.config.max_clients {
-            Some(self.full_notice())
+            Some((self.full_notice(), Some(DropReason::Full)))
+        } else if let Some(banned) = self.ban_refusal(peer.ip()) {
+            Some((banned, Some(DropReason::Banned)))
         } else {
-            match self.registry.per_address().admit(peer.ip(), self.now) {
+            let per_address = self.registry.per_address();
+            let admitted = match pending.take() {
+                Some(was) => per_address.readmit(was.ip, was.host, peer.ip(), self.now),
+                None => per_address.admit(peer.ip(), self.now),
+            };
+            match admitted {
                 Ok(host) => {
                     client.host = host;
                     None
                 }
-                Err(refusal) => Some(refused(refusal)),
+                Err(refusal) => Some((refused(refusal), Some(DropReason::PerAddress))),
             }
         };
-        if let Some(notice) = refusal {
+        if let Some(was) = pending {
+            self.release_host(was.host);
+        }
+        if let Some((notice, reason)) = refusal {
             tracing::info!(%id, %peer, "refused");
+            if let Some(reason) = reason {
+                self.stats.drops.count(reason);
+            }
             self.registry.insert_closing(client);
             self.send(id, notice);
             self.close_when_flushed(id);
@@ -66,10 +82,13 @@ impl Server {
         }
         tracing::info!(%id, %peer, name = %client.nick, "connected");
         let name = client.nick.as_str().to_owned();
-        let others = self.rooms.get(lobby).map_or(0, Room::len);
+        let others = self.rooms.get(lobby).map_or(0, Room::head_count);
         self.registry.insert(client);
         self.rooms.enter(lobby, id, &name);
+        self.entered_room(lobby);
+        self.bus_online(&name);
         self.send(id, wire::welcome(&name, others));
+        self.show_motd(id, false);
         self.show_topic(id, lobby, false);
         self.replay(id, lobby, REPLAY_ON_JOIN, false);
         self.unannounced.push(self.now, id);
@@ -78,6 +97,9 @@ impl Server {
 
     /// Tells the others in its room that `id` is here, if they have not been told yet.
     pub(super) fn announce(&mut self, id: ClientId) {
+        if self.waits_for_lease(id) {
+            return; // Announced under the name it asked for, once the answer comes.
+        }
         let Some(client) = self.registry.get_mut(id).filter(|c| c.is_present() && !c.announced) else {
             return;
         };
@@ -86,37 +108,34 @@ impl Server {
         self.tell_arrival(room, id, &name, Arrival::Connected);
     }
 
+    /// Tells the others in `room_id` that `id`, called `name`, came (with a bus: through the
+    /// room's stream, see `cluster.rs`).
     fn tell_arrival(&mut self, room_id: RoomId, id: ClientId, name: &str, how: Arrival) {
-        let Some(room) = self.rooms.get_mut(room_id) else { return };
-        if room.len() > self.config.presence_batch_above {
-            if room.presence.deadline().is_none() {
-                self.presence_due.push(self.now, room_id);
-            }
-            room.presence.joined(name, self.now, self.config.presence_interval);
-            return;
+        let Some(room) = self.rooms.get(room_id) else { return };
+        if self.is_clustered() {
+            let key = room.name().key().to_owned();
+            return self.publish(&key, BusPayload::Joined { user: name.to_owned() });
         }
-        let notice = match how {
-            Arrival::Connected => wire::joined(name),
-            Arrival::Moved => wire::room_joined(name, room.name().as_str()),
+        let moved = match how {
+            Arrival::Connected => None,
+            Arrival::Moved => Some(room.name().as_str().to_owned()),
         };
-        self.broadcast(Audience::others_in(room_id, id), notice);
+        self.arrival_notice(room_id, Some(id), name, moved.as_deref());
     }
 
-    /// Tells the others in `room_id` that `name` left it, in a summary if the room is big.
-    fn tell_departure(&mut self, room_id: RoomId, name: &str, reason: &Reason) {
-        let Some(room) = self.rooms.get_mut(room_id) else { return };
-        if room.len() > self.config.presence_batch_above {
-            if room.presence.deadline().is_none() {
-                self.presence_due.push(self.now, room_id);
-            }
-            room.presence.left(name, reason, self.now, self.config.presence_interval);
-            return;
+    /// Tells the others in `room_id` (whose key is `key`: the room may be gone) that `name`
+    /// left it, in a summary if the room is big (with a bus: through the room's stream).
+    fn tell_departure(&mut self, room_id: RoomId, key: &str, name: &str, reason: &Reason) {
+        if self.is_clustered() {
+            let (user, reason) = (name.to_owned(), reason.to_string());
+            return self.publish(key, BusPayload::Left { user, reason });
         }
-        let notice = match reason {
-            Reason::Moved => wire::room_left(name, room.name().as_str()),
-            reason => wire::offline(name, reason),
-        };
-        self.broadcast(Audience::everyone_in(room_id), notice);
+        self.departure_notice(room_id, name, reason);
+    }
+
+    /// The uniqueness key of room `room` (empty if it is gone).
+    fn key_of_room(&self, room: RoomId) -> String {
+        self.rooms.get(room).map(|room| room.name().key().to_owned()).unwrap_or_default()
     }
 
     /// Takes a present client out of its room and tells the others why (if they were told it
@@ -125,35 +144,54 @@ impl Server {
         let Some(client) = self.registry.get(id).filter(|c| c.is_present()) else { return };
         let (name, room, announced) = (client.nick.as_str().to_owned(), client.room, client.announced);
         tracing::info!(%id, peer = %client.peer, %name, %reason, "left");
+        if let Some(dropped) = reason.dropped() {
+            self.stats.drops.count(dropped);
+        }
+        // What its room's log owes it is worth handing out only if it may still read it.
+        self.unpark(
+            id,
+            if matches!(reason, Reason::TooSlow | Reason::Lost) { Owed::Drop } else { Owed::All },
+        );
+        let key = self.key_of_room(room);
         self.take_out(id);
         if announced {
-            self.tell_departure(room, &name, &reason);
+            self.tell_departure(room, &key, &name, &reason);
         }
     }
 
-    /// Marks a present client as leaving: out of the registry's names and out of its room.
+    /// Marks a present client as leaving: out of the registry's names and out of its room
+    /// (and, with a bus, off this node).
     pub(super) fn take_out(&mut self, id: ClientId) {
         let Some(client) = self.registry.get(id).filter(|c| c.is_present()) else { return };
-        let (room, name) = (client.room, client.nick.as_str().to_owned());
+        let (room, nick) = (client.room, client.nick.clone());
+        self.unpark(id, Owed::All);
+        let key = self.key_of_room(room);
         self.registry.leave(id);
-        self.rooms.leave(room, id, &name);
+        self.rooms.leave(room, id, nick.as_str());
+        self.left_room(room, &key);
+        self.bus_offline(id, &nick);
     }
 
     /// Moves a present client to room `to`: the old room is told it left, the client gets the
     /// new room's topic and history, the new room is told it came.
     pub(super) fn move_to(&mut self, id: ClientId, to: RoomId) {
+        // What the old room's log owes it comes first.
+        self.unpark(id, Owed::All);
         let Some(client) = self.registry.get_mut(id).filter(|c| c.is_present()) else { return };
         let (from, name, announced) = (client.room, client.nick.as_str().to_owned(), client.announced);
         client.room = to;
         client.announced = true;
+        let key = self.key_of_room(from);
         self.rooms.leave(from, id, &name);
+        self.left_room(from, &key);
         if announced {
-            self.tell_departure(from, &name, &Reason::Moved);
+            self.tell_departure(from, &key, &name, &Reason::Moved);
         }
         let Some(room) = self.rooms.get(to) else { return };
-        let others = room.len();
+        let others = room.head_count();
         let joined = wire::you_joined(room.name().as_str(), others);
         self.rooms.enter(to, id, &name);
+        self.entered_room(to);
         tracing::info!(%id, %name, room = %self.rooms.get(to).map_or("", |r| r.name().as_str()), "moved");
         self.send(id, joined);
         self.show_topic(id, to, false);
@@ -208,6 +246,9 @@ impl Server {
     }
 
     pub(super) fn disconnected(&mut self, id: ClientId, cause: PeerGone) {
+        if self.forget_pending(id) {
+            return;
+        }
         if self.lingering.remove(&id) {
             // A closed connection's client closed its side too: nothing can reset it now.
             if cause == PeerGone::Closed {
@@ -249,12 +290,21 @@ impl Server {
             self.registry.clients().iter().filter(|c| c.is_active()).map(|c| c.id).collect();
         for id in ids {
             self.send(id, notice.clone());
+            if let Some(client) = self.registry.get(id).filter(|c| c.announced && c.is_present()) {
+                // With a bus, the other nodes' members are told (no-op without one).
+                let (room, name) = (client.room, client.nick.as_str().to_owned());
+                if self.is_clustered() {
+                    let key = self.key_of_room(room);
+                    self.tell_departure(room, &key, &name, &Reason::ServerStopped);
+                }
+            }
             self.take_out(id);
             self.close_when_flushed(id);
         }
         for (_, room) in self.rooms.iter_mut() {
             room.presence.clear();
         }
+        self.close_pending();
     }
 }
 

@@ -5,12 +5,12 @@ use bytes::{BufMut, BytesMut};
 
 use super::Server;
 use super::delivery::Audience;
-use crate::ClientId;
 use crate::protocol::nick::{Nick, key_of};
 use crate::protocol::wire::{self, Reason};
 use crate::protocol::{Command, CommandError, RoomName, sanitize};
 use crate::rooms::{MAX_TOPIC, ROOMS_LISTED};
 use crate::social::{IgnoreRefused, MAX_AWAY, MAX_IGNORED};
+use crate::{BusPayload, ClientId};
 
 /// Longest `/quit` reason kept, in characters.
 const MAX_QUIT_REASON: usize = 200;
@@ -23,9 +23,20 @@ impl Server {
         };
         let Some(client) = self.registry.get(id) else { return };
         let (name, room) = (client.nick.as_str().to_owned(), client.room);
+        let speaks = matches!(
+            command,
+            Command::Say(_)
+                | Command::Me(_)
+                | Command::Msg { .. }
+                | Command::Topic(Some(_))
+                | Command::ClearTopic
+        );
+        if speaks && !self.may_speak(id) {
+            return;
+        }
         match command {
-            Command::Say(text) => self.say(id, wire::message(&name, &sanitize(text))),
-            Command::Me(text) => self.say(id, wire::action(&name, &sanitize(text))),
+            Command::Say(text) => self.say(id, &name, &sanitize(text), false),
+            Command::Me(text) => self.say(id, &name, &sanitize(text), true),
             Command::Nick(new) => self.rename(id, new),
             Command::Msg { to, text } => self.private(id, &name, to, &sanitize(text)),
             Command::Who => self.who(id, None),
@@ -58,15 +69,38 @@ impl Server {
             Command::Identify { name, password } => self.identify(id, name, password),
             Command::ChangePassword { old, new } => self.change_password(id, old, new),
             Command::Unregister(password) => self.unregister(id, password),
+            Command::Op(target) => self.op(id, &name, target),
+            Command::Deop(target) => self.deop(id, &name, target),
+            Command::Kick { name: target, reason } => self.kick(id, &name, target, reason),
+            Command::Ban { target, duration, reason } => self.ban(id, target, duration, reason),
+            Command::Unban(target) => self.unban(id, target),
+            Command::Banned => self.list_bans(id),
+            Command::Mute { name: target, duration } => self.mute(id, target, duration),
+            Command::Unmute(target) => self.unmute(id, target),
+            Command::Motd(None) => self.show_motd(id, true),
+            Command::Motd(Some(text)) => self.set_motd(id, Some(text)),
+            Command::ClearMotd => self.set_motd(id, None),
+            Command::LockTopic(lock) => self.lock_topic(id, &name, lock),
+            Command::Whois(target) => self.whois(id, target),
         }
     }
 
-    /// A line `id` says to its room: numbered, remembered, and sent to the others (but those
-    /// who ignore `id`). The others hear of `id`'s arrival first.
-    fn say(&mut self, id: ClientId, frame: bytes::Bytes) {
+    /// A line `id`, called `name`, says to its room (`/me` when `action`): numbered,
+    /// remembered, and sent to the others (but those who ignore `id`). The others hear of
+    /// `id`'s arrival first. With a bus, it goes to the room's stream, and all that happens
+    /// when it comes back.
+    fn say(&mut self, id: ClientId, name: &str, text: &str, action: bool) {
         self.announce(id);
         let Some(client) = self.registry.get(id) else { return };
         let room = client.room;
+        if self.is_clustered() {
+            let Some(key) = self.rooms.get(room).map(|r| r.name().key().to_owned()) else { return };
+            let (from, text) = (name.to_owned(), text.to_owned());
+            let payload =
+                if action { BusPayload::Action { from, text } } else { BusPayload::Line { from, text } };
+            return self.publish(&key, payload);
+        }
+        let frame = if action { wire::action(name, text) } else { wire::message(name, text) };
         let at = self.clock.at(self.now);
         if let Some(said_in) = self.rooms.get_mut(room) {
             let seq = said_in.record(id, at, frame.clone());
@@ -97,20 +131,34 @@ impl Server {
         if self.registry.get(id).is_some_and(|c| c.nick.as_str() == nick.as_str()) {
             return self.send(id, wire::error(format_args!("You are already called {nick}.")));
         }
+        if self.lease_first(id, &nick) {
+            return;
+        }
         self.set_name(id, nick);
     }
 
-    /// Gives client `id` the name `nick` (free, and not reserved for someone else) and tells
-    /// it and its room.
+    /// Gives client `id` the name `nick` (free, not reserved for someone else, and leased with
+    /// a bus) and tells it and its room.
     pub(super) fn set_name(&mut self, id: ClientId, nick: Nick) {
         let Some(old) = self.registry.rename(id, nick.clone()) else { return };
         tracing::info!(%id, from = %old, to = %nick, "renamed");
         let Some(client) = self.registry.get(id) else { return };
         let (room, announced) = (client.room, client.announced);
+        let mut key = String::new();
         if let Some(room) = self.rooms.get_mut(room) {
             room.rename(id, old.as_str(), nick.as_str());
+            key = room.name().key().to_owned();
         }
         self.send(id, wire::you_renamed(nick.as_str()));
+        if self.is_clustered() {
+            self.bus_offline(id, &old);
+            self.bus_online(nick.as_str());
+            if announced {
+                let (old, new) = (old.as_str().to_owned(), nick.as_str().to_owned());
+                self.publish(&key, BusPayload::Renamed { old, new });
+            }
+            return;
+        }
         if announced {
             self.broadcast(Audience::others_in(room, id), wire::renamed(old.as_str(), nick.as_str()));
         }
@@ -154,22 +202,30 @@ impl Server {
             },
         };
         let Some(room) = self.rooms.get(room_id) else { return };
-        let names: Vec<String> = room
-            .roster()
-            .entries()
-            .take(wire::NAMES_SHOWN)
-            .map(|(name, holder)| match self.registry.get(holder) {
-                Some(client) if client.away.message().is_some() => wire::marked_away(name),
-                _ => name.to_owned(),
-            })
-            .collect();
-        let names = names.iter().map(String::as_str);
-        let line = if room_id == client.room {
-            wire::who(room.roster().len(), names)
+        if room.is_empty() && self.is_clustered() && room_id != self.rooms.lobby() {
+            return self.send(id, wire::not_read_here(room.name().as_str()));
+        }
+        let names: Vec<String> = if room.remote.len() > 0 {
+            self.names_everywhere(room)
         } else {
-            wire::who_in(room.name().as_str(), room.roster().len(), names)
+            room.roster()
+                .entries()
+                .take(wire::NAMES_SHOWN)
+                .map(|(name, holder)| match self.registry.get(holder) {
+                    Some(client) if client.away.message().is_some() => wire::marked_away(name),
+                    _ => name.to_owned(),
+                })
+                .collect()
+        };
+        let names = names.iter().map(String::as_str);
+        let count = room.roster().len() + room.remote.len();
+        let line = if room_id == client.room {
+            wire::who(count, names)
+        } else {
+            wire::who_in(room.name().as_str(), count, names)
         };
         self.send(id, line);
+        self.show_addresses(id, room_id);
     }
 
     /// `/join #ROOM`: moves there, creating the room if it is new.
@@ -183,6 +239,11 @@ impl Server {
             tracing::info!(%id, room = %self.rooms.get(room).map_or("", |r| r.name().as_str()), "room created");
         }
         self.go_to(id, room);
+        // In a cluster the room may already exist on other nodes, and room operators are not
+        // shared between nodes: nobody is its creator there.
+        if created && !self.is_clustered() {
+            self.creator(id, room);
+        }
     }
 
     /// Moves `id` to `room`, unless it is there already.
@@ -201,7 +262,7 @@ impl Server {
         let mut frame = BytesMut::new();
         frame.put_slice(&wire::rooms_header(self.rooms.len()));
         for room in listed.iter().take(ROOMS_LISTED) {
-            frame.put_slice(&wire::room_entry(room.name().as_str(), room.len(), room.topic()));
+            frame.put_slice(&wire::room_entry(room.name().as_str(), room.head_count(), room.topic()));
         }
         self.send(id, frame.freeze());
     }
@@ -209,6 +270,9 @@ impl Server {
     /// `/topic TEXT` (`Some`) or `/topic -` (`None`) in the client's room; everyone there is
     /// told, the client too.
     fn set_topic(&mut self, id: ClientId, name: &str, topic: Option<&str>) {
+        if !self.may_set_topic(id) {
+            return;
+        }
         let Some(client) = self.registry.get(id) else { return };
         let room_id = client.room;
         let Some(room) = self.rooms.get_mut(room_id) else { return };
@@ -251,6 +315,8 @@ impl Server {
     }
 
     fn ignore(&mut self, id: ClientId, typed: &str) {
+        // Whom it ignores decides which logged lines it is owed: settle those first.
+        self.unpark(id, super::delivery::Owed::All);
         let (target, name) = match self.holder_of(id, typed) {
             Ok(found) => found,
             Err(error) => return self.send(id, error),
@@ -267,6 +333,8 @@ impl Server {
     }
 
     fn unignore(&mut self, id: ClientId, typed: &str) {
+        // Whom it ignores decides which logged lines it is owed: settle those first.
+        self.unpark(id, super::delivery::Owed::All);
         let (target, name) = match self.holder_of(id, typed) {
             Ok(found) => found,
             Err(error) => return self.send(id, error),
@@ -282,6 +350,8 @@ impl Server {
 
     /// `/ignore` alone: whom the client ignores (those who left are forgotten first).
     fn list_ignored(&mut self, id: ClientId) {
+        // Whom it ignores decides which logged lines it is owed: settle those first.
+        self.unpark(id, super::delivery::Owed::All);
         let Some(client) = self.registry.get(id) else { return };
         let mut ignores = client.ignores.clone();
         ignores.prune(|ignored| self.registry.get(ignored).is_some_and(|c| c.is_present()));

@@ -11,31 +11,41 @@
 //! - `commands.rs`: what each command does;
 //! - `accounts.rs`: the account commands, reserved names and server operators;
 //! - `services.rs`: asking the threads beside the event loop for work, and their answers;
+//! - `operators.rs`: who may moderate, operators, topic locks, the message of the day, `/whois`;
+//! - `moderation.rs`: kicks, bans and mutes, and their expiry;
 //! - `persist.rs`: the records the database is asked to keep;
-//! - `restore.rs`: building the server from what the database kept.
+//! - `restore.rs`: building the server from what the database kept;
+//! - `cluster.rs`: rooms shared with other nodes through the bus.
 
 mod accounts;
 mod arrivals;
+mod cluster;
 mod commands;
 mod delivery;
+mod moderation;
+mod operators;
+mod pending;
 mod persist;
 mod restore;
 mod services;
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashSet, VecDeque};
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::accounts::Accounts;
 use crate::clock::WallClock;
+use crate::cluster::{Cluster, guest_seed};
 use crate::deadlines::FixedDelay;
 use crate::flood::Verdict;
+use crate::moderation::Moderation;
 use crate::per_address::PerAddress;
 use crate::protocol::guest::GuestNames;
 use crate::protocol::wire::{self, Reason};
 use crate::protocol::{Command, Line};
 use crate::registry::{Client, Registry};
 use crate::rooms::{RoomId, Rooms};
+use crate::stats::Stats;
 use crate::unfinished::{Deadlines, Expired};
 use crate::{ClientId, Config, ConfigError, Input, InputError, Output};
 
@@ -59,6 +69,8 @@ pub struct Server {
     closing: BinaryHeap<Reverse<(Instant, ClientId)>>,
     /// Clients that fell too far behind, to be disconnected once the current input is done.
     too_slow: Vec<ClientId>,
+    /// Clients to park once the current broadcast is queued (kept for its room).
+    parking: Vec<ClientId>,
     /// When blocked clients are next to be checked against the slow-client limits; entries for
     /// clients no longer blocked (or blocked again since) are skipped.
     blocked: BinaryHeap<Reverse<(Instant, ClientId)>>,
@@ -84,6 +96,18 @@ pub struct Server {
     operator_keys: HashSet<String>,
     /// Registered accounts and the password work in flight (`accounts.rs`).
     accounts: Accounts,
+    /// What the server has done, for [`Server::stats`] (its gauges are filled in there).
+    stats: Stats,
+    /// Connections that are not clients yet ([`Input::Accepted`]).
+    pending: HashMap<ClientId, pending::Pending>,
+    /// When they are closed if they are still not clients; entries for those gone are skipped.
+    handshakes: FixedDelay<ClientId>,
+    /// What each connection's transport holds ([`Input::Buffered`]), counted in `memory`.
+    buffers: HashMap<ClientId, usize>,
+    /// Operators, bans, mutes, the message of the day, topic locks.
+    moderation: Moderation,
+    /// This node's part in a cluster, with a bus (see `cluster.rs`).
+    cluster: Option<Cluster>,
 }
 
 /// Frames a drained output queue may keep room for; one a broadcast grew beyond this is freed.
@@ -95,6 +119,11 @@ impl Server {
     pub fn new(config: Config, now: Instant, wall: SystemTime) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(Self {
+            guests: config
+                .cluster
+                .as_ref()
+                .map_or_else(GuestNames::default, |c| GuestNames::from(guest_seed(&c.node))),
+            cluster: config.cluster.as_ref().map(|c| Cluster::new(c, now)),
             clock: WallClock::new(now, wall),
             rooms: Rooms::new(config.history, config.persist),
             unannounced: FixedDelay::new(config.announce_after),
@@ -103,12 +132,15 @@ impl Server {
             accounts: Accounts::new(config.attempts),
             operator_keys: config.operators.iter().map(|name| crate::protocol::nick::key_of(name)).collect(),
             presence_due: FixedDelay::new(config.presence_interval),
+            handshakes: FixedDelay::new(config.handshake_timeout),
+            moderation: Moderation::new(),
             config,
             now,
-            guests: GuestNames::default(),
+
             outputs: VecDeque::new(),
             closing: BinaryHeap::new(),
             too_slow: Vec::new(),
+            parking: Vec::new(),
             blocked: BinaryHeap::new(),
             lingering: HashSet::new(),
             releases: BinaryHeap::new(),
@@ -119,6 +151,9 @@ impl Server {
             shutdown_at: None,
             shutting_down: false,
             lines: Vec::new(),
+            stats: Stats::default(),
+            pending: HashMap::new(),
+            buffers: HashMap::new(),
         })
     }
 
@@ -132,15 +167,21 @@ impl Server {
     /// Input naming a client the core has already closed or forgotten is ignored: the runtime
     /// may have read it before it carried out the close. The only error is a runtime bug.
     pub fn handle_input(&mut self, now: Instant, input: Input<'_>) -> Result<(), InputError> {
+        if let Some(due) = self.poll_timeout().filter(|due| *due <= now) {
+            self.stats.lateness.observe(now - due);
+        }
         self.now = self.now.max(now);
         if self.outputs.is_empty() && self.outputs.capacity() > KEEP_OUTPUTS {
             self.outputs = VecDeque::new();
         }
+        self.read_lobby();
         match input {
+            Input::Accepted { id, peer } => self.accepted(id, peer)?,
             Input::Connected { id, peer } => self.connect(id, peer)?,
             Input::Received { id, bytes } => self.receive(id, bytes),
             Input::Flushed { id, bytes, frames } => self.flushed(id, bytes, frames),
             Input::Blocked { id } => self.blocked(id),
+            Input::Buffered { id, bytes } => self.buffered(id, bytes),
             Input::Disconnected { id, cause } => self.disconnected(id, cause),
             Input::Service(reply) => self.service_reply(reply),
             Input::Timeout => {}
@@ -149,6 +190,7 @@ impl Server {
         self.reap_too_slow();
         self.run_timers();
         self.keep_to_budget();
+        self.heartbeat();
         Ok(())
     }
 
@@ -171,6 +213,9 @@ impl Server {
             self.presence_due.deadline(),
             self.unannounced.deadline(),
             self.line_deadlines.next(),
+            self.handshakes.deadline(),
+            self.moderation_deadline(),
+            self.heartbeat_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -180,6 +225,17 @@ impl Server {
     /// Clients connected now, in every room (not counting those being closed).
     pub fn client_count(&self) -> usize {
         self.registry.active()
+    }
+
+    /// What the server has done since it started, and how it stands now: plain numbers,
+    /// cheap to copy, for an operator's `/metrics`.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            clients: self.registry.active(),
+            rooms: self.rooms.len(),
+            queued_bytes: self.memory,
+            ..self.stats
+        }
     }
 
     /// Bytes handed out for `id` and not yet reported flushed, if the client is known.
@@ -196,7 +252,8 @@ impl Server {
 
     /// What the output queued for every client costs in memory, in bytes (each frame counted as
     /// its length plus [`Outbox::FRAME_OVERHEAD`](crate::kit::Outbox::FRAME_OVERHEAD) per
-    /// recipient), which [`Config::max_memory`] bounds.
+    /// recipient), plus what the transports hold ([`Input::Buffered`]), which
+    /// [`Config::max_memory`] bounds.
     pub fn queued_memory(&self) -> usize {
         self.memory
     }
@@ -268,6 +325,7 @@ impl Server {
     /// Handles one framed line from an active client. Every line is charged to flood control,
     /// blank ones too (they do nothing else); a command may cost more than one line.
     fn line(&mut self, id: ClientId, line: Line) {
+        self.stats.lines_received += 1;
         let command = match &line {
             Line::Text(text) if !text.trim().is_empty() => Some(Command::parse(text)),
             Line::Text(_) | Line::Blank | Line::TooLong => None,

@@ -21,9 +21,10 @@ impl Server {
         stored: Stored,
     ) -> Result<Self, ConfigError> {
         let mut server = Self::new(config, now, wall)?;
-        let Stored { rooms, accounts, .. } = stored;
+        let Stored { rooms, accounts, operators, bans, mutes, motd } = stored;
         server.restore_rooms(rooms);
         server.restore_accounts(accounts);
+        server.restore_moderation(operators, bans, mutes, motd);
         Ok(server)
     }
 

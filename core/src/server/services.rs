@@ -11,11 +11,11 @@ impl Server {
     }
 
     /// Takes an answer from the services. An answer nobody waits for any more (its client left)
-    /// is dropped; so is a bus event on a server that is not part of a cluster.
+    /// is dropped; what the bus says goes to `cluster.rs`.
     pub(super) fn service_reply(&mut self, reply: Reply) {
         match reply {
             Reply::Password { ticket, outcome } => self.password_answer(ticket, outcome),
-            Reply::Bus(event) => tracing::debug!(?event, "a bus event on a server without a bus"),
+            Reply::Bus(event) => self.bus_event(event),
         }
     }
 }

@@ -26,6 +26,8 @@ impl Status {
     pub const UPGRADE_REQUIRED: Self = Self(426, "Upgrade Required");
     /// 431: the request head is too long or has too many headers.
     pub const HEADERS_TOO_LARGE: Self = Self(431, "Request Header Fields Too Large");
+    /// 503: the server has no room for another connection now.
+    pub const SERVICE_UNAVAILABLE: Self = Self(503, "Service Unavailable");
 }
 
 /// One answer, written whole with [`Response::write`].

@@ -2,11 +2,33 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-/// Produces the `/metrics` page (the Prometheus text format) when it is asked for. It runs on
-/// the thread that drives the transport, so it must be quick.
-pub type MetricsHook = Arc<dyn Fn() -> String + Send + Sync>;
+use chat_core::Stats;
+
+/// Produces the `/metrics` page (the Prometheus text format) from the server's latest
+/// [`Stats`] when it is asked for. It runs on the thread that drives the transport, so it
+/// must be quick.
+pub type MetricsHook = Arc<dyn Fn(&Stats) -> String + Send + Sync>;
+
+/// Where the runtime leaves the server's [`Stats`] for a listener that serves `/metrics`: it
+/// publishes them ([`Transport::stats_board`](crate::Transport::stats_board)) just before it
+/// feeds such a connection what it read, so the page shows the numbers of that moment.
+/// Cheap to clone: clones share one board.
+#[derive(Clone, Debug, Default)]
+pub struct StatsBoard(Arc<Mutex<Stats>>);
+
+impl StatsBoard {
+    /// Leaves `stats` on the board, replacing what was there.
+    pub fn publish(&self, stats: Stats) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = stats;
+    }
+
+    /// The stats last published (all zero before the first).
+    pub fn read(&self) -> Stats {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
 
 /// Which pages may open a WebSocket to the chat (their `Origin` header).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -28,8 +50,10 @@ pub enum OriginPolicy {
 pub struct WebConfig {
     /// Serve the web client at `/` and the chat at `/ws`.
     pub chat: bool,
-    /// Serve `/metrics` with this text.
+    /// Serve `/metrics` with this text, made from what the runtime left on `stats`.
     pub metrics: Option<MetricsHook>,
+    /// The server's stats, for `metrics`.
+    pub stats: StatsBoard,
     /// Which pages may open a WebSocket.
     pub origins: OriginPolicy,
     /// Proxies whose `X-Forwarded-For` header names the client's real address. From any other
@@ -47,6 +71,7 @@ impl WebConfig {
         Self {
             chat: true,
             metrics: None,
+            stats: StatsBoard::default(),
             origins: OriginPolicy::SameHost,
             trusted_proxies: Vec::new(),
             max_message: max_line,
@@ -56,6 +81,11 @@ impl WebConfig {
     /// The operator's listener: `/metrics` from `metrics`, and `/healthz`.
     pub fn admin(metrics: MetricsHook) -> Self {
         Self { chat: false, metrics: Some(metrics), ..Self::chat(0) }
+    }
+
+    /// Where the runtime leaves the server's stats, if this listener serves `/metrics`.
+    pub fn stats_board(&self) -> Option<&StatsBoard> {
+        self.metrics.as_ref().map(|_| &self.stats)
     }
 }
 

@@ -36,8 +36,10 @@ fn respond(config: &WebConfig, request: &Request<'_>, peer: SocketAddr) -> Answe
     let response = match request.path {
         "/healthz" => ok("text/plain; charset=utf-8", &b"ok\n"[..]).header("Cache-Control", "no-store"),
         "/metrics" => match &config.metrics {
-            Some(metrics) => ok("text/plain; version=0.0.4; charset=utf-8", metrics().into_bytes())
-                .header("Cache-Control", "no-store"),
+            Some(metrics) => {
+                ok("text/plain; version=0.0.4; charset=utf-8", metrics(&config.stats.read()).into_bytes())
+                    .header("Cache-Control", "no-store")
+            }
             None => Response::error(Status::NOT_FOUND),
         },
         "/" if config.chat => ok("text/html; charset=utf-8", assets::INDEX_HTML.as_bytes())

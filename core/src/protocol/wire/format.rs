@@ -26,6 +26,40 @@ pub(crate) enum Reason {
     Flooding,
     /// The client left a line unfinished for too long.
     UnfinishedLine,
+    /// An operator kicked the client (by name, with the reason given, possibly empty).
+    Kicked {
+        /// The operator's name.
+        by: String,
+        /// The reason given.
+        reason: String,
+    },
+    /// An operator banned the client.
+    Banned {
+        /// The operator's name.
+        by: String,
+        /// The reason given.
+        reason: String,
+    },
+    /// Their server stopped (told to the other nodes of a cluster).
+    ServerStopped,
+}
+
+impl Reason {
+    /// Why the server dropped the client, if it did.
+    pub(crate) fn dropped(&self) -> Option<crate::DropReason> {
+        match self {
+            Reason::TooSlow => Some(crate::DropReason::Slow),
+            Reason::Flooding => Some(crate::DropReason::Flood),
+            Reason::UnfinishedLine => Some(crate::DropReason::UnfinishedLine),
+            Reason::Banned { .. } => Some(crate::DropReason::Banned),
+            Reason::Quit(_)
+            | Reason::Left
+            | Reason::Moved
+            | Reason::Lost
+            | Reason::Kicked { .. }
+            | Reason::ServerStopped => None,
+        }
+    }
 }
 
 impl Display for Reason {
@@ -39,6 +73,11 @@ impl Display for Reason {
             Reason::TooSlow => f.write_str("too slow"),
             Reason::Flooding => f.write_str("flooding"),
             Reason::UnfinishedLine => f.write_str("unfinished line"),
+            Reason::Kicked { by, reason } if reason.is_empty() => write!(f, "kicked by {by}"),
+            Reason::Kicked { by, reason } => write!(f, "kicked by {by}: {reason}"),
+            Reason::Banned { by, reason } if reason.is_empty() => write!(f, "banned by {by}"),
+            Reason::Banned { by, reason } => write!(f, "banned by {by}: {reason}"),
+            Reason::ServerStopped => f.write_str("their server stopped"),
         }
     }
 }
@@ -79,7 +118,7 @@ pub(crate) fn joined(name: &str) -> Bytes {
 }
 
 /// `*** NAME is offline (REASON)`.
-pub(crate) fn offline(name: &str, reason: &Reason) -> Bytes {
+pub(crate) fn offline(name: &str, reason: &impl Display) -> Bytes {
     line(format_args!("*** {name} is offline ({reason})"))
 }
 

@@ -50,8 +50,8 @@ pub enum ServerLine<'a> {
     Offline {
         /// Who left.
         name: &'a str,
-        /// `quit`, `quit: THEIR REASON`, `left`, `connection lost`, `too slow`, `flooding` or
-        /// `unfinished line`.
+        /// `quit`, `quit: THEIR REASON`, `left`, `connection lost`, `too slow`, `flooding`,
+        /// `unfinished line`, `kicked by OP[: REASON]` or `banned by OP[: REASON]`.
         reason: &'a str,
     },
     /// `*** OLD is now known as NEW`: someone else changed name.
@@ -478,6 +478,8 @@ mod tests {
             Reason::TooSlow,
             Reason::Flooding,
             Reason::UnfinishedLine,
+            Reason::Kicked { by: "alice".into(), reason: String::new() },
+            Reason::Banned { by: "alice".into(), reason: "spam (again)".into() },
         ];
         for name in NAMES.into_iter().chain(["3", "Welcome", "You", "Server"]) {
             assert_eq!(parse(&format::joined(name)), ServerLine::Joined { name });

@@ -1,0 +1,346 @@
+//! Several nodes of a cluster against an in-memory bus: the harness plays Redis.
+//!
+//! [`ClusterSim`] runs one [`Sim`] per node, each with a [`SimBus`] as its services: a handle
+//! on one shared [`BusWorld`] that keeps every room's stream, numbers entries one above the
+//! last, delivers them to every node reading the room from its own cursor, and does the
+//! presence, heartbeat and lease work of the `chat-bus` bridge. The world can go down (appends
+//! wait in each node's queue, as in the bridge, and every node is told [`BusEvent::Down`]) and
+//! come back (the queues are sent in order, then everyone resumes from its cursor); a node can
+//! crash (it stops without a goodbye, and the others hear [`BusEvent::NodeExpired`] once its
+//! heartbeat is older than the time to live). Time is the nodes' shared simulated clock.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use super::Sim;
+use crate::kit::{Services, Wake};
+use crate::{
+    BusCommand, BusEvent, BusPayload, ClientId, ClusterConfig, Config, Input, Reply, Request, StreamSeq,
+    SubscribeFrom,
+};
+
+/// The time to live of a node's heartbeat on the simulated bus (three heartbeats).
+pub const SIM_HEARTBEAT_TTL: Duration = Duration::from_secs(6);
+
+/// One entry of a room's stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimEntry {
+    /// Its number in the room.
+    pub seq: StreamSeq,
+    /// The node that appended it.
+    pub node: String,
+    /// What it says.
+    pub payload: BusPayload,
+}
+
+#[derive(Debug, Default)]
+struct NodeState {
+    /// The rooms read, each with the last entry delivered (`None`: from the next one on).
+    subs: BTreeMap<String, StreamSeq>,
+    /// Commands waiting while the bus is down.
+    outbox: VecDeque<BusCommand>,
+    /// Events for the node.
+    inbox: VecDeque<Reply>,
+    users: BTreeSet<String>,
+    alive_at: Option<Duration>,
+    /// It reports no node dead before this (it just reconnected: the others need a time to
+    /// live to renew their heartbeats, as in the bridge).
+    quiet_until: Duration,
+    crashed: bool,
+    /// Nodes it was told are dead.
+    told_dead: BTreeSet<String>,
+}
+
+/// The shared in-memory bus: streams, nodes, leases.
+#[derive(Debug, Default)]
+struct World {
+    up: bool,
+    now: Duration,
+    streams: BTreeMap<String, Vec<SimEntry>>,
+    nodes: BTreeMap<String, NodeState>,
+    leases: BTreeMap<String, String>,
+}
+
+/// The in-memory bus the nodes of a [`ClusterSim`] share.
+#[derive(Clone, Debug, Default)]
+pub struct BusWorld(Arc<Mutex<World>>);
+
+impl BusWorld {
+    fn lock(&self) -> MutexGuard<'_, World> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Every entry of room `room`'s stream (its uniqueness key), in order.
+    pub fn stream(&self, room: &str) -> Vec<SimEntry> {
+        self.lock().streams.get(room).cloned().unwrap_or_default()
+    }
+
+    /// Whether some node has events waiting.
+    fn busy(&self, node: &str) -> bool {
+        self.lock().nodes.get(node).is_some_and(|state| !state.inbox.is_empty())
+    }
+}
+
+impl World {
+    fn node(&mut self, node: &str) -> &mut NodeState {
+        self.nodes.entry(node.to_owned()).or_default()
+    }
+
+    fn command(&mut self, node: &str, command: BusCommand) {
+        if self.node(node).crashed {
+            return;
+        }
+        match command {
+            BusCommand::Subscribe { room, from } => {
+                let last = StreamSeq(self.streams.get(&room).map_or(0, |stream| stream.len() as u64));
+                let cursor = match from {
+                    SubscribeFrom::Start => StreamSeq::ZERO,
+                    SubscribeFrom::Latest => last,
+                    SubscribeFrom::After(seq) => seq,
+                };
+                self.node(node).subs.insert(room, cursor);
+            }
+            BusCommand::Unsubscribe { room } => {
+                self.node(node).subs.remove(&room);
+            }
+            BusCommand::Heartbeat if self.up => self.heartbeat(node),
+            BusCommand::Heartbeat => {}
+            command if self.up => self.apply(node, command),
+            command => self.node(node).outbox.push_back(command),
+        }
+        self.pump();
+    }
+
+    fn apply(&mut self, node: &str, command: BusCommand) {
+        match command {
+            BusCommand::Append { room, payload } => {
+                let stream = self.streams.entry(room).or_default();
+                let seq = StreamSeq(stream.len() as u64 + 1);
+                stream.push(SimEntry { seq, node: node.to_owned(), payload });
+            }
+            BusCommand::Online { user } => {
+                self.node(node).users.insert(user);
+            }
+            BusCommand::Offline { user } => {
+                self.node(node).users.remove(&user);
+            }
+            BusCommand::Acquire { name } => {
+                let holder = self.leases.entry(name.clone()).or_insert_with(|| node.to_owned()).clone();
+                let event = if holder == node {
+                    BusEvent::LeaseGranted { name }
+                } else {
+                    BusEvent::LeaseRefused { name, holder }
+                };
+                self.node(node).inbox.push_back(Reply::Bus(event));
+            }
+            BusCommand::Release { name } => {
+                if self.leases.get(&name).is_some_and(|holder| holder == node) {
+                    self.leases.remove(&name);
+                }
+            }
+            BusCommand::Subscribe { .. } | BusCommand::Unsubscribe { .. } | BusCommand::Heartbeat => {}
+        }
+    }
+
+    /// `node` is alive; it looks for nodes whose heartbeat expired (each reported to it once).
+    fn heartbeat(&mut self, node: &str) {
+        let now = self.now;
+        self.node(node).alive_at = Some(now);
+        if now < self.node(node).quiet_until {
+            return;
+        }
+        let dead: Vec<(String, Vec<String>)> = self
+            .nodes
+            .iter()
+            .filter(|(name, state)| {
+                name.as_str() != node && state.alive_at.is_some_and(|at| at + SIM_HEARTBEAT_TTL < now)
+            })
+            .map(|(name, state)| (name.clone(), state.users.iter().cloned().collect()))
+            .collect();
+        for (name, _) in &dead {
+            self.leases.retain(|_, holder| holder != name);
+        }
+        let me = self.node(node);
+        for (name, users) in dead {
+            if me.told_dead.insert(name.clone()) {
+                me.inbox.push_back(Reply::Bus(BusEvent::NodeExpired { node: name, users }));
+            }
+        }
+    }
+
+    /// Delivers every entry past each node's cursors, while the bus is up.
+    fn pump(&mut self) {
+        if !self.up {
+            return;
+        }
+        let streams = &self.streams;
+        for state in self.nodes.values_mut().filter(|state| !state.crashed) {
+            for (room, cursor) in &mut state.subs {
+                let Some(stream) = streams.get(room) else { continue };
+                for entry in stream.iter().skip(usize::try_from(cursor.0).unwrap_or(usize::MAX)) {
+                    state.inbox.push_back(Reply::Bus(BusEvent::Entry {
+                        room: room.clone(),
+                        seq: entry.seq,
+                        node: entry.node.clone(),
+                        payload: entry.payload.clone(),
+                    }));
+                    *cursor = entry.seq;
+                }
+            }
+        }
+    }
+
+    fn set_up(&mut self, up: bool) {
+        if self.up == up {
+            return;
+        }
+        self.up = up;
+        let names: Vec<String> = self.nodes.keys().cloned().collect();
+        if up {
+            let now = self.now;
+            for name in &names {
+                let state = self.node(name);
+                // Reconnected: the node re-registers its heartbeat, and waits before judging others.
+                if !state.crashed && state.alive_at.is_some() {
+                    state.alive_at = Some(now);
+                }
+                state.quiet_until = now + SIM_HEARTBEAT_TTL;
+                let waiting = std::mem::take(&mut self.node(name).outbox);
+                for command in waiting {
+                    self.apply(name, command);
+                }
+            }
+        }
+        let event = if up { BusEvent::Up } else { BusEvent::Down };
+        for state in self.nodes.values_mut().filter(|state| !state.crashed) {
+            state.inbox.push_back(Reply::Bus(event.clone()));
+        }
+        self.pump();
+    }
+}
+
+/// One node's handle on the [`BusWorld`], as its [`Services`].
+#[derive(Debug)]
+pub struct SimBus {
+    world: BusWorld,
+    node: String,
+}
+
+impl Services for SimBus {
+    fn set_wake(&mut self, _wake: Wake) {}
+
+    fn request(&mut self, request: Request) {
+        if let Request::Bus(command) = request {
+            self.world.lock().command(&self.node, command);
+        }
+    }
+
+    fn try_reply(&mut self) -> Option<Reply> {
+        self.world.lock().node(&self.node).inbox.pop_front()
+    }
+
+    fn close(&mut self) {}
+}
+
+/// Several nodes sharing rooms through one in-memory bus, on one simulated clock.
+pub struct ClusterSim {
+    /// The nodes, `n1`, `n2` ... in order.
+    pub nodes: Vec<Sim>,
+    /// The bus they share.
+    pub world: BusWorld,
+    names: Vec<String>,
+    elapsed: Duration,
+}
+
+impl ClusterSim {
+    /// `count` nodes running `config` (each with its own node name), the bus up.
+    pub fn new(count: usize, config: &Config) -> Self {
+        let world = BusWorld::default();
+        world.lock().up = true;
+        let names: Vec<String> = (1..=count).map(|n| format!("n{n}")).collect();
+        let nodes = names
+            .iter()
+            .map(|name| {
+                let config = Config { cluster: Some(ClusterConfig::new(name.clone())), ..config.clone() };
+                let bus = SimBus { world: world.clone(), node: name.clone() };
+                Sim::with_services(config, Box::new(bus))
+            })
+            .collect();
+        let mut cluster = Self { nodes, world, names, elapsed: Duration::ZERO };
+        cluster.settle();
+        cluster
+    }
+
+    /// Node `node`'s name on the bus.
+    pub fn name(&self, node: usize) -> &str {
+        &self.names[node]
+    }
+
+    /// Feeds every node the events waiting for it, until none is left.
+    pub fn settle(&mut self) {
+        for _ in 0..10_000 {
+            let mut fed = false;
+            for (node, sim) in self.nodes.iter_mut().enumerate() {
+                if self.world.busy(&self.names[node]) {
+                    sim.input(Input::Timeout);
+                    fed = true;
+                }
+            }
+            if !fed {
+                return;
+            }
+        }
+        panic!("the cluster never settled: nodes keep telling each other things");
+    }
+
+    /// Connects a client to node `node`, labelled `label`.
+    pub fn connect(&mut self, node: usize, label: &str) -> ClientId {
+        let id = self.nodes[node].connect(label);
+        self.settle();
+        id
+    }
+
+    /// Client `id` of node `node` sends `line`.
+    pub fn say(&mut self, node: usize, id: ClientId, line: &str) {
+        self.nodes[node].say(id, line);
+        self.settle();
+    }
+
+    /// Lets `by` pass on every node, in steps of a tenth of a second.
+    pub fn advance(&mut self, by: Duration) {
+        let end = self.elapsed + by;
+        while self.elapsed < end {
+            let step = (end - self.elapsed).min(Duration::from_millis(100));
+            self.elapsed += step;
+            self.world.lock().now = self.elapsed;
+            for (node, sim) in self.nodes.iter_mut().enumerate() {
+                if !self.world.lock().node(&self.names[node]).crashed {
+                    sim.advance(step);
+                }
+            }
+            self.settle();
+        }
+    }
+
+    /// The bus goes down (`false`) or comes back (`true`).
+    pub fn set_bus_up(&mut self, up: bool) {
+        self.world.lock().set_up(up);
+        self.settle();
+    }
+
+    /// Node `node` dies without a word: it is no longer driven, and the bus forgets its
+    /// subscriptions (its users stay in its user set until the others see it expired).
+    pub fn crash(&mut self, node: usize) {
+        let mut world = self.world.lock();
+        let state = world.node(&self.names[node]);
+        state.crashed = true;
+        state.subs.clear();
+        state.inbox.clear();
+    }
+
+    /// Lines received by client `id` of node `node`.
+    pub fn lines(&self, node: usize, id: ClientId) -> Vec<String> {
+        self.nodes[node].lines(id)
+    }
+}
