@@ -30,9 +30,12 @@ impl TestServer {
     /// Starts `runtime` with `config` and `options` (the smol runtime's I/O threads) on
     /// `127.0.0.1`, port 0.
     pub fn start_threads(runtime: Runtime, config: Config, options: Options) -> Self {
-        let endpoints = [(IpAddr::V4(Ipv4Addr::LOCALHOST), Endpoint::Plain)];
-        Self::try_start_with(runtime, config, &endpoints, Box::new(NoServices::default()), options)
-            .unwrap_or_else(|e| panic!("the {runtime} runtime did not start: {e}"))
+        Self::start_endpoints_with(
+            runtime,
+            config,
+            &[(IpAddr::V4(Ipv4Addr::LOCALHOST), Endpoint::Plain)],
+            options,
+        )
     }
 
     /// Starts `runtime` with `config` on `127.0.0.1`, port 0, its service requests (password
@@ -61,6 +64,18 @@ impl TestServer {
     /// endpoint says (plain TCP, TLS, the web listener).
     pub fn start_endpoints(runtime: Runtime, config: Config, endpoints: &[(IpAddr, Endpoint)]) -> Self {
         Self::try_start_endpoints(runtime, config, endpoints, Box::new(NoServices::default()))
+            .unwrap_or_else(|e| panic!("the {runtime} runtime did not start: {e}"))
+    }
+
+    /// Like [`start_endpoints`](Self::start_endpoints), using the machine as `options` say
+    /// (the smol runtime's I/O threads).
+    pub fn start_endpoints_with(
+        runtime: Runtime,
+        config: Config,
+        endpoints: &[(IpAddr, Endpoint)],
+        options: Options,
+    ) -> Self {
+        Self::try_start_with(runtime, config, endpoints, Box::new(NoServices::default()), options)
             .unwrap_or_else(|e| panic!("the {runtime} runtime did not start: {e}"))
     }
 
