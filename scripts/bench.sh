@@ -7,8 +7,10 @@
 #   scripts/bench.sh              full run (about 12 minutes), rewrites the tables in BENCHMARKS.md
 #   scripts/bench.sh --fanout-only  the fan-out loads alone (about 2 minutes), rewrites that table
 #   scripts/bench.sh --soak-only  the soak alone (a minute per server), rewrites that table
-#   scripts/bench.sh --threads-only  the fan-out loads on the smol runtime with 1 and with 2 I/O
-#                                 threads beside the ideal (about a minute), rewrites that table
+#   scripts/bench.sh --threads-only  issue 10's run (about 4 minutes): the fan-out loads against
+#                                 the ideal, smol with 1 and with 2 I/O threads, and std; 19,000
+#                                 idle connections on smol with 1 and 2 threads; rewrites those
+#                                 tables and the issue 10 targets table made from them
 #   scripts/bench.sh --smoke      CI smoke test: small loads, checks zero loss only, never timing
 #   scripts/bench.sh --priority rt|nice|none
 #                                 how to schedule the servers and the load tool (default: nice).
@@ -97,7 +99,7 @@ start_server() {
       ;;
     smol-t*) # smol with --threads N (smol-t1, smol-t2): the multi-core dimension
       (run_prio "$chat" serve --runtime smol --threads "${name#smol-t}" --host 127.0.0.1 --port 0 \
-        --flood-rate 0 --max-clients 19900 >"$log" 2>&1) &
+        --flood-rate 0 --max-clients 19900 --data-dir none >"$log" 2>&1) &
       ;;
     smol-default | std-default)
       (run_prio "$chat" serve --runtime "${name%-default}" --host 127.0.0.1 --port 0 \
@@ -184,7 +186,7 @@ fi
 # has its default I/O threads (one per core); `smol-t1` is the one-thread mode beside it.
 servers=(ideal smol smol-t1 std)
 $have_python && servers+=(python)
-[[ "$mode" != threads ]] || servers=(ideal smol-t1 smol-t2)
+[[ "$mode" != threads ]] || servers=(ideal smol-t1 smol-t2 std)
 # A fresh server for every load: the handout server dies when a client resets its connection
 # (Errno 107 in getpeername), which the end of a bench run does; ours are restarted too, alike.
 # fresh KIND SERVER LOAD SUBCOMMAND ARGS...: KIND is the server to start (smol, std, smol-default,
@@ -231,6 +233,14 @@ if [[ "$mode" == full ]]; then
   done
   for server in ideal smol std; do
     fresh "$server" "$server" "19,000 idle connections" connections 19000 --server-pid SERVER_PID
+  done
+fi
+
+if [[ "$mode" == threads ]]; then
+  # Memory per idle connection with each thread count (issue 10: at most 1.5 KiB).
+  for server in smol-t1 smol-t2; do
+    fresh "$server" "smol --threads ${server#smol-t}" "19,000 idle connections" connections 19000 \
+      --server-pid SERVER_PID
   done
 fi
 

@@ -43,7 +43,9 @@
 //!   of it: reference counts shared by two cores bounced between them and took a third of the
 //!   time. The hub's thread takes one new connection for every two the others take, since it
 //!   also runs the core. The services (database, passwords, bus) are driven from the hub's
-//!   thread, beside the core.
+//!   thread, beside the core, and the hub leaves the core's stats where the operator's
+//!   `/metrics` reads them after every round (with one thread, the pump does so as it reads a
+//!   request).
 //! - **One door to the core.** Every event goes through the pump's `drive` (with several I/O
 //!   threads, the hub's): feed one input, drain `poll_output` (a `Transmit` pushes the shared
 //!   frame onto that connection's outbound queue and wakes its writer if the queue was empty;
