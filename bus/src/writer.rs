@@ -22,7 +22,7 @@ use crate::handle::Message;
 use crate::nodes::NodeWatch;
 use crate::scripts::Scripts;
 use crate::shared::Shared;
-use crate::{BusConfig, keys};
+use crate::{BusConfig, accounts, keys};
 
 /// Appends sent in one pipeline.
 const BATCH: usize = 64;
@@ -283,7 +283,7 @@ impl Writer {
                     .arg(2)
                     .arg(keys::room_stream(room))
                     .arg(keys::room_marks(room))
-                    .arg(self.config.max_stream_len)
+                    .arg(keys::max_len(room, self.config.max_stream_len))
                     .arg(floor)
                     .arg(&self.config.node)
                     .arg(&self.incarnation)
@@ -383,6 +383,22 @@ impl Writer {
                     self.shared.settle_latest(room, None, latest);
                 }
                 Ok(())
+            }
+            BusCommand::CreateAccount { account } => {
+                let event = accounts::create(connection::connected(&mut self.conn)?, account)?;
+                self.shared.emit(event);
+                Ok(())
+            }
+            BusCommand::FetchAccount { key } => {
+                let event = accounts::fetch(connection::connected(&mut self.conn)?, key)?;
+                self.shared.emit(event);
+                Ok(())
+            }
+            BusCommand::StoreAccount { account } => {
+                accounts::store(connection::connected(&mut self.conn)?, account)
+            }
+            BusCommand::DeleteAccount { key } => {
+                accounts::delete(connection::connected(&mut self.conn)?, key)
             }
             BusCommand::Append { .. }
             | BusCommand::Heartbeat

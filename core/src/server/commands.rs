@@ -151,8 +151,7 @@ impl Server {
         }
         self.send(id, wire::you_renamed(nick.as_str()));
         if self.is_clustered() {
-            self.bus_offline(id, &old);
-            self.bus_online(nick.as_str());
+            self.bus_renamed(id, &old, &nick);
             if announced {
                 let (old, new) = (old.as_str().to_owned(), nick.as_str().to_owned());
                 self.publish(&key, BusPayload::Renamed { old, new });
@@ -281,6 +280,14 @@ impl Server {
             let line = wire::no_topic(room.name().as_str());
             return self.send(id, line);
         }
+        let change = match &topic {
+            Some(text) => crate::TopicChange::Set(text.clone()),
+            None => crate::TopicChange::Cleared,
+        };
+        if self.share_topic(room_id, name, change) {
+            return;
+        }
+        let Some(room) = self.rooms.get_mut(room_id) else { return };
         room.set_topic(topic.as_deref());
         let line = match &topic {
             Some(topic) => wire::topic_set(name, room.name().as_str(), topic),
