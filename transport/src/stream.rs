@@ -1,7 +1,8 @@
 //! [`Stream`]: a connection with layers above the socket: TLS, the web listener's HTTP and
 //! WebSocket, or both. It copies the core's frames into an encoded buffer of bounded size, so a
 //! client that stops reading holds the rest in the core's queue, where the slow-client limit
-//! sees it.
+//! sees it; frames that come while encoded bytes wait are encoded together later (one TLS
+//! record for many lines).
 
 use std::collections::VecDeque;
 use std::io::{Read, Write};
