@@ -400,6 +400,12 @@ impl Writer {
             BusCommand::DeleteAccount { key } => {
                 accounts::delete(connection::connected(&mut self.conn)?, key)
             }
+            BusCommand::Locate { name } => {
+                let conn = connection::connected(&mut self.conn)?;
+                let node: Option<String> = redis::cmd("GET").arg(keys::lease(name)).query(conn)?;
+                self.shared.emit(BusEvent::Located { name: name.clone(), node });
+                Ok(())
+            }
             BusCommand::Append { .. }
             | BusCommand::Heartbeat
             | BusCommand::Subscribe { .. }

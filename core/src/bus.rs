@@ -108,6 +108,11 @@ pub enum BusCommand {
         /// The account's key.
         key: String,
     },
+    /// Which node holds name `name`'s lease, if any ([`BusEvent::Located`]).
+    Locate {
+        /// The name's uniqueness key.
+        name: String,
+    },
 }
 
 impl BusCommand {
@@ -123,6 +128,7 @@ impl BusCommand {
                 account.key.len() + account.name.len() + account.password_hash.len()
             }
             BusCommand::FetchAccount { key } | BusCommand::DeleteAccount { key } => key.len(),
+            BusCommand::Locate { name } => name.len(),
         }
     }
 }
@@ -236,5 +242,12 @@ pub enum BusEvent {
     Refused {
         /// The command refused.
         command: BusCommand,
+    },
+    /// The answer to [`BusCommand::Locate`]: the node holding `name`, or `None`.
+    Located {
+        /// The name's key.
+        name: String,
+        /// The node holding its lease, if one does.
+        node: Option<String>,
     },
 }

@@ -251,3 +251,34 @@ fn a_connection_waiting_for_its_welcome_hears_nothing_before_it() {
     let lines = cluster.lines(0, ann);
     assert!(lines[0].starts_with("*** Welcome to the chat room, guest-"), "{lines:#?}");
 }
+
+#[test]
+fn a_private_message_reaches_its_recipient_on_whichever_node() {
+    let mut cluster = ClusterSim::new(3, &config());
+    let ann = cluster.connect(0, "ann");
+    cluster.say(0, ann, "/nick ann");
+    let bob = cluster.connect(1, "bob");
+    cluster.say(1, bob, "/nick Bob");
+    let cid = cluster.connect(2, "cid");
+    cluster.say(2, cid, "/nick cid");
+    cluster.advance(Duration::from_millis(400));
+    cluster.say(0, ann, "/msg bob hello across nodes");
+    cluster.say(2, cid, "/msg BOB from the third node");
+    cluster.say(1, bob, "/msg ann hi back");
+    cluster.say(0, ann, "/msg nobody are you there?");
+    cluster.set_bus_up(false);
+    cluster.say(0, ann, "/msg bob while the bus is down");
+    cluster.set_bus_up(true);
+    let mut out = String::new();
+    for (node, id, label) in [(0, ann, "ann"), (1, bob, "bob"), (2, cid, "cid")] {
+        out.push_str(&format!("== {label} ==\n"));
+        for line in cluster.lines(node, id).iter().filter(|line| line.starts_with(['*', '-', '!'])) {
+            if line.starts_with("*** ") {
+                continue;
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    assert_snapshot!(out);
+}

@@ -81,7 +81,22 @@ fn an_account_registered_on_one_node_is_identified_on_another(runtime: Runtime) 
     );
 }
 
+fn a_private_message_reaches_its_recipient_on_another_node(runtime: Runtime) {
+    let Some(cluster) = TestCluster::start(runtime, NODES, &config()) else { return };
+    let mut ann = cluster.join_as(0, "ann");
+    let mut bob = cluster.join_as(1, "bob");
+    let mut cid = cluster.join_as(2, "cid");
+    ann.send_line("/msg bob hello from node 1");
+    expect(&mut bob, "*ann* hello from node 1");
+    expect(&mut ann, "-> *bob* hello from node 1");
+    cid.send_line("/msg ann and from node 3");
+    expect(&mut ann, "*cid* and from node 3");
+    cid.send_line("/msg nobody anyone?");
+    expect(&mut cid, "! No one here is called nobody.");
+}
+
 both_runtimes!(
     guest_names_are_unique_across_nodes,
-    an_account_registered_on_one_node_is_identified_on_another
+    an_account_registered_on_one_node_is_identified_on_another,
+    a_private_message_reaches_its_recipient_on_another_node
 );

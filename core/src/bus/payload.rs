@@ -101,6 +101,15 @@ pub enum BusPayload {
         /// The reason given (may be empty).
         reason: String,
     },
+    /// A private message (`/msg`) to a user of the node whose inbox this is.
+    Private {
+        /// Who sent it (display name).
+        from: String,
+        /// To whom (the name as typed).
+        to: String,
+        /// What it says (already sanitised by the node that took it).
+        text: String,
+    },
 }
 
 /// Why an entry's fields are not a payload this build can read.
@@ -149,6 +158,9 @@ impl BusPayload {
                 ("by", by),
                 ("text", reason),
             ])),
+            BusPayload::Private { from, to, text } => {
+                fields.extend(borrowed(&[("from", from), ("to", to), ("text", text)]))
+            }
         }
         fields
     }
@@ -191,6 +203,7 @@ impl BusPayload {
                     reason: get("text")?,
                 }
             }
+            "msg" => BusPayload::Private { from: get("from")?, to: get("to")?, text: get("text")? },
             _ => return Err(PayloadError::Unknown { field: "kind", value: kind }),
         })
     }
@@ -210,6 +223,7 @@ impl BusPayload {
             BusPayload::Renamed { .. } => "nick",
             BusPayload::Present { .. } => "here",
             BusPayload::Moderation { .. } => "mod",
+            BusPayload::Private { .. } => "msg",
         }
     }
 }
@@ -250,6 +264,7 @@ mod tests {
                 by,
                 reason
             }),
+            (".*", ".*", ".*").prop_map(|(from, to, text)| BusPayload::Private { from, to, text }),
         ]
     }
 

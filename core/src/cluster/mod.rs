@@ -9,6 +9,7 @@
 
 mod accounts;
 mod leases;
+mod messages;
 mod names;
 mod remote;
 
@@ -16,6 +17,7 @@ use std::time::{Duration, Instant};
 
 pub(crate) use accounts::{Fetching, SharedAccounts};
 pub(crate) use leases::Leases;
+pub(crate) use messages::{Outbox, Outgoing, inbox_of};
 pub(crate) use names::{Answered, Greetings, Held};
 pub(crate) use remote::RemoteMembers;
 
@@ -52,6 +54,8 @@ pub(crate) struct Cluster {
     pub(crate) greetings: Greetings,
     /// Account commands waiting for the bus.
     pub(crate) accounts: SharedAccounts,
+    /// `/msg`s waiting to learn where their recipient is.
+    pub(crate) outbox: Outbox,
 }
 
 impl Cluster {
@@ -66,6 +70,7 @@ impl Cluster {
             leases: Leases::default(),
             greetings: Greetings::default(),
             accounts: SharedAccounts::default(),
+            outbox: Outbox::default(),
         }
     }
 

@@ -85,6 +85,7 @@ impl Server {
         }
         cluster.lobby_read = true;
         self.subscribe(self.rooms.lobby());
+        self.read_inbox();
     }
 
     /// A local member came into `room`: the first one starts reading its stream (`#lobby` is
@@ -158,6 +159,7 @@ impl Server {
             return tracing::debug!(?event, "a bus event on a server without a bus");
         }
         match event {
+            BusEvent::Entry { room, payload, .. } if self.is_inbox(&room) => self.inbox_entry(payload),
             BusEvent::Entry { room, seq, node, payload } => self.entry(&room, seq, &node, payload),
             BusEvent::Unreadable { room, seq, error } => {
                 tracing::warn!(%room, %seq, %error, "an entry of the room's stream cannot be read: skipped");
@@ -192,6 +194,7 @@ impl Server {
             BusEvent::AccountCreated { key, created } => self.shared_account_created(&key, created),
             BusEvent::AccountFetched { key, account } => self.shared_account_fetched(&key, account),
             BusEvent::Refused { command } => self.bus_refused(command),
+            BusEvent::Located { name, node } => self.located(&name, node),
         }
     }
 
@@ -254,6 +257,9 @@ impl Server {
                     }
                     BusPayload::Moderation { action, target, .. } => {
                         tracing::debug!(%key, %action, %target, "a moderation entry (not applied by this build)");
+                    }
+                    BusPayload::Private { .. } => {
+                        tracing::debug!(%key, "a private message in a room's stream: ignored");
                     }
                     BusPayload::Line { .. } | BusPayload::Action { .. } => {}
                 }

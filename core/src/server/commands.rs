@@ -168,7 +168,11 @@ impl Server {
     fn private(&mut self, id: ClientId, from: &str, to: &str, text: &str) {
         let Some(target) = self.registry.holder(&key_of(to)).and_then(|target| self.registry.get(target))
         else {
-            return self.send(id, wire::error(format_args!("No one here is called {}.", sanitize(to))));
+            // With a bus, the node holding the name is asked for.
+            if self.private_elsewhere(id, from, to, text) {
+                return;
+            }
+            return self.send(id, wire::no_such_user(to));
         };
         let (target, to) = (target.id, target.nick.as_str().to_owned());
         let (ignored, away) = match self.registry.get(target) {

@@ -21,6 +21,7 @@ mod accounts;
 mod arrivals;
 mod cluster;
 mod cluster_accounts;
+mod cluster_messages;
 mod cluster_names;
 mod cluster_refused;
 mod commands;

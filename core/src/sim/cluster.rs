@@ -209,6 +209,10 @@ impl World {
             BusCommand::DeleteAccount { key } => {
                 self.accounts.remove(&key);
             }
+            BusCommand::Locate { name } => {
+                let holder = self.leases.get(&name).cloned();
+                self.node(node).inbox.push_back(Reply::Bus(BusEvent::Located { name, node: holder }));
+            }
             BusCommand::Subscribe { .. } | BusCommand::Unsubscribe { .. } | BusCommand::Heartbeat => {}
         }
     }
