@@ -42,6 +42,11 @@ pub(crate) fn account(key: &str) -> String {
     format!("chat:account:{key}")
 }
 
+/// The rooms node `node` has users in, with how many (a hash with the heartbeat's time to live).
+pub(crate) fn node_rooms(node: &str) -> String {
+    format!("chat:rooms:{node}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

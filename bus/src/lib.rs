@@ -58,6 +58,7 @@ mod handle;
 mod keys;
 mod nodes;
 mod reader;
+mod rooms;
 mod scripts;
 mod shared;
 #[cfg(feature = "testing")]

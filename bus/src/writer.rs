@@ -22,7 +22,7 @@ use crate::handle::Message;
 use crate::nodes::NodeWatch;
 use crate::scripts::Scripts;
 use crate::shared::Shared;
-use crate::{BusConfig, accounts, keys};
+use crate::{BusConfig, accounts, keys, rooms};
 
 /// Appends sent in one pipeline.
 const BATCH: usize = 64;
@@ -406,6 +406,14 @@ impl Writer {
                 self.shared.emit(BusEvent::Located { name: name.clone(), node });
                 Ok(())
             }
+            BusCommand::PublishRooms { rooms } => {
+                rooms::publish(connection::connected(&mut self.conn)?, &node, rooms, ttl)
+            }
+            BusCommand::ListRooms => {
+                let event = rooms::list(connection::connected(&mut self.conn)?)?;
+                self.shared.emit(event);
+                Ok(())
+            }
             BusCommand::Append { .. }
             | BusCommand::Heartbeat
             | BusCommand::Subscribe { .. }
@@ -497,6 +505,7 @@ impl Writer {
             .cmd("DEL")
             .arg(keys::node_alive(&node))
             .arg(keys::node_users(&node))
+            .arg(keys::node_rooms(&node))
             .cmd("SREM")
             .arg(keys::NODES)
             .arg(&node);

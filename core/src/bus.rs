@@ -113,6 +113,14 @@ pub enum BusCommand {
         /// The name's uniqueness key.
         name: String,
     },
+    /// This node's rooms and how many of its users are in each, for every node's `/list`
+    /// (sent with every heartbeat; kept as long as the heartbeat).
+    PublishRooms {
+        /// Each room's name and local member count.
+        rooms: Vec<(String, u64)>,
+    },
+    /// Every live node's published rooms ([`BusEvent::RoomsListed`]).
+    ListRooms,
 }
 
 impl BusCommand {
@@ -129,6 +137,8 @@ impl BusCommand {
             }
             BusCommand::FetchAccount { key } | BusCommand::DeleteAccount { key } => key.len(),
             BusCommand::Locate { name } => name.len(),
+            BusCommand::PublishRooms { rooms } => rooms.iter().map(|(room, _)| room.len() + 8).sum(),
+            BusCommand::ListRooms => 0,
         }
     }
 }
@@ -249,5 +259,10 @@ pub enum BusEvent {
         name: String,
         /// The node holding its lease, if one does.
         node: Option<String>,
+    },
+    /// The answer to [`BusCommand::ListRooms`]: each live node's rooms with its local counts.
+    RoomsListed {
+        /// By node: its rooms, each with its local member count.
+        nodes: Vec<(String, Vec<(String, u64)>)>,
     },
 }

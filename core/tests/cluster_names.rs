@@ -282,3 +282,31 @@ fn a_private_message_reaches_its_recipient_on_whichever_node() {
     }
     assert_snapshot!(out);
 }
+
+#[test]
+fn list_covers_every_node_s_rooms() {
+    let mut cluster = ClusterSim::new(3, &config());
+    let ann = cluster.connect(0, "ann");
+    cluster.say(0, ann, "/nick ann");
+    cluster.say(0, ann, "/join #rust");
+    let bob = cluster.connect(1, "bob");
+    cluster.say(1, bob, "/nick bob");
+    cluster.say(1, bob, "/join #go");
+    let bea = cluster.connect(1, "bea");
+    cluster.say(1, bea, "/nick bea");
+    cluster.say(1, bea, "/join #Go");
+    let cid = cluster.connect(2, "cid");
+    cluster.say(2, cid, "/nick cid");
+    cluster.advance(Duration::from_millis(2_500));
+    cluster.say(2, cid, "/list");
+    // Node 2 dies: its rooms go with its heartbeat.
+    cluster.crash(1);
+    cluster.advance(Duration::from_secs(10));
+    cluster.say(2, cid, "/list");
+    let lines: Vec<String> = cluster
+        .lines(2, cid)
+        .into_iter()
+        .filter(|line| line.starts_with("*** #") || line.starts_with("*** Rooms"))
+        .collect();
+    assert_snapshot!(lines.join("\n"));
+}

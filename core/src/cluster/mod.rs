@@ -56,6 +56,8 @@ pub(crate) struct Cluster {
     pub(crate) accounts: SharedAccounts,
     /// `/msg`s waiting to learn where their recipient is.
     pub(crate) outbox: Outbox,
+    /// Clients waiting for `/list` across nodes.
+    pub(crate) listing: Vec<crate::ClientId>,
 }
 
 impl Cluster {
@@ -71,6 +73,7 @@ impl Cluster {
             greetings: Greetings::default(),
             accounts: SharedAccounts::default(),
             outbox: Outbox::default(),
+            listing: Vec::new(),
         }
     }
 

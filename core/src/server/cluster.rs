@@ -48,6 +48,7 @@ impl Server {
         self.expire_greetings(false);
         let now = self.now;
         if self.cluster.as_mut().is_some_and(|cluster| cluster.heartbeat_due(now)) {
+            self.publish_rooms();
             self.bus(BusCommand::Heartbeat);
         }
     }
@@ -195,6 +196,7 @@ impl Server {
             BusEvent::AccountFetched { key, account } => self.shared_account_fetched(&key, account),
             BusEvent::Refused { command } => self.bus_refused(command),
             BusEvent::Located { name, node } => self.located(&name, node),
+            BusEvent::RoomsListed { nodes } => self.rooms_listed(&nodes),
         }
     }
 

@@ -44,6 +44,7 @@ impl Server {
                 self.identify_those_waiting(&key);
             }
             BusCommand::Locate { name } => self.locate_refused(&name),
+            BusCommand::ListRooms => self.rooms_listed(&[]),
             _ => {}
         }
     }

@@ -261,6 +261,10 @@ impl Server {
 
     /// `/list`: the biggest rooms with their head counts and topics, in one frame.
     fn list(&mut self, id: ClientId) {
+        // With a bus, every node's rooms are asked for first.
+        if self.list_everywhere(id) {
+            return;
+        }
         let listed = self.rooms.biggest();
         let mut frame = BytesMut::new();
         frame.put_slice(&wire::rooms_header(self.rooms.len()));

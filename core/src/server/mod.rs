@@ -24,6 +24,7 @@ mod cluster_accounts;
 mod cluster_messages;
 mod cluster_names;
 mod cluster_refused;
+mod cluster_rooms;
 mod commands;
 mod delivery;
 mod moderation;
