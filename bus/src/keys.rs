@@ -16,6 +16,13 @@ pub(crate) fn room_of_stream(stream: &str) -> Option<&str> {
     stream.strip_prefix("chat:room:")
 }
 
+/// How many entries room `room`'s stream is trimmed to: `max` for a room; the server-wide
+/// stream ([`SERVER_STREAM`](chat_core::SERVER_STREAM)) is not trimmed, so a node started later
+/// reads every ban, mute and message of the day from its start.
+pub(crate) fn max_len(room: &str, max: u64) -> u64 {
+    if room == chat_core::SERVER_STREAM { i64::MAX.unsigned_abs() } else { max }
+}
+
 /// Per room: each node's last appended publishing mark (`incarnation:seq`), so a retried append
 /// is written once.
 pub(crate) fn room_marks(room: &str) -> String {
@@ -56,5 +63,7 @@ mod tests {
         assert_eq!(room_stream("#lobby"), "chat:room:#lobby");
         assert_eq!(room_of_stream(&room_stream("#a:b")), Some("#a:b"));
         assert_eq!(room_of_stream("chat:node:x"), None);
+        assert_eq!(max_len("#lobby", 10), 10);
+        assert_eq!(max_len(chat_core::SERVER_STREAM, 10), i64::MAX.unsigned_abs(), "never trimmed");
     }
 }

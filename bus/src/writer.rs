@@ -283,7 +283,7 @@ impl Writer {
                     .arg(2)
                     .arg(keys::room_stream(room))
                     .arg(keys::room_marks(room))
-                    .arg(self.config.max_stream_len)
+                    .arg(keys::max_len(room, self.config.max_stream_len))
                     .arg(floor)
                     .arg(&self.config.node)
                     .arg(&self.incarnation)

@@ -19,11 +19,13 @@
 //! the stream's last entry, so every node numbers a room's lines alike and history follows the
 //! stream. See `docs/CLUSTER.md`.
 
+mod changes;
 mod payload;
 mod seq;
 
 use std::fmt;
 
+pub use changes::{SERVER_STREAM, ServerChange, TopicChange};
 pub use payload::{BusPayload, ModerationAction, PAYLOAD_VERSION, PayloadError};
 pub use seq::{StreamSeq, StreamSeqError};
 

@@ -9,6 +9,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use super::changes::{ServerChange, TopicChange};
+
 /// The payload version this build writes and reads.
 pub const PAYLOAD_VERSION: u32 = 1;
 
@@ -25,10 +27,15 @@ pub enum ModerationAction {
     Unmute,
     /// The target is put out of the room.
     Kick,
+    /// The target becomes an operator of the room.
+    Op,
+    /// The target is no longer an operator of the room.
+    Deop,
 }
 
 impl ModerationAction {
-    const ALL: [ModerationAction; 5] = [Self::Ban, Self::Unban, Self::Mute, Self::Unmute, Self::Kick];
+    const ALL: [ModerationAction; 7] =
+        [Self::Ban, Self::Unban, Self::Mute, Self::Unmute, Self::Kick, Self::Op, Self::Deop];
 
     /// Its name in an entry.
     pub fn as_str(self) -> &'static str {
@@ -38,6 +45,8 @@ impl ModerationAction {
             Self::Mute => "mute",
             Self::Unmute => "unmute",
             Self::Kick => "kick",
+            Self::Op => "op",
+            Self::Deop => "deop",
         }
     }
 }
@@ -101,6 +110,16 @@ pub enum BusPayload {
         /// The reason given (may be empty).
         reason: String,
     },
+    /// The room's topic changed.
+    Topic {
+        /// Who changed it (display name).
+        by: String,
+        /// How.
+        change: TopicChange,
+    },
+    /// The server-wide moderation state changed (only in the [`SERVER_STREAM`](super::SERVER_STREAM));
+    /// boxed, as a ban is bigger than any other payload.
+    Server(Box<ServerChange>),
     /// A private message (`/msg`) to a user of the node whose inbox this is.
     Private {
         /// Who sent it (display name).
@@ -158,6 +177,8 @@ impl BusPayload {
                 ("by", by),
                 ("text", reason),
             ])),
+            BusPayload::Topic { by, change } => change.fields(by, &mut fields),
+            BusPayload::Server(change) => change.fields(&mut fields),
             BusPayload::Private { from, to, text } => {
                 fields.extend(borrowed(&[("from", from), ("to", to), ("text", text)]))
             }
@@ -203,6 +224,8 @@ impl BusPayload {
                     reason: get("text")?,
                 }
             }
+            "topic" => BusPayload::Topic { by: get("by")?, change: TopicChange::read(&get)? },
+            "state" => BusPayload::Server(Box::new(ServerChange::read(&get)?)),
             "msg" => BusPayload::Private { from: get("from")?, to: get("to")?, text: get("text")? },
             _ => return Err(PayloadError::Unknown { field: "kind", value: kind }),
         })
@@ -223,6 +246,8 @@ impl BusPayload {
             BusPayload::Renamed { .. } => "nick",
             BusPayload::Present { .. } => "here",
             BusPayload::Moderation { .. } => "mod",
+            BusPayload::Topic { .. } => "topic",
+            BusPayload::Server(_) => "state",
             BusPayload::Private { .. } => "msg",
         }
     }

@@ -13,7 +13,10 @@ mod messages;
 mod names;
 mod remote;
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
+
+use crate::StreamSeq;
 
 pub(crate) use accounts::{Fetching, SharedAccounts};
 pub(crate) use leases::Leases;
@@ -50,6 +53,8 @@ pub(crate) struct Cluster {
     /// `#lobby`'s stream is read (from the first input on, always).
     pub(crate) lobby_read: bool,
     pub(crate) leases: Leases,
+    /// Per room (by key): the entry of its last topic change applied.
+    pub(crate) topic_changes: HashMap<String, StreamSeq>,
     /// New connections waiting for their guest name's lease.
     pub(crate) greetings: Greetings,
     /// Account commands waiting for the bus.
@@ -70,6 +75,7 @@ impl Cluster {
             down: false,
             lobby_read: false,
             leases: Leases::default(),
+            topic_changes: HashMap::new(),
             greetings: Greetings::default(),
             accounts: SharedAccounts::default(),
             outbox: Outbox::default(),

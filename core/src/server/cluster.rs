@@ -22,7 +22,9 @@ use crate::protocol::wire::{self, Reason};
 use crate::protocol::{Nick, sanitize};
 use crate::rooms::{Room, RoomId};
 use crate::roster::caseless_cmp;
-use crate::{BusCommand, BusEvent, BusPayload, ClientId, Gap, Request, StreamSeq, SubscribeFrom};
+use crate::{
+    BusCommand, BusEvent, BusPayload, ClientId, Gap, Request, SERVER_STREAM, StreamSeq, SubscribeFrom,
+};
 
 /// Who said a line kept in history that someone on another node said (no local connection
 /// has this id: runtimes count theirs up from 1).
@@ -34,7 +36,7 @@ impl Server {
         self.cluster.is_some()
     }
 
-    fn bus(&mut self, command: BusCommand) {
+    pub(super) fn bus(&mut self, command: BusCommand) {
         self.ask(Request::Bus(command));
     }
 
@@ -85,6 +87,7 @@ impl Server {
             return;
         }
         cluster.lobby_read = true;
+        self.read_server_stream();
         self.subscribe(self.rooms.lobby());
         self.read_inbox();
     }
@@ -203,6 +206,12 @@ impl Server {
     /// One entry of a room's stream, in the stream's order: delivered to the room's members
     /// here, and numbered as the stream numbers it.
     fn entry(&mut self, key: &str, seq: StreamSeq, node: &str, payload: BusPayload) {
+        if key == SERVER_STREAM {
+            return match payload {
+                BusPayload::Server(change) => self.server_entry(*change),
+                other => tracing::warn!(?other, "an entry of the server-wide stream that is not a change"),
+            };
+        }
         let Some(room) = self.rooms.find_key(key) else { return };
         let own = self.cluster.as_ref().is_some_and(|cluster| cluster.node == node);
         // The local holder of a name this node said something about (its user is left out of
@@ -257,9 +266,11 @@ impl Server {
                             }
                         }
                     }
-                    BusPayload::Moderation { action, target, .. } => {
-                        tracing::debug!(%key, %action, %target, "a moderation entry (not applied by this build)");
+                    BusPayload::Moderation { action, target, by, reason } => {
+                        self.moderation_entry(room, action, &target, &by, &reason);
                     }
+                    BusPayload::Topic { by, change } => self.topic_entry(room, seq, &by, change),
+                    BusPayload::Server(_) => tracing::warn!(%key, "a server-wide change in a room's stream"),
                     BusPayload::Private { .. } => {
                         tracing::debug!(%key, "a private message in a room's stream: ignored");
                     }
@@ -298,6 +309,7 @@ impl Server {
         if !users.is_empty() {
             self.publish(key, BusPayload::Present { users });
         }
+        self.introduce_topic(room, key);
     }
 
     /// `*** NAME entered the room` (or `joined #ROOM` when `moved` names it) to the members

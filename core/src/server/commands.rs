@@ -288,6 +288,14 @@ impl Server {
             let line = wire::no_topic(room.name().as_str());
             return self.send(id, line);
         }
+        let change = match &topic {
+            Some(text) => crate::TopicChange::Set(text.clone()),
+            None => crate::TopicChange::Cleared,
+        };
+        if self.share_topic(room_id, name, change) {
+            return;
+        }
+        let Some(room) = self.rooms.get_mut(room_id) else { return };
         room.set_topic(topic.as_deref());
         let line = match &topic {
             Some(topic) => wire::topic_set(name, room.name().as_str(), topic),

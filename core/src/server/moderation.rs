@@ -10,13 +10,14 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::Server;
-use super::delivery::Audience;
 use super::operators::Target;
 use crate::moderation::mutes::Muted;
 use crate::protocol::nick::key_of;
 use crate::protocol::sanitize;
 use crate::protocol::wire::{self, Reason};
-use crate::{AddressRange, Ban, BanTarget, ClientId, Mute, Record, UnixMillis};
+use crate::{
+    AddressRange, Ban, BanTarget, ClientId, ModerationAction, Mute, Record, ServerChange, UnixMillis,
+};
 
 /// Longest reason kept for a kick or a ban, in characters.
 const MAX_REASON: usize = 200;
@@ -74,6 +75,9 @@ impl Server {
     pub(super) fn kick(&mut self, id: ClientId, by: &str, typed: &str, reason: Option<&str>) {
         let target = match self.may_act_on(id, typed, false) {
             Ok(target) => target,
+            Err(_) if self.act_through_room(id, by, typed, ModerationAction::Kick, &reason_of(reason)) => {
+                return;
+            }
             Err(refusal) => return self.send(id, refusal),
         };
         let reason = reason_of(reason);
@@ -126,29 +130,46 @@ impl Server {
             let ban = Ban { target: target.clone(), reason: reason.clone(), set_by: by.clone(), at, expires };
             tracing::info!(%id, %by, target = ?ban.target, ?length, %reason, "banned");
             self.moderation.bans.insert(ban.clone());
-            self.persist(Record::Ban(ban));
+            self.persist(Record::Ban(ban.clone()));
+            self.share(ServerChange::Ban(ban));
         }
         if let Some(name) = &named {
             self.moderation.bans.link(&key_of(name), targets.clone());
         }
+        let shut_out = self.put_out_banned(&targets, &by, &reason, length, Some(id));
+        self.send(id, wire::ban_done(&targets, length, shut_out));
+    }
+
+    /// Puts out everyone here banned by one of `targets` (by `by`, for `length`, because of
+    /// `reason`): each is told, and leaves; `operator`, who banned them, is told too if its
+    /// room is not told. How many were put out.
+    pub(super) fn put_out_banned(
+        &mut self,
+        targets: &[BanTarget],
+        by: &str,
+        reason: &str,
+        length: Option<Duration>,
+        operator: Option<ClientId>,
+    ) -> usize {
         let shut_out: Vec<(ClientId, crate::rooms::RoomId, String, bool)> = self
             .registry
             .clients()
             .iter()
             .filter(|client| {
-                client.is_present()
-                    && self.is_banned_by(client.peer.ip(), client.account.as_deref(), &targets)
+                client.is_present() && self.is_banned_by(client.peer.ip(), client.account.as_deref(), targets)
             })
             .map(|client| (client.id, client.room, client.nick.as_str().to_owned(), client.announced))
             .collect();
         for (banned, room, name, announced) in &shut_out {
-            self.send(*banned, wire::you_banned(&by, length, &reason));
-            let why = Reason::Banned { by: by.clone(), reason: reason.clone() };
-            self.confirm(id, *room, *announced, wire::offline(name, &why));
+            self.send(*banned, wire::you_banned(by, length, reason));
+            let why = Reason::Banned { by: by.to_owned(), reason: reason.to_owned() };
+            if let Some(operator) = operator {
+                self.confirm(operator, *room, *announced, wire::offline(name, &why));
+            }
             self.depart(*banned, why);
             self.close_when_flushed(*banned);
         }
-        self.send(id, wire::ban_done(&targets, length, shut_out.len()));
+        shut_out.len()
     }
 
     /// Whether a client from `address`, identified as `account`, falls under one of `targets`.
@@ -189,7 +210,8 @@ impl Server {
         for target in lifted {
             tracing::info!(%id, %by, ?target, "ban lifted");
             self.send(id, wire::unbanned(&target));
-            self.persist(Record::BanLifted { target });
+            self.persist(Record::BanLifted { target: target.clone() });
+            self.share(ServerChange::BanLifted(target));
         }
     }
 
@@ -224,14 +246,15 @@ impl Server {
             Some(account) => {
                 let mute = Mute { account, set_by: by.clone(), at, expires };
                 self.moderation.mutes.insert_account(mute.clone());
-                self.persist(Record::Mute(mute));
+                self.persist(Record::Mute(mute.clone()));
+                self.share(ServerChange::Mute(mute));
             }
             None => self.moderation.mutes.insert_guest(target.id, expires),
         }
         tracing::info!(%id, %by, target = %target.name, ?length, "muted");
         let line = wire::muted(&by, &target.name, length);
         self.confirm(id, target.room, true, line.clone());
-        self.broadcast(Audience::everyone_in(target.room), line);
+        self.tell_room(target.room, line);
         self.send(target.id, wire::you_muted(expires));
     }
 
@@ -246,7 +269,8 @@ impl Server {
             account.as_ref().is_some_and(|key| self.moderation.mutes.remove(&Muted::Account(key.clone())));
         let by_connection = self.moderation.mutes.remove(&Muted::Guest(target.id));
         if by_account && let Some(account) = account {
-            self.persist(Record::MuteLifted { account });
+            self.persist(Record::MuteLifted { account: account.clone() });
+            self.share(ServerChange::MuteLifted(account));
         }
         if !(by_account || by_connection) {
             return self.send(id, wire::error(format_args!("{} is not muted.", target.name)));
@@ -254,7 +278,7 @@ impl Server {
         tracing::info!(%id, %by, target = %target.name, "unmuted");
         let line = wire::unmuted(&by, &target.name);
         self.confirm(id, target.room, true, line.clone());
-        self.broadcast(Audience::everyone_in(target.room), line);
+        self.tell_room(target.room, line);
     }
 
     /// When the next ban or mute ends, on the core's clock.

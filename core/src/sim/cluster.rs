@@ -310,7 +310,8 @@ impl World {
     }
 }
 
-/// One node's handle on the [`BusWorld`], as its [`Services`].
+/// One node's handle on the [`BusWorld`], as its [`Services`]; its passwords are checked by
+/// the [`TestPasswords`] stand-in, so its users can register and identify.
 #[derive(Debug)]
 pub struct SimBus {
     world: BusWorld,
@@ -339,6 +340,13 @@ impl Services for SimBus {
     fn close(&mut self) {}
 }
 
+/// Node `name` on `world`, running `config`, its wall clock `after` the others' start.
+fn node(world: &BusWorld, name: &str, config: &Config, after: Duration) -> Sim {
+    let config = Config { cluster: Some(ClusterConfig::new(name)), ..config.clone() };
+    let bus = SimBus { world: world.clone(), node: name.to_owned(), passwords: TestPasswords::default() };
+    Sim::restored_after(config, Box::new(bus), crate::Stored::default(), after)
+}
+
 /// Several nodes sharing rooms through one in-memory bus, on one simulated clock.
 pub struct ClusterSim {
     /// The nodes, `n1`, `n2` ... in order.
@@ -355,18 +363,23 @@ impl ClusterSim {
         let world = BusWorld::default();
         world.lock().up = true;
         let names: Vec<String> = (1..=count).map(|n| format!("n{n}")).collect();
-        let nodes = names
-            .iter()
-            .map(|name| {
-                let config = Config { cluster: Some(ClusterConfig::new(name.clone())), ..config.clone() };
-                let bus =
-                    SimBus { world: world.clone(), node: name.clone(), passwords: TestPasswords::default() };
-                Sim::with_services(config, Box::new(bus))
-            })
-            .collect();
+        let nodes = names.iter().map(|name| node(&world, name, config, Duration::ZERO)).collect();
         let mut cluster = Self { nodes, world, names, elapsed: Duration::ZERO };
         cluster.settle();
         cluster
+    }
+
+    /// A node joins now, running `config`, named after the last one (`n4` after `n3`): its
+    /// index. It starts with an empty database, its clock at the others' time.
+    pub fn add_node(&mut self, config: &Config) -> usize {
+        let name = format!("n{}", self.names.len() + 1);
+        let mut late = node(&self.world, &name, config, self.elapsed);
+        // Its first input: it starts reading the streams every node reads.
+        late.advance(Duration::ZERO);
+        self.nodes.push(late);
+        self.names.push(name);
+        self.settle();
+        self.nodes.len() - 1
     }
 
     /// Node `node`'s name on the bus.
