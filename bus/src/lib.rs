@@ -58,6 +58,7 @@ mod handle;
 mod keys;
 mod nodes;
 mod reader;
+mod restarts;
 mod rooms;
 mod scripts;
 mod shared;

@@ -192,6 +192,7 @@ impl Writer {
         )?;
         self.scripts.load(&mut conn)?;
         connection::ensure_epoch(&mut conn, &self.config.node)?;
+        crate::restarts::keep_previous_users(&mut conn, &self.config.node, &self.incarnation)?;
         let node = &self.config.node;
         let mut pipe = redis::pipe();
         pipe.atomic()

@@ -267,4 +267,12 @@ pub enum BusEvent {
         /// By node: its rooms, each with its local member count.
         nodes: Vec<(String, Vec<(String, u64)>)>,
     },
+    /// Node `node` was restarted (a new incarnation) before its heartbeat expired: the
+    /// previous incarnation's `users` are gone (the new one's arrive as usual).
+    NodeRestarted {
+        /// The node's name.
+        node: String,
+        /// The previous incarnation's users, sorted.
+        users: Vec<String>,
+    },
 }

@@ -310,3 +310,30 @@ fn list_covers_every_node_s_rooms() {
         .collect();
     assert_snapshot!(lines.join("\n"));
 }
+
+#[test]
+fn a_node_restarted_before_its_heartbeat_expired_has_its_previous_users_announced_offline() {
+    let mut cluster = ClusterSim::new(2, &config());
+    let ann = cluster.connect(0, "ann");
+    cluster.say(0, ann, "/nick ann");
+    let bob = cluster.connect(1, "bob");
+    cluster.say(1, bob, "/nick bob");
+    let bea = cluster.connect(1, "bea");
+    cluster.say(1, bea, "/nick bea");
+    cluster.advance(Duration::from_millis(400));
+    cluster.say(0, ann, "/who");
+    // Node 2 came back as a new incarnation: the bridge reports the previous one's users (bea
+    // is back already under the new one: only bob is gone).
+    let event =
+        chat_core::BusEvent::NodeRestarted { node: cluster.name(1).to_owned(), users: vec!["bob".into()] };
+    cluster.nodes[0].input(chat_core::Input::Service(chat_core::Reply::Bus(event)));
+    cluster.settle();
+    cluster.say(0, ann, "/who");
+    let lines = cluster.lines(0, ann);
+    let tail: Vec<&String> = lines.iter().rev().take(2).rev().collect();
+    assert_eq!(
+        tail,
+        ["*** bob is offline (their server stopped responding)", "*** 2 here: ann, bea"],
+        "{lines:#?}"
+    );
+}

@@ -200,6 +200,7 @@ impl Server {
             BusEvent::Refused { command } => self.bus_refused(command),
             BusEvent::Located { name, node } => self.located(&name, node),
             BusEvent::RoomsListed { nodes } => self.rooms_listed(&nodes),
+            BusEvent::NodeRestarted { node, users } => self.node_restarted(&node, &users),
         }
     }
 
