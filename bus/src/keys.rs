@@ -55,6 +55,12 @@ pub(crate) fn previous_users(node: &str, incarnation: &str) -> String {
     format!("chat:users:{node}@{incarnation}")
 }
 
+/// The previous incarnation of node `node`, when it was restarted before that one's heartbeat
+/// expired (for a minute).
+pub(crate) fn restarted(node: &str) -> String {
+    format!("chat:restarted:{node}")
+}
+
 /// The rooms node `node` has users in, with how many (a hash with the heartbeat's time to live).
 pub(crate) fn node_rooms(node: &str) -> String {
     format!("chat:rooms:{node}")

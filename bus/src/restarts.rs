@@ -1,9 +1,10 @@
 //! A node restarted under the same name before its heartbeat expired: the others never see
 //! its heartbeat go, so they are told otherwise. On connecting, a node that finds its own
 //! heartbeat key still holding another incarnation (its previous life, gone without a goodbye)
-//! keeps that incarnation's users aside (`chat:users:NODE@INC`, for a minute) before it rewrites
-//! its user set; every other node, seeing the node's incarnation change at its heartbeat,
-//! reports them ([`BusEvent::NodeRestarted`]).
+//! keeps that incarnation's users aside (`chat:users:NODE@INC`) and says so
+//! (`chat:restarted:NODE` holds INC), both for a minute, before it rewrites its user set; every
+//! other node, seeing a new incarnation of the node at its heartbeat, reports them
+//! ([`BusEvent::NodeRestarted`]), also if it never saw the previous one.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -41,6 +42,12 @@ pub(crate) fn keep_previous_users(conn: &mut Connection, node: &str, incarnation
         .arg(&kept)
         .arg(keep_ms())
         .ignore()
+        .cmd("SET")
+        .arg(keys::restarted(node))
+        .arg(&previous)
+        .arg("PX")
+        .arg(keep_ms())
+        .ignore()
         .exec(conn)
 }
 
@@ -51,20 +58,20 @@ pub(crate) struct Incarnations {
 }
 
 impl Incarnations {
-    /// Node `node` is alive as `incarnation`: if it was alive as another one, its previous
-    /// incarnation's users kept aside (if any) are reported.
+    /// Node `node` is alive as `incarnation`: the first time it is seen so, if it was restarted
+    /// from another incarnation whose users it kept aside, they are reported.
     pub(crate) fn look(
         &mut self,
         conn: &mut Connection,
         node: &str,
         incarnation: &str,
     ) -> RedisResult<Option<BusEvent>> {
-        let Some(previous) = self.seen.insert(node.to_owned(), incarnation.to_owned()) else {
-            return Ok(None);
-        };
-        if previous == incarnation {
+        let seen = self.seen.insert(node.to_owned(), incarnation.to_owned());
+        if seen.as_deref() == Some(incarnation) {
             return Ok(None);
         }
+        let previous: Option<String> = redis::cmd("GET").arg(keys::restarted(node)).query(conn)?;
+        let Some(previous) = previous.filter(|previous| previous != incarnation) else { return Ok(None) };
         let mut users: Vec<String> =
             redis::cmd("SMEMBERS").arg(keys::previous_users(node, &previous)).query(conn)?;
         if users.is_empty() {
@@ -103,9 +110,11 @@ mod tests {
             Some(BusEvent::NodeRestarted { node: "a".into(), users: vec!["ann".into(), "bob".into()] })
         );
         assert_eq!(watch.look(&mut conn, "a", "i2").unwrap(), None, "reported once");
+        // A node that never saw i1 alive (it started meanwhile) reports them too.
+        assert!(Incarnations::default().look(&mut conn, "a", "i2").unwrap().is_some());
         let ttl: i64 = redis::cmd("PTTL").arg(keys::previous_users("a", "i1")).query(&mut conn).unwrap();
         assert!(ttl > 0, "kept a while only: {ttl}");
-        // A node never seen before is no restart.
+        // A node never restarted is no restart.
         assert_eq!(watch.look(&mut conn, "b", "j1").unwrap(), None);
     }
 }
