@@ -399,3 +399,53 @@ fn a_killed_node_s_users_are_announced_offline_on_smol() {
 fn a_killed_node_s_users_are_announced_offline_on_std() {
     a_killed_node_s_users_are_announced_offline("std");
 }
+
+/// Two `chat serve --redis` nodes; node 2 is killed with SIGKILL and started again at once
+/// under the same name, before its heartbeat expires: node 1 still announces its previous
+/// user offline (the new incarnation kept them aside for the others).
+fn a_node_restarted_at_once_has_its_previous_users_announced_offline(runtime: &str) {
+    let Some(redis) = chat_bus::testing::RedisServer::start() else { return };
+    let url = redis.url().to_string();
+    let args =
+        |name: &'static str| ["--runtime", runtime, "--redis", &url, "--node-name", name].map(str::to_owned);
+    let start = |name: &'static str| {
+        let args = args(name);
+        Serve::on_free_port(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let (first, port1) = start("n1");
+    let (mut second, port2) = start("n2");
+    let mut clients = Vec::new();
+    for (n, port) in [(1, port1), (2, port2)] {
+        let mut client = Raw::connect(localhost(port));
+        client.expect_line();
+        let user = format!("user{n}");
+        client.send(&format!("/nick {user}"));
+        read_until_line(&mut client, &format!("*** You are now known as {user}"));
+        clients.push(client);
+    }
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        clients[0].send("/who");
+        let answer = read_until_line_starting(&mut clients[0], "*** ");
+        if answer == "*** 2 here: user1, user2" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the nodes never agreed on /who: {answer}");
+        thread::sleep(Duration::from_millis(50));
+    }
+    second.child.0.kill().expect("SIGKILL node 2");
+    second.child.0.wait().expect("node 2 ends");
+    let (_again, _) = start("n2");
+    read_until_line(&mut clients[0], "*** user2 is offline (their server stopped responding)");
+    drop(first);
+}
+
+#[test]
+fn a_node_restarted_at_once_has_its_previous_users_announced_offline_on_smol() {
+    a_node_restarted_at_once_has_its_previous_users_announced_offline("smol");
+}
+
+#[test]
+fn a_node_restarted_at_once_has_its_previous_users_announced_offline_on_std() {
+    a_node_restarted_at_once_has_its_previous_users_announced_offline("std");
+}

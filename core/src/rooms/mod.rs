@@ -165,6 +165,11 @@ impl Rooms {
         false
     }
 
+    /// Every room (not those put aside).
+    pub(crate) fn all(&self) -> impl Iterator<Item = &Room> {
+        self.rooms.values()
+    }
+
     /// Every room, to change (not those put aside).
     pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (RoomId, &mut Room)> {
         self.rooms.iter_mut().map(|(&id, room)| (id, room))
