@@ -38,12 +38,13 @@ impl WsClient {
     /// Connects to the web listener at `addr` and upgrades to a WebSocket, with the page's own
     /// origin (as the web client served at `/` does).
     pub fn connect(addr: SocketAddr, label: &str) -> Self {
-        Self::connect_with(addr, label, None)
+        Self::connect_with(addr, label, None, "")
     }
 
     /// Like [`connect`](Self::connect), with a receive buffer of `recv_buffer` bytes if given
-    /// (set before connecting, so the TCP window stays that small).
-    pub fn connect_with(addr: SocketAddr, label: &str, recv_buffer: Option<usize>) -> Self {
+    /// (set before connecting, so the TCP window stays that small), and `headers` (whole
+    /// lines, each ending in `\r\n`) added to the upgrade request.
+    pub fn connect_with(addr: SocketAddr, label: &str, recv_buffer: Option<usize>, headers: &str) -> Self {
         let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None).expect("a socket");
         if let Some(size) = recv_buffer {
             socket.set_recv_buffer_size(size).expect("a small receive buffer");
@@ -52,8 +53,8 @@ impl WsClient {
         let mut stream = TcpStream::from(socket);
         stream.set_read_timeout(Some(WAIT)).expect("a read timeout");
         stream.set_nodelay(true).expect("TCP_NODELAY");
-        let origin = format!("http://{addr}");
-        let head = upgrade(&mut stream, addr, "/ws", Some(&origin))
+        let headers = format!("Origin: http://{addr}\r\n{headers}");
+        let head = upgrade_with(&mut stream, addr, "/ws", &headers)
             .unwrap_or_else(|e| panic!("{label}: the upgrade failed: {e}"));
         assert!(head.starts_with("HTTP/1.1 101"), "{label}: the upgrade was refused: {head}");
         Self { label: label.to_owned(), stream, name: None, buf: Vec::new() }
@@ -136,9 +137,19 @@ pub fn upgrade(
     origin: Option<&str>,
 ) -> io::Result<String> {
     let origin = origin.map(|origin| format!("Origin: {origin}\r\n")).unwrap_or_default();
+    upgrade_with(stream, addr, path, &origin)
+}
+
+/// Like [`upgrade`], with `headers` (whole lines, each ending in `\r\n`) in the request.
+pub fn upgrade_with(
+    stream: &mut TcpStream,
+    addr: SocketAddr,
+    path: &str,
+    headers: &str,
+) -> io::Result<String> {
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{origin}\r\n"
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{headers}\r\n"
     );
     stream.write_all(request.as_bytes())?;
     let mut head = Vec::new();

@@ -2,18 +2,20 @@
 //! masked and fragmented messages, pings, and the close codes of broken clients, which
 //! disturb no one; a WebSocket client that stops reading is dropped as too slow like a TCP one.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::io::Read;
+use std::net::{IpAddr, Ipv4Addr, TcpStream};
 use std::sync::Arc;
 
 use chat_core::Config;
 use chat_runtime::{Endpoint, WebConfig};
-use chat_tests::websocket::{CONTINUATION, PING, PONG, TEXT, WsClient};
-use chat_tests::{Deadline, Runtime, TestServer, both_runtimes, traffic};
+use chat_tests::websocket::{CONTINUATION, PING, PONG, TEXT, WsClient, upgrade_with};
+use chat_tests::{Deadline, Runtime, TestServer, WAIT, both_runtimes, traffic};
 
 both_runtimes!(
     websocket_and_tcp_clients_chat,
     broken_websocket_clients_get_close_codes,
-    websocket_client_that_stops_reading_is_dropped
+    websocket_client_that_stops_reading_is_dropped,
+    forwarded_addresses_count_only_from_a_trusted_proxy
 );
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -79,11 +81,51 @@ fn websocket_client_that_stops_reading_is_dropped(runtime: Runtime) {
     let mut talker = server.join("talker");
     let mut listener = server.join("listener");
     talker.expect_line(&format!("*** {} entered the room", listener.default_name()));
-    let mut silent = WsClient::connect_with(server.addrs()[1], "silent", Some(4096));
+    let mut silent = WsClient::connect_with(server.addrs()[1], "silent", Some(4096), "");
     assert!(silent.next_text().starts_with("*** Welcome"));
     let silent_name = silent.default_name();
     talker.expect_line(&format!("*** {silent_name} entered the room"));
     listener.expect_line(&format!("*** {silent_name} entered the room"));
     traffic::expect_silent_client_dropped(&talker, &mut listener, &silent_name, 4_000);
     drop(silent);
+}
+
+/// With one connection per address, two WebSocket clients through a trusted proxy at
+/// 127.0.0.1 are two addresses (their `X-Forwarded-For`), and a third with the first one's is
+/// refused; on a listener that trusts no proxy the header is ignored: the second connection
+/// from 127.0.0.1 is turned away, whatever it claims.
+fn forwarded_addresses_count_only_from_a_trusted_proxy(runtime: Runtime) {
+    let config = Config { max_per_ip: 1, limit_loopback: true, ..chat_tests::config() };
+    let refusal = "! Too many connections from your address (1 at most); close one and try again.";
+    let mut trusting = WebConfig::chat(config.max_line);
+    trusting.trusted_proxies = vec![IpAddr::V4(Ipv4Addr::LOCALHOST)];
+    let endpoints = [
+        (LOOPBACK, Endpoint::Web(Arc::new(trusting), None)),
+        (LOOPBACK, Endpoint::Web(Arc::new(WebConfig::chat(config.max_line)), None)),
+    ];
+    let server = TestServer::start_endpoints(runtime, config, &endpoints);
+    let via_proxy = |label: &str, client: &str| {
+        let header = format!("X-Forwarded-For: {client}\r\n");
+        WsClient::connect_with(server.addrs()[0], label, None, &header)
+    };
+    let mut first = via_proxy("first", "203.0.113.9");
+    assert!(first.next_text().starts_with("*** Welcome"));
+    let mut second = via_proxy("second", "198.51.100.7");
+    assert!(second.next_text().starts_with("*** Welcome"), "another address behind the proxy");
+    let mut again = via_proxy("again", "203.0.113.9");
+    assert_eq!(again.next_text(), refusal, "the first client's address, a second time");
+    // No trusted proxy: the header counts for nothing; both are 127.0.0.1 (where no client is
+    // yet: the ones above are counted under their forwarded addresses). The second is turned
+    // away before it becomes a client: closed, with no welcome.
+    let header =
+        |client: &str| format!("Origin: http://{}\r\nX-Forwarded-For: {client}\r\n", server.addrs()[1]);
+    let mut direct = WsClient::connect_with(server.addrs()[1], "direct", None, &header("192.0.2.1"));
+    assert!(direct.next_text().starts_with("*** Welcome"));
+    let mut turned_away = TcpStream::connect(server.addrs()[1]).expect("connect to the web listener");
+    turned_away.set_read_timeout(Some(WAIT)).expect("a read timeout");
+    // The request may meet a closed connection already (a reset), or an upgrade then the end.
+    let _ = upgrade_with(&mut turned_away, server.addrs()[1], "/ws", &header("192.0.2.2"));
+    let mut rest = Vec::new();
+    let _ = turned_away.read_to_end(&mut rest);
+    assert!(!String::from_utf8_lossy(&rest).contains("Welcome"), "turned away, not welcomed");
 }
