@@ -25,16 +25,6 @@ fn peer(text: &str) -> SocketAddr {
     text.parse().unwrap()
 }
 
-/// Every node's transcripts, one after the other.
-fn transcripts(cluster: &ClusterSim) -> String {
-    let mut out = String::new();
-    for (node, sim) in cluster.nodes.iter().enumerate() {
-        out.push_str(&format!("######## node {} ########\n", cluster.name(node)));
-        out.push_str(&sim.transcripts());
-    }
-    out
-}
-
 /// A client of node `node` from `from`, called `name`.
 fn named(cluster: &mut ClusterSim, node: usize, name: &str, from: &str) -> ClientId {
     let id = cluster.nodes[node].connect_from(name, peer(&format!("{from}:4000")));
@@ -88,7 +78,7 @@ fn topics_kicks_and_operators_go_through_the_room() {
     cluster.say(1, bob, "/topic unlock");
     cluster.say(0, root, "/kick nobody");
     cluster.advance(SETTLED);
-    assert_snapshot!(transcripts(&cluster));
+    assert_snapshot!(cluster.transcripts());
     assert!(!cluster.nodes[0].clients[&ann].is_open(), "kicked from the other node");
     assert!(!cluster.nodes[1].clients[&cid].is_open());
     for node in 0..2 {
@@ -128,7 +118,7 @@ fn bans_mutes_and_the_motd_apply_on_every_node() {
     let third = cluster.nodes[0].connect_from("bob third", peer("192.0.2.2:5001"));
     cluster.settle();
     cluster.advance(SETTLED);
-    assert_snapshot!(transcripts(&cluster));
+    assert_snapshot!(cluster.transcripts());
     assert!(!cluster.nodes[1].clients[&bob].is_open(), "put out on the other node");
     assert!(!cluster.nodes[1].clients[&again].is_open(), "refused on the other node");
     assert!(cluster.nodes[0].clients[&third].is_open(), "the ban was lifted on every node");
