@@ -157,3 +157,26 @@ fn a_node_started_late_learns_bans_mutes_the_motd_and_the_topic() {
     assert!(!cluster.nodes[late].clients[&refused].is_open());
     assert!(cluster.nodes[late].clients[&welcome].is_open(), "the short ban is over");
 }
+
+#[test]
+fn a_server_operator_bans_and_mutes_by_name_on_another_node() {
+    let mut cluster = ClusterSim::new(2, &config());
+    let root = registered(&mut cluster, 0, "boss", "198.51.100.1");
+    let vic = named(&mut cluster, 1, "vic", "192.0.2.8");
+    let dan = registered(&mut cluster, 1, "dan", "192.0.2.9");
+    cluster.advance(SETTLED);
+    cluster.say(0, root, "/mute vic 5m");
+    cluster.say(1, vic, "hello?");
+    cluster.say(0, root, "/unmute vic");
+    cluster.say(1, vic, "hello!");
+    cluster.say(0, root, "/unmute vic");
+    cluster.say(0, root, "/ban dan 1h bye");
+    cluster.say(0, root, "/banned");
+    let back = cluster.nodes[0].connect_from("dan's address", peer("192.0.2.9:5000"));
+    cluster.settle();
+    cluster.say(0, root, "/mute nobody");
+    cluster.advance(SETTLED);
+    assert_snapshot!(cluster.transcripts());
+    assert!(!cluster.nodes[1].clients[&dan].is_open(), "banned by name from the other node");
+    assert!(!cluster.nodes[0].clients[&back].is_open(), "its address is refused everywhere");
+}

@@ -160,6 +160,11 @@ impl Rooms {
         false
     }
 
+    /// Every room (not those put aside), in no order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (RoomId, &Room)> {
+        self.rooms.iter().map(|(&id, room)| (id, room))
+    }
+
     /// Every room, to change (not those put aside).
     pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (RoomId, &mut Room)> {
         self.rooms.iter_mut().map(|(&id, room)| (id, room))
