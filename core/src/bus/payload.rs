@@ -1,7 +1,8 @@
 //! What one stream entry says, and its encoding as the entry's fields: versioned and cheap.
 //!
 //! An entry is a handful of short fields: `v` (the payload version, [`PAYLOAD_VERSION`]),
-//! `kind`, then the kind's own fields (`from`, `text`, `user`, `action`, `target`, `by`). The
+//! `kind`, then the kind's own fields (`from`, `text`, `user`, `action`, `target`, `by`,
+//! `expires`; the `topic` and `state` kinds' are in `changes.rs`). The
 //! bridge adds its own envelope fields beside them (the node's name and its publishing
 //! sequence, to append each entry once even when a send is retried). Fields a reader does not
 //! know are ignored, so a version may add fields; a reader refuses a version it does not know.
