@@ -7,6 +7,10 @@
 #   scripts/bench.sh              full run (about 12 minutes), rewrites the tables in BENCHMARKS.md
 #   scripts/bench.sh --fanout-only  the fan-out loads alone (about 2 minutes), rewrites that table
 #   scripts/bench.sh --soak-only  the soak alone (a minute per server), rewrites that table
+#   scripts/bench.sh --threads-only  issue 10's run (about 4 minutes): the fan-out loads against
+#                                 the ideal, smol with 1 and with 2 I/O threads, and std; 19,000
+#                                 idle connections on smol with 1 and 2 threads; rewrites those
+#                                 tables and the issue 10 targets table made from them
 #   scripts/bench.sh --smoke      CI smoke test: small loads, checks zero loss only, never timing
 #   scripts/bench.sh --priority rt|nice|none
 #                                 how to schedule the servers and the load tool (default: nice).
@@ -26,8 +30,9 @@ while [[ $# -gt 0 ]]; do
     --smoke) mode=smoke ;;
     --fanout-only) mode=fanout ;;
     --soak-only) mode=soak ;;
+    --threads-only) mode=threads ;;
     --priority) priority="${2:?--priority needs rt, nice or none}"; shift ;;
-    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -91,6 +96,10 @@ start_server() {
     smol | std)
       (run_prio "$chat" serve --runtime "$name" --host 127.0.0.1 --port 0 --flood-rate 0 \
         --max-clients 19900 --data-dir none >"$log" 2>&1) &
+      ;;
+    smol-t*) # smol with --threads N (smol-t1, smol-t2): the multi-core dimension
+      (run_prio "$chat" serve --runtime smol --threads "${name#smol-t}" --host 127.0.0.1 --port 0 \
+        --flood-rate 0 --max-clients 19900 --data-dir none >"$log" 2>&1) &
       ;;
     smol-default | std-default)
       (run_prio "$chat" serve --runtime "${name%-default}" --host 127.0.0.1 --port 0 \
@@ -173,9 +182,11 @@ else
   core=/dev/null # the table renderer then leaves the core table as it was
 fi
 
-# The ideal broadcaster first: every other server's fan-out row is divided by its row.
-servers=(ideal smol std)
+# The ideal broadcaster first: every other server's fan-out row is divided by its row. `smol`
+# has its default I/O threads (one per core); `smol-t1` is the one-thread mode beside it.
+servers=(ideal smol smol-t1 std)
 $have_python && servers+=(python)
+[[ "$mode" != threads ]] || servers=(ideal smol-t1 smol-t2 std)
 # A fresh server for every load: the handout server dies when a client resets its connection
 # (Errno 107 in getpeername), which the end of a bench run does; ours are restarted too, alike.
 # fresh KIND SERVER LOAD SUBCOMMAND ARGS...: KIND is the server to start (smol, std, smol-default,
@@ -202,7 +213,9 @@ fresh() {
 # fanout SERVER LOAD ARGS...: one fan-out load against a fresh SERVER, with the CPU time the
 # server spent on it (a steadier measure of its cost than speed, on a shared machine).
 fanout() {
-  fresh "$1" "$1" "$2" fanout "${@:3}" --server-pid SERVER_PID
+  local label="$1"
+  [[ "$label" != smol-t* ]] || label="smol --threads ${1#smol-t}"
+  fresh "$1" "$label" "$2" fanout "${@:3}" --server-pid SERVER_PID
 }
 if [[ "$mode" != soak ]]; then
   for server in "${servers[@]}"; do
@@ -215,7 +228,7 @@ if [[ "$mode" != soak ]]; then
 fi
 
 if [[ "$mode" == full ]]; then
-  for server in "${servers[@]}"; do
+  for server in ideal smol std $($have_python && echo python); do
     fresh "$server" "$server" "1,000 idle connections" connections 1000 --server-pid SERVER_PID
   done
   for server in ideal smol std; do
@@ -223,11 +236,18 @@ if [[ "$mode" == full ]]; then
   done
 fi
 
+if [[ "$mode" == threads ]]; then
+  # Memory per idle connection with each thread count (issue 10: at most 1.5 KiB).
+  for server in smol-t1 smol-t2; do
+    fresh "$server" "smol --threads ${server#smol-t}" "19,000 idle connections" connections 19000 \
+      --server-pid SERVER_PID
+  done
+fi
+
 if [[ "$mode" == full || "$mode" == soak ]]; then
   # The soak runs our servers with their default limits (flood control on). Not the ideal
   # broadcaster: it passes every byte on, escape sequences included, by design.
-  for server in "${servers[@]}"; do
-    [[ "$server" != ideal ]] || continue
+  for server in smol std $($have_python && echo python); do
     kind="$server-default"
     [[ "$server" != python ]] || kind=python
     fresh "$kind" "$server" "soak 60 s" soak 60 --clients 200 --senders 50 --rate 2 --server-pid SERVER_PID
@@ -235,5 +255,7 @@ if [[ "$mode" == full || "$mode" == soak ]]; then
 fi
 
 echo "== writing BENCHMARKS.md"
-python3 scripts/bench_table.py "$results" "$core" "$priority" BENCHMARKS.md
+block=fanout
+[[ "$mode" != threads ]] || block=threads
+python3 scripts/bench_table.py "$results" "$core" "$priority" BENCHMARKS.md "$block"
 echo "== done: $failures runs failed (see the table)"

@@ -5,7 +5,10 @@ Each table has its own markers (`<!-- bench:fanout:begin -->` ... `<!-- bench:fa
 `idle`, `soak`, `core`) and is rewritten only when this run measured it, with the date, commit and
 machine it was measured on; the others are left as they were.
 
-Usage: bench_table.py RESULTS.jsonl CORE_FANOUT.txt PRIORITY BENCHMARKS.md
+Usage: bench_table.py RESULTS.jsonl CORE_FANOUT.txt PRIORITY BENCHMARKS.md [FANOUT_BLOCK]
+(FANOUT_BLOCK: the block the fan-out rows go to, `fanout` unless given: `threads` for
+`bench.sh --threads-only`, whose idle rows then go to `threads-idle` and whose issue 10 targets
+table, made from both, to `targets10`.)
 """
 
 import json
@@ -80,6 +83,77 @@ def connections_table(rows):
     return out
 
 
+def targets_table(fanout, idle):
+    """Issue 10's targets against one `bench.sh --threads-only` run: each target, what was measured
+    (as a ratio to the ideal broadcaster in the same run where the target is one), and whether it
+    is met, for each smol thread count (and std where the target names it)."""
+    def find(load, server):
+        return next((r["result"] for r in fanout if r["load"] == load and r["server"] == server), None)
+
+    smols = list(dict.fromkeys(r["server"] for r in fanout if r["server"].startswith("smol")))
+    smols += [r["server"] for r in idle if r["server"].startswith("smol") and r["server"] not in smols]
+
+    def p99(r):
+        return (r or {}).get("latency_ms", {}).get("p99")
+
+    def p99_ratio(load, server, limit):
+        r, ideal = find(load, server), find(load, IDEAL)
+        if not r or "error" in r or not ideal or not p99(ideal):
+            return "no run", False
+        x = p99(r) / p99(ideal)
+        return f"{num(p99(r), 1)} ms = {x:.1f}x the ideal's {num(p99(ideal), 1)} ms", x <= limit
+
+    def lossless(load, server):
+        r = find(load, server)
+        if not r or "error" in r:
+            return "no run", False
+        bad = sum(r.get(k, 0) for k in ("lost", "duplicated", "out_of_order", "corrupted"))
+        return f"{num(r.get('lost'))} lost, {num(bad - r.get('lost', 0))} duplicated, reordered or corrupted", bad == 0 and r.get("pass")
+
+    def offered(r):
+        if not r or "error" in r or not r.get("rate") or not r.get("messages"):
+            return None
+        return r["deliveries_per_sec"] / (r["expected"] * r["rate"] / r["messages"])
+
+    def share_of_offered(load, server, limit):
+        x, ideal = offered(find(load, server)), offered(find(load, IDEAL))
+        if x is None:
+            return "no run", False
+        return f"{x:.1%} of the offered rate (the ideal: {ideal:.1%})" if ideal else f"{x:.1%}", x >= limit
+
+    def share_of_ideal(load, server, limit):
+        r, ideal = find(load, server), find(load, IDEAL)
+        if not r or "error" in r or not ideal:
+            return "no run", False
+        x = r["deliveries_per_sec"] / ideal["deliveries_per_sec"]
+        return f"{num(r['deliveries_per_sec'] / 1e6, 2)} M/s = {x:.2f}x the ideal's {num(ideal['deliveries_per_sec'] / 1e6, 2)} M/s", x >= limit
+
+    def memory(server, limit):
+        r = next((row["result"] for row in idle if row["server"] == server), None)
+        if not r or "error" in r or r.get("rss_per_connection") is None:
+            return "no run", False
+        each = r["rss_per_connection"]
+        return (f"{num(each)} bytes each, {num(r.get('delivered'))} of {num(r.get('clients'))} got it",
+                each <= limit and bool(r.get("pass")))
+
+    def row(target, results):
+        measured = "; ".join(f"{who}: {text}" for who, (text, _) in results)
+        met = "; ".join(f"{who}: {'yes' if ok else '**no**'}" for who, (_, ok) in results)
+        return f"| {target} | {measured} | {met} |"
+
+    two, ten, burst = "paced 2,000 lines/s", "paced 10,000 lines/s", "unpaced burst"
+    out = ["| target | measured | met? |", "| --- | --- | --- |"]
+    out.append(row("2,000 lines/s: smol p99 within 1.2x the ideal's", [(s, p99_ratio(two, s, 1.2)) for s in smols]))
+    out.append(row("2,000 lines/s: std p99 within 3x the ideal's", [("std", p99_ratio(two, "std", 3.0))]))
+    out.append(row("10,000 lines/s: zero loss on both runtimes", [(s, lossless(ten, s)) for s in smols + ["std"]]))
+    out.append(row("10,000 lines/s: smol delivers at least 98% of the offered rate", [(s, share_of_offered(ten, s, 0.98)) for s in smols]))
+    out.append(row("10,000 lines/s: smol p99 within 1.5x the ideal's", [(s, p99_ratio(ten, s, 1.5)) for s in smols]))
+    out.append(row("Unpaced burst: smol at least 90% of the ideal's deliveries/s", [(s, share_of_ideal(burst, s, 0.9)) for s in smols]))
+    out.append(row("19,000 idle connections, each receiving a broadcast, at most 1.5 KiB of server memory apiece",
+                   [(s, memory(s, 1536)) for s in smols if any(r["server"] == s for r in idle)]))
+    return out
+
+
 def soak_table(rows):
     out = [
         "| server | seconds | well-behaved clients | lines delivered | lost / dup / reordered | control bytes | misbehaving connections | RSS start / peak KiB | result |",
@@ -142,6 +216,7 @@ def replace_block(doc, name, body):
 
 def main():
     results_path, core_path, priority, doc_path = sys.argv[1:5]
+    fanout_block = sys.argv[5] if len(sys.argv) > 5 else "fanout"
     rows = [json.loads(line) for line in open(results_path) if line.strip()]
     kinds = {"fanout": [], "connections": [], "soak": []}
     for row in rows:
@@ -154,9 +229,13 @@ def main():
     where_normal = environment("none") + [""]
     doc = open(doc_path).read() if os.path.exists(doc_path) else "# Benchmarks\n"
     if kinds["fanout"]:
-        doc = replace_block(doc, "fanout", where + fanout_table(kinds["fanout"]))
+        doc = replace_block(doc, fanout_block, where + fanout_table(kinds["fanout"]))
+    # The issue 10 run (`--threads-only`) keeps its idle rows beside its fan-out rows.
+    idle_block = "threads-idle" if fanout_block == "threads" else "idle"
     if kinds["connections"]:
-        doc = replace_block(doc, "idle", where_normal + connections_table(kinds["connections"]))
+        doc = replace_block(doc, idle_block, where_normal + connections_table(kinds["connections"]))
+    if fanout_block == "threads" and kinds["fanout"]:
+        doc = replace_block(doc, "targets10", where + targets_table(kinds["fanout"], kinds["connections"]))
     if kinds["soak"]:
         doc = replace_block(doc, "soak", where_normal + soak_table(kinds["soak"]))
     if core_table(core)[2:]:

@@ -44,6 +44,11 @@ pub(crate) fn lease(name: &str) -> String {
     format!("chat:lease:{name}")
 }
 
+/// The account whose name has uniqueness key `key`, shared by every node (a hash).
+pub(crate) fn account(key: &str) -> String {
+    format!("chat:account:{key}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,7 +22,7 @@ use crate::handle::Message;
 use crate::nodes::NodeWatch;
 use crate::scripts::Scripts;
 use crate::shared::Shared;
-use crate::{BusConfig, keys};
+use crate::{BusConfig, accounts, keys};
 
 /// Appends sent in one pipeline.
 const BATCH: usize = 64;
@@ -383,6 +383,22 @@ impl Writer {
                     self.shared.settle_latest(room, None, latest);
                 }
                 Ok(())
+            }
+            BusCommand::CreateAccount { account } => {
+                let event = accounts::create(connection::connected(&mut self.conn)?, account)?;
+                self.shared.emit(event);
+                Ok(())
+            }
+            BusCommand::FetchAccount { key } => {
+                let event = accounts::fetch(connection::connected(&mut self.conn)?, key)?;
+                self.shared.emit(event);
+                Ok(())
+            }
+            BusCommand::StoreAccount { account } => {
+                accounts::store(connection::connected(&mut self.conn)?, account)
+            }
+            BusCommand::DeleteAccount { key } => {
+                accounts::delete(connection::connected(&mut self.conn)?, key)
             }
             BusCommand::Append { .. }
             | BusCommand::Heartbeat

@@ -29,6 +29,8 @@ pub use changes::{SERVER_STREAM, ServerChange, TopicChange};
 pub use payload::{BusPayload, ModerationAction, PAYLOAD_VERSION, PayloadError};
 pub use seq::{StreamSeq, StreamSeqError};
 
+use crate::Account;
+
 /// Where a subscription to a room's stream starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SubscribeFrom {
@@ -87,6 +89,27 @@ pub enum BusCommand {
     },
     /// This node is alive: renew its heartbeat and its leases, and look for nodes that died.
     Heartbeat,
+    /// Register `account` across every node, unless an account with its key exists there
+    /// ([`BusEvent::AccountCreated`] says which).
+    CreateAccount {
+        /// The new account.
+        account: Account,
+    },
+    /// Read the account with key `key` as every node knows it ([`BusEvent::AccountFetched`]).
+    FetchAccount {
+        /// The account's key.
+        key: String,
+    },
+    /// Replace the shared record of an account (its password changed).
+    StoreAccount {
+        /// The account as it now is.
+        account: Account,
+    },
+    /// Delete the shared record of the account with key `key` (it was given up).
+    DeleteAccount {
+        /// The account's key.
+        key: String,
+    },
 }
 
 impl BusCommand {
@@ -98,6 +121,10 @@ impl BusCommand {
             BusCommand::Online { user } | BusCommand::Offline { user } => user.len(),
             BusCommand::Acquire { name } | BusCommand::Release { name } => name.len(),
             BusCommand::Heartbeat => 0,
+            BusCommand::CreateAccount { account } | BusCommand::StoreAccount { account } => {
+                account.key.len() + account.name.len() + account.password_hash.len()
+            }
+            BusCommand::FetchAccount { key } | BusCommand::DeleteAccount { key } => key.len(),
         }
     }
 }
@@ -190,5 +217,26 @@ pub enum BusEvent {
         node: String,
         /// The users it had, sorted.
         users: Vec<String>,
+    },
+    /// The answer to [`BusCommand::CreateAccount`]: `created`, or an account with key `key`
+    /// existed already.
+    AccountCreated {
+        /// The account's key.
+        key: String,
+        /// Whether this node's account is now the one every node shares.
+        created: bool,
+    },
+    /// The answer to [`BusCommand::FetchAccount`]: the shared account, or `None` if no node
+    /// registered it.
+    AccountFetched {
+        /// The key asked for.
+        key: String,
+        /// The account, if there is one.
+        account: Option<Account>,
+    },
+    /// The bridge's queue was full: `command` was not taken and will not be carried out.
+    Refused {
+        /// The command refused.
+        command: BusCommand,
     },
 }

@@ -176,3 +176,78 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn accounts_are_one_across_nodes() {
+    let mut cluster = ClusterSim::new(2, &config());
+    let ann = cluster.connect(0, "ann");
+    cluster.say(0, ann, "/nick ann");
+    cluster.say(0, ann, "/register hunter22");
+    cluster.nodes[0].disconnect(ann, PeerGone::Closed);
+    cluster.settle();
+    // Node 2 never saw the account: registering it again there is refused ...
+    let bob = cluster.connect(1, "bob");
+    cluster.say(1, bob, "/nick ann");
+    cluster.say(1, bob, "/register other-password");
+    // ... and the owner identifies there with it (a wrong password first).
+    let owner = cluster.connect(1, "owner");
+    cluster.say(1, owner, "/identify ann wrong-password");
+    cluster.say(1, owner, "/identify ann hunter22");
+    cluster.say(1, owner, "/password hunter22 hunter33");
+    assert_eq!(cluster.world.accounts(), ["ann"]);
+    // Back on node 1, the new password counts; then the account is given up everywhere.
+    let again = cluster.connect(0, "again");
+    cluster.say(0, again, "/identify ann hunter22");
+    cluster.say(0, again, "/identify ann hunter33");
+    cluster.say(0, again, "/unregister hunter33");
+    assert!(cluster.world.accounts().is_empty());
+    cluster.say(1, bob, "/identify ann hunter33");
+    let mut out = String::new();
+    for (node, id, label) in [(1, bob, "bob"), (1, owner, "owner"), (0, again, "again")] {
+        out.push_str(&format!("== {label} ==\n"));
+        for line in cluster.lines(node, id) {
+            let line = line.split(' ').map(|word| if word.starts_with("guest-") { "guest-N" } else { word });
+            out.push_str(&line.collect::<Vec<_>>().join(" "));
+            out.push('\n');
+        }
+    }
+    assert_snapshot!(out);
+}
+
+#[test]
+fn a_full_bridge_queue_tells_the_sender_plainly() {
+    let mut cluster = ClusterSim::new(2, &config());
+    let ann = cluster.connect(0, "ann");
+    cluster.say(0, ann, "/nick ann");
+    let bob = cluster.connect(1, "bob");
+    cluster.advance(Duration::from_millis(400));
+    cluster.world.limit_queue(2);
+    cluster.set_bus_up(false);
+    for n in 1..=4 {
+        cluster.say(0, ann, &format!("line {n}"));
+    }
+    cluster.set_bus_up(true);
+    let lines = cluster.lines(0, ann);
+    let refused: Vec<&String> =
+        lines.iter().filter(|line| line.starts_with("! Your line to #lobby was not sent")).collect();
+    assert_eq!(refused.len(), 2, "{lines:#?}");
+    let said = cluster.nodes[1].said(bob);
+    assert_eq!(said, ["line 1", "line 2"], "what was taken is delivered, in order");
+}
+
+#[test]
+fn a_connection_waiting_for_its_welcome_hears_nothing_before_it() {
+    let mut cluster = ClusterSim::new(2, &config());
+    let bob = cluster.connect(0, "bob");
+    cluster.say(0, bob, "/nick bob");
+    cluster.advance(Duration::from_millis(400));
+    cluster.world.stall_leases(true);
+    let ann = cluster.connect(0, "ann");
+    cluster.say(0, bob, "said before ann's welcome");
+    cluster.advance(Duration::from_millis(500));
+    assert!(cluster.lines(0, ann).is_empty(), "{:#?}", cluster.lines(0, ann));
+    cluster.world.stall_leases(false);
+    cluster.settle();
+    let lines = cluster.lines(0, ann);
+    assert!(lines[0].starts_with("*** Welcome to the chat room, guest-"), "{lines:#?}");
+}

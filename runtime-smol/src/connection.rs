@@ -53,6 +53,10 @@ pub(crate) async fn read(pump: Rc<Pump>, link: Rc<Link>) {
 pub(crate) async fn write(pump: Rc<Pump>, link: Rc<Link>) {
     loop {
         poll_fn(|cx| link.poll_outbound(cx)).await;
+        if link.wants_write() && pump.window().is_busy() {
+            // More lines may come for this client before the thread's next tick.
+            pump.window().next_tick().await;
+        }
         if !link.wants_write() {
             // The transport is finished (after its goodbye, an HTTP answer, an error).
             link.shut_down();

@@ -1,5 +1,5 @@
-//! `chat-runtime-smol`: runs the [`chat_core`] room on [smol](https://docs.rs/smol): one thread,
-//! one executor, non-blocking sockets.
+//! `chat-runtime-smol`: runs the [`chat_core`] room on [smol](https://docs.rs/smol): one
+//! executor per I/O thread (one per core by default), non-blocking sockets.
 //!
 //! ```no_run
 //! let listener = std::net::TcpListener::bind("127.0.0.1:5000")?;
@@ -15,14 +15,42 @@
 //! The runtime owns sockets and nothing else: every decision is the core's. It is built to
 //! hold tens of thousands of mostly idle connections on one small machine.
 //!
-//! - **One thread.** [`spawn`] starts one thread running a [`smol::LocalExecutor`] inside
-//!   [`smol::block_on`], which also drives the I/O reactor, so readiness events are handled on
-//!   the same thread without a hop. The core lives in one `Rc<RefCell<Server>>`, next to a map
-//!   from client id to connection: no locks, no channels.
-//! - **One door to the core.** Every event goes through the pump's `drive`: feed one input,
-//!   drain `poll_output` (a `Transmit` pushes the shared frame onto that connection's outbound
-//!   queue and wakes its writer if the queue was empty; a `Close` closes it), then re-arm the
-//!   one timer task from `poll_timeout`. A broadcast to N clients is N queue pushes, no copy.
+//! - **One I/O thread** ([`spawn_threads`] with 1). One thread runs a [`smol::LocalExecutor`]
+//!   inside [`smol::block_on`], which also drives the I/O reactor, so readiness events are
+//!   handled on the same thread without a hop. The core lives in one `RefCell<Server>`, next
+//!   to a map from client id to connection: no locks, no channels. What happens depends only
+//!   on the order of the events: the mode to reproduce a test in.
+//! - **Several I/O threads** (the default: one per core, [`default_threads`]). The core stays
+//!   one state machine on one thread, the *hub*; what scales is the I/O around it (in the
+//!   profile, the kernel's `writev` is three quarters of the server's time, the core a few
+//!   percent). Each I/O thread has its own executor and pump, and owns the connections it is
+//!   handed (in turn, as they are accepted): their reads, transports and writes. The hub's
+//!   thread is also the first I/O thread. An I/O thread's pump reports what it hears (owned
+//!   copies of the inputs) in batches: the first report of a batch wakes a sending task that
+//!   runs after the tasks already queued, so the writers one hand-over woke report together,
+//!   with one cross-thread wake-up. The hub feeds the core every batch at hand, sorts the
+//!   outputs by the thread owning each client (client ids say which: thread `k` of `n` hands
+//!   out `k + 1`, `k + 1 + n`, ...; `PauseReading` and `ResumeReading` go to every thread), and
+//!   sends each thread its batch: frames stay shared `Bytes`, never copied. An I/O thread
+//!   carries its batch out as the single-thread pump does, and reports what the core must
+//!   hear of it (a transport took the bytes, a full socket). Reports about a connection the
+//!   core has closed meanwhile are harmless: it ignores progress and data from a client it has
+//!   closed or released. A batch holding data read is *answered*: its thread's readers wait
+//!   until the hub's batch with what the core made of it has been carried out (the writers it
+//!   woke run first), as a reader on one thread yields to the writers its read woke, so that
+//!   reading cannot outrun writing and fill memory with queues. Each frame crosses once per
+//!   batch (entries of 16 bytes name it), and a thread other than the hub's gets its own copy
+//!   of it: reference counts shared by two cores bounced between them and took a third of the
+//!   time. The hub's thread takes one new connection for every two the others take, since it
+//!   also runs the core. The services (database, passwords, bus) are driven from the hub's
+//!   thread, beside the core, and the hub leaves the core's stats where the operator's
+//!   `/metrics` reads them after every round (with one thread, the pump does so as it reads a
+//!   request).
+//! - **One door to the core.** Every event goes through the pump's `drive` (with several I/O
+//!   threads, the hub's): feed one input, drain `poll_output` (a `Transmit` pushes the shared
+//!   frame onto that connection's outbound queue and wakes its writer if the queue was empty;
+//!   a `Close` closes it), then re-arm the one timer task from `poll_timeout`. A broadcast to N
+//!   clients is N queue pushes, no copy.
 //! - **Per connection, a reader and a writer task.** The reader waits until the core lets it
 //!   read (`Output::PauseReading` holds every reader until `ResumeReading`) and for readiness
 //!   (`poll_readable`), and only then borrows the one shared 64 KiB scratch buffer for a single
@@ -43,6 +71,11 @@
 //!   What the transport reports goes to the core through `chat_transport::Standing`, the
 //!   rules both runtimes share; a connection the core does not know (a handshake, a page
 //!   request) is closed by the runtime once its transport is finished.
+//! - **Adaptive write coalescing.** While an I/O thread writes to 128 clients within a
+//!   millisecond, a woken writer first waits for the thread's next 1 ms tick, so that the
+//!   lines arriving meanwhile go out in the same system call; a quiet room writes at once.
+//!   (At 2,000 lines/s to 1,000 clients this saved a fifth of the `writev` calls; under
+//!   overload the writes already carry hundreds of frames each.)
 //! - **Slow clients.** A client that stops reading only stalls its own writer, parked on
 //!   writability; the writer reports `Input::Blocked` when a write would block and
 //!   `Input::Flushed` (bytes and frames) when the socket takes bytes again. The core decides
@@ -60,12 +93,14 @@
 //!   lines are small and latency matters). An accept error never ends the loop nor spins it:
 //!   [`chat_core::kit::AcceptBackoff`], the policy both runtimes share, skips errors about one
 //!   connection and pauses accepting after others such as EMFILE (10 ms, doubling up to 250 ms
-//!   while they go on).
+//!   while they go on). With several I/O threads they run on the hub's thread, which hands
+//!   each socket to the next thread in turn.
 //! - **Shutdown.** [`Stopper::stop`] closes a channel the main task waits on; it then drops the
 //!   accept tasks (closing the listeners), feeds `Input::Shutdown`, and waits until the core
 //!   reports `is_finished`, the only stop condition: every connection closed and released,
-//!   which the core bounds to `close_linger` after the stop. [`Running::wait`] joins the
-//!   thread.
+//!   which the core bounds to `close_linger` after the stop; the hub then closes the I/O
+//!   threads' inboxes, and each ends once it has carried out what it holds. [`Running::wait`]
+//!   joins the threads.
 //!
 //! # Measured
 //!
@@ -73,21 +108,32 @@
 //! about 1.3 KiB each (30 MB resident in all, core included) and one broadcast reaches all of
 //! them in under a second; 1,000 clients with 10 unpaced senders get 1.36 million deliveries
 //! a second with nothing lost, using about a third of the CPU the std runtime needs.
+//! With two I/O threads on that machine (the load tool needs the second core) the rates are
+//! the same to 15% lower under overload for 20-25% more CPU, and an idle connection costs about
+//! 400 bytes more: more threads pay where cores are free (BENCHMARKS.md, *Multi-core*).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod accept;
+mod batch;
 mod connection;
+mod core_cell;
 mod error;
+mod event;
 mod event_loop;
 mod handle;
+mod hub;
+mod io_thread;
 mod link;
+mod outgoing;
 mod pump;
 mod timer;
 mod wake_slot;
+mod write_window;
 
 use std::net::TcpListener;
+use std::num::NonZeroUsize;
 use std::time::{Instant, SystemTime};
 
 use chat_core::kit::{NoServices, Services};
@@ -104,7 +150,8 @@ pub fn spawn(listeners: Vec<TcpListener>, config: Config) -> Result<Running, Err
 }
 
 /// Starts serving the chat room on `listeners`, each speaking what its [`Endpoint`] says
-/// (plain TCP, TLS, or the web listener), on a background thread, and returns at once.
+/// (plain TCP, TLS, or the web listener), on [`default_threads`] I/O threads, and returns at
+/// once.
 pub fn spawn_endpoints(listeners: Vec<(TcpListener, Endpoint)>, config: Config) -> Result<Running, Error> {
     spawn_with(listeners, config, Box::new(NoServices::default()), Stored::default())
 }
@@ -117,6 +164,26 @@ pub fn spawn_with(
     config: Config,
     services: Box<dyn Services>,
     stored: Stored,
+) -> Result<Running, Error> {
+    spawn_threads(listeners, config, services, stored, default_threads())
+}
+
+/// The I/O threads [`spawn_endpoints`] and [`spawn_with`] use: one per core
+/// (`available_parallelism`), or one if that is unknown.
+pub fn default_threads() -> NonZeroUsize {
+    std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
+}
+
+/// Like [`spawn_with`], with `threads` I/O threads. One thread serves every connection and
+/// the core on one executor, in an order that depends only on the events (the mode to
+/// reproduce a test in); more spread the connections over that many threads, the first of
+/// which also drives the core (see [Design](crate#design)).
+pub fn spawn_threads(
+    listeners: Vec<(TcpListener, Endpoint)>,
+    config: Config,
+    services: Box<dyn Services>,
+    stored: Stored,
+    threads: NonZeroUsize,
 ) -> Result<Running, Error> {
     if listeners.is_empty() {
         return Err(Error::NoListeners);
@@ -131,9 +198,13 @@ pub fn spawn_with(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let (signal, stop) = smol::channel::bounded(1);
+    let io = match threads.get() {
+        1 => None,
+        threads => Some(io_thread::IoThreads::start(threads).map_err(Error::Thread)?),
+    };
     let thread = std::thread::Builder::new()
         .name("chat-smol".into())
-        .spawn(move || event_loop::run(server, services, listeners, stop))
+        .spawn(move || event_loop::run(server, services, listeners, stop, io))
         .map_err(Error::Thread)?;
     Ok(Running { stopper: Stopper { signal }, thread: Some(thread) })
 }

@@ -1,52 +1,80 @@
-//! [`Pump`]: the one place that owns the core and carries out what it asks.
+//! [`Pump`]: the one place that owns a thread's connections, feeds the core what they do and
+//! carries out what it asks.
 
 use std::cell::{Cell, RefCell};
-use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::Instant;
 
-use chat_core::kit::{Outbox, Services};
-use chat_core::{ClientId, Input, Output, Server};
+use chat_core::kit::Outbox;
+use chat_core::{ClientId, Input, Output};
 use chat_transport::{Endpoint, Heard};
 use rustc_hash::FxHashMap;
 use smol::net::TcpStream;
 use smol::{LocalExecutor, Task};
 
 use crate::connection;
+use crate::core_cell::CoreCell;
+use crate::event::Event;
 use crate::link::Link;
-use crate::wake_slot::WakeSlot;
+use crate::outgoing::Outgoing;
+use crate::write_window::WriteWindow;
 
 /// Size of the one read buffer all connections share. A read never holds it across an await,
 /// so idle connections cost no buffer at all.
 pub(crate) const SCRATCH_SIZE: usize = 64 * 1024;
 
-/// The core, the open connections and the wake-ups between them, owned by the event loop's
-/// thread. Every task holds an `Rc` to it; every input goes through [`Pump::drive`].
+/// One I/O thread's open connections and the wake-ups between them and the core, owned by
+/// that thread. Every task holds an `Rc` to it; every input goes through [`Pump::drive`].
 pub(crate) struct Pump {
     /// Weak, because the executor's tasks hold the pump: the event loop owns the executor.
     executor: Weak<LocalExecutor<'static>>,
-    server: RefCell<Server>,
+    /// Where the core is.
+    core: CoreSide,
     connections: RefCell<FxHashMap<ClientId, Connection>>,
-    next_id: Cell<u64>,
+    /// The ids this thread gives its connections.
+    ids: Cell<Ids>,
     scratch: RefCell<Box<[u8]>>,
     /// Chat bytes a transport passed on, for the core (on plain TCP, a copy of what was read).
     inbound: RefCell<Vec<u8>>,
-    /// When the core wants [`Input::Timeout`] next.
-    deadline: Cell<Option<Instant>>,
-    /// The timer task, parked until `deadline` changes or passes.
-    timer: WakeSlot,
     /// The core asked to stop reading (its queued output is over its budget).
     reading_paused: Cell<bool>,
     /// Readers waiting for reading to resume.
     paused_readers: RefCell<Vec<Waker>>,
-    /// The task waiting for the end of shutdown.
-    shutdown: WakeSlot,
-    /// The threads beside the event loop (database, passwords, bus).
-    services: RefCell<Box<dyn Services>>,
+    /// Write coalescing while the thread is busy.
+    window: Rc<WriteWindow>,
+}
+
+/// Where a pump's core is.
+pub(crate) enum CoreSide {
+    /// On this thread (one I/O thread): inputs are fed at once, outputs carried out at once.
+    Here(Rc<CoreCell>),
+    /// On the hub's thread: inputs go in batches, outputs come back through [`Pump::carry`].
+    Away(Rc<Outgoing>),
+}
+
+/// The client ids one I/O thread hands out: `next`, then every `step`-th after it, so that
+/// threads never hand out the same id and the hub knows each id's thread.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ids {
+    /// The next id.
+    pub(crate) next: u64,
+    /// How many I/O threads share the ids.
+    pub(crate) step: u64,
+}
+
+impl Ids {
+    /// The ids of I/O thread `thread` of `threads`: 1, 2, ... for one thread.
+    pub(crate) fn of(thread: usize, threads: usize) -> Self {
+        Self { next: thread as u64 + 1, step: threads as u64 }
+    }
+
+    /// The I/O thread (of `threads`) that owns `id`.
+    pub(crate) fn thread_of(id: ClientId, threads: usize) -> usize {
+        ((id.0 - 1) % threads as u64) as usize
+    }
 }
 
 /// A connection until the core releases it: the shared link and its tasks (dropping a task
@@ -59,103 +87,78 @@ struct Connection {
 }
 
 impl Pump {
-    /// A pump for `server`, spawning connection tasks on `executor`.
-    pub(crate) fn new(
-        executor: Weak<LocalExecutor<'static>>,
-        server: Server,
-        services: Box<dyn Services>,
-    ) -> Self {
-        let deadline = server.poll_timeout();
+    /// A pump whose core is `core`, spawning connection tasks on `executor`, handing out `ids`.
+    pub(crate) fn new(executor: Weak<LocalExecutor<'static>>, core: CoreSide, ids: Ids) -> Self {
         Self {
             executor,
-            server: RefCell::new(server),
+            core,
             connections: RefCell::default(),
-            next_id: Cell::new(1),
+            ids: Cell::new(ids),
             scratch: RefCell::new(vec![0; SCRATCH_SIZE].into_boxed_slice()),
             inbound: RefCell::default(),
-            deadline: Cell::new(deadline),
-            timer: WakeSlot::default(),
             reading_paused: Cell::new(false),
             paused_readers: RefCell::default(),
-            shutdown: WakeSlot::default(),
-            services: RefCell::new(services),
+            window: Rc::default(),
         }
     }
 
-    /// Feeds one input to the core, then carries out everything it asks (and feeds it the
-    /// services' answers that are ready, likewise), then re-arms the timer: the core's
-    /// invariant, in one place.
-    pub(crate) fn drive(self: &Rc<Self>, input: Input<'_>) {
-        let mut server = self.server.borrow_mut();
-        if let Err(error) = server.handle_input(Instant::now(), input) {
-            tracing::error!(%error, "the core refused an input (a runtime bug)");
-        }
-        self.carry_out(&mut server);
-        loop {
-            let Some(reply) = self.services.borrow_mut().try_reply() else { break };
-            if let Err(error) = server.handle_input(Instant::now(), Input::Service(reply)) {
-                tracing::error!(%error, "the core refused an input (a runtime bug)");
+    /// This thread's write coalescing (its ticking task runs beside the pump's).
+    pub(crate) fn window(&self) -> &Rc<WriteWindow> {
+        &self.window
+    }
+
+    /// Feeds one input to the core: here, at once, carrying out everything it asks; away, in
+    /// the next batch to the hub.
+    pub(crate) fn drive(&self, input: Input<'_>) {
+        match &self.core {
+            CoreSide::Here(core) => core.feed(input, |output| self.carry(output)),
+            CoreSide::Away(outgoing) => {
+                if let Some(event) = Event::of(input) {
+                    outgoing.push(event);
+                }
             }
-            self.carry_out(&mut server);
-        }
-        let deadline = server.poll_timeout();
-        if deadline != self.deadline.replace(deadline) {
-            self.timer.wake();
-        }
-        if server.is_finished() {
-            self.shutdown.wake();
         }
     }
 
-    /// Feeds the core the answers its services have ready: called when they ring.
-    pub(crate) fn answer(self: &Rc<Self>) {
-        let reply = self.services.borrow_mut().try_reply();
-        if let Some(reply) = reply {
-            self.drive(Input::Service(reply));
-        }
-    }
-
-    /// Lets the services know how to wake the event loop.
-    pub(crate) fn set_wake(&self, wake: chat_core::kit::Wake) {
-        self.services.borrow_mut().set_wake(wake);
-    }
-
-    /// The server has stopped: the services finish what they were asked and stop.
-    pub(crate) fn close_services(&self) {
-        self.services.borrow_mut().close();
-    }
-
-    /// Carries out every output the core has.
-    fn carry_out(self: &Rc<Self>, server: &mut Server) {
-        while let Some(output) = server.poll_output() {
-            match output {
-                Output::Transmit { to, frame } => {
-                    let (taken, blocked) = match self.connections.borrow().get(&to) {
-                        Some(connection) => (connection.link.push(frame), connection.link.is_blocked()),
-                        None => (0, false),
-                    };
-                    let follow = match (taken, blocked) {
-                        // Taken into a transport's own bounded buffer (TLS, WebSocket).
-                        (1.., _) => Some(Input::Flushed { id: to, bytes: taken, frames: 0 }),
-                        // The core's queue grows behind a full socket: the core ignores a full
-                        // socket while nothing of its own waits (a transport took it all).
-                        (0, true) => Some(Input::Blocked { id: to }),
-                        (0, false) => None,
-                    };
-                    if let Some(input) = follow
-                        && let Err(error) = server.handle_input(Instant::now(), input)
-                    {
-                        tracing::error!(%error, "the core refused an input (a runtime bug)");
-                    }
+    /// Carries out one output of the core, returning what the core must hear of it at once (a
+    /// transport took the frame's bytes, or the frame waits behind a full socket).
+    #[inline]
+    pub(crate) fn carry(&self, output: Output) -> Option<Input<'static>> {
+        match output {
+            Output::Transmit { to, frame } => {
+                let (taken, blocked) = match self.connections.borrow().get(&to) {
+                    Some(connection) => (connection.link.push(frame), connection.link.is_blocked()),
+                    None => (0, false),
+                };
+                match (taken, blocked) {
+                    // Taken into a transport's own bounded buffer (TLS, WebSocket).
+                    (1.., _) => Some(Input::Flushed { id: to, bytes: taken, frames: 0 }),
+                    // The core's queue grows behind a full socket: the core ignores a full
+                    // socket while nothing of its own waits (a transport took it all).
+                    (0, true) => Some(Input::Blocked { id: to }),
+                    (0, false) => None,
                 }
-                Output::Close { to } => self.close(to),
-                Output::Release { to } => self.release(to),
-                Output::PauseReading => self.reading_paused.set(true),
-                Output::ResumeReading => {
-                    self.reading_paused.set(false);
-                    self.paused_readers.take().into_iter().for_each(Waker::wake);
-                }
-                Output::Service(request) => self.services.borrow_mut().request(*request),
+            }
+            Output::Close { to } => {
+                self.close(to);
+                None
+            }
+            Output::Release { to } => {
+                self.release(to);
+                None
+            }
+            Output::PauseReading => {
+                self.reading_paused.set(true);
+                None
+            }
+            Output::ResumeReading => {
+                self.reading_paused.set(false);
+                self.paused_readers.take().into_iter().for_each(Waker::wake);
+                None
+            }
+            Output::Service(_) => {
+                tracing::error!("a service request reached a connection's pump (a runtime bug)");
+                None
             }
         }
     }
@@ -175,7 +178,9 @@ impl Pump {
             Ok(transport) => transport,
             Err(error) => return tracing::warn!(%peer, %error, "cannot start the connection's transport"),
         };
-        let id = ClientId(self.next_id.replace(self.next_id.get() + 1));
+        let ids = self.ids.get();
+        self.ids.set(Ids { next: ids.next + ids.step, ..ids });
+        let id = ClientId(ids.next);
         tracing::debug!(%id, %peer, kind = %transport.kind(), "accepted");
         let Some(executor) = self.executor.upgrade() else { return };
         let link = Rc::new(Link::new(id, Arc::from(stream), transport));
@@ -193,14 +198,17 @@ impl Pump {
     /// connection). Returns the byte count; `Ok(0)` is end of file.
     /// While reading is paused it reads nothing and fails with [`io::ErrorKind::WouldBlock`]: a
     /// reader woken by readiness just after the pause goes back to waiting for the resume.
-    pub(crate) fn receive(self: &Rc<Self>, link: &Link) -> io::Result<usize> {
+    pub(crate) fn receive(&self, link: &Link) -> io::Result<usize> {
         if self.reading_paused.get() && !link.is_closed() {
             return Err(io::ErrorKind::WouldBlock.into());
         }
         let mut scratch = self.scratch.borrow_mut();
         let read = link.read(&mut scratch)?;
         if read > 0 {
-            link.publish_stats(|| self.server.borrow().stats());
+            // With the core away, the hub leaves its stats on the boards after every round.
+            if let CoreSide::Here(core) = &self.core {
+                link.publish_stats(|| core.stats());
+            }
             let heard = link.receive(&scratch[..read], &mut self.inbound.borrow_mut());
             drop(scratch);
             self.hear(link, heard);
@@ -211,14 +219,15 @@ impl Pump {
 
     /// Writes what `link`'s transport has for the socket, in one non-blocking vectored write,
     /// and tells the core what that did.
-    pub(crate) fn write(self: &Rc<Self>, link: &Link) -> io::Result<()> {
+    pub(crate) fn write(&self, link: &Link) -> io::Result<()> {
         let heard = link.flush(&mut self.inbound.borrow_mut())?;
+        self.window.wrote();
         self.hear(link, heard);
         Ok(())
     }
 
     /// The socket is full: the core hears it, if it knows the client and has not closed it.
-    pub(crate) fn blocked(self: &Rc<Self>, link: &Link) {
+    pub(crate) fn blocked(&self, link: &Link) {
         if link.standing().is_known() && !link.is_closed() {
             self.drive(Input::Blocked { id: link.id });
         }
@@ -228,7 +237,7 @@ impl Pump {
     /// order, as [`chat_transport::Standing`] allows, and empties `inbound`: the buffer is
     /// shared by every connection, so data left in it would be heard again as the next
     /// connection's own (a new connection's `Connected` comes with no data of its own).
-    fn hear(self: &Rc<Self>, link: &Link, heard: Heard) {
+    fn hear(&self, link: &Link, heard: Heard) {
         if heard != Heard::default() || !self.inbound.borrow().is_empty() {
             self.hear_inputs(link, heard);
         }
@@ -239,7 +248,7 @@ impl Pump {
     }
 
     /// The inputs `heard` makes, as [`chat_transport::Standing`] allows.
-    fn hear_inputs(self: &Rc<Self>, link: &Link, heard: Heard) {
+    fn hear_inputs(&self, link: &Link, heard: Heard) {
         let data = self.inbound.borrow();
         let mut standing = link.standing();
         let inputs = standing.inputs(link.id, heard, &data);
@@ -257,7 +266,7 @@ impl Pump {
 
     /// Closes a connection the core does not know (not a chat client yet, or lost) once its
     /// transport has said everything: an answered web request, a failed handshake.
-    pub(crate) fn retire_if_done(self: &Rc<Self>, link: &Link) {
+    pub(crate) fn retire_if_done(&self, link: &Link) {
         if link.standing().is_known() || !link.is_done() {
             return;
         }
@@ -272,14 +281,27 @@ impl Pump {
         }
     }
 
-    /// Ready when `link` may be read: reading is not paused, or the core has closed the
+    /// Ready when `link` may be read: reading is not paused, and (with the core on another
+    /// thread) what this thread read last has been answered; or the core has closed the
     /// connection (what a lingering connection reads is discarded, so it costs nothing).
     pub(crate) fn poll_may_read(&self, link: &Link, cx: &Context<'_>) -> Poll<()> {
-        if !self.reading_paused.get() || link.is_closed() {
+        let unanswered = matches!(&self.core, CoreSide::Away(outgoing) if outgoing.is_unanswered());
+        if !(self.reading_paused.get() || unanswered) || link.is_closed() {
             return Poll::Ready(());
         }
         self.paused_readers.borrow_mut().push(cx.waker().clone());
         Poll::Pending
+    }
+
+    /// The hub answered `count` batches with data read: once none is left, the readers go on
+    /// (after the writers the answer woke, queued before them).
+    pub(crate) fn answered(&self, count: usize) {
+        if let CoreSide::Away(outgoing) = &self.core
+            && outgoing.answered(count)
+            && !self.reading_paused.get()
+        {
+            self.paused_readers.take().into_iter().for_each(Waker::wake);
+        }
     }
 
     /// Whether the core has asked to stop reading.
@@ -290,7 +312,7 @@ impl Pump {
     /// The client sent end of file. It may still read (a half-close), so the connection stays
     /// open, writing what the core sends, until the core closes it; if the core has closed it
     /// already, the core now releases it.
-    pub(crate) fn end_of_input(self: &Rc<Self>, link: &Link) {
+    pub(crate) fn end_of_input(&self, link: &Link) {
         tracing::debug!(id = %link.id, "end of input");
         let heard = link.receive_eof(&mut self.inbound.borrow_mut());
         self.hear(link, heard);
@@ -299,7 +321,7 @@ impl Pump {
 
     /// The connection failed (reset or another error): nothing more can be written, so forget
     /// it and tell the core (which sends no `Close` for it).
-    pub(crate) fn lost(self: &Rc<Self>, link: &Link, error: &io::Error) {
+    pub(crate) fn lost(&self, link: &Link, error: &io::Error) {
         let Some(connection) = self.connections.borrow_mut().remove(&link.id) else { return };
         let mut standing = connection.link.mark_lost();
         tracing::debug!(id = %link.id, %error, "connection lost");
@@ -334,22 +356,5 @@ impl Pump {
             tracing::debug!(%id, "released");
         }
         drop(connection);
-    }
-
-    /// The next instant the core wants [`Input::Timeout`], with the timer task parked until it
-    /// changes.
-    pub(crate) fn poll_deadline(&self, cx: &std::task::Context<'_>) -> Option<Instant> {
-        self.timer.register(cx);
-        self.deadline.get()
-    }
-
-    /// Waits until the core has finished shutting down: every connection closed and released
-    /// (the core bounds how long that takes).
-    pub(crate) async fn wound_down(&self) {
-        poll_fn(|cx| {
-            self.shutdown.register(cx);
-            if self.server.borrow().is_finished() { Poll::Ready(()) } else { Poll::Pending }
-        })
-        .await;
     }
 }

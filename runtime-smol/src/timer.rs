@@ -9,16 +9,17 @@ use std::time::Instant;
 use chat_core::Input;
 use smol::Timer;
 
-use crate::pump::Pump;
+use crate::core_cell::CoreCell;
 
-/// Sleeps until the core's next deadline, feeds it a timeout, and repeats. The pump wakes this
-/// task whenever the deadline changes, and the one reactor timer is moved to the new instant.
-pub(crate) async fn run(pump: Rc<Pump>) {
+/// Sleeps until the core's next deadline, has `drive` feed it a timeout, and repeats. The core
+/// cell wakes this task whenever the deadline changes, and the one reactor timer is moved to
+/// the new instant.
+pub(crate) async fn run(core: Rc<CoreCell>, drive: impl Fn(Input<'static>)) {
     let mut timer = Timer::never();
     let mut armed: Option<Instant> = None;
     loop {
         poll_fn(|cx| {
-            let wanted = pump.poll_deadline(cx);
+            let wanted = core.poll_deadline(cx);
             if wanted != armed {
                 armed = wanted;
                 match wanted {
@@ -33,6 +34,6 @@ pub(crate) async fn run(pump: Rc<Pump>) {
         })
         .await;
         armed = None;
-        pump.drive(Input::Timeout);
+        drive(Input::Timeout);
     }
 }

@@ -2,7 +2,8 @@
 
 use std::cell::Cell;
 use std::fmt;
-use std::task::{Context, Waker};
+use std::future::poll_fn;
+use std::task::{Context, Poll, Waker};
 
 /// Holds the waker of the one task waiting on some condition (a connection's writer waiting for
 /// output, the timer task waiting for a new deadline), so that whoever changes the condition can
@@ -18,6 +19,19 @@ impl WakeSlot {
             _ => cx.waker().clone(),
         };
         self.0.set(Some(waker));
+    }
+
+    /// Waits, parked here, until `ready` holds (checked again whenever the task is woken).
+    pub(crate) async fn wait_until(&self, ready: impl Fn() -> bool) {
+        poll_fn(|cx| {
+            if ready() {
+                Poll::Ready(())
+            } else {
+                self.register(cx);
+                Poll::Pending
+            }
+        })
+        .await;
     }
 
     /// Wakes the parked task, if any.

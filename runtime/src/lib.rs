@@ -20,6 +20,7 @@ mod admin;
 
 use std::fmt;
 use std::net::TcpListener;
+use std::num::NonZeroUsize;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -59,14 +60,41 @@ impl Runtime {
         services: Box<dyn Services>,
         stored: Stored,
     ) -> Result<Running, Error> {
+        self.spawn_with_options(listeners, config, services, stored, Options::default())
+    }
+
+    /// Like [`spawn_with`](Self::spawn_with), using the machine as `options` say.
+    pub fn spawn_with_options(
+        self,
+        listeners: Vec<Listener>,
+        config: Config,
+        services: Box<dyn Services>,
+        stored: Stored,
+        options: Options,
+    ) -> Result<Running, Error> {
         let listeners = listeners.into_iter().map(|listener| (listener.socket, listener.endpoint)).collect();
         Ok(match self {
             Runtime::Smol => {
-                Running::Smol(chat_runtime_smol::spawn_with(listeners, config, services, stored)?)
+                let threads = options.threads.unwrap_or_else(chat_runtime_smol::default_threads);
+                Running::Smol(chat_runtime_smol::spawn_threads(listeners, config, services, stored, threads)?)
             }
-            Runtime::Std => Running::Std(chat_runtime_std::spawn_with(listeners, config, services, stored)?),
+            Runtime::Std => {
+                if options.threads.is_some() {
+                    return Err(Error::ThreadsOnStd);
+                }
+                Running::Std(chat_runtime_std::spawn_with(listeners, config, services, stored)?)
+            }
         })
     }
+}
+
+/// How a runtime uses the machine (the room's own limits are the core's `Config`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// The smol runtime's I/O threads; by default one per core. One thread serves everything
+    /// on one executor, in an order that depends only on the events. The std runtime has a
+    /// thread per connection and refuses this option.
+    pub threads: Option<NonZeroUsize>,
 }
 
 impl fmt::Display for Runtime {
@@ -120,6 +148,11 @@ pub enum Error {
     /// From `chat-runtime-std`.
     #[error(transparent)]
     Std(#[from] chat_runtime_std::Error),
+    /// [`Options::threads`] was given to the std runtime, which has a thread per connection.
+    #[error(
+        "the std runtime has a thread per connection: choose the number of I/O threads with the smol runtime"
+    )]
+    ThreadsOnStd,
     /// Not the name of a runtime.
     #[error("unknown runtime {0:?}: use smol or std")]
     UnknownRuntime(String),
@@ -176,4 +209,9 @@ impl fmt::Debug for Stopper {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Stopper")
     }
+}
+
+/// The I/O threads the smol runtime uses when [`Options::threads`] is not given: one per core.
+pub fn default_smol_threads() -> NonZeroUsize {
+    chat_runtime_smol::default_threads()
 }

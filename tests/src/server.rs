@@ -8,7 +8,7 @@ use chat_core::Config;
 use chat_core::kit::{NoServices, Services};
 
 use crate::{Client, ClientOptions, Deadline, Runtime, TestDatabase};
-use chat_runtime::{Endpoint, Listener};
+use chat_runtime::{Endpoint, Listener, Options};
 
 /// A chat server running in this process on an ephemeral loopback port.
 ///
@@ -25,6 +25,17 @@ impl TestServer {
     /// Starts `runtime` with `config` on `127.0.0.1`, port 0.
     pub fn start(runtime: Runtime, config: Config) -> Self {
         Self::start_on(runtime, config, &[IpAddr::V4(Ipv4Addr::LOCALHOST)])
+    }
+
+    /// Starts `runtime` with `config` and `options` (the smol runtime's I/O threads) on
+    /// `127.0.0.1`, port 0.
+    pub fn start_threads(runtime: Runtime, config: Config, options: Options) -> Self {
+        Self::start_endpoints_with(
+            runtime,
+            config,
+            &[(IpAddr::V4(Ipv4Addr::LOCALHOST), Endpoint::Plain)],
+            options,
+        )
     }
 
     /// Starts `runtime` with `config` on `127.0.0.1`, port 0, its service requests (password
@@ -56,11 +67,33 @@ impl TestServer {
             .unwrap_or_else(|e| panic!("the {runtime} runtime did not start: {e}"))
     }
 
+    /// Like [`start_endpoints`](Self::start_endpoints), using the machine as `options` say
+    /// (the smol runtime's I/O threads).
+    pub fn start_endpoints_with(
+        runtime: Runtime,
+        config: Config,
+        endpoints: &[(IpAddr, Endpoint)],
+        options: Options,
+    ) -> Self {
+        Self::try_start_with(runtime, config, endpoints, Box::new(NoServices::default()), options)
+            .unwrap_or_else(|e| panic!("the {runtime} runtime did not start: {e}"))
+    }
+
     fn try_start_endpoints(
         runtime: Runtime,
         config: Config,
         endpoints: &[(IpAddr, Endpoint)],
         services: Box<dyn Services>,
+    ) -> Result<Self, String> {
+        Self::try_start_with(runtime, config, endpoints, services, Options::default())
+    }
+
+    fn try_start_with(
+        runtime: Runtime,
+        config: Config,
+        endpoints: &[(IpAddr, Endpoint)],
+        services: Box<dyn Services>,
+        options: Options,
     ) -> Result<Self, String> {
         crate::open_files::raise_limit();
         let listeners: Vec<Listener> = endpoints
@@ -76,7 +109,7 @@ impl TestServer {
             .map(|l| l.socket.local_addr().expect("a bound listener has an address"))
             .collect();
         let running = runtime
-            .spawn_with(listeners, config, services, chat_core::Stored::default())
+            .spawn_with_options(listeners, config, services, chat_core::Stored::default(), options)
             .map_err(|e| e.to_string())?;
         Ok(Self::running(runtime, addrs, running))
     }

@@ -5,7 +5,9 @@
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 
-use chat_runtime::{Endpoint, admin_endpoint};
+use std::num::NonZeroUsize;
+
+use chat_runtime::{Endpoint, Options, admin_endpoint};
 use chat_tests::{Deadline, Runtime, TestServer, WAIT, both_runtimes};
 use prometheus_parse::{Scrape, Value};
 
@@ -57,12 +59,25 @@ fn one(scrape: &Scrape, name: &str) -> f64 {
 }
 
 fn the_core_numbers_move_with_the_traffic(runtime: Runtime) {
+    numbers_move(runtime, Options::default());
+}
+
+/// The smol runtime with two I/O threads whatever the machine's cores: the core's stats are
+/// then taken on the core's thread and left where the admin connection's thread reads them.
+#[test]
+fn the_core_numbers_move_on_two_io_threads() {
+    numbers_move(Runtime::Smol, Options { threads: NonZeroUsize::new(2) });
+}
+
+/// The core's numbers on `/metrics` follow clients, lines and a kick, served as `options` say.
+fn numbers_move(runtime: Runtime, options: Options) {
     // Flood control tight enough to kick someone; announced at once.
     let config = chat_core::Config { flood_rate: 1.0, flood_burst: 5, flood_kick: 3, ..chat_tests::config() };
-    let server = TestServer::start_endpoints(
+    let server = TestServer::start_endpoints_with(
         runtime,
         config,
         &[(LOOPBACK, Endpoint::Plain), (LOOPBACK, admin_endpoint())],
+        options,
     );
     let admin = server.addrs()[1];
     let mut a = server.join("a");

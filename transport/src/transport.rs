@@ -48,6 +48,16 @@ impl Endpoint {
         Ok(Transport { kind: self.kind(), inner, in_flight: 0 })
     }
 
+    /// Where the runtime leaves the server's stats for this listener's connections, if it
+    /// serves `/metrics` (see [`Transport::stats_board`]): a runtime whose core is on another
+    /// thread than the connections publishes there itself.
+    pub fn stats_board(&self) -> Option<&StatsBoard> {
+        match self {
+            Self::Web(web, _) => web.stats_board(),
+            Self::Plain | Self::Tls(_) => None,
+        }
+    }
+
     /// The kind of transport this endpoint makes.
     pub fn kind(&self) -> Kind {
         match self {

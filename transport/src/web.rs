@@ -47,7 +47,7 @@ impl Web {
 
     /// Where the server's stats go, if this listener serves `/metrics`.
     pub(crate) fn stats_board(&self) -> Option<&StatsBoard> {
-        self.config.metrics.as_ref().map(|_| &self.config.stats)
+        self.config.stats_board()
     }
 
     /// True once the connection is a WebSocket that may be sent lines.

@@ -6,6 +6,7 @@ use chat_core::{Config, ConfigError};
 use clap::ArgAction;
 
 use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use chat_runtime::Runtime;
@@ -27,6 +28,10 @@ pub struct Args {
     /// Which runtime drives the server.
     #[arg(long, value_enum, env = "CHAT_RUNTIME", default_value_t = Runtime::Smol)]
     pub runtime: Runtime,
+    /// I/O threads of the smol runtime (by default one per core); the room itself runs on the
+    /// first. 1 serves everything on one thread. The std runtime has a thread per connection.
+    #[arg(long, value_name = "N", env = "CHAT_THREADS")]
+    pub threads: Option<NonZeroUsize>,
     /// More log output on stderr: -v logs connections and departures, -vv debugging detail.
     /// RUST_LOG (e.g. RUST_LOG=chat_core=debug) overrides it; by default only warnings show.
     #[arg(short, long, action = ArgAction::Count)]

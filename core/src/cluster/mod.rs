@@ -7,6 +7,7 @@
 //! module holds the state that takes: the settings ([`ClusterConfig`]), the members other
 //! nodes have in a room ([`RemoteMembers`]), and the names waiting for a lease ([`Leases`]).
 
+mod accounts;
 mod leases;
 mod names;
 mod remote;
@@ -16,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use crate::StreamSeq;
 
+pub(crate) use accounts::{Fetching, SharedAccounts};
 pub(crate) use leases::Leases;
 pub(crate) use names::{Answered, Greetings, Held};
 pub(crate) use remote::RemoteMembers;
@@ -53,6 +55,8 @@ pub(crate) struct Cluster {
     pub(crate) topic_changes: HashMap<String, StreamSeq>,
     /// New connections waiting for their guest name's lease.
     pub(crate) greetings: Greetings,
+    /// Account commands waiting for the bus.
+    pub(crate) accounts: SharedAccounts,
 }
 
 impl Cluster {
@@ -67,6 +71,7 @@ impl Cluster {
             leases: Leases::default(),
             topic_changes: HashMap::new(),
             greetings: Greetings::default(),
+            accounts: SharedAccounts::default(),
         }
     }
 

@@ -26,6 +26,11 @@ pub(crate) const ROOMS_LISTED: usize = 20;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct RoomId(u64);
 
+impl RoomId {
+    /// No room: where a connection waits before its welcome (no broadcast reaches it).
+    pub(crate) const NOWHERE: RoomId = RoomId(u64::MAX);
+}
+
 /// Every room, by id and by name.
 #[derive(Debug)]
 pub(crate) struct Rooms {

@@ -90,9 +90,10 @@ impl Server {
 
     /// Welcomes `id` into `#lobby`: the others are told a moment later.
     pub(super) fn greet(&mut self, id: ClientId) {
-        let Some(client) = self.registry.get(id) else { return };
-        let name = client.nick.as_str().to_owned();
         let lobby = self.rooms.lobby();
+        let Some(client) = self.registry.get_mut(id) else { return };
+        client.room = lobby;
+        let name = client.nick.as_str().to_owned();
         let others = self.rooms.get(lobby).map_or(0, Room::head_count);
         self.rooms.enter(lobby, id, &name);
         self.entered_room(lobby);

@@ -114,7 +114,7 @@ impl Server {
     /// A local member left the room `room` whose key is `key` (the room may be gone): with no
     /// local member left, this node stops reading it and forgets its members elsewhere.
     pub(super) fn left_room(&mut self, room: RoomId, key: &str) {
-        if !self.is_clustered() || room == self.rooms.lobby() {
+        if !self.is_clustered() || room == self.rooms.lobby() || room == RoomId::NOWHERE {
             return;
         }
         if let Some(left) = self.rooms.get_mut(room) {
@@ -192,6 +192,9 @@ impl Server {
                 }
             }
             BusEvent::NodeExpired { node, users } => self.node_expired(&node, &users),
+            BusEvent::AccountCreated { key, created } => self.shared_account_created(&key, created),
+            BusEvent::AccountFetched { key, account } => self.shared_account_fetched(&key, account),
+            BusEvent::Refused { command } => self.bus_refused(command),
         }
     }
 

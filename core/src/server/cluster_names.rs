@@ -8,6 +8,7 @@ use super::Server;
 use crate::cluster::{Answered, Held};
 use crate::protocol::wire;
 use crate::protocol::{Line, Nick};
+use crate::rooms::RoomId;
 use crate::{BusCommand, ClientId};
 
 impl Server {
@@ -34,6 +35,10 @@ impl Server {
         }
         let deadline = now + cluster.greeting_wait();
         cluster.greetings.wait(id, &key, deadline);
+        // Out of every room until the welcome: nothing said reaches it before.
+        if let Some(client) = self.registry.get_mut(id) {
+            client.room = RoomId::NOWHERE;
+        }
         self.ask(crate::Request::Bus(BusCommand::Acquire { name: key }));
         true
     }

@@ -17,13 +17,17 @@
 //! - `restore.rs`: building the server from what the database kept;
 //! - `cluster.rs`: rooms shared with other nodes through the bus;
 //! - `cluster_moderation.rs`: moderation, topics and the message of the day on every node;
-//! - `cluster_names.rs`: names leased across nodes (guests too) before the welcome.
+//! - `cluster_names.rs`: names leased across nodes (guests too) before the welcome;
+//! - `cluster_accounts.rs`: accounts shared across nodes through the bus;
+//! - `cluster_refused.rs`: what the bus refused to carry (its queue full), told to the sender.
 
 mod accounts;
 mod arrivals;
 mod cluster;
+mod cluster_accounts;
 mod cluster_moderation;
 mod cluster_names;
+mod cluster_refused;
 mod commands;
 mod delivery;
 mod moderation;

@@ -16,8 +16,8 @@ use std::time::Duration;
 use super::{Sim, TestPasswords};
 use crate::kit::{Services, Wake};
 use crate::{
-    BusCommand, BusEvent, BusPayload, ClientId, ClusterConfig, Config, Input, Reply, Request, StreamSeq,
-    SubscribeFrom,
+    Account, BusCommand, BusEvent, BusPayload, ClientId, ClusterConfig, Config, Input, Reply, Request,
+    StreamSeq, SubscribeFrom,
 };
 
 /// The time to live of a node's heartbeat on the simulated bus (three heartbeats).
@@ -62,6 +62,10 @@ struct World {
     leases: BTreeMap<String, String>,
     /// Lease requests not answered yet, while leases are stalled ([`BusWorld::stall_leases`]).
     stalled: Option<Vec<(String, String)>>,
+    /// The shared account records, by key.
+    accounts: BTreeMap<String, Account>,
+    /// Most commands a node's queue holds while the bus is down; past it, each is refused.
+    queue_limit: Option<usize>,
 }
 
 /// The in-memory bus the nodes of a [`ClusterSim`] share.
@@ -81,6 +85,17 @@ impl BusWorld {
     /// Every lease held: name key to node.
     pub fn leases(&self) -> BTreeMap<String, String> {
         self.lock().leases.clone()
+    }
+
+    /// Every node's queue holds at most `limit` commands while the bus is down (as the
+    /// bridge's bounded queue); past it, each is refused ([`BusEvent::Refused`]).
+    pub fn limit_queue(&self, limit: usize) {
+        self.lock().queue_limit = Some(limit);
+    }
+
+    /// The shared account records' keys.
+    pub fn accounts(&self) -> Vec<String> {
+        self.lock().accounts.keys().cloned().collect()
     }
 
     /// Another node, `holder`, holds the lease on name key `name`.
@@ -133,7 +148,15 @@ impl World {
             BusCommand::Heartbeat if self.up => self.heartbeat(node),
             BusCommand::Heartbeat => {}
             command if self.up => self.apply(node, command),
-            command => self.node(node).outbox.push_back(command),
+            command => {
+                let limit = self.queue_limit;
+                let state = self.node(node);
+                if limit.is_some_and(|limit| state.outbox.len() >= limit) {
+                    state.inbox.push_back(Reply::Bus(BusEvent::Refused { command }));
+                } else {
+                    state.outbox.push_back(command);
+                }
+            }
         }
         self.pump();
     }
@@ -167,6 +190,24 @@ impl World {
                 if self.leases.get(&name).is_some_and(|holder| holder == node) {
                     self.leases.remove(&name);
                 }
+            }
+            BusCommand::CreateAccount { account } => {
+                let key = account.key.clone();
+                let created = !self.accounts.contains_key(&key);
+                if created {
+                    self.accounts.insert(key.clone(), account);
+                }
+                self.node(node).inbox.push_back(Reply::Bus(BusEvent::AccountCreated { key, created }));
+            }
+            BusCommand::FetchAccount { key } => {
+                let account = self.accounts.get(&key).cloned();
+                self.node(node).inbox.push_back(Reply::Bus(BusEvent::AccountFetched { key, account }));
+            }
+            BusCommand::StoreAccount { account } => {
+                self.accounts.insert(account.key.clone(), account);
+            }
+            BusCommand::DeleteAccount { key } => {
+                self.accounts.remove(&key);
             }
             BusCommand::Subscribe { .. } | BusCommand::Unsubscribe { .. } | BusCommand::Heartbeat => {}
         }
@@ -255,6 +296,7 @@ impl World {
 pub struct SimBus {
     world: BusWorld,
     node: String,
+    /// The password work, done at once ([`TestPasswords`]).
     passwords: TestPasswords,
 }
 
@@ -264,13 +306,15 @@ impl Services for SimBus {
     fn request(&mut self, request: Request) {
         match request {
             Request::Bus(command) => self.world.lock().command(&self.node, command),
-            other => self.passwords.request(other),
+            request => self.passwords.request(request),
         }
     }
 
     fn try_reply(&mut self) -> Option<Reply> {
-        let event = self.world.lock().node(&self.node).inbox.pop_front();
-        event.or_else(|| self.passwords.try_reply())
+        if let Some(reply) = self.passwords.try_reply() {
+            return Some(reply);
+        }
+        self.world.lock().node(&self.node).inbox.pop_front()
     }
 
     fn close(&mut self) {}

@@ -82,6 +82,11 @@ impl WebConfig {
     pub fn admin(metrics: MetricsHook) -> Self {
         Self { chat: false, metrics: Some(metrics), ..Self::chat(0) }
     }
+
+    /// Where the runtime leaves the server's stats, if this listener serves `/metrics`.
+    pub fn stats_board(&self) -> Option<&StatsBoard> {
+        self.metrics.as_ref().map(|_| &self.stats)
+    }
 }
 
 impl fmt::Debug for WebConfig {

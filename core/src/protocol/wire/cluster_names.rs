@@ -25,3 +25,24 @@ pub(crate) fn held_lines_dropped(count: usize) -> Bytes {
     let lines = if count == 1 { "line" } else { "lines" };
     error(format_args!("{count} {lines} you sent before your welcome were dropped."))
 }
+
+/// `! The name NAME is registered on another server: /identify NAME PASSWORD if it is yours.`:
+/// `/register` of a name another node registered first.
+pub(crate) fn registered_elsewhere(name: &str) -> Bytes {
+    error(format_args!(
+        "The name {name} is registered on another server: /identify {name} PASSWORD if it is yours."
+    ))
+}
+
+/// `! Your line to #ROOM was not sent: the link to the other servers is overloaded; try again in a moment.`
+pub(crate) fn line_not_sent(room: &str) -> Bytes {
+    error(format_args!(
+        "Your line to {room} was not sent: the link to the other servers is overloaded; try again in a moment."
+    ))
+}
+
+/// `! The other servers cannot be asked right now; try again in a moment.`: a command that
+/// needed them was refused by a full link.
+pub(crate) fn cluster_busy() -> Bytes {
+    error(format_args!("The other servers cannot be asked right now; try again in a moment."))
+}
