@@ -350,12 +350,7 @@ fn a_killed_node_s_users_are_announced_offline(runtime: &str) {
         let (serve, port) =
             Serve::on_free_port(&["--runtime", runtime, "--redis", &url, "--node-name", &name]);
         nodes.push(serve);
-        let mut client = Raw::connect(localhost(port));
-        client.expect_line();
-        let user = format!("user{n}");
-        client.send(&format!("/nick {user}"));
-        read_until_line(&mut client, &format!("*** You are now known as {user}"));
-        clients.push(client);
+        clients.push(connected_as(port, &format!("user{n}")));
     }
     // Everyone is known everywhere before the kill (asked again until then, within PATIENCE).
     let deadline = Instant::now() + PATIENCE;
@@ -378,6 +373,15 @@ fn a_killed_node_s_users_are_announced_offline(runtime: &str) {
         client.send("/who");
         assert_eq!(read_until_line_starting(client, "*** 2 here"), "*** 2 here: user1, user2");
     }
+}
+
+/// A client of the server on `port`, past its welcome, called `user`.
+fn connected_as(port: u16, user: &str) -> Raw {
+    let mut client = Raw::connect(localhost(port));
+    client.expect_line();
+    client.send(&format!("/nick {user}"));
+    read_until_line(&mut client, &format!("*** You are now known as {user}"));
+    client
 }
 
 /// Reads until a line starting with `prefix` (and holding ` here`, for `/who`); returns it.
@@ -416,12 +420,7 @@ fn a_node_restarted_at_once_has_its_previous_users_announced_offline(runtime: &s
     let (mut second, port2) = start("n2");
     let mut clients = Vec::new();
     for (n, port) in [(1, port1), (2, port2)] {
-        let mut client = Raw::connect(localhost(port));
-        client.expect_line();
-        let user = format!("user{n}");
-        client.send(&format!("/nick {user}"));
-        read_until_line(&mut client, &format!("*** You are now known as {user}"));
-        clients.push(client);
+        clients.push(connected_as(port, &format!("user{n}")));
     }
     let deadline = Instant::now() + PATIENCE;
     loop {

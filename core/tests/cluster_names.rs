@@ -55,17 +55,9 @@ fn lines_sent_before_the_welcome_wait_for_it_and_the_deadline_welcomes_plainly()
     cluster.world.stall_leases(false);
     cluster.settle();
     cluster.advance(Duration::from_secs(1));
-    let mut out = String::new();
-    for (node, id) in [(0, ann), (1, bob)] {
-        out.push_str(&format!("== node {} ==\n", cluster.name(node)));
-        for line in cluster.lines(node, id) {
-            // Guest numbers are not the point here.
-            let line = line.split(' ').map(|word| if word.starts_with("guest-") { "guest-N" } else { word });
-            out.push_str(&line.collect::<Vec<_>>().join(" "));
-            out.push('\n');
-        }
-    }
-    assert_snapshot!(out);
+    let heads =
+        [(0, ann, format!("node {}", cluster.name(0))), (1, bob, format!("node {}", cluster.name(1)))];
+    assert_snapshot!(without_guest_numbers(&cluster, &heads));
 }
 
 #[test]
@@ -202,16 +194,8 @@ fn accounts_are_one_across_nodes() {
     cluster.say(0, again, "/unregister hunter33");
     assert!(cluster.world.accounts().is_empty());
     cluster.say(1, bob, "/identify ann hunter33");
-    let mut out = String::new();
-    for (node, id, label) in [(1, bob, "bob"), (1, owner, "owner"), (0, again, "again")] {
-        out.push_str(&format!("== {label} ==\n"));
-        for line in cluster.lines(node, id) {
-            let line = line.split(' ').map(|word| if word.starts_with("guest-") { "guest-N" } else { word });
-            out.push_str(&line.collect::<Vec<_>>().join(" "));
-            out.push('\n');
-        }
-    }
-    assert_snapshot!(out);
+    let heads = [(1, bob, "bob".to_owned()), (1, owner, "owner".to_owned()), (0, again, "again".to_owned())];
+    assert_snapshot!(without_guest_numbers(&cluster, &heads));
 }
 
 #[test]
@@ -336,4 +320,19 @@ fn a_node_restarted_before_its_heartbeat_expired_has_its_previous_users_announce
         ["*** bob is offline (their server stopped responding)", "*** 2 here: ann, bea"],
         "{lines:#?}"
     );
+}
+
+/// The transcripts of the clients `(node, id, heading)`, each under `== heading ==`, with
+/// every guest number written `guest-N` (guest numbers are not the point of these tests).
+fn without_guest_numbers(cluster: &ClusterSim, clients: &[(usize, ClientId, String)]) -> String {
+    let mut out = String::new();
+    for (node, id, heading) in clients {
+        out.push_str(&format!("== {heading} ==\n"));
+        for line in cluster.lines(*node, *id) {
+            let line = line.split(' ').map(|word| if word.starts_with("guest-") { "guest-N" } else { word });
+            out.push_str(&line.collect::<Vec<_>>().join(" "));
+            out.push('\n');
+        }
+    }
+    out
 }
