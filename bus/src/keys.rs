@@ -49,6 +49,23 @@ pub(crate) fn account(key: &str) -> String {
     format!("chat:account:{key}")
 }
 
+/// The users of node `node`'s previous incarnation `incarnation`, kept a while after it was
+/// restarted without a goodbye.
+pub(crate) fn previous_users(node: &str, incarnation: &str) -> String {
+    format!("chat:users:{node}@{incarnation}")
+}
+
+/// The previous incarnation of node `node`, when it was restarted before that one's heartbeat
+/// expired (for a minute).
+pub(crate) fn restarted(node: &str) -> String {
+    format!("chat:restarted:{node}")
+}
+
+/// The rooms node `node` has users in, with how many (a hash with the heartbeat's time to live).
+pub(crate) fn node_rooms(node: &str) -> String {
+    format!("chat:rooms:{node}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,6 +58,8 @@ mod handle;
 mod keys;
 mod nodes;
 mod reader;
+mod restarts;
+mod rooms;
 mod scripts;
 mod shared;
 #[cfg(feature = "testing")]

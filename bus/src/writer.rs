@@ -22,7 +22,7 @@ use crate::handle::Message;
 use crate::nodes::NodeWatch;
 use crate::scripts::Scripts;
 use crate::shared::Shared;
-use crate::{BusConfig, accounts, keys};
+use crate::{BusConfig, accounts, keys, rooms};
 
 /// Appends sent in one pipeline.
 const BATCH: usize = 64;
@@ -192,6 +192,7 @@ impl Writer {
         )?;
         self.scripts.load(&mut conn)?;
         connection::ensure_epoch(&mut conn, &self.config.node)?;
+        crate::restarts::keep_previous_users(&mut conn, &self.config.node, &self.incarnation)?;
         let node = &self.config.node;
         let mut pipe = redis::pipe();
         pipe.atomic()
@@ -400,6 +401,20 @@ impl Writer {
             BusCommand::DeleteAccount { key } => {
                 accounts::delete(connection::connected(&mut self.conn)?, key)
             }
+            BusCommand::Locate { name } => {
+                let conn = connection::connected(&mut self.conn)?;
+                let node: Option<String> = redis::cmd("GET").arg(keys::lease(name)).query(conn)?;
+                self.shared.emit(BusEvent::Located { name: name.clone(), node });
+                Ok(())
+            }
+            BusCommand::PublishRooms { rooms } => {
+                rooms::publish(connection::connected(&mut self.conn)?, &node, rooms, ttl)
+            }
+            BusCommand::ListRooms => {
+                let event = rooms::list(connection::connected(&mut self.conn)?)?;
+                self.shared.emit(event);
+                Ok(())
+            }
             BusCommand::Append { .. }
             | BusCommand::Heartbeat
             | BusCommand::Subscribe { .. }
@@ -491,6 +506,7 @@ impl Writer {
             .cmd("DEL")
             .arg(keys::node_alive(&node))
             .arg(keys::node_users(&node))
+            .arg(keys::node_rooms(&node))
             .cmd("SREM")
             .arg(keys::NODES)
             .arg(&node);

@@ -110,6 +110,19 @@ pub enum BusCommand {
         /// The account's key.
         key: String,
     },
+    /// Which node holds name `name`'s lease, if any ([`BusEvent::Located`]).
+    Locate {
+        /// The name's uniqueness key.
+        name: String,
+    },
+    /// This node's rooms and how many of its users are in each, for every node's `/list`
+    /// (sent with every heartbeat; kept as long as the heartbeat).
+    PublishRooms {
+        /// Each room's name and local member count.
+        rooms: Vec<(String, u64)>,
+    },
+    /// Every live node's published rooms ([`BusEvent::RoomsListed`]).
+    ListRooms,
 }
 
 impl BusCommand {
@@ -125,6 +138,9 @@ impl BusCommand {
                 account.key.len() + account.name.len() + account.password_hash.len()
             }
             BusCommand::FetchAccount { key } | BusCommand::DeleteAccount { key } => key.len(),
+            BusCommand::Locate { name } => name.len(),
+            BusCommand::PublishRooms { rooms } => rooms.iter().map(|(room, _)| room.len() + 8).sum(),
+            BusCommand::ListRooms => 0,
         }
     }
 }
@@ -238,5 +254,25 @@ pub enum BusEvent {
     Refused {
         /// The command refused.
         command: BusCommand,
+    },
+    /// The answer to [`BusCommand::Locate`]: the node holding `name`, or `None`.
+    Located {
+        /// The name's key.
+        name: String,
+        /// The node holding its lease, if one does.
+        node: Option<String>,
+    },
+    /// The answer to [`BusCommand::ListRooms`]: each live node's rooms with its local counts.
+    RoomsListed {
+        /// By node: its rooms, each with its local member count.
+        nodes: Vec<(String, Vec<(String, u64)>)>,
+    },
+    /// Node `node` was restarted (a new incarnation) before its heartbeat expired: the
+    /// previous incarnation's `users` are gone (the new one's arrive as usual).
+    NodeRestarted {
+        /// The node's name.
+        node: String,
+        /// The previous incarnation's users, sorted.
+        users: Vec<String>,
     },
 }

@@ -110,8 +110,9 @@ fn bans_mutes_and_the_motd_apply_on_every_node() {
     // dan moves to the other node: still muted there.
     cluster.nodes[0].disconnect(dan, chat_core::PeerGone::Closed);
     cluster.settle();
-    // The account is everyone's: dan identifies on the other node.
-    let dan2 = named(&mut cluster, 1, "dan", "192.0.2.5");
+    // Accounts are shared: dan identifies on the other node.
+    let dan2 = cluster.nodes[1].connect_from("dan", peer("192.0.2.5:4000"));
+    cluster.settle();
     cluster.say(1, dan2, "/identify dan hunter22");
     assert!(cluster.nodes[1].server.account_of(dan2).is_some(), "{:?}", cluster.lines(1, dan2));
     cluster.say(1, dan2, "still me");

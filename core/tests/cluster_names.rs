@@ -251,3 +251,89 @@ fn a_connection_waiting_for_its_welcome_hears_nothing_before_it() {
     let lines = cluster.lines(0, ann);
     assert!(lines[0].starts_with("*** Welcome to the chat room, guest-"), "{lines:#?}");
 }
+
+#[test]
+fn a_private_message_reaches_its_recipient_on_whichever_node() {
+    let mut cluster = ClusterSim::new(3, &config());
+    let ann = cluster.connect(0, "ann");
+    cluster.say(0, ann, "/nick ann");
+    let bob = cluster.connect(1, "bob");
+    cluster.say(1, bob, "/nick Bob");
+    let cid = cluster.connect(2, "cid");
+    cluster.say(2, cid, "/nick cid");
+    cluster.advance(Duration::from_millis(400));
+    cluster.say(0, ann, "/msg bob hello across nodes");
+    cluster.say(2, cid, "/msg BOB from the third node");
+    cluster.say(1, bob, "/msg ann hi back");
+    cluster.say(0, ann, "/msg nobody are you there?");
+    cluster.set_bus_up(false);
+    cluster.say(0, ann, "/msg bob while the bus is down");
+    cluster.set_bus_up(true);
+    let mut out = String::new();
+    for (node, id, label) in [(0, ann, "ann"), (1, bob, "bob"), (2, cid, "cid")] {
+        out.push_str(&format!("== {label} ==\n"));
+        for line in cluster.lines(node, id).iter().filter(|line| line.starts_with(['*', '-', '!'])) {
+            if line.starts_with("*** ") {
+                continue;
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    assert_snapshot!(out);
+}
+
+#[test]
+fn list_covers_every_node_s_rooms() {
+    let mut cluster = ClusterSim::new(3, &config());
+    let ann = cluster.connect(0, "ann");
+    cluster.say(0, ann, "/nick ann");
+    cluster.say(0, ann, "/join #rust");
+    let bob = cluster.connect(1, "bob");
+    cluster.say(1, bob, "/nick bob");
+    cluster.say(1, bob, "/join #go");
+    let bea = cluster.connect(1, "bea");
+    cluster.say(1, bea, "/nick bea");
+    cluster.say(1, bea, "/join #Go");
+    let cid = cluster.connect(2, "cid");
+    cluster.say(2, cid, "/nick cid");
+    cluster.advance(Duration::from_millis(2_500));
+    cluster.say(2, cid, "/list");
+    // Node 2 dies: its rooms go with its heartbeat.
+    cluster.crash(1);
+    cluster.advance(Duration::from_secs(10));
+    cluster.say(2, cid, "/list");
+    let lines: Vec<String> = cluster
+        .lines(2, cid)
+        .into_iter()
+        .filter(|line| line.starts_with("*** #") || line.starts_with("*** Rooms"))
+        .collect();
+    assert_snapshot!(lines.join("\n"));
+}
+
+#[test]
+fn a_node_restarted_before_its_heartbeat_expired_has_its_previous_users_announced_offline() {
+    let mut cluster = ClusterSim::new(2, &config());
+    let ann = cluster.connect(0, "ann");
+    cluster.say(0, ann, "/nick ann");
+    let bob = cluster.connect(1, "bob");
+    cluster.say(1, bob, "/nick bob");
+    let bea = cluster.connect(1, "bea");
+    cluster.say(1, bea, "/nick bea");
+    cluster.advance(Duration::from_millis(400));
+    cluster.say(0, ann, "/who");
+    // Node 2 came back as a new incarnation: the bridge reports the previous one's users (bea
+    // is back already under the new one: only bob is gone).
+    let event =
+        chat_core::BusEvent::NodeRestarted { node: cluster.name(1).to_owned(), users: vec!["bob".into()] };
+    cluster.nodes[0].input(chat_core::Input::Service(chat_core::Reply::Bus(event)));
+    cluster.settle();
+    cluster.say(0, ann, "/who");
+    let lines = cluster.lines(0, ann);
+    let tail: Vec<&String> = lines.iter().rev().take(2).rev().collect();
+    assert_eq!(
+        tail,
+        ["*** bob is offline (their server stopped responding)", "*** 2 here: ann, bea"],
+        "{lines:#?}"
+    );
+}

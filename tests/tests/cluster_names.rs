@@ -81,7 +81,55 @@ fn an_account_registered_on_one_node_is_identified_on_another(runtime: Runtime) 
     );
 }
 
+fn a_private_message_reaches_its_recipient_on_another_node(runtime: Runtime) {
+    let Some(cluster) = TestCluster::start(runtime, NODES, &config()) else { return };
+    let mut ann = cluster.join_as(0, "ann");
+    let mut bob = cluster.join_as(1, "bob");
+    let mut cid = cluster.join_as(2, "cid");
+    ann.send_line("/msg bob hello from node 1");
+    expect(&mut bob, "*ann* hello from node 1");
+    expect(&mut ann, "-> *bob* hello from node 1");
+    cid.send_line("/msg ann and from node 3");
+    expect(&mut ann, "*cid* and from node 3");
+    cid.send_line("/msg nobody anyone?");
+    expect(&mut cid, "! No one here is called nobody.");
+}
+
+fn list_covers_the_rooms_of_every_node(runtime: Runtime) {
+    let Some(cluster) = TestCluster::start(runtime, NODES, &config()) else { return };
+    let mut ann = cluster.join_as(0, "ann");
+    ann.send_line("/join #rust");
+    let mut bob = cluster.join_as(1, "bob");
+    bob.send_line("/join #go");
+    let mut cid = cluster.join_as(2, "cid");
+    // Each node publishes its rooms with its heartbeat: ask until both have.
+    let deadline = Deadline::standard();
+    loop {
+        cid.send_line("/list");
+        let lines = cid.read_until("the /list answer", deadline, |line| line.starts_with("*** Rooms"));
+        let header = lines.last().cloned().unwrap_or_default();
+        let mut rooms = Vec::new();
+        let count: usize = header
+            .split('(')
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        for _ in 0..count {
+            rooms.push(cid.next_line_by(deadline));
+        }
+        if rooms.contains(&"*** #go (1 here)".to_owned()) && rooms.contains(&"*** #rust (1 here)".to_owned())
+        {
+            return;
+        }
+        assert!(deadline.remaining().is_some(), "/list never showed every node's rooms: {rooms:?}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 both_runtimes!(
     guest_names_are_unique_across_nodes,
-    an_account_registered_on_one_node_is_identified_on_another
+    an_account_registered_on_one_node_is_identified_on_another,
+    a_private_message_reaches_its_recipient_on_another_node,
+    list_covers_the_rooms_of_every_node
 );

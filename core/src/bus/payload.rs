@@ -125,6 +125,15 @@ pub enum BusPayload {
     /// The server-wide moderation state changed (only in the [`SERVER_STREAM`](super::SERVER_STREAM));
     /// boxed, as a ban is bigger than any other payload.
     Server(Box<ServerChange>),
+    /// A private message (`/msg`) to a user of the node whose inbox this is.
+    Private {
+        /// Who sent it (display name).
+        from: String,
+        /// To whom (the name as typed).
+        to: String,
+        /// What it says (already sanitised by the node that took it).
+        text: String,
+    },
 }
 
 /// Why an entry's fields are not a payload this build can read.
@@ -180,6 +189,9 @@ impl BusPayload {
             }
             BusPayload::Topic { by, change } => change.fields(by, &mut fields),
             BusPayload::Server(change) => change.fields(&mut fields),
+            BusPayload::Private { from, to, text } => {
+                fields.extend(borrowed(&[("from", from), ("to", to), ("text", text)]))
+            }
         }
         fields
     }
@@ -225,6 +237,7 @@ impl BusPayload {
             }
             "topic" => BusPayload::Topic { by: get("by")?, change: TopicChange::read(&get)? },
             "state" => BusPayload::Server(Box::new(ServerChange::read(&get)?)),
+            "msg" => BusPayload::Private { from: get("from")?, to: get("to")?, text: get("text")? },
             _ => return Err(PayloadError::Unknown { field: "kind", value: kind }),
         })
     }
@@ -246,6 +259,7 @@ impl BusPayload {
             BusPayload::Moderation { .. } => "mod",
             BusPayload::Topic { .. } => "topic",
             BusPayload::Server(_) => "state",
+            BusPayload::Private { .. } => "msg",
         }
     }
 }
@@ -289,6 +303,7 @@ mod tests {
                     expires: expires.map(UnixMillis),
                 }
             ),
+            (".*", ".*", ".*").prop_map(|(from, to, text)| BusPayload::Private { from, to, text }),
         ]
     }
 

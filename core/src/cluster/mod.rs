@@ -9,6 +9,7 @@
 
 mod accounts;
 mod leases;
+mod messages;
 mod names;
 mod remote;
 
@@ -19,6 +20,7 @@ use crate::StreamSeq;
 
 pub(crate) use accounts::{Fetching, SharedAccounts};
 pub(crate) use leases::Leases;
+pub(crate) use messages::{Outbox, Outgoing, inbox_of};
 pub(crate) use names::{Answered, Greetings, Held};
 pub(crate) use remote::RemoteMembers;
 
@@ -57,6 +59,10 @@ pub(crate) struct Cluster {
     pub(crate) greetings: Greetings,
     /// Account commands waiting for the bus.
     pub(crate) accounts: SharedAccounts,
+    /// `/msg`s waiting to learn where their recipient is.
+    pub(crate) outbox: Outbox,
+    /// Clients waiting for `/list` across nodes.
+    pub(crate) listing: Vec<crate::ClientId>,
 }
 
 impl Cluster {
@@ -72,6 +78,8 @@ impl Cluster {
             topic_changes: HashMap::new(),
             greetings: Greetings::default(),
             accounts: SharedAccounts::default(),
+            outbox: Outbox::default(),
+            listing: Vec::new(),
         }
     }
 

@@ -50,6 +50,7 @@ impl Server {
         self.expire_greetings(false);
         let now = self.now;
         if self.cluster.as_mut().is_some_and(|cluster| cluster.heartbeat_due(now)) {
+            self.publish_rooms();
             self.bus(BusCommand::Heartbeat);
         }
     }
@@ -88,6 +89,7 @@ impl Server {
         cluster.lobby_read = true;
         self.read_server_stream();
         self.subscribe(self.rooms.lobby());
+        self.read_inbox();
     }
 
     /// A local member came into `room`: the first one starts reading its stream (`#lobby` is
@@ -161,6 +163,7 @@ impl Server {
             return tracing::debug!(?event, "a bus event on a server without a bus");
         }
         match event {
+            BusEvent::Entry { room, payload, .. } if self.is_inbox(&room) => self.inbox_entry(payload),
             BusEvent::Entry { room, seq, node, payload } => self.entry(&room, seq, &node, payload),
             BusEvent::Unreadable { room, seq, error } => {
                 tracing::warn!(%room, %seq, %error, "an entry of the room's stream cannot be read: skipped");
@@ -195,6 +198,9 @@ impl Server {
             BusEvent::AccountCreated { key, created } => self.shared_account_created(&key, created),
             BusEvent::AccountFetched { key, account } => self.shared_account_fetched(&key, account),
             BusEvent::Refused { command } => self.bus_refused(command),
+            BusEvent::Located { name, node } => self.located(&name, node),
+            BusEvent::RoomsListed { nodes } => self.rooms_listed(&nodes),
+            BusEvent::NodeRestarted { node, users } => self.node_restarted(&node, &users),
         }
     }
 
@@ -272,6 +278,9 @@ impl Server {
                     }
                     BusPayload::Topic { by, change } => self.topic_entry(room, seq, &by, change),
                     BusPayload::Server(_) => tracing::warn!(%key, "a server-wide change in a room's stream"),
+                    BusPayload::Private { .. } => {
+                        tracing::debug!(%key, "a private message in a room's stream: ignored");
+                    }
                     BusPayload::Line { .. } | BusPayload::Action { .. } => {}
                 }
             }

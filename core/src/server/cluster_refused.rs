@@ -43,6 +43,8 @@ impl Server {
                 // Identified against this node's copy, as when the bus is down.
                 self.identify_those_waiting(&key);
             }
+            BusCommand::Locate { name } => self.locate_refused(&name),
+            BusCommand::ListRooms => self.rooms_listed(&[]),
             _ => {}
         }
     }

@@ -168,7 +168,11 @@ impl Server {
     fn private(&mut self, id: ClientId, from: &str, to: &str, text: &str) {
         let Some(target) = self.registry.holder(&key_of(to)).and_then(|target| self.registry.get(target))
         else {
-            return self.send(id, wire::error(format_args!("No one here is called {}.", sanitize(to))));
+            // With a bus, the node holding the name is asked for.
+            if self.private_elsewhere(id, from, to, text) {
+                return;
+            }
+            return self.send(id, wire::no_such_user(to));
         };
         let (target, to) = (target.id, target.nick.as_str().to_owned());
         let (ignored, away) = match self.registry.get(target) {
@@ -257,6 +261,10 @@ impl Server {
 
     /// `/list`: the biggest rooms with their head counts and topics, in one frame.
     fn list(&mut self, id: ClientId) {
+        // With a bus, every node's rooms are asked for first.
+        if self.list_everywhere(id) {
+            return;
+        }
         let listed = self.rooms.biggest();
         let mut frame = BytesMut::new();
         frame.put_slice(&wire::rooms_header(self.rooms.len()));

@@ -19,15 +19,19 @@
 //! - `cluster_moderation.rs`: moderation, topics and the message of the day on every node;
 //! - `cluster_names.rs`: names leased across nodes (guests too) before the welcome;
 //! - `cluster_accounts.rs`: accounts shared across nodes through the bus;
-//! - `cluster_refused.rs`: what the bus refused to carry (its queue full), told to the sender.
+//! - `cluster_refused.rs`: what the bus refused to carry (its queue full), told to the sender;
+//! - `cluster_messages.rs`: `/msg` to a user of another node, through that node's inbox;
+//! - `cluster_rooms.rs`: `/list` over every node's rooms.
 
 mod accounts;
 mod arrivals;
 mod cluster;
 mod cluster_accounts;
+mod cluster_messages;
 mod cluster_moderation;
 mod cluster_names;
 mod cluster_refused;
+mod cluster_rooms;
 mod commands;
 mod delivery;
 mod moderation;

@@ -43,6 +43,8 @@ struct NodeState {
     /// Events for the node.
     inbox: VecDeque<Reply>,
     users: BTreeSet<String>,
+    /// The rooms it published last, with its counts.
+    rooms: Vec<(String, u64)>,
     alive_at: Option<Duration>,
     /// It reports no node dead before this (it just reconnected: the others need a time to
     /// live to renew their heartbeats, as in the bridge).
@@ -208,6 +210,24 @@ impl World {
             }
             BusCommand::DeleteAccount { key } => {
                 self.accounts.remove(&key);
+            }
+            BusCommand::PublishRooms { rooms } => self.node(node).rooms = rooms,
+            BusCommand::ListRooms => {
+                let now = self.now;
+                let nodes = self
+                    .nodes
+                    .iter()
+                    .filter(|(_, state)| {
+                        !state.rooms.is_empty()
+                            && state.alive_at.is_some_and(|at| at + SIM_HEARTBEAT_TTL >= now)
+                    })
+                    .map(|(name, state)| (name.clone(), state.rooms.clone()))
+                    .collect();
+                self.node(node).inbox.push_back(Reply::Bus(BusEvent::RoomsListed { nodes }));
+            }
+            BusCommand::Locate { name } => {
+                let holder = self.leases.get(&name).cloned();
+                self.node(node).inbox.push_back(Reply::Bus(BusEvent::Located { name, node: holder }));
             }
             BusCommand::Subscribe { .. } | BusCommand::Unsubscribe { .. } | BusCommand::Heartbeat => {}
         }

@@ -34,6 +34,11 @@ pub(crate) fn registered_elsewhere(name: &str) -> Bytes {
     ))
 }
 
+/// `! No one here is called NAME.`: `/msg` to a name no one holds (on any node).
+pub(crate) fn no_such_user(name: &str) -> Bytes {
+    error(format_args!("No one here is called {}.", crate::protocol::sanitize(name)))
+}
+
 /// `! Your line to #ROOM was not sent: the link to the other servers is overloaded; try again in a moment.`
 pub(crate) fn line_not_sent(room: &str) -> Bytes {
     error(format_args!(
