@@ -25,16 +25,6 @@ fn peer(text: &str) -> SocketAddr {
     text.parse().unwrap()
 }
 
-/// Every node's transcripts, one after the other.
-fn transcripts(cluster: &ClusterSim) -> String {
-    let mut out = String::new();
-    for (node, sim) in cluster.nodes.iter().enumerate() {
-        out.push_str(&format!("######## node {} ########\n", cluster.name(node)));
-        out.push_str(&sim.transcripts());
-    }
-    out
-}
-
 /// A client of node `node` from `from`, called `name`.
 fn named(cluster: &mut ClusterSim, node: usize, name: &str, from: &str) -> ClientId {
     let id = cluster.nodes[node].connect_from(name, peer(&format!("{from}:4000")));
@@ -88,7 +78,7 @@ fn topics_kicks_and_operators_go_through_the_room() {
     cluster.say(1, bob, "/topic unlock");
     cluster.say(0, root, "/kick nobody");
     cluster.advance(SETTLED);
-    assert_snapshot!(transcripts(&cluster));
+    assert_snapshot!(cluster.transcripts());
     assert!(!cluster.nodes[0].clients[&ann].is_open(), "kicked from the other node");
     assert!(!cluster.nodes[1].clients[&cid].is_open());
     for node in 0..2 {
@@ -131,7 +121,7 @@ fn bans_mutes_and_the_motd_apply_on_every_node() {
     let third = cluster.nodes[0].connect_from("bob third", peer("192.0.2.2:5001"));
     cluster.settle();
     cluster.advance(SETTLED);
-    assert_snapshot!(transcripts(&cluster));
+    assert_snapshot!(cluster.transcripts());
     assert!(!cluster.nodes[1].clients[&bob].is_open(), "put out on the other node");
     assert!(!cluster.nodes[1].clients[&again].is_open(), "refused on the other node");
     assert!(cluster.nodes[0].clients[&third].is_open(), "the ban was lifted on every node");
@@ -169,4 +159,27 @@ fn a_node_started_late_learns_bans_mutes_the_motd_and_the_topic() {
     assert_snapshot!(cluster.nodes[late].transcripts());
     assert!(!cluster.nodes[late].clients[&refused].is_open());
     assert!(cluster.nodes[late].clients[&welcome].is_open(), "the short ban is over");
+}
+
+#[test]
+fn a_server_operator_bans_and_mutes_by_name_on_another_node() {
+    let mut cluster = ClusterSim::new(2, &config());
+    let root = registered(&mut cluster, 0, "boss", "198.51.100.1");
+    let vic = named(&mut cluster, 1, "vic", "192.0.2.8");
+    let dan = registered(&mut cluster, 1, "dan", "192.0.2.9");
+    cluster.advance(SETTLED);
+    cluster.say(0, root, "/mute vic 5m");
+    cluster.say(1, vic, "hello?");
+    cluster.say(0, root, "/unmute vic");
+    cluster.say(1, vic, "hello!");
+    cluster.say(0, root, "/unmute vic");
+    cluster.say(0, root, "/ban dan 1h bye");
+    cluster.say(0, root, "/banned");
+    let back = cluster.nodes[0].connect_from("dan's address", peer("192.0.2.9:5000"));
+    cluster.settle();
+    cluster.say(0, root, "/mute nobody");
+    cluster.advance(SETTLED);
+    assert_snapshot!(cluster.transcripts());
+    assert!(!cluster.nodes[1].clients[&dan].is_open(), "banned by name from the other node");
+    assert!(!cluster.nodes[0].clients[&back].is_open(), "its address is refused everywhere");
 }

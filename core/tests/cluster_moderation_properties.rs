@@ -1,5 +1,5 @@
-//! Property tests of moderation across a cluster (`chat_core::sim::cluster`): arbitrary bans,
-//! unbans, kicks, topics, topic locks and messages of the day typed on any node, with bus
+//! Property tests of moderation across a cluster (`chat_core::sim::cluster`): arbitrary bans
+//! (of addresses, and by name of someone on any node), unbans, kicks, topics, topic locks and messages of the day typed on any node, with bus
 //! outages and time passing in between.
 //!
 //! Checked on every run, once the bus is back and quiet:
@@ -41,6 +41,8 @@ enum Op {
     Unban(usize, usize),
     /// The operator of a node kicks a victim (by index).
     Kick(usize, usize),
+    /// The operator of a node bans a victim by name, for some seconds.
+    BanName(usize, usize, u8),
     /// The operator of a node sets the topic (`None`: clears it).
     Topic(usize, Option<usize>),
     Lock(usize, bool),
@@ -56,6 +58,7 @@ fn ops() -> impl Strategy<Value = Op> {
         2 => (node.clone(), 0..ADDRESSES.len(), proptest::option::of(1..20u8)).prop_map(|(n, a, d)| Op::Ban(n, a, d)),
         1 => (node.clone(), 0..ADDRESSES.len()).prop_map(|(n, a)| Op::Unban(n, a)),
         1 => (node.clone(), 0..16usize).prop_map(|(n, v)| Op::Kick(n, v)),
+        1 => (node.clone(), 0..16usize, 1..20u8).prop_map(|(n, v, d)| Op::BanName(n, v, d)),
         2 => (node.clone(), proptest::option::of(0..TOPICS.len())).prop_map(|(n, t)| Op::Topic(n, t)),
         1 => (node.clone(), any::<bool>()).prop_map(|(n, l)| Op::Lock(n, l)),
         1 => (node.clone(), proptest::option::of(0..TOPICS.len())).prop_map(|(n, t)| Op::Motd(n, t)),
@@ -138,6 +141,12 @@ proptest! {
                 Op::Kick(node, victim) => {
                     if let Some((_, _, _, name)) = victims.get(victim) {
                         let line = format!("/kick {name}");
+                        cluster.say(node, operators[node], &line);
+                    }
+                }
+                Op::BanName(node, victim, seconds) => {
+                    if let Some((_, _, _, name)) = victims.get(victim) {
+                        let line = format!("/ban {name} {seconds}s step {step}");
                         cluster.say(node, operators[node], &line);
                     }
                 }

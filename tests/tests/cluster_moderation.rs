@@ -1,7 +1,7 @@
 //! Moderation across nodes sharing a real `redis-server`, on both runtimes: a ban typed on one
-//! node puts out and refuses its target on another; a kick and a topic cross nodes. A server
-//! operator is identified through the real password workers (cheap costs); clients come from
-//! 127.0.0.x to look like several hosts.
+//! node puts out and refuses its target on another; a kick, a ban by name and a topic cross
+//! nodes. A server operator is identified through the real password workers (cheap costs);
+//! clients come from 127.0.0.x to look like several hosts.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -11,7 +11,10 @@ use chat_services::ServiceOptions;
 use chat_tests::cluster::{TestCluster, who_until};
 use chat_tests::{Client, ClientOptions, Deadline, Runtime, both_runtimes};
 
-both_runtimes!(a_ban_on_one_node_puts_out_and_refuses_on_another, a_kick_and_a_topic_cross_nodes);
+both_runtimes!(
+    a_ban_on_one_node_puts_out_and_refuses_on_another,
+    a_kick_a_ban_by_name_and_a_topic_cross_nodes
+);
 
 /// `root` is a server operator once identified.
 fn config() -> Config {
@@ -75,20 +78,26 @@ fn a_ban_on_one_node_puts_out_and_refuses_on_another(runtime: Runtime) {
     // Lifted on one node, lifted on the other.
     root.send_line("/unban 127.0.0.2");
     until(&mut root, "*** Lifted the ban on 127.0.0.2/32");
+    let first = first_line_until(&cluster, 1, 2, |line| line != "! You are banned from this server: spam");
+    assert!(first.starts_with("*** Welcome"), "{first}");
+}
+
+/// Connects to node `node` from `127.0.0.N` until the first line it reads passes `wanted`
+/// (what the other nodes do reaches this one a moment later); returns that line.
+fn first_line_until(cluster: &TestCluster, node: usize, n: u8, wanted: impl Fn(&str) -> bool) -> String {
     let deadline = Deadline::standard();
     loop {
-        let mut back = from(&cluster, 1, 2, "vic back");
-        let first = back.next_line_by(deadline);
-        if first.starts_with("*** Welcome") {
-            break;
+        let mut client = from(cluster, node, n, "again");
+        let first = client.next_line_by(deadline);
+        if wanted(&first) {
+            return first;
         }
-        assert_eq!(first, "! You are banned from this server: spam");
-        assert!(deadline.remaining().is_some(), "the ban was never lifted on the other node");
+        assert!(deadline.remaining().is_some(), "node {node} never answered as wanted: {first}");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
 
-fn a_kick_and_a_topic_cross_nodes(runtime: Runtime) {
+fn a_kick_a_ban_by_name_and_a_topic_cross_nodes(runtime: Runtime) {
     let Some(cluster) = start(runtime, 3) else { return };
     let mut root = root(&cluster, 0);
     let mut ann = named(&cluster, 1, 2, "ann");
@@ -109,4 +118,10 @@ fn a_kick_and_a_topic_cross_nodes(runtime: Runtime) {
         until(client, "*** ann is offline (kicked by root: bye)");
     }
     who_until(&mut bob, "*** 2 here: bob, root");
+    // A ban by name of someone on another node: its node bans the address it came from.
+    root.send_line("/ban bob 1h flooding");
+    until(&mut bob, "! You are banned by root for 1h: flooding");
+    bob.expect_closed();
+    until(&mut root, "*** bob is offline (banned by root: flooding)");
+    first_line_until(&cluster, 1, 3, |line| line.starts_with("! You are banned from this server until "));
 }

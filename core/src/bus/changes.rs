@@ -118,7 +118,7 @@ fn number(
 }
 
 /// A field holding a wall-clock time, or nothing (`None`: never).
-fn expiry(
+pub(super) fn expiry(
     get: &dyn Fn(&'static str) -> Result<String, PayloadError>,
 ) -> Result<Option<UnixMillis>, PayloadError> {
     match get("expires") {

@@ -1,7 +1,8 @@
 //! What one stream entry says, and its encoding as the entry's fields: versioned and cheap.
 //!
 //! An entry is a handful of short fields: `v` (the payload version, [`PAYLOAD_VERSION`]),
-//! `kind`, then the kind's own fields (`from`, `text`, `user`, `action`, `target`, `by`). The
+//! `kind`, then the kind's own fields (`from`, `text`, `user`, `action`, `target`, `by`,
+//! `expires`; the `topic` and `state` kinds' are in `changes.rs`). The
 //! bridge adds its own envelope fields beside them (the node's name and its publishing
 //! sequence, to append each entry once even when a send is retried). Fields a reader does not
 //! know are ignored, so a version may add fields; a reader refuses a version it does not know.
@@ -9,7 +10,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use super::changes::{ServerChange, TopicChange};
+use super::changes::{ServerChange, TopicChange, expiry};
+use crate::UnixMillis;
 
 /// The payload version this build writes and reads.
 pub const PAYLOAD_VERSION: u32 = 1;
@@ -109,6 +111,9 @@ pub enum BusPayload {
         by: String,
         /// The reason given (may be empty).
         reason: String,
+        /// When a ban or mute ends (wall-clock), `None` for never (field `expires`, absent
+        /// then and for other actions).
+        expires: Option<UnixMillis>,
     },
     /// The room's topic changed.
     Topic {
@@ -171,12 +176,17 @@ impl BusPayload {
             BusPayload::Left { user, reason } => fields.extend(borrowed(&[("user", user), ("text", reason)])),
             // Names hold no space: one field, space-separated (a reader keeps one value per field).
             BusPayload::Present { users } => fields.push(("users", Cow::Owned(users.join(" ")))),
-            BusPayload::Moderation { action, target, by, reason } => fields.extend(borrowed(&[
-                ("action", action.as_str()),
-                ("target", target),
-                ("by", by),
-                ("text", reason),
-            ])),
+            BusPayload::Moderation { action, target, by, reason, expires } => {
+                fields.extend(borrowed(&[
+                    ("action", action.as_str()),
+                    ("target", target),
+                    ("by", by),
+                    ("text", reason),
+                ]));
+                if let Some(end) = expires {
+                    fields.push(("expires", Cow::Owned(end.0.to_string())));
+                }
+            }
             BusPayload::Topic { by, change } => change.fields(by, &mut fields),
             BusPayload::Server(change) => change.fields(&mut fields),
             BusPayload::Private { from, to, text } => {
@@ -222,6 +232,7 @@ impl BusPayload {
                     target: get("target")?,
                     by: get("by")?,
                     reason: get("text")?,
+                    expires: expiry(&get)?,
                 }
             }
             "topic" => BusPayload::Topic { by: get("by")?, change: TopicChange::read(&get)? },
@@ -283,12 +294,15 @@ mod tests {
             (".*", ".*").prop_map(|(user, reason)| BusPayload::Left { user, reason }),
             (".*", ".*").prop_map(|(old, new)| BusPayload::Renamed { old, new }),
             proptest::collection::vec("[a-z0-9-]{1,8}", 0..5).prop_map(|users| BusPayload::Present { users }),
-            (action, ".*", ".*", ".*").prop_map(|(action, target, by, reason)| BusPayload::Moderation {
-                action,
-                target,
-                by,
-                reason
-            }),
+            (action, ".*", ".*", ".*", proptest::option::of(any::<u64>())).prop_map(
+                |(action, target, by, reason, expires)| BusPayload::Moderation {
+                    action,
+                    target,
+                    by,
+                    reason,
+                    expires: expires.map(UnixMillis),
+                }
+            ),
             (".*", ".*", ".*").prop_map(|(from, to, text)| BusPayload::Private { from, to, text }),
         ]
     }

@@ -165,9 +165,9 @@ impl Rooms {
         false
     }
 
-    /// Every room (not those put aside).
-    pub(crate) fn all(&self) -> impl Iterator<Item = &Room> {
-        self.rooms.values()
+    /// Every room (not those put aside), in no order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (RoomId, &Room)> {
+        self.rooms.iter().map(|(&id, room)| (id, room))
     }
 
     /// Every room, to change (not those put aside).

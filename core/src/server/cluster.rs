@@ -270,8 +270,14 @@ impl Server {
                             }
                         }
                     }
-                    BusPayload::Moderation { action, target, by, reason } => {
-                        self.moderation_entry(room, action, &target, &by, &reason);
+                    BusPayload::Moderation { action, target, by, reason, expires } => {
+                        let asked = super::cluster_moderation::Asked {
+                            target: &target,
+                            by: &by,
+                            reason: &reason,
+                            expires,
+                        };
+                        self.moderation_entry(room, action, asked);
                     }
                     BusPayload::Topic { by, change } => self.topic_entry(room, seq, &by, change),
                     BusPayload::Server(_) => tracing::warn!(%key, "a server-wide change in a room's stream"),

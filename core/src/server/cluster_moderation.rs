@@ -21,11 +21,23 @@ use super::delivery::Audience;
 use crate::protocol::nick::key_of;
 use crate::protocol::sanitize;
 use crate::protocol::wire::{self, Reason};
-use crate::rooms::{MAX_TOPIC, RoomId};
+use crate::rooms::{MAX_TOPIC, Room, RoomId};
 use crate::{
     BusCommand, BusPayload, ClientId, ModerationAction, Operator, Record, SERVER_STREAM, ServerChange,
-    StreamSeq, SubscribeFrom, TopicChange,
+    StreamSeq, SubscribeFrom, TopicChange, UnixMillis,
 };
+
+/// What a `mod` entry of a room's stream asks, beside its action.
+pub(super) struct Asked<'a> {
+    /// Whom it is about (a name).
+    pub(super) target: &'a str,
+    /// The operator's name.
+    pub(super) by: &'a str,
+    /// The reason given (may be empty).
+    pub(super) reason: &'a str,
+    /// When a ban or mute ends.
+    pub(super) expires: Option<UnixMillis>,
+}
 
 impl Server {
     /// Starts reading the server-wide stream from its start (once, with `#lobby`).
@@ -70,10 +82,12 @@ impl Server {
         }
     }
 
-    /// With a bus, `/kick`, `/op` or `/deop` of someone in room operator `id`'s room: it goes
-    /// through the room's stream, where the node of its target acts on it. Returns whether it
-    /// did (else the caller refuses as without a bus). A target on this node is sent too for
-    /// `/op` and `/deop` (so every node tells it), not for `/kick` (its departure tells it).
+    /// With a bus, `/kick`, `/op`, `/deop` (by an operator of `id`'s room) or `/ban`, `/mute`,
+    /// `/unmute` (by a server operator) of someone on another node: it goes through the stream
+    /// of a room they are in (`id`'s room, or for a server operator any room read here), where
+    /// the node of its target acts on it. Returns whether it did (else the caller refuses as
+    /// without a bus). A target on this node in `id`'s room is sent too for `/op` and `/deop`
+    /// (so every node tells it).
     pub(super) fn act_through_room(
         &mut self,
         id: ClientId,
@@ -81,6 +95,7 @@ impl Server {
         typed: &str,
         action: ModerationAction,
         reason: &str,
+        expires: Option<UnixMillis>,
     ) -> bool {
         if !self.is_clustered() {
             return false;
@@ -89,43 +104,44 @@ impl Server {
         if !self.is_room_operator(id, room) {
             return false;
         }
-        let Some(here) = self.rooms.get(room) else { return false };
         let wanted = key_of(typed);
-        let remote = here.remote.names().find(|name| key_of(name) == wanted).map(str::to_owned);
-        let local = self
-            .registry
-            .holder(&wanted)
-            .and_then(|holder| self.registry.get(holder))
-            .filter(|client| client.is_present() && client.room == room && client.id != id)
-            .map(|client| client.nick.as_str().to_owned());
-        let target = match (remote, local) {
-            (Some(name), _) => name,
-            (None, Some(name)) if action != ModerationAction::Kick => name,
-            _ => return false,
-        };
-        let key = here.name().key().to_owned();
+        let known_in =
+            |room: &Room| room.remote.names().find(|name| key_of(name) == wanted).map(str::to_owned);
+        let mut found = self.rooms.get(room).and_then(|here| Some((room, known_in(here)?)));
+        if found.is_none() && self.is_server_operator(id) {
+            // The first room by id that knows the name (rooms are kept in no order).
+            let known =
+                self.rooms.iter().filter_map(|(elsewhere, there)| Some((elsewhere, known_in(there)?)));
+            found = known.min_by_key(|(elsewhere, _)| *elsewhere);
+        }
+        if found.is_none() && matches!(action, ModerationAction::Op | ModerationAction::Deop) {
+            found = self
+                .registry
+                .holder(&wanted)
+                .and_then(|holder| self.registry.get(holder))
+                .filter(|client| client.is_present() && client.room == room && client.id != id)
+                .map(|client| (room, client.nick.as_str().to_owned()));
+        }
+        let Some((room, target)) = found else { return false };
+        let Some(key) = self.rooms.get(room).map(|room| room.name().key().to_owned()) else { return false };
         tracing::info!(%id, %by, %target, %action, "moderation through the room's stream");
         let (by, reason) = (by.to_owned(), reason.to_owned());
-        self.publish(&key, BusPayload::Moderation { action, target, by, reason });
+        self.publish(&key, BusPayload::Moderation { action, target, by, reason, expires });
         true
     }
 
     /// A `mod` entry of room `room`'s stream: the node where its target is acts on it.
-    pub(super) fn moderation_entry(
-        &mut self,
-        room: RoomId,
-        action: ModerationAction,
-        target: &str,
-        by: &str,
-        reason: &str,
-    ) {
-        let (target, by, reason) = (sanitize(target), sanitize(by), sanitize(reason));
+    pub(super) fn moderation_entry(&mut self, room: RoomId, action: ModerationAction, entry: Asked<'_>) {
+        let (target, by, reason) = (sanitize(entry.target), sanitize(entry.by), sanitize(entry.reason));
         let Some(room_name) = self.rooms.get(room).map(|room| room.name().clone()) else { return };
         let here = self
             .registry
             .holder(&key_of(&target))
             .filter(|&holder| self.registry.get(holder).is_some_and(|c| c.is_present() && c.room == room));
         let protected = here.is_some_and(|holder| self.is_server_operator(holder));
+        // For a ban or a mute: its length from now (to the second, as typed).
+        let now = self.wall_now();
+        let length = entry.expires.map(|end| Duration::from_secs(end.0.saturating_sub(now.0).div_ceil(1000)));
         match action {
             ModerationAction::Kick => {
                 let Some(kicked) = here else { return };
@@ -149,11 +165,25 @@ impl Server {
                 };
                 self.broadcast(Audience::everyone_in(room), line);
             }
-            ModerationAction::Ban
-            | ModerationAction::Unban
-            | ModerationAction::Mute
-            | ModerationAction::Unmute => {
-                tracing::debug!(%action, %target, "a room's moderation entry of a server-wide kind: ignored");
+            ModerationAction::Ban => {
+                let Some(banned) = here else { return };
+                if entry.expires.is_some_and(|end| end <= now) {
+                    return;
+                }
+                let targets = self.ban_targets(banned);
+                self.set_bans(&targets, &by, &reason, entry.expires, Some(&target));
+                self.put_out_banned(&targets, &by, &reason, length, None);
+            }
+            ModerationAction::Mute | ModerationAction::Unmute => {
+                let Some(found) = here.and_then(|_| self.present(&target).ok()) else { return };
+                if action == ModerationAction::Unmute {
+                    self.lift_mute(None, &by, &found);
+                } else if entry.expires.is_none_or(|end| end > now) {
+                    self.impose_mute(None, &by, &found, length);
+                }
+            }
+            ModerationAction::Unban => {
+                tracing::debug!(%target, "an unban in a room's stream: ignored (unbans are server-wide)");
             }
         }
     }

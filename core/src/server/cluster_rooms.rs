@@ -31,9 +31,9 @@ impl Server {
         let lobby = self.rooms.lobby();
         let rooms: Vec<(String, u64)> = self
             .rooms
-            .all()
-            .filter(|room| !room.is_empty() || self.rooms.find_key(room.name().key()) == Some(lobby))
-            .map(|room| (room.name().as_str().to_owned(), room.len() as u64))
+            .iter()
+            .filter(|&(id, room)| !room.is_empty() || id == lobby)
+            .map(|(_, room)| (room.name().as_str().to_owned(), room.len() as u64))
             .collect();
         self.ask(Request::Bus(BusCommand::PublishRooms { rooms }));
     }
@@ -57,7 +57,7 @@ impl Server {
         // By room key: the rooms this node reads, counted from their streams as they are now;
         // then the others', with the counts their nodes published.
         let mut rooms: BTreeMap<String, Listed> = BTreeMap::new();
-        for room in self.rooms.all() {
+        for (_, room) in self.rooms.iter() {
             let (name, topic) = (room.name().as_str().to_owned(), room.topic().map(str::to_owned));
             let listed = Listed { name, count: room.head_count(), topic, read_here: true };
             rooms.insert(room.name().key().to_owned(), listed);

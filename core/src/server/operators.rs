@@ -141,7 +141,7 @@ impl Server {
     pub(super) fn op(&mut self, id: ClientId, by: &str, typed: &str) {
         let target = match self.may_act_on(id, typed, true) {
             Ok(target) => target,
-            Err(_) if self.act_through_room(id, by, typed, ModerationAction::Op, "") => return,
+            Err(_) if self.act_through_room(id, by, typed, ModerationAction::Op, "", None) => return,
             Err(refusal) => return self.send(id, refusal),
         };
         let at = self.wall_now();
@@ -154,7 +154,7 @@ impl Server {
                 wire::error(format_args!("{} is already an operator of {room_name}.", target.name)),
             );
         }
-        if self.act_through_room(id, by, typed, ModerationAction::Op, "") {
+        if self.act_through_room(id, by, typed, ModerationAction::Op, "", None) {
             return;
         }
         if let Some(room) = self.rooms.get_mut(target.room) {
@@ -171,7 +171,7 @@ impl Server {
     pub(super) fn deop(&mut self, id: ClientId, by: &str, typed: &str) {
         let target = match self.may_act_on(id, typed, true) {
             Ok(target) => target,
-            Err(_) if self.act_through_room(id, by, typed, ModerationAction::Deop, "") => return,
+            Err(_) if self.act_through_room(id, by, typed, ModerationAction::Deop, "", None) => return,
             Err(refusal) => return self.send(id, refusal),
         };
         if self.is_server_operator(target.id) {
@@ -188,7 +188,7 @@ impl Server {
             return self
                 .send(id, wire::error(format_args!("{} is not an operator of {room_name}.", target.name)));
         }
-        if self.act_through_room(id, by, typed, ModerationAction::Deop, "") {
+        if self.act_through_room(id, by, typed, ModerationAction::Deop, "", None) {
             return;
         }
         let Some(room) = self.rooms.get_mut(target.room) else { return };

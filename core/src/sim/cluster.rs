@@ -452,6 +452,17 @@ impl ClusterSim {
         state.inbox.clear();
     }
 
+    /// Every node's transcripts ([`Sim::transcripts`]), one after the other, each under a
+    /// header naming the node: for snapshots.
+    pub fn transcripts(&self) -> String {
+        let mut out = String::new();
+        for (sim, name) in self.nodes.iter().zip(&self.names) {
+            out.push_str(&format!("######## node {name} ########\n"));
+            out.push_str(&sim.transcripts());
+        }
+        out
+    }
+
     /// Lines received by client `id` of node `node`.
     pub fn lines(&self, node: usize, id: ClientId) -> Vec<String> {
         self.nodes[node].lines(id)
