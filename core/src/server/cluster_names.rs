@@ -144,6 +144,15 @@ impl Server {
         self.bus_online(new.as_str());
     }
 
+    /// `id` left: every lease it still held is released (one granted for a name it was about
+    /// to take too).
+    pub(super) fn release_leases_of(&mut self, id: ClientId) {
+        let Some(cluster) = self.cluster.as_mut() else { return };
+        for name in cluster.leases.let_go_all(id) {
+            self.ask(crate::Request::Bus(BusCommand::Release { name }));
+        }
+    }
+
     /// `id` left: whatever its greeting waited for is forgotten.
     pub(super) fn forget_greeting(&mut self, id: ClientId) {
         if let Some(cluster) = self.cluster.as_mut() {
