@@ -358,3 +358,25 @@ fn one_who_leaves_with_a_lease_granted_for_a_name_not_taken_yet_lets_it_go() {
     cluster.settle();
     assert!(!cluster.world.leases().contains_key("ann"), "{:?}", cluster.world.leases());
 }
+
+#[test]
+fn commands_right_behind_a_nick_act_under_the_new_name() {
+    let mut cluster = ClusterSim::new(2, &config());
+    let bob = cluster.connect(1, "bob");
+    let ann = cluster.connect(0, "ann");
+    // In one read: the lease on `ann` is not answered before the next two lines are parsed.
+    cluster.nodes[0].send(ann, "/nick ann\n/register hunter22\nhello from ann\n");
+    cluster.settle();
+    assert_eq!(
+        cluster.world.accounts(),
+        ["ann"],
+        "registered under the name asked for: {:#?}",
+        cluster.lines(0, ann)
+    );
+    let heard = cluster.lines(1, bob);
+    assert!(heard.iter().any(|line| line.contains("ann") && line.ends_with("hello from ann")), "{heard:#?}");
+    assert!(
+        !heard.iter().any(|line| line.contains("guest-") && line.ends_with("hello from ann")),
+        "{heard:#?}"
+    );
+}

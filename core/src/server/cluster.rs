@@ -205,6 +205,7 @@ impl Server {
             BusEvent::RoomsListed { nodes } => self.rooms_listed(&nodes),
             BusEvent::NodeRestarted { node, users } => self.node_restarted(&node, &users),
         }
+        self.hear_waiting_lines();
     }
 
     /// One entry of a room's stream, in the stream's order: delivered to the room's members
