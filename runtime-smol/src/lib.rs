@@ -39,10 +39,11 @@
 //!   until the hub's batch with what the core made of it has been carried out (the writers it
 //!   woke run first), as a reader on one thread yields to the writers its read woke, so that
 //!   reading cannot outrun writing and fill memory with queues. Each frame crosses once per
-//!   batch (entries of 16 bytes name it), and a thread other than the hub's gets its own copy
-//!   of it: reference counts shared by two cores bounced between them and took a third of the
-//!   time. The hub's thread takes one new connection for every two the others take, since it
-//!   also runs the core. The services (database, passwords, bus) are driven from the hub's
+//!   batch (entries of 16 bytes name it), shared: copying it for each thread (so that no
+//!   reference count is shared by two cores) cost more, since the core hands a parked client
+//!   what it is owed a window at a time and a batch holds many frames for few recipients
+//!   each. Every I/O thread, the hub's included, takes new connections in turn (the core's
+//!   share of the work is small: giving the hub's thread fewer was measured slower). The services (database, passwords, bus) are driven from the hub's
 //!   thread, beside the core, and the hub leaves the core's stats where the operator's
 //!   `/metrics` reads them after every round (with one thread, the pump does so as it reads a
 //!   request).
