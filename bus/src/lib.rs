@@ -49,6 +49,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod accounts;
 mod backoff;
 mod config;
 mod connection;
@@ -57,6 +58,8 @@ mod handle;
 mod keys;
 mod nodes;
 mod reader;
+mod restarts;
+mod rooms;
 mod scripts;
 mod shared;
 #[cfg(feature = "testing")]

@@ -8,6 +8,7 @@ use chat_core::BusEvent;
 use redis::{Connection, RedisResult};
 
 use crate::keys;
+use crate::restarts::Incarnations;
 
 /// A dead node's user set is kept this long after it is first reported, so every other node
 /// has time to read it; then Redis drops it, and the next node to look removes the dead node
@@ -18,6 +19,8 @@ const KEEP_DEAD_USERS: Duration = Duration::from_secs(60);
 #[derive(Debug, Default)]
 pub(crate) struct NodeWatch {
     reported: BTreeSet<String>,
+    /// Each live node's incarnation, to see one restarted before its heartbeat expired.
+    incarnations: Incarnations,
     /// No node is reported dead before this: after an outage, every node's heartbeat may have
     /// expired meanwhile, and the others need a time to live to reconnect and renew theirs.
     quiet_until: Option<Instant>,
@@ -43,15 +46,17 @@ impl NodeWatch {
         }
         let mut pipe = redis::pipe();
         for node in &others {
-            pipe.cmd("EXISTS").arg(keys::node_alive(node));
+            pipe.cmd("GET").arg(keys::node_alive(node));
         }
-        let alive: Vec<bool> = pipe.query(conn)?;
+        let alive: Vec<Option<String>> = pipe.query(conn)?;
         let mut events = Vec::new();
         for (node, alive) in others.into_iter().zip(alive) {
-            if alive {
+            if let Some(incarnation) = alive {
                 self.reported.remove(&node);
+                events.extend(self.incarnations.look(conn, &node, &incarnation)?);
                 continue;
             }
+            self.incarnations.forget(&node);
             let mut users: Vec<String> = redis::cmd("SMEMBERS").arg(keys::node_users(&node)).query(conn)?;
             if users.is_empty() {
                 // Nothing (more) to announce: it said goodbye, or its users were kept long

@@ -22,7 +22,7 @@ use crate::handle::Message;
 use crate::nodes::NodeWatch;
 use crate::scripts::Scripts;
 use crate::shared::Shared;
-use crate::{BusConfig, keys};
+use crate::{BusConfig, accounts, keys, rooms};
 
 /// Appends sent in one pipeline.
 const BATCH: usize = 64;
@@ -192,6 +192,7 @@ impl Writer {
         )?;
         self.scripts.load(&mut conn)?;
         connection::ensure_epoch(&mut conn, &self.config.node)?;
+        crate::restarts::keep_previous_users(&mut conn, &self.config.node, &self.incarnation)?;
         let node = &self.config.node;
         let mut pipe = redis::pipe();
         pipe.atomic()
@@ -283,7 +284,7 @@ impl Writer {
                     .arg(2)
                     .arg(keys::room_stream(room))
                     .arg(keys::room_marks(room))
-                    .arg(self.config.max_stream_len)
+                    .arg(keys::max_len(room, self.config.max_stream_len))
                     .arg(floor)
                     .arg(&self.config.node)
                     .arg(&self.incarnation)
@@ -384,6 +385,36 @@ impl Writer {
                 }
                 Ok(())
             }
+            BusCommand::CreateAccount { account } => {
+                let event = accounts::create(connection::connected(&mut self.conn)?, account)?;
+                self.shared.emit(event);
+                Ok(())
+            }
+            BusCommand::FetchAccount { key } => {
+                let event = accounts::fetch(connection::connected(&mut self.conn)?, key)?;
+                self.shared.emit(event);
+                Ok(())
+            }
+            BusCommand::StoreAccount { account } => {
+                accounts::store(connection::connected(&mut self.conn)?, account)
+            }
+            BusCommand::DeleteAccount { key } => {
+                accounts::delete(connection::connected(&mut self.conn)?, key)
+            }
+            BusCommand::Locate { name } => {
+                let conn = connection::connected(&mut self.conn)?;
+                let node: Option<String> = redis::cmd("GET").arg(keys::lease(name)).query(conn)?;
+                self.shared.emit(BusEvent::Located { name: name.clone(), node });
+                Ok(())
+            }
+            BusCommand::PublishRooms { rooms } => {
+                rooms::publish(connection::connected(&mut self.conn)?, &node, rooms, ttl)
+            }
+            BusCommand::ListRooms => {
+                let event = rooms::list(connection::connected(&mut self.conn)?)?;
+                self.shared.emit(event);
+                Ok(())
+            }
             BusCommand::Append { .. }
             | BusCommand::Heartbeat
             | BusCommand::Subscribe { .. }
@@ -475,6 +506,7 @@ impl Writer {
             .cmd("DEL")
             .arg(keys::node_alive(&node))
             .arg(keys::node_users(&node))
+            .arg(keys::node_rooms(&node))
             .cmd("SREM")
             .arg(keys::NODES)
             .arg(&node);

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -13,77 +13,10 @@ use chat_core::Config;
 
 mod serve_support;
 
-use serve_support::{PATIENCE, Raw, lines_of, localhost, next_line, spawn_piped, to_end};
+use serve_support::process::{Guard, Serve};
+use serve_support::{PATIENCE, Raw, lines_of, localhost, next_line};
 
 const GOODBYE: &str = "*** Server is shutting down. Goodbye!";
-
-/// A child process, killed (if still running) when dropped.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A `chat serve` process and its output, line by line.
-struct Serve {
-    child: Guard,
-    stdout: Receiver<String>,
-    stderr: Receiver<String>,
-}
-
-impl Serve {
-    /// Starts `chat serve ARGS` with piped output, keeping nothing on disk unless ARGS give a
-    /// `--data-dir`.
-    fn start(args: &[&str]) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_chat"));
-        command.arg("serve").args(args).env("CHAT_DATA_DIR", "none");
-        Self::spawn(&mut command)
-    }
-
-    /// Starts `command` (which runs `chat serve`) with piped output.
-    fn spawn(command: &mut Command) -> Self {
-        let (child, stdout, stderr) = spawn_piped(command);
-        Self { child: Guard(child), stdout, stderr }
-    }
-
-    /// Starts a server on a free port of 127.0.0.1 and returns it with the port it printed.
-    fn on_free_port(extra: &[&str]) -> (Self, u16) {
-        let mut args = vec!["--host", "127.0.0.1", "--port", "0"];
-        args.extend_from_slice(extra);
-        let mut serve = Self::start(&args);
-        let port = serve.port();
-        (serve, port)
-    }
-
-    /// Waits for the start-up line and returns the port it names.
-    fn port(&mut self) -> u16 {
-        let line = next_line(&self.stdout, "the start-up line");
-        let port = line
-            .strip_prefix("Chat server started on port ")
-            .unwrap_or_else(|| panic!("start-up line: {line:?}"));
-        port.parse().unwrap_or_else(|_| panic!("port in {line:?}"))
-    }
-
-    /// Everything the process writes to stderr until it closes it (it exits).
-    fn stderr_to_end(&self) -> Vec<String> {
-        to_end(&self.stderr, "stderr")
-    }
-
-    /// Waits for the process to end (its stdout closes first) and returns its exit status.
-    fn exit_status(&mut self) -> ExitStatus {
-        to_end(&self.stdout, "stdout");
-        self.child.0.wait().expect("wait for chat serve")
-    }
-
-    /// Sends SIGTERM, as `kill PID` or a service manager does.
-    fn terminate(&self) {
-        let pid = rustix::process::Pid::from_child(&self.child.0);
-        rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("send SIGTERM");
-    }
-}
 
 /// The name a welcome line gives, checking it says `others`.
 fn welcome_name(welcome: &str, others: &str) -> String {
@@ -465,4 +398,54 @@ fn a_killed_node_s_users_are_announced_offline_on_smol() {
 #[test]
 fn a_killed_node_s_users_are_announced_offline_on_std() {
     a_killed_node_s_users_are_announced_offline("std");
+}
+
+/// Two `chat serve --redis` nodes; node 2 is killed with SIGKILL and started again at once
+/// under the same name, before its heartbeat expires: node 1 still announces its previous
+/// user offline (the new incarnation kept them aside for the others).
+fn a_node_restarted_at_once_has_its_previous_users_announced_offline(runtime: &str) {
+    let Some(redis) = chat_bus::testing::RedisServer::start() else { return };
+    let url = redis.url().to_string();
+    let args =
+        |name: &'static str| ["--runtime", runtime, "--redis", &url, "--node-name", name].map(str::to_owned);
+    let start = |name: &'static str| {
+        let args = args(name);
+        Serve::on_free_port(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let (first, port1) = start("n1");
+    let (mut second, port2) = start("n2");
+    let mut clients = Vec::new();
+    for (n, port) in [(1, port1), (2, port2)] {
+        let mut client = Raw::connect(localhost(port));
+        client.expect_line();
+        let user = format!("user{n}");
+        client.send(&format!("/nick {user}"));
+        read_until_line(&mut client, &format!("*** You are now known as {user}"));
+        clients.push(client);
+    }
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        clients[0].send("/who");
+        let answer = read_until_line_starting(&mut clients[0], "*** ");
+        if answer == "*** 2 here: user1, user2" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the nodes never agreed on /who: {answer}");
+        thread::sleep(Duration::from_millis(50));
+    }
+    second.child.0.kill().expect("SIGKILL node 2");
+    second.child.0.wait().expect("node 2 ends");
+    let (_again, _) = start("n2");
+    read_until_line(&mut clients[0], "*** user2 is offline (their server stopped responding)");
+    drop(first);
+}
+
+#[test]
+fn a_node_restarted_at_once_has_its_previous_users_announced_offline_on_smol() {
+    a_node_restarted_at_once_has_its_previous_users_announced_offline("smol");
+}
+
+#[test]
+fn a_node_restarted_at_once_has_its_previous_users_announced_offline_on_std() {
+    a_node_restarted_at_once_has_its_previous_users_announced_offline("std");
 }

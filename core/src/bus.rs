@@ -19,13 +19,17 @@
 //! the stream's last entry, so every node numbers a room's lines alike and history follows the
 //! stream. See `docs/CLUSTER.md`.
 
+mod changes;
 mod payload;
 mod seq;
 
 use std::fmt;
 
+pub use changes::{SERVER_STREAM, ServerChange, TopicChange};
 pub use payload::{BusPayload, ModerationAction, PAYLOAD_VERSION, PayloadError};
 pub use seq::{StreamSeq, StreamSeqError};
+
+use crate::Account;
 
 /// Where a subscription to a room's stream starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,6 +89,40 @@ pub enum BusCommand {
     },
     /// This node is alive: renew its heartbeat and its leases, and look for nodes that died.
     Heartbeat,
+    /// Register `account` across every node, unless an account with its key exists there
+    /// ([`BusEvent::AccountCreated`] says which).
+    CreateAccount {
+        /// The new account.
+        account: Account,
+    },
+    /// Read the account with key `key` as every node knows it ([`BusEvent::AccountFetched`]).
+    FetchAccount {
+        /// The account's key.
+        key: String,
+    },
+    /// Replace the shared record of an account (its password changed).
+    StoreAccount {
+        /// The account as it now is.
+        account: Account,
+    },
+    /// Delete the shared record of the account with key `key` (it was given up).
+    DeleteAccount {
+        /// The account's key.
+        key: String,
+    },
+    /// Which node holds name `name`'s lease, if any ([`BusEvent::Located`]).
+    Locate {
+        /// The name's uniqueness key.
+        name: String,
+    },
+    /// This node's rooms and how many of its users are in each, for every node's `/list`
+    /// (sent with every heartbeat; kept as long as the heartbeat).
+    PublishRooms {
+        /// Each room's name and local member count.
+        rooms: Vec<(String, u64)>,
+    },
+    /// Every live node's published rooms ([`BusEvent::RoomsListed`]).
+    ListRooms,
 }
 
 impl BusCommand {
@@ -96,6 +134,13 @@ impl BusCommand {
             BusCommand::Online { user } | BusCommand::Offline { user } => user.len(),
             BusCommand::Acquire { name } | BusCommand::Release { name } => name.len(),
             BusCommand::Heartbeat => 0,
+            BusCommand::CreateAccount { account } | BusCommand::StoreAccount { account } => {
+                account.key.len() + account.name.len() + account.password_hash.len()
+            }
+            BusCommand::FetchAccount { key } | BusCommand::DeleteAccount { key } => key.len(),
+            BusCommand::Locate { name } => name.len(),
+            BusCommand::PublishRooms { rooms } => rooms.iter().map(|(room, _)| room.len() + 8).sum(),
+            BusCommand::ListRooms => 0,
         }
     }
 }
@@ -187,6 +232,47 @@ pub enum BusEvent {
         /// The node's name.
         node: String,
         /// The users it had, sorted.
+        users: Vec<String>,
+    },
+    /// The answer to [`BusCommand::CreateAccount`]: `created`, or an account with key `key`
+    /// existed already.
+    AccountCreated {
+        /// The account's key.
+        key: String,
+        /// Whether this node's account is now the one every node shares.
+        created: bool,
+    },
+    /// The answer to [`BusCommand::FetchAccount`]: the shared account, or `None` if no node
+    /// registered it.
+    AccountFetched {
+        /// The key asked for.
+        key: String,
+        /// The account, if there is one.
+        account: Option<Account>,
+    },
+    /// The bridge's queue was full: `command` was not taken and will not be carried out.
+    Refused {
+        /// The command refused.
+        command: BusCommand,
+    },
+    /// The answer to [`BusCommand::Locate`]: the node holding `name`, or `None`.
+    Located {
+        /// The name's key.
+        name: String,
+        /// The node holding its lease, if one does.
+        node: Option<String>,
+    },
+    /// The answer to [`BusCommand::ListRooms`]: each live node's rooms with its local counts.
+    RoomsListed {
+        /// By node: its rooms, each with its local member count.
+        nodes: Vec<(String, Vec<(String, u64)>)>,
+    },
+    /// Node `node` was restarted (a new incarnation) before its heartbeat expired: the
+    /// previous incarnation's `users` are gone (the new one's arrive as usual).
+    NodeRestarted {
+        /// The node's name.
+        node: String,
+        /// The previous incarnation's users, sorted.
         users: Vec<String>,
     },
 }

@@ -132,7 +132,7 @@ mod unfinished;
 pub use attempts::{AttemptLimiter, AttemptLimits, Limited, LimitedBy};
 pub use bus::{
     BusCommand, BusEvent, BusPayload, Gap, GapReason, ModerationAction, PAYLOAD_VERSION, PayloadError,
-    StreamSeq, StreamSeqError, SubscribeFrom,
+    SERVER_STREAM, ServerChange, StreamSeq, StreamSeqError, SubscribeFrom, TopicChange,
 };
 pub use cluster::ClusterConfig;
 pub use config::Config;

@@ -14,16 +14,6 @@ fn config() -> Config {
     Config { flood_rate: 0.0, ..Config::default() }
 }
 
-/// Every node's transcripts, one after the other.
-fn transcripts(cluster: &ClusterSim) -> String {
-    let mut out = String::new();
-    for (node, sim) in cluster.nodes.iter().enumerate() {
-        out.push_str(&format!("######## node {} ########\n", cluster.name(node)));
-        out.push_str(&sim.transcripts());
-    }
-    out
-}
-
 #[test]
 fn a_room_spans_three_nodes() {
     let mut cluster = ClusterSim::new(3, &config());
@@ -51,7 +41,7 @@ fn a_room_spans_three_nodes() {
     cluster.settle();
     cluster.say(0, ann, "/who");
     cluster.advance(Duration::from_secs(3));
-    assert_snapshot!(transcripts(&cluster));
+    assert_snapshot!(cluster.transcripts());
 }
 
 #[test]
@@ -69,7 +59,7 @@ fn an_outage_holds_lines_and_says_so() {
     );
     cluster.set_bus_up(true);
     cluster.say(0, ann, "after");
-    assert_snapshot!(transcripts(&cluster));
+    assert_snapshot!(cluster.transcripts());
 }
 
 #[test]
@@ -92,7 +82,7 @@ fn a_dead_node_s_users_are_announced_offline() {
     assert!(ann_lines.iter().any(|line| line == "*** 1 here: ann"), "{ann_lines:#?}");
     // The name is free again once its holder's lease went with its node.
     cluster.say(0, ann, "/nick bob");
-    assert_snapshot!(transcripts(&cluster));
+    assert_snapshot!(cluster.transcripts());
 }
 
 #[test]

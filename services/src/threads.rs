@@ -117,6 +117,8 @@ impl Services for ServiceThreads {
                     && let Err(full) = bridge.send(command)
                 {
                     tracing::warn!(command = ?full.0, "the bus queue is full: a command was not sent");
+                    // The engine is told, so the line's sender is.
+                    self.immediate.push_back(Reply::Bus(BusEvent::Refused { command: full.0 }));
                 }
             }
         }

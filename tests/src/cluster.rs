@@ -21,13 +21,23 @@ impl TestCluster {
     /// Starts Redis and `count` nodes on `runtime` with `config`, or returns `None` (saying so
     /// loudly) when `redis-server` is not installed outside CI.
     pub fn start(runtime: Runtime, count: usize, config: &Config) -> Option<Self> {
+        Self::start_with(runtime, count, config, &ServiceOptions::default)
+    }
+
+    /// Like [`TestCluster::start`], each node's services made from `options` (its bus set).
+    pub fn start_with(
+        runtime: Runtime,
+        count: usize,
+        config: &Config,
+        options: &dyn Fn() -> ServiceOptions,
+    ) -> Option<Self> {
         let redis = RedisServer::start()?;
         let nodes = (1..=count)
             .map(|n| {
                 let bus = quick_config(redis.url(), &format!("n{n}"));
                 let cluster = ClusterConfig { node: bus.node.clone(), heartbeat: bus.heartbeat_ttl / 3 };
                 let config = Config { cluster: Some(cluster), ..config.clone() };
-                let options = ServiceOptions { bus: Some(bus), ..ServiceOptions::default() };
+                let options = ServiceOptions { bus: Some(bus), ..options() };
                 let (services, _) = ServiceThreads::start(options).expect("the node's services start");
                 TestServer::start_with(runtime, config, Box::new(services))
             })

@@ -148,6 +148,41 @@ impl crate::Client {
     }
 }
 
+/// Has `talker` send `lines` lines of 1,000 bytes (from another thread) while the client named
+/// `silent` reads nothing, and fails the test unless `listener`, who reads, gets the notice that
+/// `silent` is offline as too slow before the talker's lines run out. Make `lines` far more
+/// than the server's queue cap, the socket buffers and a transport's own buffers together.
+pub fn expect_silent_client_dropped(
+    talker: &crate::Client,
+    listener: &mut crate::Client,
+    silent: &str,
+    lines: usize,
+) {
+    listener.set_recording(false);
+    // Room for all of it in the listener's socket: a test thread starved of CPU for a while
+    // must not look like a client that stopped reading.
+    listener.set_recv_buffer(lines * 1_024);
+    let line = "x".repeat(1_000);
+    let expected_notice = format!("*** {silent} is offline (too slow)");
+    std::thread::scope(|scope| {
+        let mut writer = talker.writer();
+        scope.spawn(move || {
+            for _ in 0..lines {
+                writer.send_raw(format!("{line}\n").as_bytes());
+            }
+        });
+        let deadline = crate::Deadline::after(crate::WAIT * 3);
+        let mut got = 0;
+        loop {
+            if listener.next_line_by(deadline) == expected_notice {
+                break;
+            }
+            got += 1;
+            assert!(got <= lines, "every line arrived, but no too-slow notice for {silent}");
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ use std::net::{SocketAddr, TcpStream};
 
 use chat_core::protocol::ServerLine;
 use chat_transport::ws::client::{frame, read_server_frames};
+use socket2::{Domain, Socket, Type};
 
 use crate::{Deadline, WAIT};
 
@@ -37,7 +38,18 @@ impl WsClient {
     /// Connects to the web listener at `addr` and upgrades to a WebSocket, with the page's own
     /// origin (as the web client served at `/` does).
     pub fn connect(addr: SocketAddr, label: &str) -> Self {
-        let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("{label}: cannot connect: {e}"));
+        Self::connect_with(addr, label, None)
+    }
+
+    /// Like [`connect`](Self::connect), with a receive buffer of `recv_buffer` bytes if given
+    /// (set before connecting, so the TCP window stays that small).
+    pub fn connect_with(addr: SocketAddr, label: &str, recv_buffer: Option<usize>) -> Self {
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None).expect("a socket");
+        if let Some(size) = recv_buffer {
+            socket.set_recv_buffer_size(size).expect("a small receive buffer");
+        }
+        socket.connect_timeout(&addr.into(), WAIT).unwrap_or_else(|e| panic!("{label}: cannot connect: {e}"));
+        let mut stream = TcpStream::from(socket);
         stream.set_read_timeout(Some(WAIT)).expect("a read timeout");
         stream.set_nodelay(true).expect("TCP_NODELAY");
         let origin = format!("http://{addr}");

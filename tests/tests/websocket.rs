@@ -1,6 +1,6 @@
 //! The web listener's WebSocket end to end, with a protocol-level client beside plain TCP:
 //! masked and fragmented messages, pings, and the close codes of broken clients, which
-//! disturb no one.
+//! disturb no one; a WebSocket client that stops reading is dropped as too slow like a TCP one.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -8,9 +8,13 @@ use std::sync::Arc;
 use chat_core::Config;
 use chat_runtime::{Endpoint, WebConfig};
 use chat_tests::websocket::{CONTINUATION, PING, PONG, TEXT, WsClient};
-use chat_tests::{Deadline, Runtime, TestServer, both_runtimes};
+use chat_tests::{Deadline, Runtime, TestServer, both_runtimes, traffic};
 
-both_runtimes!(websocket_and_tcp_clients_chat, broken_websocket_clients_get_close_codes);
+both_runtimes!(
+    websocket_and_tcp_clients_chat,
+    broken_websocket_clients_get_close_codes,
+    websocket_client_that_stops_reading_is_dropped
+);
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
@@ -67,4 +71,19 @@ fn broken_websocket_clients_get_close_codes(runtime: Runtime) {
         lines.iter().all(|line| line.starts_with("***") || *line == expected),
         "only notices besides a's line: {lines:?}"
     );
+}
+
+fn websocket_client_that_stops_reading_is_dropped(runtime: Runtime) {
+    let config = Config { flood_rate: 0.0, max_queue: 256 * 1024, ..chat_tests::config() };
+    let server = start(runtime, config);
+    let mut talker = server.join("talker");
+    let mut listener = server.join("listener");
+    talker.expect_line(&format!("*** {} entered the room", listener.default_name()));
+    let mut silent = WsClient::connect_with(server.addrs()[1], "silent", Some(4096));
+    assert!(silent.next_text().starts_with("*** Welcome"));
+    let silent_name = silent.default_name();
+    talker.expect_line(&format!("*** {silent_name} entered the room"));
+    listener.expect_line(&format!("*** {silent_name} entered the room"));
+    traffic::expect_silent_client_dropped(&talker, &mut listener, &silent_name, 4_000);
+    drop(silent);
 }

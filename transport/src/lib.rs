@@ -69,9 +69,11 @@
 //! `advance`), hand it to the core before anything else happens to that connection; after
 //! every `receive`, `send`, `advance` and `close`, write while `wants_write`, and close the
 //! socket once `is_finished`. A transport's own buffers stay bounded ([`Transport::buffered`]):
-//! it takes the core's frames only while less than 64 KiB of encoded output waits, so a client
-//! that stops reading leaves the rest in the core's queue, where the slow-client limit applies
-//! exactly as for plain TCP. Plain TCP copies nothing: frames are written as the core shared
+//! it encodes the core's frames at once only while nothing encoded waits, and otherwise once
+//! the socket (or a writer thread) has taken what waits, up to 64 KiB at a time (over TLS, many
+//! lines to a record), so a client that stops reading leaves the rest in the core's queue,
+//! where the slow-client limit applies exactly as for plain TCP. The invariant covers
+//! `written` too: it may leave something to write. Plain TCP copies nothing: frames are written as the core shared
 //! them. A client that breaks a protocol gets an answer (an HTTP error, a WebSocket close
 //! code, a TLS alert) and is closed; it never disturbs the others.
 //!

@@ -1,7 +1,8 @@
 //! [`Stream`]: a connection with layers above the socket: TLS, the web listener's HTTP and
 //! WebSocket, or both. It copies the core's frames into an encoded buffer of bounded size, so a
 //! client that stops reading holds the rest in the core's queue, where the slow-client limit
-//! sees it.
+//! sees it; frames that come while encoded bytes wait are encoded together later (one TLS
+//! record for many lines).
 
 use std::collections::VecDeque;
 use std::io::{Read, Write};
@@ -92,12 +93,26 @@ impl Stream {
         self.apply(effects)
     }
 
-    pub(crate) fn send(&mut self, frame: Bytes) -> usize {
+    /// Queues one of the core's frames. It is encoded at once only if nothing waits for the
+    /// socket and `hold` is false (a writer elsewhere is not busy with an earlier batch);
+    /// otherwise it waits with the frames after it, to be encoded together once the socket has
+    /// taken what waits ([`advance`](Self::advance), [`refill`](Self::refill)): over TLS, one
+    /// record for many lines instead of one each. Returns the bytes of the core's frames taken.
+    pub(crate) fn send(&mut self, frame: Bytes, hold: bool) -> usize {
         if !frame.is_empty() {
             self.pending.push_back(frame);
-            self.fill();
+            if self.out.is_empty() && !hold {
+                self.fill();
+            }
         }
         std::mem::take(&mut self.taken)
+    }
+
+    /// A writer elsewhere has written its batch: encodes the frames that waited for it, and
+    /// returns the bytes and frames of the core's taken since last reported.
+    pub(crate) fn refill(&mut self) -> (usize, usize) {
+        self.fill();
+        (std::mem::take(&mut self.taken), std::mem::take(&mut self.taken_frames))
     }
 
     pub(crate) fn wants_write(&self) -> bool {
@@ -295,15 +310,27 @@ fn lost() -> Effects {
     Effects { ended: Some(PeerGone::Lost), finish: true, ..Effects::default() }
 }
 
-/// Encrypts `plain` into records in `out`.
+/// Encrypts all of `plain` into records in `out`.
+///
+/// rustls takes at most 64 KiB at a time (its own buffer's limit, records included), and
+/// `plain` may be longer (the transport's room plus a frame): each piece's records move to
+/// `out` before the next piece goes in, so nothing is cut off.
 fn tls_write(tls: &mut ServerConnection, plain: &[u8], out: &mut OutBuf) {
-    if plain.is_empty() {
-        return;
+    let mut rest = plain;
+    while !rest.is_empty() {
+        match tls.writer().write(rest) {
+            Ok(0) if !tls.wants_write() => {
+                tracing::debug!(left = rest.len(), "TLS takes no more plain text");
+                return;
+            }
+            Ok(taken) => rest = &rest[taken..],
+            Err(error) => {
+                tracing::debug!(%error, left = rest.len(), "TLS write failed");
+                return;
+            }
+        }
+        tls_flush(tls, out);
     }
-    if let Err(error) = tls.writer().write_all(plain) {
-        tracing::debug!(%error, "TLS write failed");
-    }
-    tls_flush(tls, out);
 }
 
 /// Moves every record rustls has ready into `out`.

@@ -214,7 +214,11 @@ impl Transport {
     }
 
     /// Queues one of the core's frames ([`Output::Transmit`](chat_core::Output::Transmit)).
-    /// On plain TCP it is written as it is, shared with the other recipients. Returns how many
+    /// On plain TCP it is written as it is, shared with the other recipients. Otherwise it is
+    /// encoded at once if nothing waits for the socket; frames sent while encoded bytes wait
+    /// (or while a [`drain`](Self::drain)ed batch is not yet [`written`](Self::written)) are
+    /// encoded together once those are written, so that over TLS many lines share a record.
+    /// Returns how many
     /// bytes of the core's frames were taken at once (encoded into the transport's bounded
     /// buffer, or dropped because the connection is closing): report them to the core as
     /// [`Input::Flushed`](chat_core::Input::Flushed), like [`Incoming::flushed`]. Always 0 on
@@ -223,7 +227,8 @@ impl Transport {
     pub fn send(&mut self, frame: Bytes) -> usize {
         match &mut self.inner {
             Inner::Plain(plain) => plain.send(frame),
-            Inner::Stream(stream) => stream.send(frame),
+            // While a writer elsewhere has a batch in flight, frames wait to be encoded together.
+            Inner::Stream(stream) => stream.send(frame, self.in_flight > 0),
         }
     }
 
@@ -317,12 +322,17 @@ impl Transport {
     /// its frames (what [`Outbox::advance`] returned).
     pub fn written(&mut self, bytes: usize, frames: usize) -> Incoming<'static> {
         meter().sent(self.kind, bytes);
-        match &self.inner {
+        match &mut self.inner {
             Inner::Plain(_) => Incoming { flushed: bytes, flushed_frames: frames, ..Incoming::default() },
-            Inner::Stream(_) => {
+            Inner::Stream(stream) => {
                 // The core's frames were counted when the transport took them.
                 self.in_flight = self.in_flight.saturating_sub(bytes);
-                Incoming::default()
+                if self.in_flight > 0 {
+                    return Incoming::default();
+                }
+                // The batch is written: the frames that waited for it are encoded now.
+                let (flushed, flushed_frames) = stream.refill();
+                Incoming { flushed, flushed_frames, ..Incoming::default() }
             }
         }
     }

@@ -110,7 +110,131 @@ impl Pair {
         }
         got
     }
+
+    /// Moves what the server wrote to the client and decrypts all of it, reading the plain
+    /// text after each record batch (rustls holds only a little unread plain text).
+    fn client_takes_everything(&mut self) -> Vec<u8> {
+        let to_client = std::mem::take(&mut self.server.written);
+        let mut rest = to_client.as_slice();
+        let mut got = Vec::new();
+        while !rest.is_empty() {
+            self.client.read_tls(&mut rest).unwrap();
+            self.client.process_new_packets().unwrap();
+            got.extend(self.client_reads());
+        }
+        got
+    }
+
+    /// The core sends `lines` while the client reads nothing; then the runtime writes (through
+    /// `drain` if `drained`) and the client reads until nothing more comes: what it read.
+    fn stall_then_read(&mut self, lines: &[&'static [u8]], drained: bool) -> Vec<u8> {
+        self.server.stalled = true;
+        for &line in lines {
+            self.server.send(line);
+        }
+        self.server.stalled = false;
+        self.server.drained = drained;
+        let mut got = Vec::new();
+        for _ in 0..1_000 {
+            self.server.write();
+            if self.server.written.is_empty() {
+                break;
+            }
+            got.extend(self.client_takes_everything());
+        }
+        got
+    }
 }
+
+/// `count` numbered chat lines of about 100 bytes, each its own `'static` frame.
+fn numbered_lines(count: usize) -> Vec<&'static [u8]> {
+    (0..count)
+        .map(|n| &*Box::leak(format!("<a> line {n:05} {}\n", "x".repeat(80)).into_bytes().into_boxed_slice()))
+        .collect()
+}
+
+/// A client stops reading while the core sends far more than the transport's own buffer holds,
+/// then reads again: every line arrives, whole and in order, however the runtime writes
+/// (vectored writes of `io_slices`, or a writer thread fed by `drain`). The transport's encoded
+/// buffer empties at once when the socket takes it all, and refills with more than rustls takes
+/// in one write: none of it may be dropped.
+#[test]
+fn a_backlog_bigger_than_the_buffer_arrives_whole_after_a_stall() {
+    let pki = Pki::new("backlog");
+    for drained in [false, true] {
+        let mut pair = Pair::new(&Endpoint::Tls(pki.server.clone()), &pki.client);
+        pair.pump();
+        let lines = numbered_lines(3_000);
+        let got = pair.stall_then_read(&lines, drained);
+        let expected = lines.concat();
+        assert_eq!(got.len(), expected.len(), "drained: {drained}");
+        assert!(got == expected, "drained: {drained}: the lines arrive whole and in order");
+        assert_eq!(pair.server.flushed, expected.len());
+    }
+}
+
+/// TLS records in `bytes`, which start at a record's header.
+fn records(mut bytes: &[u8]) -> usize {
+    let mut count = 0;
+    while let [_, _, _, high, low, rest @ ..] = bytes {
+        let len = usize::from(u16::from_be_bytes([*high, *low]));
+        assert!(rest.len() >= len, "whole records only");
+        bytes = &rest[len..];
+        count += 1;
+    }
+    count
+}
+
+/// Lines the core sends while earlier ones still wait for the socket are encrypted together
+/// once the socket takes those: a few records of up to 16 KiB, not one record per line (one
+/// encryption and 22 bytes of overhead each), however the runtime writes.
+#[test]
+fn lines_sent_while_the_socket_is_busy_share_records() {
+    let pki = Pki::new("batch");
+    for drained in [false, true] {
+        let mut pair = Pair::new(&Endpoint::Tls(pki.server.clone()), &pki.client);
+        pair.pump();
+        pair.server.written.clear();
+        let lines = numbered_lines(1_000);
+        pair.server.drained = drained;
+        pair.server.stalled = true;
+        for &line in &lines {
+            pair.server.send(line);
+        }
+        pair.server.stalled = false;
+        pair.server.write();
+        let count = records(&pair.server.written);
+        assert!(count <= 10, "drained: {drained}: {count} records for {} lines", lines.len());
+        assert!(pair.client_takes_everything() == lines.concat(), "drained: {drained}: every line, in order");
+        assert_eq!(pair.server.flushed, lines.concat().len());
+    }
+}
+
+/// The same over WebSocket over TLS, where a dropped piece would break the framing.
+#[test]
+fn a_websocket_backlog_bigger_than_the_buffer_arrives_whole_after_a_stall() {
+    let pki = Pki::new("wssbacklog");
+    let endpoint = Endpoint::Web(Arc::new(WebConfig::chat(4096)), Some(pki.server.clone()));
+    for drained in [false, true] {
+        let mut pair = Pair::new(&endpoint, &pki.client);
+        pair.pump();
+        pair.client.writer().write_all(UPGRADE).unwrap();
+        pair.pump();
+        assert!(pair.client_reads().starts_with(b"HTTP/1.1 101 "));
+        let lines = numbered_lines(3_000);
+        let bytes = pair.stall_then_read(&lines, drained);
+        let (frames, rest) = ws::read_server_frames(&bytes);
+        assert!(rest.is_empty(), "drained: {drained}: {} bytes after the last whole frame", rest.len());
+        let expected: Vec<_> = lines.iter().map(|line| (1, line[..line.len() - 1].to_vec())).collect();
+        assert_eq!(frames.len(), expected.len(), "drained: {drained}");
+        assert!(frames == expected, "drained: {drained}: the messages arrive whole and in order");
+    }
+}
+
+/// The client's request for the WebSocket at `/ws`.
+const UPGRADE: &[u8] = b"GET /ws HTTP/1.1\r\nHost: localhost:8443\r\nOrigin: https://localhost:8443\r\n\
+    Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+    Sec-WebSocket-Version: 13\r\n\r\n";
 
 #[test]
 fn chat_lines_cross_tls_both_ways() {
@@ -240,13 +364,7 @@ fn websocket_over_tls() {
     let mut pair = Pair::new(&endpoint, &pki.client);
     pair.pump();
     assert_eq!(pair.server.opened, None, "TLS alone does not make a chat client here");
-    pair.client
-        .writer()
-        .write_all(
-            b"GET /ws HTTP/1.1\r\nHost: localhost:8443\r\nOrigin: https://localhost:8443\r\nUpgrade: websocket\r\n\
-              Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        )
-        .unwrap();
+    pair.client.writer().write_all(UPGRADE).unwrap();
     pair.pump();
     let answer = pair.client_reads();
     assert!(answer.starts_with(b"HTTP/1.1 101 "), "{}", String::from_utf8_lossy(&answer));

@@ -290,7 +290,81 @@ fn flush(stream: &mut TcpStream, layers: &mut Layers, sender: &mut Sender) -> St
             Err(_) => return Status::Gone,
         }
     }
+    // TLS and WebSocket may hold what they took: the last lines must leave too.
+    loop {
+        match layers.flush(stream) {
+            Ok(()) => break,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Status::Open { blocked: true },
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return Status::Gone,
+        }
+    }
     sender.out.clear();
     sender.written = 0;
     Status::Open { blocked: false }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use polling::{Event, Events, Poller};
+
+    use super::*;
+    use crate::load::wire::Wire;
+    use crate::load::wire::tests::Pki;
+
+    /// A sender over TLS whose socket fills up: TLS takes its last lines, and can write only
+    /// part of them. `flush` must say it is blocked until the rest is written too, and once it
+    /// says it is done, the server has every byte.
+    #[test]
+    fn a_flushed_tls_sender_leaves_nothing_behind() {
+        let pki = Pki::new("flush");
+        // Small buffers on both sides: much less than the lines fit in them.
+        let (listener, addr) = Pki::listen(Some(4096));
+        let (go, wait) = mpsc::channel::<()>();
+        std::thread::scope(|scope| {
+            let (pki, listener) = (&pki, &listener);
+            let server = scope.spawn(move || {
+                let mut tls = pki.accept(listener);
+                // Reads nothing until the client's socket is full.
+                wait.recv().unwrap();
+                let mut got = Vec::new();
+                // The client closes without close_notify: rustls calls that an unexpected end.
+                let _ = std::io::Read::read_to_end(&mut tls, &mut got);
+                got
+            });
+            let mut stream = TcpStream::connect(addr).unwrap();
+            socket2::SockRef::from(&stream).set_send_buffer_size(4096).unwrap();
+            let mut layers = Layers::open(&mut stream, Wire::Tls, Some(&pki.client), "localhost").unwrap();
+            stream.set_nonblocking(true).unwrap();
+            let mut sender = Sender::new(0);
+            // Less than TLS takes in one write (64 KiB), far more than the socket holds.
+            for n in 0..1_500 {
+                sender.out.extend_from_slice(format!("line {n:06} of the last burst\n").as_bytes());
+            }
+            let expected = sender.out.clone();
+            let status = flush(&mut stream, &mut layers, &mut sender);
+            assert_eq!(status, Status::Open { blocked: true }, "TLS holds lines the socket did not take");
+            go.send(()).unwrap();
+            let poller = Poller::new().unwrap();
+            // SAFETY: the stream outlives its registration (deleted below).
+            unsafe { poller.add(&stream, Event::writable(0)).unwrap() };
+            let mut events = Events::new();
+            let mut rounds = 0;
+            while flush(&mut stream, &mut layers, &mut sender) == (Status::Open { blocked: true }) {
+                rounds += 1;
+                assert!(rounds < 100_000, "the socket never took it all");
+                events.clear();
+                poller.wait(&mut events, Some(Duration::from_secs(10))).unwrap();
+                poller.modify(&stream, Event::writable(0)).unwrap();
+            }
+            poller.delete(&stream).unwrap();
+            stream.shutdown(std::net::Shutdown::Write).unwrap();
+            let got = server.join().unwrap();
+            assert_eq!(got.len(), expected.len(), "bytes the server got");
+            assert!(got == expected);
+        });
+    }
 }

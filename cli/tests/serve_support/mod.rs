@@ -10,6 +10,8 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+pub mod process;
+
 /// How long any single expected event may take before a test fails; generous, since a loaded
 /// CI machine may be slow.
 pub const PATIENCE: Duration = Duration::from_secs(20);

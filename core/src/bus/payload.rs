@@ -1,13 +1,17 @@
 //! What one stream entry says, and its encoding as the entry's fields: versioned and cheap.
 //!
 //! An entry is a handful of short fields: `v` (the payload version, [`PAYLOAD_VERSION`]),
-//! `kind`, then the kind's own fields (`from`, `text`, `user`, `action`, `target`, `by`). The
+//! `kind`, then the kind's own fields (`from`, `text`, `user`, `action`, `target`, `by`,
+//! `expires`; the `topic` and `state` kinds' are in `changes.rs`). The
 //! bridge adds its own envelope fields beside them (the node's name and its publishing
 //! sequence, to append each entry once even when a send is retried). Fields a reader does not
 //! know are ignored, so a version may add fields; a reader refuses a version it does not know.
 
 use std::borrow::Cow;
 use std::fmt;
+
+use super::changes::{ServerChange, TopicChange, expiry};
+use crate::UnixMillis;
 
 /// The payload version this build writes and reads.
 pub const PAYLOAD_VERSION: u32 = 1;
@@ -25,10 +29,15 @@ pub enum ModerationAction {
     Unmute,
     /// The target is put out of the room.
     Kick,
+    /// The target becomes an operator of the room.
+    Op,
+    /// The target is no longer an operator of the room.
+    Deop,
 }
 
 impl ModerationAction {
-    const ALL: [ModerationAction; 5] = [Self::Ban, Self::Unban, Self::Mute, Self::Unmute, Self::Kick];
+    const ALL: [ModerationAction; 7] =
+        [Self::Ban, Self::Unban, Self::Mute, Self::Unmute, Self::Kick, Self::Op, Self::Deop];
 
     /// Its name in an entry.
     pub fn as_str(self) -> &'static str {
@@ -38,6 +47,8 @@ impl ModerationAction {
             Self::Mute => "mute",
             Self::Unmute => "unmute",
             Self::Kick => "kick",
+            Self::Op => "op",
+            Self::Deop => "deop",
         }
     }
 }
@@ -100,6 +111,28 @@ pub enum BusPayload {
         by: String,
         /// The reason given (may be empty).
         reason: String,
+        /// When a ban or mute ends (wall-clock), `None` for never (field `expires`, absent
+        /// then and for other actions).
+        expires: Option<UnixMillis>,
+    },
+    /// The room's topic changed.
+    Topic {
+        /// Who changed it (display name).
+        by: String,
+        /// How.
+        change: TopicChange,
+    },
+    /// The server-wide moderation state changed (only in the [`SERVER_STREAM`](super::SERVER_STREAM));
+    /// boxed, as a ban is bigger than any other payload.
+    Server(Box<ServerChange>),
+    /// A private message (`/msg`) to a user of the node whose inbox this is.
+    Private {
+        /// Who sent it (display name).
+        from: String,
+        /// To whom (the name as typed).
+        to: String,
+        /// What it says (already sanitised by the node that took it).
+        text: String,
     },
 }
 
@@ -143,12 +176,22 @@ impl BusPayload {
             BusPayload::Left { user, reason } => fields.extend(borrowed(&[("user", user), ("text", reason)])),
             // Names hold no space: one field, space-separated (a reader keeps one value per field).
             BusPayload::Present { users } => fields.push(("users", Cow::Owned(users.join(" ")))),
-            BusPayload::Moderation { action, target, by, reason } => fields.extend(borrowed(&[
-                ("action", action.as_str()),
-                ("target", target),
-                ("by", by),
-                ("text", reason),
-            ])),
+            BusPayload::Moderation { action, target, by, reason, expires } => {
+                fields.extend(borrowed(&[
+                    ("action", action.as_str()),
+                    ("target", target),
+                    ("by", by),
+                    ("text", reason),
+                ]));
+                if let Some(end) = expires {
+                    fields.push(("expires", Cow::Owned(end.0.to_string())));
+                }
+            }
+            BusPayload::Topic { by, change } => change.fields(by, &mut fields),
+            BusPayload::Server(change) => change.fields(&mut fields),
+            BusPayload::Private { from, to, text } => {
+                fields.extend(borrowed(&[("from", from), ("to", to), ("text", text)]))
+            }
         }
         fields
     }
@@ -189,8 +232,12 @@ impl BusPayload {
                     target: get("target")?,
                     by: get("by")?,
                     reason: get("text")?,
+                    expires: expiry(&get)?,
                 }
             }
+            "topic" => BusPayload::Topic { by: get("by")?, change: TopicChange::read(&get)? },
+            "state" => BusPayload::Server(Box::new(ServerChange::read(&get)?)),
+            "msg" => BusPayload::Private { from: get("from")?, to: get("to")?, text: get("text")? },
             _ => return Err(PayloadError::Unknown { field: "kind", value: kind }),
         })
     }
@@ -210,6 +257,9 @@ impl BusPayload {
             BusPayload::Renamed { .. } => "nick",
             BusPayload::Present { .. } => "here",
             BusPayload::Moderation { .. } => "mod",
+            BusPayload::Topic { .. } => "topic",
+            BusPayload::Server(_) => "state",
+            BusPayload::Private { .. } => "msg",
         }
     }
 }
@@ -244,12 +294,16 @@ mod tests {
             (".*", ".*").prop_map(|(user, reason)| BusPayload::Left { user, reason }),
             (".*", ".*").prop_map(|(old, new)| BusPayload::Renamed { old, new }),
             proptest::collection::vec("[a-z0-9-]{1,8}", 0..5).prop_map(|users| BusPayload::Present { users }),
-            (action, ".*", ".*", ".*").prop_map(|(action, target, by, reason)| BusPayload::Moderation {
-                action,
-                target,
-                by,
-                reason
-            }),
+            (action, ".*", ".*", ".*", proptest::option::of(any::<u64>())).prop_map(
+                |(action, target, by, reason, expires)| BusPayload::Moderation {
+                    action,
+                    target,
+                    by,
+                    reason,
+                    expires: expires.map(UnixMillis),
+                }
+            ),
+            (".*", ".*", ".*").prop_map(|(from, to, text)| BusPayload::Private { from, to, text }),
         ]
     }
 

@@ -21,6 +21,11 @@ impl Leases {
         self.asked.insert(nick.key().to_owned(), (id, nick));
     }
 
+    /// Who waits for the lease on `key`, if anyone does.
+    pub(crate) fn asked_by(&self, key: &str) -> Option<ClientId> {
+        self.asked.get(key).map(|(id, _)| *id)
+    }
+
     /// Whether `id` waits for a lease.
     pub(crate) fn is_waiting(&self, id: ClientId) -> bool {
         self.asked.values().any(|(asker, _)| *asker == id)

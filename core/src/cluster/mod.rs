@@ -7,12 +7,21 @@
 //! module holds the state that takes: the settings ([`ClusterConfig`]), the members other
 //! nodes have in a room ([`RemoteMembers`]), and the names waiting for a lease ([`Leases`]).
 
+mod accounts;
 mod leases;
+mod messages;
+mod names;
 mod remote;
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use crate::StreamSeq;
+
+pub(crate) use accounts::{Fetching, SharedAccounts};
 pub(crate) use leases::Leases;
+pub(crate) use messages::{Outbox, Outgoing, inbox_of};
+pub(crate) use names::{Answered, Greetings, Held};
 pub(crate) use remote::RemoteMembers;
 
 /// How a node takes part in a cluster (see `docs/CLUSTER.md`).
@@ -44,6 +53,16 @@ pub(crate) struct Cluster {
     /// `#lobby`'s stream is read (from the first input on, always).
     pub(crate) lobby_read: bool,
     pub(crate) leases: Leases,
+    /// Per room (by key): the entry of its last topic change applied.
+    pub(crate) topic_changes: HashMap<String, StreamSeq>,
+    /// New connections waiting for their guest name's lease.
+    pub(crate) greetings: Greetings,
+    /// Account commands waiting for the bus.
+    pub(crate) accounts: SharedAccounts,
+    /// `/msg`s waiting to learn where their recipient is.
+    pub(crate) outbox: Outbox,
+    /// Clients waiting for `/list` across nodes.
+    pub(crate) listing: Vec<crate::ClientId>,
 }
 
 impl Cluster {
@@ -56,6 +75,11 @@ impl Cluster {
             down: false,
             lobby_read: false,
             leases: Leases::default(),
+            topic_changes: HashMap::new(),
+            greetings: Greetings::default(),
+            accounts: SharedAccounts::default(),
+            outbox: Outbox::default(),
+            listing: Vec::new(),
         }
     }
 
@@ -66,6 +90,12 @@ impl Cluster {
         }
         self.next_heartbeat = now + self.heartbeat;
         true
+    }
+
+    /// How long a new connection waits for its name's lease before it is welcomed without it
+    /// (a heartbeat: the bus answers a lease in one round trip when it is up).
+    pub(crate) fn greeting_wait(&self) -> std::time::Duration {
+        self.heartbeat
     }
 }
 

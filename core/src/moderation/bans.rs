@@ -21,6 +21,11 @@ impl Bans {
         self.bans.insert(ban.target.clone(), ban);
     }
 
+    /// The ban of `target`, in force or not yet expired away.
+    pub(crate) fn get(&self, target: &BanTarget) -> Option<&Ban> {
+        self.bans.get(target)
+    }
+
     /// Remembers that `targets` were banned by naming `name_key`.
     pub(crate) fn link(&mut self, name_key: &str, targets: Vec<BanTarget>) {
         self.by_name.insert(name_key.to_owned(), targets);

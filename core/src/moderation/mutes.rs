@@ -26,6 +26,11 @@ impl Mutes {
         self.accounts.insert(mute.account.clone(), mute);
     }
 
+    /// The mute of the account `key`, in force or not yet expired away.
+    pub(crate) fn account(&self, key: &str) -> Option<&Mute> {
+        self.accounts.get(key)
+    }
+
     /// Mutes a guest's connection until `expires`.
     pub(crate) fn insert_guest(&mut self, id: ClientId, expires: Option<UnixMillis>) {
         self.guests.insert(id, expires);

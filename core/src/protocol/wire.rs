@@ -7,6 +7,7 @@
 
 mod accounts;
 mod cluster;
+mod cluster_names;
 mod format;
 mod moderation;
 mod parse;
@@ -15,6 +16,7 @@ mod rooms;
 
 pub(crate) use accounts::*;
 pub(crate) use cluster::*;
+pub(crate) use cluster_names::*;
 pub(crate) use format::*;
 pub(crate) use moderation::*;
 pub use parse::{Departures, Names, ServerLine};

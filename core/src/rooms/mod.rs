@@ -26,6 +26,11 @@ pub(crate) const ROOMS_LISTED: usize = 20;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct RoomId(u64);
 
+impl RoomId {
+    /// No room: where a connection waits before its welcome (no broadcast reaches it).
+    pub(crate) const NOWHERE: RoomId = RoomId(u64::MAX);
+}
+
 /// Every room, by id and by name.
 #[derive(Debug)]
 pub(crate) struct Rooms {
@@ -158,6 +163,11 @@ impl Rooms {
             return true;
         }
         false
+    }
+
+    /// Every room (not those put aside), in no order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (RoomId, &Room)> {
+        self.rooms.iter().map(|(&id, room)| (id, room))
     }
 
     /// Every room, to change (not those put aside).

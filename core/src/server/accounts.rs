@@ -85,7 +85,7 @@ impl Server {
             key: client.nick.key().to_owned(),
             account: client.account.clone(),
         };
-        if self.accounts.is_waiting(id) {
+        if self.accounts.is_waiting(id) || self.waits_for_shared_account(id) {
             self.send(
                 id,
                 wire::error("Your last password command is still being checked; wait for its answer."),
@@ -117,6 +117,18 @@ impl Server {
 
     /// `/identify [NAME] PASSWORD` and `/nick NAME PASSWORD`.
     pub(super) fn identify(&mut self, id: ClientId, name: Option<&str>, password: Password<'_>) {
+        self.identify_with(id, name, password, true);
+    }
+
+    /// `/identify`: with `fetch` and a bus, the account's shared record is read first (see
+    /// `cluster_accounts.rs`), then this runs again without.
+    pub(super) fn identify_with(
+        &mut self,
+        id: ClientId,
+        name: Option<&str>,
+        password: Password<'_>,
+        fetch: bool,
+    ) {
         let Some(asker) = self.asker(id) else { return };
         let key = match name {
             None => asker.key.clone(),
@@ -125,6 +137,9 @@ impl Server {
                 Err(error) => return self.send(id, wire::error(sanitize(&error.to_string()))),
             },
         };
+        if fetch && self.fetch_account_first(id, &key, name, password) {
+            return;
+        }
         let Some(account) = self.accounts.get(&key) else {
             let line = match name {
                 None => wire::error(format_args!(
@@ -307,12 +322,22 @@ impl Server {
                 wire::error(format_args!("You are no longer called {name}, so it was not registered."));
             return self.send(id, line);
         }
-        if self.accounts.get(&key).is_some() {
+        if self.accounts.get(&key).is_some() || self.creating_shared_account(&key) {
             return self.send(id, wire::error(format_args!("{name} was registered meanwhile.")));
         }
         let name = client.nick.as_str().to_owned();
         let created = UnixMillis::from_duration(self.clock.at(self.now));
         let account = Account { key: key.clone(), name: name.clone(), password_hash: hash, created };
+        if self.create_shared_account(id, &account) {
+            return; // Kept once the bus says no other node has it.
+        }
+        self.keep_registered(id, account);
+    }
+
+    /// A new account is registered (with a bus: no other node had it): kept, and its client
+    /// identified as it.
+    pub(super) fn keep_registered(&mut self, id: ClientId, account: Account) {
+        let (key, name) = (account.key.clone(), account.name.clone());
         self.accounts.insert(account.clone());
         self.persist(Record::Account(account));
         if let Some(client) = self.registry.get_mut(id) {
@@ -350,7 +375,10 @@ impl Server {
             );
             self.set_name(holder, guest);
         }
-        if self.registry.get(id).is_some_and(|c| c.nick.as_str() != nick.as_str()) {
+        // With a bus, the name is leased first (renamed once it is granted).
+        if self.registry.get(id).is_some_and(|c| c.nick.as_str() != nick.as_str())
+            && !self.lease_first(id, &nick)
+        {
             self.set_name(id, nick.clone());
         }
         tracing::info!(%id, account = %nick, "identified");
@@ -365,6 +393,7 @@ impl Server {
         let account = Account { password_hash: hash, ..account.clone() };
         self.accounts.insert(account.clone());
         tracing::info!(%id, account = %account.name, "password changed");
+        self.share_account(crate::BusCommand::StoreAccount { account: account.clone() });
         self.persist(Record::Account(account));
         self.send(id, wire::password_changed());
     }
@@ -373,6 +402,7 @@ impl Server {
     fn unregistered(&mut self, id: ClientId, key: &str) {
         let Some(account) = self.accounts.remove(key) else { return };
         self.persist(Record::AccountDeleted { account: key.to_owned() });
+        self.share_account(crate::BusCommand::DeleteAccount { key: key.to_owned() });
         tracing::info!(%id, account = %account.name, "unregistered");
         let owners: Vec<ClientId> = self
             .registry

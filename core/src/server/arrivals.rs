@@ -81,9 +81,20 @@ impl Server {
             return Ok(());
         }
         tracing::info!(%id, %peer, name = %client.nick, "connected");
+        self.registry.insert(client);
+        if !self.hold_greeting(id) {
+            self.greet(id);
+        }
+        Ok(())
+    }
+
+    /// Welcomes `id` into `#lobby`: the others are told a moment later.
+    pub(super) fn greet(&mut self, id: ClientId) {
+        let lobby = self.rooms.lobby();
+        let Some(client) = self.registry.get_mut(id) else { return };
+        client.room = lobby;
         let name = client.nick.as_str().to_owned();
         let others = self.rooms.get(lobby).map_or(0, Room::head_count);
-        self.registry.insert(client);
         self.rooms.enter(lobby, id, &name);
         self.entered_room(lobby);
         self.bus_online(&name);
@@ -92,7 +103,6 @@ impl Server {
         self.show_topic(id, lobby, false);
         self.replay(id, lobby, REPLAY_ON_JOIN, false);
         self.unannounced.push(self.now, id);
-        Ok(())
     }
 
     /// Tells the others in its room that `id` is here, if they have not been told yet.

@@ -22,7 +22,9 @@ use crate::protocol::wire::{self, Reason};
 use crate::protocol::{Nick, sanitize};
 use crate::rooms::{Room, RoomId};
 use crate::roster::caseless_cmp;
-use crate::{BusCommand, BusEvent, BusPayload, ClientId, Gap, Request, StreamSeq, SubscribeFrom};
+use crate::{
+    BusCommand, BusEvent, BusPayload, ClientId, Gap, Request, SERVER_STREAM, StreamSeq, SubscribeFrom,
+};
 
 /// Who said a line kept in history that someone on another node said (no local connection
 /// has this id: runtimes count theirs up from 1).
@@ -34,7 +36,7 @@ impl Server {
         self.cluster.is_some()
     }
 
-    fn bus(&mut self, command: BusCommand) {
+    pub(super) fn bus(&mut self, command: BusCommand) {
         self.ask(Request::Bus(command));
     }
 
@@ -45,15 +47,18 @@ impl Server {
 
     /// The heartbeat, when due; the next one is at [`Server::heartbeat_deadline`].
     pub(super) fn heartbeat(&mut self) {
+        self.expire_greetings(false);
         let now = self.now;
         if self.cluster.as_mut().is_some_and(|cluster| cluster.heartbeat_due(now)) {
+            self.publish_rooms();
             self.bus(BusCommand::Heartbeat);
         }
     }
 
     /// When the next heartbeat is due, in a cluster.
     pub(super) fn heartbeat_deadline(&self) -> Option<Instant> {
-        self.cluster.as_ref().map(|cluster| cluster.next_heartbeat)
+        let cluster = self.cluster.as_ref()?;
+        Some(cluster.greetings.deadline().map_or(cluster.next_heartbeat, |at| at.min(cluster.next_heartbeat)))
     }
 
     /// `name` is now a user of this node (others announce them offline if it dies).
@@ -65,6 +70,7 @@ impl Server {
 
     /// `id`, called `nick`, left this node: off its user set, and its name's lease released.
     pub(super) fn bus_offline(&mut self, id: ClientId, nick: &Nick) {
+        self.forget_greeting(id);
         let Some(cluster) = &mut self.cluster else { return };
         let release = cluster.leases.let_go(nick.key(), id);
         self.bus(BusCommand::Offline { user: nick.as_str().to_owned() });
@@ -81,7 +87,9 @@ impl Server {
             return;
         }
         cluster.lobby_read = true;
+        self.read_server_stream();
         self.subscribe(self.rooms.lobby());
+        self.read_inbox();
     }
 
     /// A local member came into `room`: the first one starts reading its stream (`#lobby` is
@@ -108,7 +116,7 @@ impl Server {
     /// A local member left the room `room` whose key is `key` (the room may be gone): with no
     /// local member left, this node stops reading it and forgets its members elsewhere.
     pub(super) fn left_room(&mut self, room: RoomId, key: &str) {
-        if !self.is_clustered() || room == self.rooms.lobby() {
+        if !self.is_clustered() || room == self.rooms.lobby() || room == RoomId::NOWHERE {
             return;
         }
         if let Some(left) = self.rooms.get_mut(room) {
@@ -128,6 +136,15 @@ impl Server {
         if current.as_deref() == Some(nick.key()) || cluster.leases.holds(nick.key(), id) {
             return false;
         }
+        match cluster.leases.asked_by(nick.key()) {
+            // Asked already: its answer will do.
+            Some(asker) if asker == id => return true,
+            Some(_) => {
+                self.send(id, wire::error(format_args!("The name {nick} is taken; pick another.")));
+                return true;
+            }
+            None => {}
+        }
         cluster.leases.ask(id, nick.clone());
         self.bus(BusCommand::Acquire { name: nick.key().to_owned() });
         true
@@ -137,6 +154,7 @@ impl Server {
     /// once the answer comes, under the name it then has).
     pub(super) fn waits_for_lease(&self, id: ClientId) -> bool {
         self.cluster.as_ref().is_some_and(|cluster| cluster.leases.is_waiting(id))
+            || self.greeting_pending(id)
     }
 
     /// What the bus said.
@@ -145,6 +163,7 @@ impl Server {
             return tracing::debug!(?event, "a bus event on a server without a bus");
         }
         match event {
+            BusEvent::Entry { room, payload, .. } if self.is_inbox(&room) => self.inbox_entry(payload),
             BusEvent::Entry { room, seq, node, payload } => self.entry(&room, seq, &node, payload),
             BusEvent::Unreadable { room, seq, error } => {
                 tracing::warn!(%room, %seq, %error, "an entry of the room's stream cannot be read: skipped");
@@ -155,6 +174,8 @@ impl Server {
             BusEvent::Gap(gap) => self.gap(gap),
             BusEvent::Down => self.link(true),
             BusEvent::Up => self.link(false),
+            BusEvent::LeaseGranted { name } if self.greeting_answer(&name, None) => {}
+            BusEvent::LeaseRefused { name, holder } if self.greeting_answer(&name, Some(&holder)) => {}
             BusEvent::LeaseGranted { name } => self.lease_granted(&name),
             BusEvent::LeaseRefused { name, holder } => {
                 tracing::info!(%name, %holder, "a name is held on another node");
@@ -174,12 +195,24 @@ impl Server {
                 }
             }
             BusEvent::NodeExpired { node, users } => self.node_expired(&node, &users),
+            BusEvent::AccountCreated { key, created } => self.shared_account_created(&key, created),
+            BusEvent::AccountFetched { key, account } => self.shared_account_fetched(&key, account),
+            BusEvent::Refused { command } => self.bus_refused(command),
+            BusEvent::Located { name, node } => self.located(&name, node),
+            BusEvent::RoomsListed { nodes } => self.rooms_listed(&nodes),
+            BusEvent::NodeRestarted { node, users } => self.node_restarted(&node, &users),
         }
     }
 
     /// One entry of a room's stream, in the stream's order: delivered to the room's members
     /// here, and numbered as the stream numbers it.
     fn entry(&mut self, key: &str, seq: StreamSeq, node: &str, payload: BusPayload) {
+        if key == SERVER_STREAM {
+            return match payload {
+                BusPayload::Server(change) => self.server_entry(*change),
+                other => tracing::warn!(?other, "an entry of the server-wide stream that is not a change"),
+            };
+        }
         let Some(room) = self.rooms.find_key(key) else { return };
         let own = self.cluster.as_ref().is_some_and(|cluster| cluster.node == node);
         // The local holder of a name this node said something about (its user is left out of
@@ -234,8 +267,19 @@ impl Server {
                             }
                         }
                     }
-                    BusPayload::Moderation { action, target, .. } => {
-                        tracing::debug!(%key, %action, %target, "a moderation entry (not applied by this build)");
+                    BusPayload::Moderation { action, target, by, reason, expires } => {
+                        let asked = super::cluster_moderation::Asked {
+                            target: &target,
+                            by: &by,
+                            reason: &reason,
+                            expires,
+                        };
+                        self.moderation_entry(room, action, asked);
+                    }
+                    BusPayload::Topic { by, change } => self.topic_entry(room, seq, &by, change),
+                    BusPayload::Server(_) => tracing::warn!(%key, "a server-wide change in a room's stream"),
+                    BusPayload::Private { .. } => {
+                        tracing::debug!(%key, "a private message in a room's stream: ignored");
                     }
                     BusPayload::Line { .. } | BusPayload::Action { .. } => {}
                 }
@@ -272,6 +316,7 @@ impl Server {
         if !users.is_empty() {
             self.publish(key, BusPayload::Present { users });
         }
+        self.introduce_topic(room, key);
     }
 
     /// `*** NAME entered the room` (or `joined #ROOM` when `moved` names it) to the members
@@ -337,6 +382,9 @@ impl Server {
         }
         cluster.down = down;
         tracing::warn!(down, "the link to the other nodes changed");
+        if down {
+            self.expire_greetings(true);
+        }
         let line = if down { wire::link_down() } else { wire::link_up() };
         let ids: Vec<ClientId> =
             self.registry.clients().iter().filter(|c| c.is_active()).map(|c| c.id).collect();

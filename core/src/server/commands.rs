@@ -151,8 +151,7 @@ impl Server {
         }
         self.send(id, wire::you_renamed(nick.as_str()));
         if self.is_clustered() {
-            self.bus_offline(id, &old);
-            self.bus_online(nick.as_str());
+            self.bus_renamed(id, &old, &nick);
             if announced {
                 let (old, new) = (old.as_str().to_owned(), nick.as_str().to_owned());
                 self.publish(&key, BusPayload::Renamed { old, new });
@@ -169,7 +168,11 @@ impl Server {
     fn private(&mut self, id: ClientId, from: &str, to: &str, text: &str) {
         let Some(target) = self.registry.holder(&key_of(to)).and_then(|target| self.registry.get(target))
         else {
-            return self.send(id, wire::error(format_args!("No one here is called {}.", sanitize(to))));
+            // With a bus, the node holding the name is asked for.
+            if self.private_elsewhere(id, from, to, text) {
+                return;
+            }
+            return self.send(id, wire::no_such_user(to));
         };
         let (target, to) = (target.id, target.nick.as_str().to_owned());
         let (ignored, away) = match self.registry.get(target) {
@@ -258,6 +261,10 @@ impl Server {
 
     /// `/list`: the biggest rooms with their head counts and topics, in one frame.
     fn list(&mut self, id: ClientId) {
+        // With a bus, every node's rooms are asked for first.
+        if self.list_everywhere(id) {
+            return;
+        }
         let listed = self.rooms.biggest();
         let mut frame = BytesMut::new();
         frame.put_slice(&wire::rooms_header(self.rooms.len()));
@@ -281,6 +288,14 @@ impl Server {
             let line = wire::no_topic(room.name().as_str());
             return self.send(id, line);
         }
+        let change = match &topic {
+            Some(text) => crate::TopicChange::Set(text.clone()),
+            None => crate::TopicChange::Cleared,
+        };
+        if self.share_topic(room_id, name, change) {
+            return;
+        }
+        let Some(room) = self.rooms.get_mut(room_id) else { return };
         room.set_topic(topic.as_deref());
         let line = match &topic {
             Some(topic) => wire::topic_set(name, room.name().as_str(), topic),

@@ -15,11 +15,23 @@
 //! - `moderation.rs`: kicks, bans and mutes, and their expiry;
 //! - `persist.rs`: the records the database is asked to keep;
 //! - `restore.rs`: building the server from what the database kept;
-//! - `cluster.rs`: rooms shared with other nodes through the bus.
+//! - `cluster.rs`: rooms shared with other nodes through the bus;
+//! - `cluster_moderation.rs`: moderation, topics and the message of the day on every node;
+//! - `cluster_names.rs`: names leased across nodes (guests too) before the welcome;
+//! - `cluster_accounts.rs`: accounts shared across nodes through the bus;
+//! - `cluster_refused.rs`: what the bus refused to carry (its queue full), told to the sender;
+//! - `cluster_messages.rs`: `/msg` to a user of another node, through that node's inbox;
+//! - `cluster_rooms.rs`: `/list` over every node's rooms.
 
 mod accounts;
 mod arrivals;
 mod cluster;
+mod cluster_accounts;
+mod cluster_messages;
+mod cluster_moderation;
+mod cluster_names;
+mod cluster_refused;
+mod cluster_rooms;
 mod commands;
 mod delivery;
 mod moderation;
@@ -325,6 +337,8 @@ impl Server {
     /// Handles one framed line from an active client. Every line is charged to flood control,
     /// blank ones too (they do nothing else); a command may cost more than one line.
     fn line(&mut self, id: ClientId, line: Line) {
+        // With a bus, a connection not welcomed yet is heard after its welcome.
+        let Some(line) = self.hold_line(id, line) else { return };
         self.stats.lines_received += 1;
         let command = match &line {
             Line::Text(text) if !text.trim().is_empty() => Some(Command::parse(text)),

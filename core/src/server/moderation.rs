@@ -10,13 +10,14 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::Server;
-use super::delivery::Audience;
 use super::operators::Target;
 use crate::moderation::mutes::Muted;
 use crate::protocol::nick::key_of;
 use crate::protocol::sanitize;
 use crate::protocol::wire::{self, Reason};
-use crate::{AddressRange, Ban, BanTarget, ClientId, Mute, Record, UnixMillis};
+use crate::{
+    AddressRange, Ban, BanTarget, ClientId, ModerationAction, Mute, Record, ServerChange, UnixMillis,
+};
 
 /// Longest reason kept for a kick or a ban, in characters.
 const MAX_REASON: usize = 200;
@@ -74,6 +75,11 @@ impl Server {
     pub(super) fn kick(&mut self, id: ClientId, by: &str, typed: &str, reason: Option<&str>) {
         let target = match self.may_act_on(id, typed, false) {
             Ok(target) => target,
+            Err(_)
+                if self.act_through_room(id, by, typed, ModerationAction::Kick, &reason_of(reason), None) =>
+            {
+                return;
+            }
             Err(refusal) => return self.send(id, refusal),
         };
         let reason = reason_of(reason);
@@ -101,14 +107,22 @@ impl Server {
             Ok(by) => by,
             Err(refusal) => return self.send(id, refusal),
         };
+        let expires = length.map(|length| self.wall_now().saturating_add(length));
         let (targets, named) = match typed.parse::<AddressRange>() {
             Ok(range) => (vec![BanTarget::Addresses(range)], None),
             Err(_) => match self.may_act_on(id, typed, false) {
-                Ok(target) => {
-                    let Some(client) = self.registry.get(target.id) else { return };
-                    let address = BanTarget::Addresses(AddressRange::single(client.peer.ip()));
-                    let account = client.account.clone().map(BanTarget::Account);
-                    (account.into_iter().chain([address]).collect(), Some(target.name))
+                Ok(target) => (self.ban_targets(target.id), Some(target.name)),
+                Err(_)
+                    if self.act_through_room(
+                        id,
+                        &by,
+                        typed,
+                        ModerationAction::Ban,
+                        &reason_of(reason),
+                        expires,
+                    ) =>
+                {
+                    return;
                 }
                 Err(refusal) => return self.send(id, refusal),
             },
@@ -120,35 +134,75 @@ impl Server {
         {
             return self.send(id, wire::error("That ban would shut you out too."));
         }
-        let (reason, at) = (reason_of(reason), self.wall_now());
-        let expires = length.map(|length| at.saturating_add(length));
-        for target in &targets {
-            let ban = Ban { target: target.clone(), reason: reason.clone(), set_by: by.clone(), at, expires };
-            tracing::info!(%id, %by, target = ?ban.target, ?length, %reason, "banned");
+        let reason = reason_of(reason);
+        self.set_bans(&targets, &by, &reason, expires, named.as_deref());
+        let shut_out = self.put_out_banned(&targets, &by, &reason, length, Some(id));
+        self.send(id, wire::ban_done(&targets, length, shut_out));
+    }
+
+    /// What `/ban NAME` bans for client `id`: the account it is identified as (if it is) and
+    /// the address it came from.
+    pub(super) fn ban_targets(&self, id: ClientId) -> Vec<BanTarget> {
+        let Some(client) = self.registry.get(id) else { return Vec::new() };
+        let address = BanTarget::Addresses(AddressRange::single(client.peer.ip()));
+        let account = client.account.clone().map(BanTarget::Account);
+        account.into_iter().chain([address]).collect()
+    }
+
+    /// Bans each of `targets` from now until `expires`, by `by`: kept, stored and shared with
+    /// every node; `named` when a name was typed (so `/unban NAME` lifts them all).
+    pub(super) fn set_bans(
+        &mut self,
+        targets: &[BanTarget],
+        by: &str,
+        reason: &str,
+        expires: Option<UnixMillis>,
+        named: Option<&str>,
+    ) {
+        let at = self.wall_now();
+        for target in targets {
+            let (reason, set_by) = (reason.to_owned(), by.to_owned());
+            let ban = Ban { target: target.clone(), reason, set_by, at, expires };
+            tracing::info!(%by, target = ?ban.target, ?expires, reason = %ban.reason, "banned");
             self.moderation.bans.insert(ban.clone());
-            self.persist(Record::Ban(ban));
+            self.persist(Record::Ban(ban.clone()));
+            self.share(ServerChange::Ban(ban));
         }
-        if let Some(name) = &named {
-            self.moderation.bans.link(&key_of(name), targets.clone());
+        if let Some(name) = named {
+            self.moderation.bans.link(&key_of(name), targets.to_vec());
         }
+    }
+
+    /// Puts out everyone here banned by one of `targets` (by `by`, for `length`, because of
+    /// `reason`): each is told, and leaves; `operator`, who banned them, is told too if its
+    /// room is not told. How many were put out.
+    pub(super) fn put_out_banned(
+        &mut self,
+        targets: &[BanTarget],
+        by: &str,
+        reason: &str,
+        length: Option<Duration>,
+        operator: Option<ClientId>,
+    ) -> usize {
         let shut_out: Vec<(ClientId, crate::rooms::RoomId, String, bool)> = self
             .registry
             .clients()
             .iter()
             .filter(|client| {
-                client.is_present()
-                    && self.is_banned_by(client.peer.ip(), client.account.as_deref(), &targets)
+                client.is_present() && self.is_banned_by(client.peer.ip(), client.account.as_deref(), targets)
             })
             .map(|client| (client.id, client.room, client.nick.as_str().to_owned(), client.announced))
             .collect();
         for (banned, room, name, announced) in &shut_out {
-            self.send(*banned, wire::you_banned(&by, length, &reason));
-            let why = Reason::Banned { by: by.clone(), reason: reason.clone() };
-            self.confirm(id, *room, *announced, wire::offline(name, &why));
+            self.send(*banned, wire::you_banned(by, length, reason));
+            let why = Reason::Banned { by: by.to_owned(), reason: reason.to_owned() };
+            if let Some(operator) = operator {
+                self.confirm(operator, *room, *announced, wire::offline(name, &why));
+            }
             self.depart(*banned, why);
             self.close_when_flushed(*banned);
         }
-        self.send(id, wire::ban_done(&targets, length, shut_out.len()));
+        shut_out.len()
     }
 
     /// Whether a client from `address`, identified as `account`, falls under one of `targets`.
@@ -189,7 +243,8 @@ impl Server {
         for target in lifted {
             tracing::info!(%id, %by, ?target, "ban lifted");
             self.send(id, wire::unbanned(&target));
-            self.persist(Record::BanLifted { target });
+            self.persist(Record::BanLifted { target: target.clone() });
+            self.share(ServerChange::BanLifted(target));
         }
     }
 
@@ -214,47 +269,91 @@ impl Server {
     /// `/mute NAME [DURATION]`, by a server operator: NAME's lines reach no one until it ends.
     /// An identified person's account is muted (and stored); a guest's connection.
     pub(super) fn mute(&mut self, id: ClientId, typed: &str, length: Option<Duration>) {
+        let expires = length.map(|length| self.wall_now().saturating_add(length));
         let (by, target) = match self.server_operator_on(id, typed) {
             Ok(found) => found,
-            Err(refusal) => return self.send(id, refusal),
+            Err(refusal) => return self.refuse_or_ask(id, typed, ModerationAction::Mute, expires, refusal),
         };
-        let at = self.wall_now();
+        self.impose_mute(Some(id), &by, &target, length);
+    }
+
+    /// Mutes `target` (here) for `length`, by `by`: an identified person's account (stored and
+    /// shared with every node), a guest's connection; its room is told, and `operator`.
+    pub(super) fn impose_mute(
+        &mut self,
+        operator: Option<ClientId>,
+        by: &str,
+        target: &Target,
+        length: Option<Duration>,
+    ) {
+        let (at, by) = (self.wall_now(), by.to_owned());
         let expires = length.map(|length| at.saturating_add(length));
         match self.registry.get(target.id).and_then(|client| client.account.clone()) {
             Some(account) => {
                 let mute = Mute { account, set_by: by.clone(), at, expires };
                 self.moderation.mutes.insert_account(mute.clone());
-                self.persist(Record::Mute(mute));
+                self.persist(Record::Mute(mute.clone()));
+                self.share(ServerChange::Mute(mute));
             }
             None => self.moderation.mutes.insert_guest(target.id, expires),
         }
-        tracing::info!(%id, %by, target = %target.name, ?length, "muted");
+        tracing::info!(?operator, %by, target = %target.name, ?length, "muted");
         let line = wire::muted(&by, &target.name, length);
-        self.confirm(id, target.room, true, line.clone());
-        self.broadcast(Audience::everyone_in(target.room), line);
+        if let Some(operator) = operator {
+            self.confirm(operator, target.room, true, line.clone());
+        }
+        self.tell_room(target.room, line);
         self.send(target.id, wire::you_muted(expires));
+    }
+
+    /// With a bus, `/mute` or `/unmute` by a server operator of someone on another node goes
+    /// through the stream of a room they are in; else `refusal` is sent.
+    fn refuse_or_ask(
+        &mut self,
+        id: ClientId,
+        typed: &str,
+        action: ModerationAction,
+        expires: Option<UnixMillis>,
+        refusal: Bytes,
+    ) {
+        let by = self.registry.get(id).map(|client| client.nick.as_str().to_owned()).unwrap_or_default();
+        if !(self.is_server_operator(id) && self.act_through_room(id, &by, typed, action, "", expires)) {
+            self.send(id, refusal);
+        }
     }
 
     /// `/unmute NAME`, by a server operator.
     pub(super) fn unmute(&mut self, id: ClientId, typed: &str) {
         let (by, target) = match self.server_operator_on(id, typed) {
             Ok(found) => found,
-            Err(refusal) => return self.send(id, refusal),
+            Err(refusal) => return self.refuse_or_ask(id, typed, ModerationAction::Unmute, None, refusal),
         };
+        if !self.lift_mute(Some(id), &by, &target) {
+            self.send(id, wire::error(format_args!("{} is not muted.", target.name)));
+        }
+    }
+
+    /// Lifts the mute of `target` (here), by `by` (shared with every node for an account): its
+    /// room is told, and `operator`. Whether it was muted.
+    pub(super) fn lift_mute(&mut self, operator: Option<ClientId>, by: &str, target: &Target) -> bool {
         let account = self.registry.get(target.id).and_then(|client| client.account.clone());
         let by_account =
             account.as_ref().is_some_and(|key| self.moderation.mutes.remove(&Muted::Account(key.clone())));
         let by_connection = self.moderation.mutes.remove(&Muted::Guest(target.id));
         if by_account && let Some(account) = account {
-            self.persist(Record::MuteLifted { account });
+            self.persist(Record::MuteLifted { account: account.clone() });
+            self.share(ServerChange::MuteLifted(account));
         }
         if !(by_account || by_connection) {
-            return self.send(id, wire::error(format_args!("{} is not muted.", target.name)));
+            return false;
         }
-        tracing::info!(%id, %by, target = %target.name, "unmuted");
-        let line = wire::unmuted(&by, &target.name);
-        self.confirm(id, target.room, true, line.clone());
-        self.broadcast(Audience::everyone_in(target.room), line);
+        tracing::info!(?operator, %by, target = %target.name, "unmuted");
+        let line = wire::unmuted(by, &target.name);
+        if let Some(operator) = operator {
+            self.confirm(operator, target.room, true, line.clone());
+        }
+        self.tell_room(target.room, line);
+        true
     }
 
     /// When the next ban or mute ends, on the core's clock.

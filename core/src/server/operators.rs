@@ -14,7 +14,9 @@ use crate::protocol::nick::key_of;
 use crate::protocol::sanitize;
 use crate::protocol::wire;
 use crate::rooms::{MAX_TOPIC, RoomId};
-use crate::{Ban, ClientId, Motd, Mute, Operator, Record, UnixMillis};
+use crate::{
+    Ban, ClientId, ModerationAction, Motd, Mute, Operator, Record, ServerChange, TopicChange, UnixMillis,
+};
 
 /// Someone an operator acts on, found by name.
 pub(super) struct Target {
@@ -139,6 +141,7 @@ impl Server {
     pub(super) fn op(&mut self, id: ClientId, by: &str, typed: &str) {
         let target = match self.may_act_on(id, typed, true) {
             Ok(target) => target,
+            Err(_) if self.act_through_room(id, by, typed, ModerationAction::Op, "", None) => return,
             Err(refusal) => return self.send(id, refusal),
         };
         let at = self.wall_now();
@@ -150,6 +153,9 @@ impl Server {
                 id,
                 wire::error(format_args!("{} is already an operator of {room_name}.", target.name)),
             );
+        }
+        if self.act_through_room(id, by, typed, ModerationAction::Op, "", None) {
+            return;
         }
         if let Some(room) = self.rooms.get_mut(target.room) {
             room.set_operator(target.id, true);
@@ -165,6 +171,7 @@ impl Server {
     pub(super) fn deop(&mut self, id: ClientId, by: &str, typed: &str) {
         let target = match self.may_act_on(id, typed, true) {
             Ok(target) => target,
+            Err(_) if self.act_through_room(id, by, typed, ModerationAction::Deop, "", None) => return,
             Err(refusal) => return self.send(id, refusal),
         };
         if self.is_server_operator(target.id) {
@@ -173,8 +180,18 @@ impl Server {
             return self.send(id, refusal);
         }
         let account = self.registry.get(target.id).and_then(|client| client.account.clone());
-        let Some(room) = self.rooms.get_mut(target.room) else { return };
+        let Some(room) = self.rooms.get(target.room) else { return };
         let (room_name, key) = (room.name().as_str().to_owned(), room.name().key().to_owned());
+        let by_account =
+            account.as_deref().is_some_and(|account| self.moderation.operators.is_room(&key, account));
+        if !(room.is_operator(target.id) || by_account) {
+            return self
+                .send(id, wire::error(format_args!("{} is not an operator of {room_name}.", target.name)));
+        }
+        if self.act_through_room(id, by, typed, ModerationAction::Deop, "", None) {
+            return;
+        }
+        let Some(room) = self.rooms.get_mut(target.room) else { return };
         let by_connection = room.set_operator(target.id, false);
         let by_account =
             account.as_deref().is_some_and(|account| self.moderation.operators.revoke(&key, account));
@@ -197,14 +214,17 @@ impl Server {
         if !self.is_room_operator(id, room) {
             return self.send(id, wire::not_operator(Some(&room_name)));
         }
-        let changed = if lock {
-            self.moderation.locked_topics.insert(key)
-        } else {
-            self.moderation.locked_topics.remove(&key)
-        };
-        if !changed {
+        if self.moderation.locked_topics.contains(&key) == lock {
             let state = if lock { "already locked" } else { "not locked" };
             return self.send(id, wire::error(format_args!("The topic of {room_name} is {state}.")));
+        }
+        if self.share_topic(room, by, TopicChange::Locked(lock)) {
+            return;
+        }
+        if lock {
+            self.moderation.locked_topics.insert(key);
+        } else {
+            self.moderation.locked_topics.remove(&key);
         }
         tracing::info!(%id, %by, room = %room_name, lock, "topic lock");
         self.broadcast(Audience::everyone_in(room), wire::topic_lock(by, &room_name, lock));
@@ -244,18 +264,20 @@ impl Server {
                 let text: String = sanitize(text).chars().take(MAX_TOPIC).collect();
                 let motd = Motd { text: text.clone(), set_by: by.clone(), at: self.wall_now() };
                 self.moderation.motd = Some(motd.clone());
-                self.persist(Record::Motd(motd));
+                self.persist(Record::Motd(motd.clone()));
+                self.share(ServerChange::Motd(motd));
                 wire::motd_set(&by, &text)
             }
             None if self.moderation.motd.is_none() => return self.show_motd(id, true),
             None => {
                 self.moderation.motd = None;
                 self.persist(Record::MotdCleared);
+                self.share(ServerChange::MotdCleared);
                 wire::motd_cleared(&by)
             }
         };
         tracing::info!(%id, %by, set = text.is_some(), "message of the day");
-        self.broadcast(Audience::everyone_in(room), line);
+        self.tell_room(room, line);
     }
 
     /// `/whois NAME`: where they are, whether identified, operator, away or muted; their

@@ -13,11 +13,11 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use super::Sim;
+use super::{Sim, TestPasswords};
 use crate::kit::{Services, Wake};
 use crate::{
-    BusCommand, BusEvent, BusPayload, ClientId, ClusterConfig, Config, Input, Reply, Request, StreamSeq,
-    SubscribeFrom,
+    Account, BusCommand, BusEvent, BusPayload, ClientId, ClusterConfig, Config, Input, Reply, Request,
+    StreamSeq, SubscribeFrom,
 };
 
 /// The time to live of a node's heartbeat on the simulated bus (three heartbeats).
@@ -43,6 +43,8 @@ struct NodeState {
     /// Events for the node.
     inbox: VecDeque<Reply>,
     users: BTreeSet<String>,
+    /// The rooms it published last, with its counts.
+    rooms: Vec<(String, u64)>,
     alive_at: Option<Duration>,
     /// It reports no node dead before this (it just reconnected: the others need a time to
     /// live to renew their heartbeats, as in the bridge).
@@ -60,6 +62,12 @@ struct World {
     streams: BTreeMap<String, Vec<SimEntry>>,
     nodes: BTreeMap<String, NodeState>,
     leases: BTreeMap<String, String>,
+    /// Lease requests not answered yet, while leases are stalled ([`BusWorld::stall_leases`]).
+    stalled: Option<Vec<(String, String)>>,
+    /// The shared account records, by key.
+    accounts: BTreeMap<String, Account>,
+    /// Most commands a node's queue holds while the bus is down; past it, each is refused.
+    queue_limit: Option<usize>,
 }
 
 /// The in-memory bus the nodes of a [`ClusterSim`] share.
@@ -74,6 +82,41 @@ impl BusWorld {
     /// Every entry of room `room`'s stream (its uniqueness key), in order.
     pub fn stream(&self, room: &str) -> Vec<SimEntry> {
         self.lock().streams.get(room).cloned().unwrap_or_default()
+    }
+
+    /// Every lease held: name key to node.
+    pub fn leases(&self) -> BTreeMap<String, String> {
+        self.lock().leases.clone()
+    }
+
+    /// Every node's queue holds at most `limit` commands while the bus is down (as the
+    /// bridge's bounded queue); past it, each is refused ([`BusEvent::Refused`]).
+    pub fn limit_queue(&self, limit: usize) {
+        self.lock().queue_limit = Some(limit);
+    }
+
+    /// The shared account records' keys.
+    pub fn accounts(&self) -> Vec<String> {
+        self.lock().accounts.keys().cloned().collect()
+    }
+
+    /// Another node, `holder`, holds the lease on name key `name`.
+    pub fn hold_lease(&self, name: &str, holder: &str) {
+        self.lock().leases.insert(name.to_owned(), holder.to_owned());
+    }
+
+    /// Lease requests are left unanswered (`true`) until leases are stalled no more, when each
+    /// is answered in order.
+    pub fn stall_leases(&self, stalled: bool) {
+        let mut world = self.lock();
+        match (stalled, world.stalled.take()) {
+            (true, waiting) => world.stalled = Some(waiting.unwrap_or_default()),
+            (false, waiting) => {
+                for (node, name) in waiting.unwrap_or_default() {
+                    world.apply(&node, BusCommand::Acquire { name });
+                }
+            }
+        }
     }
 
     /// Whether some node has events waiting.
@@ -107,7 +150,15 @@ impl World {
             BusCommand::Heartbeat if self.up => self.heartbeat(node),
             BusCommand::Heartbeat => {}
             command if self.up => self.apply(node, command),
-            command => self.node(node).outbox.push_back(command),
+            command => {
+                let limit = self.queue_limit;
+                let state = self.node(node);
+                if limit.is_some_and(|limit| state.outbox.len() >= limit) {
+                    state.inbox.push_back(Reply::Bus(BusEvent::Refused { command }));
+                } else {
+                    state.outbox.push_back(command);
+                }
+            }
         }
         self.pump();
     }
@@ -125,6 +176,9 @@ impl World {
             BusCommand::Offline { user } => {
                 self.node(node).users.remove(&user);
             }
+            BusCommand::Acquire { name } if self.stalled.is_some() => {
+                self.stalled.get_or_insert_default().push((node.to_owned(), name));
+            }
             BusCommand::Acquire { name } => {
                 let holder = self.leases.entry(name.clone()).or_insert_with(|| node.to_owned()).clone();
                 let event = if holder == node {
@@ -138,6 +192,42 @@ impl World {
                 if self.leases.get(&name).is_some_and(|holder| holder == node) {
                     self.leases.remove(&name);
                 }
+            }
+            BusCommand::CreateAccount { account } => {
+                let key = account.key.clone();
+                let created = !self.accounts.contains_key(&key);
+                if created {
+                    self.accounts.insert(key.clone(), account);
+                }
+                self.node(node).inbox.push_back(Reply::Bus(BusEvent::AccountCreated { key, created }));
+            }
+            BusCommand::FetchAccount { key } => {
+                let account = self.accounts.get(&key).cloned();
+                self.node(node).inbox.push_back(Reply::Bus(BusEvent::AccountFetched { key, account }));
+            }
+            BusCommand::StoreAccount { account } => {
+                self.accounts.insert(account.key.clone(), account);
+            }
+            BusCommand::DeleteAccount { key } => {
+                self.accounts.remove(&key);
+            }
+            BusCommand::PublishRooms { rooms } => self.node(node).rooms = rooms,
+            BusCommand::ListRooms => {
+                let now = self.now;
+                let nodes = self
+                    .nodes
+                    .iter()
+                    .filter(|(_, state)| {
+                        !state.rooms.is_empty()
+                            && state.alive_at.is_some_and(|at| at + SIM_HEARTBEAT_TTL >= now)
+                    })
+                    .map(|(name, state)| (name.clone(), state.rooms.clone()))
+                    .collect();
+                self.node(node).inbox.push_back(Reply::Bus(BusEvent::RoomsListed { nodes }));
+            }
+            BusCommand::Locate { name } => {
+                let holder = self.leases.get(&name).cloned();
+                self.node(node).inbox.push_back(Reply::Bus(BusEvent::Located { name, node: holder }));
             }
             BusCommand::Subscribe { .. } | BusCommand::Unsubscribe { .. } | BusCommand::Heartbeat => {}
         }
@@ -220,27 +310,41 @@ impl World {
     }
 }
 
-/// One node's handle on the [`BusWorld`], as its [`Services`].
+/// One node's handle on the [`BusWorld`], as its [`Services`]; its passwords are checked by
+/// the [`TestPasswords`] stand-in, so its users can register and identify.
 #[derive(Debug)]
 pub struct SimBus {
     world: BusWorld,
     node: String,
+    /// The password work, done at once ([`TestPasswords`]).
+    passwords: TestPasswords,
 }
 
 impl Services for SimBus {
     fn set_wake(&mut self, _wake: Wake) {}
 
     fn request(&mut self, request: Request) {
-        if let Request::Bus(command) = request {
-            self.world.lock().command(&self.node, command);
+        match request {
+            Request::Bus(command) => self.world.lock().command(&self.node, command),
+            request => self.passwords.request(request),
         }
     }
 
     fn try_reply(&mut self) -> Option<Reply> {
+        if let Some(reply) = self.passwords.try_reply() {
+            return Some(reply);
+        }
         self.world.lock().node(&self.node).inbox.pop_front()
     }
 
     fn close(&mut self) {}
+}
+
+/// Node `name` on `world`, running `config`, its wall clock `after` the others' start.
+fn node(world: &BusWorld, name: &str, config: &Config, after: Duration) -> Sim {
+    let config = Config { cluster: Some(ClusterConfig::new(name)), ..config.clone() };
+    let bus = SimBus { world: world.clone(), node: name.to_owned(), passwords: TestPasswords::default() };
+    Sim::restored_after(config, Box::new(bus), crate::Stored::default(), after)
 }
 
 /// Several nodes sharing rooms through one in-memory bus, on one simulated clock.
@@ -259,17 +363,23 @@ impl ClusterSim {
         let world = BusWorld::default();
         world.lock().up = true;
         let names: Vec<String> = (1..=count).map(|n| format!("n{n}")).collect();
-        let nodes = names
-            .iter()
-            .map(|name| {
-                let config = Config { cluster: Some(ClusterConfig::new(name.clone())), ..config.clone() };
-                let bus = SimBus { world: world.clone(), node: name.clone() };
-                Sim::with_services(config, Box::new(bus))
-            })
-            .collect();
+        let nodes = names.iter().map(|name| node(&world, name, config, Duration::ZERO)).collect();
         let mut cluster = Self { nodes, world, names, elapsed: Duration::ZERO };
         cluster.settle();
         cluster
+    }
+
+    /// A node joins now, running `config`, named after the last one (`n4` after `n3`): its
+    /// index. It starts with an empty database, its clock at the others' time.
+    pub fn add_node(&mut self, config: &Config) -> usize {
+        let name = format!("n{}", self.names.len() + 1);
+        let mut late = node(&self.world, &name, config, self.elapsed);
+        // Its first input: it starts reading the streams every node reads.
+        late.advance(Duration::ZERO);
+        self.nodes.push(late);
+        self.names.push(name);
+        self.settle();
+        self.nodes.len() - 1
     }
 
     /// Node `node`'s name on the bus.
@@ -337,6 +447,17 @@ impl ClusterSim {
         state.crashed = true;
         state.subs.clear();
         state.inbox.clear();
+    }
+
+    /// Every node's transcripts ([`Sim::transcripts`]), one after the other, each under a
+    /// header naming the node: for snapshots.
+    pub fn transcripts(&self) -> String {
+        let mut out = String::new();
+        for (sim, name) in self.nodes.iter().zip(&self.names) {
+            out.push_str(&format!("######## node {name} ########\n"));
+            out.push_str(&sim.transcripts());
+        }
+        out
     }
 
     /// Lines received by client `id` of node `node`.

@@ -36,6 +36,9 @@ pub struct Driver {
     pub flushed: usize,
     /// Stop writing to the socket (a client that does not read).
     pub stalled: bool,
+    /// Write as a runtime with a writer thread does: [`Transport::drain`] into an [`Outbox`],
+    /// then [`Transport::written`], instead of `io_slices` and `advance`.
+    pub drained: bool,
 }
 
 impl Driver {
@@ -50,6 +53,7 @@ impl Driver {
             ended: None,
             flushed: 0,
             stalled: false,
+            drained: false,
         }
     }
 
@@ -110,6 +114,10 @@ impl Driver {
         while !self.stalled && self.transport.wants_write() {
             rounds += 1;
             assert!(rounds < 100_000, "the transport keeps wanting to write");
+            if self.drained {
+                self.write_drained();
+                continue;
+            }
             let mut slices = [IoSlice::new(&[]); Outbox::MAX_SLICES];
             let count = self.transport.io_slices(&mut slices);
             assert!(count > 0, "wants to write but gives nothing");
@@ -121,6 +129,22 @@ impl Driver {
             let incoming = Owned::from(self.transport.advance(written));
             self.note(incoming);
         }
+    }
+
+    /// One round of a writer thread: takes a batch with `drain`, writes it all, reports it.
+    fn write_drained(&mut self) {
+        let mut outbox = Outbox::new();
+        let incoming = Owned::from(self.transport.drain(&mut outbox));
+        self.note(incoming);
+        let mut slices = [IoSlice::new(&[]); Outbox::MAX_SLICES];
+        let count = outbox.io_slices(&mut slices);
+        let bytes: usize = slices[..count].iter().map(|slice| slice.len()).sum();
+        for slice in &slices[..count] {
+            self.written.extend_from_slice(slice);
+        }
+        let frames = outbox.advance(bytes);
+        let incoming = Owned::from(self.transport.written(bytes, frames));
+        self.note(incoming);
     }
 
     /// Takes what was written so far, as text.

@@ -1,0 +1,115 @@
+//! Accounts across nodes: with a bus, an account is one shared record every node reads.
+//!
+//! - `/register`: once the password's hash is made, the account is created on the bus only if
+//!   no node has one with its key ([`BusCommand::CreateAccount`]); then it is kept here too.
+//!   Another node's account of that name: refused plainly.
+//! - `/identify`: the account's shared record is read first ([`BusCommand::FetchAccount`]) and
+//!   this node's copy (its database) follows it, so an account registered on another node, or
+//!   whose password changed there, is identified against what every node shares.
+//! - `/password` and `/unregister` change the shared record too.
+//!
+//! With the bus down, `/identify` goes by this node's copy (answers would wait for the bus);
+//! `/register` waits for the bus, as appends do.
+
+use super::Server;
+use crate::accounts::Secret;
+use crate::cluster::Fetching;
+use crate::protocol::{Password, wire};
+use crate::{Account, BusCommand, ClientId, Record, Request};
+
+impl Server {
+    /// Whether `id` waits for the bus about an account.
+    pub(super) fn waits_for_shared_account(&self, id: ClientId) -> bool {
+        self.cluster.as_ref().is_some_and(|cluster| cluster.accounts.is_waiting(id))
+    }
+
+    /// Whether an account with key `key` is being created on the bus from this node.
+    pub(super) fn creating_shared_account(&self, key: &str) -> bool {
+        self.cluster.as_ref().is_some_and(|cluster| cluster.accounts.is_creating(key))
+    }
+
+    /// With a bus, `id`'s new `account` is created on the bus first: returns true if it is.
+    pub(super) fn create_shared_account(&mut self, id: ClientId, account: &Account) -> bool {
+        let Some(cluster) = self.cluster.as_mut() else { return false };
+        cluster.accounts.create(id, account.clone());
+        self.ask(Request::Bus(BusCommand::CreateAccount { account: account.clone() }));
+        true
+    }
+
+    /// With a bus that is up, `/identify` of account `key` reads its shared record first:
+    /// returns true if it does (the identification goes on when the record comes).
+    pub(super) fn fetch_account_first(
+        &mut self,
+        id: ClientId,
+        key: &str,
+        typed: Option<&str>,
+        password: Password<'_>,
+    ) -> bool {
+        let Some(cluster) = self.cluster.as_mut().filter(|cluster| !cluster.down) else { return false };
+        let fetching = Fetching {
+            client: id,
+            typed: typed.map(str::to_owned),
+            password: Secret::new(password.as_str()),
+        };
+        if cluster.accounts.fetch(key, fetching) {
+            self.ask(Request::Bus(BusCommand::FetchAccount { key: key.to_owned() }));
+        }
+        true
+    }
+
+    /// A change to an account (`/password`, `/unregister`) goes to its shared record too.
+    pub(super) fn share_account(&mut self, command: BusCommand) {
+        if self.is_clustered() {
+            self.ask(Request::Bus(command));
+        }
+    }
+
+    /// The bus answered [`BusCommand::CreateAccount`] for `key`.
+    pub(super) fn shared_account_created(&mut self, key: &str, created: bool) {
+        let Some((id, account)) = self.cluster.as_mut().and_then(|cluster| cluster.accounts.created(key))
+        else {
+            return;
+        };
+        if created {
+            return self.keep_registered(id, account);
+        }
+        tracing::info!(%id, account = %account.name, "registered on another node already");
+        if self.registry.get(id).is_some_and(|client| client.is_active()) {
+            self.send(id, wire::registered_elsewhere(&account.name));
+        }
+    }
+
+    /// The bus answered [`BusCommand::FetchAccount`] for `key`: this node's copy follows it,
+    /// and the identifications that waited for it go on.
+    pub(super) fn shared_account_fetched(&mut self, key: &str, account: Option<Account>) {
+        match account {
+            Some(account) if account.key == key => {
+                if self.accounts.get(key) != Some(&account) {
+                    self.accounts.insert(account.clone());
+                    self.persist(Record::Account(account));
+                }
+            }
+            Some(account) => {
+                tracing::warn!(%key, other = %account.key, "the bus answered for another account: ignored");
+            }
+            None => {
+                if self.accounts.remove(key).is_some() {
+                    tracing::info!(%key, "an account no node shares any more is forgotten here");
+                    self.persist(Record::AccountDeleted { account: key.to_owned() });
+                }
+            }
+        }
+        self.identify_those_waiting(key);
+    }
+
+    /// The identifications that waited for `key`'s shared record go on, with this node's copy.
+    pub(super) fn identify_those_waiting(&mut self, key: &str) {
+        let waiting = self.cluster.as_mut().map(|cluster| cluster.accounts.fetched(key)).unwrap_or_default();
+        for Fetching { client, typed, password } in waiting {
+            if self.registry.get(client).is_some_and(|c| c.is_active()) {
+                let password = password.into_string();
+                self.identify_with(client, typed.as_deref(), Password(&password), false);
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! `/msg` across nodes: each node reads an inbox stream of its own (`@NODE`, a key no room can
+//! have), from its first input on. A `/msg` to a name no local user holds asks the bus which
+//! node holds the name's lease ([`BusCommand::Locate`]), then appends the message to that
+//! node's inbox; the node holding the name hands it to its user. No node holds it: the sender
+//! is told no one is called so, as on one node.
+
+use super::Server;
+use crate::cluster::{Outgoing, inbox_of};
+use crate::protocol::nick::key_of;
+use crate::protocol::{sanitize, wire};
+use crate::{BusCommand, BusPayload, ClientId, Request, SubscribeFrom};
+
+impl Server {
+    /// Starts reading this node's inbox (once, with `#lobby`).
+    pub(super) fn read_inbox(&mut self) {
+        let Some(cluster) = self.cluster.as_ref() else { return };
+        let room = inbox_of(&cluster.node);
+        self.ask(Request::Bus(BusCommand::Subscribe { room, from: SubscribeFrom::Latest }));
+    }
+
+    /// Whether `key` is this node's inbox.
+    pub(super) fn is_inbox(&self, key: &str) -> bool {
+        self.cluster.as_ref().is_some_and(|cluster| key == inbox_of(&cluster.node))
+    }
+
+    /// With a bus, a `/msg` to `to`, whom no local user is, goes to the node holding the name:
+    /// returns true if it does (the sender hears once it is located).
+    pub(super) fn private_elsewhere(&mut self, id: ClientId, from: &str, to: &str, text: &str) -> bool {
+        let Some(cluster) = self.cluster.as_mut() else { return false };
+        let key = key_of(to);
+        let message =
+            Outgoing { sender: id, from: from.to_owned(), to: to.to_owned(), text: text.to_owned() };
+        if cluster.outbox.wait(&key, message) {
+            self.ask(Request::Bus(BusCommand::Locate { name: key }));
+        }
+        true
+    }
+
+    /// The bus said which node holds name `key` (if any): the messages that waited go there.
+    pub(super) fn located(&mut self, key: &str, node: Option<String>) {
+        let Some(cluster) = self.cluster.as_mut() else { return };
+        let own = cluster.node.clone();
+        for Outgoing { sender, from, to, text } in cluster.outbox.located(key) {
+            if !self.registry.get(sender).is_some_and(|c| c.is_active()) {
+                continue;
+            }
+            match &node {
+                Some(node) if *node != own => {
+                    let payload = BusPayload::Private { from, to: to.clone(), text: text.clone() };
+                    self.publish(&inbox_of(node), payload);
+                    self.send(sender, wire::private_out(&to, &text));
+                }
+                // Held here (it came meanwhile) or nowhere.
+                _ => match self.registry.holder(key).and_then(|holder| self.registry.get(holder)) {
+                    Some(target) => {
+                        let (target, name) = (target.id, target.nick.as_str().to_owned());
+                        self.send(target, wire::private_in(&from, &text));
+                        self.send(sender, wire::private_out(&name, &text));
+                    }
+                    None => self.send(sender, wire::no_such_user(&to)),
+                },
+            }
+        }
+    }
+
+    /// An entry of this node's inbox: a private message for one of its users.
+    pub(super) fn inbox_entry(&mut self, payload: BusPayload) {
+        let BusPayload::Private { from, to, text } = payload else {
+            return tracing::debug!(?payload, "an inbox entry that is not a private message: ignored");
+        };
+        match self
+            .registry
+            .holder(&key_of(&to))
+            .filter(|&id| self.registry.get(id).is_some_and(|c| c.is_active()))
+        {
+            // What other nodes wrote is sanitised again: a line on the wire is never broken.
+            Some(target) => self.send(target, wire::private_in(&sanitize(&from), &sanitize(&text))),
+            None => tracing::info!(%to, "a private message for someone no longer here: dropped"),
+        }
+    }
+
+    /// The bridge refused a [`BusCommand::Locate`]: the messages waiting for it are not sent.
+    pub(super) fn locate_refused(&mut self, key: &str) {
+        let waiting = self.cluster.as_mut().map(|cluster| cluster.outbox.located(key)).unwrap_or_default();
+        for message in waiting {
+            self.send(message.sender, wire::cluster_busy());
+        }
+    }
+}

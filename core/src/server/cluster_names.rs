@@ -1,0 +1,181 @@
+//! Names across nodes, for new connections: with a bus, a new connection's guest name is
+//! leased like any other, and the connection is welcomed only once the lease is granted (a
+//! refused name: the next guest name is asked for). Past a deadline on the core's clock, or
+//! with the bus down, it is welcomed without the lease and told so plainly; an answer that
+//! comes later still counts.
+
+use super::Server;
+use crate::cluster::{Answered, Held};
+use crate::protocol::wire;
+use crate::protocol::{Line, Nick};
+use crate::rooms::RoomId;
+use crate::{BusCommand, ClientId};
+
+impl Server {
+    /// With a bus, `id` (just connected) is welcomed only once its guest name's lease is
+    /// granted (at once, told plainly, if the bus is down): returns false without a bus, and
+    /// the caller welcomes it.
+    pub(super) fn hold_greeting(&mut self, id: ClientId) -> bool {
+        let Some(key) = self.registry.get(id).map(|client| client.nick.key().to_owned()) else {
+            return false;
+        };
+        let now = self.now;
+        let Some(cluster) = self.cluster.as_mut() else { return false };
+        if self.shutting_down {
+            return false;
+        }
+        if cluster.down {
+            // Nothing can be asked now: welcomed plainly without the lease.
+            self.greet(id);
+            let line = self.registry.get(id).map(|client| wire::name_unconfirmed(client.nick.as_str()));
+            if let Some(line) = line {
+                self.send(id, line);
+            }
+            return true;
+        }
+        let deadline = now + cluster.greeting_wait();
+        cluster.greetings.wait(id, &key, deadline);
+        // Out of every room until the welcome: nothing said reaches it before.
+        if let Some(client) = self.registry.get_mut(id) {
+            client.room = RoomId::NOWHERE;
+        }
+        self.ask(crate::Request::Bus(BusCommand::Acquire { name: key }));
+        true
+    }
+
+    /// Keeps a line `id` sent before its welcome; hands it back if `id` is welcomed.
+    pub(super) fn hold_line(&mut self, id: ClientId, line: Line) -> Option<Line> {
+        match self.cluster.as_mut() {
+            Some(cluster) => cluster.greetings.hold(id, line),
+            None => Some(line),
+        }
+    }
+
+    /// The answer to a lease asked for a new connection's name (`holder`: the node holding
+    /// it, if refused): returns false if no greeting asked for `key`.
+    pub(super) fn greeting_answer(&mut self, key: &str, holder: Option<&str>) -> bool {
+        let Some(cluster) = self.cluster.as_mut() else { return false };
+        let Some(answered) = cluster.greetings.answered(key) else { return false };
+        let (Answered::Waiting(id) | Answered::Late(id)) = answered;
+        let still_called = self.registry.get(id).is_some_and(|c| c.is_present() && c.nick.key() == key);
+        match (answered, holder) {
+            (_, None) if still_called => {
+                if let Some(cluster) = self.cluster.as_mut() {
+                    cluster.leases.hold(key, id);
+                }
+                if matches!(answered, Answered::Waiting(_)) {
+                    self.welcome(id, false);
+                }
+            }
+            (_, None) => self.ask(crate::Request::Bus(BusCommand::Release { name: key.to_owned() })),
+            (Answered::Waiting(_), Some(_)) if still_called => self.next_guest(id),
+            (Answered::Late(_), Some(_)) if still_called => {
+                let line =
+                    self.registry.get(id).map(|client| wire::name_in_use_elsewhere(client.nick.as_str()));
+                if let Some(line) = line {
+                    self.send(id, line);
+                }
+            }
+            (_, Some(_)) => {}
+        }
+        true
+    }
+
+    /// `id`'s guest name is held on another node: it asks for the next one.
+    fn next_guest(&mut self, id: ClientId) {
+        let active = self.registry.active();
+        let mut guests = std::mem::take(&mut self.guests);
+        let nick: Nick = guests.next(active, |key| self.name_taken(key));
+        self.guests = guests;
+        let key = nick.key().to_owned();
+        if self.registry.rename(id, nick).is_none() {
+            return;
+        }
+        if let Some(cluster) = self.cluster.as_mut() {
+            cluster.greetings.ask_again(id, &key);
+        }
+        self.ask(crate::Request::Bus(BusCommand::Acquire { name: key }));
+    }
+
+    /// Welcomes `id` (waiting for its name's lease): `unconfirmed` when it goes without it.
+    fn welcome(&mut self, id: ClientId, unconfirmed: bool) {
+        let Some(cluster) = self.cluster.as_mut() else { return };
+        let Held { lines, dropped } = cluster.greetings.done(id, unconfirmed);
+        if !self.registry.get(id).is_some_and(|c| c.is_active()) {
+            return;
+        }
+        self.greet(id);
+        if unconfirmed && let Some(client) = self.registry.get(id) {
+            let line = wire::name_unconfirmed(client.nick.as_str());
+            self.send(id, line);
+        }
+        if dropped > 0 {
+            self.send(id, wire::held_lines_dropped(dropped));
+        }
+        for line in lines {
+            if !self.registry.get(id).is_some_and(|c| c.is_active()) {
+                break;
+            }
+            self.line(id, line);
+        }
+    }
+
+    /// Welcomes, without their lease, those waiting past their deadline (every one of them
+    /// when `all`: the bus went down).
+    pub(super) fn expire_greetings(&mut self, all: bool) {
+        loop {
+            let Some(cluster) = self.cluster.as_ref() else { return };
+            let next = if all { cluster.greetings.any_waiting() } else { cluster.greetings.due(self.now) };
+            let Some(id) = next else { return };
+            tracing::info!(%id, "welcomed without its name's lease: the bus did not answer in time");
+            self.welcome(id, true);
+        }
+    }
+
+    /// `id` is now called `new` instead of `old`: the user sets follow, and the lease on `old`
+    /// is let go unless `new` is the same name (another case of it).
+    pub(super) fn bus_renamed(&mut self, id: ClientId, old: &Nick, new: &Nick) {
+        if old.key() != new.key() {
+            self.bus_offline(id, old);
+        } else {
+            let user = old.as_str().to_owned();
+            self.ask(crate::Request::Bus(BusCommand::Offline { user }));
+        }
+        self.bus_online(new.as_str());
+    }
+
+    /// `id` left: whatever its greeting waited for is forgotten.
+    pub(super) fn forget_greeting(&mut self, id: ClientId) {
+        if let Some(cluster) = self.cluster.as_mut() {
+            let _ = cluster.greetings.done(id, false);
+            cluster.greetings.forget(id);
+        }
+    }
+
+    /// Whether `id` waits for its welcome.
+    pub(super) fn greeting_pending(&self, id: ClientId) -> bool {
+        self.cluster.as_ref().is_some_and(|cluster| cluster.greetings.is_waiting(id))
+    }
+}
+
+impl Server {
+    /// Node `node` came back as a new incarnation before its heartbeat expired: its previous
+    /// incarnation's `users` are announced offline in every room they were in here (the new
+    /// incarnation's users, if any came already, stay).
+    pub(super) fn node_restarted(&mut self, node: &str, users: &[String]) {
+        tracing::warn!(%node, users = users.len(), "a node was restarted: its previous users are gone");
+        let rooms: Vec<(crate::rooms::RoomId, Vec<String>)> = self
+            .rooms
+            .iter_mut()
+            .filter(|(_, room)| room.remote.knows(node))
+            .map(|(id, room)| {
+                (id, users.iter().filter(|user| room.remote.remove(node, user)).cloned().collect())
+            })
+            .collect();
+        for (room, names) in rooms {
+            for name in names {
+                self.departure_notice(room, &name, wire::NODE_LOST);
+            }
+        }
+    }
+}

@@ -1,0 +1,339 @@
+//! Names across the nodes of a cluster (`chat_core::sim::cluster`): guest names are leased
+//! too, a connection is welcomed only under a name no other node holds (or told plainly when
+//! the other nodes could not say), and every name in use is unique across nodes.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chat_core::sim::cluster::ClusterSim;
+use chat_core::{ClientId, Config, PeerGone};
+use insta::assert_snapshot;
+use proptest::prelude::*;
+
+fn config() -> Config {
+    Config { flood_rate: 0.0, ..Config::default() }
+}
+
+/// The name a client was welcomed with.
+fn welcomed_as(lines: &[String]) -> String {
+    let first = lines.first().expect("a welcome");
+    let rest = first.strip_prefix("*** Welcome to the chat room, ").expect("the welcome comes first");
+    rest.split(':').next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn a_guest_name_held_on_another_node_is_skipped_before_the_welcome() {
+    // The same cluster, twice (it is deterministic): the second time, another node holds the
+    // guest name node 1 gives out first.
+    let mut first = ClusterSim::new(2, &config());
+    let ann = first.connect(0, "ann");
+    let name = welcomed_as(&first.lines(0, ann));
+
+    let mut cluster = ClusterSim::new(2, &config());
+    cluster.world.hold_lease(&name.to_lowercase(), "n2");
+    let ann = cluster.connect(0, "ann");
+    let lines = cluster.lines(0, ann);
+    let given = welcomed_as(&lines);
+    assert_ne!(given, name, "{lines:#?}");
+    assert!(given.starts_with("guest-"), "{lines:#?}");
+    assert!(!lines.iter().any(|line| line.contains("You are now known as")), "no rename: {lines:#?}");
+}
+
+#[test]
+fn lines_sent_before_the_welcome_wait_for_it_and_the_deadline_welcomes_plainly() {
+    let mut cluster = ClusterSim::new(2, &config());
+    cluster.world.stall_leases(true);
+    let ann = cluster.connect(0, "ann");
+    assert!(cluster.lines(0, ann).is_empty(), "no welcome before the lease is answered");
+    cluster.say(0, ann, "/who");
+    cluster.say(0, ann, "/nick ann");
+    assert!(cluster.lines(0, ann).is_empty(), "held: {:#?}", cluster.lines(0, ann));
+    cluster.advance(Duration::from_secs(2));
+    // Node 2's guest, welcomed without its lease too, then the answers come late.
+    let bob = cluster.connect(1, "bob");
+    cluster.advance(Duration::from_secs(2));
+    cluster.world.stall_leases(false);
+    cluster.settle();
+    cluster.advance(Duration::from_secs(1));
+    let mut out = String::new();
+    for (node, id) in [(0, ann), (1, bob)] {
+        out.push_str(&format!("== node {} ==\n", cluster.name(node)));
+        for line in cluster.lines(node, id) {
+            // Guest numbers are not the point here.
+            let line = line.split(' ').map(|word| if word.starts_with("guest-") { "guest-N" } else { word });
+            out.push_str(&line.collect::<Vec<_>>().join(" "));
+            out.push('\n');
+        }
+    }
+    assert_snapshot!(out);
+}
+
+#[test]
+fn with_the_bus_down_a_connection_is_welcomed_at_once_and_told() {
+    let mut cluster = ClusterSim::new(2, &config());
+    cluster.advance(Duration::from_millis(100));
+    cluster.set_bus_up(false);
+    let ann = cluster.connect(0, "ann");
+    let lines = cluster.lines(0, ann);
+    assert!(lines[0].starts_with("*** Welcome to the chat room, guest-"), "{lines:#?}");
+    assert!(
+        lines.iter().any(|line| line.starts_with("*** The other servers did not answer in time")),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn one_who_leaves_before_the_welcome_holds_no_name() {
+    let mut cluster = ClusterSim::new(2, &config());
+    cluster.world.stall_leases(true);
+    let ann = cluster.connect(0, "ann");
+    cluster.nodes[0].disconnect(ann, PeerGone::Closed);
+    cluster.world.stall_leases(false);
+    cluster.settle();
+    cluster.advance(Duration::from_secs(3));
+    assert!(cluster.world.leases().is_empty(), "the late grant is given back: {:?}", cluster.world.leases());
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    /// A client connects to a node.
+    Connect(usize),
+    /// A client (by index, wrapped) asks for one of a few names.
+    Nick(usize, usize),
+    /// A client leaves.
+    Leave(usize),
+    /// Leases are answered late (`true`) or at once again.
+    Stall(bool),
+    /// Time passes (milliseconds).
+    Advance(u64),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..3usize).prop_map(Op::Connect),
+        4 => (any::<usize>(), 0..4usize).prop_map(|(c, n)| Op::Nick(c, n)),
+        1 => any::<usize>().prop_map(Op::Leave),
+        1 => any::<bool>().prop_map(Op::Stall),
+        2 => (0..1_500u64).prop_map(Op::Advance),
+    ]
+}
+
+const NAMES: [&str; 4] = ["ann", "Ann", "bob", "cid"];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Whatever the order of connections, renames and late lease answers, no two clients on
+    /// any nodes hold the same name once every lease is answered (but the guests welcomed
+    /// past their deadline without one, who are told).
+    #[test]
+    fn every_name_in_use_is_unique_across_nodes(ops in proptest::collection::vec(op(), 1..40)) {
+        let mut cluster = ClusterSim::new(3, &config());
+        let mut clients: Vec<(usize, ClientId)> = Vec::new();
+        for op in ops {
+            match op {
+                Op::Connect(node) => {
+                    let id = cluster.connect(node, "c");
+                    clients.push((node, id));
+                }
+                Op::Nick(c, n) if !clients.is_empty() => {
+                    let (node, id) = clients[c % clients.len()];
+                    cluster.say(node, id, &format!("/nick {}", NAMES[n]));
+                }
+                Op::Leave(c) if !clients.is_empty() => {
+                    let (node, id) = clients.remove(c % clients.len());
+                    cluster.nodes[node].disconnect(id, PeerGone::Closed);
+                    cluster.settle();
+                }
+                Op::Nick(..) | Op::Leave(_) => {}
+                Op::Stall(stalled) => {
+                    cluster.world.stall_leases(stalled);
+                    cluster.settle();
+                }
+                Op::Advance(ms) => cluster.advance(Duration::from_millis(ms)),
+            }
+        }
+        cluster.world.stall_leases(false);
+        cluster.settle();
+        cluster.advance(Duration::from_secs(3));
+        let mut holders: BTreeMap<String, Vec<(usize, ClientId)>> = BTreeMap::new();
+        for &(node, id) in &clients {
+            let lines = cluster.lines(node, id);
+            let unconfirmed = lines.iter().any(|line| line.starts_with("*** The other servers did not answer in time"));
+            if let Some(name) = cluster.nodes[node].server.name_of(id) {
+                if unconfirmed && name.starts_with("guest-") {
+                    continue;
+                }
+                holders.entry(name.to_lowercase()).or_default().push((node, id));
+            }
+        }
+        for (name, who) in &holders {
+            prop_assert_eq!(who.len(), 1, "{} is held by {:?}", name, who);
+        }
+        let leases = cluster.world.leases();
+        for name in holders.keys().filter(|name| !name.starts_with("guest-")) {
+            prop_assert!(leases.contains_key(name), "{} is in use without its lease: {:?}", name, leases);
+        }
+    }
+}
+
+#[test]
+fn accounts_are_one_across_nodes() {
+    let mut cluster = ClusterSim::new(2, &config());
+    let ann = cluster.connect(0, "ann");
+    cluster.say(0, ann, "/nick ann");
+    cluster.say(0, ann, "/register hunter22");
+    cluster.nodes[0].disconnect(ann, PeerGone::Closed);
+    cluster.settle();
+    // Node 2 never saw the account: registering it again there is refused ...
+    let bob = cluster.connect(1, "bob");
+    cluster.say(1, bob, "/nick ann");
+    cluster.say(1, bob, "/register other-password");
+    // ... and the owner identifies there with it (a wrong password first).
+    let owner = cluster.connect(1, "owner");
+    cluster.say(1, owner, "/identify ann wrong-password");
+    cluster.say(1, owner, "/identify ann hunter22");
+    cluster.say(1, owner, "/password hunter22 hunter33");
+    assert_eq!(cluster.world.accounts(), ["ann"]);
+    // Back on node 1, the new password counts; then the account is given up everywhere.
+    let again = cluster.connect(0, "again");
+    cluster.say(0, again, "/identify ann hunter22");
+    cluster.say(0, again, "/identify ann hunter33");
+    cluster.say(0, again, "/unregister hunter33");
+    assert!(cluster.world.accounts().is_empty());
+    cluster.say(1, bob, "/identify ann hunter33");
+    let mut out = String::new();
+    for (node, id, label) in [(1, bob, "bob"), (1, owner, "owner"), (0, again, "again")] {
+        out.push_str(&format!("== {label} ==\n"));
+        for line in cluster.lines(node, id) {
+            let line = line.split(' ').map(|word| if word.starts_with("guest-") { "guest-N" } else { word });
+            out.push_str(&line.collect::<Vec<_>>().join(" "));
+            out.push('\n');
+        }
+    }
+    assert_snapshot!(out);
+}
+
+#[test]
+fn a_full_bridge_queue_tells_the_sender_plainly() {
+    let mut cluster = ClusterSim::new(2, &config());
+    let ann = cluster.connect(0, "ann");
+    cluster.say(0, ann, "/nick ann");
+    let bob = cluster.connect(1, "bob");
+    cluster.advance(Duration::from_millis(400));
+    cluster.world.limit_queue(2);
+    cluster.set_bus_up(false);
+    for n in 1..=4 {
+        cluster.say(0, ann, &format!("line {n}"));
+    }
+    cluster.set_bus_up(true);
+    let lines = cluster.lines(0, ann);
+    let refused: Vec<&String> =
+        lines.iter().filter(|line| line.starts_with("! Your line to #lobby was not sent")).collect();
+    assert_eq!(refused.len(), 2, "{lines:#?}");
+    let said = cluster.nodes[1].said(bob);
+    assert_eq!(said, ["line 1", "line 2"], "what was taken is delivered, in order");
+}
+
+#[test]
+fn a_connection_waiting_for_its_welcome_hears_nothing_before_it() {
+    let mut cluster = ClusterSim::new(2, &config());
+    let bob = cluster.connect(0, "bob");
+    cluster.say(0, bob, "/nick bob");
+    cluster.advance(Duration::from_millis(400));
+    cluster.world.stall_leases(true);
+    let ann = cluster.connect(0, "ann");
+    cluster.say(0, bob, "said before ann's welcome");
+    cluster.advance(Duration::from_millis(500));
+    assert!(cluster.lines(0, ann).is_empty(), "{:#?}", cluster.lines(0, ann));
+    cluster.world.stall_leases(false);
+    cluster.settle();
+    let lines = cluster.lines(0, ann);
+    assert!(lines[0].starts_with("*** Welcome to the chat room, guest-"), "{lines:#?}");
+}
+
+#[test]
+fn a_private_message_reaches_its_recipient_on_whichever_node() {
+    let mut cluster = ClusterSim::new(3, &config());
+    let ann = cluster.connect(0, "ann");
+    cluster.say(0, ann, "/nick ann");
+    let bob = cluster.connect(1, "bob");
+    cluster.say(1, bob, "/nick Bob");
+    let cid = cluster.connect(2, "cid");
+    cluster.say(2, cid, "/nick cid");
+    cluster.advance(Duration::from_millis(400));
+    cluster.say(0, ann, "/msg bob hello across nodes");
+    cluster.say(2, cid, "/msg BOB from the third node");
+    cluster.say(1, bob, "/msg ann hi back");
+    cluster.say(0, ann, "/msg nobody are you there?");
+    cluster.set_bus_up(false);
+    cluster.say(0, ann, "/msg bob while the bus is down");
+    cluster.set_bus_up(true);
+    let mut out = String::new();
+    for (node, id, label) in [(0, ann, "ann"), (1, bob, "bob"), (2, cid, "cid")] {
+        out.push_str(&format!("== {label} ==\n"));
+        for line in cluster.lines(node, id).iter().filter(|line| line.starts_with(['*', '-', '!'])) {
+            if line.starts_with("*** ") {
+                continue;
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    assert_snapshot!(out);
+}
+
+#[test]
+fn list_covers_every_node_s_rooms() {
+    let mut cluster = ClusterSim::new(3, &config());
+    let ann = cluster.connect(0, "ann");
+    cluster.say(0, ann, "/nick ann");
+    cluster.say(0, ann, "/join #rust");
+    let bob = cluster.connect(1, "bob");
+    cluster.say(1, bob, "/nick bob");
+    cluster.say(1, bob, "/join #go");
+    let bea = cluster.connect(1, "bea");
+    cluster.say(1, bea, "/nick bea");
+    cluster.say(1, bea, "/join #Go");
+    let cid = cluster.connect(2, "cid");
+    cluster.say(2, cid, "/nick cid");
+    cluster.advance(Duration::from_millis(2_500));
+    cluster.say(2, cid, "/list");
+    // Node 2 dies: its rooms go with its heartbeat.
+    cluster.crash(1);
+    cluster.advance(Duration::from_secs(10));
+    cluster.say(2, cid, "/list");
+    let lines: Vec<String> = cluster
+        .lines(2, cid)
+        .into_iter()
+        .filter(|line| line.starts_with("*** #") || line.starts_with("*** Rooms"))
+        .collect();
+    assert_snapshot!(lines.join("\n"));
+}
+
+#[test]
+fn a_node_restarted_before_its_heartbeat_expired_has_its_previous_users_announced_offline() {
+    let mut cluster = ClusterSim::new(2, &config());
+    let ann = cluster.connect(0, "ann");
+    cluster.say(0, ann, "/nick ann");
+    let bob = cluster.connect(1, "bob");
+    cluster.say(1, bob, "/nick bob");
+    let bea = cluster.connect(1, "bea");
+    cluster.say(1, bea, "/nick bea");
+    cluster.advance(Duration::from_millis(400));
+    cluster.say(0, ann, "/who");
+    // Node 2 came back as a new incarnation: the bridge reports the previous one's users (bea
+    // is back already under the new one: only bob is gone).
+    let event =
+        chat_core::BusEvent::NodeRestarted { node: cluster.name(1).to_owned(), users: vec!["bob".into()] };
+    cluster.nodes[0].input(chat_core::Input::Service(chat_core::Reply::Bus(event)));
+    cluster.settle();
+    cluster.say(0, ann, "/who");
+    let lines = cluster.lines(0, ann);
+    let tail: Vec<&String> = lines.iter().rev().take(2).rev().collect();
+    assert_eq!(
+        tail,
+        ["*** bob is offline (their server stopped responding)", "*** 2 here: ann, bea"],
+        "{lines:#?}"
+    );
+}

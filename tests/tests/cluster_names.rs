@@ -1,0 +1,135 @@
+//! Names and accounts across three nodes sharing a real `redis-server` (started by the test on
+//! a loopback port; skipped loudly only where it is not installed, never in CI), on both
+//! runtimes: guest names are unique across nodes, an account registered on one node is
+//! identified on another and cannot be registered again there.
+
+use std::collections::BTreeSet;
+
+use chat_core::Config;
+use chat_tests::cluster::TestCluster;
+use chat_tests::{Client, Deadline, Runtime, both_runtimes};
+
+const NODES: usize = 3;
+
+fn config() -> Config {
+    Config { flood_rate: 0.0, ..chat_tests::config() }
+}
+
+/// Reads `client`'s lines until `wanted` comes.
+fn expect(client: &mut Client, wanted: &str) {
+    client.read_until(wanted, Deadline::standard(), |line| line == wanted);
+}
+
+/// Asks for `name` until it is granted: the node that held it lets it go after its client
+/// has gone, which this side cannot see.
+fn nick_until(client: &mut Client, name: &str) {
+    let deadline = Deadline::standard();
+    let renamed = format!("*** You are now known as {name}");
+    loop {
+        client.send_line(&format!("/nick {name}"));
+        let lines = client
+            .read_until("the answer to /nick", deadline, |line| line == renamed || line.starts_with("! "));
+        if lines.last().is_some_and(|line| *line == renamed) {
+            return;
+        }
+        assert!(deadline.remaining().is_some(), "{name} was never granted");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// The name in a welcome line.
+fn welcomed_as(welcome: &str) -> String {
+    let rest = welcome.strip_prefix("*** Welcome to the chat room, ").unwrap_or_default();
+    rest.split(':').next().unwrap_or_default().to_owned()
+}
+
+fn guest_names_are_unique_across_nodes(runtime: Runtime) {
+    let Some(cluster) = TestCluster::start(runtime, NODES, &config()) else { return };
+    let mut names = BTreeSet::new();
+    let mut clients = Vec::new();
+    for n in 0..NODES * 3 {
+        let mut client = cluster.nodes[n % NODES].connect(&format!("c{n}"));
+        let name = welcomed_as(&client.expect_welcome());
+        assert!(name.starts_with("guest-"), "{name}");
+        assert!(names.insert(name.to_lowercase()), "{name} was given out twice");
+        clients.push((n % NODES, name, client));
+    }
+    // A guest's name is leased like any other: another node cannot give it out.
+    let (_, taken, _) = &clients[0];
+    let mut other = cluster.nodes[1].join("other");
+    other.send_line(&format!("/nick {taken}"));
+    expect(&mut other, &format!("! The name {taken} is taken on another server; pick another."));
+}
+
+fn an_account_registered_on_one_node_is_identified_on_another(runtime: Runtime) {
+    let Some(cluster) = TestCluster::start(runtime, NODES, &config()) else { return };
+    let mut ann = cluster.join_as(0, "ann");
+    ann.send_line("/register hunter2222");
+    expect(&mut ann, "*** You registered ann: the name is yours, and you are identified.");
+    ann.close();
+    let mut owner = cluster.nodes[1].join("owner");
+    owner.send_line("/identify ann hunter2222");
+    expect(&mut owner, "*** You are identified as ann.");
+    owner.close();
+    // Node 3 never saw the account: its guest may take the free name, not register it.
+    let mut other = cluster.nodes[2].join("other");
+    nick_until(&mut other, "ann");
+    other.send_line("/register another-password");
+    expect(
+        &mut other,
+        "! The name ann is registered on another server: /identify ann PASSWORD if it is yours.",
+    );
+}
+
+fn a_private_message_reaches_its_recipient_on_another_node(runtime: Runtime) {
+    let Some(cluster) = TestCluster::start(runtime, NODES, &config()) else { return };
+    let mut ann = cluster.join_as(0, "ann");
+    let mut bob = cluster.join_as(1, "bob");
+    let mut cid = cluster.join_as(2, "cid");
+    ann.send_line("/msg bob hello from node 1");
+    expect(&mut bob, "*ann* hello from node 1");
+    expect(&mut ann, "-> *bob* hello from node 1");
+    cid.send_line("/msg ann and from node 3");
+    expect(&mut ann, "*cid* and from node 3");
+    cid.send_line("/msg nobody anyone?");
+    expect(&mut cid, "! No one here is called nobody.");
+}
+
+fn list_covers_the_rooms_of_every_node(runtime: Runtime) {
+    let Some(cluster) = TestCluster::start(runtime, NODES, &config()) else { return };
+    let mut ann = cluster.join_as(0, "ann");
+    ann.send_line("/join #rust");
+    let mut bob = cluster.join_as(1, "bob");
+    bob.send_line("/join #go");
+    let mut cid = cluster.join_as(2, "cid");
+    // Each node publishes its rooms with its heartbeat: ask until both have.
+    let deadline = Deadline::standard();
+    loop {
+        cid.send_line("/list");
+        let lines = cid.read_until("the /list answer", deadline, |line| line.starts_with("*** Rooms"));
+        let header = lines.last().cloned().unwrap_or_default();
+        let mut rooms = Vec::new();
+        let count: usize = header
+            .split('(')
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        for _ in 0..count {
+            rooms.push(cid.next_line_by(deadline));
+        }
+        if rooms.contains(&"*** #go (1 here)".to_owned()) && rooms.contains(&"*** #rust (1 here)".to_owned())
+        {
+            return;
+        }
+        assert!(deadline.remaining().is_some(), "/list never showed every node's rooms: {rooms:?}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+both_runtimes!(
+    guest_names_are_unique_across_nodes,
+    an_account_registered_on_one_node_is_identified_on_another,
+    a_private_message_reaches_its_recipient_on_another_node,
+    list_covers_the_rooms_of_every_node
+);
