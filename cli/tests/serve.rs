@@ -47,6 +47,27 @@ fn port_zero_prints_the_port_and_where_it_listens() {
 }
 
 #[test]
+fn an_admin_port_zero_prints_the_port_it_got_and_serves_metrics_there() {
+    let mut serve = Serve::start(&["--port", "0", "--admin", "127.0.0.1:0", "--data-dir", "none"]);
+    let _ = serve.port();
+    let metrics = loop {
+        let line = next_line(&serve.stdout, "the metrics line");
+        if let Some(rest) = line.strip_prefix("Metrics at http://") {
+            break rest.trim_end_matches("/metrics").to_owned();
+        }
+    };
+    let addr: SocketAddr = metrics.parse().unwrap_or_else(|_| panic!("{metrics:?}"));
+    assert_ne!(addr.port(), 0, "the port really bound");
+    let mut admin = std::net::TcpStream::connect(addr).expect("the admin port listens");
+    std::io::Write::write_all(&mut admin, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .expect("ask");
+    admin.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    let mut answer = String::new();
+    let _ = std::io::Read::read_to_string(&mut admin, &mut answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+}
+
+#[test]
 fn raw_clients_see_join_notices_and_messages() {
     let (_serve, port) = Serve::on_free_port(&[]);
     let mut alice = Raw::connect(localhost(port));

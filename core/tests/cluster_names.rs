@@ -166,6 +166,9 @@ proptest! {
         for name in holders.keys().filter(|name| !name.starts_with("guest-")) {
             prop_assert!(leases.contains_key(name), "{} is in use without its lease: {:?}", name, leases);
         }
+        for name in leases.keys().filter(|name| !name.starts_with("guest-")) {
+            prop_assert!(holders.contains_key(name), "the lease on {} is held for no one: {:?}", name, holders);
+        }
     }
 }
 
@@ -319,6 +322,46 @@ fn a_node_restarted_before_its_heartbeat_expired_has_its_previous_users_announce
         tail,
         ["*** bob is offline (their server stopped responding)", "*** 2 here: ann, bea"],
         "{lines:#?}"
+    );
+}
+
+#[test]
+fn one_who_leaves_with_a_lease_granted_for_a_name_not_taken_yet_lets_it_go() {
+    let mut cluster = ClusterSim::new(2, &config());
+    let ann = cluster.connect(0, "ann");
+    cluster.world.stall_leases(true);
+    cluster.say(0, ann, "/nick ann");
+    // The lease is granted; the read of the name's account waits.
+    cluster.world.stall_leases(false);
+    cluster.world.stall_leases(true);
+    cluster.settle();
+    assert_eq!(cluster.world.leases().get("ann").map(String::as_str), Some("n1"));
+    cluster.nodes[0].disconnect(ann, PeerGone::Closed);
+    cluster.settle();
+    cluster.world.stall_leases(false);
+    cluster.settle();
+    assert!(!cluster.world.leases().contains_key("ann"), "{:?}", cluster.world.leases());
+}
+
+#[test]
+fn commands_right_behind_a_nick_act_under_the_new_name() {
+    let mut cluster = ClusterSim::new(2, &config());
+    let bob = cluster.connect(1, "bob");
+    let ann = cluster.connect(0, "ann");
+    // In one read: the lease on `ann` is not answered before the next two lines are parsed.
+    cluster.nodes[0].send(ann, "/nick ann\n/register hunter22\nhello from ann\n");
+    cluster.settle();
+    assert_eq!(
+        cluster.world.accounts(),
+        ["ann"],
+        "registered under the name asked for: {:#?}",
+        cluster.lines(0, ann)
+    );
+    let heard = cluster.lines(1, bob);
+    assert!(heard.iter().any(|line| line.contains("ann") && line.ends_with("hello from ann")), "{heard:#?}");
+    assert!(
+        !heard.iter().any(|line| line.contains("guest-") && line.ends_with("hello from ann")),
+        "{heard:#?}"
     );
 }
 

@@ -16,9 +16,6 @@ use crate::core_cell::CoreCell;
 use crate::outgoing::Report;
 use crate::pump::Ids;
 
-/// The I/O thread that runs on the hub's own thread.
-const HUB_THREAD: usize = 0;
-
 /// The core and the I/O threads' inboxes, on the core's thread.
 pub(crate) struct Hub {
     core: Rc<CoreCell>,
@@ -28,8 +25,8 @@ pub(crate) struct Hub {
     batches: RefCell<Vec<Batch>>,
     /// Emptied batches the I/O threads gave back, to fill again.
     spares: Receiver<Batch>,
-    /// Where the next accepted connection goes: a turn of [`Hub::turn`] slots.
-    next_slot: Cell<usize>,
+    /// The I/O thread that takes the next accepted connection (each in turn).
+    next_thread: Cell<usize>,
     /// Where `/metrics` reads the core's stats (the operator's listeners): the core's thread
     /// leaves them there after every round, since the connections asking are on other threads.
     boards: Vec<StatsBoard>,
@@ -46,17 +43,7 @@ impl Hub {
     ) -> Self {
         let batches = RefCell::new(threads.iter().map(|_| Batch::default()).collect());
         let boards = endpoints.into_iter().filter_map(Endpoint::stats_board).cloned().collect();
-        Self { core, threads, batches, spares, next_slot: Cell::new(0), boards }
-    }
-
-    /// The I/O thread that takes the connection accepted in `slot` of a turn of `2n - 1` slots:
-    /// the hub's own thread (0) once, each other thread twice, since the hub's thread also
-    /// runs the core and sorts its outputs (about a quarter of the work under load, in the
-    /// profile).
-    fn turn(slot: usize, threads: usize) -> (usize, usize) {
-        let slots = 2 * threads - 1;
-        let slot = slot % slots;
-        (if slot == 0 { 0 } else { slot.div_ceil(2) }, (slot + 1) % slots)
+        Self { core, threads, batches, spares, next_thread: Cell::new(0), boards }
     }
 
     /// Feeds the core one input and sorts its outputs into the I/O threads' next batches.
@@ -69,10 +56,10 @@ impl Hub {
             match output {
                 Output::Transmit { to, .. } | Output::Close { to } | Output::Release { to } => {
                     let thread = Ids::thread_of(to, threads);
-                    batches[thread].push_output(output, thread != HUB_THREAD);
+                    batches[thread].push_output(output);
                 }
                 Output::PauseReading | Output::ResumeReading => {
-                    batches.iter_mut().for_each(|batch| batch.push_output(output.clone(), false));
+                    batches.iter_mut().for_each(|batch| batch.push_output(output.clone()));
                 }
                 // The core cell hands requests to the services itself.
                 Output::Service(_) => tracing::error!("a service request reached the hub (a runtime bug)"),
@@ -83,8 +70,8 @@ impl Hub {
 
     /// Hands a freshly accepted connection to the next I/O thread in turn, at once.
     pub(crate) fn accepted(&self, stream: TcpStream, peer: SocketAddr, endpoint: &Endpoint) {
-        let (thread, next) = Self::turn(self.next_slot.get(), self.threads.len());
-        self.next_slot.set(next);
+        let thread = self.next_thread.get();
+        self.next_thread.set((thread + 1) % self.threads.len());
         let endpoint = endpoint.clone();
         self.batches.borrow_mut()[thread].push_accepted(Accepted { stream, peer, endpoint });
         self.send();

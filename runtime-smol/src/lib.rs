@@ -1,5 +1,5 @@
 //! `chat-runtime-smol`: runs the [`chat_core`] room on [smol](https://docs.rs/smol): one
-//! executor per I/O thread (one per core by default), non-blocking sockets.
+//! executor per I/O thread (one by default; `--threads N` for more), non-blocking sockets.
 //!
 //! ```no_run
 //! use chat_core::kit::NoServices;
@@ -21,12 +21,12 @@
 //! The runtime owns sockets and nothing else: every decision is the core's. It is built to
 //! hold tens of thousands of mostly idle connections on one small machine.
 //!
-//! - **One I/O thread** ([`spawn_threads`] with 1). One thread runs a [`smol::LocalExecutor`]
+//! - **One I/O thread** (the default, [`default_threads`]). One thread runs a [`smol::LocalExecutor`]
 //!   inside [`smol::block_on`], which also drives the I/O reactor, so readiness events are
 //!   handled on the same thread without a hop. The core lives in one `RefCell<Server>`, next
 //!   to a map from client id to connection: no locks, no channels. What happens depends only
 //!   on the order of the events: the mode to reproduce a test in.
-//! - **Several I/O threads** (the default: one per core, [`default_threads`]). The core stays
+//! - **Several I/O threads** ([`spawn_threads`] with more than 1). The core stays
 //!   one state machine on one thread, the *hub*; what scales is the I/O around it (in the
 //!   profile, the kernel's `writev` is three quarters of the server's time, the core a few
 //!   percent). Each I/O thread has its own executor and pump, and owns the connections it is
@@ -45,10 +45,11 @@
 //!   until the hub's batch with what the core made of it has been carried out (the writers it
 //!   woke run first), as a reader on one thread yields to the writers its read woke, so that
 //!   reading cannot outrun writing and fill memory with queues. Each frame crosses once per
-//!   batch (entries of 16 bytes name it), and a thread other than the hub's gets its own copy
-//!   of it: reference counts shared by two cores bounced between them and took a third of the
-//!   time. The hub's thread takes one new connection for every two the others take, since it
-//!   also runs the core. The services (database, passwords, bus) are driven from the hub's
+//!   batch (entries of 16 bytes name it), shared: copying it for each thread (so that no
+//!   reference count is shared by two cores) cost more, since the core hands a parked client
+//!   what it is owed a window at a time and a batch holds many frames for few recipients
+//!   each. Every I/O thread, the hub's included, takes new connections in turn (the core's
+//!   share of the work is small: giving the hub's thread fewer was measured slower). The services (database, passwords, bus) are driven from the hub's
 //!   thread, beside the core, and the hub leaves the core's stats where the operator's
 //!   `/metrics` reads them after every round (with one thread, the pump does so as it reads a
 //!   request).
@@ -164,10 +165,13 @@ pub fn spawn_with(
     spawn_threads(listeners, config, services, stored, default_threads())
 }
 
-/// The I/O threads [`spawn_with`] uses: one per core
-/// (`available_parallelism`), or one if that is unknown.
+/// The I/O threads [`spawn_with`] uses: one. On the 2-core machine
+/// this was measured on, with the clients on the same machine, a second I/O thread made the
+/// p99 latency at 2,000 lines/s worse (about 60 ms against 25 ms) for a fifth more CPU, and
+/// was no faster under overload (BENCHMARKS.md, *Multi-core*); more threads pay where cores
+/// are free of the clients: ask for them with [`spawn_threads`].
 pub fn default_threads() -> NonZeroUsize {
-    std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
+    NonZeroUsize::MIN
 }
 
 /// Like [`spawn_with`], with `threads` I/O threads. One thread serves every connection and

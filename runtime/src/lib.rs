@@ -91,7 +91,7 @@ impl Runtime {
 /// How a runtime uses the machine (the room's own limits are the core's `Config`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Options {
-    /// The smol runtime's I/O threads; by default one per core. One thread serves everything
+    /// The smol runtime's I/O threads; by default one. One thread serves everything
     /// on one executor, in an order that depends only on the events. The std runtime has a
     /// thread per connection and refuses this option.
     pub threads: Option<NonZeroUsize>,
@@ -211,7 +211,8 @@ impl fmt::Debug for Stopper {
     }
 }
 
-/// The I/O threads the smol runtime uses when [`Options::threads`] is not given: one per core.
+/// The I/O threads the smol runtime uses when [`Options::threads`] is not given: one (see
+/// `chat_runtime_smol::default_threads` for why).
 pub fn default_smol_threads() -> NonZeroUsize {
     chat_runtime_smol::default_threads()
 }

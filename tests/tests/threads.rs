@@ -1,7 +1,8 @@
 //! The smol runtime with a chosen number of I/O threads (`chat serve --threads N`): one room
 //! whatever the thread count, every line to everyone exactly once and in order per sender,
 //! and a graceful shutdown that reaches every client. (The other scenarios run with the
-//! default count, one I/O thread per core.) The std runtime refuses the option.
+//! default count, one I/O thread; admin.rs also runs `/metrics` on two.) The std runtime
+//! refuses the option.
 
 use std::num::NonZeroUsize;
 use std::thread;

@@ -28,8 +28,10 @@ pub struct Args {
     /// Which runtime drives the server.
     #[arg(long, value_enum, env = "CHAT_RUNTIME", default_value_t = Runtime::Smol)]
     pub runtime: Runtime,
-    /// I/O threads of the smol runtime (by default one per core); the room itself runs on the
-    /// first. 1 serves everything on one thread. The std runtime has a thread per connection.
+    /// I/O threads of the smol runtime (by default 1, which serves everything on one thread);
+    /// with more, each serves a share of the connections and the room runs on the first. More
+    /// pay where cores are free of the clients (BENCHMARKS.md). The std runtime has a thread
+    /// per connection.
     #[arg(long, value_name = "N", env = "CHAT_THREADS")]
     pub threads: Option<NonZeroUsize>,
     /// More log output on stderr: -v logs connections and departures, -vv debugging detail.

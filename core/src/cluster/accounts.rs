@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use crate::accounts::Secret;
+use crate::protocol::Nick;
 use crate::{Account, ClientId};
 
 /// An `/identify` waiting for the shared record of its account.
@@ -25,6 +26,8 @@ pub(crate) struct SharedAccounts {
     creating: HashMap<String, (ClientId, Account)>,
     /// Identifications waiting for their account's record, by key.
     fetching: HashMap<String, Vec<Fetching>>,
+    /// Renames (their lease granted) waiting for the record of the name's account, by key.
+    renaming: HashMap<String, (ClientId, Nick)>,
 }
 
 impl SharedAccounts {
@@ -56,9 +59,29 @@ impl SharedAccounts {
         self.fetching.remove(key).unwrap_or_default()
     }
 
+    /// `client` renames to `nick` once its account's record (if any) is read; returns whether
+    /// the record is to be asked for (nobody asked for it yet).
+    pub(crate) fn rename(&mut self, client: ClientId, nick: Nick) -> bool {
+        let key = nick.key().to_owned();
+        let first = !self.fetching.contains_key(&key) && !self.renaming.contains_key(&key);
+        self.renaming.insert(key, (client, nick));
+        first
+    }
+
+    /// Who renames to the name with key `key` once its account's record is read, if anyone.
+    pub(crate) fn renaming_by(&self, key: &str) -> Option<ClientId> {
+        self.renaming.get(key).map(|(id, _)| *id)
+    }
+
+    /// The record of `key` came: the rename that waited for it.
+    pub(crate) fn renamed(&mut self, key: &str) -> Option<(ClientId, Nick)> {
+        self.renaming.remove(key)
+    }
+
     /// Whether `client` waits for the bus about an account.
     pub(crate) fn is_waiting(&self, client: ClientId) -> bool {
-        self.creating.values().any(|(id, _)| *id == client)
+        self.renaming.values().any(|(id, _)| *id == client)
+            || self.creating.values().any(|(id, _)| *id == client)
             || self.fetching.values().flatten().any(|fetching| fetching.client == client)
     }
 }

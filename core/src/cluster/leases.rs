@@ -55,6 +55,17 @@ impl Leases {
         false
     }
 
+    /// `id` left: every lease it held (also one granted for a name it had not taken yet), to
+    /// be released.
+    pub(crate) fn let_go_all(&mut self, id: ClientId) -> Vec<String> {
+        let keys: Vec<String> =
+            self.held.iter().filter(|(_, holder)| **holder == id).map(|(key, _)| key.clone()).collect();
+        for key in &keys {
+            self.held.remove(key);
+        }
+        keys
+    }
+
     /// The lease on `key` was lost: who held it.
     pub(crate) fn lost(&mut self, key: &str) -> Option<ClientId> {
         self.held.remove(key)

@@ -12,6 +12,7 @@ mod leases;
 mod messages;
 mod names;
 mod remote;
+mod waiting;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -21,8 +22,9 @@ use crate::StreamSeq;
 pub(crate) use accounts::{Fetching, SharedAccounts};
 pub(crate) use leases::Leases;
 pub(crate) use messages::{Outbox, Outgoing, inbox_of};
-pub(crate) use names::{Answered, Greetings, Held};
+pub(crate) use names::{Answered, Greetings, HELD_LINES, Held};
 pub(crate) use remote::RemoteMembers;
+pub(crate) use waiting::WaitingLines;
 
 /// How a node takes part in a cluster (see `docs/CLUSTER.md`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,6 +65,8 @@ pub(crate) struct Cluster {
     pub(crate) outbox: Outbox,
     /// Clients waiting for `/list` across nodes.
     pub(crate) listing: Vec<crate::ClientId>,
+    /// Lines of clients waiting for an answer about their name.
+    pub(crate) waiting: WaitingLines,
 }
 
 impl Cluster {
@@ -80,6 +84,7 @@ impl Cluster {
             accounts: SharedAccounts::default(),
             outbox: Outbox::default(),
             listing: Vec::new(),
+            waiting: WaitingLines::default(),
         }
     }
 

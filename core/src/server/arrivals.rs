@@ -184,6 +184,7 @@ impl Server {
         self.rooms.leave(room, id, nick.as_str());
         self.left_room(room, &key);
         self.bus_offline(id, &nick);
+        self.release_leases_of(id);
     }
 
     /// Moves a present client to room `to`: the old room is told it left, the client gets the

@@ -133,16 +133,18 @@ impl Server {
     pub(super) fn lease_first(&mut self, id: ClientId, nick: &Nick) -> bool {
         let Some(cluster) = &mut self.cluster else { return false };
         let current = self.registry.get(id).map(|client| client.nick.key().to_owned());
-        if current.as_deref() == Some(nick.key()) || cluster.leases.holds(nick.key(), id) {
+        if current.as_deref() == Some(nick.key()) {
             return false;
         }
-        match cluster.leases.asked_by(nick.key()) {
+        // Asked for, or granted and waiting for its account's record.
+        match cluster.leases.asked_by(nick.key()).or_else(|| cluster.accounts.renaming_by(nick.key())) {
             // Asked already: its answer will do.
             Some(asker) if asker == id => return true,
             Some(_) => {
                 self.send(id, wire::error(format_args!("The name {nick} is taken; pick another.")));
                 return true;
             }
+            None if cluster.leases.holds(nick.key(), id) => return false,
             None => {}
         }
         cluster.leases.ask(id, nick.clone());
@@ -155,6 +157,7 @@ impl Server {
     pub(super) fn waits_for_lease(&self, id: ClientId) -> bool {
         self.cluster.as_ref().is_some_and(|cluster| cluster.leases.is_waiting(id))
             || self.greeting_pending(id)
+            || self.waits_for_shared_account(id)
     }
 
     /// What the bus said.
@@ -202,6 +205,7 @@ impl Server {
             BusEvent::RoomsListed { nodes } => self.rooms_listed(&nodes),
             BusEvent::NodeRestarted { node, users } => self.node_restarted(&node, &users),
         }
+        self.hear_waiting_lines();
     }
 
     /// One entry of a room's stream, in the stream's order: delivered to the room's members
@@ -405,8 +409,8 @@ impl Server {
                 if let Some(cluster) = &mut self.cluster {
                     cluster.leases.hold(key, id);
                 }
-                self.set_name(id, nick);
-                self.announce(id);
+                // The name's account, if another node registered it, is read first.
+                self.rename_once_account_read(id, nick);
             }
             _ => self.bus(BusCommand::Release { name: key.to_owned() }),
         }

@@ -14,7 +14,7 @@
 use super::Server;
 use crate::accounts::Secret;
 use crate::cluster::Fetching;
-use crate::protocol::{Password, wire};
+use crate::protocol::{Nick, Password, wire};
 use crate::{Account, BusCommand, ClientId, Record, Request};
 
 impl Server {
@@ -102,8 +102,39 @@ impl Server {
         self.identify_those_waiting(key);
     }
 
+    /// `id`'s lease on `nick` is granted: with a bus, the name's account (registered on another
+    /// node, perhaps) is read first, so a registered name is reserved on every node.
+    pub(super) fn rename_once_account_read(&mut self, id: ClientId, nick: Nick) {
+        let Some(cluster) = self.cluster.as_mut() else { return self.rename_leased(id, nick) };
+        let key = nick.key().to_owned();
+        if cluster.accounts.rename(id, nick) {
+            self.ask(Request::Bus(BusCommand::FetchAccount { key }));
+        }
+    }
+
+    /// `id`, holding `nick`'s lease, takes it unless an account it has not identified as
+    /// reserves it.
+    fn rename_leased(&mut self, id: ClientId, nick: Nick) {
+        if !self.registry.get(id).is_some_and(|c| c.is_active()) {
+            return;
+        }
+        if let Some(refusal) = self.reserved(id, nick.key()) {
+            self.send(id, refusal);
+            let release = self.cluster.as_mut().is_some_and(|cluster| cluster.leases.let_go(nick.key(), id));
+            if release {
+                self.ask(Request::Bus(BusCommand::Release { name: nick.key().to_owned() }));
+            }
+        } else {
+            self.set_name(id, nick);
+        }
+        self.announce(id);
+    }
+
     /// The identifications that waited for `key`'s shared record go on, with this node's copy.
     pub(super) fn identify_those_waiting(&mut self, key: &str) {
+        if let Some((id, nick)) = self.cluster.as_mut().and_then(|cluster| cluster.accounts.renamed(key)) {
+            self.rename_leased(id, nick);
+        }
         let waiting = self.cluster.as_mut().map(|cluster| cluster.accounts.fetched(key)).unwrap_or_default();
         for Fetching { client, typed, password } in waiting {
             if self.registry.get(client).is_some_and(|c| c.is_active()) {

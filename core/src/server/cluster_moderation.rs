@@ -146,7 +146,9 @@ impl Server {
             ModerationAction::Kick => {
                 let Some(kicked) = here else { return };
                 if protected {
-                    return tracing::warn!(%target, %by, "a kick of a server operator from another node: refused");
+                    tracing::warn!(%target, %by, "a kick of a server operator from another node: refused");
+                    self.tell_room(room, wire::kick_refused(&target, &by));
+                    return;
                 }
                 tracing::info!(%by, %target, "kicked from another node");
                 self.send(kicked, wire::you_kicked(&by, &reason));

@@ -43,11 +43,47 @@ impl Server {
         true
     }
 
-    /// Keeps a line `id` sent before its welcome; hands it back if `id` is welcomed.
+    /// Keeps a line `id` sent before its welcome, or while the bus has not answered about the
+    /// name it asked for (or lines held before it still wait); hands it back otherwise.
     pub(super) fn hold_line(&mut self, id: ClientId, line: Line) -> Option<Line> {
-        match self.cluster.as_mut() {
-            Some(cluster) => cluster.greetings.hold(id, line),
-            None => Some(line),
+        let Some(cluster) = self.cluster.as_mut() else { return Some(line) };
+        let line = cluster.greetings.hold(id, line)?;
+        let waits = self.waits_for_lease(id);
+        let cluster = self.cluster.as_mut()?;
+        if waits || cluster.waiting.has(id) {
+            cluster.waiting.hold(id, line);
+            return None;
+        }
+        Some(line)
+    }
+
+    /// Hears the lines held for clients the bus has now answered about, in order, until one
+    /// of them makes its client wait again.
+    pub(super) fn hear_waiting_lines(&mut self) {
+        let Some(cluster) = self.cluster.as_ref() else { return };
+        for id in cluster.waiting.clients() {
+            if self.waits_for_lease(id) {
+                continue;
+            }
+            let Some(cluster) = self.cluster.as_mut() else { return };
+            let Held { lines, dropped } = cluster.waiting.take(id);
+            if dropped > 0 {
+                self.send(id, wire::waiting_lines_dropped(dropped));
+            }
+            let mut lines = lines.into_iter();
+            while let Some(line) = lines.next() {
+                if !self.registry.get(id).is_some_and(|c| c.is_active()) {
+                    break;
+                }
+                self.line(id, line);
+                if self.waits_for_lease(id) {
+                    let rest = lines.collect();
+                    if let Some(cluster) = self.cluster.as_mut() {
+                        cluster.waiting.put_back(id, rest);
+                    }
+                    break;
+                }
+            }
         }
     }
 
@@ -142,6 +178,16 @@ impl Server {
             self.ask(crate::Request::Bus(BusCommand::Offline { user }));
         }
         self.bus_online(new.as_str());
+    }
+
+    /// `id` left: every lease it still held is released (one granted for a name it was about
+    /// to take too).
+    pub(super) fn release_leases_of(&mut self, id: ClientId) {
+        let Some(cluster) = self.cluster.as_mut() else { return };
+        cluster.waiting.forget(id);
+        for name in cluster.leases.let_go_all(id) {
+            self.ask(crate::Request::Bus(BusCommand::Release { name }));
+        }
     }
 
     /// `id` left: whatever its greeting waited for is forgotten.

@@ -62,8 +62,9 @@ struct World {
     streams: BTreeMap<String, Vec<SimEntry>>,
     nodes: BTreeMap<String, NodeState>,
     leases: BTreeMap<String, String>,
-    /// Lease requests not answered yet, while leases are stalled ([`BusWorld::stall_leases`]).
-    stalled: Option<Vec<(String, String)>>,
+    /// Lease requests and account reads not answered yet, while they are stalled
+    /// ([`BusWorld::stall_leases`]).
+    stalled: Option<Vec<(String, BusCommand)>>,
     /// The shared account records, by key.
     accounts: BTreeMap<String, Account>,
     /// Most commands a node's queue holds while the bus is down; past it, each is refused.
@@ -105,15 +106,15 @@ impl BusWorld {
         self.lock().leases.insert(name.to_owned(), holder.to_owned());
     }
 
-    /// Lease requests are left unanswered (`true`) until leases are stalled no more, when each
-    /// is answered in order.
+    /// Lease requests and account reads are left unanswered (`true`) until they are stalled no
+    /// more, when each is answered in order.
     pub fn stall_leases(&self, stalled: bool) {
         let mut world = self.lock();
         match (stalled, world.stalled.take()) {
             (true, waiting) => world.stalled = Some(waiting.unwrap_or_default()),
             (false, waiting) => {
-                for (node, name) in waiting.unwrap_or_default() {
-                    world.apply(&node, BusCommand::Acquire { name });
+                for (node, command) in waiting.unwrap_or_default() {
+                    world.apply(&node, command);
                 }
             }
         }
@@ -176,8 +177,10 @@ impl World {
             BusCommand::Offline { user } => {
                 self.node(node).users.remove(&user);
             }
-            BusCommand::Acquire { name } if self.stalled.is_some() => {
-                self.stalled.get_or_insert_default().push((node.to_owned(), name));
+            command @ (BusCommand::Acquire { .. } | BusCommand::FetchAccount { .. })
+                if self.stalled.is_some() =>
+            {
+                self.stalled.get_or_insert_default().push((node.to_owned(), command));
             }
             BusCommand::Acquire { name } => {
                 let holder = self.leases.entry(name.clone()).or_insert_with(|| node.to_owned()).clone();

@@ -26,6 +26,13 @@ pub(crate) fn held_lines_dropped(count: usize) -> Bytes {
     error(format_args!("{count} {lines} you sent before your welcome were dropped."))
 }
 
+/// `! N lines you sent while your name was being checked were dropped.`: too many lines came
+/// while a `/nick` or an account waited for the other nodes.
+pub(crate) fn waiting_lines_dropped(count: usize) -> Bytes {
+    let lines = if count == 1 { "line" } else { "lines" };
+    error(format_args!("{count} {lines} you sent while your name was being checked were dropped."))
+}
+
 /// `! The name NAME is registered on another server: /identify NAME PASSWORD if it is yours.`:
 /// `/register` of a name another node registered first.
 pub(crate) fn registered_elsewhere(name: &str) -> Bytes {

@@ -83,6 +83,12 @@ pub(crate) fn opped(by: &str, name: &str, room: &str) -> Bytes {
     line(format_args!("*** {by} made {name} an operator of {room}"))
 }
 
+/// `*** NAME is a server operator: OP's kick was refused`: a kick from another server of
+/// a server operator of its own.
+pub(crate) fn kick_refused(name: &str, by: &str) -> Bytes {
+    line(format_args!("*** {name} is a server operator: {by}'s kick was refused"))
+}
+
 /// `*** OP took NAME's operator status in #ROOM`.
 pub(crate) fn deopped(by: &str, name: &str, room: &str) -> Bytes {
     line(format_args!("*** {by} took {name}'s operator status in {room}"))
