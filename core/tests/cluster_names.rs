@@ -379,3 +379,62 @@ fn without_guest_numbers(cluster: &ClusterSim, clients: &[(usize, ClientId, Stri
     }
     out
 }
+
+/// Redis restarted and lost its data (no persistence) while `cluster`'s bus was down a
+/// moment, shorter than a lease's time to live.
+fn restart_losing_data(cluster: &mut ClusterSim) {
+    cluster.set_bus_up(false);
+    cluster.advance(Duration::from_secs(1));
+    cluster.world.lose_leases();
+    cluster.set_bus_up(true);
+}
+
+#[test]
+fn a_lease_lost_with_redis_s_data_is_asked_for_again_silently() {
+    let mut cluster = ClusterSim::new(2, &config());
+    let ann = cluster.connect(0, "ann");
+    cluster.say(0, ann, "/nick ann");
+    restart_losing_data(&mut cluster);
+    let before = cluster.lines(0, ann).len();
+    cluster.advance(Duration::from_secs(3));
+    assert_eq!(cluster.world.leases().get("ann").map(String::as_str), Some("n1"), "asked for again");
+    let told: Vec<String> = cluster.lines(0, ann).split_off(before);
+    assert!(!told.iter().any(|line| line.starts_with('!')), "nothing to tell: {told:#?}");
+    let bob = cluster.connect(1, "bob");
+    cluster.say(1, bob, "/nick ann");
+    let lines = cluster.lines(1, bob);
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("! The name ann is taken on another server; pick another.")
+    );
+}
+
+#[test]
+fn a_lost_lease_taken_meanwhile_is_said_truthfully_and_nick_asks_for_it_again() {
+    let mut cluster = ClusterSim::new(2, &config());
+    let nan = cluster.connect(0, "nan");
+    cluster.say(0, nan, "/nick nan");
+    restart_losing_data(&mut cluster);
+    // Before node 1's heartbeat renews its leases, node 2 takes the name.
+    let other = cluster.connect(1, "other");
+    cluster.say(1, other, "/nick nan");
+    assert_eq!(cluster.world.leases().get("nan").map(String::as_str), Some("n2"));
+    cluster.advance(Duration::from_secs(3));
+    let lines = cluster.lines(0, nan);
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some(
+            "! Your name nan is no longer reserved for you: the shared reservation was lost and another server has taken it since; choose another with /nick."
+        ),
+        "{lines:#?}"
+    );
+    // The other one leaves: `/nick nan` asks for the name again, and gets it.
+    cluster.say(1, other, "/quit");
+    cluster.say(0, nan, "/nick nan");
+    let lines = cluster.lines(0, nan);
+    assert_eq!(lines.last().map(String::as_str), Some("*** Your name nan is reserved for you again."));
+    assert_eq!(cluster.world.leases().get("nan").map(String::as_str), Some("n1"));
+    cluster.say(0, nan, "/nick nan");
+    let lines = cluster.lines(0, nan);
+    assert_eq!(lines.last().map(String::as_str), Some("! You are already called nan."));
+}

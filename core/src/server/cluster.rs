@@ -188,15 +188,7 @@ impl Server {
                     self.announce(id);
                 }
             }
-            BusEvent::LeaseLost { name } => {
-                let holder = self.cluster.as_mut().and_then(|cluster| cluster.leases.lost(&name));
-                if let Some(id) = holder {
-                    let line = self.registry.get(id).map(|client| wire::name_lost(client.nick.as_str()));
-                    if let Some(line) = line {
-                        self.send(id, line);
-                    }
-                }
-            }
+            BusEvent::LeaseLost { name } => self.lease_lost(&name),
             BusEvent::NodeExpired { node, users } => self.node_expired(&node, &users),
             BusEvent::AccountCreated { key, created } => self.shared_account_created(&key, created),
             BusEvent::AccountFetched { key, account } => self.shared_account_fetched(&key, account),

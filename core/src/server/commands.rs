@@ -129,6 +129,10 @@ impl Server {
             return self.send(id, refusal);
         }
         if self.registry.get(id).is_some_and(|c| c.nick.as_str() == nick.as_str()) {
+            // Its own name, whose lease it lost: asked for again.
+            if self.reclaim_name(id, true) {
+                return;
+            }
             return self.send(id, wire::error(format_args!("You are already called {nick}.")));
         }
         if self.lease_first(id, &nick) {
