@@ -263,19 +263,30 @@ impl Server {
                             }
                         }
                     }
-                    BusPayload::Moderation { action, target, by, reason, expires } => {
+                    BusPayload::Moderation {
+                        action,
+                        target,
+                        by,
+                        reason,
+                        expires,
+                        by_address,
+                        by_account,
+                    } => {
                         let asked = super::cluster_moderation::Asked {
                             target: &target,
                             by: &by,
                             reason: &reason,
                             expires,
+                            by_address,
+                            by_account: by_account.as_deref(),
+                            node,
                         };
                         self.moderation_entry(room, action, asked);
                     }
                     BusPayload::Topic { by, change } => self.topic_entry(room, seq, &by, change),
                     BusPayload::Server(_) => tracing::warn!(%key, "a server-wide change in a room's stream"),
-                    BusPayload::Private { .. } => {
-                        tracing::debug!(%key, "a private message in a room's stream: ignored");
+                    BusPayload::Private { .. } | BusPayload::Refused { .. } => {
+                        tracing::debug!(%key, "an inbox entry in a room's stream: ignored");
                     }
                     BusPayload::Line { .. } | BusPayload::Action { .. } => {}
                 }

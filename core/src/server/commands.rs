@@ -201,6 +201,8 @@ impl Server {
             Some(typed) => match RoomName::parse(typed) {
                 Ok(name) => match self.rooms.find(&name) {
                     Some(room) => room,
+                    // Other nodes may have it: this one cannot tell.
+                    None if self.is_clustered() => return self.send(id, wire::not_read_here(name.as_str())),
                     None => {
                         return self.send(id, wire::error(format_args!("There is no room called {name}.")));
                     }
