@@ -26,7 +26,7 @@ mod seq;
 use std::fmt;
 
 pub use changes::{SERVER_STREAM, ServerChange, TopicChange};
-pub use payload::{BusPayload, ModerationAction, PAYLOAD_VERSION, PayloadError};
+pub use payload::{BusPayload, Issuer, ModerationAction, PAYLOAD_VERSION, PayloadError};
 pub use seq::{StreamSeq, StreamSeqError};
 
 use crate::Account;

@@ -131,8 +131,8 @@ mod unfinished;
 
 pub use attempts::{AttemptLimiter, AttemptLimits, Limited, LimitedBy};
 pub use bus::{
-    BusCommand, BusEvent, BusPayload, Gap, GapReason, ModerationAction, PAYLOAD_VERSION, PayloadError,
-    SERVER_STREAM, ServerChange, StreamSeq, StreamSeqError, SubscribeFrom, TopicChange,
+    BusCommand, BusEvent, BusPayload, Gap, GapReason, Issuer, ModerationAction, PAYLOAD_VERSION,
+    PayloadError, SERVER_STREAM, ServerChange, StreamSeq, StreamSeqError, SubscribeFrom, TopicChange,
 };
 pub use cluster::ClusterConfig;
 pub use config::Config;

@@ -108,3 +108,27 @@ fn the_lobby_is_read_even_with_no_one_in_it_so_newcomers_get_its_history() {
     assert_eq!(lines.iter().filter(|line| line.contains("said before")).count(), 1, "{lines:#?}");
     assert!(lines.iter().any(|line| line.starts_with("*** 2 here: ann, ")), "{lines:#?}");
 }
+
+#[test]
+fn whois_of_someone_on_another_node_says_which() {
+    let mut cluster = ClusterSim::new(2, &config());
+    let ann = cluster.connect(0, "ann");
+    cluster.say(0, ann, "/nick ann");
+    let bob = cluster.connect(1, "bob");
+    cluster.say(1, bob, "/nick bob");
+    cluster.say(1, bob, "/join #rust");
+    cluster.advance(SETTLED);
+    for typed in ["Bob", "nobody", "ann"] {
+        cluster.say(0, ann, &format!("/whois {typed}"));
+    }
+    let lines = cluster.lines(0, ann);
+    assert_eq!(
+        lines[lines.len() - 3..],
+        [
+            "*** Bob is on another server (n2); /whois there tells more.",
+            "! No one here is called nobody.",
+            "*** ann: in #lobby, a guest",
+        ],
+        "{lines:#?}"
+    );
+}

@@ -54,6 +54,16 @@ impl ModerationAction {
     }
 }
 
+/// The moderator who typed a ban, as its `mod` entry carries it. Entries are read by nodes
+/// only: no user ever sees the address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Issuer {
+    /// The address they are connected from (field `addr`).
+    pub address: IpAddr,
+    /// The account they are identified as, if any (field `account`).
+    pub account: Option<String>,
+}
+
 /// What one entry of a room's stream says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BusPayload {
@@ -110,17 +120,14 @@ pub enum BusPayload {
         target: String,
         /// The moderator's name.
         by: String,
-        /// The reason given (may be empty).
-        reason: String,
+        /// The reason given (may be empty; boxed text, to keep commands small).
+        reason: Box<str>,
         /// When a ban or mute ends (wall-clock), `None` for never (field `expires`, absent
         /// then and for other actions).
         expires: Option<UnixMillis>,
-        /// For a ban: the address the moderator is connected from (field `addr`), so that the
-        /// node that resolves the name refuses a ban that would shut the moderator out too.
-        /// Entries are read by nodes only: no user ever sees it.
-        by_address: Option<IpAddr>,
-        /// For a ban: the account the moderator is identified as, if any (field `account`).
-        by_account: Option<String>,
+        /// For a ban: who typed it, so that the node that resolves the name refuses a ban
+        /// that would shut them out too (boxed: most entries have none).
+        issuer: Option<Box<Issuer>>,
     },
     /// The room's topic changed.
     Topic {
@@ -192,21 +199,21 @@ impl BusPayload {
             BusPayload::Left { user, reason } => fields.extend(borrowed(&[("user", user), ("text", reason)])),
             // Names hold no space: one field, space-separated (a reader keeps one value per field).
             BusPayload::Present { users } => fields.push(("users", Cow::Owned(users.join(" ")))),
-            BusPayload::Moderation { action, target, by, reason, expires, by_address, by_account } => {
+            BusPayload::Moderation { action, target, by, reason, expires, issuer } => {
                 fields.extend(borrowed(&[
                     ("action", action.as_str()),
                     ("target", target),
                     ("by", by),
-                    ("text", reason),
+                    ("text", &**reason),
                 ]));
                 if let Some(end) = expires {
                     fields.push(("expires", Cow::Owned(end.0.to_string())));
                 }
-                if let Some(address) = by_address {
-                    fields.push(("addr", Cow::Owned(address.to_string())));
-                }
-                if let Some(account) = by_account {
-                    fields.push(("account", Cow::Borrowed(account)));
+                if let Some(issuer) = issuer {
+                    fields.push(("addr", Cow::Owned(issuer.address.to_string())));
+                    if let Some(account) = &issuer.account {
+                        fields.push(("account", Cow::Borrowed(account)));
+                    }
                 }
             }
             BusPayload::Topic { by, change } => change.fields(by, &mut fields),
@@ -254,18 +261,18 @@ impl BusPayload {
                     action,
                     target: get("target")?,
                     by: get("by")?,
-                    reason: get("text")?,
+                    reason: get("text")?.into(),
                     expires: expiry(&get)?,
-                    by_address: match get("addr") {
-                        Ok(address) => Some(
-                            address
+                    issuer: match get("addr") {
+                        Ok(address) => Some(Box::new(Issuer {
+                            address: address
                                 .parse()
                                 .map_err(|_| PayloadError::Unknown { field: "addr", value: address })?,
-                        ),
+                            account: get("account").ok(),
+                        })),
                         Err(PayloadError::Missing(_)) => None,
                         Err(error) => return Err(error),
                     },
-                    by_account: get("account").ok(),
                 }
             }
             "topic" => BusPayload::Topic { by: get("by")?, change: TopicChange::read(&get)? },
@@ -333,18 +340,16 @@ mod tests {
                 action,
                 (".*", ".*", ".*"),
                 proptest::option::of(any::<u64>()),
-                proptest::option::of(any::<IpAddr>()),
-                proptest::option::of(".*")
+                proptest::option::of((any::<IpAddr>(), proptest::option::of(".*")))
             )
-                .prop_map(|(action, (target, by, reason), expires, by_address, by_account)| {
+                .prop_map(|(action, (target, by, reason), expires, issuer)| {
                     BusPayload::Moderation {
                         action,
                         target,
                         by,
-                        reason,
+                        reason: reason.into(),
                         expires: expires.map(UnixMillis),
-                        by_address,
-                        by_account,
+                        issuer: issuer.map(|(address, account)| Box::new(Issuer { address, account })),
                     }
                 }),
             (".*", ".*", ".*").prop_map(|(from, to, text)| BusPayload::Private { from, to, text }),

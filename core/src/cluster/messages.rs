@@ -1,11 +1,12 @@
 //! Private messages across nodes: a `/msg` to a name no local user holds waits here while the
-//! bus says which node holds the name's lease; it is then appended to that node's inbox.
+//! bus says which node holds the name's lease; it is then appended to that node's inbox. A
+//! `/whois` of such a name waits here too, to tell which node has it.
 
 use std::collections::HashMap;
 
 use crate::ClientId;
 
-/// A `/msg` waiting to learn where its recipient is.
+/// A `/msg` (or a `/whois`) waiting to learn where its recipient is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Outgoing {
     /// Who sent it.
@@ -14,8 +15,8 @@ pub(crate) struct Outgoing {
     pub(crate) from: String,
     /// The recipient's name, as typed.
     pub(crate) to: String,
-    /// The text (sanitised).
-    pub(crate) text: String,
+    /// The text (sanitised); `None` for a `/whois`.
+    pub(crate) text: Option<String>,
 }
 
 /// The `/msg`s waiting for [`BusEvent::Located`](crate::BusEvent::Located), by name key.
@@ -52,8 +53,12 @@ mod tests {
     #[test]
     fn messages_to_one_name_share_one_question() {
         let mut outbox = Outbox::default();
-        let message =
-            |n: u64| Outgoing { sender: ClientId(n), from: "a".into(), to: "Bob".into(), text: "hi".into() };
+        let message = |n: u64| Outgoing {
+            sender: ClientId(n),
+            from: "a".into(),
+            to: "Bob".into(),
+            text: Some("hi".into()),
+        };
         assert!(outbox.wait("bob", message(1)));
         assert!(!outbox.wait("bob", message(2)));
         assert_eq!(outbox.located("bob"), [message(1), message(2)]);

@@ -263,22 +263,13 @@ impl Server {
                             }
                         }
                     }
-                    BusPayload::Moderation {
-                        action,
-                        target,
-                        by,
-                        reason,
-                        expires,
-                        by_address,
-                        by_account,
-                    } => {
+                    BusPayload::Moderation { action, target, by, reason, expires, issuer } => {
                         let asked = super::cluster_moderation::Asked {
                             target: &target,
                             by: &by,
                             reason: &reason,
                             expires,
-                            by_address,
-                            by_account: by_account.as_deref(),
+                            issuer: issuer.as_deref(),
                             node,
                         };
                         self.moderation_entry(room, action, asked);

@@ -29,8 +29,20 @@ impl Server {
         let Some(cluster) = self.cluster.as_mut() else { return false };
         let key = key_of(to);
         let message =
-            Outgoing { sender: id, from: from.to_owned(), to: to.to_owned(), text: text.to_owned() };
+            Outgoing { sender: id, from: from.to_owned(), to: to.to_owned(), text: Some(text.to_owned()) };
         if cluster.outbox.wait(&key, message) {
+            self.ask(Request::Bus(BusCommand::Locate { name: key }));
+        }
+        true
+    }
+
+    /// With a bus, `/whois` of `typed`, whom no local user is, asks which node holds the name:
+    /// returns true if it does (the asker hears once it is located).
+    pub(super) fn whois_elsewhere(&mut self, id: ClientId, typed: &str) -> bool {
+        let Some(cluster) = self.cluster.as_mut() else { return false };
+        let key = key_of(typed);
+        let asked = Outgoing { sender: id, from: String::new(), to: typed.to_owned(), text: None };
+        if cluster.outbox.wait(&key, asked) {
             self.ask(Request::Bus(BusCommand::Locate { name: key }));
         }
         true
@@ -44,6 +56,10 @@ impl Server {
             if !self.registry.get(sender).is_some_and(|c| c.is_active()) {
                 continue;
             }
+            let Some(text) = text else {
+                self.whois_located(sender, &to, node.as_deref().filter(|node| **node != own));
+                continue;
+            };
             match &node {
                 Some(node) if *node != own => {
                     let payload = BusPayload::Private { from, to: to.clone(), text: text.clone() };
@@ -60,6 +76,15 @@ impl Server {
                     None => self.send(sender, wire::no_such_user(&to)),
                 },
             }
+        }
+    }
+
+    /// `/whois` of `typed` by `id`, located on `node` (`None`: here, or nowhere).
+    fn whois_located(&mut self, id: ClientId, typed: &str, node: Option<&str>) {
+        match node {
+            Some(node) if self.present(typed).is_err() => self.send(id, wire::elsewhere(typed, node)),
+            // Held here (it came meanwhile) or nowhere: answered as on one node.
+            _ => self.whois_here(id, typed),
         }
     }
 

@@ -12,8 +12,6 @@
 //!   nothing, so a node started late, or reading the stream twice, ends in the same state.
 //!   Each node stores what it applies, and ends bans and mutes on its own clock.
 
-use std::net::IpAddr;
-
 use bytes::Bytes;
 
 use super::Server;
@@ -25,8 +23,8 @@ use crate::protocol::sanitize;
 use crate::protocol::wire::{self, Reason};
 use crate::rooms::{MAX_TOPIC, Room, RoomId};
 use crate::{
-    BusCommand, BusPayload, ClientId, ModerationAction, Operator, Record, SERVER_STREAM, ServerChange,
-    StreamSeq, SubscribeFrom, TopicChange, UnixMillis,
+    BusCommand, BusPayload, ClientId, Issuer, ModerationAction, Operator, Record, SERVER_STREAM,
+    ServerChange, StreamSeq, SubscribeFrom, TopicChange, UnixMillis,
 };
 
 /// What a `mod` entry of a room's stream asks, beside its action.
@@ -39,10 +37,8 @@ pub(super) struct Asked<'a> {
     pub(super) reason: &'a str,
     /// When a ban or mute ends.
     pub(super) expires: Option<UnixMillis>,
-    /// For a ban: the address the operator is connected from.
-    pub(super) by_address: Option<IpAddr>,
-    /// For a ban: the account the operator is identified as.
-    pub(super) by_account: Option<&'a str>,
+    /// For a ban: who typed it.
+    pub(super) issuer: Option<&'a Issuer>,
     /// The operator's node (told if the ban is refused).
     pub(super) node: &'a str,
 }
@@ -133,13 +129,15 @@ impl Server {
         let Some((room, target)) = found else { return false };
         let Some(key) = self.rooms.get(room).map(|room| room.name().key().to_owned()) else { return false };
         tracing::info!(%id, %by, %target, %action, "moderation through the room's stream");
-        let (by, reason) = (by.to_owned(), reason.to_owned());
+        let (by, reason) = (by.to_owned(), reason.into());
         // A ban carries who typed it, so the node that resolves the name spares them.
-        let (by_address, by_account) = match (action, self.registry.get(id)) {
-            (ModerationAction::Ban, Some(me)) => (Some(me.peer.ip()), me.account.clone()),
-            _ => (None, None),
+        let issuer = match (action, self.registry.get(id)) {
+            (ModerationAction::Ban, Some(me)) => {
+                Some(Box::new(Issuer { address: me.peer.ip(), account: me.account.clone() }))
+            }
+            _ => None,
         };
-        let payload = BusPayload::Moderation { action, target, by, reason, expires, by_address, by_account };
+        let payload = BusPayload::Moderation { action, target, by, reason, expires, issuer };
         self.publish(&key, payload);
         true
     }
@@ -186,7 +184,9 @@ impl Server {
                     return;
                 }
                 let targets = self.ban_targets(banned);
-                if self.is_banned_by(entry.by_address, entry.by_account, &targets) {
+                if entry.issuer.is_some_and(|issuer| {
+                    self.is_banned_by(Some(issuer.address), issuer.account.as_deref(), &targets)
+                }) {
                     tracing::warn!(%target, %by, "a ban from another node that would shut its operator out: refused");
                     let to = by.into_owned();
                     let text = SHUTS_YOU_OUT.to_owned();

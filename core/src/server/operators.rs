@@ -284,6 +284,14 @@ impl Server {
     /// `/whois NAME`: where they are, whether identified, operator, away or muted; their
     /// address to a server operator only.
     pub(super) fn whois(&mut self, id: ClientId, typed: &str) {
+        if self.present(typed).is_err() && self.whois_elsewhere(id, typed) {
+            return;
+        }
+        self.whois_here(id, typed);
+    }
+
+    /// `/whois NAME` of someone on this node (or no one).
+    pub(super) fn whois_here(&mut self, id: ClientId, typed: &str) {
         let target = match self.present(typed) {
             Ok(target) => target,
             Err(error) => return self.send(id, error),

@@ -46,6 +46,13 @@ pub(crate) fn no_such_user(name: &str) -> Bytes {
     error(format_args!("No one here is called {}.", crate::protocol::sanitize(name)))
 }
 
+/// `*** NAME is on another server (NODE); /whois there tells more.`: `/whois` of a name another
+/// node holds.
+pub(crate) fn elsewhere(name: &str, node: &str) -> Bytes {
+    let (name, node) = (crate::protocol::sanitize(name), crate::protocol::sanitize(node));
+    line(format_args!("*** {name} is on another server ({node}); /whois there tells more."))
+}
+
 /// `! Your line to #ROOM was not sent: the link to the other servers is overloaded; try again in a moment.`
 pub(crate) fn line_not_sent(room: &str) -> Bytes {
     error(format_args!(
