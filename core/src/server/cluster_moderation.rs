@@ -194,7 +194,8 @@ impl Server {
     /// account (stored).
     fn keep_room_operator(&mut self, holder: ClientId, room: RoomId, by: &str, grant: bool) {
         let at = self.wall_now();
-        let account = self.registry.get(holder).and_then(|client| client.account.clone());
+        let account =
+            self.registry.get(holder).and_then(|client| client.account.as_deref().map(str::to_owned));
         let Some(the_room) = self.rooms.get_mut(room) else { return };
         the_room.set_operator(holder, grant);
         let key = the_room.name().key().to_owned();
