@@ -37,7 +37,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let (plain, tls) = (plan.addrs(Kind::Plain), plan.addrs(Kind::Tls));
     let web = [plan.addrs(Kind::Web), plan.addrs(Kind::WebTls)].concat();
     let web_scheme = if plan.tls.is_some() { "https" } else { "http" };
-    let admin = args.transports.admin;
+    // The address really bound (`--admin 127.0.0.1:0` picks a port).
+    let admin = plan.addrs(Kind::Admin).first().copied();
     // A node is named after the port it really listens on (`--port 0` picks one).
     let port = plain.first().or(tls.first()).map_or(args.port, SocketAddr::port);
     let mut bus = None;

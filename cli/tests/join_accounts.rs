@@ -66,7 +66,12 @@ fn on_a_terminal_identify_asks_for_the_password_without_echo_and_keeps_it_out_of
     chat.type_keys(&format!("/identify alice {PASSWORD}\r"));
     chat.wait_for_text("! You are identified as alice already.");
     chat.wait_for_input_line("#lobby alice>");
-    chat.type_keys("said after\r");
+    // Seen typed before Enter, so that the prompt waited for next is the fresh one: between two
+    // prompts the terminal is not in raw mode, and a Ctrl+D typed then is the terminal's end of
+    // input, never read as a key.
+    chat.type_keys("said after");
+    chat.wait_for_input_line("#lobby alice> said after");
+    chat.type_keys("\r");
     chat.wait_for_input_line("#lobby alice>");
     chat.type_keys("\x04");
     assert_eq!(chat.wait_exit(), 0);

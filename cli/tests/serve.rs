@@ -47,6 +47,27 @@ fn port_zero_prints_the_port_and_where_it_listens() {
 }
 
 #[test]
+fn an_admin_port_zero_prints_the_port_it_got_and_serves_metrics_there() {
+    let mut serve = Serve::start(&["--port", "0", "--admin", "127.0.0.1:0", "--data-dir", "none"]);
+    let _ = serve.port();
+    let metrics = loop {
+        let line = next_line(&serve.stdout, "the metrics line");
+        if let Some(rest) = line.strip_prefix("Metrics at http://") {
+            break rest.trim_end_matches("/metrics").to_owned();
+        }
+    };
+    let addr: SocketAddr = metrics.parse().unwrap_or_else(|_| panic!("{metrics:?}"));
+    assert_ne!(addr.port(), 0, "the port really bound");
+    let mut admin = std::net::TcpStream::connect(addr).expect("the admin port listens");
+    std::io::Write::write_all(&mut admin, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .expect("ask");
+    admin.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    let mut answer = String::new();
+    let _ = std::io::Read::read_to_string(&mut admin, &mut answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+}
+
+#[test]
 fn raw_clients_see_join_notices_and_messages() {
     let (_serve, port) = Serve::on_free_port(&[]);
     let mut alice = Raw::connect(localhost(port));
@@ -350,12 +371,7 @@ fn a_killed_node_s_users_are_announced_offline(runtime: &str) {
         let (serve, port) =
             Serve::on_free_port(&["--runtime", runtime, "--redis", &url, "--node-name", &name]);
         nodes.push(serve);
-        let mut client = Raw::connect(localhost(port));
-        client.expect_line();
-        let user = format!("user{n}");
-        client.send(&format!("/nick {user}"));
-        read_until_line(&mut client, &format!("*** You are now known as {user}"));
-        clients.push(client);
+        clients.push(connected_as(port, &format!("user{n}")));
     }
     // Everyone is known everywhere before the kill (asked again until then, within PATIENCE).
     let deadline = Instant::now() + PATIENCE;
@@ -378,6 +394,15 @@ fn a_killed_node_s_users_are_announced_offline(runtime: &str) {
         client.send("/who");
         assert_eq!(read_until_line_starting(client, "*** 2 here"), "*** 2 here: user1, user2");
     }
+}
+
+/// A client of the server on `port`, past its welcome, called `user`.
+fn connected_as(port: u16, user: &str) -> Raw {
+    let mut client = Raw::connect(localhost(port));
+    client.expect_line();
+    client.send(&format!("/nick {user}"));
+    read_until_line(&mut client, &format!("*** You are now known as {user}"));
+    client
 }
 
 /// Reads until a line starting with `prefix` (and holding ` here`, for `/who`); returns it.
@@ -416,12 +441,7 @@ fn a_node_restarted_at_once_has_its_previous_users_announced_offline(runtime: &s
     let (mut second, port2) = start("n2");
     let mut clients = Vec::new();
     for (n, port) in [(1, port1), (2, port2)] {
-        let mut client = Raw::connect(localhost(port));
-        client.expect_line();
-        let user = format!("user{n}");
-        client.send(&format!("/nick {user}"));
-        read_until_line(&mut client, &format!("*** You are now known as {user}"));
-        clients.push(client);
+        clients.push(connected_as(port, &format!("user{n}")));
     }
     let deadline = Instant::now() + PATIENCE;
     loop {

@@ -18,13 +18,21 @@ pub enum Input<'a> {
     },
     /// A connection was accepted that is not a chat client yet: a TLS handshake, or an HTTP
     /// connection (a page, `/metrics`, a WebSocket upgrade to come). From now on it counts
-    /// toward the per-address limits (refused, it gets [`Output::Close`] and
-    /// [`Output::Release`] at once), and it has [`Config::handshake_timeout`] to become a
+    /// toward the per-address limits, and it has [`Config::handshake_timeout`] to become a
     /// client ([`Input::Connected`] with the same id, perhaps with another address: the real
-    /// client behind a trusted proxy), after which the core closes it the same way. A
+    /// client behind a trusted proxy), after which the core closes it ([`Output::Close`] and
+    /// [`Output::Release`] at once, with nothing to say in its protocol). A
     /// connection the runtime ends itself before that (a page answered, a failed handshake, a
     /// reset) is reported with [`Input::Disconnected`] (either cause): the core forgets it and
     /// sends nothing more for it. Plain TCP connections are clients at once: they skip this.
+    ///
+    /// Refused (too many connections from its address), it gets one [`Output::Transmit`]: the
+    /// line saying why, which the transport says in the connection's own protocol once it can
+    /// (after the TLS handshake; over HTTP in answer to its request), then [`Output::Close`] at
+    /// once: keep reading it, as for any closed connection, so that its transport can finish
+    /// the handshake or read the request. The core sends [`Output::Release`] when its
+    /// [`Input::Disconnected`] comes, or within the handshake timeout and `close_linger`. (When
+    /// too many refusals are in flight, or on shutdown, it gets `Close` and `Release` at once.)
     ///
     /// [`Config::handshake_timeout`]: crate::Config::handshake_timeout
     Accepted {

@@ -224,6 +224,18 @@ impl Sim {
         self.send(id, format!("{line}\n"));
     }
 
+    /// Connects a client labelled `name` that takes the name `name` and registers it with
+    /// `password` (so it is identified as it), with passwords checked by the services (such
+    /// as [`TestPasswords`]). Fails the test if the server did not take the registration.
+    pub fn registered(&mut self, name: &str, password: &str) -> ClientId {
+        let id = self.connect(name);
+        self.say(id, &format!("/nick {name}"));
+        self.say(id, &format!("/register {password}"));
+        let key = name.to_lowercase();
+        assert_eq!(self.server.account_of(id), Some(key.as_str()), "{:?}", self.lines(id));
+        id
+    }
+
     /// The client half-closes (`PeerGone::Closed`: it still reads until the server closes) or
     /// its connection is lost (`PeerGone::Lost`).
     pub fn disconnect(&mut self, id: ClientId, cause: PeerGone) {

@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use chat_core::kit::NoServices;
 use chat_core::sim::{Sim, TestPasswords, test_hash};
-use chat_core::{
-    Account, AttemptLimits, ClientId, Config, PasswordRequest, Record, Request, Stored, UnixMillis,
-};
+use chat_core::{Account, AttemptLimits, Config, PasswordRequest, Record, Request, Stored, UnixMillis};
 use insta::assert_snapshot;
 
 /// After this, a new connection's arrival has been announced.
@@ -34,15 +32,6 @@ fn config() -> Config {
 fn world() -> (Sim, TestPasswords) {
     let auth = TestPasswords::default();
     (Sim::with_services(config(), Box::new(auth.clone())), auth)
-}
-
-/// A client called `name` that registered it with `password`.
-fn registered(sim: &mut Sim, name: &str, password: &str) -> ClientId {
-    let id = sim.connect(name);
-    sim.say(id, &format!("/nick {name}"));
-    sim.say(id, &format!("/register {password}"));
-    assert_eq!(sim.server.account_of(id), Some(name.to_lowercase().as_str()), "{:?}", sim.lines(id));
-    id
 }
 
 fn records(sim: &Sim) -> Vec<&Record> {
@@ -87,7 +76,7 @@ fn register_identify_and_the_refusals() {
 #[test]
 fn the_owner_identifying_from_a_new_connection_renames_the_old_one() {
     let (mut sim, _auth) = world();
-    let old = registered(&mut sim, "Alice", "hunter22");
+    let old = sim.registered("Alice", "hunter22");
     let watcher = sim.connect("watcher");
     sim.advance(SETTLED);
     let new = sim.connect("alice again");
@@ -109,7 +98,7 @@ fn the_owner_identifying_from_a_new_connection_renames_the_old_one() {
 #[test]
 fn password_change_and_unregister() {
     let (mut sim, _auth) = world();
-    let alice = registered(&mut sim, "Alice", "hunter22");
+    let alice = sim.registered("Alice", "hunter22");
     sim.say(alice, "/password wrong-old new-password");
     sim.say(alice, "/password hunter22 short");
     sim.say(alice, "/password hunter22 new-password");
@@ -137,8 +126,8 @@ fn password_change_and_unregister() {
 #[test]
 fn failed_attempts_are_limited_per_account_and_per_address() {
     let (mut sim, _auth) = world();
-    registered(&mut sim, "Alice", "hunter22");
-    registered(&mut sim, "Bob", "hunter22");
+    sim.registered("Alice", "hunter22");
+    sim.registered("Bob", "hunter22");
     let mallory = sim.connect("mallory");
     for guess in ["guess-one", "guess-two", "guess-three"] {
         sim.say(mallory, &format!("/identify alice {guess}"));
@@ -175,7 +164,7 @@ fn answers_that_come_too_late_count_for_nothing() {
     assert!(!sim.server.is_registered("alice"), "she was no longer called Alice");
     // A verification overtaken by a password change.
     auth.hold(false);
-    let bob = registered(&mut sim, "Bob", "hunter22");
+    let bob = sim.registered("Bob", "hunter22");
     let thief = sim.connect("thief");
     auth.hold(true);
     sim.say(thief, "/identify bob hunter22");
@@ -213,7 +202,7 @@ fn without_password_workers_the_user_is_told_to_try_again() {
 #[test]
 fn passwords_never_appear_in_requests_debug_output_or_transcripts() {
     let (mut sim, _auth) = world();
-    let alice = registered(&mut sim, "Alice", "hunter22-secret");
+    let alice = sim.registered("Alice", "hunter22-secret");
     sim.say(alice, "/password hunter22-secret other-secret");
     sim.say(alice, "/identify alice wrong-secret");
     sim.say(alice, "/unregister other-secret");
@@ -232,9 +221,9 @@ fn server_operators_are_the_identified_owners_of_the_names_given() {
     sim.say(guest, "/nick alice");
     assert!(!sim.server.is_server_operator(guest), "holding the name is not enough");
     sim.say(guest, "/nick guest");
-    let alice = registered(&mut sim, "alice", "hunter22");
+    let alice = sim.registered("alice", "hunter22");
     assert!(sim.server.is_server_operator(alice));
-    let bob = registered(&mut sim, "bob", "hunter22");
+    let bob = sim.registered("bob", "hunter22");
     assert!(!sim.server.is_server_operator(bob));
     sim.say(alice, "/unregister hunter22");
     assert!(!sim.server.is_server_operator(alice));
@@ -282,7 +271,7 @@ fn guest_names_cannot_be_registered_and_guests_never_draw_a_registered_name() {
 #[test]
 fn an_account_given_up_while_its_password_is_checked() {
     let (mut sim, auth) = world();
-    let alice = registered(&mut sim, "Alice", "hunter22");
+    let alice = sim.registered("Alice", "hunter22");
     sim.say(alice, "/nick Alicia");
     let bob = sim.connect("bob");
     sim.say(bob, "/nick alice");
@@ -302,7 +291,7 @@ fn an_account_given_up_while_its_password_is_checked() {
 #[test]
 fn a_password_the_busy_workers_could_not_check_is_no_failed_attempt() {
     let (mut sim, auth) = world();
-    registered(&mut sim, "Alice", "hunter22");
+    sim.registered("Alice", "hunter22");
     let friend = sim.connect("friend");
     auth.state.lock().unwrap().busy = true;
     for _ in 0..10 {

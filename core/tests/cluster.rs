@@ -37,6 +37,11 @@ fn a_room_spans_three_nodes() {
     cluster.say(0, ann, "in rust");
     cluster.say(0, dan, "/list");
     cluster.say(2, cid, "/who #rust");
+    // #rust is on the other nodes, not on n3: n3 says it cannot tell who is there.
+    assert_eq!(
+        cluster.lines(2, cid).last().map(String::as_str),
+        Some("! No one on this server is in #rust, so it does not know who is there; /join it to see.")
+    );
     cluster.nodes[1].disconnect(bob, PeerGone::Closed);
     cluster.settle();
     cluster.say(0, ann, "/who");

@@ -183,3 +183,51 @@ fn a_server_operator_bans_and_mutes_by_name_on_another_node() {
     assert!(!cluster.nodes[1].clients[&dan].is_open(), "banned by name from the other node");
     assert!(!cluster.nodes[0].clients[&back].is_open(), "its address is refused everywhere");
 }
+
+#[test]
+fn a_ban_resolved_on_another_node_spares_its_operator_as_on_one_node() {
+    // Everyone comes from one address, as on a laptop.
+    let mut cluster = ClusterSim::new(3, &config());
+    let root = registered(&mut cluster, 0, "boss", "127.0.0.1");
+    let ann = named(&mut cluster, 1, "ann", "127.0.0.1");
+    let vic = named(&mut cluster, 2, "vic", "127.0.0.1");
+    cluster.advance(SETTLED);
+    cluster.say(0, root, "/ban vic 2m");
+    cluster.advance(SETTLED);
+    assert!(cluster.nodes[0].clients[&root].is_open(), "{:?}", cluster.lines(0, root));
+    assert!(cluster.nodes[1].clients[&ann].is_open());
+    assert!(cluster.nodes[2].clients[&vic].is_open());
+    assert_eq!(cluster.lines(0, root).last().map(String::as_str), Some("! That ban would shut you out too."));
+    assert!(cluster.world.stream(SERVER_STREAM).is_empty(), "nothing banned");
+    // From an address of its own, the same ban goes through.
+    let root2 = registered(&mut cluster, 0, "chief", "198.51.100.1");
+    cluster.advance(SETTLED);
+    cluster.say(0, root2, "/ban vic 2m");
+    assert!(!cluster.nodes[2].clients[&vic].is_open(), "{:?}", cluster.lines(2, vic));
+    assert!(!cluster.nodes[0].clients[&root].is_open(), "the address is banned");
+    assert!(cluster.nodes[0].clients[&root2].is_open());
+}
+
+#[test]
+fn a_ban_is_worded_alike_on_every_node() {
+    let mut cluster = ClusterSim::new(3, &config());
+    let root = registered(&mut cluster, 0, "boss", "198.51.100.1");
+    let ann = named(&mut cluster, 0, "ann", "192.0.2.8");
+    let bob = named(&mut cluster, 1, "bob", "192.0.2.8");
+    let vic = named(&mut cluster, 2, "vic", "192.0.2.8");
+    cluster.advance(SETTLED);
+    // The bus takes a while: each node hears the ban a third of a second after it was typed.
+    cluster.nodes[0].say(root, "/ban vic 2m");
+    for node in [2, 0, 1] {
+        cluster.nodes[node].advance(Duration::from_millis(300));
+    }
+    cluster.settle();
+    for (node, id) in [(0, ann), (1, bob), (2, vic)] {
+        assert!(!cluster.nodes[node].clients[&id].is_open());
+        assert!(
+            cluster.lines(node, id).contains(&"! You are banned by boss for 2m".to_owned()),
+            "node {node}: {:?}",
+            cluster.lines(node, id)
+        );
+    }
+}

@@ -55,17 +55,9 @@ fn lines_sent_before_the_welcome_wait_for_it_and_the_deadline_welcomes_plainly()
     cluster.world.stall_leases(false);
     cluster.settle();
     cluster.advance(Duration::from_secs(1));
-    let mut out = String::new();
-    for (node, id) in [(0, ann), (1, bob)] {
-        out.push_str(&format!("== node {} ==\n", cluster.name(node)));
-        for line in cluster.lines(node, id) {
-            // Guest numbers are not the point here.
-            let line = line.split(' ').map(|word| if word.starts_with("guest-") { "guest-N" } else { word });
-            out.push_str(&line.collect::<Vec<_>>().join(" "));
-            out.push('\n');
-        }
-    }
-    assert_snapshot!(out);
+    let heads =
+        [(0, ann, format!("node {}", cluster.name(0))), (1, bob, format!("node {}", cluster.name(1)))];
+    assert_snapshot!(without_guest_numbers(&cluster, &heads));
 }
 
 #[test]
@@ -205,16 +197,8 @@ fn accounts_are_one_across_nodes() {
     cluster.say(0, again, "/unregister hunter33");
     assert!(cluster.world.accounts().is_empty());
     cluster.say(1, bob, "/identify ann hunter33");
-    let mut out = String::new();
-    for (node, id, label) in [(1, bob, "bob"), (1, owner, "owner"), (0, again, "again")] {
-        out.push_str(&format!("== {label} ==\n"));
-        for line in cluster.lines(node, id) {
-            let line = line.split(' ').map(|word| if word.starts_with("guest-") { "guest-N" } else { word });
-            out.push_str(&line.collect::<Vec<_>>().join(" "));
-            out.push('\n');
-        }
-    }
-    assert_snapshot!(out);
+    let heads = [(1, bob, "bob".to_owned()), (1, owner, "owner".to_owned()), (0, again, "again".to_owned())];
+    assert_snapshot!(without_guest_numbers(&cluster, &heads));
 }
 
 #[test]
@@ -379,4 +363,78 @@ fn commands_right_behind_a_nick_act_under_the_new_name() {
         !heard.iter().any(|line| line.contains("guest-") && line.ends_with("hello from ann")),
         "{heard:#?}"
     );
+}
+
+/// The transcripts of the clients `(node, id, heading)`, each under `== heading ==`, with
+/// every guest number written `guest-N` (guest numbers are not the point of these tests).
+fn without_guest_numbers(cluster: &ClusterSim, clients: &[(usize, ClientId, String)]) -> String {
+    let mut out = String::new();
+    for (node, id, heading) in clients {
+        out.push_str(&format!("== {heading} ==\n"));
+        for line in cluster.lines(*node, *id) {
+            let line = line.split(' ').map(|word| if word.starts_with("guest-") { "guest-N" } else { word });
+            out.push_str(&line.collect::<Vec<_>>().join(" "));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Redis restarted and lost its data (no persistence) while `cluster`'s bus was down a
+/// moment, shorter than a lease's time to live.
+fn restart_losing_data(cluster: &mut ClusterSim) {
+    cluster.set_bus_up(false);
+    cluster.advance(Duration::from_secs(1));
+    cluster.world.lose_leases();
+    cluster.set_bus_up(true);
+}
+
+#[test]
+fn a_lease_lost_with_redis_s_data_is_asked_for_again_silently() {
+    let mut cluster = ClusterSim::new(2, &config());
+    let ann = cluster.connect(0, "ann");
+    cluster.say(0, ann, "/nick ann");
+    restart_losing_data(&mut cluster);
+    let before = cluster.lines(0, ann).len();
+    cluster.advance(Duration::from_secs(3));
+    assert_eq!(cluster.world.leases().get("ann").map(String::as_str), Some("n1"), "asked for again");
+    let told: Vec<String> = cluster.lines(0, ann).split_off(before);
+    assert!(!told.iter().any(|line| line.starts_with('!')), "nothing to tell: {told:#?}");
+    let bob = cluster.connect(1, "bob");
+    cluster.say(1, bob, "/nick ann");
+    let lines = cluster.lines(1, bob);
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("! The name ann is taken on another server; pick another.")
+    );
+}
+
+#[test]
+fn a_lost_lease_taken_meanwhile_is_said_truthfully_and_nick_asks_for_it_again() {
+    let mut cluster = ClusterSim::new(2, &config());
+    let nan = cluster.connect(0, "nan");
+    cluster.say(0, nan, "/nick nan");
+    restart_losing_data(&mut cluster);
+    // Before node 1's heartbeat renews its leases, node 2 takes the name.
+    let other = cluster.connect(1, "other");
+    cluster.say(1, other, "/nick nan");
+    assert_eq!(cluster.world.leases().get("nan").map(String::as_str), Some("n2"));
+    cluster.advance(Duration::from_secs(3));
+    let lines = cluster.lines(0, nan);
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some(
+            "! Your name nan is no longer reserved for you: the shared reservation was lost and another server has taken it since; choose another with /nick."
+        ),
+        "{lines:#?}"
+    );
+    // The other one leaves: `/nick nan` asks for the name again, and gets it.
+    cluster.say(1, other, "/quit");
+    cluster.say(0, nan, "/nick nan");
+    let lines = cluster.lines(0, nan);
+    assert_eq!(lines.last().map(String::as_str), Some("*** Your name nan is reserved for you again."));
+    assert_eq!(cluster.world.leases().get("nan").map(String::as_str), Some("n1"));
+    cluster.say(0, nan, "/nick nan");
+    let lines = cluster.lines(0, nan);
+    assert_eq!(lines.last().map(String::as_str), Some("! You are already called nan."));
 }

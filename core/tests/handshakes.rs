@@ -5,8 +5,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use chat_core::sim::{Ending, Sim};
-use chat_core::{Config, DropReason, Input, PeerGone};
+use chat_core::sim::{Ending, Sim, SimClient};
+use chat_core::{ClientId, Config, DropReason, Input, PeerGone};
 
 fn addr(text: &str) -> SocketAddr {
     text.parse().unwrap()
@@ -47,6 +47,11 @@ fn handshakes_count_toward_the_per_address_limit_and_free_their_place() {
     let second = sim.accept_from("second", addr("192.0.2.1:4001"));
     let third = sim.accept_from("third", addr("192.0.2.1:4002"));
     assert_eq!(sim.clients[&third].ended, Some(Ending::Released), "over the limit: closed at once");
+    assert_eq!(
+        sim.lines(third),
+        ["! Too many connections from your address (2 at most); close one and try again."],
+        "told why first, for its transport to say in its protocol"
+    );
     assert_eq!(sim.server.stats().drops.get(DropReason::PerAddress), 1);
     let plain = sim.connect_from("plain", addr("192.0.2.1:4003"));
     assert!(sim.lines(plain)[0].contains("Too many connections from your address"), "{:?}", sim.lines(plain));
@@ -60,6 +65,21 @@ fn handshakes_count_toward_the_per_address_limit_and_free_their_place() {
     sim.disconnect(second, PeerGone::Lost);
     let again = sim.connect_from("again", addr("192.0.2.1:4004"));
     assert!(sim.lines(again)[0].starts_with("*** Welcome"), "{:?}", sim.lines(again));
+}
+
+#[test]
+fn a_refused_connection_that_never_reads_is_released_within_the_grace_period() {
+    let mut sim = Sim::new(limited(1));
+    sim.accept_from("first", addr("192.0.2.1:4000"));
+    // A client that reads nothing never sees the close, so it never closes its side.
+    let deaf = ClientId(1_000);
+    sim.clients.insert(deaf, SimClient { label: "deaf".to_owned(), ..SimClient::default() });
+    sim.input(Input::Accepted { id: deaf, peer: addr("192.0.2.1:4001") });
+    assert_eq!(sim.clients[&deaf].ended, Some(Ending::ClosedByServer), "closed, and lingering");
+    sim.advance(Duration::from_millis(1_999));
+    assert_eq!(sim.clients[&deaf].ended, Some(Ending::ClosedByServer));
+    sim.advance(Duration::from_millis(1));
+    assert_eq!(sim.clients[&deaf].ended, Some(Ending::Released), "released at the close grace period");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chat_core::kit::NoServices;
 use chat_core::sim::{SIM_WALL_CLOCK_SECS, Sim, TestPasswords};
-use chat_core::{AddressRange, Ban, BanTarget, ClientId, Config, Motd, Record, Request, Stored, UnixMillis};
+use chat_core::{AddressRange, Ban, BanTarget, Config, Motd, Record, Request, Stored, UnixMillis};
 use insta::assert_snapshot;
 
 /// No flood control, `root` a server operator, records asked for.
@@ -19,15 +19,6 @@ fn config() -> Config {
 /// A world whose passwords are checked by the stand-in.
 fn world() -> Sim {
     Sim::with_services(config(), Box::new(TestPasswords::default()))
-}
-
-/// A client called `name` that registered it (and so is identified as it).
-fn registered(sim: &mut Sim, name: &str) -> ClientId {
-    let id = sim.connect(name);
-    sim.say(id, &format!("/nick {name}"));
-    sim.say(id, "/register hunter22");
-    assert_eq!(sim.server.account_of(id), Some(name), "{:?}", sim.lines(id));
-    id
 }
 
 /// The records asked for, but accounts (their hashes are the stand-in's), one per line.
@@ -190,11 +181,11 @@ fn restored_bans_refuse_addresses_until_they_expire_and_the_motd_follows_the_wel
 #[test]
 fn a_server_operator_kicks_bans_mutes_and_sets_the_motd() {
     let mut sim = world();
-    let root = registered(&mut sim, "root");
-    let bob = registered(&mut sim, "bob");
+    let root = sim.registered("root", "hunter22");
+    let bob = sim.registered("bob", "hunter22");
     let carol = sim.connect("carol");
     sim.say(carol, "/nick carol");
-    let eve = registered(&mut sim, "eve");
+    let eve = sim.registered("eve", "hunter22");
     sim.say(eve, "/join #eve");
     sim.advance(SETTLED);
     // Addresses: to the server operator only.
@@ -246,8 +237,8 @@ fn a_server_operator_kicks_bans_mutes_and_sets_the_motd() {
 #[test]
 fn room_operators_by_account_are_kept_and_cannot_touch_server_operators() {
     let mut sim = world();
-    let root = registered(&mut sim, "root");
-    let bob = registered(&mut sim, "bob");
+    let root = sim.registered("root", "hunter22");
+    let bob = sim.registered("bob", "hunter22");
     let carol = sim.connect("carol");
     sim.say(carol, "/nick carol");
     sim.say(bob, "/join #bob");

@@ -249,6 +249,13 @@ fn with_a_database_lines_and_topics_are_asked_for_and_an_empty_room_keeps_them()
         ]
     );
     assert!(sim.lines(a).iter().any(|line| line.ends_with(&format!("<{name}> hello"))), "replayed on return");
+    let operator: Vec<String> =
+        sim.lines(a).into_iter().filter(|line| line.ends_with("you are its operator.")).collect();
+    assert_eq!(
+        operator,
+        ["*** You created #Rust: you are its operator.", "*** #Rust was empty: you are its operator."],
+        "created, then brought back: it existed before"
+    );
 }
 
 #[test]

@@ -8,7 +8,7 @@ pub enum Error {
     /// The limits do not make sense together.
     #[error("invalid configuration: {0}")]
     Config(#[from] chat_core::ConfigError),
-    /// [`spawn`](crate::spawn) was given no listener to serve on.
+    /// [`spawn_with`](crate::spawn_with) was given no listener to serve on.
     #[error("no listening socket was given to serve on")]
     NoListeners,
     /// A listener could not be made non-blocking or registered with the reactor.

@@ -1,4 +1,4 @@
-//! [`Running`] and [`Stopper`]: handles to a server started with [`spawn`](crate::spawn).
+//! [`Running`] and [`Stopper`]: handles to a server started with [`spawn_with`](crate::spawn_with).
 
 use std::convert::Infallible;
 use std::thread::JoinHandle;

@@ -2,8 +2,14 @@
 //! executor per I/O thread (one by default; `--threads N` for more), non-blocking sockets.
 //!
 //! ```no_run
+//! use chat_core::kit::NoServices;
+//! use chat_core::{Config, Stored};
+//! use chat_transport::Endpoint;
+//!
 //! let listener = std::net::TcpListener::bind("127.0.0.1:5000")?;
-//! let running = chat_runtime_smol::spawn(vec![listener], chat_core::Config::default())?;
+//! let listeners = vec![(listener, Endpoint::Plain)];
+//! let running =
+//!     chat_runtime_smol::spawn_with(listeners, Config::default(), Box::new(NoServices::default()), Stored::default())?;
 //! let stopper = running.stopper(); // stopper.stop() from a signal handler, for example
 //! # stopper.stop();
 //! running.wait()?;
@@ -66,7 +72,7 @@
 //!   it waits for its turn or for writability go out together, so a busy room costs about one
 //!   system call per client per burst, not per line.
 //! - **Transports.** Every connection goes through a `chat_transport::Transport` made by its
-//!   listener's [`Endpoint`] ([`spawn_endpoints`]): plain TCP, TLS, or the web listener (HTTP
+//!   listener's [`Endpoint`] ([`spawn_with`]): plain TCP, TLS, or the web listener (HTTP
 //!   and WebSocket). The reader feeds it what it read and the writer writes what it has; on
 //!   plain TCP that is the core's shared frames themselves (the queue above), never copied.
 //!   What the transport reports goes to the core through `chat_transport::Standing`, the
@@ -137,29 +143,19 @@ use std::net::TcpListener;
 use std::num::NonZeroUsize;
 use std::time::{Instant, SystemTime};
 
-use chat_core::kit::{NoServices, Services};
+use chat_core::kit::Services;
 use chat_core::{Config, Server, Stored};
 use chat_transport::Endpoint;
 
 pub use error::Error;
 pub use handle::{Running, Stopper};
 
-/// Starts serving the chat room over plain TCP on `listeners` (already bound by the caller,
-/// any mix of IPv4 and IPv6) on a background thread, and returns at once.
-pub fn spawn(listeners: Vec<TcpListener>, config: Config) -> Result<Running, Error> {
-    spawn_endpoints(listeners.into_iter().map(|listener| (listener, Endpoint::Plain)).collect(), config)
-}
-
-/// Starts serving the chat room on `listeners`, each speaking what its [`Endpoint`] says
-/// (plain TCP, TLS, or the web listener), on [`default_threads`] I/O threads, and returns at
-/// once.
-pub fn spawn_endpoints(listeners: Vec<(TcpListener, Endpoint)>, config: Config) -> Result<Running, Error> {
-    spawn_with(listeners, config, Box::new(NoServices::default()), Stored::default())
-}
-
-/// Like [`spawn_endpoints`], with `services` carrying out the core's service requests (the
-/// database writer, password hashing, the message bus) on their own threads, and the core
-/// built from `stored`, what the database kept (see [`Server::restore`]).
+/// Starts serving the chat room on `listeners` (already bound by the caller, any mix of IPv4
+/// and IPv6), each speaking what its [`Endpoint`] says (plain TCP, TLS, or the web listener),
+/// on [`default_threads`] I/O threads, and returns at once. `services` carry out the core's
+/// service requests (the database writer, password hashing, the message bus, or
+/// [`NoServices`](chat_core::kit::NoServices)) on their own threads, and the core is built from
+/// `stored`, what the database kept (see [`Server::restore`]).
 pub fn spawn_with(
     listeners: Vec<(TcpListener, Endpoint)>,
     config: Config,
@@ -169,7 +165,7 @@ pub fn spawn_with(
     spawn_threads(listeners, config, services, stored, default_threads())
 }
 
-/// The I/O threads [`spawn_endpoints`] and [`spawn_with`] use: one. On the 2-core machine
+/// The I/O threads [`spawn_with`] uses: one. On the 2-core machine
 /// this was measured on, with the clients on the same machine, a second I/O thread made the
 /// p99 latency at 2,000 lines/s worse (about 60 ms against 25 ms) for a fifth more CPU, and
 /// was no faster under overload (BENCHMARKS.md, *Multi-core*); more threads pay where cores

@@ -11,7 +11,7 @@ pub enum Error {
     /// The limits in the [`Config`](chat_core::Config) do not make sense together.
     #[error("invalid configuration: {0}")]
     Config(#[from] ConfigError),
-    /// [`spawn`](crate::spawn) was given no listener to serve on.
+    /// [`spawn_with`](crate::spawn_with) was given no listener to serve on.
     #[error("no listener to serve on: bind at least one address")]
     NoListeners,
     /// A listener could not be prepared (made blocking, or asked for its address).

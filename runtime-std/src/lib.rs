@@ -2,8 +2,14 @@
 //! plain threads: no async runtime, no `unsafe`, no polling loop.
 //!
 //! ```no_run
+//! use chat_core::kit::NoServices;
+//! use chat_core::{Config, Stored};
+//! use chat_transport::Endpoint;
+//!
 //! let listener = std::net::TcpListener::bind("127.0.0.1:5000")?;
-//! let running = chat_runtime_std::spawn(vec![listener], chat_core::Config::default())?;
+//! let listeners = vec![(listener, Endpoint::Plain)];
+//! let running =
+//!     chat_runtime_std::spawn_with(listeners, Config::default(), Box::new(NoServices::default()), Stored::default())?;
 //! let stopper = running.stopper(); // stopper.stop() from a signal handler, for example
 //! # stopper.stop();
 //! running.wait()?;
@@ -42,7 +48,7 @@
 //!   [`chat_core::kit::Outbox::MAX_SLICES`] frames, handling partial writes (the queues are
 //!   [`chat_core::kit::Outbox`]es, as in the smol runtime). `TCP_NODELAY` is on.
 //! - **Transports.** Every connection goes through a `chat_transport::Transport` made by its
-//!   listener's `Endpoint` ([`spawn_endpoints`]): plain TCP, TLS, or the web listener. It
+//!   listener's `Endpoint` ([`spawn_with`]): plain TCP, TLS, or the web listener. It
 //!   lives on the core thread: readers send raw bytes, and the writer writes what
 //!   `Transport::drain` hands it, which on plain TCP is the core's shared frames themselves,
 //!   never copied (TLS and WebSocket bytes are copied once, one batch at a time). What the
@@ -126,7 +132,7 @@
 //!   aborts the whole process, so the spawner counts live connections against the mappings
 //!   left (about **8,050** here, shared by every server in the process; a program can set a
 //!   lower cap with [`set_max_connections`]) and turns away any connection beyond that at
-//!   once, with a warning. [`spawn`] lowers `max_clients` to that capacity less 64, so that in
+//!   once, with a warning. [`spawn_with`] lowers `max_clients` to that capacity less 64, so that in
 //!   all but a connection storm the core itself refuses the extra clients with its "server is
 //!   full" notice, while threads remain to deliver it; in a storm, the spawner sends the
 //!   core's same notice itself, in the connection's own protocol (one non-blocking write of a
@@ -163,5 +169,5 @@ mod writer;
 
 pub use capacity::set_max_connections;
 pub use error::Error;
-pub use running::{Running, spawn, spawn_endpoints, spawn_with};
+pub use running::{Running, spawn_with};
 pub use stop::Stopper;

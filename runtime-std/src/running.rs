@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Instant, SystemTime};
 
-use chat_core::kit::{NoServices, Services};
+use chat_core::kit::Services;
 use chat_core::{Config, Server, Stored};
 use chat_transport::Endpoint;
 
@@ -19,24 +19,15 @@ use crate::{Error, Stopper};
 /// Connections kept free beyond `max_clients` so that refusals can be delivered.
 const REFUSAL_HEADROOM: usize = 64;
 
-/// Starts serving the chat room over plain TCP on `listeners` (already bound by the caller,
-/// any mix of IPv4 and IPv6) on background threads, and returns at once.
+/// Starts serving the chat room on `listeners` (already bound by the caller, any mix of IPv4
+/// and IPv6), each speaking what its [`Endpoint`] says (plain TCP, TLS, or the web listener),
+/// on background threads, and returns at once. `services` carry out the core's service
+/// requests (the database writer, password hashing, the message bus, or
+/// [`NoServices`](chat_core::kit::NoServices)) on their own threads, and the core is built from
+/// `stored`, what the database kept (see [`Server::restore`]).
 ///
 /// Fails if the configuration is invalid, if there is no listener, if a listener cannot be
 /// made blocking, or if a thread cannot be started; nothing keeps running after an error.
-pub fn spawn(listeners: Vec<TcpListener>, config: Config) -> Result<Running, Error> {
-    spawn_endpoints(listeners.into_iter().map(|listener| (listener, Endpoint::Plain)).collect(), config)
-}
-
-/// Like [`spawn`], with each listener speaking what its [`Endpoint`] says (plain TCP, TLS,
-/// or the web listener).
-pub fn spawn_endpoints(listeners: Vec<(TcpListener, Endpoint)>, config: Config) -> Result<Running, Error> {
-    spawn_with(listeners, config, Box::new(NoServices::default()), Stored::default())
-}
-
-/// Like [`spawn_endpoints`], with `services` carrying out the core's service requests (the
-/// database writer, password hashing, the message bus) on their own threads, and the core
-/// built from `stored`, what the database kept (see [`Server::restore`]).
 pub fn spawn_with(
     listeners: Vec<(TcpListener, Endpoint)>,
     mut config: Config,

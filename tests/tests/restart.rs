@@ -56,7 +56,7 @@ fn history_and_topics_survive_a_restart(runtime: Runtime) {
     bob.expect_line("*** You are in #Rust: nobody else is here yet.");
     bob.expect_line("*** Topic of #Rust: Rust talk");
     assert_eq!(bob.expect_history(), ["* alice is here"]);
-    bob.expect_line("*** You created #Rust: you are its operator.");
+    bob.expect_line("*** #Rust was empty: you are its operator.");
     bob.send_line("after the restart");
     settle(&mut bob, 1, "bob");
     drop(bob);
@@ -99,7 +99,7 @@ fn a_room_emptied_before_the_restart_comes_back_too(runtime: Runtime) {
     carol.send_line("/join #quiet");
     carol.expect_line("*** You are in #quiet: nobody else is here yet.");
     assert_eq!(carol.expect_history(), ["<carol> quiet 2", "<carol> quiet 3"]);
-    carol.expect_line("*** You created #quiet: you are its operator.");
+    carol.expect_line("*** #quiet was empty: you are its operator.");
     carol.send_line("/part");
     carol.expect_line("*** You are in #lobby: nobody else is here yet.");
     drop(carol);
@@ -110,7 +110,7 @@ fn a_room_emptied_before_the_restart_comes_back_too(runtime: Runtime) {
     dave.send_line("/join #quiet");
     dave.expect_line("*** You are in #quiet: nobody else is here yet.");
     assert_eq!(dave.expect_history(), ["<carol> quiet 2", "<carol> quiet 3"]);
-    dave.expect_line("*** You created #quiet: you are its operator.");
+    dave.expect_line("*** #quiet was empty: you are its operator.");
     dave.send_line("quiet 4");
     settle(&mut dave, 1, "dave");
     drop(dave);

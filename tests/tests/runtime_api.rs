@@ -11,8 +11,16 @@ macro_rules! runtime_api_tests {
             use std::net::{TcpListener, TcpStream};
             use std::time::Duration;
 
-            use chat_core::Config;
-            use $krate::{Error, spawn};
+            use chat_core::kit::NoServices;
+            use chat_core::{Config, Stored};
+            use chat_runtime::Endpoint;
+            use $krate::{Error, Running};
+
+            /// Serves plain TCP on `listeners`, with no services and nothing stored.
+            fn spawn(listeners: Vec<TcpListener>, config: Config) -> Result<Running, Error> {
+                let listeners = listeners.into_iter().map(|listener| (listener, Endpoint::Plain)).collect();
+                $krate::spawn_with(listeners, config, Box::new(NoServices::default()), Stored::default())
+            }
 
             fn listener() -> TcpListener {
                 TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port")

@@ -21,6 +21,10 @@ use crate::web::Web;
 /// reads nothing holds at most this much here, plus one frame and the TLS records around it.
 pub(crate) const OUT_ROOM: usize = 64 * 1024;
 
+/// Most bytes of the core's frames kept for a connection that is not a chat client yet (its
+/// refusal, said once the core closes it); the rest are dropped.
+const EARLY_ROOM: usize = 1024;
+
 /// Room (in frames) an empty queue of the core's frames may keep.
 const KEEP_FRAMES: usize = 64;
 
@@ -55,6 +59,13 @@ pub(crate) struct Stream {
     ended: bool,
     /// Nothing more is read or taken from the core: close once `out` is written.
     finishing: bool,
+    /// The core's frames sent before the connection became a chat client: its refusal.
+    early: Vec<u8>,
+    /// The core turned the connection away before it became a chat client: it is told why
+    /// once it can (after the TLS handshake, in answer to its HTTP request), then finishes.
+    refusing: bool,
+    /// What a refused TLS connection of chat lines is told once its handshake is done.
+    refusal: Option<Vec<u8>>,
 }
 
 impl Stream {
@@ -72,6 +83,9 @@ impl Stream {
             opened: false,
             ended: false,
             finishing: false,
+            early: Vec::new(),
+            refusing: false,
+            refusal: None,
         }
     }
 
@@ -133,11 +147,19 @@ impl Stream {
     }
 
     pub(crate) fn close(&mut self) {
+        if !self.is_open() && !self.finishing {
+            for frame in &self.pending {
+                keep_early(&mut self.early, frame);
+            }
+        }
         self.pending.clear();
         self.taken = 0;
         self.taken_frames = 0;
-        if self.finishing {
+        if self.finishing || self.refusing {
             return;
+        }
+        if !self.early.is_empty() && !self.is_open() {
+            return self.refuse();
         }
         self.finishing = true;
         buffer::reset(&mut self.scratch);
@@ -153,6 +175,30 @@ impl Stream {
             None => self.out.tail().extend_from_slice(&self.scratch),
         }
         buffer::reset(&mut self.scratch);
+    }
+
+    /// Turns away a connection that is not a chat client yet with the core's line in
+    /// `early`: it is said as soon as the layers allow, perhaps at once (a request already
+    /// read, a handshake already done).
+    fn refuse(&mut self) {
+        self.refusing = true;
+        let notice = std::mem::take(&mut self.early);
+        match &mut self.app {
+            App::Web(web) => web.refuse(notice),
+            App::Lines => self.refusal = Some(notice),
+        }
+        buffer::reset(&mut self.lines);
+        if self.read(&[]).finish {
+            self.finishing = true;
+        }
+    }
+
+    /// True once the connection carries chat lines: the core's frames are for its client.
+    fn is_open(&self) -> bool {
+        match &self.app {
+            App::Lines => self.opened,
+            App::Web(web) => web.is_open(),
+        }
     }
 
     pub(crate) fn is_finished(&self) -> bool {
@@ -231,8 +277,15 @@ impl Stream {
                 App::Web(web) => web.receive(&plain, &mut self.lines, &mut self.scratch, backlog, OUT_ROOM),
             });
             tls_write(tls, &self.scratch, &mut self.out);
-            if matches!(self.app, App::Lines) && !self.opened && !tls.is_handshaking() {
-                effects.opened = effects.opened.or(Some(self.peer));
+            if matches!(self.app, App::Lines) && !tls.is_handshaking() {
+                if let Some(notice) = self.refusal.take() {
+                    // Refused before its handshake: now it can be told why, and closed.
+                    tls_write(tls, &notice, &mut self.out);
+                    tls.send_close_notify();
+                    effects.finish = true;
+                } else if !self.opened {
+                    effects.opened = effects.opened.or(Some(self.peer));
+                }
             }
             if peer_closed {
                 let eof = match &mut self.app {
@@ -251,7 +304,7 @@ impl Stream {
 
     /// Applies what reading found and hands the core its part.
     fn apply(&mut self, effects: Effects) -> Incoming<'_> {
-        let opened = effects.opened.filter(|_| !self.opened && !self.finishing);
+        let opened = effects.opened.filter(|_| !self.opened && !self.finishing && !self.refusing);
         self.opened |= opened.is_some();
         let ended = effects.ended.filter(|_| self.opened && !self.ended);
         self.ended |= ended.is_some();
@@ -263,7 +316,9 @@ impl Stream {
         }
         let flushed = std::mem::take(&mut self.taken);
         let flushed_frames = std::mem::take(&mut self.taken_frames);
-        Incoming { opened, data: &self.lines, flushed, flushed_frames, ended }
+        // A refused connection's chat lines reach no one.
+        let data: &[u8] = if self.refusing { &[] } else { &self.lines };
+        Incoming { opened, data, flushed, flushed_frames, ended }
     }
 
     /// Takes the core's frames into `out` while it has room.
@@ -276,22 +331,22 @@ impl Stream {
         if self.out.len() >= OUT_ROOM || self.pending.is_empty() {
             return;
         }
-        let open = match &self.app {
-            App::Lines => self.opened,
-            App::Web(web) => web.is_open(),
-        };
+        let open = self.is_open();
         buffer::reset(&mut self.scratch);
         while self.out.len() + self.scratch.len() < OUT_ROOM {
             let Some(frame) = self.pending.pop_front() else { break };
             self.taken += frame.len();
             self.taken_frames += 1;
+            if !open {
+                keep_early(&mut self.early, &frame);
+                continue;
+            }
             let target = if self.tls.is_some() { &mut self.scratch } else { self.out.tail() };
             match &mut self.app {
-                App::Lines if open => target.extend_from_slice(&frame),
+                App::Lines => target.extend_from_slice(&frame),
                 App::Web(web) => {
                     web.send(&frame, target);
                 }
-                App::Lines => {}
             }
         }
         if let Some(tls) = &mut self.tls {
@@ -303,6 +358,13 @@ impl Stream {
             self.pending = VecDeque::new();
         }
     }
+}
+
+/// Keeps what fits of `frame`, one of the core's frames for a connection that is not a chat
+/// client yet (the core is refusing it: said when it closes it).
+fn keep_early(early: &mut Vec<u8>, frame: &[u8]) {
+    let room = EARLY_ROOM.saturating_sub(early.len());
+    early.extend_from_slice(&frame[..frame.len().min(room)]);
 }
 
 /// The connection broke (a TLS error): the client, if it was one, is lost.

@@ -11,7 +11,6 @@ use chat_core::PeerGone;
 use chat_core::kit::Outbox;
 use rustls::ServerConnection;
 
-use crate::http::Status;
 use crate::http::response::Response;
 use crate::meter::meter;
 use crate::plain::Plain;
@@ -78,12 +77,8 @@ impl Endpoint {
         match self {
             Self::Plain => Some(notice.to_vec()),
             Self::Web(_, None) => {
-                let mut response =
-                    Response::new(Status::SERVICE_UNAVAILABLE, "text/plain; charset=utf-8", notice.to_vec())
-                        .header("Retry-After", "10");
-                response.close = true;
                 let mut out = Vec::new();
-                response.write(&mut out);
+                Response::refusal(notice).write(&mut out);
                 Some(out)
             }
             Self::Tls(_) | Self::Web(_, Some(_)) => None,
@@ -214,6 +209,9 @@ impl Transport {
     }
 
     /// Queues one of the core's frames ([`Output::Transmit`](chat_core::Output::Transmit)).
+    /// Frames for a connection that is not a chat client yet are the core's refusal: kept (up
+    /// to 1 KiB), and said in the connection's protocol once the core closes it (see
+    /// [`close`](Self::close)).
     /// On plain TCP it is written as it is, shared with the other recipients. Otherwise it is
     /// encoded at once if nothing waits for the socket; frames sent while encoded bytes wait
     /// (or while a [`drain`](Self::drain)ed batch is not yet [`written`](Self::written)) are
@@ -275,6 +273,15 @@ impl Transport {
     /// [`is_finished`](Self::is_finished), then close the socket; a client that reads nothing
     /// never lets it finish, so give it no longer than the core's `close_linger`. On plain
     /// TCP, everything queued is dropped and it is finished at once.
+    ///
+    /// A connection that is not a chat client yet, which the core sent a line before closing
+    /// it (its refusal: [`Input::Accepted`](chat_core::Input::Accepted)), is told that line in
+    /// its own protocol once it can, then finishes: over TLS, after the handshake (which goes on
+    /// while the runtime keeps reading it); on the web listener, in answer to its next request
+    /// (`503 Service Unavailable` with the line as the body, or for a WebSocket upgrade, the
+    /// upgrade, the line as a text message and a close frame `1013 Try Again Later`, so that a
+    /// page's script can show it). The core's deadline for releasing it bounds how long that
+    /// may take.
     pub fn close(&mut self) {
         match &mut self.inner {
             Inner::Plain(plain) => plain.close(),

@@ -27,6 +27,9 @@ pub(crate) struct Web {
     /// The connection's own peer (maybe a proxy).
     peer: SocketAddr,
     phase: Phase,
+    /// The server turned this connection away before it became a chat client: the next
+    /// request is answered with this line (see [`refuse`](Self::refuse)).
+    refusal: Option<Vec<u8>>,
 }
 
 #[derive(Debug)]
@@ -42,7 +45,7 @@ enum Phase {
 impl Web {
     /// A fresh connection from `peer`.
     pub(crate) fn new(config: Arc<WebConfig>, peer: SocketAddr) -> Self {
-        Self { config, peer, phase: Phase::Http { head: Vec::new() } }
+        Self { config, peer, phase: Phase::Http { head: Vec::new() }, refusal: None }
     }
 
     /// Where the server's stats go, if this listener serves `/metrics`.
@@ -119,6 +122,17 @@ impl Web {
         self.phase = Phase::Done;
     }
 
+    /// The server turned the connection away before it became a WebSocket: its next request
+    /// (perhaps one already read) is answered with `notice` and the connection closes. A
+    /// WebSocket upgrade is completed, then `notice` goes as a text message before a close
+    /// frame (1013, try again later), so that the page's script can show it (a browser tells a
+    /// script nothing of an HTTP answer to an upgrade); any other request gets it as a `503`.
+    pub(crate) fn refuse(&mut self, notice: Vec<u8>) {
+        if matches!(self.phase, Phase::Http { .. }) {
+            self.refusal = Some(notice);
+        }
+    }
+
     /// Answers the requests in `head`, in order, while there is room.
     fn answer(&mut self, lines: &mut Vec<u8>, out: &mut Vec<u8>, backlog: usize, room: usize) -> Effects {
         loop {
@@ -142,6 +156,11 @@ impl Web {
                     (head.len(), true, None)
                 }
                 Parsed::Complete { request, len } => match route::answer(&self.config, &request, self.peer) {
+                    answer if self.refusal.is_some() => {
+                        let notice = self.refusal.take().unwrap_or_default();
+                        refused(answer, &notice, out);
+                        (len, true, None)
+                    }
                     Answer::Respond(response) => {
                         response.write(out);
                         (len, response.close, None)
@@ -182,5 +201,21 @@ impl Web {
         };
         self.phase = Phase::Done;
         Effects { ended: Some(ended), finish: true, ..Effects::default() }
+    }
+}
+
+/// Writes the answer of a refused connection to its request (`answer` is what it would have
+/// got): a WebSocket upgrade, `notice` as text messages and a close frame; otherwise a `503`
+/// saying `notice`.
+fn refused(answer: Answer, notice: &[u8], out: &mut Vec<u8>) {
+    match answer {
+        Answer::Upgrade(response, _) => {
+            response.write(out);
+            ws::encode::lines(out, notice);
+            let text = String::from_utf8_lossy(notice);
+            let reason = text.trim_end().trim_start_matches("! ");
+            ws::encode::close(out, CloseCode::TRY_AGAIN_LATER, reason);
+        }
+        Answer::Respond(_) => Response::refusal(notice).write(out),
     }
 }

@@ -406,3 +406,38 @@ fn garbage_before_or_after_the_handshake_never_panics() {
         }
     }
 }
+
+const REFUSAL: &[u8] = b"! Too many connections from your address (2 at most); close one and try again.\n";
+
+/// A connection the core refuses before its handshake is told why once the handshake is done,
+/// then closed; it never becomes a chat client, and what it sends reaches no one.
+#[test]
+fn a_connection_refused_before_its_handshake_is_told_why_after_it() {
+    let pki = Pki::new("refused");
+    let mut pair = Pair::new(&Endpoint::Tls(pki.server.clone()), &pki.client);
+    pair.server.send(REFUSAL);
+    pair.server.close();
+    assert!(!pair.server.transport.is_finished(), "the handshake goes on");
+    pair.client.writer().write_all(b"/nick early\n").unwrap();
+    pair.pump();
+    assert_eq!(pair.client_reads(), REFUSAL);
+    assert!(pair.server.transport.is_finished());
+    assert_eq!((pair.server.opened, pair.server.ended), (None, None), "never a chat client");
+    assert!(pair.server.data.is_empty(), "its lines reach no one");
+    assert!(pair.server.transport.buffered() < 64 * 1024);
+}
+
+/// The same when the handshake was done before the refusal came (a runtime whose core is on
+/// another thread; the core ignores its late `Connected`): it is told at once.
+#[test]
+fn a_refusal_after_the_handshake_is_said_at_once() {
+    let pki = Pki::new("refused-late");
+    let mut pair = Pair::new(&Endpoint::Tls(pki.server.clone()), &pki.client);
+    pair.pump();
+    assert!(pair.server.opened.is_some(), "the runtime saw it open before the core's refusal");
+    pair.server.send(REFUSAL);
+    pair.server.close();
+    pair.pump();
+    assert_eq!(pair.client_reads(), REFUSAL);
+    assert!(pair.server.transport.is_finished());
+}

@@ -366,3 +366,44 @@ proptest::proptest! {
         proptest::prop_assert!(driver.transport.is_finished());
     }
 }
+
+const REFUSAL: &[u8] = b"! Too many connections from your address (2 at most); close one and try again.\n";
+
+/// A web connection the core refuses before it is a chat client gets, in answer to its
+/// request, a 503 saying why; then the connection closes.
+#[test]
+fn a_refused_connection_gets_a_503_saying_why() {
+    let mut driver = Driver::new(&chat(), "127.0.0.1:40000");
+    driver.send(REFUSAL);
+    driver.close();
+    assert!(driver.written.is_empty() && !driver.transport.is_finished(), "waits for the request");
+    driver.feed(b"GET / HTTP/1.1\r\nHost: chat\r\n\r\n");
+    let answer = driver.take_text();
+    assert_eq!(status_of(&answer), "HTTP/1.1 503 Service Unavailable", "{answer}");
+    assert!(answer.ends_with(&format!("\r\n\r\n{}", String::from_utf8_lossy(REFUSAL))), "{answer}");
+    assert!(driver.transport.is_finished());
+    assert_eq!((driver.opened, driver.ended), (None, None));
+}
+
+/// A refused WebSocket upgrade is completed so that the page's script
+/// sees why: the line as a text message, then a close frame 1013 with it as the reason. The
+/// connection never becomes a chat client.
+#[test]
+fn a_refused_websocket_is_told_why_in_a_message_and_its_close_frame() {
+    let mut driver = Driver::new(&chat(), "127.0.0.1:40000");
+    driver.send(REFUSAL);
+    driver.close();
+    driver.feed(UPGRADE.as_bytes());
+    let written = std::mem::take(&mut driver.written);
+    let head_end = written.windows(4).position(|w| w == b"\r\n\r\n").expect("an answer") + 4;
+    let head = String::from_utf8_lossy(&written[..head_end]);
+    assert_eq!(status_of(&head), "HTTP/1.1 101 Switching Protocols", "{head}");
+    let (frames, _) = client::read_server_frames(&written[head_end..]);
+    let text = String::from_utf8_lossy(REFUSAL).trim_end().to_owned();
+    let mut close = 1013u16.to_be_bytes().to_vec();
+    close.extend_from_slice(text.trim_start_matches("! ").as_bytes());
+    assert_eq!(frames, [(1, text.into_bytes()), (8, close)]);
+    assert!(driver.transport.is_finished());
+    assert_eq!((driver.opened, driver.ended), (None, None));
+    assert!(driver.data.is_empty());
+}

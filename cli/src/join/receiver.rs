@@ -73,6 +73,7 @@ fn receive(mut stream: Reader, on_line: &mut impl FnMut(String) -> io::Result<()
     let mut buf = vec![0; 16 * 1024];
     let mut lines = Vec::new();
     let mut waiting_for_rest = false;
+    let mut first = true;
     loop {
         if splitter.has_partial() != waiting_for_rest {
             waiting_for_rest = !waiting_for_rest;
@@ -83,6 +84,10 @@ fn receive(mut stream: Reader, on_line: &mut impl FnMut(String) -> io::Result<()
         let ended = match stream.read(&mut buf) {
             Ok(0) => {
                 splitter.flush(|line| lines.push(line));
+                Some(Ended::Closed)
+            }
+            Ok(n) if std::mem::take(&mut first) && wrong_protocol(&buf[..n]).is_some() => {
+                lines.extend(wrong_protocol(&buf[..n]).map(str::to_owned));
                 Some(Ended::Closed)
             }
             Ok(n) => {
@@ -110,6 +115,20 @@ fn receive(mut stream: Reader, on_line: &mut impl FnMut(String) -> io::Result<()
     }
 }
 
+/// What to tell the user when the server's first bytes are not a chat server's: a TLS record
+/// (a plain client on the TLS port gets an alert back) or an HTTP answer (the web port).
+fn wrong_protocol(first: &[u8]) -> Option<&'static str> {
+    match first {
+        [0x15 | 0x16, 0x03, minor, ..] if *minor <= 0x04 => Some(
+            "! This port speaks TLS, not plain text: join it with `chat join --tls HOST PORT` (the plain port is 5000 by default).",
+        ),
+        [b'H', b'T', b'T', b'P', b'/', ..] => Some(
+            "! This port speaks HTTP: it is the server's web page; open it in a browser, or join the chat port (5000, or 5001 with --tls).",
+        ),
+        _ => None,
+    }
+}
+
 fn is_timeout(err: &io::Error) -> bool {
     matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
 }
@@ -122,6 +141,18 @@ mod tests {
     use std::sync::mpsc;
 
     use super::super::test_support::reader_and_server as pair;
+
+    #[test]
+    fn a_tls_or_http_answer_is_told_as_the_wrong_port_not_shown_as_text() {
+        // What a TLS listener answers a plain line with: an alert record.
+        let alert = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x32];
+        assert!(wrong_protocol(&alert).is_some_and(|line| line.contains("--tls")));
+        assert!(
+            wrong_protocol(b"HTTP/1.1 400 Bad Request\r\n").is_some_and(|line| line.contains("web page"))
+        );
+        assert_eq!(wrong_protocol(b"*** Welcome to the chat room, guest-1"), None);
+        assert_eq!(wrong_protocol(b"\x16hello"), None);
+    }
 
     #[test]
     fn lines_arrive_in_order_then_the_close_is_reported() {

@@ -1,14 +1,15 @@
 //! What one stream entry says, and its encoding as the entry's fields: versioned and cheap.
 //!
 //! An entry is a handful of short fields: `v` (the payload version, [`PAYLOAD_VERSION`]),
-//! `kind`, then the kind's own fields (`from`, `text`, `user`, `action`, `target`, `by`,
-//! `expires`; the `topic` and `state` kinds' are in `changes.rs`). The
+//! `kind`, then the kind's own fields (`from`, `to`, `text`, `user`, `action`, `target`, `by`,
+//! `expires`, `addr`, `account`; the `topic` and `state` kinds' are in `changes.rs`). The
 //! bridge adds its own envelope fields beside them (the node's name and its publishing
 //! sequence, to append each entry once even when a send is retried). Fields a reader does not
 //! know are ignored, so a version may add fields; a reader refuses a version it does not know.
 
 use std::borrow::Cow;
 use std::fmt;
+use std::net::IpAddr;
 
 use super::changes::{ServerChange, TopicChange, expiry};
 use crate::UnixMillis;
@@ -114,6 +115,12 @@ pub enum BusPayload {
         /// When a ban or mute ends (wall-clock), `None` for never (field `expires`, absent
         /// then and for other actions).
         expires: Option<UnixMillis>,
+        /// For a ban: the address the moderator is connected from (field `addr`), so that the
+        /// node that resolves the name refuses a ban that would shut the moderator out too.
+        /// Entries are read by nodes only: no user ever sees it.
+        by_address: Option<IpAddr>,
+        /// For a ban: the account the moderator is identified as, if any (field `account`).
+        by_account: Option<String>,
     },
     /// The room's topic changed.
     Topic {
@@ -132,6 +139,15 @@ pub enum BusPayload {
         /// To whom (the name as typed).
         to: String,
         /// What it says (already sanitised by the node that took it).
+        text: String,
+    },
+    /// A command of a user of the node whose inbox this is was refused by the node that
+    /// carried it out (a `/ban` that would shut its operator out too): told to them as an
+    /// error line (`! TEXT`).
+    Refused {
+        /// To whom (their name).
+        to: String,
+        /// Why, without the `! `.
         text: String,
     },
 }
@@ -176,7 +192,7 @@ impl BusPayload {
             BusPayload::Left { user, reason } => fields.extend(borrowed(&[("user", user), ("text", reason)])),
             // Names hold no space: one field, space-separated (a reader keeps one value per field).
             BusPayload::Present { users } => fields.push(("users", Cow::Owned(users.join(" ")))),
-            BusPayload::Moderation { action, target, by, reason, expires } => {
+            BusPayload::Moderation { action, target, by, reason, expires, by_address, by_account } => {
                 fields.extend(borrowed(&[
                     ("action", action.as_str()),
                     ("target", target),
@@ -186,12 +202,19 @@ impl BusPayload {
                 if let Some(end) = expires {
                     fields.push(("expires", Cow::Owned(end.0.to_string())));
                 }
+                if let Some(address) = by_address {
+                    fields.push(("addr", Cow::Owned(address.to_string())));
+                }
+                if let Some(account) = by_account {
+                    fields.push(("account", Cow::Borrowed(account)));
+                }
             }
             BusPayload::Topic { by, change } => change.fields(by, &mut fields),
             BusPayload::Server(change) => change.fields(&mut fields),
             BusPayload::Private { from, to, text } => {
                 fields.extend(borrowed(&[("from", from), ("to", to), ("text", text)]))
             }
+            BusPayload::Refused { to, text } => fields.extend(borrowed(&[("to", to), ("text", text)])),
         }
         fields
     }
@@ -233,11 +256,22 @@ impl BusPayload {
                     by: get("by")?,
                     reason: get("text")?,
                     expires: expiry(&get)?,
+                    by_address: match get("addr") {
+                        Ok(address) => Some(
+                            address
+                                .parse()
+                                .map_err(|_| PayloadError::Unknown { field: "addr", value: address })?,
+                        ),
+                        Err(PayloadError::Missing(_)) => None,
+                        Err(error) => return Err(error),
+                    },
+                    by_account: get("account").ok(),
                 }
             }
             "topic" => BusPayload::Topic { by: get("by")?, change: TopicChange::read(&get)? },
             "state" => BusPayload::Server(Box::new(ServerChange::read(&get)?)),
             "msg" => BusPayload::Private { from: get("from")?, to: get("to")?, text: get("text")? },
+            "refused" => BusPayload::Refused { to: get("to")?, text: get("text")? },
             _ => return Err(PayloadError::Unknown { field: "kind", value: kind }),
         })
     }
@@ -260,6 +294,7 @@ impl BusPayload {
             BusPayload::Topic { .. } => "topic",
             BusPayload::Server(_) => "state",
             BusPayload::Private { .. } => "msg",
+            BusPayload::Refused { .. } => "refused",
         }
     }
 }
@@ -294,16 +329,26 @@ mod tests {
             (".*", ".*").prop_map(|(user, reason)| BusPayload::Left { user, reason }),
             (".*", ".*").prop_map(|(old, new)| BusPayload::Renamed { old, new }),
             proptest::collection::vec("[a-z0-9-]{1,8}", 0..5).prop_map(|users| BusPayload::Present { users }),
-            (action, ".*", ".*", ".*", proptest::option::of(any::<u64>())).prop_map(
-                |(action, target, by, reason, expires)| BusPayload::Moderation {
-                    action,
-                    target,
-                    by,
-                    reason,
-                    expires: expires.map(UnixMillis),
-                }
-            ),
+            (
+                action,
+                (".*", ".*", ".*"),
+                proptest::option::of(any::<u64>()),
+                proptest::option::of(any::<IpAddr>()),
+                proptest::option::of(".*")
+            )
+                .prop_map(|(action, (target, by, reason), expires, by_address, by_account)| {
+                    BusPayload::Moderation {
+                        action,
+                        target,
+                        by,
+                        reason,
+                        expires: expires.map(UnixMillis),
+                        by_address,
+                        by_account,
+                    }
+                }),
             (".*", ".*", ".*").prop_map(|(from, to, text)| BusPayload::Private { from, to, text }),
+            (".*", ".*").prop_map(|(to, text)| BusPayload::Refused { to, text }),
         ]
     }
 

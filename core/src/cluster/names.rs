@@ -37,6 +37,9 @@ pub(crate) enum Answered {
     Waiting(ClientId),
     /// A connection welcomed past its deadline without its lease.
     Late(ClientId),
+    /// A connection already called by the name, asking for its lease again (the lease was
+    /// lost, or it typed `/nick` with its own name): `told` when a grant is to be said.
+    Again(ClientId, bool),
 }
 
 /// The connections waiting for their guest name's lease.
@@ -61,6 +64,24 @@ impl Greetings {
         if let Some(greeting) = self.waiting.get_mut(&id) {
             greeting.key = key.to_owned();
             self.asked.insert(key.to_owned(), Answered::Waiting(id));
+        }
+    }
+
+    /// `id`, already called by the name whose key is `key`, asks for its lease again (`told`:
+    /// a grant is to be said): returns whether the lease is to be asked for (not if an answer
+    /// for it is awaited already).
+    pub(crate) fn reclaim(&mut self, id: ClientId, key: &str, told: bool) -> bool {
+        match self.asked.get(key).copied() {
+            None => {
+                self.asked.insert(key.to_owned(), Answered::Again(id, told));
+                true
+            }
+            Some(answered @ (Answered::Late(asker) | Answered::Again(asker, _))) if asker == id => {
+                let was_told = answered == Answered::Again(id, true);
+                self.asked.insert(key.to_owned(), Answered::Again(id, told || was_told));
+                false
+            }
+            Some(_) => false,
         }
     }
 
@@ -109,7 +130,7 @@ impl Greetings {
 
     /// Forgets a late answer still to come for `id` (it left).
     pub(crate) fn forget(&mut self, id: ClientId) {
-        self.asked.retain(|_, answered| *answered != Answered::Late(id));
+        self.asked.retain(|_, answered| !matches!(*answered, Answered::Late(asker) | Answered::Again(asker, _) if asker == id));
     }
 
     /// The earliest deadline of a waiting connection.

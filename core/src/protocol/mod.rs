@@ -10,6 +10,7 @@ pub(crate) mod guest;
 pub(crate) mod nick;
 mod room_name;
 pub(crate) mod sanitize;
+mod spelled;
 pub(crate) mod wire;
 
 pub use command::{Command, CommandError, CommandInfo, Password, WHO_COST};

@@ -1,10 +1,9 @@
 //! Nicknames: what is valid, and when two count as the same.
 
-use std::fmt;
-
 use unicode_security::skeleton;
 
 use crate::protocol::sanitize::{is_invisible, sanitize};
+use crate::protocol::spelled::spelled_and_keyed;
 
 /// What a chosen name may not hold (so that a client can always tell where a name ends).
 const FORBIDDEN: [char; 9] = [':', ',', '*', '!', '<', '>', '[', ']', '/'];
@@ -76,30 +75,17 @@ impl Nick {
     pub(crate) fn guest(name: String) -> Self {
         Self::new_unchecked(name)
     }
+}
 
-    fn new_unchecked(name: String) -> Self {
-        let key = key_of(&name);
-        Self { name, key }
-    }
-
+spelled_and_keyed!(
+    Nick,
     /// The name as the user wrote it.
-    pub fn as_str(&self) -> &str {
-        &self.name
-    }
-
+    as_str,
     /// The uniqueness key: two names with the same key cannot both be in use. It folds case
     /// and maps look-alike characters to one prototype (the UTS #39 confusable skeleton), so
     /// `alice`, `ALICE`, `a1ice` and `аlice` (Cyrillic а) share one key.
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-}
-
-impl fmt::Display for Nick {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name)
-    }
-}
+    key
+);
 
 /// The uniqueness key of any name: see [`Nick::key`]. Invisible characters are left out
 /// first, so a name with one matches the name without it.

@@ -1,8 +1,7 @@
 //! Room names: `#name`, what is valid, and when two count as the same.
 
-use std::fmt;
-
 use crate::protocol::nick::key_of;
+use crate::protocol::spelled::spelled_and_keyed;
 
 /// Longest room name, in characters, not counting its `#`.
 pub const MAX_ROOM_NAME: usize = 32;
@@ -56,32 +55,19 @@ impl RoomName {
         Self::new_unchecked(LOBBY.to_owned())
     }
 
-    fn new_unchecked(name: String) -> Self {
-        let key = key_of(&name);
-        Self { name, key }
-    }
-
-    /// The name as it was first written, with its `#`.
-    pub fn as_str(&self) -> &str {
-        &self.name
-    }
-
-    /// The uniqueness key: case folded, look-alikes mapped to one prototype.
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
     /// Whether this is `#lobby`.
     pub fn is_lobby(&self) -> bool {
         self.key == key_of(LOBBY)
     }
 }
 
-impl fmt::Display for RoomName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name)
-    }
-}
+spelled_and_keyed!(
+    RoomName,
+    /// The name as it was first written, with its `#`.
+    as_str,
+    /// The uniqueness key: case folded, look-alikes mapped to one prototype.
+    key
+);
 
 impl PartialEq for RoomName {
     fn eq(&self, other: &Self) -> bool {

@@ -22,6 +22,18 @@ use crate::{ClientId, StoredRoom};
 /// How many rooms `/list` spells out.
 pub(crate) const ROOMS_LISTED: usize = 20;
 
+/// How [`Rooms::find_or_create`] came by a room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Found {
+    /// Someone is in it already.
+    Live,
+    /// It did not exist: it is new.
+    Created,
+    /// It was put aside (left empty, or restored from the database) and is back, with its
+    /// history and topic.
+    Revived,
+}
+
 /// Names a room for as long as it exists. Never reused while the server runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct RoomId(u64);
@@ -124,17 +136,16 @@ impl Rooms {
     }
 
     /// The room called `name`, created (or brought back from aside, with its history and
-    /// topic, under the name it had) if need be. Returns the room and whether it was created
-    /// or brought back.
-    pub(crate) fn find_or_create(&mut self, name: RoomName) -> (RoomId, bool) {
+    /// topic, under the name it had) if need be. Returns the room and which of those it was.
+    pub(crate) fn find_or_create(&mut self, name: RoomName) -> (RoomId, Found) {
         if let Some(id) = self.find(&name) {
-            return (id, false);
+            return (id, Found::Live);
         }
-        let room = match self.dormant.remove(name.key()) {
-            Some(room) => room,
-            None => Room::new(name, self.history),
+        let (room, found) = match self.dormant.remove(name.key()) {
+            Some(room) => (room, Found::Revived),
+            None => (Room::new(name, self.history), Found::Created),
         };
-        (self.open(room), true)
+        (self.open(room), found)
     }
 
     /// Adds `member`, called `name`, to room `id` (which exists).
@@ -208,10 +219,10 @@ mod tests {
         let mut rooms = Rooms::new(5, false);
         let lobby = rooms.lobby();
         rooms.enter(lobby, ClientId(1), "a");
-        let (rust, created) = rooms.find_or_create(name("#Rust"));
-        assert!(created);
+        let (rust, found) = rooms.find_or_create(name("#Rust"));
+        assert_eq!(found, Found::Created);
         rooms.enter(rust, ClientId(2), "b");
-        assert_eq!(rooms.find_or_create(name("rust")), (rust, false));
+        assert_eq!(rooms.find_or_create(name("rust")), (rust, Found::Live));
         rooms.enter(rust, ClientId(3), "c");
         assert_eq!(rooms.get(rust).unwrap().name().as_str(), "#Rust");
         assert!(!rooms.leave(rust, ClientId(2), "b"));
@@ -221,8 +232,8 @@ mod tests {
         assert!(!rooms.leave(lobby, ClientId(1), "a"));
         assert!(rooms.get(lobby).is_some_and(Room::is_empty));
         assert_eq!(rooms.find(&name("#LOBBY")), Some(lobby));
-        let (again, created) = rooms.find_or_create(name("#rust"));
-        assert!(created && again != rust, "a new room, with a new id");
+        let (again, found) = rooms.find_or_create(name("#rust"));
+        assert!(found == Found::Created && again != rust, "a new room, with a new id");
     }
 
     fn stored(typed: &str, next_seq: u64, topic: Option<&str>) -> StoredRoom {
@@ -248,8 +259,8 @@ mod tests {
         assert!(rooms.leave(rust, ClientId(1), "a"), "gone from the live rooms");
         assert_eq!(rooms.find(&name("#rust")), None);
         assert_eq!(rooms.len(), 1);
-        let (again, created) = rooms.find_or_create(name("#RUST"));
-        assert!(created && again != rust);
+        let (again, found) = rooms.find_or_create(name("#RUST"));
+        assert!(found == Found::Revived && again != rust);
         let room = rooms.get_mut(again).unwrap();
         assert_eq!(room.name().as_str(), "#Rust", "the name it had");
         assert_eq!(room.history(10, usize::MAX).count(), 1);
@@ -270,8 +281,8 @@ mod tests {
         assert_eq!(lobby.topic(), Some("welcome"));
         assert_eq!(lobby.record(ClientId(1), std::time::Duration::ZERO, "x\n".into()), 9);
         assert_eq!(rooms.len(), 1, "only the lobby is live");
-        let (rust, created) = rooms.find_or_create(name("#rust"));
-        assert!(created);
+        let (rust, found) = rooms.find_or_create(name("#rust"));
+        assert_eq!(found, Found::Revived);
         let rust = rooms.get_mut(rust).unwrap();
         assert_eq!(rust.name().as_str(), "#Rust");
         assert_eq!(rust.record(ClientId(1), std::time::Duration::ZERO, "x\n".into()), 4);

@@ -36,6 +36,10 @@ enum Arrival {
 
 impl Server {
     pub(super) fn connect(&mut self, id: ClientId, peer: SocketAddr) -> Result<(), InputError> {
+        if self.telling.contains(&id) {
+            // Refused before it became a client; the runtime heard it open before the close.
+            return Ok(());
+        }
         if self.registry.contains(id) || self.lingering.contains(&id) {
             return Err(InputError::DuplicateId(id));
         }
@@ -261,6 +265,7 @@ impl Server {
             return;
         }
         if self.lingering.remove(&id) {
+            self.telling.remove(&id);
             // A closed connection's client closed its side too: nothing can reset it now.
             if cause == PeerGone::Closed {
                 self.outputs.push_back(crate::Output::Release { to: id });
@@ -320,7 +325,7 @@ impl Server {
 }
 
 /// The one line a connection refused by the per-address limits gets.
-fn refused(refusal: Refusal) -> bytes::Bytes {
+pub(super) fn refused(refusal: Refusal) -> bytes::Bytes {
     match refusal {
         Refusal::TooMany { max } => wire::error(format_args!(
             "Too many connections from your address ({max} at most); close one and try again."

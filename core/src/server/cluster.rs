@@ -188,15 +188,7 @@ impl Server {
                     self.announce(id);
                 }
             }
-            BusEvent::LeaseLost { name } => {
-                let holder = self.cluster.as_mut().and_then(|cluster| cluster.leases.lost(&name));
-                if let Some(id) = holder {
-                    let line = self.registry.get(id).map(|client| wire::name_lost(client.nick.as_str()));
-                    if let Some(line) = line {
-                        self.send(id, line);
-                    }
-                }
-            }
+            BusEvent::LeaseLost { name } => self.lease_lost(&name),
             BusEvent::NodeExpired { node, users } => self.node_expired(&node, &users),
             BusEvent::AccountCreated { key, created } => self.shared_account_created(&key, created),
             BusEvent::AccountFetched { key, account } => self.shared_account_fetched(&key, account),
@@ -271,19 +263,30 @@ impl Server {
                             }
                         }
                     }
-                    BusPayload::Moderation { action, target, by, reason, expires } => {
+                    BusPayload::Moderation {
+                        action,
+                        target,
+                        by,
+                        reason,
+                        expires,
+                        by_address,
+                        by_account,
+                    } => {
                         let asked = super::cluster_moderation::Asked {
                             target: &target,
                             by: &by,
                             reason: &reason,
                             expires,
+                            by_address,
+                            by_account: by_account.as_deref(),
+                            node,
                         };
                         self.moderation_entry(room, action, asked);
                     }
                     BusPayload::Topic { by, change } => self.topic_entry(room, seq, &by, change),
                     BusPayload::Server(_) => tracing::warn!(%key, "a server-wide change in a room's stream"),
-                    BusPayload::Private { .. } => {
-                        tracing::debug!(%key, "a private message in a room's stream: ignored");
+                    BusPayload::Private { .. } | BusPayload::Refused { .. } => {
+                        tracing::debug!(%key, "an inbox entry in a room's stream: ignored");
                     }
                     BusPayload::Line { .. } | BusPayload::Action { .. } => {}
                 }

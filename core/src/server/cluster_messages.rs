@@ -63,19 +63,28 @@ impl Server {
         }
     }
 
-    /// An entry of this node's inbox: a private message for one of its users.
+    /// An entry of this node's inbox: a private message for one of its users, or the refusal
+    /// of a command one of them typed.
     pub(super) fn inbox_entry(&mut self, payload: BusPayload) {
-        let BusPayload::Private { from, to, text } = payload else {
-            return tracing::debug!(?payload, "an inbox entry that is not a private message: ignored");
+        let (to, line) = match payload {
+            // What other nodes wrote is sanitised again: a line on the wire is never broken.
+            BusPayload::Private { from, to, text } => {
+                let line = wire::private_in(&sanitize(&from), &sanitize(&text));
+                (to, line)
+            }
+            BusPayload::Refused { to, text } => {
+                let line = wire::error(sanitize(&text));
+                (to, line)
+            }
+            other => return tracing::debug!(?other, "an inbox entry of another kind: ignored"),
         };
         match self
             .registry
             .holder(&key_of(&to))
             .filter(|&id| self.registry.get(id).is_some_and(|c| c.is_active()))
         {
-            // What other nodes wrote is sanitised again: a line on the wire is never broken.
-            Some(target) => self.send(target, wire::private_in(&sanitize(&from), &sanitize(&text))),
-            None => tracing::info!(%to, "a private message for someone no longer here: dropped"),
+            Some(target) => self.send(target, line),
+            None => tracing::info!(%to, "an inbox entry for someone no longer here: dropped"),
         }
     }
 

@@ -12,12 +12,14 @@
 //!   nothing, so a node started late, or reading the stream twice, ends in the same state.
 //!   Each node stores what it applies, and ends bans and mutes on its own clock.
 
-use std::time::Duration;
+use std::net::IpAddr;
 
 use bytes::Bytes;
 
 use super::Server;
 use super::delivery::Audience;
+use super::moderation::SHUTS_YOU_OUT;
+use crate::cluster::inbox_of;
 use crate::protocol::nick::key_of;
 use crate::protocol::sanitize;
 use crate::protocol::wire::{self, Reason};
@@ -37,6 +39,12 @@ pub(super) struct Asked<'a> {
     pub(super) reason: &'a str,
     /// When a ban or mute ends.
     pub(super) expires: Option<UnixMillis>,
+    /// For a ban: the address the operator is connected from.
+    pub(super) by_address: Option<IpAddr>,
+    /// For a ban: the account the operator is identified as.
+    pub(super) by_account: Option<&'a str>,
+    /// The operator's node (told if the ban is refused).
+    pub(super) node: &'a str,
 }
 
 impl Server {
@@ -126,7 +134,13 @@ impl Server {
         let Some(key) = self.rooms.get(room).map(|room| room.name().key().to_owned()) else { return false };
         tracing::info!(%id, %by, %target, %action, "moderation through the room's stream");
         let (by, reason) = (by.to_owned(), reason.to_owned());
-        self.publish(&key, BusPayload::Moderation { action, target, by, reason, expires });
+        // A ban carries who typed it, so the node that resolves the name spares them.
+        let (by_address, by_account) = match (action, self.registry.get(id)) {
+            (ModerationAction::Ban, Some(me)) => (Some(me.peer.ip()), me.account.clone()),
+            _ => (None, None),
+        };
+        let payload = BusPayload::Moderation { action, target, by, reason, expires, by_address, by_account };
+        self.publish(&key, payload);
         true
     }
 
@@ -139,9 +153,8 @@ impl Server {
             .holder(&key_of(&target))
             .filter(|&holder| self.registry.get(holder).is_some_and(|c| c.is_present() && c.room == room));
         let protected = here.is_some_and(|holder| self.is_server_operator(holder));
-        // For a ban or a mute: its length from now (to the second, as typed).
         let now = self.wall_now();
-        let length = entry.expires.map(|end| Duration::from_secs(end.0.saturating_sub(now.0).div_ceil(1000)));
+        let length = self.remaining(entry.expires);
         match action {
             ModerationAction::Kick => {
                 let Some(kicked) = here else { return };
@@ -173,6 +186,12 @@ impl Server {
                     return;
                 }
                 let targets = self.ban_targets(banned);
+                if self.is_banned_by(entry.by_address, entry.by_account, &targets) {
+                    tracing::warn!(%target, %by, "a ban from another node that would shut its operator out: refused");
+                    let to = by.into_owned();
+                    let text = SHUTS_YOU_OUT.to_owned();
+                    return self.publish(&inbox_of(entry.node), BusPayload::Refused { to, text });
+                }
                 self.set_bans(&targets, &by, &reason, entry.expires, Some(&target));
                 self.put_out_banned(&targets, &by, &reason, length, None);
             }
@@ -289,7 +308,7 @@ impl Server {
                     self.moderation.bans.insert(ban.clone());
                     self.persist(Record::Ban(ban.clone()));
                 }
-                let length = ban.expires.map(|end| Duration::from_millis(end.0.saturating_sub(now.0)));
+                let length = self.remaining(ban.expires);
                 let (by, reason) = (sanitize(&ban.set_by), sanitize(&ban.reason));
                 self.put_out_banned(&[ban.target], &by, &reason, length, None);
             }

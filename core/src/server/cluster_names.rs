@@ -92,15 +92,17 @@ impl Server {
     pub(super) fn greeting_answer(&mut self, key: &str, holder: Option<&str>) -> bool {
         let Some(cluster) = self.cluster.as_mut() else { return false };
         let Some(answered) = cluster.greetings.answered(key) else { return false };
-        let (Answered::Waiting(id) | Answered::Late(id)) = answered;
+        let (Answered::Waiting(id) | Answered::Late(id) | Answered::Again(id, _)) = answered;
         let still_called = self.registry.get(id).is_some_and(|c| c.is_present() && c.nick.key() == key);
         match (answered, holder) {
             (_, None) if still_called => {
                 if let Some(cluster) = self.cluster.as_mut() {
                     cluster.leases.hold(key, id);
                 }
-                if matches!(answered, Answered::Waiting(_)) {
-                    self.welcome(id, false);
+                match answered {
+                    Answered::Waiting(_) => self.welcome(id, false),
+                    Answered::Again(_, true) => self.send(id, wire::name_reserved_again(key_name(self, id))),
+                    Answered::Late(_) | Answered::Again(_, false) => {}
                 }
             }
             (_, None) => self.ask(crate::Request::Bus(BusCommand::Release { name: key.to_owned() })),
@@ -112,7 +114,38 @@ impl Server {
                     self.send(id, line);
                 }
             }
+            (Answered::Again(..), Some(holder)) if still_called => {
+                tracing::warn!(%key, %holder, "a name whose lease was lost is held on another node now");
+                self.send(id, wire::name_taken_meanwhile(key_name(self, id)));
+            }
             (_, Some(_)) => {}
+        }
+        true
+    }
+
+    /// The lease on `key` was lost (Redis lost it, or the link was down longer than its time
+    /// to live): it is asked for again at once for its holder, who is told only if another
+    /// node took it meanwhile.
+    pub(super) fn lease_lost(&mut self, key: &str) {
+        let Some(id) = self.cluster.as_mut().and_then(|cluster| cluster.leases.lost(key)) else { return };
+        tracing::warn!(%key, %id, "a name lease was lost: asked for again");
+        if self.registry.get(id).is_some_and(|c| c.is_present() && c.nick.key() == key) {
+            self.reclaim_name(id, false);
+        }
+    }
+
+    /// With a bus, `id` asks again for the lease on the name it is called by, if it does not
+    /// hold it (`told`: the grant is said): returns false if there is nothing to ask.
+    pub(super) fn reclaim_name(&mut self, id: ClientId, told: bool) -> bool {
+        let Some(key) = self.registry.get(id).map(|client| client.nick.key().to_owned()) else {
+            return false;
+        };
+        let Some(cluster) = self.cluster.as_mut() else { return false };
+        if cluster.leases.holds(&key, id) || cluster.greetings.is_waiting(id) {
+            return false;
+        }
+        if cluster.greetings.reclaim(id, &key, told) {
+            self.ask(crate::Request::Bus(BusCommand::Acquire { name: key }));
         }
         true
     }
@@ -202,6 +235,11 @@ impl Server {
     pub(super) fn greeting_pending(&self, id: ClientId) -> bool {
         self.cluster.as_ref().is_some_and(|cluster| cluster.greetings.is_waiting(id))
     }
+}
+
+/// The name `id` is called by (empty if it is gone).
+fn key_name(server: &Server, id: ClientId) -> &str {
+    server.registry.get(id).map_or("", |client| client.nick.as_str())
 }
 
 impl Server {

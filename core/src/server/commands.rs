@@ -8,7 +8,7 @@ use super::delivery::Audience;
 use crate::protocol::nick::{Nick, key_of};
 use crate::protocol::wire::{self, Reason};
 use crate::protocol::{Command, CommandError, RoomName, sanitize};
-use crate::rooms::{MAX_TOPIC, ROOMS_LISTED};
+use crate::rooms::{Found, MAX_TOPIC, ROOMS_LISTED};
 use crate::social::{IgnoreRefused, MAX_AWAY, MAX_IGNORED};
 use crate::{BusPayload, ClientId};
 
@@ -129,6 +129,10 @@ impl Server {
             return self.send(id, refusal);
         }
         if self.registry.get(id).is_some_and(|c| c.nick.as_str() == nick.as_str()) {
+            // Its own name, whose lease it lost: asked for again.
+            if self.reclaim_name(id, true) {
+                return;
+            }
             return self.send(id, wire::error(format_args!("You are already called {nick}.")));
         }
         if self.lease_first(id, &nick) {
@@ -197,6 +201,8 @@ impl Server {
             Some(typed) => match RoomName::parse(typed) {
                 Ok(name) => match self.rooms.find(&name) {
                     Some(room) => room,
+                    // Other nodes may have it: this one cannot tell.
+                    None if self.is_clustered() => return self.send(id, wire::not_read_here(name.as_str())),
                     None => {
                         return self.send(id, wire::error(format_args!("There is no room called {name}.")));
                     }
@@ -237,15 +243,15 @@ impl Server {
             Ok(name) => name,
             Err(error) => return self.send(id, wire::error(sanitize(&error.to_string()))),
         };
-        let (room, created) = self.rooms.find_or_create(name);
-        if created {
-            tracing::info!(%id, room = %self.rooms.get(room).map_or("", |r| r.name().as_str()), "room created");
+        let (room, found) = self.rooms.find_or_create(name);
+        if found != Found::Live {
+            tracing::info!(%id, room = %self.rooms.get(room).map_or("", |r| r.name().as_str()), ?found, "room opened");
         }
         self.go_to(id, room);
         // In a cluster the room may already exist on other nodes, and room operators are not
         // shared between nodes: nobody is its creator there.
-        if created && !self.is_clustered() {
-            self.creator(id, room);
+        if found != Found::Live && !self.is_clustered() {
+            self.creator(id, room, found == Found::Revived);
         }
     }
 

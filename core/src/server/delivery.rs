@@ -413,6 +413,7 @@ impl Server {
                 break;
             }
             self.releases.pop();
+            self.telling.remove(&id);
             if self.lingering.remove(&id) {
                 self.outputs.push_back(Output::Release { to: id });
             }

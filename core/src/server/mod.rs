@@ -112,6 +112,9 @@ pub struct Server {
     stats: Stats,
     /// Connections that are not clients yet ([`Input::Accepted`]).
     pending: HashMap<ClientId, pending::Pending>,
+    /// Connections turned away before they became clients, lingering while their transport
+    /// tells them why (see `pending.rs`).
+    telling: HashSet<ClientId>,
     /// When they are closed if they are still not clients; entries for those gone are skipped.
     handshakes: FixedDelay<ClientId>,
     /// What each connection's transport holds ([`Input::Buffered`]), counted in `memory`.
@@ -165,6 +168,7 @@ impl Server {
             lines: Vec::new(),
             stats: Stats::default(),
             pending: HashMap::new(),
+            telling: HashSet::new(),
             buffers: HashMap::new(),
         })
     }

@@ -19,6 +19,9 @@ use crate::{
     AddressRange, Ban, BanTarget, ClientId, ModerationAction, Mute, Record, ServerChange, UnixMillis,
 };
 
+/// Why a server operator's ban is refused, on whichever node resolves it.
+pub(super) const SHUTS_YOU_OUT: &str = "That ban would shut you out too.";
+
 /// Longest reason kept for a kick or a ban, in characters.
 const MAX_REASON: usize = 200;
 
@@ -133,9 +136,9 @@ impl Server {
         if self
             .registry
             .get(id)
-            .is_some_and(|me| self.is_banned_by(me.peer.ip(), me.account.as_deref(), &targets))
+            .is_some_and(|me| self.is_banned_by(Some(me.peer.ip()), me.account.as_deref(), &targets))
         {
-            return self.send(id, wire::error("That ban would shut you out too."));
+            return self.send(id, wire::error(SHUTS_YOU_OUT));
         }
         let reason = reason_of(reason);
         self.set_bans(&targets, &by, &reason, expires, named.as_deref());
@@ -192,7 +195,8 @@ impl Server {
             .clients()
             .iter()
             .filter(|client| {
-                client.is_present() && self.is_banned_by(client.peer.ip(), client.account.as_deref(), targets)
+                client.is_present()
+                    && self.is_banned_by(Some(client.peer.ip()), client.account.as_deref(), targets)
             })
             .map(|client| (client.id, client.room, client.nick.as_str().to_owned(), client.announced))
             .collect();
@@ -208,10 +212,16 @@ impl Server {
         shut_out.len()
     }
 
-    /// Whether a client from `address`, identified as `account`, falls under one of `targets`.
-    fn is_banned_by(&self, address: IpAddr, account: Option<&str>, targets: &[BanTarget]) -> bool {
+    /// Whether a client from `address` (if known), identified as `account`, falls under one
+    /// of `targets`.
+    pub(super) fn is_banned_by(
+        &self,
+        address: Option<IpAddr>,
+        account: Option<&str>,
+        targets: &[BanTarget],
+    ) -> bool {
         targets.iter().any(|target| match target {
-            BanTarget::Addresses(range) => range.contains(address),
+            BanTarget::Addresses(range) => address.is_some_and(|address| range.contains(address)),
             BanTarget::Account(key) => account == Some(key.as_str()),
         })
     }
@@ -358,6 +368,13 @@ impl Server {
         }
         self.tell_room(target.room, line);
         true
+    }
+
+    /// How long a ban or mute ending at `expires` has left, rounded up to the second: so a
+    /// ban typed on another node is worded as typed (`for 2m`, not `for 119s`) on every node.
+    pub(super) fn remaining(&self, expires: Option<UnixMillis>) -> Option<Duration> {
+        let now = self.wall_now();
+        expires.map(|end| Duration::from_secs(end.0.saturating_sub(now.0).div_ceil(1000)))
     }
 
     /// When the next ban or mute ends, on the core's clock.

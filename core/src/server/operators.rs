@@ -116,8 +116,9 @@ impl Server {
         }
     }
 
-    /// `id` just created `room`: it is its operator (and its account's grant is stored).
-    pub(super) fn creator(&mut self, id: ClientId, room: RoomId) {
+    /// `id` just created `room`, or brought it back empty (`revived`: it existed before): it
+    /// is its operator (and its account's grant is stored).
+    pub(super) fn creator(&mut self, id: ClientId, room: RoomId, revived: bool) {
         let at = self.wall_now();
         let Some(client) = self.registry.get(id) else { return };
         let (name, account) = (client.nick.as_str().to_owned(), client.account.as_deref().map(str::to_owned));
@@ -127,7 +128,7 @@ impl Server {
         if let Some(account) = account {
             self.grant(Operator { account, room: Some(key), set_by: name, at });
         }
-        self.send(id, wire::you_created(&room_name));
+        self.send(id, if revived { wire::you_revived(&room_name) } else { wire::you_created(&room_name) });
     }
 
     /// Keeps and stores an account's grant, if it is new.

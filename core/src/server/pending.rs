@@ -3,12 +3,20 @@
 //! closed if they do not become clients within [`Config::handshake_timeout`](crate::Config::handshake_timeout).
 //! What the transports of every connection hold counts toward the memory budget.
 
+use std::cmp::Reverse;
 use std::net::{IpAddr, SocketAddr};
 
+use bytes::Bytes;
+
 use super::Server;
+use super::arrivals::refused;
 use crate::per_address::Host;
 use crate::stats::DropReason;
 use crate::{ClientId, InputError, Output};
+
+/// Most connections turned away before they became clients that are told why at once (each
+/// holds a socket and a transport until it has been told, within the handshake deadline).
+const MAX_TELLING: usize = 256;
 
 /// A connection accepted and not a client yet.
 #[derive(Clone, Copy, Debug)]
@@ -34,10 +42,10 @@ impl Server {
                 self.pending.insert(id, Pending { ip: peer.ip(), host });
                 self.handshakes.push(self.now, id);
             }
-            Err(_) => {
+            Err(refusal) => {
                 tracing::info!(%id, %peer, "refused before its handshake: too many connections from its address");
                 self.stats.drops.count(DropReason::PerAddress);
-                self.turn_away(id);
+                self.refuse_pending(id, refused(refusal));
             }
         }
         Ok(())
@@ -97,6 +105,24 @@ impl Server {
             self.forget_pending(id);
             self.turn_away(id);
         }
+    }
+
+    /// Turns away a connection that is not a client yet, telling it why: `notice` (one line)
+    /// goes to its transport, which says it in the connection's own protocol once it can (after
+    /// the TLS handshake, in answer to the HTTP request), then the connection is closed. It
+    /// lingers until its client goes, within the handshake deadline and the close grace
+    /// period; past [`MAX_TELLING`] such connections at once, the next are closed at once
+    /// with nothing said, so that refusals never cost more than the connections admitted.
+    fn refuse_pending(&mut self, id: ClientId, notice: Bytes) {
+        if self.telling.len() >= MAX_TELLING {
+            return self.turn_away(id);
+        }
+        self.outputs.push_back(Output::Transmit { to: id, frame: notice });
+        self.outputs.push_back(Output::Close { to: id });
+        self.telling.insert(id);
+        self.lingering.insert(id);
+        let release_at = self.now + self.config.handshake_timeout.min(self.config.close_linger);
+        self.releases.push(Reverse((release_at, id)));
     }
 
     /// Closes a connection that is not a client: there is nothing to say to it in its

@@ -52,6 +52,8 @@ struct NodeState {
     crashed: bool,
     /// Nodes it was told are dead.
     told_dead: BTreeSet<String>,
+    /// The name leases it was granted and renews at each heartbeat (as the bridge does).
+    leases: BTreeSet<String>,
 }
 
 /// The shared in-memory bus: streams, nodes, leases.
@@ -104,6 +106,12 @@ impl BusWorld {
     /// Another node, `holder`, holds the lease on name key `name`.
     pub fn hold_lease(&self, name: &str, holder: &str) {
         self.lock().leases.insert(name.to_owned(), holder.to_owned());
+    }
+
+    /// Redis lost its data (restarted without persistence): every lease is gone. Each node
+    /// hears [`BusEvent::LeaseLost`] for its own at its next heartbeat, as from the bridge.
+    pub fn lose_leases(&self) {
+        self.lock().leases.clear();
     }
 
     /// Lease requests and account reads are left unanswered (`true`) until they are stalled no
@@ -185,6 +193,7 @@ impl World {
             BusCommand::Acquire { name } => {
                 let holder = self.leases.entry(name.clone()).or_insert_with(|| node.to_owned()).clone();
                 let event = if holder == node {
+                    self.node(node).leases.insert(name.clone());
                     BusEvent::LeaseGranted { name }
                 } else {
                     BusEvent::LeaseRefused { name, holder }
@@ -195,6 +204,7 @@ impl World {
                 if self.leases.get(&name).is_some_and(|holder| holder == node) {
                     self.leases.remove(&name);
                 }
+                self.node(node).leases.remove(&name);
             }
             BusCommand::CreateAccount { account } => {
                 let key = account.key.clone();
@@ -240,6 +250,7 @@ impl World {
     fn heartbeat(&mut self, node: &str) {
         let now = self.now;
         self.node(node).alive_at = Some(now);
+        self.renew_leases(node);
         if now < self.node(node).quiet_until {
             return;
         }
@@ -259,6 +270,18 @@ impl World {
             if me.told_dead.insert(name.clone()) {
                 me.inbox.push_back(Reply::Bus(BusEvent::NodeExpired { node: name, users }));
             }
+        }
+    }
+
+    /// `node` renews its leases: one gone or someone else's is lost (`LeaseLost`).
+    fn renew_leases(&mut self, node: &str) {
+        let held = std::mem::take(&mut self.node(node).leases);
+        let (kept, lost): (BTreeSet<String>, BTreeSet<String>) =
+            held.into_iter().partition(|name| self.leases.get(name).is_some_and(|holder| holder == node));
+        let state = self.node(node);
+        state.leases = kept;
+        for name in lost {
+            state.inbox.push_back(Reply::Bus(BusEvent::LeaseLost { name }));
         }
     }
 

@@ -60,6 +60,16 @@ impl Response {
         response
     }
 
+    /// The answer to a connection the server turns away: 503 with the server's `notice` (its
+    /// one line saying why) as the body, and the connection closes.
+    pub(crate) fn refusal(notice: &[u8]) -> Self {
+        let mut response =
+            Self::new(Status::SERVICE_UNAVAILABLE, "text/plain; charset=utf-8", notice.to_vec())
+                .header("Retry-After", "10");
+        response.close = true;
+        response
+    }
+
     /// Adds a header line.
     pub(crate) fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));

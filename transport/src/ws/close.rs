@@ -17,6 +17,9 @@ impl CloseCode {
     pub const INVALID_DATA: Self = Self(1007);
     /// 1009: a message was larger than the limit (the core's longest line).
     pub const TOO_BIG: Self = Self(1009);
+    /// 1013: the server turned the connection away for now (too many connections from its
+    /// address, say): try again later.
+    pub const TRY_AGAIN_LATER: Self = Self(1013);
 
     /// True if a peer may send this code in a close frame: the defined codes that are not
     /// reserved for local use, and the registered and private ranges 3000 to 4999.

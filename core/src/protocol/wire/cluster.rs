@@ -32,11 +32,17 @@ pub(crate) fn name_taken_elsewhere(name: &str) -> Bytes {
     error(format_args!("The name {name} is taken on another server; pick another."))
 }
 
-/// `! Your name NAME is no longer reserved for you ...`: its lease was lost.
-pub(crate) fn name_lost(name: &str) -> Bytes {
+/// `! Your name NAME was taken by another server ...`: its lease was lost (Redis lost it, or
+/// the link was down longer than its time to live) and another node holds it now.
+pub(crate) fn name_taken_meanwhile(name: &str) -> Bytes {
     error(format_args!(
-        "Your name {name} is no longer reserved for you (the link to the other servers was down too long); choose it again with /nick."
+        "Your name {name} is no longer reserved for you: the shared reservation was lost and another server has taken it since; choose another with /nick."
     ))
+}
+
+/// `*** Your name NAME is reserved for you again.`: `/nick` with one's own name got its lease.
+pub(crate) fn name_reserved_again(name: &str) -> Bytes {
+    line(format_args!("*** Your name {name} is reserved for you again."))
 }
 
 /// `*** TEXT`: a notice from the room's stream.

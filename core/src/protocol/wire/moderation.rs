@@ -73,6 +73,11 @@ pub(crate) fn you_created(room: &str) -> Bytes {
     line(format_args!("*** You created {room}: you are its operator."))
 }
 
+/// `*** #ROOM was empty: you are its operator.` (a room that existed before, brought back).
+pub(crate) fn you_revived(room: &str) -> Bytes {
+    line(format_args!("*** {room} was empty: you are its operator."))
+}
+
 /// `*** OP made NAME an operator of #ROOM`.
 pub(crate) fn opped(by: &str, name: &str, room: &str) -> Bytes {
     line(format_args!("*** {by} made {name} an operator of {room}"))
@@ -230,6 +235,7 @@ mod tests {
         let hour = Some(Duration::from_secs(3_600));
         vec![
             you_created(room),
+            you_revived(room),
             opped(by, name, room),
             deopped(by, name, room),
             ban_done(&[BanTarget::Account(name.into()), ban.target.clone()], hour, 2),
