@@ -136,7 +136,9 @@ impl Server {
         let (by, reason) = (by.to_owned(), reason.to_owned());
         // A ban carries who typed it, so the node that resolves the name spares them.
         let (by_address, by_account) = match (action, self.registry.get(id)) {
-            (ModerationAction::Ban, Some(me)) => (Some(me.peer.ip()), me.account.clone()),
+            (ModerationAction::Ban, Some(me)) => {
+                (Some(me.peer.ip()), me.account.as_deref().map(str::to_owned))
+            }
             _ => (None, None),
         };
         let payload = BusPayload::Moderation { action, target, by, reason, expires, by_address, by_account };
