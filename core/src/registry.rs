@@ -36,7 +36,8 @@ pub(crate) struct Client {
     pub(crate) nick: Nick,
     /// The key of the account the client identified as (`/register`, `/identify`), or `None`
     /// for a guest. Only ever set after the password was verified (or the account made).
-    pub(crate) account: Option<String>,
+    /// A boxed `str`: 16 bytes in every connection, not a `String`'s 24 (issue 10).
+    pub(crate) account: Option<Box<str>>,
     /// The room the client is in.
     pub(crate) room: RoomId,
     /// Whether the others were told it arrived (see `Config::announce_after`).
@@ -244,5 +245,17 @@ impl Registry {
         if self.names.capacity() > KEEP && self.names.len() < self.names.capacity() / 4 {
             self.names.shrink_to(self.names.len() * 2);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every connection has a `Client`, and 19,000 idle connections must cost at most 1.5 KiB
+    /// each in all (issue 10): the rarely used fields (account, away message, ignore list) take
+    /// 40 bytes of it, not 72, and a parked client's state is boxed.
+    #[test]
+    fn an_idle_client_stays_small() {
+        let size = std::mem::size_of::<super::Client>();
+        assert!(size <= 320, "a Client is {size} bytes");
     }
 }

@@ -14,8 +14,8 @@ use bytes::{Buf, Bytes};
 /// [`advance`](Self::advance). The front frame may be partly written already; it is advanced
 /// in place, which is cheap for [`Bytes`], and a broadcast frame is shared, never copied.
 ///
-/// A queue that drained after a burst gives its room back (see [`KEEP_FRAMES`](Self::KEEP_FRAMES)),
-/// so thousands of idle connections do not each hold the ring buffer their busiest moment needed.
+/// A queue that drained gives its room back, so thousands of idle connections hold no ring
+/// buffer at all (not even the one their busiest moment needed).
 ///
 /// ```
 /// use std::io::IoSlice;
@@ -46,8 +46,9 @@ impl Outbox {
     /// on the stack only for the duration of the call.
     pub const MAX_SLICES: usize = 256;
 
-    /// Room (in frames) a drained queue may keep; one that grew beyond this in a burst gives
-    /// its memory back once it is empty.
+    /// Room (in frames) a drained queue shared by many (a room's log) may keep; one that grew
+    /// beyond this in a burst gives its memory back once it is empty. A connection's own
+    /// [`Outbox`] keeps none.
     pub const KEEP_FRAMES: usize = 64;
 
     /// What one queued frame costs besides its bytes, per recipient: its [`Bytes`] handle
@@ -146,10 +147,11 @@ impl Outbox {
         *self = Self::default();
     }
 
-    /// Gives a drained queue's memory back if a burst made it bigger than
-    /// [`KEEP_FRAMES`](Self::KEEP_FRAMES).
+    /// Gives a drained queue's memory back, however small: an idle connection holds no ring
+    /// buffer (it would cost 128 bytes or more for each of thousands of idle connections; a
+    /// busy one allocates it again at its next frame, which costs far less than the write).
     fn trim(&mut self) {
-        if self.frames.is_empty() && self.frames.capacity() > Self::KEEP_FRAMES {
+        if self.frames.is_empty() && self.frames.capacity() > 0 {
             self.frames = VecDeque::new();
         }
     }
@@ -225,7 +227,7 @@ mod tests {
     }
 
     #[test]
-    fn a_drained_queue_gives_back_the_room_of_a_burst_but_keeps_a_small_one() {
+    fn a_drained_queue_gives_back_its_room_however_small() {
         let mut frames = Outbox::new();
         (0..Outbox::KEEP_FRAMES * 4).for_each(|_| frames.push(Bytes::from_static(b"x\n")));
         let burst = frames.queued_bytes();
@@ -233,9 +235,11 @@ mod tests {
         assert_eq!(frames.capacity(), 0, "a burst's room is given back");
 
         frames.push(Bytes::from_static(b"x\n"));
-        let small = frames.capacity();
-        frames.advance(2);
-        assert_eq!(frames.capacity(), small, "a small queue keeps its room");
+        frames.push(Bytes::from_static(b"y\n"));
+        frames.advance(3);
+        assert!(frames.capacity() > 0, "a queue that is not drained keeps its room");
+        frames.advance(1);
+        assert_eq!(frames.capacity(), 0, "an idle connection holds no ring buffer");
 
         let mut pending = Outbox::new();
         (0..Outbox::KEEP_FRAMES * 4).for_each(|_| pending.push(Bytes::from_static(b"x\n")));

@@ -83,7 +83,7 @@ impl Server {
             peer: client.peer.ip(),
             name: client.nick.as_str().to_owned(),
             key: client.nick.key().to_owned(),
-            account: client.account.clone(),
+            account: client.account.as_deref().map(str::to_owned),
         };
         if self.accounts.is_waiting(id) || self.waits_for_shared_account(id) {
             self.send(
@@ -341,7 +341,7 @@ impl Server {
         self.accounts.insert(account.clone());
         self.persist(Record::Account(account));
         if let Some(client) = self.registry.get_mut(id) {
-            client.account = Some(key);
+            client.account = Some(key.into());
         }
         tracing::info!(%id, account = %name, "registered");
         self.send(id, wire::registered(&name));
@@ -356,7 +356,7 @@ impl Server {
             return;
         };
         if let Some(client) = self.registry.get_mut(id) {
-            client.account = Some(key.to_owned());
+            client.account = Some(key.into());
         }
         if self.enforce_account_ban(id) {
             return;

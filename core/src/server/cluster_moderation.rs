@@ -133,7 +133,7 @@ impl Server {
         // A ban carries who typed it, so the node that resolves the name spares them.
         let issuer = match (action, self.registry.get(id)) {
             (ModerationAction::Ban, Some(me)) => {
-                Some(Box::new(Issuer { address: me.peer.ip(), account: me.account.clone() }))
+                Some(Box::new(Issuer { address: me.peer.ip(), account: me.account.as_deref().map(str::to_owned) }))
             }
             _ => None,
         };
@@ -213,7 +213,8 @@ impl Server {
     /// account (stored).
     fn keep_room_operator(&mut self, holder: ClientId, room: RoomId, by: &str, grant: bool) {
         let at = self.wall_now();
-        let account = self.registry.get(holder).and_then(|client| client.account.clone());
+        let account =
+            self.registry.get(holder).and_then(|client| client.account.as_deref().map(str::to_owned));
         let Some(the_room) = self.rooms.get_mut(room) else { return };
         the_room.set_operator(holder, grant);
         let key = the_room.name().key().to_owned();

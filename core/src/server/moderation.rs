@@ -63,7 +63,10 @@ impl Server {
     /// was refused. Identification calls it once it succeeds.
     pub(super) fn enforce_account_ban(&mut self, id: ClientId) -> bool {
         let now = self.wall_now();
-        let Some(key) = self.registry.get(id).and_then(|client| client.account.clone()) else { return false };
+        let Some(key) = self.registry.get(id).and_then(|client| client.account.as_deref().map(str::to_owned))
+        else {
+            return false;
+        };
         let Some(ban) = self.moderation.bans.of_account(&key, now) else { return false };
         let (by, reason) = (ban.set_by.clone(), ban.reason.clone());
         self.send(id, wire::banned_refusal(ban.expires, &ban.reason));
@@ -148,7 +151,7 @@ impl Server {
     pub(super) fn ban_targets(&self, id: ClientId) -> Vec<BanTarget> {
         let Some(client) = self.registry.get(id) else { return Vec::new() };
         let address = BanTarget::Addresses(AddressRange::single(client.peer.ip()));
-        let account = client.account.clone().map(BanTarget::Account);
+        let account = client.account.as_deref().map(str::to_owned).map(BanTarget::Account);
         account.into_iter().chain([address]).collect()
     }
 
@@ -298,7 +301,7 @@ impl Server {
     ) {
         let (at, by) = (self.wall_now(), by.to_owned());
         let expires = length.map(|length| at.saturating_add(length));
-        match self.registry.get(target.id).and_then(|client| client.account.clone()) {
+        match self.registry.get(target.id).and_then(|client| client.account.as_deref().map(str::to_owned)) {
             Some(account) => {
                 let mute = Mute { account, set_by: by.clone(), at, expires };
                 self.moderation.mutes.insert_account(mute.clone());
@@ -346,7 +349,8 @@ impl Server {
     /// Lifts the mute of `target` (here), by `by` (shared with every node for an account): its
     /// room is told, and `operator`. Whether it was muted.
     pub(super) fn lift_mute(&mut self, operator: Option<ClientId>, by: &str, target: &Target) -> bool {
-        let account = self.registry.get(target.id).and_then(|client| client.account.clone());
+        let account =
+            self.registry.get(target.id).and_then(|client| client.account.as_deref().map(str::to_owned));
         let by_account =
             account.as_ref().is_some_and(|key| self.moderation.mutes.remove(&Muted::Account(key.clone())));
         let by_connection = self.moderation.mutes.remove(&Muted::Guest(target.id));
@@ -398,7 +402,7 @@ impl Server {
                     self.persist(Record::MuteLifted { account: key.clone() });
                     let holders = self.registry.clients().iter();
                     holders
-                        .filter(|client| client.account.as_ref() == Some(key))
+                        .filter(|client| client.account.as_deref() == Some(key.as_str()))
                         .map(|client| client.id)
                         .collect()
                 }

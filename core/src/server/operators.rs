@@ -121,7 +121,7 @@ impl Server {
     pub(super) fn creator(&mut self, id: ClientId, room: RoomId, revived: bool) {
         let at = self.wall_now();
         let Some(client) = self.registry.get(id) else { return };
-        let (name, account) = (client.nick.as_str().to_owned(), client.account.clone());
+        let (name, account) = (client.nick.as_str().to_owned(), client.account.as_deref().map(str::to_owned));
         let Some(the_room) = self.rooms.get_mut(room) else { return };
         the_room.set_operator(id, true);
         let (room_name, key) = (the_room.name().as_str().to_owned(), the_room.name().key().to_owned());
@@ -146,7 +146,8 @@ impl Server {
             Err(refusal) => return self.send(id, refusal),
         };
         let at = self.wall_now();
-        let account = self.registry.get(target.id).and_then(|client| client.account.clone());
+        let account =
+            self.registry.get(target.id).and_then(|client| client.account.as_deref().map(str::to_owned));
         let Some(room) = self.rooms.get(target.room) else { return };
         let (room_name, key) = (room.name().as_str().to_owned(), room.name().key().to_owned());
         if self.is_room_operator(target.id, target.room) {
@@ -180,7 +181,8 @@ impl Server {
                 wire::error(format_args!("{} is a server operator (chat serve --op).", target.name));
             return self.send(id, refusal);
         }
-        let account = self.registry.get(target.id).and_then(|client| client.account.clone());
+        let account =
+            self.registry.get(target.id).and_then(|client| client.account.as_deref().map(str::to_owned));
         let Some(room) = self.rooms.get(target.room) else { return };
         let (room_name, key) = (room.name().as_str().to_owned(), room.name().key().to_owned());
         let by_account =
