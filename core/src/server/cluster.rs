@@ -184,7 +184,9 @@ impl Server {
                 tracing::info!(%name, %holder, "a name is held on another node");
                 let asked = self.cluster.as_mut().and_then(|cluster| cluster.leases.answered(&name));
                 if let Some((id, nick)) = asked {
-                    self.send(id, wire::name_taken_elsewhere(nick.as_str()));
+                    if !self.not_identified(id, &nick) {
+                        self.send(id, wire::name_taken_elsewhere(nick.as_str()));
+                    }
                     self.announce(id);
                 }
             }
@@ -404,7 +406,12 @@ impl Server {
                 // The name's account, if another node registered it, is read first.
                 self.rename_once_account_read(id, nick);
             }
-            _ => self.bus(BusCommand::Release { name: key.to_owned() }),
+            asked => {
+                if let Some((id, nick)) = asked {
+                    let _ = self.not_identified(id, &nick);
+                }
+                self.bus(BusCommand::Release { name: key.to_owned() });
+            }
         }
     }
 
