@@ -469,3 +469,24 @@ fn identifying_while_another_node_holds_the_name_is_refused_before_saying_identi
     let told = cluster.lines(1, owner).split_off(before);
     assert_eq!(told, ["*** You are now known as ann", "*** You are identified as ann."]);
 }
+
+#[test]
+fn one_renamed_before_its_arrival_comes_back_is_not_shown_its_own_arrival() {
+    let mut cluster = ClusterSim::new(2, &config());
+    cluster.advance(Duration::from_millis(100));
+    cluster.set_bus_up(false);
+    let zz = cluster.connect(0, "zz");
+    let guest = welcomed_as(&cluster.lines(0, zz));
+    cluster.say(0, zz, "hello");
+    cluster.say(0, zz, "/nick zz");
+    // The bus comes back; its reader later than its writer, which renames zz first.
+    cluster.world.hold_entries(true);
+    cluster.set_bus_up(true);
+    assert!(cluster.lines(0, zz).contains(&"*** You are now known as zz".to_owned()));
+    cluster.world.hold_entries(false);
+    cluster.settle();
+    let lines = cluster.lines(0, zz);
+    let renamed = lines.iter().position(|line| line == "*** You are now known as zz").unwrap_or_default();
+    let after = &lines[renamed..];
+    assert!(!after.iter().any(|line| line.contains(&guest)), "nothing of its own as {guest}: {lines:#?}");
+}

@@ -219,6 +219,7 @@ impl Server {
         let Some(cluster) = self.cluster.as_mut() else { return };
         cluster.waiting.forget(id);
         let _ = cluster.accounts.named(id);
+        cluster.former_names.retain(|_, holder| *holder != id);
         for name in cluster.leases.let_go_all(id) {
             self.ask(crate::Request::Bus(BusCommand::Release { name }));
         }
