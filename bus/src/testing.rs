@@ -115,6 +115,16 @@ impl RedisServer {
         assert!(self.spawn(), "redis-server restarts on port {}", self.port);
     }
 
+    /// Stops without saving and starts again on the same port: every key is lost (a Redis
+    /// run without persistence, restarted).
+    pub fn restart_losing_data(&mut self) {
+        let _ = redis::cmd("SHUTDOWN").arg("NOSAVE").exec(&mut self.admin());
+        if let Some(mut child) = self.child.take() {
+            child.wait().expect("redis-server exits after SHUTDOWN");
+        }
+        assert!(self.spawn(), "redis-server restarts on port {}", self.port);
+    }
+
     fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();

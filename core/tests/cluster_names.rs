@@ -190,6 +190,7 @@ fn accounts_are_one_across_nodes() {
     cluster.say(1, owner, "/identify ann hunter22");
     cluster.say(1, owner, "/password hunter22 hunter33");
     assert_eq!(cluster.world.accounts(), ["ann"]);
+    cluster.say(1, owner, "/quit");
     // Back on node 1, the new password counts; then the account is given up everywhere.
     let again = cluster.connect(0, "again");
     cluster.say(0, again, "/identify ann hunter22");
@@ -437,4 +438,55 @@ fn a_lost_lease_taken_meanwhile_is_said_truthfully_and_nick_asks_for_it_again() 
     cluster.say(0, nan, "/nick nan");
     let lines = cluster.lines(0, nan);
     assert_eq!(lines.last().map(String::as_str), Some("! You are already called nan."));
+}
+
+#[test]
+fn identifying_while_another_node_holds_the_name_is_refused_before_saying_identified() {
+    let mut cluster = ClusterSim::new(2, &config());
+    let ann = cluster.connect(0, "ann");
+    cluster.say(0, ann, "/nick ann");
+    cluster.say(0, ann, "/register hunter22");
+    // The owner identifies on node 2 while the old connection holds the name on node 1.
+    let owner = cluster.connect(1, "owner");
+    let before = cluster.lines(1, owner).len();
+    cluster.say(1, owner, "/identify ann hunter22");
+    let told = cluster.lines(1, owner).split_off(before);
+    assert_eq!(
+        told,
+        [
+            "! You are not identified as ann: the other servers did not give you the name (another server may be using it); /identify again once it is free."
+        ],
+    );
+    let guest = welcomed_as(&cluster.lines(1, owner));
+    cluster.say(1, owner, &format!("/whois {guest}"));
+    let lines = cluster.lines(1, owner);
+    assert_eq!(lines.last(), Some(&format!("*** {guest}: in #lobby, a guest")), "not identified");
+    // Once the old connection is gone, identifying gives the name, then says so.
+    cluster.nodes[0].disconnect(ann, PeerGone::Closed);
+    cluster.settle();
+    let before = cluster.lines(1, owner).len();
+    cluster.say(1, owner, "/identify ann hunter22");
+    let told = cluster.lines(1, owner).split_off(before);
+    assert_eq!(told, ["*** You are now known as ann", "*** You are identified as ann."]);
+}
+
+#[test]
+fn one_renamed_before_its_arrival_comes_back_is_not_shown_its_own_arrival() {
+    let mut cluster = ClusterSim::new(2, &config());
+    cluster.advance(Duration::from_millis(100));
+    cluster.set_bus_up(false);
+    let zz = cluster.connect(0, "zz");
+    let guest = welcomed_as(&cluster.lines(0, zz));
+    cluster.say(0, zz, "hello");
+    cluster.say(0, zz, "/nick zz");
+    // The bus comes back; its reader later than its writer, which renames zz first.
+    cluster.world.hold_entries(true);
+    cluster.set_bus_up(true);
+    assert!(cluster.lines(0, zz).contains(&"*** You are now known as zz".to_owned()));
+    cluster.world.hold_entries(false);
+    cluster.settle();
+    let lines = cluster.lines(0, zz);
+    let renamed = lines.iter().position(|line| line == "*** You are now known as zz").unwrap_or_default();
+    let after = &lines[renamed..];
+    assert!(!after.iter().any(|line| line.contains(&guest)), "nothing of its own as {guest}: {lines:#?}");
 }

@@ -51,8 +51,21 @@ fn an_account_registered_on_one_node_is_identified_on_another(runtime: Runtime) 
     expect(&mut ann, "*** You registered ann: the name is yours, and you are identified.");
     ann.close();
     let mut owner = cluster.nodes[1].join("owner");
-    owner.send_line("/identify ann hunter2222");
-    expect(&mut owner, "*** You are identified as ann.");
+    // Identified once the name is leased: node 1 lets it go after its client has gone (the
+    // owner is not identified until then, and told).
+    let identified = "*** You are identified as ann.";
+    let deadline = Deadline::standard();
+    loop {
+        owner.send_line("/identify ann hunter2222");
+        let lines = owner.read_until("the answer to /identify", deadline, |line| {
+            line == identified || line.starts_with("! ")
+        });
+        if lines.last().is_some_and(|line| line == identified) {
+            break;
+        }
+        assert!(deadline.remaining().is_some(), "never identified: {lines:?}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     owner.close();
     // Node 3 never saw the account: the name is reserved there too.
     // (The owner's node lets the name's lease go after its client has gone: asked until then.)
@@ -82,6 +95,31 @@ fn a_private_message_reaches_its_recipient_on_another_node(runtime: Runtime) {
     expect(&mut ann, "*cid* and from node 3");
     cid.send_line("/msg nobody anyone?");
     expect(&mut cid, "! No one here is called nobody.");
+}
+
+fn a_name_lease_lost_with_redis_s_data_is_taken_back(runtime: Runtime) {
+    let Some(mut cluster) = TestCluster::start(runtime, NODES, &config()) else { return };
+    let mut ann = cluster.join_as(0, "ann");
+    let mut bob = cluster.join_as(1, "bob");
+    cluster.redis.restart_losing_data();
+    // Node 1 finds the lease gone when it reconnects, and asks for it again: a /msg from
+    // node 2 (which asks Redis who holds the name) reaches ann again, and ann is told nothing.
+    let deadline = Deadline::standard();
+    loop {
+        bob.send_line("/msg ann are you there?");
+        let lines = bob.read_until("the answer to /msg", deadline, |line| {
+            line.starts_with("! ") || line == "-> *ann* are you there?"
+        });
+        if lines.last().is_some_and(|line| line == "-> *ann* are you there?") {
+            break;
+        }
+        assert!(deadline.remaining().is_some(), "never reached ann again: {lines:?}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let lines = ann.read_until("the message", Deadline::standard(), |line| line == "*bob* are you there?");
+    assert!(!lines.iter().any(|line| line.contains("no longer reserved")), "{lines:?}");
+    bob.send_line("/nick ann");
+    expect(&mut bob, "! The name ann is taken on another server; pick another.");
 }
 
 fn list_covers_the_rooms_of_every_node(runtime: Runtime) {
@@ -120,5 +158,6 @@ both_runtimes!(
     guest_names_are_unique_across_nodes,
     an_account_registered_on_one_node_is_identified_on_another,
     a_private_message_reaches_its_recipient_on_another_node,
+    a_name_lease_lost_with_redis_s_data_is_taken_back,
     list_covers_the_rooms_of_every_node
 );

@@ -28,6 +28,9 @@ pub(crate) struct SharedAccounts {
     fetching: HashMap<String, Vec<Fetching>>,
     /// Renames (their lease granted) waiting for the record of the name's account, by key.
     renaming: HashMap<String, (ClientId, Nick)>,
+    /// Identifications whose password was proved, waiting for the account name's lease: the
+    /// account's key, by client.
+    identifying: HashMap<ClientId, String>,
 }
 
 impl SharedAccounts {
@@ -76,6 +79,17 @@ impl SharedAccounts {
     /// The record of `key` came: the rename that waited for it.
     pub(crate) fn renamed(&mut self, key: &str) -> Option<(ClientId, Nick)> {
         self.renaming.remove(key)
+    }
+
+    /// `client` proved account `key` and is identified once its name is leased to it.
+    pub(crate) fn identify_once_named(&mut self, client: ClientId, key: &str) {
+        self.identifying.insert(client, key.to_owned());
+    }
+
+    /// `client`'s rename came through or was refused: the account it was to be identified as
+    /// then, if any.
+    pub(crate) fn named(&mut self, client: ClientId) -> Option<String> {
+        self.identifying.remove(&client)
     }
 
     /// Whether `client` waits for the bus about an account.

@@ -67,6 +67,9 @@ pub(crate) struct Cluster {
     pub(crate) listing: Vec<crate::ClientId>,
     /// Lines of clients waiting for an answer about their name.
     pub(crate) waiting: WaitingLines,
+    /// The names local clients were renamed from, by key, until the stream gives their rename
+    /// back: what this node appended under such a name before (an arrival, a line) is theirs.
+    pub(crate) former_names: HashMap<String, crate::ClientId>,
 }
 
 impl Cluster {
@@ -85,6 +88,7 @@ impl Cluster {
             outbox: Outbox::default(),
             listing: Vec::new(),
             waiting: WaitingLines::default(),
+            former_names: HashMap::new(),
         }
     }
 

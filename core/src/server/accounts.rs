@@ -375,10 +375,12 @@ impl Server {
             );
             self.set_name(holder, guest);
         }
-        // With a bus, the name is leased first (renamed once it is granted).
-        if self.registry.get(id).is_some_and(|c| c.nick.as_str() != nick.as_str())
-            && !self.lease_first(id, &nick)
-        {
+        // With a bus, the name is leased first: renamed and identified once it is granted,
+        // not identified if another node holds it.
+        if self.registry.get(id).is_some_and(|c| c.nick.as_str() != nick.as_str()) {
+            if self.lease_first(id, &nick) {
+                return self.identify_once_leased(id, &nick);
+            }
             self.set_name(id, nick.clone());
         }
         tracing::info!(%id, account = %nick, "identified");

@@ -184,7 +184,9 @@ impl Server {
                 tracing::info!(%name, %holder, "a name is held on another node");
                 let asked = self.cluster.as_mut().and_then(|cluster| cluster.leases.answered(&name));
                 if let Some((id, nick)) = asked {
-                    self.send(id, wire::name_taken_elsewhere(nick.as_str()));
+                    if !self.not_identified(id, &nick) {
+                        self.send(id, wire::name_taken_elsewhere(nick.as_str()));
+                    }
                     self.announce(id);
                 }
             }
@@ -214,7 +216,13 @@ impl Server {
         // The local holder of a name this node said something about (its user is left out of
         // what it was told itself). What other nodes wrote is sanitised again: a line on the
         // wire is never broken by what a stream holds.
-        let local = |server: &Self, name: &str| own.then(|| server.registry.holder(&key_of(name))).flatten();
+        // A local client renamed since is found under the name it had (until its rename
+        // comes back).
+        let local = |server: &Self, name: &str| {
+            let key = key_of(name);
+            let former = || server.cluster.as_ref().and_then(|c| c.former_names.get(&key).copied());
+            own.then(|| server.registry.holder(&key).or_else(former)).flatten()
+        };
         match payload {
             BusPayload::Line { from, text } => {
                 let sender = local(self, &from);
@@ -252,6 +260,8 @@ impl Server {
                         if !own {
                             shared.remote.remove(node, &old);
                             shared.remote.add(node, &new);
+                        } else if let Some(cluster) = self.cluster.as_mut() {
+                            cluster.former_names.remove(&key_of(&old));
                         }
                         let except = local(self, &new);
                         self.broadcast(Audience { room, except, said_by: None }, wire::renamed(&old, &new));
@@ -406,7 +416,12 @@ impl Server {
                 // The name's account, if another node registered it, is read first.
                 self.rename_once_account_read(id, nick);
             }
-            _ => self.bus(BusCommand::Release { name: key.to_owned() }),
+            asked => {
+                if let Some((id, nick)) = asked {
+                    let _ = self.not_identified(id, &nick);
+                }
+                self.bus(BusCommand::Release { name: key.to_owned() });
+            }
         }
     }
 

@@ -125,9 +125,40 @@ impl Server {
                 self.ask(Request::Bus(BusCommand::Release { name: nick.key().to_owned() }));
             }
         } else {
-            self.set_name(id, nick);
+            self.set_name(id, nick.clone());
+            if self.cluster.as_mut().and_then(|cluster| cluster.accounts.named(id)).is_some() {
+                tracing::info!(%id, account = %nick, "identified");
+                self.send(id, wire::identified(nick.as_str()));
+            }
         }
+        let _ = self.not_identified(id, &nick);
         self.announce(id);
+    }
+
+    /// `id` proved account `key` and asked for its name's lease: it is identified once it is
+    /// renamed (not if the name is being asked for by another client).
+    pub(super) fn identify_once_leased(&mut self, id: ClientId, nick: &Nick) {
+        let Some(cluster) = self.cluster.as_mut() else { return };
+        let key = nick.key();
+        cluster.accounts.identify_once_named(id, key);
+        if cluster.leases.asked_by(key) != Some(id) && cluster.accounts.renaming_by(key) != Some(id) {
+            self.not_identified(id, nick);
+        }
+    }
+
+    /// `id` was to be identified once named `nick` and is not (the name is held elsewhere, or
+    /// the bus could not be asked): it is not identified, and told so. Returns whether it was.
+    pub(super) fn not_identified(&mut self, id: ClientId, nick: &Nick) -> bool {
+        let Some(key) = self.cluster.as_mut().and_then(|cluster| cluster.accounts.named(id)) else {
+            return false;
+        };
+        let Some(client) = self.registry.get_mut(id) else { return false };
+        if client.account.as_deref() == Some(key.as_str()) {
+            client.account = None;
+        }
+        tracing::info!(%id, account = %nick, "not identified: its name is not leased to it");
+        self.send(id, wire::not_identified_elsewhere(nick.as_str()));
+        true
     }
 
     /// The identifications that waited for `key`'s shared record go on, with this node's copy.

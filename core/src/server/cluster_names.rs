@@ -218,6 +218,8 @@ impl Server {
     pub(super) fn release_leases_of(&mut self, id: ClientId) {
         let Some(cluster) = self.cluster.as_mut() else { return };
         cluster.waiting.forget(id);
+        let _ = cluster.accounts.named(id);
+        cluster.former_names.retain(|_, holder| *holder != id);
         for name in cluster.leases.let_go_all(id) {
             self.ask(crate::Request::Bus(BusCommand::Release { name }));
         }

@@ -27,8 +27,9 @@ impl Server {
             BusCommand::Acquire { name } => {
                 // A greeting waits for its deadline; a rename is told to try again.
                 let asked = self.cluster.as_mut().and_then(|cluster| cluster.leases.answered(&name));
-                if let Some((id, _)) = asked {
+                if let Some((id, nick)) = asked {
                     self.send(id, wire::cluster_busy());
+                    let _ = self.not_identified(id, &nick);
                     self.announce(id);
                 }
             }

@@ -157,6 +157,9 @@ impl Server {
         if self.is_clustered() {
             self.bus_renamed(id, &old, &nick);
             if announced {
+                if let Some(cluster) = self.cluster.as_mut() {
+                    cluster.former_names.insert(old.key().to_owned(), id);
+                }
                 let (old, new) = (old.as_str().to_owned(), nick.as_str().to_owned());
                 self.publish(&key, BusPayload::Renamed { old, new });
             }

@@ -71,6 +71,8 @@ struct World {
     accounts: BTreeMap<String, Account>,
     /// Most commands a node's queue holds while the bus is down; past it, each is refused.
     queue_limit: Option<usize>,
+    /// Entries are not delivered for now ([`BusWorld::hold_entries`]).
+    entries_held: bool,
 }
 
 /// The in-memory bus the nodes of a [`ClusterSim`] share.
@@ -106,6 +108,15 @@ impl BusWorld {
     /// Another node, `holder`, holds the lease on name key `name`.
     pub fn hold_lease(&self, name: &str, holder: &str) {
         self.lock().leases.insert(name.to_owned(), holder.to_owned());
+    }
+
+    /// Entries are not delivered (`true`) until they are held no more, when every node
+    /// resumes from its cursors: the bridge's reader reconnects after its writer, which
+    /// answers leases and accounts meanwhile.
+    pub fn hold_entries(&self, held: bool) {
+        let mut world = self.lock();
+        world.entries_held = held;
+        world.pump();
     }
 
     /// Redis lost its data (restarted without persistence): every lease is gone. Each node
@@ -287,7 +298,7 @@ impl World {
 
     /// Delivers every entry past each node's cursors, while the bus is up.
     fn pump(&mut self) {
-        if !self.up {
+        if !self.up || self.entries_held {
             return;
         }
         let streams = &self.streams;

@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 
-use super::format::line;
+use super::format::{error, line};
 
 /// `*** You registered NAME: the name is yours, and you are identified.`
 pub(crate) fn registered(name: &str) -> Bytes {
@@ -15,6 +15,14 @@ pub(crate) fn registered(name: &str) -> Bytes {
 /// `*** You are identified as NAME.`
 pub(crate) fn identified(name: &str) -> Bytes {
     line(format_args!("*** You are identified as {name}."))
+}
+
+/// `! You are not identified as NAME: ...`: in a cluster, the account's name could not be
+/// reserved for the one who proved its password.
+pub(crate) fn not_identified_elsewhere(name: &str) -> Bytes {
+    error(format_args!(
+        "You are not identified as {name}: the other servers did not give you the name (another server may be using it); /identify again once it is free."
+    ))
 }
 
 /// `*** Your password is changed.`
