@@ -132,9 +132,10 @@ impl Server {
         let (by, reason) = (by.to_owned(), reason.into());
         // A ban carries who typed it, so the node that resolves the name spares them.
         let issuer = match (action, self.registry.get(id)) {
-            (ModerationAction::Ban, Some(me)) => {
-                Some(Box::new(Issuer { address: me.peer.ip(), account: me.account.as_deref().map(str::to_owned) }))
-            }
+            (ModerationAction::Ban, Some(me)) => Some(Box::new(Issuer {
+                address: me.peer.ip(),
+                account: me.account.as_deref().map(str::to_owned),
+            })),
             _ => None,
         };
         let payload = BusPayload::Moderation { action, target, by, reason, expires, issuer };
