@@ -147,22 +147,39 @@ impl Stream {
     }
 
     pub(crate) fn close(&mut self) {
-        if !self.is_open() && !self.finishing {
+        let open = self.is_open();
+        if !open && !self.finishing {
             for frame in &self.pending {
                 keep_early(&mut self.early, frame);
+            }
+        }
+        buffer::reset(&mut self.scratch);
+        if open && !self.finishing {
+            // The core's last words (a refusal that found the connection already a chat
+            // client, on a runtime whose core runs elsewhere): said before the goodbye, up to
+            // the room kept for a refusal; a slow client's backlog is dropped.
+            let mut room = EARLY_ROOM;
+            while let Some(frame) = self.pending.pop_front().filter(|frame| frame.len() <= room) {
+                room -= frame.len();
+                match &mut self.app {
+                    App::Lines => self.scratch.extend_from_slice(&frame),
+                    App::Web(web) => {
+                        web.send(&frame, &mut self.scratch);
+                    }
+                }
             }
         }
         self.pending.clear();
         self.taken = 0;
         self.taken_frames = 0;
         if self.finishing || self.refusing {
+            buffer::reset(&mut self.scratch);
             return;
         }
-        if !self.early.is_empty() && !self.is_open() {
+        if !self.early.is_empty() && !open {
             return self.refuse();
         }
         self.finishing = true;
-        buffer::reset(&mut self.scratch);
         if let App::Web(web) = &mut self.app {
             web.close(&mut self.scratch);
         }

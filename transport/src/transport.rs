@@ -267,7 +267,8 @@ impl Transport {
     }
 
     /// The core closed the connection ([`Output::Close`](chat_core::Output::Close)): drops
-    /// the frames not taken yet and queues a goodbye (a WebSocket close frame, a TLS
+    /// the frames not taken yet, but for the first kilobyte of them (its last words: a refusal
+    /// that found the connection already upgraded), and queues a goodbye (a WebSocket close frame, a TLS
     /// close_notify) after the encoded bytes already waiting (at most about 64 KiB, which the
     /// core counted as flushed). Write what [`wants_write`](Self::wants_write) until
     /// [`is_finished`](Self::is_finished), then close the socket; a client that reads nothing

@@ -412,3 +412,23 @@ fn a_refused_websocket_is_told_why_in_a_message_and_its_close_frame() {
     assert_eq!((driver.opened, driver.ended), (None, None));
     assert!(driver.data.is_empty());
 }
+
+/// On a runtime whose core runs on another thread, a WebSocket may be upgraded before the
+/// core's verdict reaches it: the refusal line, sent while the upgrade's answer still waits for
+/// the socket, is said before the close frame, not dropped with it.
+#[test]
+fn a_refusal_that_finds_the_websocket_upgraded_is_said_before_the_close() {
+    let mut driver = Driver::new(&chat(), "127.0.0.1:40000");
+    driver.stalled = true;
+    driver.feed(UPGRADE.as_bytes());
+    driver.send(REFUSAL);
+    driver.close();
+    driver.stalled = false;
+    driver.write();
+    let written = std::mem::take(&mut driver.written);
+    let head_end = written.windows(4).position(|w| w == b"\r\n\r\n").expect("an answer") + 4;
+    let (frames, _) = client::read_server_frames(&written[head_end..]);
+    let text = String::from_utf8_lossy(REFUSAL).trim_end().to_owned();
+    assert_eq!(frames, [(1, text.into_bytes()), (8, 1000u16.to_be_bytes().to_vec())]);
+    assert!(driver.transport.is_finished());
+}
