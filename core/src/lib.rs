@@ -115,6 +115,7 @@ mod io;
 pub mod kit;
 mod moderation;
 mod per_address;
+mod positions;
 mod presence;
 pub mod protocol;
 mod records;

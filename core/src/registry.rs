@@ -1,13 +1,13 @@
 //! Who is connected: every connection by id, and names by their uniqueness key. Which room
 //! each is in is the business of [`Rooms`](crate::rooms::Rooms).
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::ClientId;
 use crate::flood::FloodGate;
 use crate::per_address::{Host, PerAddress};
+use crate::positions::Positions;
 use crate::protocol::LineDecoder;
 use crate::protocol::nick::Nick;
 use crate::rooms::{Parked, RoomId};
@@ -133,8 +133,10 @@ impl Client {
 #[derive(Debug)]
 pub(crate) struct Registry {
     clients: Vec<Client>,
-    index: HashMap<ClientId, usize>,
-    names: HashMap<String, ClientId>,
+    /// Where each client is in `clients`, by id.
+    index: Positions,
+    /// Where each present client is in `clients`, by its name's uniqueness key.
+    names: Positions,
     /// What each address may still open; a client's `host` is released when it is removed.
     per_address: PerAddress,
     active: usize,
@@ -143,7 +145,13 @@ pub(crate) struct Registry {
 impl Registry {
     /// No connections yet; they are limited per address by `per_address`.
     pub(crate) fn new(per_address: PerAddress) -> Self {
-        Self { clients: Vec::new(), index: HashMap::new(), names: HashMap::new(), per_address, active: 0 }
+        Self {
+            clients: Vec::new(),
+            index: Positions::default(),
+            names: Positions::default(),
+            per_address,
+            active: 0,
+        }
     }
 
     /// The per-address limits, to admit a new connection.
@@ -157,15 +165,20 @@ impl Registry {
     }
 
     pub(crate) fn contains(&self, id: ClientId) -> bool {
-        self.index.contains_key(&id)
+        self.position(id).is_some()
     }
 
     pub(crate) fn get(&self, id: ClientId) -> Option<&Client> {
-        self.index.get(&id).map(|&i| &self.clients[i])
+        self.position(id).map(|i| &self.clients[i])
     }
 
     pub(crate) fn get_mut(&mut self, id: ClientId) -> Option<&mut Client> {
-        self.index.get(&id).map(|&i| &mut self.clients[i])
+        self.position(id).map(|i| &mut self.clients[i])
+    }
+
+    /// Where client `id` is in `clients`.
+    fn position(&self, id: ClientId) -> Option<usize> {
+        self.index.find(&self.clients, &id, id_of)
     }
 
     pub(crate) fn clients(&self) -> &[Client] {
@@ -178,9 +191,9 @@ impl Registry {
 
     /// Adds an active client, its name registered. The caller checked the name is free.
     pub(crate) fn insert(&mut self, client: Client) {
-        self.names.insert(client.nick.key().to_owned(), client.id);
         self.active += 1;
         self.insert_raw(client);
+        self.names.insert(&self.clients, self.clients.len() - 1, key_of);
     }
 
     /// Adds a client that is closing from the start (refused): no name, in no room.
@@ -190,42 +203,45 @@ impl Registry {
     }
 
     fn insert_raw(&mut self, client: Client) {
-        self.index.insert(client.id, self.clients.len());
         self.clients.push(client);
+        self.index.insert(&self.clients, self.clients.len() - 1, id_of);
     }
 
     /// Who holds the name with uniqueness key `key`.
     pub(crate) fn holder(&self, key: &str) -> Option<ClientId> {
-        self.names.get(key).copied()
+        self.names.find(&self.clients, key, key_of).map(|i| self.clients[i].id)
     }
 
     /// Gives client `id` (active) the name `nick`, freeing its old one.
     pub(crate) fn rename(&mut self, id: ClientId, nick: Nick) -> Option<Nick> {
-        let &i = self.index.get(&id)?;
-        let client = &mut self.clients[i];
-        self.names.remove(client.nick.key());
-        self.names.insert(nick.key().to_owned(), id);
-        Some(std::mem::replace(&mut client.nick, nick))
+        let i = self.position(id)?;
+        self.names.remove(self.clients[i].nick.key(), i);
+        let old = std::mem::replace(&mut self.clients[i].nick, nick);
+        self.names.insert(&self.clients, i, key_of);
+        Some(old)
     }
 
     /// Marks a present client as leaving (frees its name) but keeps its connection.
     pub(crate) fn leave(&mut self, id: ClientId) {
-        if let Some(client) = self.get_mut(id).filter(|c| c.is_present()) {
-            client.phase = Phase::Closing;
-            let key = client.nick.key().to_owned();
-            self.names.remove(&key);
-            self.active -= 1;
-        }
+        let Some(i) = self.position(id).filter(|&i| self.clients[i].is_present()) else { return };
+        self.clients[i].phase = Phase::Closing;
+        self.names.remove(self.clients[i].nick.key(), i);
+        self.active -= 1;
     }
 
     /// Forgets a connection entirely. After a crowd leaves, gives back most of the room it
     /// needed.
     pub(crate) fn remove(&mut self, id: ClientId) -> Option<Client> {
         self.leave(id);
-        let i = self.index.remove(&id)?;
+        let i = self.position(id)?;
+        self.index.remove(&id, i);
         let client = self.clients.swap_remove(i);
         if let Some(moved) = self.clients.get(i) {
-            self.index.insert(moved.id, i);
+            let from = self.clients.len();
+            self.index.moved(&moved.id, from, i);
+            if moved.is_present() {
+                self.names.moved(moved.nick.key(), from, i);
+            }
         }
         if let Some(host) = client.host {
             self.per_address.release(host);
@@ -240,22 +256,33 @@ impl Registry {
         let len = self.clients.len();
         if self.clients.capacity() > KEEP && len < self.clients.capacity() / 4 {
             self.clients.shrink_to(len * 2);
-            self.index.shrink_to(len * 2);
+            self.index.shrink_to(&self.clients, len * 2, id_of);
         }
         if self.names.capacity() > KEEP && self.names.len() < self.names.capacity() / 4 {
-            self.names.shrink_to(self.names.len() * 2);
+            self.names.shrink_to(&self.clients, self.names.len() * 2, key_of);
         }
     }
+}
+
+/// A client's id, the key of [`Registry::index`].
+fn id_of(client: &Client) -> &ClientId {
+    &client.id
+}
+
+/// A present client's name's uniqueness key, the key of [`Registry::names`].
+fn key_of(client: &Client) -> &str {
+    client.nick.key()
 }
 
 #[cfg(test)]
 mod tests {
     /// Every connection has a `Client`, and 19,000 idle connections must cost at most 1.5 KiB
     /// each in all (issue 10): the rarely used fields (account, away message, ignore list) take
-    /// 40 bytes of it, not 72, and a parked client's state is boxed.
+    /// 40 bytes of it, not 72, a parked client's state is boxed, and the name and its key share
+    /// one boxed `str` (24 bytes, not two `String`s' 48).
     #[test]
     fn an_idle_client_stays_small() {
         let size = std::mem::size_of::<super::Client>();
-        assert!(size <= 320, "a Client is {size} bytes");
+        assert!(size <= 296, "a Client is {size} bytes");
     }
 }

@@ -48,7 +48,7 @@ impl GuestNames {
                 let number = (A.wrapping_mul(x).wrapping_add(C)) % space;
                 let name = format!("guest-{number:0width$}", width = digits as usize);
                 if !taken(&key_of(&name)) {
-                    return Nick::guest(name);
+                    return Nick::guest(&name);
                 }
             }
             digits += 1;

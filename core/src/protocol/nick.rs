@@ -3,7 +3,7 @@
 use unicode_security::skeleton;
 
 use crate::protocol::sanitize::{is_invisible, sanitize};
-use crate::protocol::spelled::spelled_and_keyed;
+use crate::protocol::spelled::{Spelled, spelled_and_keyed};
 
 /// What a chosen name may not hold (so that a client can always tell where a name ends).
 const FORBIDDEN: [char; 9] = [':', ',', '*', '!', '<', '>', '[', ']', '/'];
@@ -17,8 +17,7 @@ const LOOK_ALIKES_FORBIDDEN: [char; 7] = [':', ',', '*', '<', '>', '[', ']'];
 /// A valid nickname, with the key that decides uniqueness.
 #[derive(Clone, Debug)]
 pub struct Nick {
-    name: String,
-    key: String,
+    spelled: Spelled,
 }
 
 /// Why a requested nickname was refused.
@@ -68,11 +67,11 @@ impl Nick {
         if looks_like(first).any(|c| matches!(c, '-' | '#')) {
             return Err(NickError::BadStart(first));
         }
-        Ok(Self::new_unchecked(name.to_owned()))
+        Ok(Self::new_unchecked(name))
     }
 
     /// A `guest-NNNN` name made by [`GuestNames`](crate::protocol::guest::GuestNames).
-    pub(crate) fn guest(name: String) -> Self {
+    pub(crate) fn guest(name: &str) -> Self {
         Self::new_unchecked(name)
     }
 }

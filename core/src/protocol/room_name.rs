@@ -1,7 +1,7 @@
 //! Room names: `#name`, what is valid, and when two count as the same.
 
 use crate::protocol::nick::key_of;
-use crate::protocol::spelled::spelled_and_keyed;
+use crate::protocol::spelled::{Spelled, spelled_and_keyed};
 
 /// Longest room name, in characters, not counting its `#`.
 pub const MAX_ROOM_NAME: usize = 32;
@@ -12,8 +12,7 @@ pub const LOBBY: &str = "#lobby";
 /// A valid room name, written with its `#`, with the key that decides uniqueness.
 #[derive(Clone, Debug)]
 pub struct RoomName {
-    name: String,
-    key: String,
+    spelled: Spelled,
 }
 
 /// Why a requested room name was refused.
@@ -47,17 +46,17 @@ impl RoomName {
         if bare.chars().count() > MAX_ROOM_NAME {
             return Err(RoomNameError::TooLong);
         }
-        Ok(Self::new_unchecked(format!("#{bare}")))
+        Ok(Self::new_unchecked(&format!("#{bare}")))
     }
 
     /// `#lobby`, the default room.
     pub fn lobby() -> Self {
-        Self::new_unchecked(LOBBY.to_owned())
+        Self::new_unchecked(LOBBY)
     }
 
     /// Whether this is `#lobby`.
     pub fn is_lobby(&self) -> bool {
-        self.key == key_of(LOBBY)
+        self.key() == key_of(LOBBY)
     }
 }
 
@@ -71,7 +70,7 @@ spelled_and_keyed!(
 
 impl PartialEq for RoomName {
     fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
+        self.key() == other.key()
     }
 }
 
