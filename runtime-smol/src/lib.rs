@@ -125,6 +125,7 @@
 mod accept;
 mod batch;
 mod connection;
+mod connections;
 mod core_cell;
 mod error;
 mod event;

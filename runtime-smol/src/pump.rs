@@ -11,11 +11,11 @@ use std::task::{Context, Poll, Waker};
 use chat_core::kit::Outbox;
 use chat_core::{ClientId, Input, Output};
 use chat_transport::{Endpoint, Heard};
-use rustc_hash::FxHashMap;
+use smol::LocalExecutor;
 use smol::net::TcpStream;
-use smol::{LocalExecutor, Task};
 
 use crate::connection;
+use crate::connections::Connections;
 use crate::core_cell::CoreCell;
 use crate::event::Event;
 use crate::link::Link;
@@ -33,7 +33,7 @@ pub(crate) struct Pump {
     executor: Weak<LocalExecutor<'static>>,
     /// Where the core is.
     core: CoreSide,
-    connections: RefCell<FxHashMap<ClientId, Connection>>,
+    connections: RefCell<Connections>,
     /// The ids this thread gives its connections.
     ids: Cell<Ids>,
     scratch: RefCell<Box<[u8]>>,
@@ -77,15 +77,6 @@ impl Ids {
     }
 }
 
-/// A connection until the core releases it: the shared link and its tasks (dropping a task
-/// cancels it). The writer is gone once the core has closed the connection; the reader stays
-/// (discarding what it reads) until the client's input ends.
-struct Connection {
-    link: Rc<Link>,
-    _reader: Task<()>,
-    writer: Option<Task<()>>,
-}
-
 impl Pump {
     /// A pump whose core is `core`, spawning connection tasks on `executor`, handing out `ids`.
     pub(crate) fn new(executor: Weak<LocalExecutor<'static>>, core: CoreSide, ids: Ids) -> Self {
@@ -126,8 +117,8 @@ impl Pump {
     pub(crate) fn carry(&self, output: Output) -> Option<Input<'static>> {
         match output {
             Output::Transmit { to, frame } => {
-                let (taken, blocked) = match self.connections.borrow().get(&to) {
-                    Some(connection) => (connection.link.push(frame), connection.link.is_blocked()),
+                let (taken, blocked) = match self.connections.borrow().get(to) {
+                    Some(link) => (link.push(frame), link.is_blocked()),
                     None => (0, false),
                 };
                 match (taken, blocked) {
@@ -184,13 +175,15 @@ impl Pump {
         tracing::debug!(%id, %peer, kind = %transport.kind(), "accepted");
         let Some(executor) = self.executor.upgrade() else { return };
         let link = Rc::new(Link::new(id, Arc::from(stream), transport));
-        let connection = Connection {
-            _reader: executor.spawn(connection::read(self.clone(), link.clone())),
-            writer: Some(executor.spawn(connection::write(self.clone(), link.clone()))),
-            link: link.clone(),
-        };
-        self.connections.borrow_mut().insert(id, connection);
-        self.drive(link.start());
+        // A connection lives until the core releases it: the link, and its tasks in it. The
+        // writer is gone once the core has closed the connection; the reader stays
+        // (discarding what it reads) until the client's input ends.
+        link.set_tasks(
+            executor.spawn(connection::read(self.clone(), link.clone())),
+            executor.spawn(connection::write(self.clone(), link.clone())),
+        );
+        self.connections.borrow_mut().insert(link.clone());
+        self.drive(link.start(peer));
     }
 
     /// Reads what `link`'s socket has into the shared buffer and passes it through the
@@ -271,10 +264,10 @@ impl Pump {
             return;
         }
         link.shut_down();
-        let connection = self.connections.borrow_mut().remove(&link.id);
-        if let Some(connection) = connection {
+        let removed = self.connections.borrow_mut().remove(link.id);
+        if let Some(removed) = removed {
             tracing::debug!(id = %link.id, "finished");
-            drop(connection);
+            removed.cancel_tasks();
             if let Some(input) = link.forget() {
                 self.drive(input);
             }
@@ -322,10 +315,10 @@ impl Pump {
     /// The connection failed (reset or another error): nothing more can be written, so forget
     /// it and tell the core (which sends no `Close` for it).
     pub(crate) fn lost(&self, link: &Link, error: &io::Error) {
-        let Some(connection) = self.connections.borrow_mut().remove(&link.id) else { return };
-        let mut standing = connection.link.mark_lost();
+        let Some(removed) = self.connections.borrow_mut().remove(link.id) else { return };
+        let mut standing = removed.mark_lost();
         tracing::debug!(id = %link.id, %error, "connection lost");
-        drop(connection);
+        removed.cancel_tasks();
         if let Some(input) = standing.lost(link.id) {
             self.drive(input);
         }
@@ -338,12 +331,11 @@ impl Pump {
     /// turn into a reset that could destroy the last lines (a goodbye or an error) before the
     /// client reads them.
     fn close(&self, id: ClientId) {
-        let mut connections = self.connections.borrow_mut();
-        let Some(connection) = connections.get_mut(&id) else { return };
+        let Some(link) = self.connections.borrow().get(id).cloned() else { return };
         tracing::debug!(%id, "closing");
-        if connection.link.close() {
-            connection.link.shut_down();
-            drop(connection.writer.take());
+        if link.close() {
+            link.shut_down();
+            link.cancel_writer();
         }
         // Wakes the reader if reading is paused: a closed connection's input is discarded.
         self.paused_readers.take().into_iter().for_each(Waker::wake);
@@ -351,10 +343,10 @@ impl Pump {
 
     /// Carries out [`Output::Release`]: cancels the connection's tasks and closes the socket.
     fn release(&self, id: ClientId) {
-        let connection = self.connections.borrow_mut().remove(&id);
-        if connection.is_some() {
+        let removed = self.connections.borrow_mut().remove(id);
+        if let Some(removed) = removed {
             tracing::debug!(%id, "released");
+            removed.cancel_tasks();
         }
-        drop(connection);
     }
 }

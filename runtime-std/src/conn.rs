@@ -1,6 +1,6 @@
 //! The core thread's handle on one connection.
 
-use std::net::{Shutdown, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -52,8 +52,8 @@ impl Conn {
 
     /// Starts the transport: the core's first input for connection `id` (`Connected` on plain
     /// TCP, `Accepted` otherwise).
-    pub(crate) fn start(&mut self, id: chat_core::ClientId) -> chat_core::Input<'static> {
-        self.standing.start(id, &mut self.transport)
+    pub(crate) fn start(&mut self, id: chat_core::ClientId, peer: SocketAddr) -> chat_core::Input<'static> {
+        self.standing.start(id, peer, &mut self.transport)
     }
 
     /// Passes bytes the reader read through the transport (its data into `data`).

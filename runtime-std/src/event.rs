@@ -6,6 +6,8 @@
 //! backlog of input. While the core has paused reading, the core thread takes only progress:
 //! reader threads then block on the full event queue, and TCP slows the senders down.
 
+use std::net::SocketAddr;
+
 use chat_core::{ClientId, PeerGone};
 use crossbeam_channel::{Receiver, Sender};
 
@@ -26,6 +28,8 @@ pub(crate) enum Event {
     Connected {
         /// The connection's id, unique for the server's lifetime.
         id: ClientId,
+        /// The socket's peer.
+        peer: SocketAddr,
         /// The handle to queue frames on and to close.
         conn: Conn,
     },

@@ -281,8 +281,8 @@ impl Pump {
 
     fn on_event(&mut self, event: Event) {
         match event {
-            Event::Connected { id, mut conn } => {
-                let input = conn.start(id);
+            Event::Connected { id, peer, mut conn } => {
+                let input = conn.start(id, peer);
                 self.conns.insert(id, conn);
                 self.feed(input);
             }

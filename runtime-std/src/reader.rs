@@ -49,7 +49,7 @@ pub(crate) fn start(
     let stream = Arc::new(stream);
     let handoff = Arc::new(Handoff::default());
     let conn = Conn::new(Arc::clone(&stream), Arc::clone(&handoff), transport);
-    if senders.events.send(Event::Connected { id, conn }).is_err() {
+    if senders.events.send(Event::Connected { id, peer, conn }).is_err() {
         return Err(io::Error::other("the server is shutting down"));
     }
     let events = senders.events.clone();

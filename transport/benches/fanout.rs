@@ -54,8 +54,9 @@ fn drain(transport: &mut Transport, mut client: Option<&mut ClientConnection>) -
 
 /// A server transport and, for TLS, the client it shook hands with.
 fn connect(endpoint: &Endpoint, client: Option<&Arc<ClientConfig>>, http: bool) -> Transport {
-    let mut server = endpoint.accept("127.0.0.1:40000".parse().expect("address")).expect("accept");
-    let _ = server.start();
+    let peer = "127.0.0.1:40000".parse().expect("address");
+    let mut server = endpoint.accept(peer).expect("accept");
+    let _ = server.start(peer);
     let Some(config) = client else {
         if http {
             let _ = server.receive(UPGRADE);

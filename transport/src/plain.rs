@@ -2,7 +2,6 @@
 //! shared between recipients.
 
 use std::io::IoSlice;
-use std::net::SocketAddr;
 
 use bytes::Bytes;
 use chat_core::PeerGone;
@@ -10,28 +9,19 @@ use chat_core::kit::Outbox;
 
 use crate::Incoming;
 
-/// A plain TCP connection: no copies in either direction.
-#[derive(Debug)]
+/// A plain TCP connection: no copies in either direction. It keeps no copy of the peer's
+/// address (the core has it): an idle connection costs the runtime 32 bytes less.
+#[derive(Debug, Default)]
 pub(crate) struct Plain {
-    peer: SocketAddr,
     outbox: Outbox,
     started: bool,
     closed: bool,
 }
 
 impl Plain {
-    /// The socket's peer.
-    pub(crate) fn peer(&self) -> SocketAddr {
-        self.peer
-    }
-
-    pub(crate) fn new(peer: SocketAddr) -> Self {
-        Self { peer, outbox: Outbox::new(), started: false, closed: false }
-    }
-
-    /// The client is a chat client from the start.
-    pub(crate) fn start(&mut self) -> Option<SocketAddr> {
-        (!std::mem::replace(&mut self.started, true)).then_some(self.peer)
+    /// The client is a chat client from the start: true the first time.
+    pub(crate) fn start(&mut self) -> bool {
+        !std::mem::replace(&mut self.started, true)
     }
 
     pub(crate) fn receive<'a>(&self, bytes: &'a [u8]) -> Incoming<'a> {

@@ -65,15 +65,15 @@ impl Standing {
     /// TCP), [`Input::Accepted`] for any other (a TLS handshake, an HTTP connection), which the
     /// core counts toward the per-address limits and closes if it does not become a client in
     /// time.
-    pub fn start(&mut self, id: ClientId, transport: &mut Transport) -> Input<'static> {
-        match transport.start() {
+    pub fn start(&mut self, id: ClientId, peer: SocketAddr, transport: &mut Transport) -> Input<'static> {
+        match transport.start(peer) {
             Some(peer) => {
                 self.known = true;
                 Input::Connected { id, peer }
             }
             None => {
                 self.pending = true;
-                Input::Accepted { id, peer: transport.peer() }
+                Input::Accepted { id, peer }
             }
         }
     }
@@ -205,7 +205,7 @@ mod tests {
             crate::Endpoint::Web(Arc::new(crate::WebConfig::chat(4096)), None).accept(peer()).unwrap();
         let mut standing = Standing::default();
         assert_eq!(
-            names([standing.start(ID, &mut transport)].into_iter()),
+            names([standing.start(ID, peer(), &mut transport)].into_iter()),
             [format!("{:?}", Input::Accepted { id: ID, peer: peer() })]
         );
         assert!(!standing.is_known());
@@ -218,12 +218,12 @@ mod tests {
     fn a_plain_connection_is_a_client_at_once_and_one_the_core_closed_is_not_forgotten() {
         let mut transport = crate::Endpoint::Plain.accept(peer()).unwrap();
         let mut standing = Standing::default();
-        assert_eq!(names([standing.start(ID, &mut transport)].into_iter()), ["connected"]);
+        assert_eq!(names([standing.start(ID, peer(), &mut transport)].into_iter()), ["connected"]);
         assert!(standing.is_known());
         let mut transport =
             crate::Endpoint::Web(Arc::new(crate::WebConfig::chat(4096)), None).accept(peer()).unwrap();
         let mut standing = Standing::default();
-        let _ = standing.start(ID, &mut transport);
+        let _ = standing.start(ID, peer(), &mut transport);
         standing.close();
         assert!(standing.forget(ID).is_none(), "the core closed it: it has forgotten it already");
     }
@@ -234,7 +234,7 @@ mod tests {
         let mut transport = crate::Endpoint::Web(config, None).accept(peer()).unwrap();
         let mut standing = Standing::default();
         assert!(standing.buffered(ID, &transport).is_none(), "unknown to the core: nothing to say");
-        let _ = standing.start(ID, &mut transport);
+        let _ = standing.start(ID, peer(), &mut transport);
         assert!(standing.buffered(ID, &transport).is_none(), "nothing held yet");
         let _ = transport.receive(b"GET / HTTP/1.1\r\nHost: chat\r\nX-Slow: ");
         let held = transport.buffered();

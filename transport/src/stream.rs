@@ -222,11 +222,6 @@ impl Stream {
         self.finishing && self.out.is_empty()
     }
 
-    /// The socket's peer (maybe a proxy).
-    pub(crate) fn peer(&self) -> SocketAddr {
-        self.peer
-    }
-
     /// Where the server's stats go, on a listener that serves `/metrics`.
     pub(crate) fn stats_board(&self) -> Option<&crate::StatsBoard> {
         match &self.app {

@@ -36,7 +36,7 @@ impl Endpoint {
     pub fn accept(&self, peer: SocketAddr) -> Result<Transport, TlsError> {
         let tls = |config: &TlsConfig| ServerConnection::new(config.current()).map_err(TlsError::from);
         let inner = match self {
-            Self::Plain => Inner::Plain(Plain::new(peer)),
+            Self::Plain => Inner::Plain(Plain::default()),
             Self::Tls(config) => Inner::Stream(Box::new(Stream::new(peer, Some(tls(config)?), App::Lines))),
             Self::Web(web, config) => {
                 let tls = config.as_ref().map(tls).transpose()?;
@@ -177,12 +177,13 @@ enum Inner {
 }
 
 impl Transport {
-    /// Call once, right after accepting: `Some` means the connection is a chat client already
-    /// (plain TCP); announce it with this address. Other kinds announce it later, through
+    /// Call once, right after accepting, with the socket's peer (the address given to
+    /// [`Endpoint::accept`]): `Some` means the connection is a chat client already (plain TCP);
+    /// announce it with this address. Other kinds announce it later, through
     /// [`Incoming::opened`] (after the TLS handshake, or the WebSocket upgrade).
-    pub fn start(&mut self) -> Option<SocketAddr> {
+    pub fn start(&mut self, peer: SocketAddr) -> Option<SocketAddr> {
         let opened = match &mut self.inner {
-            Inner::Plain(plain) => plain.start(),
+            Inner::Plain(plain) => plain.start().then_some(peer),
             Inner::Stream(_) => None,
         };
         meter().note(self.kind, &Incoming { opened, ..Incoming::default() });
@@ -363,14 +364,6 @@ impl Transport {
         match &self.inner {
             Inner::Plain(_) => None,
             Inner::Stream(stream) => stream.stats_board(),
-        }
-    }
-
-    /// The address of the socket's peer (a proxy, for a client behind one).
-    pub fn peer(&self) -> SocketAddr {
-        match &self.inner {
-            Inner::Plain(plain) => plain.peer(),
-            Inner::Stream(stream) => stream.peer(),
         }
     }
 

@@ -43,8 +43,9 @@ pub struct Driver {
 
 impl Driver {
     pub fn new(endpoint: &Endpoint, peer: &str) -> Self {
-        let mut transport = endpoint.accept(peer.parse().unwrap()).unwrap();
-        let opened = transport.start();
+        let peer = peer.parse().unwrap();
+        let mut transport = endpoint.accept(peer).unwrap();
+        let opened = transport.start(peer);
         Self {
             transport,
             written: Vec::new(),
