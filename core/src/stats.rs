@@ -142,7 +142,7 @@ pub struct Stats {
     /// Lines received from clients (every framed line, blank and too long ones included).
     pub lines_received: u64,
     /// Frames handed to the runtime for clients (`Output::Transmit`): one per recipient of a
-    /// line, notice or reply.
+    /// line, notice or reply (lines one client said in a row, read together, share one).
     pub deliveries: u64,
     /// Bytes of those frames.
     pub delivered_bytes: u64,

@@ -59,7 +59,7 @@ fn register_core(registry: &mut Registry, stats: &Stats) {
     );
     registry.register(
         "deliveries",
-        "Frames queued for clients (one per recipient of a line, notice or reply)",
+        "Frames queued for clients (one per recipient of a line, notice or reply; the lines one client said in a row, read together, share one)",
         ConstCounter::new(stats.deliveries),
     );
     registry.register_with_unit(

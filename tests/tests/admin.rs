@@ -89,11 +89,12 @@ fn numbers_move(runtime: Runtime, options: Options) {
     let before = scrape(admin);
     assert_eq!(one(&before, "chat_clients"), 3.0);
     assert_eq!(one(&before, "chat_rooms"), 1.0);
-    a.send_line("one");
-    a.send_line("two");
-    for client in [&mut b, &mut c] {
-        client.expect_line(&format!("<{}> one", a.default_name()));
-        client.expect_line(&format!("<{}> two", a.default_name()));
+    // One line at a time: lines read together would share a frame per recipient.
+    for line in ["one", "two"] {
+        a.send_line(line);
+        for client in [&mut b, &mut c] {
+            client.expect_line(&format!("<{}> {line}", a.default_name()));
+        }
     }
     let after = scrape(admin);
     let moved = |name: &str| one(&after, name) - one(&before, name);

@@ -110,7 +110,7 @@ impl Server {
                 self.persist_line(&name, seq, at, frame.clone());
             }
         }
-        self.broadcast(Audience::said_in(room, id), frame);
+        self.say_to_room(room, id, frame);
     }
 
     fn rename(&mut self, id: ClientId, requested: &str) {

@@ -62,6 +62,8 @@ impl Server {
     /// A room holding a good part of the server is walked through the registry's dense array
     /// (one pass, no look-up per member); a small room through its member list.
     pub(super) fn broadcast(&mut self, to: Audience, frame: Bytes) {
+        // What was said before goes first (this may be it: then there is none held now).
+        self.send_held_lines();
         let limits = Limits::of(&self.config);
         let (queued_before, frame_len) = (self.outputs.len(), frame.len() as u64);
         let Some(room) = self.rooms.get_mut(to.room) else { return };
@@ -146,6 +148,7 @@ impl Server {
     /// hands out nothing (it is being disconnected). Either way the log lets go of what no
     /// one is owed any more.
     pub(super) fn unpark(&mut self, id: ClientId, how: Owed) {
+        self.send_held_lines();
         let window = Limits::of(&self.config).window;
         let Some(client) = self.registry.get_mut(id) else { return };
         let Some(parked) = client.parked.take() else { return };
@@ -209,6 +212,7 @@ impl Server {
     /// Queues `frame` for one client, unless its socket is stuck and that would put it over
     /// the limits. A parked client holds it until it is handed what its room's log owes it.
     pub(super) fn send(&mut self, id: ClientId, frame: Bytes) {
+        self.send_held_lines();
         let limits = Limits::of(&self.config);
         let now = self.now;
         let Some(client) = self.registry.get(id).filter(|c| !c.lost) else { return };

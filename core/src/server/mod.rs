@@ -34,6 +34,7 @@ mod cluster_refused;
 mod cluster_rooms;
 mod commands;
 mod delivery;
+mod held_lines;
 mod moderation;
 mod operators;
 mod pending;
@@ -123,6 +124,8 @@ pub struct Server {
     moderation: Moderation,
     /// This node's part in a cluster, with a bus (see `cluster.rs`).
     cluster: Option<Cluster>,
+    /// Lines a client said in a row, sent to its room as one frame (see `held_lines.rs`).
+    held_lines: Option<held_lines::HeldLines>,
 }
 
 /// Frames a drained output queue may keep room for; one a broadcast grew beyond this is freed.
@@ -139,6 +142,7 @@ impl Server {
                 .as_ref()
                 .map_or_else(GuestNames::default, |c| GuestNames::from(guest_seed(&c.node))),
             cluster: config.cluster.as_ref().map(|c| Cluster::new(c, now)),
+            held_lines: None,
             clock: WallClock::new(now, wall),
             rooms: Rooms::new(config.history, config.persist),
             unannounced: FixedDelay::new(config.announce_after),
@@ -203,6 +207,7 @@ impl Server {
             Input::Timeout => {}
             Input::Shutdown => self.shutdown(),
         }
+        self.send_held_lines();
         self.reap_too_slow();
         self.run_timers();
         self.keep_to_budget();
