@@ -23,8 +23,16 @@ fn length(index: usize) -> usize {
 }
 
 fn shutdown_while_clients_are_sending(runtime: Runtime) {
-    // No flood control, and a queue cap high enough that no reader is ever too slow here.
-    let config = Config { flood_rate: 0.0, max_queue: 64 << 20, ..chat_tests::config() };
+    // No flood control, a queue cap high enough that no reader is ever too slow here, and a
+    // wind-down long enough for the listener to read the megabytes queued for it on a busy
+    // machine: the server closes whoever has not read everything by then, dropping the rest
+    // with the notice (by design: a shutdown is bounded), which is not what this test is about.
+    let config = Config {
+        flood_rate: 0.0,
+        max_queue: 64 << 20,
+        close_linger: Duration::from_secs(30),
+        ..chat_tests::config()
+    };
     let server = TestServer::start(runtime, config);
     let mut clients: Vec<Client> = Vec::new();
     for label in ["talker0", "talker1", "listener"] {
