@@ -112,12 +112,14 @@
 //! # Measured
 //!
 //! On a 2-core machine, with `chat-bench` on the same machine: 19,000 idle connections take
-//! about 1.3 KiB each (30 MB resident in all, core included) and one broadcast reaches all of
-//! them in under a second; 1,000 clients with 10 unpaced senders get 1.36 million deliveries
-//! a second with nothing lost, using about a third of the CPU the std runtime needs.
-//! With two I/O threads on that machine (the load tool needs the second core) the rates are
-//! the same to 15% lower under overload for 20-25% more CPU, and an idle connection costs about
-//! 400 bytes more: more threads pay where cores are free (BENCHMARKS.md, *Multi-core*).
+//! about 1.3 KiB each (25 MB resident in all, core included) and one broadcast reaches all of
+//! them in under a second; 1,000 clients with 10 senders get 10 million deliveries a second at
+//! 10,000 lines/s with a p99 of 34 ms, and 17 million a second in an unpaced burst, with
+//! nothing lost (the ideal broadcaster: 74 ms and 10 million), the kernel's TCP send path then
+//! taking 70% of the server's time. With two I/O threads on that machine (the load tool needs
+//! the second core) the rates are the same for about as much CPU, p99 is higher, and an idle
+//! connection costs about 400 bytes more: more threads pay where cores are free
+//! (BENCHMARKS.md, *Multi-core*).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
