@@ -212,9 +212,11 @@ impl Registry {
         self.names.find(&self.clients, key, key_of).map(|i| self.clients[i].id)
     }
 
-    /// Gives client `id` (active) the name `nick`, freeing its old one.
+    /// Gives client `id` the name `nick`, freeing its old one; `None` (nothing done) if it is
+    /// not here or has left: only a present client holds a name (`names` keeps a position for
+    /// exactly those, and `remove` moves only theirs).
     pub(crate) fn rename(&mut self, id: ClientId, nick: Nick) -> Option<Nick> {
-        let i = self.position(id)?;
+        let i = self.position(id).filter(|&i| self.clients[i].is_present())?;
         self.names.remove(self.clients[i].nick.key(), i);
         let old = std::mem::replace(&mut self.clients[i].nick, nick);
         self.names.insert(&self.clients, i, key_of);
@@ -284,5 +286,41 @@ mod tests {
     fn an_idle_client_stays_small() {
         let size = std::mem::size_of::<super::Client>();
         assert!(size <= 296, "a Client is {size} bytes");
+    }
+
+    /// The table of names holds a position for every present client and for no other: a
+    /// client that left keeps no name (it cannot take one back), so moving it in the dense
+    /// array, or removing it, leaves no stale position behind to be looked at.
+    #[test]
+    fn a_client_that_left_takes_no_name() {
+        use std::time::{Duration, Instant};
+
+        use super::{Client, Registry};
+        use crate::ClientId;
+        use crate::per_address::PerAddress;
+        use crate::protocol::nick::Nick;
+        use crate::rooms::RoomId;
+
+        let config = crate::Config::default();
+        let mut registry = Registry::new(PerAddress::new(&config));
+        let now = Instant::now();
+        let client = |n: u64| {
+            let nick = Nick::parse(&format!("c{n}"), 24).unwrap();
+            let peer = format!("10.0.0.{n}:4000").parse().unwrap();
+            Client::new(ClientId(n), peer, nick, RoomId::NOWHERE, &config, now, Duration::ZERO)
+        };
+        for n in 1..=3 {
+            registry.insert(client(n));
+        }
+        registry.leave(ClientId(3));
+        assert!(registry.rename(ClientId(3), Nick::parse("late", 24).unwrap()).is_none());
+        assert_eq!(registry.holder("late"), None, "a client that left holds no name");
+        // Client 3 goes from the end of the array: no position of it is left to look at.
+        registry.remove(ClientId(3));
+        assert_eq!(registry.holder("late"), None);
+        // Client 2 moves into client 1's place.
+        registry.remove(ClientId(1));
+        assert_eq!(registry.holder("c2"), Some(ClientId(2)));
+        assert_eq!(registry.get(ClientId(2)).map(|c| c.id), Some(ClientId(2)));
     }
 }
