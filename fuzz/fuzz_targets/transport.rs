@@ -60,8 +60,9 @@ fn drain(transport: &mut Transport, seen: &mut Seen) {
 fuzz_target!(|bytes: &[u8]| {
     let Some((&mode, rest)) = bytes.split_first() else { return };
     let endpoint = Endpoint::Web(Arc::new(WebConfig::chat(64)), None);
-    let mut transport = endpoint.accept("127.0.0.1:4000".parse().unwrap()).unwrap();
-    assert!(transport.start().is_none());
+    let peer = "127.0.0.1:4000".parse().unwrap();
+    let mut transport = endpoint.accept(peer).unwrap();
+    assert!(transport.start(peer).is_none());
     let mut seen = Seen::default();
     if mode & 1 == 1 {
         seen.check(transport.receive(UPGRADE));
