@@ -400,7 +400,16 @@ impl ClusterSim {
         let world = BusWorld::default();
         world.lock().up = true;
         let names: Vec<String> = (1..=count).map(|n| format!("n{n}")).collect();
-        let nodes = names.iter().map(|name| node(&world, name, config, Duration::ZERO)).collect();
+        // Each node's first input, as a runtime's first timer or the bus's first answer gives
+        // it: it starts reading the streams every node reads before any client comes.
+        let nodes = names
+            .iter()
+            .map(|name| {
+                let mut sim = node(&world, name, config, Duration::ZERO);
+                sim.advance(Duration::ZERO);
+                sim
+            })
+            .collect();
         let mut cluster = Self { nodes, world, names, elapsed: Duration::ZERO };
         cluster.settle();
         cluster
