@@ -132,3 +132,26 @@ fn whois_of_someone_on_another_node_says_which() {
         "{lines:#?}"
     );
 }
+
+/// A private message to a name no one here holds is located through the bus; if its holder
+/// arrives on this node meanwhile, it is delivered here as any other: not to one who ignores
+/// the sender, and with the sender told that the recipient is away.
+#[test]
+fn a_private_message_to_someone_arriving_meanwhile_keeps_ignores_and_away() {
+    for (then, hidden, away) in [("/ignore ann", true, false), ("/away lunch", false, true)] {
+        let mut cluster = ClusterSim::new(2, &config());
+        let ann = cluster.connect(0, "ann");
+        cluster.say(0, ann, "/nick ann");
+        cluster.world.stall_locates(true);
+        cluster.say(0, ann, "/msg bob psst");
+        let bob = cluster.connect(0, "bob");
+        cluster.say(0, bob, "/nick bob");
+        cluster.say(0, bob, then);
+        cluster.world.stall_locates(false);
+        cluster.settle();
+        let (ann_saw, bob_saw) = (cluster.lines(0, ann), cluster.lines(0, bob));
+        assert_eq!(bob_saw.iter().any(|line| line == "*ann* psst"), !hidden, "{then}: {bob_saw:#?}");
+        let told_away = ann_saw.iter().any(|line| line.contains("bob is away"));
+        assert_eq!(told_away, away, "{then}: {ann_saw:#?}");
+    }
+}

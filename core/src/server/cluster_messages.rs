@@ -67,12 +67,8 @@ impl Server {
                     self.send(sender, wire::private_out(&to, &text));
                 }
                 // Held here (it came meanwhile) or nowhere.
-                _ => match self.registry.holder(key).and_then(|holder| self.registry.get(holder)) {
-                    Some(target) => {
-                        let (target, name) = (target.id, target.nick.as_str().to_owned());
-                        self.send(target, wire::private_in(&from, &text));
-                        self.send(sender, wire::private_out(&name, &text));
-                    }
+                _ => match self.registry.holder(key) {
+                    Some(target) => self.private_here(sender, &from, target, &text),
                     None => self.send(sender, wire::no_such_user(&to)),
                 },
             }

@@ -181,11 +181,16 @@ impl Server {
             }
             return self.send(id, wire::no_such_user(to));
         };
-        let (target, to) = (target.id, target.nick.as_str().to_owned());
-        let (ignored, away) = match self.registry.get(target) {
-            Some(client) => (client.ignores.hides(id), client.away.message().map(str::to_owned)),
-            None => return,
-        };
+        let target = target.id;
+        self.private_here(id, from, target, text);
+    }
+
+    /// A private message from `id` (called `from`) to `target`, a client of this node: not
+    /// delivered if `target` ignores `id`; the sender is told if `target` is away.
+    pub(super) fn private_here(&mut self, id: ClientId, from: &str, target: ClientId, text: &str) {
+        let Some(client) = self.registry.get(target) else { return };
+        let to = client.nick.as_str().to_owned();
+        let (ignored, away) = (client.ignores.hides(id), client.away.message().map(str::to_owned));
         if !ignored {
             self.send(target, wire::private_in(from, text));
         }

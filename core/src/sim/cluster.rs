@@ -73,6 +73,8 @@ struct World {
     queue_limit: Option<usize>,
     /// Entries are not delivered for now ([`BusWorld::hold_entries`]).
     entries_held: bool,
+    /// Locate requests not answered yet, while they are stalled ([`BusWorld::stall_locates`]).
+    locates_stalled: Option<Vec<(String, BusCommand)>>,
 }
 
 /// The in-memory bus the nodes of a [`ClusterSim`] share.
@@ -117,6 +119,20 @@ impl BusWorld {
         let mut world = self.lock();
         world.entries_held = held;
         world.pump();
+    }
+
+    /// Locate requests are left unanswered (`true`) until they are stalled no more, when each
+    /// is answered in order, from the leases as they are then.
+    pub fn stall_locates(&self, stalled: bool) {
+        let mut world = self.lock();
+        match (stalled, world.locates_stalled.take()) {
+            (true, waiting) => world.locates_stalled = Some(waiting.unwrap_or_default()),
+            (false, waiting) => {
+                for (node, command) in waiting.unwrap_or_default() {
+                    world.apply(&node, command);
+                }
+            }
+        }
     }
 
     /// Redis lost its data (restarted without persistence): every lease is gone. Each node
@@ -248,6 +264,9 @@ impl World {
                     .map(|(name, state)| (name.clone(), state.rooms.clone()))
                     .collect();
                 self.node(node).inbox.push_back(Reply::Bus(BusEvent::RoomsListed { nodes }));
+            }
+            command @ BusCommand::Locate { .. } if self.locates_stalled.is_some() => {
+                self.locates_stalled.get_or_insert_default().push((node.to_owned(), command));
             }
             BusCommand::Locate { name } => {
                 let holder = self.leases.get(&name).cloned();
