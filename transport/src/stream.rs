@@ -156,17 +156,18 @@ impl Stream {
         buffer::reset(&mut self.scratch);
         if open && !self.finishing {
             // The core's last words (a refusal that found the connection already a chat
-            // client, on a runtime whose core runs elsewhere): said before the goodbye, up to
-            // the room kept for a refusal; a slow client's backlog is dropped.
+            // client, on a runtime whose core runs elsewhere; a kick's reason): the last frames,
+            // up to the room kept for a refusal, said before the goodbye; a slow client's
+            // backlog before them is dropped.
             let mut room = EARLY_ROOM;
-            while let Some(frame) = self.pending.pop_front().filter(|frame| frame.len() <= room) {
-                room -= frame.len();
-                match &mut self.app {
-                    App::Lines => self.scratch.extend_from_slice(&frame),
-                    App::Web(web) => {
-                        web.send(&frame, &mut self.scratch);
-                    }
-                }
+            let mut last = 0;
+            for frame in self.pending.iter().rev() {
+                let Some(left) = room.checked_sub(frame.len()) else { break };
+                room = left;
+                last += 1;
+            }
+            for frame in self.pending.iter().skip(self.pending.len() - last) {
+                encode(&mut self.app, frame, &mut self.scratch);
             }
         }
         self.pending.clear();
@@ -354,12 +355,7 @@ impl Stream {
                 continue;
             }
             let target = if self.tls.is_some() { &mut self.scratch } else { self.out.tail() };
-            match &mut self.app {
-                App::Lines => target.extend_from_slice(&frame),
-                App::Web(web) => {
-                    web.send(&frame, target);
-                }
-            }
+            encode(&mut self.app, &frame, target);
         }
         if let Some(tls) = &mut self.tls {
             tls_write(tls, &self.scratch, &mut self.out);
@@ -374,6 +370,16 @@ impl Stream {
 
 /// Keeps what fits of `frame`, one of the core's frames for a connection that is not a chat
 /// client yet (the core is refusing it: said when it closes it).
+/// Appends one of the core's frames to `target` as `app` carries it.
+fn encode(app: &mut App, frame: &[u8], target: &mut Vec<u8>) {
+    match app {
+        App::Lines => target.extend_from_slice(frame),
+        App::Web(web) => {
+            web.send(frame, target);
+        }
+    }
+}
+
 fn keep_early(early: &mut Vec<u8>, frame: &[u8]) {
     let room = EARLY_ROOM.saturating_sub(early.len());
     early.extend_from_slice(&frame[..frame.len().min(room)]);

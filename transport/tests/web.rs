@@ -432,3 +432,24 @@ fn a_refusal_that_finds_the_websocket_upgraded_is_said_before_the_close() {
     assert_eq!(frames, [(1, text.into_bytes()), (8, 1000u16.to_be_bytes().to_vec())]);
     assert!(driver.transport.is_finished());
 }
+
+/// A client closed with a backlog it never read (too slow, kicked) is told the core's last
+/// words, not the oldest of what waited: the backlog before them is dropped.
+#[test]
+fn a_closed_slow_websocket_gets_the_last_words_not_the_backlog() {
+    let mut driver = open_ws(&chat());
+    driver.stalled = true;
+    for _ in 0..2_000 {
+        driver.send(b"<someone> a line nobody reads\n");
+    }
+    driver.send(b"! Disconnected: too slow.\n");
+    driver.close();
+    driver.stalled = false;
+    driver.write();
+    let (frames, _) = client::read_server_frames(&std::mem::take(&mut driver.written));
+    let texts: Vec<&[u8]> =
+        frames.iter().filter(|(op, _)| *op == 1).map(|(_, text)| text.as_slice()).collect();
+    assert_eq!(texts.last().copied(), Some(&b"! Disconnected: too slow."[..]), "{} messages", texts.len());
+    assert_eq!(frames.last().map(|(op, _)| *op), Some(8), "then the close frame");
+    assert!(driver.transport.is_finished());
+}
