@@ -62,7 +62,7 @@ fuzz_target!(|bytes: &[u8]| {
     let endpoint = Endpoint::Web(Arc::new(WebConfig::chat(64)), None);
     let peer = "127.0.0.1:4000".parse().unwrap();
     let mut transport = endpoint.accept(peer).unwrap();
-    assert!(transport.start(peer).is_none());
+    assert!(!transport.start(peer));
     let mut seen = Seen::default();
     if mode & 1 == 1 {
         seen.check(transport.receive(UPGRADE));

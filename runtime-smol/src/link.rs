@@ -42,18 +42,6 @@ pub(crate) struct Link {
     writer_task: Cell<Option<Task<()>>>,
 }
 
-impl std::fmt::Debug for Link {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Link")
-            .field("id", &self.id)
-            .field("transport", &self.transport)
-            .field("standing", &self.standing)
-            .field("closed", &self.closed)
-            .field("blocked", &self.blocked)
-            .finish_non_exhaustive()
-    }
-}
-
 impl Link {
     /// A link for a freshly accepted connection.
     pub(crate) fn new(id: ClientId, stream: Arc<Async<TcpStream>>, transport: Transport) -> Self {

@@ -76,7 +76,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     dead: false,
                     eof: false,
                 };
-                if let Some(peer) = conn.transport.start(peer) {
+                if conn.transport.start(peer) {
                     feed(
                         &mut server,
                         id,

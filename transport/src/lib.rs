@@ -33,9 +33,10 @@
 //!
 //! let mut server = Server::new(Config::default(), Instant::now(), std::time::SystemTime::now()).unwrap();
 //! let id = ClientId(1);
-//! let mut transport = Endpoint::Plain.accept("127.0.0.1:4000".parse().unwrap()).unwrap();
+//! let peer = "127.0.0.1:4000".parse().unwrap();
+//! let mut transport = Endpoint::Plain.accept(peer).unwrap();
 //! // Accepted: plain TCP is a chat client at once; other kinds say so later in `opened`.
-//! if let Some(peer) = transport.start("127.0.0.1:4000".parse().unwrap()) {
+//! if transport.start(peer) {
 //!     feed(&mut server, id, Incoming { opened: Some(peer), ..Incoming::default() });
 //! }
 //! // The socket is readable: feed what was read (`receive_eof` at end of file).

@@ -67,11 +67,11 @@ impl Standing {
     /// time.
     pub fn start(&mut self, id: ClientId, peer: SocketAddr, transport: &mut Transport) -> Input<'static> {
         match transport.start(peer) {
-            Some(peer) => {
+            true => {
                 self.known = true;
                 Input::Connected { id, peer }
             }
-            None => {
+            false => {
                 self.pending = true;
                 Input::Accepted { id, peer }
             }

@@ -178,16 +178,16 @@ enum Inner {
 
 impl Transport {
     /// Call once, right after accepting, with the socket's peer (the address given to
-    /// [`Endpoint::accept`]): `Some` means the connection is a chat client already (plain TCP);
-    /// announce it with this address. Other kinds announce it later, through
+    /// [`Endpoint::accept`]): true means the connection is a chat client already (plain TCP);
+    /// announce it with that address. Other kinds announce it later, through
     /// [`Incoming::opened`] (after the TLS handshake, or the WebSocket upgrade).
-    pub fn start(&mut self, peer: SocketAddr) -> Option<SocketAddr> {
+    pub fn start(&mut self, peer: SocketAddr) -> bool {
         let opened = match &mut self.inner {
             Inner::Plain(plain) => plain.start().then_some(peer),
             Inner::Stream(_) => None,
         };
         meter().note(self.kind, &Incoming { opened, ..Incoming::default() });
-        opened
+        opened.is_some()
     }
 
     /// Feeds bytes read from the socket. On plain TCP, `data` is `bytes` itself.

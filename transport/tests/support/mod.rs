@@ -45,7 +45,7 @@ impl Driver {
     pub fn new(endpoint: &Endpoint, peer: &str) -> Self {
         let peer = peer.parse().unwrap();
         let mut transport = endpoint.accept(peer).unwrap();
-        let opened = transport.start(peer);
+        let opened = transport.start(peer).then_some(peer);
         Self {
             transport,
             written: Vec::new(),
