@@ -186,7 +186,7 @@ impl Server {
                 }
                 let targets = self.ban_targets(banned);
                 if entry.issuer.is_some_and(|issuer| {
-                    self.is_banned_by(Some(issuer.address), issuer.account.as_deref(), &targets)
+                    self.is_banned_by(issuer.address, issuer.account.as_deref(), &targets)
                 }) {
                     tracing::warn!(%target, %by, "a ban from another node that would shut its operator out: refused");
                     let to = by.into_owned();
@@ -214,8 +214,7 @@ impl Server {
     /// account (stored).
     fn keep_room_operator(&mut self, holder: ClientId, room: RoomId, by: &str, grant: bool) {
         let at = self.wall_now();
-        let account =
-            self.registry.get(holder).and_then(|client| client.account.as_deref().map(str::to_owned));
+        let account = self.account_of(holder).map(str::to_owned);
         let Some(the_room) = self.rooms.get_mut(room) else { return };
         the_room.set_operator(holder, grant);
         let key = the_room.name().key().to_owned();

@@ -101,7 +101,9 @@ impl Server {
                 }
                 match answered {
                     Answered::Waiting(_) => self.welcome(id, false),
-                    Answered::Again(_, true) => self.send(id, wire::name_reserved_again(key_name(self, id))),
+                    Answered::Again(_, true) => {
+                        self.send(id, wire::name_reserved_again(self.name_of(id).unwrap_or_default()))
+                    }
                     Answered::Late(_) | Answered::Again(_, false) => {}
                 }
             }
@@ -116,7 +118,7 @@ impl Server {
             }
             (Answered::Again(..), Some(holder)) if still_called => {
                 tracing::warn!(%key, %holder, "a name whose lease was lost is held on another node now");
-                self.send(id, wire::name_taken_meanwhile(key_name(self, id)));
+                self.send(id, wire::name_taken_meanwhile(self.name_of(id).unwrap_or_default()));
             }
             (_, Some(_)) => {}
         }
@@ -237,11 +239,6 @@ impl Server {
     pub(super) fn greeting_pending(&self, id: ClientId) -> bool {
         self.cluster.as_ref().is_some_and(|cluster| cluster.greetings.is_waiting(id))
     }
-}
-
-/// The name `id` is called by (empty if it is gone).
-fn key_name(server: &Server, id: ClientId) -> &str {
-    server.registry.get(id).map_or("", |client| client.nick.as_str())
 }
 
 impl Server {

@@ -63,8 +63,7 @@ impl Server {
     /// was refused. Identification calls it once it succeeds.
     pub(super) fn enforce_account_ban(&mut self, id: ClientId) -> bool {
         let now = self.wall_now();
-        let Some(key) = self.registry.get(id).and_then(|client| client.account.as_deref().map(str::to_owned))
-        else {
+        let Some(key) = self.account_of(id).map(str::to_owned) else {
             return false;
         };
         let Some(ban) = self.moderation.bans.of_account(&key, now) else { return false };
@@ -136,7 +135,7 @@ impl Server {
         if self
             .registry
             .get(id)
-            .is_some_and(|me| self.is_banned_by(Some(me.peer.ip()), me.account.as_deref(), &targets))
+            .is_some_and(|me| self.is_banned_by(me.peer.ip(), me.account.as_deref(), &targets))
         {
             return self.send(id, wire::error(SHUTS_YOU_OUT));
         }
@@ -195,8 +194,7 @@ impl Server {
             .clients()
             .iter()
             .filter(|client| {
-                client.is_present()
-                    && self.is_banned_by(Some(client.peer.ip()), client.account.as_deref(), targets)
+                client.is_present() && self.is_banned_by(client.peer.ip(), client.account.as_deref(), targets)
             })
             .map(|client| (client.id, client.room, client.nick.as_str().to_owned(), client.announced))
             .collect();
@@ -212,16 +210,10 @@ impl Server {
         shut_out.len()
     }
 
-    /// Whether a client from `address` (if known), identified as `account`, falls under one
-    /// of `targets`.
-    pub(super) fn is_banned_by(
-        &self,
-        address: Option<IpAddr>,
-        account: Option<&str>,
-        targets: &[BanTarget],
-    ) -> bool {
+    /// Whether a client from `address`, identified as `account`, falls under one of `targets`.
+    pub(super) fn is_banned_by(&self, address: IpAddr, account: Option<&str>, targets: &[BanTarget]) -> bool {
         targets.iter().any(|target| match target {
-            BanTarget::Addresses(range) => address.is_some_and(|address| range.contains(address)),
+            BanTarget::Addresses(range) => range.contains(address),
             BanTarget::Account(key) => account == Some(key.as_str()),
         })
     }
@@ -301,7 +293,7 @@ impl Server {
     ) {
         let (at, by) = (self.wall_now(), by.to_owned());
         let expires = length.map(|length| at.saturating_add(length));
-        match self.registry.get(target.id).and_then(|client| client.account.as_deref().map(str::to_owned)) {
+        match self.account_of(target.id).map(str::to_owned) {
             Some(account) => {
                 let mute = Mute { account, set_by: by.clone(), at, expires };
                 self.moderation.mutes.insert_account(mute.clone());
@@ -349,8 +341,7 @@ impl Server {
     /// Lifts the mute of `target` (here), by `by` (shared with every node for an account): its
     /// room is told, and `operator`. Whether it was muted.
     pub(super) fn lift_mute(&mut self, operator: Option<ClientId>, by: &str, target: &Target) -> bool {
-        let account =
-            self.registry.get(target.id).and_then(|client| client.account.as_deref().map(str::to_owned));
+        let account = self.account_of(target.id).map(str::to_owned);
         let by_account =
             account.as_ref().is_some_and(|key| self.moderation.mutes.remove(&Muted::Account(key.clone())));
         let by_connection = self.moderation.mutes.remove(&Muted::Guest(target.id));

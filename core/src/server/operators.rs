@@ -146,8 +146,7 @@ impl Server {
             Err(refusal) => return self.send(id, refusal),
         };
         let at = self.wall_now();
-        let account =
-            self.registry.get(target.id).and_then(|client| client.account.as_deref().map(str::to_owned));
+        let account = self.account_of(target.id).map(str::to_owned);
         let Some(room) = self.rooms.get(target.room) else { return };
         let (room_name, key) = (room.name().as_str().to_owned(), room.name().key().to_owned());
         if self.is_room_operator(target.id, target.room) {
@@ -181,8 +180,7 @@ impl Server {
                 wire::error(format_args!("{} is a server operator (chat serve --op).", target.name));
             return self.send(id, refusal);
         }
-        let account =
-            self.registry.get(target.id).and_then(|client| client.account.as_deref().map(str::to_owned));
+        let account = self.account_of(target.id).map(str::to_owned);
         let Some(room) = self.rooms.get(target.room) else { return };
         let (room_name, key) = (room.name().as_str().to_owned(), room.name().key().to_owned());
         let by_account =
