@@ -201,7 +201,7 @@ impl Server {
                 if action == ModerationAction::Unmute {
                     self.lift_mute(None, &by, &found);
                 } else if entry.expires.is_none_or(|end| end > now) {
-                    self.impose_mute(None, &by, &found, length);
+                    self.impose_mute(None, &by, &found, entry.expires);
                 }
             }
             ModerationAction::Unban => {

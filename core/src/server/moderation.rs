@@ -279,20 +279,20 @@ impl Server {
             Ok(found) => found,
             Err(refusal) => return self.refuse_or_ask(id, typed, ModerationAction::Mute, expires, refusal),
         };
-        self.impose_mute(Some(id), &by, &target, length);
+        self.impose_mute(Some(id), &by, &target, expires);
     }
 
-    /// Mutes `target` (here) for `length`, by `by`: an identified person's account (stored and
-    /// shared with every node), a guest's connection; its room is told, and `operator`.
+    /// Mutes `target` (here) until `expires` (for good: `None`), by `by`: an identified
+    /// person's account (stored and shared with every node), a guest's connection; its room is
+    /// told, and `operator`.
     pub(super) fn impose_mute(
         &mut self,
         operator: Option<ClientId>,
         by: &str,
         target: &Target,
-        length: Option<Duration>,
+        expires: Option<UnixMillis>,
     ) {
-        let (at, by) = (self.wall_now(), by.to_owned());
-        let expires = length.map(|length| at.saturating_add(length));
+        let (at, by, length) = (self.wall_now(), by.to_owned(), self.remaining(expires));
         match self.account_of(target.id).map(str::to_owned) {
             Some(account) => {
                 let mute = Mute { account, set_by: by.clone(), at, expires };
