@@ -191,13 +191,13 @@ impl Server {
                 }
             }
             BusEvent::LeaseLost { name } => self.lease_lost(&name),
-            BusEvent::NodeExpired { node, users } => self.node_expired(&node, &users),
+            BusEvent::NodeExpired { node, users: _ } => self.node_gone(&node, None),
             BusEvent::AccountCreated { key, created } => self.shared_account_created(&key, created),
             BusEvent::AccountFetched { key, account } => self.shared_account_fetched(&key, account),
             BusEvent::Refused { command } => self.bus_refused(command),
             BusEvent::Located { name, node } => self.located(&name, node),
             BusEvent::RoomsListed { nodes } => self.rooms_listed(&nodes),
-            BusEvent::NodeRestarted { node, users } => self.node_restarted(&node, &users),
+            BusEvent::NodeRestarted { node, users } => self.node_gone(&node, Some(&users)),
         }
         self.hear_waiting_lines();
     }
@@ -425,14 +425,27 @@ impl Server {
         }
     }
 
-    /// Node `node` died: its users are announced offline in every room they were in here.
-    fn node_expired(&mut self, node: &str, users: &[String]) {
-        tracing::warn!(%node, users = users.len(), "a node stopped answering: its users are gone");
+    /// Node `node` died (`users: None`: all its users are gone), or came back as a new
+    /// incarnation before its heartbeat expired (`Some`: its previous incarnation's users are
+    /// gone; the new one's, if any came already, stay): those users are announced offline in
+    /// every room they were in here.
+    fn node_gone(&mut self, node: &str, users: Option<&[String]>) {
+        match users {
+            None => tracing::warn!(%node, "a node stopped answering: its users are gone"),
+            Some(users) => {
+                tracing::warn!(%node, users = users.len(), "a node was restarted: its previous users are gone");
+            }
+        }
         let rooms: Vec<(RoomId, Vec<String>)> = self
             .rooms
             .iter_mut()
             .filter(|(_, room)| room.remote.knows(node))
-            .map(|(id, room)| (id, room.remote.remove_node(node)))
+            .map(|(id, room)| match users {
+                None => (id, room.remote.remove_node(node)),
+                Some(users) => {
+                    (id, users.iter().filter(|user| room.remote.remove(node, user)).cloned().collect())
+                }
+            })
             .collect();
         for (room, names) in rooms {
             for name in names {

@@ -240,25 +240,3 @@ impl Server {
         self.cluster.as_ref().is_some_and(|cluster| cluster.greetings.is_waiting(id))
     }
 }
-
-impl Server {
-    /// Node `node` came back as a new incarnation before its heartbeat expired: its previous
-    /// incarnation's `users` are announced offline in every room they were in here (the new
-    /// incarnation's users, if any came already, stay).
-    pub(super) fn node_restarted(&mut self, node: &str, users: &[String]) {
-        tracing::warn!(%node, users = users.len(), "a node was restarted: its previous users are gone");
-        let rooms: Vec<(crate::rooms::RoomId, Vec<String>)> = self
-            .rooms
-            .iter_mut()
-            .filter(|(_, room)| room.remote.knows(node))
-            .map(|(id, room)| {
-                (id, users.iter().filter(|user| room.remote.remove(node, user)).cloned().collect())
-            })
-            .collect();
-        for (room, names) in rooms {
-            for name in names {
-                self.departure_notice(room, &name, wire::NODE_LOST);
-            }
-        }
-    }
-}
