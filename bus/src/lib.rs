@@ -56,6 +56,7 @@ mod connection;
 mod error;
 mod handle;
 mod keys;
+mod millis;
 mod nodes;
 mod reader;
 mod restarts;

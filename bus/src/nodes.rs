@@ -8,12 +8,13 @@ use chat_core::BusEvent;
 use redis::{Connection, RedisResult};
 
 use crate::keys;
+use crate::millis::millis;
 use crate::restarts::Incarnations;
 
 /// A dead node's user set is kept this long after it is first reported, so every other node
 /// has time to read it; then Redis drops it, and the next node to look removes the dead node
 /// from the registry.
-const KEEP_DEAD_USERS: Duration = Duration::from_secs(60);
+pub(crate) const KEEP_DEAD_USERS: Duration = Duration::from_secs(60);
 
 /// The nodes this node has already reported dead (until their heartbeat comes back).
 #[derive(Debug, Default)]
@@ -69,10 +70,7 @@ impl NodeWatch {
                 continue;
             }
             users.sort();
-            redis::cmd("PEXPIRE")
-                .arg(keys::node_users(&node))
-                .arg(u64::try_from(KEEP_DEAD_USERS.as_millis()).unwrap_or(u64::MAX))
-                .exec(conn)?;
+            redis::cmd("PEXPIRE").arg(keys::node_users(&node)).arg(millis(KEEP_DEAD_USERS)).exec(conn)?;
             tracing::warn!(node = %node, users = users.len(), "a node stopped its heartbeat: its users are gone");
             events.push(BusEvent::NodeExpired { node, users });
         }

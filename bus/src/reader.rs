@@ -16,6 +16,7 @@ use redis::{Connection, RedisError, RedisResult, Value};
 
 use crate::backoff::Backoff;
 use crate::connection::{self, unreachable};
+use crate::millis::millis;
 use crate::shared::Shared;
 use crate::{BusConfig, keys};
 
@@ -146,7 +147,7 @@ impl Reader {
             self.shared.wait_for_rooms(self.config.block);
             return Ok(());
         }
-        let block = u64::try_from(self.config.block.as_millis()).unwrap_or(u64::MAX).max(1);
+        let block = millis(self.config.block);
         let mut xread = redis::cmd("XREAD");
         xread.arg("COUNT").arg(COUNT).arg("BLOCK").arg(block).arg("STREAMS");
         for reading in &readings {

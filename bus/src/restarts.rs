@@ -7,18 +7,18 @@
 //! ([`BusEvent::NodeRestarted`]), also if it never saw the previous one.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use chat_core::BusEvent;
 use redis::{Connection, RedisResult};
 
 use crate::keys;
+use crate::millis::millis;
+use crate::nodes::KEEP_DEAD_USERS;
 
-/// How long a previous incarnation's users are kept for the other nodes to read.
-const KEEP: Duration = Duration::from_secs(60);
-
+/// How long a previous incarnation's users are kept for the other nodes to read: as long as
+/// a dead node's.
 fn keep_ms() -> u64 {
-    u64::try_from(KEEP.as_millis()).unwrap_or(u64::MAX)
+    millis(KEEP_DEAD_USERS)
 }
 
 /// Before node `node` (incarnation `incarnation`) registers: if its heartbeat key holds

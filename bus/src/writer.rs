@@ -19,6 +19,7 @@ use redis::{Connection, RedisError, RedisResult};
 use crate::backoff::Backoff;
 use crate::connection::{self, unreachable};
 use crate::handle::Message;
+use crate::millis::millis;
 use crate::nodes::NodeWatch;
 use crate::scripts::Scripts;
 use crate::shared::Shared;
@@ -522,7 +523,7 @@ impl Writer {
     }
 
     fn ttl_millis(&self) -> u64 {
-        u64::try_from(self.config.heartbeat_ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+        millis(self.config.heartbeat_ttl)
     }
 }
 
