@@ -123,9 +123,12 @@ fn forwarded_addresses_count_only_from_a_trusted_proxy(runtime: Runtime) {
     assert!(direct.next_text().starts_with("*** Welcome"));
     let mut turned_away = TcpStream::connect(server.addrs()[1]).expect("connect to the web listener");
     turned_away.set_read_timeout(Some(WAIT)).expect("a read timeout");
-    // The request may meet a closed connection already (a reset), or an upgrade then the end.
-    let _ = upgrade_with(&mut turned_away, server.addrs()[1], "/ws", &header("192.0.2.2"));
+    // The upgrade is answered, then the refusal as a message and a close frame (told_why.rs).
+    let head = upgrade_with(&mut turned_away, server.addrs()[1], "/ws", &header("192.0.2.2"))
+        .expect("an answer to the upgrade");
+    assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
     let mut rest = Vec::new();
-    let _ = turned_away.read_to_end(&mut rest);
-    assert!(!String::from_utf8_lossy(&rest).contains("Welcome"), "turned away, not welcomed");
+    turned_away.read_to_end(&mut rest).expect("the refusal, then the end");
+    let told = String::from_utf8_lossy(&rest);
+    assert!(told.contains(refusal) && !told.contains("Welcome"), "turned away, told why: {told:?}");
 }

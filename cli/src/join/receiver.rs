@@ -86,8 +86,11 @@ fn receive(mut stream: Reader, on_line: &mut impl FnMut(String) -> io::Result<()
                 splitter.flush(|line| lines.push(line));
                 Some(Ended::Closed)
             }
-            Ok(n) if std::mem::take(&mut first) && wrong_protocol(&buf[..n]).is_some() => {
-                lines.extend(wrong_protocol(&buf[..n]).map(str::to_owned));
+            Ok(n)
+                if let Some(said) =
+                    std::mem::take(&mut first).then(|| wrong_protocol(&buf[..n])).flatten() =>
+            {
+                lines.push(said.to_owned());
                 Some(Ended::Closed)
             }
             Ok(n) => {
