@@ -22,7 +22,7 @@ use crate::StreamSeq;
 pub(crate) use accounts::{Fetching, SharedAccounts};
 pub(crate) use leases::Leases;
 pub(crate) use messages::{Outbox, Outgoing, inbox_of};
-pub(crate) use names::{Answered, Greetings, HELD_LINES, Held};
+pub(crate) use names::{Answered, Greetings, Held};
 pub(crate) use remote::RemoteMembers;
 pub(crate) use waiting::WaitingLines;
 

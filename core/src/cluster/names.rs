@@ -19,8 +19,7 @@ struct Greeting {
     /// The key of the guest name asked for.
     key: String,
     deadline: Instant,
-    held: Vec<Line>,
-    dropped: usize,
+    held: Held,
 }
 
 /// What a connection sent while it waited: its lines, and how many more were dropped.
@@ -28,6 +27,17 @@ struct Greeting {
 pub(crate) struct Held {
     pub(crate) lines: Vec<Line>,
     pub(crate) dropped: usize,
+}
+
+impl Held {
+    /// Keeps `line`; past [`HELD_LINES`] it is dropped and counted.
+    pub(crate) fn push(&mut self, line: Line) {
+        if self.lines.len() < HELD_LINES {
+            self.lines.push(line);
+        } else {
+            self.dropped += 1;
+        }
+    }
 }
 
 /// Whose answer a lease's answer is.
@@ -56,7 +66,7 @@ impl Greetings {
     pub(crate) fn wait(&mut self, id: ClientId, key: &str, deadline: Instant) {
         self.asked.insert(key.to_owned(), Answered::Waiting(id));
         self.deadlines.insert((deadline, id));
-        self.waiting.insert(id, Greeting { key: key.to_owned(), deadline, held: Vec::new(), dropped: 0 });
+        self.waiting.insert(id, Greeting { key: key.to_owned(), deadline, held: Held::default() });
     }
 
     /// `id`, still waiting, now asks for `key` (the name it asked for before was refused).
@@ -102,11 +112,7 @@ impl Greetings {
     /// Keeps `line` of `id` for after its welcome; hands it back if `id` is not waiting.
     pub(crate) fn hold(&mut self, id: ClientId, line: Line) -> Option<Line> {
         let Some(greeting) = self.waiting.get_mut(&id) else { return Some(line) };
-        if greeting.held.len() < HELD_LINES {
-            greeting.held.push(line);
-        } else {
-            greeting.dropped += 1;
-        }
+        greeting.held.push(line);
         None
     }
 
@@ -125,7 +131,7 @@ impl Greetings {
             }
             _ => {}
         }
-        Held { lines: greeting.held, dropped: greeting.dropped }
+        greeting.held
     }
 
     /// Forgets a late answer still to come for `id` (it left).

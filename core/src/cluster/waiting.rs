@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::ClientId;
-use crate::cluster::{HELD_LINES, Held};
+use crate::cluster::Held;
 use crate::protocol::Line;
 
 /// The lines held per client while it waits.
@@ -15,14 +15,10 @@ pub(crate) struct WaitingLines {
 }
 
 impl WaitingLines {
-    /// Keeps `line` of `id` (past [`HELD_LINES`] it is dropped and counted).
+    /// Keeps `line` of `id` (past [`HELD_LINES`](crate::cluster::names::HELD_LINES) it is dropped and
+    /// counted).
     pub(crate) fn hold(&mut self, id: ClientId, line: Line) {
-        let held = self.by_client.entry(id).or_default();
-        if held.lines.len() < HELD_LINES {
-            held.lines.push(line);
-        } else {
-            held.dropped += 1;
-        }
+        self.by_client.entry(id).or_default().push(line);
     }
 
     /// Whether `id` has lines held.
@@ -40,16 +36,6 @@ impl WaitingLines {
         self.by_client.remove(&id).unwrap_or_default()
     }
 
-    /// Puts back, in front of anything held since, lines `id` could not have handled yet.
-    pub(crate) fn put_back(&mut self, id: ClientId, mut lines: Vec<Line>) {
-        if lines.is_empty() {
-            return;
-        }
-        let held = self.by_client.entry(id).or_default();
-        lines.append(&mut held.lines);
-        held.lines = lines;
-    }
-
     /// `id` left: what it sent is dropped.
     pub(crate) fn forget(&mut self, id: ClientId) {
         self.by_client.remove(&id);
@@ -59,9 +45,10 @@ impl WaitingLines {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::names::HELD_LINES;
 
     #[test]
-    fn lines_are_held_in_order_up_to_a_bound_and_put_back_in_front() {
+    fn lines_are_held_in_order_up_to_a_bound() {
         let mut waiting = WaitingLines::default();
         let id = ClientId(1);
         let text = |n: usize| Line::Text(format!("line {n}"));
@@ -71,12 +58,7 @@ mod tests {
         let Held { mut lines, dropped } = waiting.take(id);
         assert_eq!((lines.len(), dropped), (HELD_LINES, 2));
         assert!(!waiting.has(id));
-        let rest = lines.split_off(1);
-        waiting.hold(id, text(99));
-        waiting.put_back(id, rest);
-        let again = waiting.take(id).lines;
-        assert_eq!(again.first(), Some(&text(1)));
-        assert_eq!(again.last(), Some(&text(99)));
-        assert_eq!(again.len(), HELD_LINES);
+        assert_eq!(lines.first(), Some(&text(0)));
+        assert_eq!(lines.pop(), Some(text(HELD_LINES - 1)));
     }
 }

@@ -57,8 +57,8 @@ impl Server {
         Some(line)
     }
 
-    /// Hears the lines held for clients the bus has now answered about, in order, until one
-    /// of them makes its client wait again.
+    /// Hears the lines held for clients the bus has now answered about, in order; once one of
+    /// them makes its client wait again, the rest are held again behind it (by `line` itself).
     pub(super) fn hear_waiting_lines(&mut self) {
         let Some(cluster) = self.cluster.as_ref() else { return };
         for id in cluster.waiting.clients() {
@@ -70,19 +70,11 @@ impl Server {
             if dropped > 0 {
                 self.send(id, wire::waiting_lines_dropped(dropped));
             }
-            let mut lines = lines.into_iter();
-            while let Some(line) = lines.next() {
+            for line in lines {
                 if !self.registry.get(id).is_some_and(|c| c.is_active()) {
                     break;
                 }
                 self.line(id, line);
-                if self.waits_for_lease(id) {
-                    let rest = lines.collect();
-                    if let Some(cluster) = self.cluster.as_mut() {
-                        cluster.waiting.put_back(id, rest);
-                    }
-                    break;
-                }
             }
         }
     }
